@@ -1,0 +1,3 @@
+from huntbook.cli import main
+
+main()

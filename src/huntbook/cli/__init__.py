@@ -1,0 +1,49 @@
+"""The ``huntbook`` command: a thin adapter over ``huntbook.Workspace``.
+
+Each sub-command lives in its own module here and is listed in ``COMMAND_MODULES``; a module
+exposes ``command`` (a click command or group). Only this package prints or exits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from huntbook import __version__
+from huntbook.cli._errors import run_guarded
+
+COMMAND_MODULES = (
+    "huntbook.cli.ingest",
+    "huntbook.cli.stats",
+    "huntbook.cli.search",
+    "huntbook.cli.hunt",
+    "huntbook.cli.demo",
+    "huntbook.cli.generate",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="huntbook")
+def cli() -> None:
+    """huntbook: run SPL hunts on raw Windows logs and get a report a hunter would sign."""
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command whose module has not landed yet
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run_guarded(cli))
