@@ -11,7 +11,8 @@ The public Python API (usable from a notebook)::
 from __future__ import annotations
 
 from huntbook.errors import HuntbookError
+from huntbook.workspace import Workspace
 
 __version__ = "0.1.0"
 
-__all__ = ["HuntbookError", "__version__"]
+__all__ = ["HuntbookError", "Workspace", "__version__"]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from huntbook.errors import (
+    HuntbookError,
+    SourceLocation,
+    SplSyntaxError,
+    UnsupportedSplError,
+    did_you_mean,
+)
+
+
+def test_syntax_error_points_at_line_and_column_with_caret():
+    err = SplSyntaxError("expected a value", "index=main\n| eval x=", 19)
+    assert (err.line, err.col) == (2, 9)
+    text = str(err)
+    assert text.startswith("Line 2, Col 9: expected a value")
+    assert text.splitlines()[1] == "  | eval x="
+    assert text.splitlines()[2] == "  " + " " * 8 + "^"
+
+
+def test_unsupported_is_a_syntax_error_and_a_huntbook_error():
+    with pytest.raises(HuntbookError):
+        raise UnsupportedSplError("unsupported command 'foo'", "| foo", 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "choices", "expected"),
+    [
+        ("stast", ["stats", "search", "sort"], " Did you mean 'stats'?"),
+        ("TRANSACTON", ["transaction"], " Did you mean 'transaction'?"),
+        ("zzz", ["stats"], ""),
+    ],
+)
+def test_did_you_mean(name, choices, expected):
+    assert did_you_mean(name, choices) == expected
+
+
+def test_source_location_renders_path_line_col():
+    assert str(SourceLocation("hunt.md", 12, 3)) == "hunt.md, line 12, col 3"
+    assert str(SourceLocation(line=4)) == "<input>, line 4"
