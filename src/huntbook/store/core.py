@@ -1,0 +1,205 @@
+"""``Store``: Parquet batches and a manifest, queried through DuckDB (architecture.md §2).
+
+Layout::
+
+    store_dir/manifest.json          committed batches (atomically replaced)
+    store_dir/events/<batch>/part-*.parquet
+    store_dir/tmp/                   work in progress; cleared when opened for writing
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from huntbook.errors import StoreError
+from huntbook.normalize.types import CORE_COLUMNS, field_type
+from huntbook.store.manifest import fsync_dir, read_manifest, store_lock, write_manifest
+from huntbook.store.views import DIALECT, events_view, stats_query
+from huntbook.store.writer import BatchWriter
+
+if TYPE_CHECKING:
+    from huntbook.store.summary import IngestSummary
+
+EVENTS, TMP = "events", "tmp"
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+class Store:
+    """An event store directory. Cheap to create; nothing is read until used."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # --- reading -------------------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        """The committed manifest (an empty one for a store that does not exist yet)."""
+        return read_manifest(self.path)
+
+    def files(self) -> list[str]:
+        """Absolute paths of every committed Parquet file, in ingest order."""
+        return [str(self.path / f) for b in self.manifest()["batches"] for f in b["files"]]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
+        manifest = self.manifest()
+        files = [str(self.path / f) for b in manifest["batches"] for f in b["files"]]
+        con = duckdb.connect()
+        con.execute(events_view(files, manifest["columns"]).sql(dialect=DIALECT))
+        return con
+
+    def catalog(self) -> dict[str, dict[str, dict[str, str]]]:
+        """index -> sourcetype -> field -> type, over every committed batch."""
+        merged: dict[str, dict[str, dict[str, str]]] = {}
+        for batch in self.manifest()["batches"]:
+            for index, sts in batch["catalog"].items():
+                for st, fields in sts.items():
+                    merged.setdefault(index, {}).setdefault(st, {}).update(fields)
+        return merged
+
+    def fields(self, index: str | None = None, sourcetype: str | None = None) -> dict[str, str]:
+        """Column name -> ``double|bigint|text|list`` (optionally only one index / sourcetype)."""
+        out = {c: field_type(c) for c in CORE_COLUMNS}
+        for ix, sts in self.catalog().items():
+            if index is not None and ix.lower() != index.lower():
+                continue
+            for st, fields in sts.items():
+                if sourcetype is None or st.lower() == sourcetype.lower():
+                    out.update(fields)
+        return out
+
+    def stats(self) -> list[dict[str, Any]]:
+        """Per index, sourcetype, host, source: count and first/last time (ISO-8601 UTC)."""
+        with contextlib.closing(self.connect()) as con:
+            rows = con.execute(stats_query().sql(dialect=DIALECT)).fetchall()
+        keys = ("index", "sourcetype", "host", "source", "count")
+        return [
+            {
+                **dict(zip(keys, r[:5], strict=True)),
+                "first_time": _iso(r[5]),
+                "last_time": _iso(r[6]),
+                "first_epoch": r[5],
+                "last_epoch": r[6],
+            }
+            for r in rows
+        ]
+
+    def inputs(self) -> list[dict[str, Any]]:
+        """Every ingested input file: path, sha256, events, index (for stamping reports)."""
+        return [dict(i) for b in self.manifest()["batches"] for i in b["inputs"]]
+
+    def has_input(self, sha256: str) -> bool:
+        """Whether a file with this content hash is already committed."""
+        return any(i["sha256"] == sha256 for i in self.inputs())
+
+    # --- writing -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock and clear work left over by a crashed writer."""
+        with store_lock(self.path):
+            self._clean_leftovers()
+            yield
+
+    def _clean_leftovers(self) -> None:
+        shutil.rmtree(self.path / TMP, ignore_errors=True)
+        committed = {b["id"] for b in self.manifest()["batches"]}
+        events = self.path / EVENTS
+        if events.is_dir():
+            for child in events.iterdir():
+                if child.name not in committed:
+                    shutil.rmtree(child, ignore_errors=True)
+
+    def write_batch(
+        self,
+        events: Iterable[Mapping[str, Any]],
+        inputs: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Write ``events`` as one atomic batch (caller holds ``writing()``); returns its entry."""
+
+        def fill(writer: BatchWriter) -> None:
+            for event in events:
+                writer.add(event)
+
+        return self.batch_from(fill, inputs, **extra)
+
+    def batch_from(
+        self,
+        fill: Callable[[BatchWriter], None],
+        inputs: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Run ``fill(writer)`` and commit what it wrote as one batch; on error nothing is kept."""
+        manifest = self.manifest()
+        batch_id = f"b{manifest['next_batch']:06d}"
+        work = self.path / TMP / batch_id
+        writer = BatchWriter(work, dict(manifest["columns"]), manifest["next_cd"])
+        try:
+            fill(writer)
+            writer.flush()
+            return self._commit(manifest, batch_id, writer, inputs or [], extra)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _commit(
+        self,
+        manifest: dict[str, Any],
+        batch_id: str,
+        writer: BatchWriter,
+        inputs: list[dict[str, Any]],
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        final = self.path / EVENTS / batch_id
+        if writer.parts:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            writer.out_dir.replace(final)
+            fsync_dir(final.parent)
+        entry = {
+            "id": batch_id,
+            "files": [f"{EVENTS}/{batch_id}/{p.name}" for p in writer.parts],
+            "events": writer.events,
+            "first_cd": manifest["next_cd"],
+            "inputs": inputs,
+            "catalog": writer.field_catalog(),
+            "committed": _iso(dt.datetime.now(dt.UTC).timestamp()),
+            **extra,
+        }
+        manifest["batches"].append(entry)
+        manifest["next_cd"] = writer.next_cd
+        manifest["next_batch"] += 1
+        manifest["columns"] = writer.columns
+        write_manifest(self.path, manifest)
+        return entry
+
+    def ingest(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        index: str = "main",
+        sourcetype: str | None = None,
+        fmt: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestSummary:
+        """Ingest files, folders and archives: one atomic batch per input file."""
+        from huntbook.store.ingesting import ingest_paths
+
+        if not index:
+            raise StoreError("index must not be empty")
+        return ingest_paths(
+            self, paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress
+        )

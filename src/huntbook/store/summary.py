@@ -1,0 +1,80 @@
+"""What an ingest did, file by file: the CLI prints it, the API returns it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record (or the rest of a file) that could not be read; ``position`` says where."""
+
+    path: str
+    position: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.position}): {self.reason}"
+
+
+@dataclass
+class FileResult:
+    """One input file: how it was read and what came of it."""
+
+    path: str
+    sha256: str = ""
+    fmt: str = ""
+    events: int = 0
+    status: str = "pending"  # stored | duplicate | failed | ignored
+    error: str = ""
+    sourcetypes: Counter[str] = field(default_factory=Counter)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass
+class IngestSummary:
+    """The outcome of ``Store.ingest``: per file results and totals."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    def _with(self, status: str) -> list[FileResult]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def stored(self) -> list[FileResult]:
+        return self._with("stored")
+
+    @property
+    def duplicates(self) -> list[FileResult]:
+        """Files whose content (sha256) was already in the store: they add nothing."""
+        return self._with("duplicate")
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """Files that yielded nothing usable; the CLI exits non-zero when there is any."""
+        return self._with("failed")
+
+    @property
+    def ignored(self) -> list[FileResult]:
+        """Files met while walking a folder that are in no known format (licences, readmes...)."""
+        return self._with("ignored")
+
+    @property
+    def events(self) -> int:
+        return sum(f.events for f in self.stored)
+
+    @property
+    def sourcetypes(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for f in self.stored:
+            total.update(f.sourcetypes)
+        return total
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        return [s for f in self.files for s in f.skipped]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed

@@ -1,0 +1,61 @@
+"""The SQL the store runs, built as sqlglot expressions (never as formatted text)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlglot import exp
+
+from huntbook.normalize.types import CORE_COLUMNS, field_type
+
+VIEW = "events"
+DIALECT = "duckdb"
+SQL_TYPES = {"double": "DOUBLE", "bigint": "BIGINT", "text": "VARCHAR", "list": "VARCHAR[]"}
+STATS_KEYS = ("index", "sourcetype", "host", "source")
+
+
+def col(name: str) -> exp.Column:
+    """A quoted column reference (field names may be SQL keywords or hold any character)."""
+    return exp.column(name, quoted=True)
+
+
+def _null_as(name: str) -> exp.Alias:
+    cast = exp.cast(exp.null(), exp.DataType.build(SQL_TYPES[field_type(name)], dialect=DIALECT))
+    return exp.alias_(cast, name, quoted=True)
+
+
+def events_view(files: Iterable[str], present: Mapping[str, str]) -> exp.Create:
+    """``CREATE VIEW events`` over every committed Parquet file, with the core columns always there.
+
+    ``present`` holds the lower-cased names of the columns the files carry; core columns missing
+    from all files (or the whole table, for an empty store) are added as typed NULLs.
+    """
+    paths = [exp.Literal.string(f) for f in files]
+    missing = [_null_as(c) for c in CORE_COLUMNS if c.lower() not in present]
+    if paths:
+        reader = exp.ReadParquet(
+            expressions=[
+                exp.Array(expressions=paths),
+                exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+            ]
+        )
+        query = exp.select(exp.Star(), *missing).from_(exp.Table(this=reader))
+    else:
+        query = exp.select(*missing).where(exp.false())
+    return exp.Create(this=exp.to_table(VIEW), kind="VIEW", expression=query, replace=True)
+
+
+def stats_query() -> exp.Select:
+    """Event counts and first/last ``_time`` per index, sourcetype, host and source."""
+    keys = [col(k) for k in STATS_KEYS]
+    return (
+        exp.select(
+            *keys,
+            exp.alias_(exp.Count(this=exp.Star()), "count"),
+            exp.alias_(exp.Min(this=col("_time")), "first_time"),
+            exp.alias_(exp.Max(this=col("_time")), "last_time"),
+        )
+        .from_(VIEW)
+        .group_by(*keys)
+        .order_by(*[exp.Ordered(this=col(k), nulls_first=True) for k in STATS_KEYS])
+    )

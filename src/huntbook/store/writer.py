@@ -1,0 +1,131 @@
+"""Write normalized events as Parquet parts of one batch, in bounded memory.
+
+Events are gathered column by column (sparse: only the rows that have a value) and written every
+``chunk_rows`` events as one Parquet file, so memory stays flat whatever the input size. Each part
+has its own schema (the fields its events carry); DuckDB's ``union_by_name`` stitches them together.
+
+DuckDB and Spark compare column names case-insensitively; Splunk field names are case-sensitive.
+The store therefore keeps one spelling per lower-cased name (the first one it ever stored, recorded
+in the manifest), and within one event the first of two case-variants wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from huntbook.errors import StoreError
+from huntbook.normalize.types import CD, LIST, TIME, field_type
+
+CHUNK_ROWS = 65_536
+ARROW_TYPES = {
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "text": pa.string(),
+    LIST: pa.list_(pa.string()),
+}
+
+
+def _as_text(name: str, value: Any) -> str:
+    if isinstance(value, list | tuple):
+        raise StoreError(
+            f"field {name!r} has a list value but is not declared multivalue "
+            "(normalize/mappings/multivalue.yaml)"
+        )
+    return value if isinstance(value, str) else str(value)
+
+
+def _as_list(name: str, value: Any) -> list[str]:
+    items = value if isinstance(value, list | tuple) else [value]
+    return [v if isinstance(v, str) else str(v) for v in items if v is not None and v != ""]
+
+
+class BatchWriter:
+    """Collects one batch's events and writes them as ``out_dir/part-NNNNN.parquet`` files."""
+
+    def __init__(
+        self, out_dir: Path, columns: dict[str, str], first_cd: int, chunk_rows: int = CHUNK_ROWS
+    ) -> None:
+        self.out_dir = out_dir
+        self.columns = columns  # lower-cased name -> stored spelling (shared with the manifest)
+        self.columns.update({TIME: TIME, CD: CD})
+        self.next_cd = first_cd
+        self.chunk_rows = chunk_rows
+        self.parts: list[Path] = []
+        self.events = 0
+        self.catalog: dict[str, dict[str, set[str]]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._rows = 0
+        self._times: list[float] = []
+        self._cols: dict[str, tuple[list[int], list[Any]]] = {}
+
+    def _column(self, name: str) -> str:
+        return self.columns.setdefault(name.lower(), name)
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        """Append one normalized event; a full chunk is written out at once."""
+        row = self._rows
+        try:
+            self._times.append(float(event[TIME]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"event without a numeric _time: {exc}") from exc
+        names: list[str] = []
+        for name, value in event.items():
+            if value is None or value == "" or name in (TIME, CD):
+                continue
+            col = self._column(name)
+            rows, values = self._cols.setdefault(col, ([], []))
+            if rows and rows[-1] == row:
+                continue  # a case-variant of a field this event already has
+            converted = _as_list(col, value) if field_type(col) == LIST else _as_text(col, value)
+            if converted == []:
+                continue
+            rows.append(row)
+            values.append(converted)
+            names.append(col)
+        self._note_catalog(event, names)
+        self._rows += 1
+        self.events += 1
+        if self._rows >= self.chunk_rows:
+            self.flush()
+
+    def _note_catalog(self, event: Mapping[str, Any], names: list[str]) -> None:
+        by_st = self.catalog.setdefault(str(event.get("index") or ""), {})
+        by_st.setdefault(str(event.get("sourcetype") or ""), set()).update(names)
+
+    def flush(self) -> None:
+        """Write the gathered events (if any) as one Parquet part."""
+        if not self._rows:
+            return
+        n = self._rows
+        arrays = {
+            TIME: pa.array(self._times, pa.float64()),
+            CD: pa.array(range(self.next_cd, self.next_cd + n), pa.int64()),
+        }
+        for col, (rows, values) in self._cols.items():
+            full: list[Any] = [None] * n
+            for i, v in zip(rows, values, strict=True):
+                full[i] = v
+            arrays[col] = pa.array(full, ARROW_TYPES[field_type(col)])
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"part-{len(self.parts):05d}.parquet"
+        pq.write_table(pa.table(arrays), path, compression="zstd", row_group_size=CHUNK_ROWS)
+        self.parts.append(path)
+        self.next_cd += n
+        self._reset()
+
+    def field_catalog(self) -> dict[str, dict[str, dict[str, str]]]:
+        """index -> sourcetype -> field -> type, for the fields this batch stored."""
+        return {
+            index: {
+                st: {f: field_type(f) for f in sorted(names | {TIME, CD})}
+                for st, names in sts.items()
+            }
+            for index, sts in self.catalog.items()
+        }
