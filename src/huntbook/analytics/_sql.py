@@ -1,0 +1,125 @@
+"""Column access over the store's ``events`` view that survives absent fields and both field shapes.
+
+Why this module exists: the same fact arrives under two names (EVTX/JSON EventData ``TargetLogonId``
+versus the classic add-on's ``Logon_ID`` list) and a store only has the columns its events carried.
+Every analytic therefore asks for a value by its candidate names; :class:`Columns` turns that into
+``COALESCE`` over the columns that exist (``NULL`` when none does), so a query compiles on any
+store.
+
+Candidates are either a field name (``"TargetLogonId"``) or ``(name, position)`` for the 1-based
+position in a multivalue field (``("Logon_ID", 2)`` is the target logon id: subject first). A
+multivalue field asked for by plain name yields its last value; position -1 is the last value (the
+target when a classic list dropped an empty subject); a text field asked for by position yields
+itself only at position 1 or -1 (a single value is both the first and the last).
+
+SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from sqlglot import exp
+
+Candidate = str | tuple[str, int]
+
+DIALECT = "duckdb"
+
+
+class StoreLike(Protocol):
+    """What the analytics need from :class:`huntbook.store.Store`."""
+
+    def connect(self) -> Any: ...
+
+    def fields(self) -> dict[str, str]: ...
+
+
+class Columns:
+    """Candidate-name lookups against one store's columns (case-insensitive, as in DuckDB)."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.types = {name.lower(): kind for name, kind in fields.items()}
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.types
+
+    def one(self, candidate: Candidate) -> exp.Expression:
+        """One candidate as an expression, or NULL when its column is absent."""
+        name, pos = (candidate, None) if isinstance(candidate, str) else candidate
+        kind = self.types.get(name.lower())
+        if kind is None:
+            return exp.Null()
+        column = exp.column(name, quoted=True)
+        if kind == "list":
+            index = -1 if pos is None else pos
+            return exp.func("list_extract", column, exp.Literal.number(index))
+        if pos not in (None, 1, -1):
+            return exp.Null()
+        return column
+
+    def get(self, *candidates: Candidate) -> exp.Expression:
+        """COALESCE of the candidates that exist (empty strings and ``-`` count as missing)."""
+        present = [_blank_to_null(self.one(c)) for c in candidates]
+        present = [p for p in present if not isinstance(p, exp.Null)]
+        if not present:
+            return exp.Null()
+        if len(present) == 1:
+            return present[0]
+        return exp.Coalesce(this=present[0], expressions=present[1:])
+
+    def lower(self, *candidates: Candidate) -> exp.Expression:
+        return exp.Lower(this=self.get(*candidates))
+
+
+def _blank_to_null(expr: exp.Expression) -> exp.Expression:
+    if isinstance(expr, exp.Null):
+        return expr
+    blank = exp.Nullif(this=expr, expression=exp.Literal.string(""))
+    return exp.Nullif(this=blank, expression=exp.Literal.string("-"))
+
+
+def text(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def code_in(columns: Columns, codes: Iterable[str]) -> exp.Expression:
+    """``EventCode IN (...)``."""
+    return exp.column("EventCode", quoted=True).isin(*[text(c) for c in codes])
+
+
+def is_sysmon(columns: Columns) -> exp.Expression:
+    """Sysmon events (their EventCode numbers collide with other channels' ids)."""
+    probe = columns.lower("sourcetype", "source")
+    return exp.Like(this=probe, expression=text("%sysmon%"))
+
+
+def not_sysmon(columns: Columns) -> exp.Expression:
+    return exp.Not(
+        this=exp.Paren(this=exp.Coalesce(this=is_sysmon(columns), expressions=[exp.false()]))
+    )
+
+
+def ends_with_any(expr: exp.Expression, suffixes: Sequence[str]) -> exp.Expression:
+    """``lower(expr) LIKE '%\\suffix' OR ...`` for file-name matches on a full path."""
+    lowered = exp.Lower(this=expr)
+    tests: list[exp.Expression] = []
+    for suffix in suffixes:
+        tests.append(exp.Like(this=lowered, expression=text("%\\" + suffix.lower())))
+        tests.append(exp.EQ(this=lowered, expression=text(suffix.lower())))
+    return exp.or_(*tests) if tests else exp.false()
+
+
+def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> list[exp.Expression]:
+    """SELECT list ``alias <- COALESCE(candidates)`` plus the core columns every analytic keeps."""
+    core = [
+        exp.column(name, quoted=True).as_(name) for name in ("_time", "_cd", "host", "EventCode")
+    ]
+    return core + [columns.get(*names).as_(alias) for alias, names in spec.items()]
+
+
+def rows(con: Any, query: exp.Expression) -> list[dict[str, Any]]:
+    """Run one sqlglot query on a DuckDB connection and return dict rows."""
+    cursor = con.execute(query.sql(dialect=DIALECT))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,263 @@
+"""The lateral-movement graph: who reached which host, as whom, how, when, and on what evidence.
+
+API (stable): ``find_lateral_movement(store, skew=None) -> list[Edge]`` in time order (first_seen).
+``Edge.to_dict()`` has ``source``, ``source_ip``, ``destination``, ``account``, ``method``,
+``attack``, ``first_seen``, ``last_seen`` (ISO-8601 UTC), ``logon_ids`` and ``evidence`` (events
+as ``{_time, host, EventCode, _cd, <summary fields>}``, time order).
+
+How: every network logon session (:mod:`huntbook.analytics.sessions`) is tested against the method
+rules of ``methods.yaml`` (:mod:`huntbook.analytics.methods`): rules over the session's own events,
+over events on the destination host shortly after the logon (services, DCOM, tasks run outside the
+session), and over the logon itself (RDP). A method with at least one anchor rule matched gives the
+session an edge ``source -> host``; the evidence is the 4624, the connection that named the source
+(when the logon had no address) and every matched event. Edges with the same source, destination,
+account and method merge. A 4648 (explicit credentials) on a source naming another machine joins
+the edge from that source to that machine, or stands as an edge of its own.
+
+The source is the host that owns the logon's address in the data (``addresses.py``); when nothing
+owns it, ``source`` is the address itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from huntbook.analytics._sql import (
+    Columns,
+    StoreLike,
+    code_in,
+    ends_with_any,
+    is_sysmon,
+    not_sysmon,
+    rows,
+)
+from huntbook.analytics.addresses import AddressBook, short_host
+from huntbook.analytics.evidence import Evidence, iso, unique_sorted
+from huntbook.analytics.methods import Method, MethodTable, Rule, load_methods
+from huntbook.analytics.sessions import (
+    Activity,
+    Session,
+    SessionContext,
+    pair_with_logons,
+    seconds_after_logon,
+    session_context,
+    to_activity,
+)
+
+EXPLICIT_FIELDS = {
+    "TargetServerName": ["TargetServerName", "Target_Server_Name"],
+    "TargetUserName": ["TargetUserName", ("Account_Name", -1)],
+    "SubjectUserName": ["SubjectUserName", ("Account_Name", 1)],
+    "ProcessName": ["ProcessName", "Process_Name"],
+}
+LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "-", ""}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One arrow of the graph: ``source`` reached ``destination`` as ``account`` by ``method``."""
+
+    source: str
+    source_ip: str | None
+    destination: str
+    account: str | None
+    method: str
+    attack: str
+    first_seen: float
+    last_seen: float
+    logon_ids: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "source_ip": self.source_ip,
+            "destination": self.destination,
+            "account": self.account,
+            "method": self.method,
+            "attack": self.attack,
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "logon_ids": list(self.logon_ids),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+@dataclass
+class _Draft:
+    """An edge while evidence is still being gathered."""
+
+    source: str
+    source_ip: str | None
+    destination: str
+    account: str | None
+    method: Method
+    logon_ids: list[str]
+    evidence: list[Evidence]
+
+    def freeze(self) -> Edge:
+        evidence = unique_sorted(self.evidence)
+        return Edge(
+            self.source,
+            self.source_ip,
+            self.destination,
+            self.account,
+            self.method.name,
+            self.method.attack,
+            evidence[0].time,
+            evidence[-1].time,
+            tuple(dict.fromkeys(self.logon_ids)),
+            evidence,
+        )
+
+
+def _nearby_filter(columns: Columns, table: MethodTable) -> exp.Expression:
+    process = exp.or_(
+        exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
+        exp.and_(code_in(columns, ["4688"]), not_sysmon(columns)),
+    )
+    parent = ends_with_any(
+        columns.get("ParentImage", "ParentProcessName", "Creator_Process_Name"),
+        sorted(table.nearby_parents()),
+    )
+    image = ends_with_any(
+        columns.get("Image", "NewProcessName", "New_Process_Name"), sorted(table.nearby_images())
+    )
+    others = exp.and_(code_in(columns, ["7045", "4697", "4698"]), not_sysmon(columns))
+    return exp.or_(exp.and_(process, exp.or_(parent, image)), others)
+
+
+def _nearby(
+    con: Any, columns: Columns, table: MethodTable
+) -> dict[int, list[tuple[float, Activity]]]:
+    """Candidate nearby events per logon ``_cd``, each with its delay after the logon."""
+    condition = exp.and_(
+        exp.GTE(this=exp.column("_time", "act"), expression=seconds_after_logon(-table.skew)),
+        exp.LTE(this=exp.column("_time", "act"), expression=seconds_after_logon(table.max_window)),
+    )
+    found: dict[int, list[tuple[float, Activity]]] = defaultdict(list)
+    for row in pair_with_logons(con, columns, _nearby_filter(columns, table), condition):
+        found[row["logon_cd"]].append((row["_time"] - row["logon_time"], to_activity(row)))
+    return found
+
+
+def _matches(
+    method: Method,
+    rule: Rule,
+    session: Session,
+    nearby: list[tuple[float, Activity]],
+    table: MethodTable,
+) -> list[Evidence]:
+    """The events of one session that satisfy one rule."""
+    if rule.scope == "logon":
+        return [session.logon] if rule.matches_logon(session.logon_type) else []
+    if rule.scope == "session":
+        return [a.evidence for a in session.activity if rule.matches(a)]
+    if table.nearby_ignored(session.account):
+        return []
+    return [a.evidence for delay, a in nearby if delay <= method.window and rule.matches(a)]
+
+
+def _session_edges(
+    session: Session, nearby: list[tuple[float, Activity]], table: MethodTable
+) -> list[_Draft]:
+    drafts = []
+    for method in table.methods:
+        anchors: list[Evidence] = []
+        support: list[Evidence] = []
+        for rule in method.rules:
+            (anchors if rule.anchor else support).extend(
+                _matches(method, rule, session, nearby, table)
+            )
+        if not anchors:
+            continue
+        evidence = [session.logon, *session.source_evidence, *anchors, *support]
+        drafts.append(
+            _Draft(
+                session.source_label or "unknown",
+                session.source_ip,
+                session.host,
+                session.account,
+                method,
+                [session.logon_id],
+                evidence,
+            )
+        )
+    return drafts
+
+
+def _merge(drafts: list[_Draft]) -> dict[tuple[str, ...], _Draft]:
+    merged: dict[tuple[str, ...], _Draft] = {}
+    for d in drafts:
+        key = (d.source.lower(), d.destination.lower(), (d.account or "").lower(), d.method.name)
+        if key not in merged:
+            merged[key] = d
+            continue
+        merged[key].evidence.extend(d.evidence)
+        merged[key].logon_ids.extend(d.logon_ids)
+        merged[key].source_ip = merged[key].source_ip or d.source_ip
+    return merged
+
+
+def _explicit_rows(con: Any, columns: Columns) -> list[dict[str, Any]]:
+    fields = [columns.get(*names).as_(alias) for alias, names in EXPLICIT_FIELDS.items()]
+    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    where = exp.and_(code_in(columns, ["4648"]), not_sysmon(columns))
+    return rows(
+        con, exp.select(*core, *fields).from_("events").where(where).order_by("_time", "_cd")
+    )
+
+
+def _server(name: str | None, book: AddressBook) -> str | None:
+    """The machine a 4648 names (``WORKSTATION6$``, ``ws6.corp.local``, an address) as a host."""
+    raw = (name or "").strip().rstrip("$")
+    if raw.lower() in LOCAL_NAMES:
+        return None
+    return book.host_for(raw) or book.canonical(short_host(raw))
+
+
+def _add_explicit(
+    merged: dict[tuple[str, ...], _Draft], ctx: SessionContext, table: MethodTable
+) -> None:
+    """Attach each remote 4648 to a matching edge, or make it an edge of its own."""
+    for row in _explicit_rows(ctx.con, ctx.columns):
+        source = ctx.book.canonical(row["host"])
+        destination = _server(row["TargetServerName"], ctx.book)
+        if destination is None or destination.lower() == source.lower():
+            continue
+        evidence = Evidence.from_row(row, tuple(EXPLICIT_FIELDS))
+        account = row["TargetUserName"]
+        host_match = [
+            d
+            for d in merged.values()
+            if d.source.lower() == source.lower()
+            and d.destination.lower() == destination.lower()
+            and any(abs(e.time - evidence.time) <= table.explicit.window for e in d.evidence)
+        ]
+        if host_match:
+            for d in host_match:
+                d.evidence.append(evidence)
+            continue
+        key = (source.lower(), destination.lower(), (account or "").lower(), table.explicit.name)
+        draft = merged.setdefault(
+            key, _Draft(source, None, destination, account, table.explicit, [], [])
+        )
+        draft.evidence.append(evidence)
+
+
+def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[Edge]:
+    """Lateral-movement edges found in the store, ordered by first_seen."""
+    table = load_methods()
+    ctx = session_context(store, table.skew if skew is None else skew)
+    nearby = _nearby(ctx.con, ctx.columns, table)
+    drafts = [
+        d for s in ctx.sessions for d in _session_edges(s, nearby.get(s.logon.cd or -1, []), table)
+    ]
+    merged = _merge(drafts)
+    _add_explicit(merged, ctx, table)
+    edges = [d.freeze() for d in merged.values() if d.evidence]
+    return sorted(edges, key=lambda e: (e.first_seen, e.source, e.destination, e.method))

@@ -1,0 +1,164 @@
+"""The lateral-movement methods, as data: ``methods.yaml`` loaded into rules that match events.
+
+Why a table: how WMI, PsExec, WinRM, DCOM, RDP and scheduled tasks show up in logs is knowledge
+that grows with every recording; adding a method or a trait is one YAML entry, not code. The file's
+header documents the rule language (scope, event, image/parent_image, command-line substrings,
+logon type, anchor).
+
+API: ``load_methods() -> MethodTable`` (cached); ``Rule.matches(activity)``; ``Method.rules``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from huntbook.analytics.sessions import Activity
+from huntbook.errors import MappingError
+
+SCOPES = ("session", "nearby", "logon")
+CONDITIONS = ("event", "image", "parent_image", "command_line", "parent_command_line", "logon_type")
+FIELD_OF = {
+    "image": "Image",
+    "parent_image": "ParentImage",
+    "command_line": "CommandLine",
+    "parent_command_line": "ParentCommandLine",
+}
+
+
+def _file_name(path: str | None) -> str:
+    return (path or "").replace("/", "\\").rsplit("\\", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One recognisable trace of a method (see methods.yaml for the language)."""
+
+    scope: str
+    anchor: bool
+    event: str | None
+    images: dict[str, frozenset[str]]
+    substrings: dict[str, tuple[str, ...]]
+    logon_types: frozenset[str]
+
+    def matches(self, activity: Activity) -> bool:
+        """Whether an activity event satisfies every condition of this rule."""
+        if self.event and activity.kind != self.event:
+            return False
+        for key, names in self.images.items():
+            if _file_name(activity.get(FIELD_OF[key])) not in names:
+                return False
+        for key, parts in self.substrings.items():
+            value = (activity.get(FIELD_OF[key]) or "").lower()
+            if not any(p in value for p in parts):
+                return False
+        return True
+
+    def matches_logon(self, logon_type: str | None) -> bool:
+        return self.scope == "logon" and (
+            not self.logon_types or (logon_type or "") in self.logon_types
+        )
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    attack: str
+    window: float
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class MethodTable:
+    skew: float
+    ignore_accounts: tuple[str, ...]
+    methods: tuple[Method, ...]
+    explicit: Method
+
+    @property
+    def max_window(self) -> float:
+        return max([m.window for m in self.methods] + [0.0])
+
+    def nearby_ignored(self, account: str | None) -> bool:
+        name = (account or "").lower()
+        return any(fnmatch.fnmatchcase(name, p.lower()) for p in self.ignore_accounts)
+
+    def nearby_parents(self) -> frozenset[str]:
+        """Parent file names any nearby process rule needs (to narrow the nearby query)."""
+        return frozenset(
+            n
+            for m in self.methods
+            for r in m.rules
+            if r.scope == "nearby"
+            for n in r.images.get("parent_image", ())
+        )
+
+    def nearby_images(self) -> frozenset[str]:
+        """Process file names nearby rules accept without naming a parent (e.g. PSEXESVC.exe)."""
+        return frozenset(
+            n
+            for m in self.methods
+            for r in m.rules
+            if r.scope == "nearby" and "parent_image" not in r.images
+            for n in r.images.get("image", ())
+        )
+
+
+def _rule(raw: dict[str, Any], where: str) -> Rule:
+    unknown = set(raw) - {*CONDITIONS, "scope", "anchor"}
+    if unknown or raw.get("scope") not in SCOPES:
+        raise MappingError(
+            f"methods.yaml {where}: bad rule {raw!r} (unknown keys {sorted(unknown)})"
+        )
+    images = {
+        k: frozenset(v.lower() for v in raw[k]) for k in ("image", "parent_image") if k in raw
+    }
+    subs = {
+        k: tuple(v.lower() for v in raw[k])
+        for k in ("command_line", "parent_command_line")
+        if k in raw
+    }
+    return Rule(
+        raw["scope"],
+        bool(raw.get("anchor")),
+        raw.get("event"),
+        images,
+        subs,
+        frozenset(str(t) for t in raw.get("logon_type", ())),
+    )
+
+
+def _method(raw: dict[str, Any]) -> Method:
+    name = raw.get("name")
+    if not isinstance(name, str):
+        raise MappingError(f"methods.yaml: a method needs a name: {raw!r}")
+    rules = tuple(_rule(r, name) for r in raw.get("rules", ()))
+    return Method(name, str(raw.get("attack", "")), float(raw.get("window", 0)), rules)
+
+
+@lru_cache(maxsize=1)
+def load_methods() -> MethodTable:
+    """Parse methods.yaml (shipped with the package) into a :class:`MethodTable`."""
+    source = (
+        resources.files("huntbook.analytics").joinpath("methods.yaml").read_text(encoding="utf-8")
+    )
+    data = yaml.safe_load(source)
+    if not isinstance(data, dict) or not isinstance(data.get("methods"), list):
+        raise MappingError("methods.yaml: expected a mapping with a 'methods' list")
+    explicit = data.get("explicit_credentials", {})
+    return MethodTable(
+        skew=float(data.get("skew", 5)),
+        ignore_accounts=tuple(data.get("nearby_ignore_accounts", ())),
+        methods=tuple(_method(m) for m in data["methods"]),
+        explicit=Method(
+            explicit.get("name", "explicit credentials"),
+            str(explicit.get("attack", "")),
+            float(explicit.get("window", 120)),
+            (),
+        ),
+    )

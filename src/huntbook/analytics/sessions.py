@@ -1,0 +1,310 @@
+"""Network logon sessions and what ran inside them.
+
+API (stable): ``logon_sessions(store, skew=SKEW_SECONDS) -> list[Session]``.
+
+A session is a 4624 network logon (``LogonType`` 3, or 10 for RDP) on a host, joined to the events
+of the same logon session on the same host:
+
+- Sysmon 1 by ``LogonId``;
+- 4688 by the new process's logon id: ``TargetLogonId`` (4688 version 2) unless it is ``0x0``,
+  else ``SubjectLogonId`` (children started inside the session carry it as subject; 4688 version 1
+  has no ``TargetLogonId`` at all, windows-data.md item 8). Classic text: ``Logon_ID`` = [subject,
+  target];
+- 4697 (service installed) and 4698 (scheduled task created) by ``SubjectLogonId``.
+
+Logon ids are compared lower-cased (classic text has ``0x3E7``, Sysmon ``0x3e7``; item 9).
+
+Clock skew: channels are stamped by different writers, and a WMI child can be stamped about a
+second *before* the 4624 that opened its session (item 7). An event therefore joins a logon when it
+is no more than ``skew`` seconds (default ``SKEW_SECONDS`` = 5) earlier than the logon. A logon id
+reused after a reboot matches several logons; each event joins the latest logon it may belong to.
+
+The session's source is resolved through :mod:`huntbook.analytics.addresses`: its ``IpAddress``
+(or ``Source_Network_Address``), else its ``WorkstationName``; a logon without either (WinRM over
+Kerberos logs ``-``) takes the peer of the inbound connection to the host closest to the logon
+within ``skew`` seconds, and keeps that connection as evidence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from huntbook.analytics._sql import Columns, StoreLike, code_in, is_sysmon, not_sysmon, rows, text
+from huntbook.analytics.addresses import (
+    AddressBook,
+    Connection,
+    address_book,
+    connections,
+    short_host,
+    usable_ip,
+)
+from huntbook.analytics.evidence import Evidence, iso
+
+SKEW_SECONDS = 5.0
+NETWORK_LOGON_TYPES = ("3", "10")
+SESSION_CODES = {"4688": "process", "4697": "service", "4698": "task"}
+KIND_OF = {"1": "process", "7045": "service", **SESSION_CODES}
+
+LOGON_FIELDS = {
+    "TargetLogonId": ["TargetLogonId", ("Logon_ID", -1)],
+    "LogonType": ["LogonType", "Logon_Type"],
+    "TargetUserName": ["TargetUserName", ("Account_Name", -1)],
+    "TargetDomainName": ["TargetDomainName", ("Account_Domain", -1)],
+    "IpAddress": ["IpAddress", "Source_Network_Address"],
+    "WorkstationName": ["WorkstationName", "Workstation_Name"],
+    "AuthenticationPackageName": ["AuthenticationPackageName", "Authentication_Package"],
+}
+ACTIVITY_FIELDS = {
+    "Image": ["Image", "NewProcessName", "New_Process_Name"],
+    "ParentImage": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
+    "CommandLine": ["CommandLine", "Process_Command_Line"],
+    "ParentCommandLine": ["ParentCommandLine"],
+    "User": ["User", "TargetUserName", "SubjectUserName", ("Account_Name", -1)],
+    "ProcessId": ["ProcessId", "NewProcessId", "New_Process_ID"],
+    "ServiceName": ["ServiceName", "Service_Name"],
+    "ServiceFileName": ["ServiceFileName", "ImagePath", "Service_File_Name"],
+    "TaskName": ["TaskName", "Task_Name"],
+}
+LOGON_KEEP = tuple(LOGON_FIELDS)
+ACTIVITY_KEEP = (*ACTIVITY_FIELDS, "LogonId")
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An event inside (or near) a session: a process start, a service install, a task creation."""
+
+    kind: str
+    evidence: Evidence
+
+    def get(self, name: str) -> str | None:
+        return self.evidence.fields.get(name)
+
+    @property
+    def time(self) -> float:
+        return self.evidence.time
+
+
+@dataclass(frozen=True)
+class Session:
+    """One network logon on ``host`` and the activity of its logon session."""
+
+    host: str
+    logon_id: str
+    logon_type: str
+    account: str | None
+    domain: str | None
+    source_ip: str | None
+    workstation: str | None
+    source: str | None
+    start: float
+    logon: Evidence
+    activity: tuple[Activity, ...] = ()
+    source_evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def processes(self) -> tuple[Activity, ...]:
+        return tuple(a for a in self.activity if a.kind == "process")
+
+    @property
+    def source_label(self) -> str | None:
+        """The resolved source host, else the bare address."""
+        return self.source or self.source_ip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "logon_id": self.logon_id,
+            "logon_type": self.logon_type,
+            "account": self.account,
+            "domain": self.domain,
+            "source": self.source_label,
+            "source_ip": self.source_ip,
+            "workstation": self.workstation,
+            "start": iso(self.start),
+            "logon": self.logon.to_dict(),
+            "activity": [{"kind": a.kind, **a.evidence.to_dict()} for a in self.activity],
+            "source_evidence": [e.to_dict() for e in self.source_evidence],
+        }
+
+
+def activity_logon_id(columns: Columns) -> exp.Expression:
+    """The logon session an activity event belongs to (lower-cased), per event type."""
+    subject = columns.lower("SubjectLogonId", ("Logon_ID", 1))
+    target = exp.Nullif(
+        this=columns.lower("TargetLogonId", ("Logon_ID", -1)), expression=text("0x0")
+    )
+    process_4688 = exp.Coalesce(this=target, expressions=[subject])
+    return (
+        exp.Case()
+        .when(exp.and_(code_in(columns, ["1"]), is_sysmon(columns)), columns.lower("LogonId"))
+        .when(code_in(columns, ["4688"]), process_4688)
+        .else_(subject)
+    )
+
+
+def activity_filter(columns: Columns) -> exp.Expression:
+    return exp.or_(
+        exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
+        exp.and_(code_in(columns, list(SESSION_CODES)), not_sysmon(columns)),
+    )
+
+
+def activity_select(columns: Columns, where: exp.Expression) -> exp.Select:
+    """Activity rows with their canonical field names and the session id ``LogonId``."""
+    fields = [columns.get(*names).as_(alias) for alias, names in ACTIVITY_FIELDS.items()]
+    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    return (
+        exp.select(*core, *fields, activity_logon_id(columns).as_("LogonId"))
+        .from_("events")
+        .where(where)
+    )
+
+
+def logon_select(columns: Columns) -> exp.Select:
+    fields = [columns.get(*names).as_(alias) for alias, names in LOGON_FIELDS.items()]
+    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    where = exp.and_(
+        code_in(columns, ["4624"]),
+        not_sysmon(columns),
+        columns.get("LogonType", "Logon_Type").isin(*[text(t) for t in NETWORK_LOGON_TYPES]),
+    )
+    return exp.select(*core, *fields).from_("events").where(where)
+
+
+def pair_with_logons(
+    con: Any, columns: Columns, where: exp.Expression, condition: exp.Expression
+) -> list[dict[str, Any]]:
+    """Activity rows matching ``where``, paired with each network logon on the same host for
+    which ``condition`` (over the tables ``act`` and ``logon``) holds.
+
+    Adds ``logon_cd`` and ``logon_time`` to each row."""
+    same_host = exp.EQ(
+        this=exp.Lower(this=exp.column("host", "act")),
+        expression=exp.Lower(this=exp.column("host", "logon")),
+    )
+    query = (
+        exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier("act")),
+            exp.column("_cd", "logon").as_("logon_cd"),
+            exp.column("_time", "logon").as_("logon_time"),
+        )
+        .from_("act")
+        .join("logon", on=exp.and_(same_host, condition))
+        .with_("logon", as_=logon_select(columns))
+        .with_("act", as_=activity_select(columns, where))
+    )
+    return rows(con, query)
+
+
+def seconds_after_logon(offset: float) -> exp.Expression:
+    """``logon._time + offset`` (offset may be negative)."""
+    return exp.Add(this=exp.column("_time", "logon"), expression=exp.Literal.number(offset))
+
+
+def _joined_activity(con: Any, columns: Columns, skew: float) -> list[dict[str, Any]]:
+    """Activity rows paired with every network logon whose session id they carry."""
+    condition = exp.and_(
+        exp.EQ(
+            this=exp.column("LogonId", "act"),
+            expression=exp.Lower(this=exp.column("TargetLogonId", "logon")),
+        ),
+        exp.GTE(this=exp.column("_time", "act"), expression=seconds_after_logon(-skew)),
+    )
+    return pair_with_logons(con, columns, activity_filter(columns), condition)
+
+
+def to_activity(row: Mapping[str, Any]) -> Activity:
+    return Activity(KIND_OF.get(row["EventCode"], "other"), Evidence.from_row(row, ACTIVITY_KEEP))
+
+
+def _assign(joined: list[dict[str, Any]]) -> dict[int, list[Activity]]:
+    """Each activity row to the latest logon it may belong to, grouped by logon ``_cd``."""
+    best: dict[Any, dict[str, Any]] = {}
+    for row in joined:
+        current = best.get(row["_cd"])
+        if current is None or row["logon_time"] > current["logon_time"]:
+            best[row["_cd"]] = row
+    grouped: dict[int, list[Activity]] = defaultdict(list)
+    for row in sorted(best.values(), key=lambda r: (r["_time"], r["_cd"])):
+        grouped[row["logon_cd"]].append(to_activity(row))
+    return grouped
+
+
+def _peer(
+    row: Mapping[str, Any], conns: list[Connection], book: AddressBook, skew: float
+) -> Connection | None:
+    """The inbound connection nearest a logon on its host, for logons without an address."""
+    host = short_host(row["host"]).lower()
+    t = float(row["_time"])
+    candidates = [
+        c
+        for c in conns
+        if c.host.lower() == host
+        and c.direction == "in"
+        and abs(c.time - t) <= skew
+        and usable_ip(c.remote_ip)
+        and book.host_for(c.remote_ip) != book.canonical(row["host"])
+    ]
+    return min(candidates, key=lambda c: abs(c.time - t), default=None)
+
+
+def _session(
+    row: dict[str, Any],
+    activity: list[Activity],
+    book: AddressBook,
+    conns: list[Connection],
+    skew: float,
+) -> Session:
+    ip = usable_ip(row["IpAddress"])
+    workstation = row["WorkstationName"]
+    source_evidence: tuple[Evidence, ...] = ()
+    if ip is None and not workstation:
+        peer = _peer(row, conns, book, skew)
+        if peer is not None:
+            ip, source_evidence = peer.remote_ip, (peer.evidence,)
+    return Session(
+        host=row["host"],
+        logon_id=(row["TargetLogonId"] or "").lower(),
+        logon_type=row["LogonType"],
+        account=row["TargetUserName"],
+        domain=row["TargetDomainName"],
+        source_ip=ip,
+        workstation=workstation,
+        source=book.resolve(ip, workstation),
+        start=float(row["_time"]),
+        logon=Evidence.from_row(row, LOGON_KEEP),
+        activity=tuple(activity),
+        source_evidence=source_evidence,
+    )
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Sessions plus what was learnt building them (reused by the lateral-movement analytic)."""
+
+    sessions: list[Session]
+    book: AddressBook
+    connections: list[Connection]
+    columns: Columns
+    con: Any
+
+
+def session_context(store: StoreLike, skew: float = SKEW_SECONDS) -> SessionContext:
+    columns = Columns(store.fields())
+    con = store.connect()
+    conns = connections(con, columns)
+    book = address_book(con, columns, conns)
+    grouped = _assign(_joined_activity(con, columns, skew))
+    logons = rows(con, logon_select(columns).order_by("_time", "_cd"))
+    sessions = [_session(r, grouped.get(r["_cd"], []), book, conns, skew) for r in logons]
+    return SessionContext(sessions, book, conns, columns, con)
+
+
+def logon_sessions(store: StoreLike, skew: float = SKEW_SECONDS) -> list[Session]:
+    """Every network logon (types 3 and 10) in time order, with the activity of its session."""
+    return session_context(store, skew).sessions
