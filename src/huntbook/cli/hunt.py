@@ -1,0 +1,149 @@
+"""``huntbook hunt``: run a playbook (``hunt PLAYBOOK``), list built-ins (``hunt list``), lint one.
+
+``hunt`` is a group whose default sub-command is ``run``: ``huntbook hunt wmi-lateral-movement
+--store S --out R`` is read as ``huntbook hunt run wmi-lateral-movement ...``, so the contract's
+verbatim form and the ``list``/``lint`` sub-commands live side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from huntbook.workspace import Workspace, default_store_path
+
+DEFAULT_COMMAND = "run"
+
+
+class HuntGroup(click.Group):
+    """A group that runs ``run`` when its first argument is not a sub-command name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("hunt", cls=HuntGroup)
+def command() -> None:
+    """Run hunt playbooks: `huntbook hunt PLAYBOOK|NAME [--store DIR] [--out DIR]`.
+
+    PLAYBOOK is a markdown file in the seed's format or the name of a built-in playbook
+    (`huntbook hunt list`). `huntbook hunt lint FILE` checks a playbook without running it.
+    """
+
+
+def _params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected name=value, got {item!r}", param_hint="--param")
+        params[name.strip()] = value
+    return params
+
+
+@command.command("run")
+@click.argument("playbook")
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fill a placeholder such as <login_id>; repeatable. Unset ones pivot on earlier rows.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write report.json, report.md and report.html here.",
+)
+@click.option(
+    "--emit-detections",
+    "detections",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write savedsearches.conf and Sigma rules for the hunt here.",
+)
+def run(
+    playbook: str,
+    store: Path | None,
+    params: tuple[str, ...],
+    out: Path | None,
+    detections: Path | None,
+) -> None:
+    """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
+    workspace = Workspace(store if store is not None else default_store_path())
+    result = workspace.hunt(playbook, params=_params(params), out=out)
+    _summary(result)
+    if out is not None:
+        click.echo(f"Reports: {out / 'report.json'}, {out / 'report.md'}, {out / 'report.html'}")
+    if detections is not None:
+        from huntbook.hunts.builtin import resolve
+        from huntbook.hunts.detections import emit_detections
+        from huntbook.hunts.loader import load_playbook
+
+        written = emit_detections(load_playbook(resolve(playbook)), detections)
+        click.echo(f"Detections: {', '.join(str(p) for p in written.files)}")
+        for note in written.notes:
+            click.echo(f"  {note}")
+
+
+def _summary(result: Any) -> None:
+    click.echo(f"{result.playbook.get('title')}")
+    for q in result.queries:
+        hits = {"error": "error", "unfilled": "not run"}.get(q.status, str(q.hits))
+        note = ""
+        if q.status == "error" and q.error:
+            note = f"  [error: {q.error.splitlines()[0]}]"
+        elif q.note:
+            note = f"  [{q.note}]"
+        click.echo(f"  {hits:>8}  {q.title}{note}")
+    edges = result.edges
+    click.echo(f"Lateral movement: {len(edges)} edge(s)")
+    for e in edges:
+        click.echo(
+            f"  {e.get('source')} -> {e.get('destination')}  {e.get('method')}  {e.get('account')}"
+        )
+    for error in result.findings.get("errors") or []:
+        click.echo(f"  analytics: {error}", err=True)
+
+
+@command.command("list")
+def list_command() -> None:
+    """List the built-in playbooks (name, ATT&CK ids, title)."""
+    from huntbook.hunts.builtin import list_builtin
+
+    for book in list_builtin():
+        click.echo(f"{book.name:<28} {','.join(book.attack_ids):<22} {book.title}")
+
+
+@command.command("lint")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Placeholder names that will be passed with --param (not unknown then).",
+)
+def lint_command(file: Path, params: tuple[str, ...]) -> None:
+    """Check FILE and print every problem with its line number (exit 11 on errors)."""
+    from huntbook.hunts.lint import lint
+
+    problems = lint(file, _params(params))
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    click.echo(f"{errors} error(s), {len(problems) - errors} warning(s)", err=True)
+    if errors:
+        raise click.exceptions.Exit(11)

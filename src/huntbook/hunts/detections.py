@@ -1,0 +1,167 @@
+"""``--emit-detections DIR``: the hunt's logic as Splunk saved searches and Sigma rules.
+
+The seed's follow-ups ask for "detection logic in Splunk for encoded PowerShell" and "for specific
+orders of action that might indicate lateral movement". Every query that reads events becomes a
+scheduled alert in savedsearches.conf (SPL verbatim, so a transaction's order of actions is kept);
+those Sigma can express also become Sigma rules; an encoded-PowerShell detection is always added.
+detections.md says, per query, what was written and why not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from huntbook.errors import HuntbookError
+from huntbook.hunts.model import Playbook, Query
+from huntbook.hunts.pivots import placeholder_names
+from huntbook.hunts.sigma import NAMESPACE, to_sigma
+
+ALERT_SETTINGS: dict[str, str] = {
+    "enableSched": "1",
+    "cron_schedule": "*/15 * * * *",
+    "dispatch.earliest_time": "-20m@m",
+    "dispatch.latest_time": "now",
+    "counttype": "number of events",
+    "relation": "greater than",
+    "quantity": "0",
+    "alert.track": "1",
+    "alert.severity": "3",
+    "alert.suppress": "1",
+    "alert.suppress.period": "1h",
+    "alert.digest_mode": "1",
+}
+
+ENCODED_POWERSHELL_SPL = (
+    '((sourcetype="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1) OR '
+    "(sourcetype=WinEventLog EventCode=4688)) "
+    '(CommandLine="* -enc*" OR CommandLine="* -ec *" OR CommandLine="* -e *" OR '
+    'Process_Command_Line="* -enc*" OR Process_Command_Line="* -ec *" OR '
+    'Process_Command_Line="* -e *") '
+    "| table _time, host, User, ParentImage, Image, CommandLine, Process_Command_Line"
+)
+ENCODED_POWERSHELL_SIGMA: dict[str, Any] = {
+    "title": "Encoded PowerShell command line",
+    "id": "",
+    "status": "experimental",
+    "description": "PowerShell started with -EncodedCommand (or an abbreviation): the launcher of "
+    "Empire stagers and of the WMI lateral movement in the seed hunt.",
+    "author": "huntbook",
+    "tags": ["attack.t1059.001", "attack.t1132"],
+    "logsource": {"category": "process_creation", "product": "windows"},
+    "detection": {
+        "selection_image": {"Image|endswith": ["\\powershell.exe", "\\pwsh.exe"]},
+        "selection_flag": {"CommandLine|contains": [" -enc", " -ec ", " -e "]},
+        "condition": "all of selection_*",
+    },
+    "falsepositives": ["Management software that ships encoded scripts"],
+    "level": "high",
+}
+
+
+@dataclass
+class Emitted:
+    """What was written, and a note per query on what could not be."""
+
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def emit_detections(
+    playbook: Playbook, out: str | os.PathLike[str], date: dt.date | None = None
+) -> Emitted:
+    """Write ``savedsearches.conf``, ``sigma/*.yml`` and ``detections.md`` into ``out``.
+
+    Raises:
+        HuntbookError: ``out`` cannot be written.
+    """
+    root = Path(out)
+    day = date or dt.date.today()
+    emitted = Emitted()
+    stanzas = []
+    rules: dict[str, dict[str, Any]] = {}
+    for query in playbook.queries:
+        stanza, note = _saved_search(playbook, query)
+        if stanza:
+            stanzas.append(stanza)
+        outcome = to_sigma(playbook, query, day)
+        if outcome.rule is not None:
+            rules[_slug(query.title)] = outcome.rule
+        emitted.notes.append(
+            f"{query.title}: saved search {'yes' if stanza else 'no (' + note + ')'}; "
+            f"Sigma {'yes' if outcome.rule else 'no (' + outcome.reason + ')'}"
+        )
+    stanzas.append(
+        _stanza(
+            f"huntbook - {playbook.title} - Encoded PowerShell",
+            ENCODED_POWERSHELL_SPL,
+            "Follow-up of the hunt: PowerShell started with an encoded command.",
+        )
+    )
+    rules["encoded-powershell"] = _encoded_rule(day)
+    emitted.notes.append("Encoded PowerShell: saved search yes; Sigma yes (always added)")
+    try:
+        _write_all(root, stanzas, rules, emitted)
+    except OSError as exc:
+        raise HuntbookError(f"cannot write detections to {root}: {exc}") from exc
+    return emitted
+
+
+def _saved_search(playbook: Playbook, query: Query) -> tuple[str, str]:
+    if query.spl.lstrip().startswith("|"):
+        return "", "a generating command: an inventory, not a detection"
+    if placeholder_names(query.spl):
+        return "", "a template filled per hunt (placeholders)"
+    ids = ", ".join(playbook.attack_ids)
+    description = f"From playbook '{playbook.title}' ({ids}), query at line {query.line}."
+    return _stanza(f"huntbook - {playbook.title} - {query.title}", query.spl, description), ""
+
+
+def _stanza(name: str, spl: str, description: str) -> str:
+    search = " ".join(line.strip() for line in spl.splitlines() if line.strip())
+    lines = [f"[{_conf_name(name)}]", f"description = {description}", f"search = {search}"]
+    lines.extend(f"{k} = {v}" for k, v in ALERT_SETTINGS.items())
+    return "\n".join(lines) + "\n"
+
+
+def _conf_name(name: str) -> str:
+    return re.sub(r"[\[\]\r\n]", " ", name).strip()
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "query"
+
+
+def _encoded_rule(day: dt.date) -> dict[str, Any]:
+    import uuid
+
+    rule = dict(ENCODED_POWERSHELL_SIGMA)
+    rule["id"] = str(uuid.uuid5(NAMESPACE, "encoded-powershell"))
+    rule["date"] = day.strftime("%Y-%m-%d")
+    return rule
+
+
+def _write_all(
+    root: Path, stanzas: list[str], rules: dict[str, dict[str, Any]], emitted: Emitted
+) -> None:
+    (root / "sigma").mkdir(parents=True, exist_ok=True)
+    conf = root / "savedsearches.conf"
+    conf.write_text(
+        "# Written by huntbook --emit-detections\n\n" + "\n".join(stanzas), encoding="utf-8"
+    )
+    emitted.files.append(conf)
+    for slug, rule in rules.items():
+        path = root / "sigma" / f"{slug}.yml"
+        path.write_text(yaml.safe_dump(rule, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        emitted.files.append(path)
+    notes = root / "detections.md"
+    notes.write_text(
+        "# Detections written\n\n" + "".join(f"- {n}\n" for n in emitted.notes), encoding="utf-8"
+    )
+    emitted.files.append(notes)

@@ -1,0 +1,167 @@
+"""What the Markdown and HTML reports share: formatting of times, values, edges and evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from huntbook.hunts.result import HuntResult, QueryOutcome
+
+STATUS_TEXT = {
+    "ok": "",
+    "zero": "true zero: the data it needs is present",
+    "no_data": "no data",
+    "error": "error",
+    "unfilled": "not run",
+}
+EVIDENCE_TIME_KEYS = ("_time", "time", "timestamp", "first_seen")
+
+
+def fmt_time(value: Any) -> str:
+    """Epoch seconds or ISO text as ``YYYY-MM-DD HH:MM:SS`` UTC; anything else as text."""
+    epoch = to_epoch(value)
+    if epoch is None:
+        return "" if value is None else str(value)
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def to_epoch(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and value:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
+    return None
+
+
+def value_text(value: Any, limit: int = 200) -> str:
+    """A cell: multivalue joined with ' | ', long text cut with an ellipsis."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        text = " | ".join(value_text(v, limit) for v in value)
+    elif isinstance(value, float) and value > 1e8:
+        text = fmt_time(value)
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def hits_text(query: QueryOutcome) -> str:
+    if query.status == "error":
+        return "error"
+    if query.status == "unfilled":
+        return "not run"
+    return str(query.hits)
+
+
+def query_note(query: QueryOutcome) -> str:
+    """Why a row reads the way it does: no-data explanation, error, pivot runs."""
+    parts = [query.note] if query.note else []
+    if query.status == "zero":
+        parts.append(STATUS_TEXT["zero"])
+    if query.error:
+        parts.append(query.error.splitlines()[0])
+    if query.hits_note:
+        parts.append(query.hits_note)
+    return "; ".join(parts)
+
+
+def edge_label(edge: dict[str, Any]) -> str:
+    return f"{edge.get('method') or '?'}, {edge.get('account') or '?'}"
+
+
+def host_label(edge: dict[str, Any], end: str) -> str:
+    """``WORKSTATION5 (172.18.39.5)`` when the analytics resolved an address for the host."""
+    name = str(edge.get(end) or "?")
+    address = edge.get(f"{end}_ip") or edge.get(f"{end}_address")
+    return f"{name} ({address})" if address and address != name else name
+
+
+def evidence_items(edge: dict[str, Any]) -> list[dict[str, Any]]:
+    items = edge.get("evidence") or []
+    return [e if isinstance(e, dict) else {"event": e} for e in items]
+
+
+def evidence_time(item: dict[str, Any]) -> float | None:
+    for key in EVIDENCE_TIME_KEYS:
+        epoch = to_epoch(item.get(key))
+        if epoch is not None:
+            return epoch
+    return None
+
+
+def evidence_text(item: dict[str, Any]) -> str:
+    """One line for an evidence event: code, host and what it shows."""
+    skip = set(EVIDENCE_TIME_KEYS) | {"_raw"}
+    parts = [
+        f"{k}={value_text(v, 120)}"
+        for k, v in item.items()
+        if k not in skip and v not in (None, "")
+    ]
+    return ", ".join(parts)
+
+
+def timeline_points(result: HuntResult) -> list[tuple[float, str, str]]:
+    """(epoch, lane, text) for every timed evidence event of every edge, oldest first."""
+    points = []
+    for edge in result.edges:
+        lane = f"{edge.get('source')} → {edge.get('destination')}"
+        items = evidence_items(edge)
+        timed = [(evidence_time(i), evidence_text(i)) for i in items]
+        timed = [(t, text) for t, text in timed if t is not None]
+        if not timed:
+            timed = [
+                (t, key) for key in ("first_seen", "last_seen") if (t := to_epoch(edge.get(key)))
+            ]
+        points.extend((t, lane, text) for t, text in timed)
+    return sorted(points)
+
+
+def conclusion(result: HuntResult) -> str:
+    """The generated conclusion, or a plain statement that the analytics produced none."""
+    text = str(result.findings.get("conclusion") or "").strip()
+    if text:
+        return text
+    edges = result.edges
+    if not edges:
+        return "The hunt found no lateral movement in the data searched."
+    pairs = ", ".join(
+        f"{e.get('source')} -> {e.get('destination')} ({edge_label(e)})" for e in edges
+    )
+    return f"The hunt found {len(edges)} lateral-movement edge(s): {pairs}."
+
+
+def visibility_rows(result: HuntResult) -> list[dict[str, Any]]:
+    """The visibility findings as rows of {host, need, status, sources} whatever their shape."""
+    vis = result.findings.get("visibility") or {}
+    if isinstance(vis, list):
+        return [r for r in vis if isinstance(r, dict)]
+    rows = []
+    for host, needs in vis.items():
+        if isinstance(needs, dict):
+            for need, detail in needs.items():
+                rows.append({"host": host, "need": need, **_detail(detail)})
+        elif isinstance(needs, list):
+            rows.extend(
+                {"host": host, **(n if isinstance(n, dict) else {"need": n})} for n in needs
+            )
+    return rows
+
+
+def _detail(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return detail
+    return {"status": detail}
+
+
+def columns_of(rows: list[dict[str, Any]], preferred: tuple[str, ...] = ()) -> list[str]:
+    """Preferred columns first (when present), then the others in first-seen order."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    first = [c for c in preferred if c in seen]
+    return first + [c for c in seen if c not in first]

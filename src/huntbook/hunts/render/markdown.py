@@ -1,0 +1,237 @@
+"""report.md: the seed's own structure, with the Results table filled from the run.
+
+Sections appear in the seed's order (Description, Hypothesis, Data That is Needed, Queries, Results,
+Conclusion, Outputs and Follow-up Tasks, Notes, References); the run adds Findings, Visibility and
+a Run section with provenance (version, inputs and their sha256, data time range) and evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from huntbook.hunts.render import common
+from huntbook.hunts.result import HuntResult
+
+POWERSHELL_COLUMNS = (
+    "host",
+    "launcher",
+    "count",
+    "hosts",
+    "first_seen",
+    "decoded",
+    "url",
+    "user_agent",
+)
+EDGE_COLUMNS = ("source", "destination", "account", "method", "first_seen", "last_seen", "evidence")
+
+
+def render_markdown(result: HuntResult) -> str:
+    """The whole report as Markdown text."""
+    parts = [
+        _header(result),
+        _hypothesis(result),
+        _data_needed(result),
+        _queries(result),
+        _results(result),
+        _findings(result),
+        _section("Conclusion", common.conclusion(result)),
+        _outputs(result),
+        _section("Notes", result.playbook.get("notes", "")),
+        _bullets("References", [f"<{r}>" for r in result.playbook.get("references", [])]),
+        _run(result),
+    ]
+    return "\n".join(p for p in parts if p).rstrip() + "\n"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A Markdown table; ``|`` and newlines inside cells are escaped."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    return common.value_text(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _section(title: str, body: str) -> str:
+    return f"## {title}\n\n{body.strip()}\n" if body.strip() else ""
+
+
+def _bullets(title: str, items: Sequence[str]) -> str:
+    return _section(title, "\n".join(f"- {i}" for i in items)) if items else ""
+
+
+def _header(result: HuntResult) -> str:
+    book = result.playbook
+    meta = dict(book.get("metadata", []))
+    meta["Executed"] = result.run_time[:10]
+    span = result.time_range
+    if span.get("earliest"):
+        meta["Time Frame"] = (
+            f"{common.fmt_time(span['earliest'])} - {common.fmt_time(span['latest'])} UTC"
+        )
+    attack = table(
+        ["MITRE ATT&CK Technique", "IDs"],
+        (
+            [
+                t["name"],
+                ", ".join(
+                    f"[{i}](https://attack.mitre.org/techniques/{i.replace('.', '/')})"
+                    for i in t["ids"]
+                ),
+            ]
+            for t in book.get("techniques", [])
+        ),
+    )
+    meta_table = table(["Field", "Description"], meta.items())
+    body = f"{book.get('description', '')}\n\n{meta_table}\n{attack}"
+    return f"# {book.get('title', 'Hunt')}\n\n" + _section("Description", body)
+
+
+def _hypothesis(result: HuntResult) -> str:
+    return _section("Hypothesis", result.playbook.get("hypothesis", ""))
+
+
+def _data_needed(result: HuntResult) -> str:
+    needs = result.playbook.get("data_needed", [])
+    rows = common.visibility_rows(result)
+    body = "\n".join(f"- {n}" for n in needs)
+    if rows:
+        columns = common.columns_of(
+            rows, ("host", "need", "status", "present", "absent", "sources")
+        )
+        body += "\n\n### Visibility\n\n" + table(
+            columns, ([r.get(c) for c in columns] for r in rows)
+        )
+    return _section("Data That is Needed", body)
+
+
+def _queries(result: HuntResult) -> str:
+    blocks = []
+    for q in result.queries:
+        blocks.append(f"{q.title}\n\n```spl\n{q.spl}\n```\n")
+    return _section("Queries", "### Splunk\n\n" + "\n".join(blocks))
+
+
+def _results(result: HuntResult) -> str:
+    expected = {r.query_index: r for r in result.results_table if r.query_index is not None}
+    rows = []
+    for q in result.queries:
+        row = expected.get(q.index)
+        rows.append(
+            [q.title, common.hits_text(q), row.expected_hits if row else "", common.query_note(q)]
+        )
+    body = table(["Search", "Hits", "Playbook's hits", "Notes"], rows)
+    body += "\nHits of a templated query are the sum over its runs (one run per pivot value set).\n"
+    if result.results_table:
+        body += "\nHow the playbook's Results rows map to its queries:\n\n" + table(
+            ["Playbook row (line)", "Query", "Match", "Expected", "Observed"],
+            (
+                [
+                    f"{r.search} ({r.line})",
+                    r.query_title or "(none)",
+                    r.match,
+                    r.expected_hits,
+                    r.observed_hits,
+                ]
+                for r in result.results_table
+            ),
+        )
+    return _section("Results", body)
+
+
+def _findings(result: HuntResult) -> str:
+    edges = result.edges
+    body = "### Lateral Movement\n\n"
+    if edges:
+        body += table(
+            ["Source", "Destination", "Account", "Method", "First seen", "Last seen", "Evidence"],
+            (
+                [
+                    common.host_label(e, "source"),
+                    common.host_label(e, "destination"),
+                    e.get("account"),
+                    e.get("method"),
+                    common.fmt_time(e.get("first_seen")),
+                    common.fmt_time(e.get("last_seen")),
+                    len(common.evidence_items(e)),
+                ]
+                for e in edges
+            ),
+        )
+    else:
+        body += "No lateral-movement edges were found.\n"
+    body += "\n### Encoded PowerShell\n\n" + _generic(result.findings.get("powershell") or [])
+    errors = result.findings.get("errors") or []
+    if errors:
+        body += "\n### Analytics errors\n\n" + "\n".join(f"- {e}" for e in errors) + "\n"
+    return _section("Findings", body)
+
+
+def _generic(items: list[Any]) -> str:
+    rows = [i if isinstance(i, dict) else {"finding": i} for i in items]
+    if not rows:
+        return "None found.\n"
+    columns = common.columns_of(rows, POWERSHELL_COLUMNS)[:8]
+    return table(columns, ([r.get(c) for c in columns] for r in rows))
+
+
+def _outputs(result: HuntResult) -> str:
+    items = list(result.playbook.get("outputs", []))
+    gaps = sorted(
+        {
+            f"Visibility Gap: {q.note} (query '{q.title}' returned 0)."
+            for q in result.queries
+            if q.status == "no_data"
+        }
+    )
+    return _bullets("Outputs and Follow-up Tasks", items + gaps)
+
+
+def _run(result: HuntResult) -> str:
+    span = result.time_range
+    lines = [
+        f"- huntbook {result.huntbook_version}, run at {result.run_time}",
+        f"- Store: `{result.store.get('path')}`; "
+        f"data from {common.fmt_time(span.get('earliest'))} to "
+        f"{common.fmt_time(span.get('latest'))} UTC ({span.get('events')} events)",
+    ]
+    if result.params:
+        lines.append("- Parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+    body = (
+        "\n".join(lines)
+        + "\n\n"
+        + table(
+            ["Input", "sha256", "Events", "Index"],
+            (
+                [i.get("path"), i.get("sha256"), i.get("events"), i.get("index")]
+                for i in result.store.get("inputs", [])
+            ),
+        )
+    )
+    return _section("Run", body + "\n" + "\n".join(_evidence(q) for q in result.queries))
+
+
+def _evidence(q: Any) -> str:
+    text = f"### {q.index + 1}. {q.title}\n\nHits: {common.hits_text(q)}, {q.elapsed:.3f} s. "
+    text += common.query_note(q) + "\n"
+    if q.runs:
+        text += "\n" + table(
+            ["Values", "Hits", "Error"],
+            (
+                [", ".join(f"{k}={v}" for k, v in r.values.items()), r.hits, r.error or ""]
+                for r in q.runs
+            ),
+        )
+    if q.sql:
+        text += (
+            f"\n<details><summary>Compiled SQL</summary>\n\n```sql\n{q.sql}\n```\n\n</details>\n"
+        )
+    if q.sample:
+        columns = q.columns or common.columns_of(q.sample)
+        text += f"\nSample ({len(q.sample)} rows):\n\n" + table(
+            columns, ([r.get(c) for c in columns] for r in q.sample)
+        )
+    return text

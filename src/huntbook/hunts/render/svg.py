@@ -1,0 +1,148 @@
+"""Inline SVG for the HTML report: the host-to-host graph and the evidence timeline.
+
+Drawn by hand (no JavaScript, no external assets) so report.html opens anywhere, offline, and a
+screenshot shows the same picture a browser does. Hosts sit on a circle; each edge is an arrow
+source -> destination labelled "method, account"; parallel edges between one pair bend apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from huntbook.hunts.render import common
+
+GRAPH_W, GRAPH_H, NODE_R = 760, 440, 34
+TIMELINE_W, LANE_H, MARGIN_L, MARGIN_R = 960, 38, 230, 30
+
+
+def graph(edges: Sequence[dict[str, Any]]) -> str:
+    """The lateral-movement graph as an ``<svg>`` element."""
+    if not edges:
+        return _empty("No lateral-movement edges were found.", GRAPH_W, 80, "host-graph")
+    hosts = list(
+        dict.fromkeys(h for e in edges for h in (str(e.get("source")), str(e.get("destination"))))
+    )
+    where = _layout(hosts)
+    labels = {h: h for h in hosts}
+    for e in edges:
+        labels[str(e.get("source"))] = common.host_label(e, "source")
+        labels[str(e.get("destination"))] = common.host_label(e, "destination")
+    parts = [
+        _svg_open("host-graph", GRAPH_W, GRAPH_H, "Host-to-host lateral movement graph"),
+        _MARKER,
+    ]
+    seen: dict[tuple[str, str], int] = {}
+    for e in edges:
+        pair = (str(e.get("source")), str(e.get("destination")))
+        seen[pair] = seen.get(pair, 0) + 1
+        parts.append(_arrow(where[pair[0]], where[pair[1]], seen[pair] - 1, common.edge_label(e)))
+    parts.extend(_node(where[h], labels[h]) for h in hosts)
+    return "\n".join(parts) + "\n</svg>"
+
+
+_MARKER = (
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+    'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#b3261e"/>'
+    "</marker></defs>"
+)
+
+
+def _svg_open(css_class: str, width: int, height: int, title: str) -> str:
+    return (
+        f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img"><title>{escape(title)}</title>'
+    )
+
+
+def _empty(text: str, width: int, height: int, css_class: str) -> str:
+    return (
+        _svg_open(css_class, width, height, text)
+        + f'<text x="20" y="{height // 2}" font-size="15" fill="#555">{escape(text)}</text></svg>'
+    )
+
+
+def _layout(hosts: list[str]) -> dict[str, tuple[float, float]]:
+    if len(hosts) == 1:
+        return {hosts[0]: (GRAPH_W / 2, GRAPH_H / 2)}
+    cx, cy = GRAPH_W / 2, GRAPH_H / 2
+    rx, ry = GRAPH_W / 2 - 140, GRAPH_H / 2 - 70
+    step = 2 * math.pi / len(hosts)
+    return {
+        h: (cx + rx * math.cos(math.pi + i * step), cy + ry * math.sin(math.pi + i * step))
+        for i, h in enumerate(hosts)
+    }
+
+
+def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label: str) -> str:
+    (x1, y1), (x2, y2) = start, end
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    bend = 30.0 * (nth + 1) if nth or start == end else 18.0
+    mx, my = (x1 + x2) / 2 - uy * bend, (y1 + y2) / 2 + ux * bend
+    sx, sy = x1 + ux * NODE_R, y1 + uy * NODE_R
+    ex, ey = x2 - ux * (NODE_R + 2), y2 - uy * (NODE_R + 2)
+    return (
+        f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} Q {mx:.1f} {my:.1f} {ex:.1f} {ey:.1f}" '
+        f'fill="none" stroke="#b3261e" stroke-width="2.5" marker-end="url(#arrow)"/>'
+        f'<text x="{mx:.1f}" y="{my - 6:.1f}" text-anchor="middle" font-size="13" fill="#7a1a14" '
+        f'paint-order="stroke" stroke="#fff" stroke-width="4">{escape(label)}</text></g>'
+    )
+
+
+def _node(at: tuple[float, float], label: str) -> str:
+    x, y = at
+    return (
+        f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_R}" fill="#e8f0fe" '
+        f'stroke="#1a4fa0" stroke-width="2"/><text x="{x:.1f}" y="{y + NODE_R + 18:.1f}" '
+        f'text-anchor="middle" font-size="14" font-weight="bold" fill="#0b2a5b">'
+        f"{escape(label)}</text></g>"
+    )
+
+
+def timeline(points: Sequence[tuple[float, str, str]]) -> str:
+    """Evidence events on a time axis, one lane per edge (``source -> destination``)."""
+    if not points:
+        return _empty("No timed evidence to draw.", TIMELINE_W, 60, "timeline")
+    lanes = list(dict.fromkeys(lane for _, lane, _ in points))
+    height = 60 + LANE_H * len(lanes)
+    first, last = points[0][0], points[-1][0]
+    span = max(last - first, 1.0)
+
+    def x_of(t: float) -> float:
+        return MARGIN_L + (t - first) / span * (TIMELINE_W - MARGIN_L - MARGIN_R)
+
+    parts = [_svg_open("timeline", TIMELINE_W, height, "Timeline of the evidence")]
+    for i, lane in enumerate(lanes):
+        y = 30 + LANE_H * i + LANE_H / 2
+        parts.append(
+            f'<line x1="{MARGIN_L}" x2="{TIMELINE_W - MARGIN_R}" y1="{y}" y2="{y}" stroke="#ddd"/>'
+            f'<text x="{MARGIN_L - 10}" y="{y + 4}" text-anchor="end" font-size="12">'
+            f"{escape(lane)}</text>"
+        )
+    for t, lane, text in points:
+        y = 30 + LANE_H * lanes.index(lane) + LANE_H / 2
+        tip = f"{common.fmt_time(t)} {text}"
+        parts.append(
+            f'<circle class="event" cx="{x_of(t):.1f}" cy="{y}" r="5" fill="#b3261e" '
+            'fill-opacity="0.7">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+    parts.extend(_ticks(first, span, height, x_of))
+    return "\n".join(parts) + "\n</svg>"
+
+
+def _ticks(first: float, span: float, height: int, x_of: Any) -> list[str]:
+    ticks = []
+    for i in range(5):
+        t = first + span * i / 4
+        x = x_of(t)
+        ticks.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="20" y2="{height - 25}" stroke="#eee"/>'
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11" fill="#444">'
+            f"{escape(common.fmt_time(t)[5:])}</text>"
+        )
+    return ticks
