@@ -1,0 +1,196 @@
+"""Every encoded PowerShell in a store, decoded and grouped by payload.
+
+API (stable): ``powershell_findings(store) -> list[PowerShellFinding]``, most widespread first
+(hosts, then occurrences), each with ``to_dict()``.
+
+Where command lines are read from (EVTX/JSON names and classic names, whichever the store has):
+Sysmon 1 ``CommandLine``; 4688 ``CommandLine`` / ``Process_Command_Line``; 4104
+``ScriptBlockText``; 400/800 ``HostApplication``; 7045 ``ImagePath`` and 4697 ``ServiceFileName``
+(PsExec-style services carry the launcher in the service's command). Each is decoded with
+:func:`huntbook.analytics.powershell.decode_powershell`; occurrences with the same ``payload_id``
+form one finding, whatever launched them, so "the same payload under a different launcher" shows
+as one finding with several ``launchers`` (``launchers_by_host`` says which host used which).
+
+A launcher here is the parent process's name, ``>``, and the normalised command line
+(``wmiprvse > powershell -nop -sta -w 1 -enc <payload>``); script blocks and services name their
+source instead of a parent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from huntbook.analytics._sql import Columns, StoreLike, code_in, is_sysmon, not_sysmon, rows, text
+from huntbook.analytics.evidence import Evidence, iso, unique_sorted
+from huntbook.analytics.powershell import Decoded, Layer, decode_powershell
+
+SOURCE_FIELDS = {
+    "CommandLine": ["CommandLine", "Process_Command_Line"],
+    "ScriptBlockText": ["ScriptBlockText", "Script_Block_Text"],
+    "HostApplication": ["HostApplication", "Host_Application"],
+    "ServiceFileName": ["ServiceFileName", "ImagePath", "Service_File_Name"],
+    "ParentImage": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
+    "User": ["User", "TargetUserName", "SubjectUserName", ("Account_Name", -1)],
+}
+TEXT_FIELDS = ("CommandLine", "ScriptBlockText", "HostApplication", "ServiceFileName")
+SOURCE_NAME = {
+    "4104": "script block",
+    "400": "powershell host",
+    "800": "powershell host",
+    "7045": "service",
+    "4697": "service",
+}
+HINTS = ("-e", "/e", "\u2013e", "\u2014e", "\u2015e", "frombase64string")
+SNIPPET = 160
+SYSTEM_ACCOUNTS = {"system", "local service", "network service"}
+
+
+@dataclass(frozen=True)
+class PowerShellFinding:
+    """One payload, every place it ran, and every launcher it ran under."""
+
+    payload_id: str
+    family: str | None
+    script: str
+    layers: tuple[Layer, ...]
+    traits: tuple[str, ...]
+    iocs: Mapping[str, tuple[str, ...]]
+    launchers: tuple[str, ...]
+    launchers_by_host: Mapping[str, tuple[str, ...]]
+    hosts: tuple[str, ...]
+    accounts: tuple[str, ...]
+    first_seen: float
+    last_seen: float
+    evidence: tuple[Evidence, ...] = field(default=())
+
+    @property
+    def c2(self) -> tuple[str, ...]:
+        return self.iocs.get("c2") or self.iocs.get("url", ())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "payload_id": self.payload_id,
+            "family": self.family,
+            "script": self.script,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "traits": list(self.traits),
+            "iocs": {k: list(v) for k, v in self.iocs.items()},
+            "launchers": list(self.launchers),
+            "launchers_by_host": {h: list(v) for h, v in self.launchers_by_host.items()},
+            "hosts": list(self.hosts),
+            "accounts": list(self.accounts),
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "count": len(self.evidence),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+def _where(columns: Columns) -> exp.Expression:
+    codes = exp.or_(
+        exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
+        exp.and_(
+            code_in(columns, ["4688", "4104", "400", "800", "7045", "4697"]), not_sysmon(columns)
+        ),
+    )
+    texts = [columns.lower(*SOURCE_FIELDS[name]) for name in TEXT_FIELDS]
+    hints = [exp.Like(this=t, expression=text(f"%{h}%")) for t in texts for h in HINTS]
+    return exp.and_(codes, exp.or_(*hints))
+
+
+def _rows(store: StoreLike) -> list[dict[str, Any]]:
+    columns = Columns(store.fields())
+    fields = [columns.get(*names).as_(alias) for alias, names in SOURCE_FIELDS.items()]
+    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    query = (
+        exp.select(*core, *fields).from_("events").where(_where(columns)).order_by("_time", "_cd")
+    )
+    return rows(store.connect(), query)
+
+
+def _file_name(path: str | None) -> str:
+    name = (path or "").replace("/", "\\").rsplit("\\", 1)[-1].lower()
+    return name.removesuffix(".exe")
+
+
+def account_name(user: str | None) -> str | None:
+    """``THESHIRE\\pgustavo`` -> ``pgustavo``; None for empty values."""
+    if not user:
+        return None
+    return user.rsplit("\\", 1)[-1]
+
+
+def _launcher(row: Mapping[str, Any], decoded: Decoded) -> str:
+    origin = (
+        SOURCE_NAME.get(str(row["EventCode"]))
+        or _file_name(row.get("ParentImage"))
+        or "unknown parent"
+    )
+    return f"{origin} > {decoded.launcher}"
+
+
+def _occurrence(row: Mapping[str, Any]) -> tuple[Decoded, Evidence] | None:
+    for name in TEXT_FIELDS:
+        decoded = decode_powershell(row.get(name))
+        if decoded is None:
+            continue
+        source = row[name]
+        snippet = source if len(source) <= SNIPPET else source[:SNIPPET] + "..."
+        fields = {"launcher": _launcher(row, decoded), name: snippet}
+        for extra in ("ParentImage", "User"):
+            if row.get(extra):
+                fields[extra] = str(row[extra])
+        evidence = Evidence(
+            float(row["_time"]), str(row["host"]), str(row["EventCode"]), row.get("_cd"), fields
+        )
+        return decoded, evidence
+    return None
+
+
+def _merged_iocs(decoded: list[Decoded]) -> dict[str, tuple[str, ...]]:
+    """Indicators of every occurrence (Empire writes a new URI per launcher for one listener)."""
+    merged: dict[str, dict[str, None]] = defaultdict(dict)
+    for d in decoded:
+        for kind, values in d.iocs.items():
+            merged[kind].update(dict.fromkeys(values))
+    return {k: tuple(v) for k, v in merged.items()}
+
+
+def _finding(occurrences: list[tuple[Decoded, Evidence]]) -> PowerShellFinding:
+    decoded = occurrences[0][0]
+    ordered = unique_sorted([e for _, e in occurrences])
+    by_host: dict[str, dict[str, None]] = defaultdict(dict)
+    for e in ordered:
+        by_host[e.host][e.fields["launcher"]] = None
+    accounts = {account_name(e.fields.get("User")) for e in ordered}
+    return PowerShellFinding(
+        payload_id=decoded.payload_id,
+        family=decoded.family,
+        script=decoded.script,
+        layers=decoded.layers,
+        traits=decoded.traits,
+        iocs=_merged_iocs([d for d, _ in occurrences]),
+        launchers=tuple(dict.fromkeys(e.fields["launcher"] for e in ordered)),
+        launchers_by_host={h: tuple(v) for h, v in by_host.items()},
+        hosts=tuple(by_host),
+        accounts=tuple(sorted(a for a in accounts if a)),
+        first_seen=ordered[0].time,
+        last_seen=ordered[-1].time,
+        evidence=ordered,
+    )
+
+
+def powershell_findings(store: StoreLike) -> list[PowerShellFinding]:
+    """Decoded encoded PowerShell grouped by payload; most hosts (then most events) first."""
+    groups: dict[str, list[tuple[Decoded, Evidence]]] = defaultdict(list)
+    for row in _rows(store):
+        hit = _occurrence(row)
+        if hit is not None:
+            groups[hit[0].payload_id].append(hit)
+    findings = [_finding(occurrences) for occurrences in groups.values()]
+    return sorted(findings, key=lambda f: (-len(f.hosts), -len(f.evidence), f.first_seen))
