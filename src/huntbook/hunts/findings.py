@@ -36,6 +36,15 @@ def compute_findings(store: Any, playbook: Playbook) -> dict[str, Any]:
     return findings
 
 
+# Function -> the analytics module that defines it (used when the package does not re-export it).
+HOMES = {
+    "find_lateral_movement": "lateral_movement",
+    "powershell_findings": "powershell",
+    "visibility": "visibility",
+    "conclude": "conclusion",
+}
+
+
 def _analytics(errors: list[str]) -> Any:
     try:
         return importlib.import_module("huntbook.analytics")
@@ -44,11 +53,23 @@ def _analytics(errors: list[str]) -> Any:
         return None
 
 
+def _function(module: Any, name: str) -> Any:
+    function = getattr(module, name, None)
+    if function is None:
+        try:
+            function = getattr(
+                importlib.import_module(f"huntbook.analytics.{HOMES[name]}"), name, None
+            )
+        except ImportError:
+            return None
+    return function
+
+
 def _call(module: Any, name: str, errors: list[str], *args: Any) -> Any:
-    function = getattr(module, name, None) if module is not None else None
+    function = _function(module, name) if module is not None else None
     if function is None:
         if module is not None:
-            errors.append(f"analytics has no {name}()")
+            errors.append(f"analytics has no {name}() yet")
         return None
     try:
         return to_jsonable(function(*args))
@@ -71,6 +92,8 @@ def _edge(edge: Any) -> dict[str, Any]:
 
 def to_jsonable(value: Any) -> Any:
     """Dataclasses, tuples, sets and datetimes as JSON values (recursively)."""
+    if hasattr(value, "to_dict") and not isinstance(value, type):
+        return to_jsonable(value.to_dict())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -79,6 +102,4 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    if hasattr(value, "to_dict"):
-        return to_jsonable(value.to_dict())
     return value

@@ -96,7 +96,7 @@ def evidence_time(item: dict[str, Any]) -> float | None:
 
 def evidence_text(item: dict[str, Any]) -> str:
     """One line for an evidence event: code, host and what it shows."""
-    skip = set(EVIDENCE_TIME_KEYS) | {"_raw"}
+    skip = set(EVIDENCE_TIME_KEYS) | {"_raw", "_cd"}
     parts = [
         f"{k}={value_text(v, 120)}"
         for k, v in item.items()

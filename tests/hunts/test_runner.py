@@ -1,0 +1,157 @@
+"""The runner: order, pivots, hits, errors that do not stop the hunt, no-data zeros, Results map.
+
+The search function is a stand-in here so these tests pin the runner's own logic; test_e2e.py runs
+the real engine on real data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from huntbook.errors import QueryRuntimeError
+from huntbook.hunts import HuntResult, run_hunt
+from huntbook.hunts.result import validate_document
+from huntbook.store.testing import make_store
+
+from .conftest import RecordingSearch
+
+SESSIONS = [
+    {"_time": 1.0, "session": "0x32c5cb5", "host": "WORKSTATION6", "dest": "WORKSTATION6"},
+    {"_time": 2.0, "session": "0x32c5cb5", "host": "WORKSTATION6", "dest": "WORKSTATION6"},
+    {"_time": 3.0, "session": "0x9", "host": "WORKSTATION6", "dest": "WORKSTATION6"},
+]
+NO_ANALYTICS = staticmethod(
+    lambda store, book: {
+        "lateral_movement": [],
+        "powershell": [],
+        "visibility": {},
+        "conclusion": "",
+    }
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    events = [
+        {
+            "_time": 1503500000.0 + i,
+            "index": "botsv2",
+            "host": "W6",
+            "sourcetype": "WinEventLog",
+            "source": "WinEventLog:Security",
+            "EventCode": "4624",
+            "_raw": "x",
+        }
+        for i in range(3)
+    ]
+    return make_store(tmp_path / "store", events)
+
+
+def _seed_search() -> RecordingSearch:
+    return RecordingSearch(
+        answers=[
+            ("| metadata", QueryRuntimeError("metadata is not supported here")),
+            ('EventCode="3"', []),  # the probe: no Sysmon 3 in the store
+            ("EventCode=1 ParentImage", [{"host": "WORKSTATION6"}] * 2),
+            ("transaction session", SESSIONS),
+            ('Logon_ID="0x32c5cb5"', [{"EventCode": "4624"}] * 5),
+            ('Logon_ID="0x9"', [{"EventCode": "4688"}] * 2),
+            ("ParentCommandLine=", [{"host": "WORKSTATION6"}]),
+        ]
+    )
+
+
+def _run(store: Any, playbook: Path, search: RecordingSearch, **kw: Any) -> HuntResult:
+    return run_hunt(store, playbook, search=search, analytics=NO_ANALYTICS, **kw)
+
+
+def test_seed_runs_in_order_and_goes_on_after_an_error(store: Any, seed_path: Path) -> None:
+    result = _run(store, seed_path, _seed_search())
+    statuses = [(q.title[:20], q.status, q.hits) for q in result.queries]
+    assert statuses == [
+        ("What Data Do We Have", "error", 0),
+        ("WMI Process Executio", "ok", 2),
+        ("WMI Network Connecti", "no_data", 0),
+        ("Systems with Network", "ok", 3),
+        ("All Events for Host ", "ok", 7),
+        ("WMI Parent Command-L", "ok", 1),
+    ]
+    assert "metadata is not supported" in (result.queries[0].error or "")
+    assert result.queries[2].note == "No Sysmon Event ID 3 logs"
+
+
+def test_templated_query_pivots_once_per_distinct_value_set(store: Any, seed_path: Path) -> None:
+    search = _seed_search()
+    q4 = _run(store, seed_path, search).queries[4]
+    assert q4.pivot is not None and q4.pivot["source_index"] == 3
+    assert q4.pivot["columns"] == {"login_id": "session", "host": "host"}
+    assert [(r.values, r.hits) for r in q4.runs] == [
+        ({"login_id": "0x32c5cb5", "host": "WORKSTATION6"}, 5),
+        ({"login_id": "0x9", "host": "WORKSTATION6"}, 2),
+    ]
+    assert q4.hits == 7 and "sum of 2 run(s)" in q4.hits_note
+    ran = [s for s in search.seen if "Logon_ID=" in s]
+    assert ran[0].startswith(
+        'index=botsv2 ((Logon_ID="0x32c5cb5" OR LogonId="0x32c5cb5") host="WORKSTATION6")'
+    )
+
+
+def test_params_fill_placeholders_without_pivoting(store: Any, seed_path: Path) -> None:
+    result = _run(
+        store, seed_path, _seed_search(), params={"login_id": "0x9", "host": "WORKSTATION6"}
+    )
+    q4 = result.queries[4]
+    assert q4.pivot is None and [r.hits for r in q4.runs] == [2] and q4.hits == 2
+    assert result.params == {"login_id": "0x9", "host": "WORKSTATION6"}
+
+
+def test_unfillable_placeholder_is_reported(store: Any, fixture_path) -> None:
+    result = _run(store, fixture_path("minimal"), RecordingSearch())
+    q = result.queries[1]
+    assert q.status == "unfilled" and "--param login_id=VALUE" in q.note and q.hits == 0
+
+
+def test_true_zero_when_the_needed_data_is_there(store: Any, fixture_path) -> None:
+    search = RecordingSearch(answers=[("| head 1", [{"EventCode": "1"}])])
+    result = _run(store, fixture_path("minimal"), search)
+    assert result.queries[0].status == "zero" and result.queries[0].note == ""
+
+
+def test_results_rows_map_exact_then_by_order(store: Any, seed_path: Path) -> None:
+    table = _run(store, seed_path, _seed_search()).results_table
+    assert [(r.query_index, r.match) for r in table] == [
+        (1, "exact"),
+        (2, "exact"),
+        (3, "order"),
+        (4, "exact"),
+        (5, "exact"),
+    ]
+    assert [(r.expected_hits, r.observed_hits) for r in table][2] == (2, 3)
+
+
+def test_document_is_stamped_and_round_trips(store: Any, seed_path: Path) -> None:
+    result = _run(store, seed_path, _seed_search())
+    doc = orjson.loads(result.to_json())
+    validate_document(doc)
+    assert doc["store"]["path"].endswith("store") and isinstance(doc["store"]["inputs"], list)
+    assert (
+        doc["time_range"]["earliest"].startswith("2017-08-23") and doc["time_range"]["events"] == 3
+    )
+    assert doc["huntbook_version"] and doc["run_time"].endswith("Z")
+    assert [q["hits"] for q in doc["queries"]] == [0, 2, 0, 3, 7, 1]
+    assert HuntResult.from_json(result.to_json()).to_dict() == result.to_dict()
+
+
+def test_validate_rejects_a_document_without_int_hits() -> None:
+    from huntbook.errors import HuntbookError
+
+    bad = {
+        "queries": [{"title": "a", "spl": "x", "hits": "3"}],
+        "findings": {"lateral_movement": []},
+    }
+    with pytest.raises(HuntbookError, match=r"queries\[0\].hits"):
+        validate_document(bad)
