@@ -1,0 +1,192 @@
+"""``generate``: the simulated network's raw logs, deterministic and streamed to disk.
+
+The three days are walked in one-minute slices. In each slice the fixed agenda (logons, logoffs,
+the attack, benign WMI) runs, then background episodes are drawn until the running total reaches
+its share of the requested size (a workday curve: busier 08:00-18:00), then every buffered event
+older than the slice's end is written. One seeded ``random.Random`` drives everything and nothing
+iterates over an unordered collection, so the same seed and size give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from huntbook.demo import story as story_mod
+from huntbook.demo.background import Background
+from huntbook.demo.events import SECURITY, Pending, Timeline
+from huntbook.demo.model import Network, load_network
+from huntbook.demo.render import classic_text, sysmon_xml
+from huntbook.demo.sessions import DAY, Planned, close_session, open_session, plan
+from huntbook.errors import HuntbookError
+
+#: Bump when the output for a given seed and size changes (cache key of ``run_demo``).
+GENERATOR_VERSION = 1
+DEFAULT_SEED = 20170823
+DEFAULT_EVENTS = 30_000
+SLICE = 60.0
+MANIFEST = "manifest.json"
+
+Action = Callable[[Timeline, random.Random], None]
+
+
+@dataclass
+class GenerateSummary:
+    """What ``generate`` wrote: files and event counts per host and log."""
+
+    out_dir: Path
+    seed: int
+    requested: int
+    events: int
+    files: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "generator_version": GENERATOR_VERSION,
+            "seed": self.seed,
+            "requested": self.requested,
+            "events": self.events,
+            "files": self.files,
+        }
+
+
+class _Files:
+    """One Sysmon XML and one Security classic-text file per host, with their record numbers."""
+
+    def __init__(self, out_dir: Path, net: Network) -> None:
+        self.net = {h.name: h for h in net.hosts}
+        self.handles: dict[tuple[str, str], IO[str]] = {}
+        self.records: dict[tuple[str, str], int] = {}
+        self.counts: dict[str, int] = {}
+        for host in net.hosts:
+            folder = out_dir / host.name
+            folder.mkdir(parents=True, exist_ok=True)
+            for channel, name, first in (
+                ("sysmon", "sysmon.xml", 41_000),
+                (SECURITY, "security.log", 183_000),
+            ):
+                key = (host.name, channel)
+                self.handles[key] = (folder / name).open(
+                    "w", encoding="utf-8", newline="\n", buffering=1 << 20
+                )
+                self.records[key] = first + 977 * host.index
+                self.counts[f"{host.name}/{name}"] = 0
+
+    def write(self, events: Iterable[Pending]) -> None:
+        for ev in events:
+            key = (ev.host, ev.channel)
+            record = self.records[key] = self.records[key] + 1
+            host = self.net[ev.host]
+            if ev.channel == SECURITY:
+                text = classic_text(ev.time, ev.eid, ev.data, host.fqdn, record)
+                self.counts[f"{ev.host}/security.log"] += 1
+            else:
+                thread = 1000 + (record * 7919) % 3000 // 4 * 4
+                text = sysmon_xml(
+                    ev.time, ev.eid, ev.data, host.fqdn, record, (host.sysmon_pid, thread)
+                )
+                self.counts[f"{ev.host}/sysmon.xml"] += 1
+            self.handles[key].write(text)
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+
+
+def _agenda(
+    net: Network, planned: list[Planned], rng: random.Random
+) -> list[tuple[float, int, Action]]:
+    """Fixed happenings in time order: session starts and ends, the story's steps."""
+    items: list[tuple[float, Action]] = []
+    for p in planned:
+        items.append((p.start, lambda tl, r, p=p: open_session(tl, r, net, p)))
+        items.append((p.end, lambda tl, r, p=p: close_session(tl, p)))
+    items.extend(story_mod.build(net, planned).steps)
+    items.sort(key=lambda item: item[0])
+    return [(t, i, action) for i, (t, action) in enumerate(items)]
+
+
+def _workday_weight(t: float, start: float) -> float:
+    hour = ((t - start) % DAY) / 3600
+    return 1.0 if 8 <= hour < 18 else 0.3
+
+
+def _run(
+    net: Network, rng: random.Random, events: int, sink: Callable[[Iterable[Pending]], None]
+) -> int:
+    from huntbook.demo.activity import boot
+
+    boot(net, rng)
+    planned = plan(net, rng)
+    agenda = _agenda(net, planned, rng)
+    background = Background(net, planned)
+    tl = Timeline()
+    slices = int(net.days * DAY / SLICE)
+    weights = [_workday_weight(net.start + k * SLICE, net.start) for k in range(slices)]
+    total_weight = sum(weights)
+    done_weight = 0.0
+    background_count = 0
+    pos = 0
+    for k in range(slices):
+        end = net.start + (k + 1) * SLICE
+        while pos < len(agenda) and agenda[pos][0] < end:
+            agenda[pos][2](tl, rng)
+            pos += 1
+        done_weight += weights[k]
+        target = events * done_weight / total_weight
+        while background_count < target:
+            before = tl.emitted
+            background.episode(tl, rng, net.start + k * SLICE + rng.uniform(0, SLICE))
+            background_count += tl.emitted - before
+        sink(tl.drain(end))
+    sink(tl.drain())
+    return tl.emitted
+
+
+def _fixed_events(seed: int) -> int:
+    """How many events the fixed agenda alone makes (a dry run that writes nothing)."""
+    count = 0
+
+    def counter(events: Iterable[Pending]) -> None:
+        nonlocal count
+        count += sum(1 for _ in events)
+
+    _run(load_network(), random.Random(seed), 0, counter)
+    return count
+
+
+def generate(
+    out_dir: str | os.PathLike[str], *, events: int | None = None, seed: int = DEFAULT_SEED
+) -> GenerateSummary:
+    """Write the simulated network's raw logs under ``out_dir`` (one folder per host).
+
+    Args:
+        out_dir: destination folder; ``<host>/sysmon.xml``, ``<host>/security.log`` and
+            ``manifest.json`` are (over)written.
+        events: about how many events to write in total (default 30,000). The attack and the
+            workday logons are always there; background activity fills up to this size.
+        seed: the random seed; the same seed and size give byte-identical files.
+
+    Raises:
+        HuntbookError: the size is negative.
+    """
+    requested = DEFAULT_EVENTS if events is None else int(events)
+    if requested < 0:
+        raise HuntbookError(f"--events must be >= 0, got {requested}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    background = max(requested - _fixed_events(seed), 0)
+    net = load_network()
+    files = _Files(out, net)
+    try:
+        written = _run(net, random.Random(seed), background, files.write)
+    finally:
+        files.close()
+    summary = GenerateSummary(out, seed, requested, written, dict(sorted(files.counts.items())))
+    (out / MANIFEST).write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return summary
