@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+MAX_SKIP_DETAILS = 100
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -29,7 +31,14 @@ class FileResult:
     status: str = "pending"  # stored | duplicate | failed | ignored
     error: str = ""
     sourcetypes: Counter[str] = field(default_factory=Counter)
-    skipped: list[Skipped] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # the first MAX_SKIP_DETAILS of them
+    skipped_count: int = 0
+
+    def skip(self, where: str, position: str, reason: str) -> None:
+        """Count a skipped record; keep the details of the first few."""
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_SKIP_DETAILS:
+            self.skipped.append(Skipped(where, position, reason))
 
 
 @dataclass
@@ -74,6 +83,10 @@ class IngestSummary:
     @property
     def skipped(self) -> list[Skipped]:
         return [s for f in self.files for s in f.skipped]
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(f.skipped_count for f in self.files)
 
     @property
     def ok(self) -> bool:

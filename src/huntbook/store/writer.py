@@ -64,9 +64,19 @@ class BatchWriter:
         self._rows = 0
         self._times: list[float] = []
         self._cols: dict[str, tuple[list[int], list[Any]]] = {}
+        self._slots: dict[str, tuple[list[int], list[Any], bool] | None] = {}
+        self._seen: dict[tuple[str, str], set[str]] = {}
 
-    def _column(self, name: str) -> str:
-        return self.columns.setdefault(name.lower(), name)
+    def _slot(self, name: str) -> tuple[list[int], list[Any], bool] | None:
+        """Where values of field ``name`` go in this chunk (None for ``_time``/``_cd``)."""
+        if name in (TIME, CD):
+            slot = None
+        else:
+            col = self.columns.setdefault(name.lower(), name)
+            rows, values = self._cols.setdefault(col, ([], []))
+            slot = (rows, values, field_type(col) == LIST)
+        self._slots[name] = slot
+        return slot
 
     def add(self, event: Mapping[str, Any]) -> None:
         """Append one normalized event; a full chunk is written out at once."""
@@ -75,34 +85,43 @@ class BatchWriter:
             self._times.append(float(event[TIME]))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"event without a numeric _time: {exc}") from exc
-        names: list[str] = []
+        slots = self._slots
         for name, value in event.items():
-            if value is None or value == "" or name in (TIME, CD):
+            slot = slots[name] if name in slots else self._slot(name)
+            if slot is None or value is None or value == "":
                 continue
-            col = self._column(name)
-            rows, values = self._cols.setdefault(col, ([], []))
+            rows, values, is_list = slot
             if rows and rows[-1] == row:
                 continue  # a case-variant of a field this event already has
-            converted = _as_list(col, value) if field_type(col) == LIST else _as_text(col, value)
-            if converted == []:
-                continue
+            if is_list:
+                value = _as_list(name, value)
+                if not value:
+                    continue
+            elif type(value) is not str:
+                value = _as_text(name, value)
             rows.append(row)
-            values.append(converted)
-            names.append(col)
-        self._note_catalog(event, names)
+            values.append(value)
+        key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = set()
+        seen.update(event)
         self._rows += 1
         self.events += 1
         if self._rows >= self.chunk_rows:
             self.flush()
 
-    def _note_catalog(self, event: Mapping[str, Any], names: list[str]) -> None:
-        by_st = self.catalog.setdefault(str(event.get("index") or ""), {})
-        by_st.setdefault(str(event.get("sourcetype") or ""), set()).update(names)
+    def _note_catalog(self) -> None:
+        for (index, sourcetype), names in self._seen.items():
+            cols = {self.columns[n.lower()] for n in names if n not in (TIME, CD)}
+            cols = {c for c in cols if self._cols[c][0]}  # fields that only ever were empty
+            self.catalog.setdefault(index, {}).setdefault(sourcetype, set()).update(cols)
 
     def flush(self) -> None:
         """Write the gathered events (if any) as one Parquet part."""
         if not self._rows:
             return
+        self._note_catalog()
         n = self._rows
         arrays = {
             TIME: pa.array(self._times, pa.float64()),

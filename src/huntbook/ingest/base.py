@@ -1,0 +1,44 @@
+"""What readers hand to the normalizer, and what they report when part of a file is unreadable.
+
+A reader is a function ``(member) -> Iterator[Record | Skip]``. It never stops at a bad record: it
+yields a ``Skip`` naming the position (record number, line, byte offset) and goes on where it
+can, so one corrupt chunk costs only that chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any, NamedTuple
+
+
+class Record(NamedTuple):
+    """One raw record: ``kind`` names its normalizer (huntbook.normalize.NORMALIZERS)."""
+
+    kind: str
+    payload: Any
+    raw: str
+    position: str
+
+
+class Skip(NamedTuple):
+    """A record or a stretch of a file that could not be read."""
+
+    position: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """One readable stream: a plain file, or a file inside an archive.
+
+    ``path`` is set for plain files on disk (the EVTX parser reads those itself, with its threads);
+    ``open`` returns a binary stream in every case.
+    """
+
+    name: str
+    open: Callable[[], IO[bytes]]
+    path: str | None = None
+
+
+Reader = Callable[[Member], Iterator[Record | Skip]]

@@ -1,0 +1,46 @@
+"""EVTX files through the ``evtx`` package (Rust parser, its own worker threads).
+
+Records come from ``records_json()``; a corrupt record or chunk raises inside the iterator, which
+goes on with the next one, so each failure becomes a ``Skip`` and the rest of the file is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import evtx
+import orjson
+
+from huntbook.ingest.base import Member, Record, Skip
+from huntbook.ingest.xmlrender import render_event
+
+THREADS = 0  # 0: the parser picks one worker per core
+MAX_CONSECUTIVE_ERRORS = 10_000  # a file that only errors is not worth walking to the end
+
+
+def read_evtx(member: Member) -> Iterator[Record | Skip]:
+    """Each record as an ``event`` Record (``_raw`` rendered as XML), each failure as a Skip."""
+    source = member.path if member.path else member.open()
+    try:
+        records = evtx.PyEvtxParser(source, number_of_threads=THREADS).records_json()
+    except (RuntimeError, OSError) as exc:
+        yield Skip("file header", f"not a readable EVTX file: {exc}")
+        return
+    position, errors = 0, 0
+    while errors < MAX_CONSECUTIVE_ERRORS:
+        position += 1
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (RuntimeError, OSError) as exc:
+            errors += 1
+            yield Skip(f"record #{position}", str(exc).split("\n", 1)[0])
+            continue
+        errors = 0
+        try:
+            obj = orjson.loads(record["data"])
+        except orjson.JSONDecodeError as exc:
+            yield Skip(f"record {record['event_record_id']}", f"bad record JSON: {exc}")
+            continue
+        yield Record("event", obj, render_event(obj), f"record {record['event_record_id']}")

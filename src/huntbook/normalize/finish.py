@@ -1,0 +1,127 @@
+"""What every event gets whatever its shape: Splunk's default fields, classic names, CIM names.
+
+Shape-specific normalizers (event.py, flat.py, classic.py) hand over their fields; this module adds
+``index``, ``host``, ``source``, ``sourcetype``, ``_raw``, ``_time``, fills the classic header and
+System names from each other, builds the add-on's classic names for Security events that arrived as
+EventData, and the CIM names (mappings/cim.yaml).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Any
+
+from huntbook.normalize.fields import Fields
+from huntbook.normalize.tables import CimRule, Tables, classic_names, tables
+
+
+@lru_cache(maxsize=4096)
+def short_host(name: str) -> str:
+    """``WORKSTATION6.theshire.local`` -> ``WORKSTATION6``; IP addresses stay whole."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return name.split(".", 1)[0]
+    return name
+
+
+def _aliases(out: Fields, t: Tables) -> None:
+    for alias, target in t.header_aliases.items():
+        if target in out and alias not in out:
+            out[alias] = out[target]
+        elif alias in out and target not in out:
+            out[target] = out[alias]
+
+
+def _channel(out: Fields, t: Tables) -> dict[str, str]:
+    channel = str(out.get("Channel") or "")
+    spec = t.channels.get(channel.lower(), {})
+    canonical = spec.get("channel", channel)
+    if canonical:
+        out["Channel"] = out["LogName"] = canonical
+    return {
+        "source": spec.get("source", t.default_channel["source"]).format(Channel=canonical),
+        "sourcetype": spec.get("sourcetype", t.default_channel["sourcetype"]),
+    }
+
+
+def _classic_from_event_data(out: Fields, t: Tables) -> None:
+    """Security EventData -> the classic message names, multivalue subject first.
+
+    The table's order (Subject* before Target*) is the message's order; it also fixes the order for
+    flat JSON objects, whose keys come in no particular order.
+    """
+    added: Fields = {}
+    for key, name in classic_names(str(out["EventCode"])).items():
+        value = out.get(key)
+        if not isinstance(value, str):
+            continue
+        value = t.inserts.get(value, value)
+        if name in t.multivalue:
+            added.setdefault(name, []).append(value)
+        elif name not in added:
+            added[name] = value
+    for name, value in added.items():
+        out.setdefault(name, value)
+
+
+def _pick(out: Fields, name: str, index: int | None) -> str | None:
+    value = out.get(name)
+    if isinstance(value, list):
+        if index is None:
+            index = 0
+        value = value[index] if -len(value) <= index < len(value) else None
+    elif index not in (None, 0, -1):
+        value = None
+    return value if isinstance(value, str) and value not in ("", "-") else None
+
+
+def _cim(out: Fields, rules: tuple[CimRule, ...]) -> None:
+    for rule in rules:
+        if rule.name in out:
+            continue
+        for name, index in rule.sources:
+            value = _pick(out, name, index)
+            if value is not None:
+                out[rule.name] = value.rsplit("\\", 1)[-1] if rule.strip_domain else value
+                break
+
+
+def _security(out: Fields, t: Tables) -> None:
+    _classic_from_event_data(out, t)  # no-op for classic text: it has no EventData names
+    code = str(out["EventCode"])
+    if code in t.task_categories:
+        out.setdefault("TaskCategory", t.task_categories[code])
+    level = out.get("Level")
+    if isinstance(level, str) and level in t.levels:
+        out.setdefault("Type", t.levels[level])
+
+
+def finish(
+    out: Fields, when: float, raw: str, index: str, sourcetype: str | None
+) -> dict[str, Any]:
+    """The normalized event (docs/architecture.md section 1) from one record's fields."""
+    t = tables()
+    _aliases(out, t)
+    where = _channel(out, t)
+    channel = str(out.get("Channel") or "").lower()
+    if channel in t.classic_channels:
+        _security(out, t)
+        _cim(out, t.cim["classic"])
+    elif where["sourcetype"].startswith("XmlWinEventLog:Microsoft-Windows-Sysmon"):
+        _cim(out, t.cim["sysmon"])
+    computer = out.get("Computer")
+    event: dict[str, Any] = {
+        "_time": when,
+        "_raw": raw,
+        "index": index,
+        "host": short_host(computer) if isinstance(computer, str) and computer else None,
+        "source": where["source"],
+        "sourcetype": sourcetype or where["sourcetype"],
+        "EventCode": out.pop("EventCode"),
+    }
+    for key in ("_time", "_raw", "index", "host", "source", "sourcetype"):
+        out.pop(key, None)
+    event.update(out)
+    return event

@@ -1,0 +1,84 @@
+"""JSON objects that are not in the EVTX shape: NXLog/Security-Datasets flat objects, Winlogbeat.
+
+Flat objects mix System facts and EventData at one level; mappings/system.yaml (``flat``) says which
+keys are System facts under other names. Winlogbeat objects are turned into the EVTX shape so that
+they share the EVTX normalizer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huntbook.errors import IngestError
+from huntbook.normalize.fields import Fields, text
+from huntbook.normalize.tables import tables
+from huntbook.normalize.timeparse import iso_to_epoch, local_to_utc
+
+_TIME_KEYS = ("@timestamp", "TimeCreated", "timestamp", "UtcTime", "EventTime")
+
+
+def flat_time(obj: dict[str, Any]) -> float:
+    """The creation time: NXLog's local ``EventTime`` moved to UTC, else the first UTC stamp."""
+    local, received, utc = obj.get("EventTime"), obj.get("EventReceivedTime"), obj.get("@timestamp")
+    if isinstance(local, str) and isinstance(received, str) and isinstance(utc, str):
+        return local_to_utc(local, received, utc)
+    for key in _TIME_KEYS:
+        value = obj.get(key)
+        if isinstance(value, str) and value:
+            return iso_to_epoch(value)
+    raise IngestError("no time field (@timestamp, TimeCreated, UtcTime, EventTime)")
+
+
+def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
+    """An NXLog-style object: every key under its own name, System keys renamed per the table."""
+    t = tables()
+    code = text(obj.get("EventID"))
+    if code is None:
+        raise IngestError("no EventID")
+    out: Fields = {}
+    for key, value in obj.items():
+        if key in t.flat_drop:
+            continue
+        name = t.flat_rename.get(key, key)
+        if name in t.multivalue:
+            out[name] = [v for v in (text(x) for x in _as_list(value)) if v]
+        elif (v := text(value)) not in (None, ""):
+            out[name] = v
+    out["EventCode"] = code
+    return out, flat_time(obj)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def winlogbeat_to_event(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Winlogbeat/ECS object (``winlog.*``) in the EVTX shape."""
+    w = obj["winlog"]
+    proc = w.get("process") or {}
+    system = {
+        "Channel": w.get("channel"),
+        "Computer": w.get("computer_name") or (obj.get("host") or {}).get("name"),
+        "EventID": w.get("event_id") or (obj.get("event") or {}).get("code"),
+        "EventRecordID": w.get("record_id"),
+        "Provider": {
+            "#attributes": {"Name": w.get("provider_name"), "Guid": w.get("provider_guid")}
+        },
+        "Task": w.get("task"),
+        "Opcode": w.get("opcode"),
+        "Version": w.get("version"),
+        "Keywords": ",".join(w["keywords"]) if isinstance(w.get("keywords"), list) else None,
+        "Execution": {
+            "#attributes": {
+                "ProcessID": proc.get("pid"),
+                "ThreadID": (proc.get("thread") or {}).get("id"),
+            }
+        },
+        "TimeCreated": {
+            "#attributes": {"SystemTime": w.get("time_created") or obj.get("@timestamp")}
+        },
+    }
+    event: dict[str, Any] = {"System": system, "EventData": w.get("event_data") or {}}
+    if w.get("user_data"):
+        event["UserData"] = w["user_data"]
+    return {"Event": event}
