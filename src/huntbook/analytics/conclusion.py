@@ -1,0 +1,140 @@
+"""The hunt's conclusion, written from its findings in the seed report's register.
+
+API (stable): ``conclude(edges, powershell=None, visibility=None) -> str``.
+
+``edges`` is the output of ``find_lateral_movement``; ``powershell`` of ``powershell_findings``;
+``visibility`` of ``visibility``. Each may be the objects or their ``to_dict()`` forms, and the
+first argument may also be one mapping holding all three (``{"lateral_movement": ...,
+"powershell": ..., "visibility": ...}``, the shape of report.json's ``findings``).
+
+Why generated: a typed-in conclusion drifts from the data; this one names only hosts, accounts,
+methods, payloads and gaps that the findings contain, e.g. "The hunt found lateral movement
+involving 3 hosts. venus and wrk-klagerf were reached from wrk-btun via WMI as frothly\\service. The
+processes on venus and wrk-klagerf ran encoded PowerShell (PowerShell Empire stager, C2
+http://...). wrk-btun also ran the same payload under a different launcher, most likely the
+initial foothold. Visibility gap: no Sysmon Event ID 3 logs."
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MAX_NAMED = 4
+MAX_C2 = 2
+FOOTHOLD = "most likely the initial foothold"
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def join_names(names: Iterable[str]) -> str:
+    """``a``; ``a and b``; ``a, b and c``; long lists end with ``and N more``."""
+    items = list(dict.fromkeys(n for n in names if n))
+    if len(items) > MAX_NAMED:
+        items = [*items[: MAX_NAMED - 1], f"{len(items) - MAX_NAMED + 1} more"]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _movement(edges: list[Mapping[str, Any]]) -> list[str]:
+    if not edges:
+        return ["The hunt found no lateral movement."]
+    hosts = {e["source"] for e in edges} | {e["destination"] for e in edges}
+    sentences = [f"The hunt found lateral movement involving {len(hosts)} hosts."]
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for e in edges:
+        grouped[(e["source"], e["method"])].append(e)
+    for (source, method), group in grouped.items():
+        destinations = [e["destination"] for e in group]
+        verb = "was" if len(set(destinations)) == 1 else "were"
+        accounts = join_names(e.get("account") or "" for e in group)
+        tail = f" as {accounts}" if accounts else ""
+        sentences.append(
+            f"{join_names(destinations)} {verb} reached from {source} via {method}{tail}."
+        )
+    return sentences
+
+
+def _payload_name(finding: Mapping[str, Any]) -> str:
+    iocs = finding.get("iocs") or {}
+    c2 = list(iocs.get("c2") or iocs.get("server") or iocs.get("url") or [])
+    parts = [finding.get("family") or "unrecognised payload"]
+    if c2:
+        shown = c2 if len(c2) <= MAX_C2 else [*c2[:MAX_C2], "..."]
+        parts.append("C2 " + ", ".join(shown))
+    return ", ".join(parts)
+
+
+def _foothold(finding: Mapping[str, Any], destinations: set[str], sources: set[str]) -> str | None:
+    """A source host that ran the payload under a launcher the reached hosts did not use."""
+    by_host: Mapping[str, list[str]] = finding.get("launchers_by_host") or {}
+    remote = {launcher for h in destinations for launcher in by_host.get(h, ())}
+    for host, launchers in by_host.items():
+        if host in sources and host not in destinations:
+            if set(launchers) - remote:
+                return f"{host} also ran the same payload under a different launcher, {FOOTHOLD}."
+            return f"{host} also ran the same payload."
+    return None
+
+
+def _powershell(findings: list[Mapping[str, Any]], edges: list[Mapping[str, Any]]) -> list[str]:
+    destinations = {e["destination"] for e in edges}
+    sources = {e["source"] for e in edges}
+    sentences = []
+    for f in findings:
+        hosts = list(f.get("hosts") or [])
+        reached = [h for h in hosts if h in destinations]
+        if reached:
+            on = join_names(reached)
+            sentences.append(f"The processes on {on} ran encoded PowerShell ({_payload_name(f)}).")
+            foothold = _foothold(f, destinations, sources)
+            if foothold:
+                sentences.append(foothold)
+        elif hosts:
+            sentences.append(
+                f"Encoded PowerShell also ran on {join_names(hosts)} ({_payload_name(f)})."
+            )
+    return sentences
+
+
+def _need_gaps(need: Mapping[str, Any]) -> list[str]:
+    """ "no Sysmon Event ID 3 logs" when a source is missing everywhere, else the hosts lacking it."""
+    missing = [g[0].lower() + g[1:] for g in need.get("gaps") or [] if g.startswith("No ")]
+    if missing:
+        return missing
+    absent = [h for h, v in (need.get("hosts") or {}).items() if v == "absent"]
+    return [f"no {str(need.get('need', '')).lower()} on {join_names(absent)}"] if absent else []
+
+
+def _gaps(visibility: Any) -> list[str]:
+    """One sentence naming what is missing (thin data is left to the report's visibility table)."""
+    needs = visibility.get("needs") if isinstance(visibility, Mapping) else None
+    gaps = list(
+        dict.fromkeys(g for n in needs or [] if n.get("known", True) for g in _need_gaps(n))
+    )
+    if not gaps:
+        return []
+    label = "Visibility gap" if len(gaps) == 1 else "Visibility gaps"
+    return [f"{label}: {'; '.join(gaps)}."]
+
+
+def conclude(edges: Any, powershell: Any = None, visibility: Any = None) -> str:
+    """A few sentences stating what the findings show: hosts, accounts, methods, payloads, gaps."""
+    if isinstance(edges, Mapping):
+        bundle = edges
+        edges = bundle.get("lateral_movement") or []
+        powershell = bundle.get("powershell") if powershell is None else powershell
+        visibility = bundle.get("visibility") if visibility is None else visibility
+    edge_list = _plain(list(edges or []))
+    ps_list = _plain(list(powershell or []))
+    vis = _plain(visibility)
+    sentences = _movement(edge_list) + _powershell(ps_list, edge_list) + _gaps(vis)
+    return " ".join(sentences)
