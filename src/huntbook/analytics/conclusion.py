@@ -106,7 +106,8 @@ def _powershell(findings: list[Mapping[str, Any]], edges: list[Mapping[str, Any]
 
 
 def _need_gaps(need: Mapping[str, Any]) -> list[str]:
-    """ "no Sysmon Event ID 3 logs" when a source is missing everywhere, else the hosts lacking it."""
+    """``no Sysmon Event ID 3 logs`` when a source is missing everywhere, else the hosts lacking
+    the need."""
     missing = [g[0].lower() + g[1:] for g in need.get("gaps") or [] if g.startswith("No ")]
     if missing:
         return missing
