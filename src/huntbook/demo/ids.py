@@ -10,6 +10,7 @@ Keeping those shapes lets a hunter read the generated data as they would read BO
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 #: Well-known logon sessions: SYSTEM, NETWORK SERVICE, LOCAL SERVICE.
 SYSTEM_LOGON = 0x3E7
@@ -44,6 +45,7 @@ def kerberos_logon_guid(*parts: object) -> str:
     return f"{{{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}}}"
 
 
+@lru_cache(maxsize=4096)
 def hashes(image: str) -> str:
     """Sysmon's ``Hashes`` value (SHA1, MD5, SHA256, IMPHASH), stable per image path."""
     seed = image.lower().encode()

@@ -10,7 +10,7 @@ Security: Splunk's classic ``WinEventLog`` text: a timestamp line, ``key=value``
 from __future__ import annotations
 
 import time
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -21,7 +21,13 @@ SYSMON_PROVIDER = (
 )
 #: Event version per Sysmon 6 event id (the ``<Version>`` element).
 SYSMON_VERSIONS = {1: 5, 5: 3, 7: 3, 11: 2, 13: 2}
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", '"': "&quot;"})
+
+
+def _escape(value: str) -> str:
+    """XML text escaping as Windows renders it (quotes stay as they are in element text)."""
+    if "&" in value or "<" in value or ">" in value:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
 
 
 @cache
@@ -32,32 +38,33 @@ def security_templates() -> dict[int, dict[str, Any]]:
     return templates
 
 
-def _gm(t: float) -> time.struct_time:
-    return time.gmtime(int(t))
+@lru_cache(maxsize=4096)
+def _gm(second: int) -> time.struct_time:
+    return time.gmtime(second)
 
 
 def system_time(t: float) -> str:
     """``2017-08-23T15:31:16.283614300Z``: 100 ns ticks, as Windows writes TimeCreated."""
     frac = int(round((t % 1) * 10_000_000)) % 10_000_000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", _gm(t)) + f".{frac:07d}00Z"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", _gm(int(t))) + f".{frac:07d}00Z"
 
 
 def utc_time(t: float) -> str:
     """Sysmon's ``UtcTime``: ``2017-08-23 15:31:16.283``."""
     ms = int((t % 1) * 1000)
-    return time.strftime("%Y-%m-%d %H:%M:%S", _gm(t)) + f".{ms:03d}"
+    return time.strftime("%Y-%m-%d %H:%M:%S", _gm(int(t))) + f".{ms:03d}"
 
 
 def classic_time(t: float) -> str:
     """The classic record's first line: ``08/23/2017 03:31:16 PM`` (UTC)."""
-    return time.strftime("%m/%d/%Y %I:%M:%S %p", _gm(t))
+    return time.strftime("%m/%d/%Y %I:%M:%S %p", _gm(int(t)))
 
 
 def sysmon_xml(
     t: float, eid: int, data: dict[str, str], computer: str, record: int, exe: tuple[int, int]
 ) -> str:
     """One Sysmon event as a single line of XmlWinEventLog text."""
-    items = "".join(f"<Data Name='{k}'>{v.translate(_XML_ESCAPES)}</Data>" for k, v in data.items())
+    items = "".join(f"<Data Name='{k}'>{_escape(v)}</Data>" for k, v in data.items())
     return (
         "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
         f"{SYSMON_PROVIDER}<EventID>{eid}</EventID><Version>{SYSMON_VERSIONS[eid]}</Version>"
