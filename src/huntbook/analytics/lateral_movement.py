@@ -249,14 +249,16 @@ def _add_explicit(
         draft.evidence.append(evidence)
 
 
+def _cd(session: Session) -> int:
+    return session.logon.cd if session.logon.cd is not None else -1
+
+
 def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[Edge]:
     """Lateral-movement edges found in the store, ordered by first_seen."""
     table = load_methods()
     ctx = session_context(store, table.skew if skew is None else skew)
     nearby = _nearby(ctx.con, ctx.columns, table)
-    drafts = [
-        d for s in ctx.sessions for d in _session_edges(s, nearby.get(s.logon.cd or -1, []), table)
-    ]
+    drafts = [d for s in ctx.sessions for d in _session_edges(s, nearby.get(_cd(s), []), table)]
     merged = _merge(drafts)
     _add_explicit(merged, ctx, table)
     edges = [d.freeze() for d in merged.values() if d.evidence]
