@@ -30,8 +30,12 @@ EDGE = {
     "last_seen": "2020-09-21T03:13:46.000Z",
     "evidence": [
         {"_time": "2020-09-21T03:13:44.000Z", "host": "WORKSTATION6", "EventCode": "4624"},
-        {"_time": "2020-09-21T03:13:45.500Z", "host": "WORKSTATION6", "EventCode": "1",
-         "CommandLine": "powershell -noP -sta -w 1 -enc SQBGACgA <script>alert(1)</script>"},
+        {
+            "_time": "2020-09-21T03:13:45.500Z",
+            "host": "WORKSTATION6",
+            "EventCode": "1",
+            "CommandLine": "powershell -noP -sta -w 1 -enc SQBGACgA <script>alert(1)</script>",
+        },
     ],
 }
 
@@ -39,8 +43,23 @@ EDGE = {
 def _findings(store: Any, book: Any) -> dict[str, Any]:
     return {
         "lateral_movement": [EDGE, {**EDGE, "destination": "WORKSTATION7", "method": "PsExec"}],
-        "powershell": [{"host": "WORKSTATION6", "launcher": "powershell -enc", "decoded": "IEX ..."}],
-        "visibility": {"WORKSTATION6": {"netflow": {"status": "absent", "sources": []}}},
+        "powershell": [
+            {"host": "WORKSTATION6", "launcher": "powershell -enc", "decoded": "IEX ..."}
+        ],
+        "visibility": {
+            "hosts": ["WORKSTATION6"],
+            "gaps": ["No Sysmon Event ID 3 logs"],
+            "needs": [
+                {
+                    "need": "netflow",
+                    "known": True,
+                    "status": "absent",
+                    "hosts": {"WORKSTATION6": "absent"},
+                    "sources": [{"name": "Sysmon Event ID 3", "events": {}, "status": {}}],
+                    "gaps": [],
+                },
+            ],
+        },
         "conclusion": "WORKSTATION5 moved to WORKSTATION6 as pgustavo over WMI.",
     }
 
@@ -54,11 +73,22 @@ def result(tmp_path: Path, seed_path: Path) -> HuntResult:
 def test_markdown_keeps_the_seed_structure_with_the_run_filled_in(result: HuntResult) -> None:
     text = render_markdown(result)
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
-    seed_order = ["Description", "Hypothesis", "Data That is Needed", "Queries", "Results",
-                  "Conclusion", "Outputs and Follow-up Tasks", "Notes", "References"]
+    seed_order = [
+        "Description",
+        "Hypothesis",
+        "Data That is Needed",
+        "Queries",
+        "Results",
+        "Conclusion",
+        "Outputs and Follow-up Tasks",
+        "Notes",
+        "References",
+    ]
     assert [h for h in headings if h in seed_order] == seed_order
     assert "| WMI Process Execution - Destination Host | 2 | 11 |" in text
-    assert "| WMI Network Connection - Destination Host | 0 | 0 | No Sysmon Event ID 3 logs |" in text
+    assert (
+        "| WMI Network Connection - Destination Host | 0 | 0 | No Sysmon Event ID 3 logs |" in text
+    )
     assert "Remote Execution via WMI - Destination Host (93) | Systems with Network 4624" in text
     assert "WORKSTATION5 moved to WORKSTATION6 as pgustavo over WMI." in text
     assert "| WORKSTATION5 (172.18.39.5) | WORKSTATION6 | pgustavo | WMI |" in text
@@ -91,14 +121,18 @@ def test_reports_written_then_a_failing_run_leaves_them_whole(
 
     monkeypatch.setattr("huntbook.hunts.writer.render_html", explode)
     with pytest.raises(RuntimeError):
-        run_hunt(store, fixture_path("minimal"), out=out, search=RecordingSearch(), analytics=_findings)
+        run_hunt(
+            store, fixture_path("minimal"), out=out, search=RecordingSearch(), analytics=_findings
+        )
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before  # same three files, same bytes, no temporary directory left behind
 
 
 def test_report_json_is_the_document(tmp_path: Path, seed_path: Path) -> None:
     store = make_store(tmp_path / "store", [])
-    result = run_hunt(store, seed_path, out=tmp_path / "r", search=_seed_search(), analytics=_findings)
+    result = run_hunt(
+        store, seed_path, out=tmp_path / "r", search=_seed_search(), analytics=_findings
+    )
     doc = orjson.loads((tmp_path / "r" / "report.json").read_bytes())
     assert doc == orjson.loads(result.to_json())
     assert doc["findings"]["lateral_movement"][0]["source"] == "WORKSTATION5"
@@ -121,7 +155,10 @@ def _png_ink(path: Path) -> float:
     stride = width * channels
     rows, previous, ink = [], bytearray(stride), 0
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up, corner = previous[i], previous[i - channels] if i >= channels else 0
@@ -140,14 +177,26 @@ def _paeth(a: int, b: int, c: int) -> int:
 
 
 def _chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'chrome-profile'}", *args]
+    command = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chrome-profile'}",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.browser
-def test_html_report_renders_in_headless_chromium(tmp_path: Path, seed_path: Path, chromium: str) -> None:
+def test_html_report_renders_in_headless_chromium(
+    tmp_path: Path, seed_path: Path, chromium: str
+) -> None:
     store = make_store(tmp_path / "store", [])
     run_hunt(store, seed_path, out=tmp_path / "r", search=_seed_search(), analytics=_findings)
     url = (tmp_path / "r" / "report.html").resolve().as_uri()

@@ -23,7 +23,7 @@ def compute_findings(store: Any, playbook: Playbook) -> dict[str, Any]:
     """``lateral_movement``, ``powershell``, ``visibility``, ``conclusion`` and ``errors``."""
     errors: list[str] = []
     analytics = _analytics(errors)
-    needs = [d.name for d in playbook.data_needed]
+    needs = tuple(d.name for d in playbook.data_needed)  # hashable: visibility() is cached
     findings: dict[str, Any] = {
         "lateral_movement": _call(analytics, "find_lateral_movement", errors, store) or [],
         "powershell": _call(analytics, "powershell_findings", errors, store) or [],

@@ -50,7 +50,7 @@ QUERY_LANGUAGES = {"spl": "spl", "splunk": "spl"}
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)\s*$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*\S)\s*$")
-_ATTACK_ID = re.compile(r"\bT\d{4}(?:\.\d{3})?\b")
+_ATTACK_ID = re.compile(r"\bT\d{4}(?:\.\d{3})?\b(?!/)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 Lines = tuple[tuple[int, str], ...]

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 import huntbook
-from huntbook.errors import HuntbookError
+from huntbook.errors import HuntbookError, QueryError
 from huntbook.hunts import builtin
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.loader import load_playbook
@@ -92,8 +92,17 @@ def run_hunt(
 
 
 def _default_search() -> Search:
-    from huntbook.query import run_spl
+    try:
+        from huntbook.query import run_spl
+    except (
+        ImportError
+    ) as exc:  # an install without the engine: every query says so, findings still run
+        missing = str(exc)
 
+        def unavailable(store: Any, spl: str) -> SearchResultLike:
+            raise QueryError(f"the SPL engine is not available: {missing}")
+
+        return unavailable
     return run_spl  # type: ignore[no-any-return]
 
 

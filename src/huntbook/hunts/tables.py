@@ -1,11 +1,9 @@
-"""Lookup tables the hunt runner and lint read: placeholder aliases and data needs.
+"""Lookup tables the hunt runner and lint read: placeholder aliases, data-need names, labels.
 
 Kept as data so a new placeholder or a new kind of data is one entry, not a new branch.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 # A placeholder ``<name>`` pivots on the first of these columns that an earlier query's rows carry.
 PLACEHOLDER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -20,79 +18,35 @@ PLACEHOLDER_ALIASES: dict[str, tuple[str, ...]] = {
 
 SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 
-# "Data That is Needed" item (lower-cased) -> canonical need. Every canonical need is in DATA_NEEDS.
+# "Data That is Needed" item (lower-cased) -> canonical need, as analytics/visibility.yaml names
+# them (which says which sources show each need; tests/hunts/test_tables.py keeps the two in step).
 DATA_NEED_ALIASES: dict[str, str] = {
     "authentication logs": "authentication logs",
-    "authentication log": "authentication logs",
+    "authentication": "authentication logs",
     "logon events": "authentication logs",
+    "windows security logs": "authentication logs",
     "netflow": "netflow",
     "network connections": "netflow",
     "network traffic": "netflow",
+    "network flow": "netflow",
     "process monitoring": "process monitoring",
     "process creation": "process monitoring",
-    "process command-line parameters": "process command lines",
-    "process command lines": "process command lines",
-    "process command line": "process command lines",
+    "process execution": "process monitoring",
+    "process command-line parameters": "process command-line parameters",
+    "process command line": "process command-line parameters",
+    "command-line parameters": "process command-line parameters",
+    "command line": "process command-line parameters",
     "windows services": "windows services",
     "service installation": "windows services",
+    "services": "windows services",
     "scheduled tasks": "scheduled tasks",
+    "scheduled task": "scheduled tasks",
+    "task scheduler": "scheduled tasks",
     "powershell logs": "powershell logs",
     "powershell script blocks": "powershell logs",
+    "powershell logging": "powershell logs",
     "winrm logs": "winrm logs",
-}
-
-# Canonical need -> the sources that would show it. A source is a sourcetype (or source) and the
-# event codes it must carry; ``field`` means events must also carry that field to count.
-DATA_NEEDS: dict[str, list[dict[str, Any]]] = {
-    "authentication logs": [
-        {
-            "label": "Security 4624/4625/4648/4672/4768/4769/4776",
-            "sourcetype": "WinEventLog",
-            "codes": ["4624", "4625", "4648", "4672", "4768", "4769", "4776"],
-        },
-    ],
-    "netflow": [
-        {"label": "Sysmon Event ID 3", "sourcetype": SYSMON, "codes": ["3"]},
-        {"label": "Security 5156", "sourcetype": "WinEventLog", "codes": ["5156"]},
-        {"label": "Zeek conn", "sourcetype": "bro:conn:json", "codes": []},
-    ],
-    "process monitoring": [
-        {"label": "Sysmon Event ID 1", "sourcetype": SYSMON, "codes": ["1"]},
-        {"label": "Security 4688", "sourcetype": "WinEventLog", "codes": ["4688"]},
-    ],
-    "process command lines": [
-        {
-            "label": "CommandLine in Sysmon 1",
-            "sourcetype": SYSMON,
-            "codes": ["1"],
-            "field": "CommandLine",
-        },
-        {
-            "label": "CommandLine in 4688",
-            "sourcetype": "WinEventLog",
-            "codes": ["4688"],
-            "field": "Process_Command_Line",
-        },
-    ],
-    "windows services": [
-        {"label": "System 7045", "sourcetype": "WinEventLog", "codes": ["7045"]},
-        {"label": "Security 4697", "sourcetype": "WinEventLog", "codes": ["4697"]},
-    ],
-    "scheduled tasks": [
-        {"label": "Security 4698/4702", "sourcetype": "WinEventLog", "codes": ["4698", "4702"]},
-        {"label": "TaskScheduler 106/200", "sourcetype": "WinEventLog", "codes": ["106", "200"]},
-    ],
-    "powershell logs": [
-        {"label": "PowerShell 4103/4104", "sourcetype": "WinEventLog", "codes": ["4103", "4104"]},
-        {
-            "label": "Windows PowerShell 400/403/800",
-            "sourcetype": "WinEventLog",
-            "codes": ["400", "403", "800"],
-        },
-    ],
-    "winrm logs": [
-        {"label": "WinRM 6/91/169", "sourcetype": "WinEventLog", "codes": ["6", "91", "169"]},
-    ],
+    "windows remote management logs": "winrm logs",
 }
 
 # How a (sourcetype, EventCode) pair is named in a "no data" note, e.g. "No Sysmon Event ID 3 logs".

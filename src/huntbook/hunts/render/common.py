@@ -43,6 +43,8 @@ def value_text(value: Any, limit: int = 200) -> str:
         return ""
     if isinstance(value, list):
         text = " | ".join(value_text(v, limit) for v in value)
+    elif isinstance(value, dict):
+        text = "; ".join(f"{k}: {value_text(v, limit)}" for k, v in value.items())
     elif isinstance(value, float) and value > 1e8:
         text = fmt_time(value)
     else:
@@ -136,26 +138,29 @@ def conclusion(result: HuntResult) -> str:
 
 
 def visibility_rows(result: HuntResult) -> list[dict[str, Any]]:
-    """The visibility findings as rows of {host, need, status, sources} whatever their shape."""
+    """One row per (host, data need): its verdict and the events of each source on that host.
+
+    Reads analytics' ``Visibility.to_dict()`` (``needs[*].hosts`` and ``sources[*].events``).
+    """
     vis = result.findings.get("visibility") or {}
-    if isinstance(vis, list):
-        return [r for r in vis if isinstance(r, dict)]
     rows = []
-    for host, needs in vis.items():
-        if isinstance(needs, dict):
-            for need, detail in needs.items():
-                rows.append({"host": host, "need": need, **_detail(detail)})
-        elif isinstance(needs, list):
-            rows.extend(
-                {"host": host, **(n if isinstance(n, dict) else {"need": n})} for n in needs
+    for need in vis.get("needs", []) if isinstance(vis, dict) else []:
+        hosts = need.get("hosts") or {}
+        for host in sorted(hosts) or [""]:
+            counts = [
+                f"{s.get('name')}: {(s.get('events') or {}).get(host, 0)}"
+                for s in need.get("sources", [])
+            ]
+            status = hosts.get(host, need.get("status", ""))
+            rows.append(
+                {
+                    "host": host,
+                    "need": need.get("need"),
+                    "status": status,
+                    "sources": "; ".join(counts),
+                }
             )
     return rows
-
-
-def _detail(detail: Any) -> dict[str, Any]:
-    if isinstance(detail, dict):
-        return detail
-    return {"status": detail}
 
 
 def columns_of(rows: list[dict[str, Any]], preferred: tuple[str, ...] = ()) -> list[str]:

@@ -181,7 +181,9 @@ def _generic(items: list[Any]) -> str:
     rows = [i if isinstance(i, dict) else {"finding": i} for i in items]
     if not rows:
         return "<p>None found.</p>"
-    columns = common.columns_of(rows, POWERSHELL_COLUMNS)[:8]
+    columns = [c for c in POWERSHELL_COLUMNS if any(c in r for r in rows)] or common.columns_of(
+        rows
+    )
     return table(columns, ([r.get(c) for c in columns] for r in rows))
 
 

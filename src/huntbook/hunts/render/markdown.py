@@ -14,14 +14,15 @@ from huntbook.hunts.render import common
 from huntbook.hunts.result import HuntResult
 
 POWERSHELL_COLUMNS = (
-    "host",
-    "launcher",
-    "count",
+    "family",
     "hosts",
+    "accounts",
+    "launchers",
+    "count",
     "first_seen",
-    "decoded",
-    "url",
-    "user_agent",
+    "last_seen",
+    "iocs",
+    "script",
 )
 EDGE_COLUMNS = ("source", "destination", "account", "method", "first_seen", "last_seen", "evidence")
 
@@ -174,7 +175,9 @@ def _generic(items: list[Any]) -> str:
     rows = [i if isinstance(i, dict) else {"finding": i} for i in items]
     if not rows:
         return "None found.\n"
-    columns = common.columns_of(rows, POWERSHELL_COLUMNS)[:8]
+    columns = [c for c in POWERSHELL_COLUMNS if any(c in r for r in rows)] or common.columns_of(
+        rows
+    )
     return table(columns, ([r.get(c) for c in columns] for r in rows))
 
 
