@@ -8,8 +8,9 @@ blob fed to ``IO.Compression.DeflateStream``/``GzipStream``). A hunter needs the
 the indicators in it, and one name for the same payload whatever launched it.
 
 - The flag: any abbreviation of ``-EncodedCommand`` (``-e``, ``-en``, ``-enc`` ...) or ``-ec``,
-  case-insensitive, introduced by ``-``, ``/`` or a Unicode dash. The argument is base64 of
-  UTF-16LE text.
+  case-insensitive, introduced by ``-``, ``/`` or a Unicode dash, after the word ``powershell`` or
+  ``pwsh`` (``-e`` means other things to other programs). The argument is base64 of UTF-16LE
+  text.
 - Layers: each decoding step is a :class:`Layer` (``encoded-command``, ``deflate``, ``gzip``), up to
   ``MAX_LAYERS``. A command line without an encoded flag but with a compressed stage (a service's
   ``-c`` one-liner, a script block) decodes from that stage.
@@ -49,7 +50,7 @@ MAX_LAYERS = 8
 FULL_FLAG = "encodedcommand"
 DASHES = "-/\u2013\u2014\u2015"
 FLAG_RE = re.compile(
-    rf"(?:^|[\s\"'])[{DASHES}](?P<flag>[A-Za-z]+)[\s\"'^]+(?P<blob>[A-Za-z0-9+/]{{8,}}={{0,2}})"
+    rf"(?:^|[\s\"'])[{DASHES}](?P<flag>[A-Za-z]+)[\s\"'^]+(?P<blob>[A-Za-z0-9+/]{{2,}}={{0,2}})"
 )
 B64_CALL_RE = re.compile(
     r"FromBase64String\(\s*['\"]+(?P<blob>[A-Za-z0-9+/=\s]{8,}?)['\"]+\s*\)", re.IGNORECASE
@@ -59,6 +60,7 @@ PATH_RE = re.compile(
     re.IGNORECASE,
 )
 SPACES_RE = re.compile(r"\s+")
+HOST_RE = re.compile(r"powershell|pwsh", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,20 @@ def _printable(text: str) -> bool:
     return good / len(text) >= 0.95
 
 
-def as_text(data: bytes) -> str | None:
-    """Bytes as script text: UTF-16LE (what -EncodedCommand carries) or UTF-8, if printable."""
-    for encoding in ("utf-16-le", "utf-8"):
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16LE text of mostly ASCII script has a zero in (nearly) every odd byte."""
+    if data.startswith(b"\xff\xfe"):
+        return True
+    odd = data[1::2]
+    return len(data) % 2 == 0 and bool(odd) and odd.count(0) >= 0.3 * len(odd)
+
+
+def as_text(data: bytes, encodings: tuple[str, ...] | None = None) -> str | None:
+    """Bytes as script text, if printable. ``-EncodedCommand`` always carries UTF-16LE (pass
+    ``("utf-16-le",)``); other blobs are UTF-16LE when they look like it, else UTF-8."""
+    if encodings is None:
+        encodings = ("utf-16-le",) if _looks_utf16(data) else ("utf-8",)
+    for encoding in encodings:
         if encoding == "utf-16-le" and len(data) % 2:
             continue
         try:
@@ -138,10 +151,10 @@ def as_text(data: bytes) -> str | None:
 
 def _encoded_argument(text: str) -> tuple[str, re.Match[str]] | None:
     for match in FLAG_RE.finditer(text):
-        if not is_encoded_flag(match.group("flag")):
+        if not is_encoded_flag(match.group("flag")) or not HOST_RE.search(text, 0, match.start()):
             continue
         data = b64_bytes(match.group("blob"))
-        decoded = as_text(data) if data else None
+        decoded = as_text(data, ("utf-16-le",)) if data else None
         if decoded is not None:
             return decoded, match
     return None
