@@ -30,7 +30,7 @@ GENERATOR_VERSION = 1
 DEFAULT_SEED = 20170823
 DEFAULT_EVENTS = 30_000
 SLICE = 60.0
-MANIFEST = "manifest.json"
+MANIFEST = ".manifest.json"
 
 Action = Callable[[Timeline, random.Random], None]
 
