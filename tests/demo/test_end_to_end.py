@@ -1,0 +1,79 @@
+"""The real pipeline on the demo data: ingest as botsv2, the seed's searches verbatim, the demo.
+
+Skips while the SPL engine (``huntbook.query.run_spl``) has not landed; test_counts.py checks the
+same numbers without it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from huntbook.cli import cli
+from huntbook.hunts import load_playbook
+from huntbook.hunts.builtin import resolve
+
+SEED_HITS = [11, 0, 2, 27, 3]  # the seed's Results table, in its order
+
+
+def _run_spl():  # type: ignore[no-untyped-def]
+    query = pytest.importorskip("huntbook.query")
+    if not hasattr(query, "run_spl"):
+        pytest.skip("the SPL engine has not landed")
+    return query.run_spl
+
+
+@pytest.fixture(scope="module")
+def demo_store(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from huntbook.store import Store
+
+    store = Store(tmp_path_factory.mktemp("store") / "store")
+    store.ingest(sorted(p for p in demo_dir.iterdir() if p.is_dir()), index="botsv2")
+    return store
+
+
+def test_seed_searches_verbatim_give_the_seed_results(demo_store) -> None:  # type: ignore[no-untyped-def]
+    run_spl = _run_spl()
+    queries = load_playbook(resolve("wmi-lateral-movement")).queries
+    process, network, transaction, by_logon, parent = (q.spl for q in queries[1:6])
+    sessions = run_spl(demo_store, transaction).rows()
+    pivot_hits = 0
+    for row in sessions:
+        filled = by_logon.replace("<login_id>", row["session"]).replace("<host>", row["host"])
+        pivot_hits += len(run_spl(demo_store, filled).rows())
+    hits = [
+        len(run_spl(demo_store, process).rows()),
+        len(run_spl(demo_store, network).rows()),
+        len(sessions),
+        pivot_hits,
+        len(run_spl(demo_store, parent).rows()),
+    ]
+    assert hits == SEED_HITS
+    assert sorted(r["host"] for r in sessions) == ["venus", "wrk-klagerf"]
+
+
+def test_huntbook_demo_writes_the_seed_report(tmp_path: Path) -> None:
+    _run_spl()
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "report.html" in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert [q["hits"] for q in report["queries"]][1:] == SEED_HITS
+    edges = {
+        (e["source"], e["destination"], e["method"]) for e in report["findings"]["lateral_movement"]
+    }
+    assert {("wrk-btun", "venus", "WMI"), ("wrk-btun", "wrk-klagerf", "WMI")} <= edges
+    again = CliRunner().invoke(cli, ["demo", "--out", str(out)])
+    assert again.exit_code == 0 and "reused" in again.output
+
+
+def test_generate_command_writes_host_folders(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["generate", "--events", "1500", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "events/s" in result.output
+    assert (tmp_path / "venus" / "security.log").read_text().startswith("08/23/2017 ")
+    assert (tmp_path / "wrk-btun" / "sysmon.xml").read_text().startswith("<Event xmlns=")
