@@ -99,9 +99,9 @@ def _powershell(findings: list[Mapping[str, Any]], edges: list[Mapping[str, Any]
             if foothold:
                 sentences.append(foothold)
         elif hosts:
-            sentences.append(
-                f"Encoded PowerShell also ran on {join_names(hosts)} ({_payload_name(f)})."
-            )
+            also = " also" if edges else ""
+            on = join_names(hosts)
+            sentences.append(f"Encoded PowerShell{also} ran on {on} ({_payload_name(f)}).")
     return sentences
 
 

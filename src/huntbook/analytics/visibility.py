@@ -213,13 +213,10 @@ def _need(name: str, counts: list[dict[str, Any]], hosts: tuple[str, ...]) -> Ne
         h: max((c.status[h] for c in cover), key=RANK.__getitem__, default="absent") for h in hosts
     }
     missing = {h: v for h, v in per_host.items() if v != "present"}
-    gaps = [
-        f"No {c.name} logs"
-        for c in cover
-        if missing and all(v == "absent" for v in c.status.values())
-    ]
-    if len(gaps) < len(cover):  # some source exists somewhere: name the hosts that lack it
-        gaps += [f"{name}: {v} on {h}" for h, v in missing.items()]
+    if all(v == "absent" for c in cover for v in c.status.values()):
+        gaps = [f"No {c.name} logs" for c in cover] if missing else []
+    else:  # some source exists somewhere: name the hosts that lack the need
+        gaps = [f"{name}: {v} on {h}" for h, v in missing.items()]
     return NeedCoverage(name, True, cover, per_host, tuple(gaps))
 
 
