@@ -58,3 +58,12 @@ def test_cli_lint_prints_lines_and_exits_11(fixture_path) -> None:
     assert "missing-section.md:31: error: empty query block" in result.output
     ok = CliRunner().invoke(cli, ["hunt", "lint", str(fixture_path("minimal"))])
     assert ok.exit_code == 0, ok.output
+
+
+def test_every_builtin_playbook_is_clean() -> None:
+    pytest.importorskip("huntbook.query.spl.parser")
+    from huntbook.hunts.builtin import list_builtin
+
+    books = list_builtin()
+    assert len(books) == 7
+    assert {b.name: lint(b.path) for b in books} == {b.name: [] for b in books}

@@ -81,20 +81,25 @@ def _check_placeholders(query: Query, params: Mapping[str, str], collector: Coll
 def _check_spl(query: Query, compiler: Compiler, collector: Collector) -> None:
     stand_ins = {name: STAND_IN for name, _ in find_placeholders(query.spl)}
     try:
-        compiler(fill(query.spl, stand_ins))
+        compiled = compiler(fill(query.spl, stand_ins))
     except SplSyntaxError as exc:
         line = query.spl_line + exc.line - 1
         collector.error(line, "spl", f"query '{query.title}': col {exc.col}: {exc.reason}")
     except QueryError as exc:
         collector.error(query.spl_line, "spl", f"query '{query.title}': {exc}")
+    else:
+        for warning in getattr(compiled, "warnings", None) or []:
+            collector.warning(query.spl_line, "spl-warning", f"query '{query.title}': {warning}")
 
 
 def default_compiler() -> Compiler:
     """The engine's ``compile_spl`` (on the core columns), else its parser, else a no-op."""
     try:
+        from huntbook.normalize.types import CORE_COLUMNS, field_type
         from huntbook.query import compile_spl
 
-        return lambda text: compile_spl(text, {})
+        core = {name: field_type(name) for name in CORE_COLUMNS}
+        return lambda text: compile_spl(text, dict(core))
     except ImportError:
         pass
     try:

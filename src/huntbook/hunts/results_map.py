@@ -16,6 +16,7 @@ from huntbook.hunts.model import Query, ResultRow
 from huntbook.hunts.result import QueryOutcome, ResultsTableRow
 
 FUZZY_CUTOFF = 0.6
+UNRUN = ("error", "unfilled")  # no observed count to compare with the playbook's
 
 
 def map_results(
@@ -39,7 +40,7 @@ def map_results(
                 query_index=q,
                 query_title=queries[q].title if q is not None else None,
                 match=how,
-                observed_hits=outcome.hits if outcome else None,
+                observed_hits=outcome.hits if outcome and outcome.status not in UNRUN else None,
             )
         )
     return table

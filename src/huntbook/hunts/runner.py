@@ -176,12 +176,13 @@ def _execute(
     try:
         result = search(store, spl)
         rows = result.rows()
-    except HuntbookError as exc:
+    except Exception as exc:  # noqa: BLE001 - one failing query must not sink the hunt (issue 4)
         elapsed = time.perf_counter() - started
-        outcome.status, outcome.error = "error", str(exc)
+        message = str(exc) if isinstance(exc, HuntbookError) else f"{type(exc).__name__}: {exc}"
+        outcome.status, outcome.error = "error", message
         outcome.elapsed += elapsed
         if templated:
-            outcome.runs.append(QueryRun(values, spl, 0, elapsed, str(exc)))
+            outcome.runs.append(QueryRun(values, spl, 0, elapsed, message))
         return []
     outcome.hits += len(rows)
     outcome.elapsed += result.elapsed

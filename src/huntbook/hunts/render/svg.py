@@ -25,7 +25,8 @@ def graph(edges: Sequence[dict[str, Any]]) -> str:
     hosts = list(
         dict.fromkeys(h for e in edges for h in (str(e.get("source")), str(e.get("destination"))))
     )
-    where = _layout(hosts)
+    height = GRAPH_H if len(hosts) > 2 else 220
+    where = _layout(hosts, height)
     labels = {h: h for h in hosts}
     for e in edges:
         labels[str(e.get("source"))] = common.host_label(e, "source")
@@ -65,11 +66,11 @@ def _empty(text: str, width: int, height: int, css_class: str) -> str:
     )
 
 
-def _layout(hosts: list[str]) -> dict[str, tuple[float, float]]:
+def _layout(hosts: list[str], height: int) -> dict[str, tuple[float, float]]:
     if len(hosts) == 1:
-        return {hosts[0]: (GRAPH_W / 2, GRAPH_H / 2)}
-    cx, cy = GRAPH_W / 2, GRAPH_H / 2
-    rx, ry = GRAPH_W / 2 - 140, GRAPH_H / 2 - 70
+        return {hosts[0]: (GRAPH_W / 2, height / 2)}
+    cx, cy = GRAPH_W / 2, height / 2 + 10
+    rx, ry = GRAPH_W / 2 - 140, height / 2 - 70
     step = 2 * math.pi / len(hosts)
     return {
         h: (cx + rx * math.cos(math.pi + i * step), cy + ry * math.sin(math.pi + i * step))
@@ -81,14 +82,16 @@ def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label
     (x1, y1), (x2, y2) = start, end
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
-    bend = 30.0 * (nth + 1) if nth or start == end else 18.0
-    mx, my = (x1 + x2) / 2 - uy * bend, (y1 + y2) / 2 + ux * bend
+    bend = 36.0 * (nth + 1)
+    cx, cy = (x1 + x2) / 2 + uy * bend, (y1 + y2) / 2 - ux * bend
     sx, sy = x1 + ux * NODE_R, y1 + uy * NODE_R
     ex, ey = x2 - ux * (NODE_R + 2), y2 - uy * (NODE_R + 2)
+    # the label sits on the outer side of the curve's midpoint, clear of the line
+    lx, ly = (sx + 2 * cx + ex) / 4 + uy * 12, (sy + 2 * cy + ey) / 4 - ux * 12
     return (
-        f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} Q {mx:.1f} {my:.1f} {ex:.1f} {ey:.1f}" '
+        f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}" '
         f'fill="none" stroke="#b3261e" stroke-width="2.5" marker-end="url(#arrow)"/>'
-        f'<text x="{mx:.1f}" y="{my - 6:.1f}" text-anchor="middle" font-size="13" fill="#7a1a14" '
+        f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" font-size="13" fill="#7a1a14" '
         f'paint-order="stroke" stroke="#fff" stroke-width="4">{escape(label)}</text></g>'
     )
 
@@ -143,6 +146,12 @@ def _ticks(first: float, span: float, height: int, x_of: Any) -> list[str]:
         ticks.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="20" y2="{height - 25}" stroke="#eee"/>'
             f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11" fill="#444">'
-            f"{escape(common.fmt_time(t)[5:])}</text>"
+            f"{escape(_tick_label(t, span))}</text>"
         )
     return ticks
+
+
+def _tick_label(epoch: float, span: float) -> str:
+    """``MM-DD HH:MM:SS``; with milliseconds when the whole timeline spans under two minutes."""
+    text = common.fmt_time(epoch)[5:]
+    return f"{text}.{int(epoch * 1000) % 1000:03d}" if span < 120 else text

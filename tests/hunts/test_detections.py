@@ -1,0 +1,98 @@
+"""--emit-detections: saved searches for every event query, Sigma where Sigma can say it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+
+from huntbook.hunts import load_playbook
+from huntbook.hunts.detections import emit_detections
+from huntbook.hunts.sigma import to_sigma
+
+DAY = dt.date(2026, 1, 2)
+
+
+def _stanzas(text: str) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("["):
+            current = found.setdefault(line.strip("[]"), {})
+        elif " = " in line and current is not None:
+            key, value = line.split(" = ", 1)
+            current[key] = value
+    return found
+
+
+def test_seed_detections(tmp_path: Path, seed_path: Path) -> None:
+    book = load_playbook(seed_path)
+    emitted = emit_detections(book, tmp_path, DAY)
+    stanzas = _stanzas((tmp_path / "savedsearches.conf").read_text())
+    assert (
+        len(stanzas) == 5
+    )  # 4 event queries (not | metadata, not the template) + encoded PowerShell
+    assert sum(name.endswith(" - Encoded PowerShell") for name in stanzas) == 1
+    transaction = next(v for k, v in stanzas.items() if "Systems with Network 4624" in k)
+    assert (
+        "| transaction session startswith=(EventCode=4624) mvlist=ParentImage"
+        in transaction["search"]
+    )
+    assert all(s["enableSched"] == "1" and s["cron_schedule"] for s in stanzas.values())
+    rules = sorted(p.name for p in (tmp_path / "sigma").iterdir())
+    assert rules == [
+        "encoded-powershell.yml",
+        "wmi-network-connection-destination-host.yml",
+        "wmi-parent-command-line.yml",
+        "wmi-process-execution-destination-host.yml",
+    ]
+    notes = "\n".join(emitted.notes)
+    assert "Systems with Network 4624" in notes and "'| eval' has no Sigma equivalent" in notes
+
+
+def test_sigma_rule_content(tmp_path: Path, seed_path: Path) -> None:
+    emit_detections(load_playbook(seed_path), tmp_path, DAY)
+    rule = yaml.safe_load((tmp_path / "sigma" / "wmi-parent-command-line.yml").read_text())
+    assert rule["logsource"] == {"product": "windows", "service": "sysmon"}
+    assert rule["detection"] == {
+        "selection": {
+            "ParentCommandLine": "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding"
+        },
+        "condition": "selection",
+    }
+    assert rule["tags"] == ["attack.t1047"] and rule["date"] == "2026-01-02"
+    assert re.fullmatch(r"[0-9a-f-]{36}", rule["id"])
+    encoded = yaml.safe_load((tmp_path / "sigma" / "encoded-powershell.yml").read_text())
+    assert encoded["detection"]["condition"] == "all of selection_*"
+
+
+def test_wildcards_and_or_groups_become_modifiers_and_lists() -> None:
+    book = load_playbook(
+        Path(__file__).resolve().parents[2] / "src/huntbook/playbooks/dcom-lateral-movement.md"
+    )
+    query = book.queries[1]  # Shells Started by mmc.exe or explorer.exe - Destination Host
+    rule = to_sigma(book, query, DAY).rule
+    assert rule is not None
+    assert rule["detection"]["selection"] == {
+        "EventID": 1,
+        "ParentImage|endswith": ["\\mmc.exe", "\\explorer.exe"],
+        "Image|endswith": [
+            "\\cmd.exe",
+            "\\powershell.exe",
+            "\\mshta.exe",
+            "\\rundll32.exe",
+            "\\wscript.exe",
+        ],
+    }
+
+
+def test_sigma_refuses_what_it_cannot_express(seed_path: Path, fixture_path) -> None:
+    book = load_playbook(seed_path)
+    reasons = [to_sigma(book, q, DAY).reason for q in book.queries]
+    assert "generating command" in reasons[0]
+    assert "transaction" in reasons[3] or "eval" in reasons[3]
+    assert "template" in reasons[4]
+    stats = load_playbook(fixture_path("minimal"))
+    assert to_sigma(stats, stats.queries[0], DAY).rule is not None
