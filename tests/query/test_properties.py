@@ -1,0 +1,325 @@
+"""Property tests of the SPL compiler (issue 3 item 7).
+
+1. Arbitrary query text either compiles or raises one of huntbook's own errors: a hunter never
+   sees a Python traceback, whatever they paste.
+2. A string literal in a query is data, never structure: placing any text in ``field="..."``,
+   ``eval x="..."``, ``where f="..."`` or a ``rex`` pattern yields SQL whose syntax tree, with its
+   literals blanked, is the tree built for a plain literal. The SQL also parses back with sqlglot
+   in the duckdb and spark dialects (the cluster engine runs the spark rendering).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+
+FIELDS = {
+    "_time": "double",
+    "_cd": "bigint",
+    "_raw": "text",
+    "index": "text",
+    "host": "text",
+    "source": "text",
+    "sourcetype": "text",
+    "EventCode": "text",
+    "user": "text",
+    "CommandLine": "text",
+    "ParentImage": "text",
+    "LogonId": "text",
+    "Logon_ID": "list",
+    "Security_ID": "list",
+    "Account_Name": "list",
+}
+NOW = 1600000000.0
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+TOKENS = [
+    "|",
+    "||",
+    "[",
+    "]",
+    "(",
+    ")",
+    '"',
+    "'",
+    "\\",
+    "\\\\",
+    "=",
+    "==",
+    "!=",
+    "<",
+    ">=",
+    "*",
+    ",",
+    ".",
+    "+",
+    "-",
+    "%",
+    "AND",
+    "OR",
+    "NOT",
+    "XOR",
+    "IN",
+    "by",
+    "BY",
+    "as",
+    "AS",
+    "search",
+    "where",
+    "eval",
+    "stats",
+    "count",
+    "dc(user)",
+    "values(x)",
+    "table",
+    "fields",
+    "rename",
+    "sort",
+    "0",
+    "-_time",
+    "head",
+    "tail",
+    "dedup",
+    "transaction",
+    "startswith=",
+    "maxspan=5s",
+    "mvlist=",
+    "rex",
+    "field=_raw",
+    "mode=sed",
+    '"s/a/b/g"',
+    '"(?<x>\\w+)"',
+    "regex",
+    "metadata",
+    "type=sourcetypes",
+    "makeresults",
+    "count=3",
+    "timechart",
+    "span=1h",
+    "chart",
+    "over",
+    "bin",
+    "bucket",
+    "top",
+    "rare",
+    "limit=2",
+    "join",
+    "type=left",
+    "max=0",
+    "append",
+    "lookup",
+    "inputlookup",
+    "OUTPUT",
+    "fillnull",
+    "value=0",
+    "mvexpand",
+    "makemv",
+    'delim=","',
+    "spath",
+    "path=a.b",
+    "convert",
+    "ctime(_time)",
+    "tstats",
+    "reverse",
+    "eventstats",
+    "streamstats",
+    "window=2",
+    "user",
+    "Logon_ID",
+    "EventCode=4624",
+    "host=ws*",
+    "earliest=-1d@d",
+    "latest=now",
+    "mvindex(Logon_ID,1)",
+    "coalesce(a,b)",
+    "lower(",
+    "substr(x,1,74)",
+    'strftime(_time,"%F")',
+    "if(",
+    "case(",
+    "like(",
+    "match(",
+    '"C:\\\\Windows\\\\"',
+    "1",
+    "-1",
+    "3.5",
+    "1e309",
+    "0x1F",
+    '""',
+    "TERM(",
+    "CASE(",
+    "index=botsv2",
+    "`macro`",
+    "{f}",
+    "$tok$",
+    "\n",
+    "\t",
+    "é",
+    "\x00",
+]
+
+QUERY_TEXT = st.one_of(
+    st.text(max_size=120),
+    st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join),
+    st.lists(st.sampled_from(TOKENS), max_size=25).map("".join),
+)
+
+
+def _compile(text: str) -> Any:
+    from huntbook.query import compile_spl
+
+    return compile_spl(text, FIELDS, now=NOW)
+
+
+@SETTINGS
+@given(text=QUERY_TEXT)
+def test_arbitrary_text_raises_only_huntbook_errors(text: str) -> None:
+    from huntbook.errors import HuntbookError
+
+    try:
+        compiled = _compile(text)
+    except HuntbookError as err:
+        assert str(err), "an error a hunter sees must say something"
+        return
+    for dialect in ("duckdb", "spark"):
+        assert isinstance(compiled.sql(dialect), str)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.lists(st.sampled_from(TOKENS), min_size=1, max_size=12).map(" ".join))
+def test_arbitrary_text_runs_or_raises_huntbook_errors(text: str, tiny_store: Any) -> None:
+    """Running (not only compiling) never leaks a DuckDB or Python exception either."""
+    from huntbook.errors import HuntbookError
+    from huntbook.query import run_spl
+
+    try:
+        run_spl(tiny_store, text).rows()
+    except HuntbookError as err:
+        assert str(err)
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from huntbook.store.testing import make_store
+
+    events = [
+        {
+            "_time": 1500000000.0 + i,
+            "_raw": f"user=u{i} EventCode=4624",
+            "index": "botsv2",
+            "host": "ws1",
+            "source": "WinEventLog:Security",
+            "sourcetype": "WinEventLog",
+            "EventCode": "4624",
+            "user": f"u{i}",
+            "Logon_ID": ["0x0", f"0x{i:x}"],
+        }
+        for i in range(3)
+    ]
+    return make_store(tmp_path_factory.mktemp("props") / "store", events)
+
+
+# --- literals never change structure --------------------------------------------------------------
+def spl_quote(value: str) -> str:
+    """A double-quoted SPL string whose unescaped value is ``value`` (spl.md 1.5)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def shape(compiled: Any) -> str:
+    """The compiled tree with every literal blanked, rendered: structure without data."""
+
+    def blank(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Literal):
+            return exp.Literal.string("?")
+        return node
+
+    return compiled.expr.transform(blank).sql(dialect="duckdb")
+
+
+# Search values: `*` is a wildcard and `a.b.c.d/n` a CIDR there (spl.md 1.4), so they are structure
+# by definition; every other character is data.
+SEARCH_VALUE = st.text(
+    alphabet=st.characters(blacklist_characters="*/", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=40,
+)
+EVAL_VALUE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+SEARCH_TEMPLATES = [
+    "index=botsv2 user={lit} | table _time user",
+    "index=botsv2 (Logon_ID={lit} OR LogonId={lit}) host=ws1 | reverse",
+    "CommandLine!={lit} | stats count by host",
+    "NOT ParentImage={lit} | head 5",
+    "* | search user={lit} | fields user",
+    'user IN ({lit}, "b") | table user',
+    "* | transaction user startswith=(EventCode={lit}) | table user",
+]
+EVAL_TEMPLATES = [
+    "| makeresults | eval x={lit} | table x",
+    "* | where user={lit} | table user",
+    "* | eval y=if(user=={lit}, 1, 0), z=coalesce(CommandLine, {lit}) | table y z",
+    "* | eval s=substr({lit}, 1, 74) . lower(user) | table s",
+    '* | where like(user, {lit}) OR match(CommandLine, "x") | table user',
+    "* | fillnull value={lit} user | table user",
+]
+
+
+def _assert_same_structure(template: str, value: str, baseline: str = "a") -> None:
+    from huntbook.errors import HuntbookError
+
+    base = _compile(template.format(lit=spl_quote(baseline)))
+    try:
+        compiled = _compile(template.format(lit=spl_quote(value)))
+    except HuntbookError as err:  # pragma: no cover - a failure, shown with its message
+        pytest.fail(f"literal {value!r} made the query fail: {err}")
+    assert shape(compiled) == shape(base), value
+    for dialect in ("duckdb", "spark"):
+        sqlglot.parse_one(compiled.sql(dialect), read=dialect)
+
+
+@pytest.mark.parametrize("template", SEARCH_TEMPLATES)
+@SETTINGS
+@given(value=SEARCH_VALUE)
+def test_search_literal_is_data(template: str, value: str) -> None:
+    _assert_same_structure(template, value)
+
+
+@pytest.mark.parametrize("template", EVAL_TEMPLATES)
+@SETTINGS
+@given(value=EVAL_VALUE)
+def test_eval_literal_is_data(template: str, value: str) -> None:
+    _assert_same_structure(template, value)
+
+
+@SETTINGS
+@given(value=EVAL_VALUE.filter(bool))
+def test_rex_pattern_literal_is_data(value: str) -> None:
+    """A rex pattern of escaped text: the pattern is one literal, whatever it contains."""
+    template = "* | rex field=CommandLine {lit} | table x"
+    pattern = "(?<x>" + re.escape(value) + ")"
+    _assert_same_structure(template, pattern, baseline="(?<x>a)")
+
+
+def test_shape_sees_structure() -> None:
+    """The blanking comparison itself tells a different query apart (so the properties can fail)."""
+    one = _compile('user="a" | table user')
+    two = _compile('user="a" OR user="b" | table user')
+    assert shape(one) != shape(two)
+    assert shape(one) == shape(_compile('user="zz\' OR 1=1 --" | table user'))
+
+
+def test_literal_survives_into_sql() -> None:
+    """The literal is carried as a value: it appears in the rendered SQL, quoted by sqlglot."""
+    compiled = _compile('| makeresults | eval x="it\'s \\"quoted\\"" | table x')
+    literals = [n.this for n in compiled.expr.find_all(exp.Literal) if n.is_string]
+    assert 'it\'s "quoted"' in literals
