@@ -205,7 +205,7 @@ def _cells(text: str) -> list[str]:
 def _metadata(
     tables: list[tuple[list[str], list[tuple[int, list[str]]]]],
 ) -> tuple[tuple[str, str], ...]:
-    rows = []
+    rows: list[tuple[str, str]] = []
     for header, body in tables:
         if not _is_attack(header):
             rows.extend((cells[0], cells[1] if len(cells) > 1 else "") for _, cells in body)
@@ -258,7 +258,7 @@ def _queries(section: Section | None, collector: Collector) -> tuple[Query, ...]
 def _read_block(
     start: int, fence: str, body: Iterator[tuple[int, str]], collector: Collector
 ) -> list[tuple[int, str]]:
-    block = []
+    block: list[tuple[int, str]] = []
     for number, text in body:
         if text.strip().startswith(fence):
             return block

@@ -33,9 +33,16 @@ KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
 
 
 class SearchResultLike(Protocol):
-    columns: list[str]
-    sql: str
-    elapsed: float
+    """What the runner reads of ``huntbook.query.SearchResult``."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    @property
+    def sql(self) -> str: ...
+
+    @property
+    def elapsed(self) -> float: ...
 
     def rows(self) -> list[dict[str, Any]]: ...
 
@@ -103,7 +110,7 @@ def _default_search() -> Search:
             raise QueryError(f"the SPL engine is not available: {missing}")
 
         return unavailable
-    return run_spl  # type: ignore[no-any-return]
+    return run_spl
 
 
 def _run_queries(

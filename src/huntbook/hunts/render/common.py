@@ -109,12 +109,13 @@ def evidence_text(item: dict[str, Any]) -> str:
 
 def timeline_points(result: HuntResult) -> list[tuple[float, str, str]]:
     """(epoch, lane, text) for every timed evidence event of every edge, oldest first."""
-    points = []
+    points: list[tuple[float, str, str]] = []
     for edge in result.edges:
         lane = f"{edge.get('source')} → {edge.get('destination')}"
         items = evidence_items(edge)
-        timed = [(evidence_time(i), evidence_text(i)) for i in items]
-        timed = [(t, text) for t, text in timed if t is not None]
+        timed: list[tuple[float, str]] = [
+            (t, evidence_text(i)) for i in items if (t := evidence_time(i)) is not None
+        ]
         if not timed:
             timed = [
                 (t, key) for key in ("first_seen", "last_seen") if (t := to_epoch(edge.get(key)))
