@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import zlib
+
+import orjson
 from collections.abc import Callable
 
 from huntbook.errors import IngestError, UnrecognizedFormatError, did_you_mean
 from huntbook.ingest.base import Member
+from huntbook.ingest.json_reader import CLASSIFIERS
 
 HEAD_BYTES = 65_536
 _CLASSIC_TIME = re.compile(rb"^\d{1,2}/\d{1,2}/\d{2,4} \d{1,2}:\d{2}:\d{2} [AP]M\s*$")
@@ -39,7 +42,15 @@ def _is_classic(head: bytes) -> bool:
 
 
 def _is_jsonl(head: bytes) -> bool:
-    return _text_start(head).startswith(b"{")
+    """A first line that is a JSON object shaped like an event (not, say, a pretty-printed manifest)."""
+    first = _text_start(head).split(b"\n", 1)[0]
+    if not first.startswith(b"{"):
+        return False
+    try:
+        obj = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(obj, dict) and any(test(obj) for test, _ in CLASSIFIERS)
 
 
 def _is_json_array(head: bytes) -> bool:
