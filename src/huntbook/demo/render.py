@@ -38,26 +38,27 @@ def security_templates() -> dict[int, dict[str, Any]]:
     return templates
 
 
-@lru_cache(maxsize=4096)
-def _gm(second: int) -> time.struct_time:
-    return time.gmtime(second)
+@lru_cache(maxsize=1024)
+def _stamp(second: int, fmt: str) -> str:
+    """The whole-second part of a timestamp: events come in time order, so this cache hits."""
+    return time.strftime(fmt, time.gmtime(second))
 
 
 def system_time(t: float) -> str:
     """``2017-08-23T15:31:16.283614300Z``: 100 ns ticks, as Windows writes TimeCreated."""
     frac = int(round((t % 1) * 10_000_000)) % 10_000_000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", _gm(int(t))) + f".{frac:07d}00Z"
+    return _stamp(int(t), "%Y-%m-%dT%H:%M:%S") + f".{frac:07d}00Z"
 
 
 def utc_time(t: float) -> str:
     """Sysmon's ``UtcTime``: ``2017-08-23 15:31:16.283``."""
     ms = int((t % 1) * 1000)
-    return time.strftime("%Y-%m-%d %H:%M:%S", _gm(int(t))) + f".{ms:03d}"
+    return _stamp(int(t), "%Y-%m-%d %H:%M:%S") + f".{ms:03d}"
 
 
 def classic_time(t: float) -> str:
     """The classic record's first line: ``08/23/2017 03:31:16 PM`` (UTC)."""
-    return time.strftime("%m/%d/%Y %I:%M:%S %p", _gm(int(t)))
+    return _stamp(int(t), "%m/%d/%Y %I:%M:%S %p")
 
 
 def sysmon_xml(
@@ -78,40 +79,39 @@ def sysmon_xml(
     )
 
 
-def _message(template: dict[str, Any], data: dict[str, str]) -> list[str]:
-    lines = [template["text"], ""]
+def _message(template: dict[str, Any]) -> str:
+    """The Message text of a template with ``{EventDataName}`` slots for ``str.format_map``."""
+
+    def literal(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    lines = [literal(template["text"]), ""]
     for block in template["blocks"]:
-        indent = "\t"
-        if block["title"] is None:
-            indent = ""
-        else:
-            lines.append(block["title"] + ":")
+        indent = "" if block["title"] is None else "\t"
+        if indent:
+            lines.append(literal(block["title"]) + ":")
         for label, name, sep in block["fields"]:
-            lines.append(f"{indent}{label}:{sep}{data[name]}")
+            lines.append(f"{indent}{literal(label)}:{sep}{{{name}}}")
         lines.append("")
     if template["trailer"]:
-        lines.append(template["trailer"])
+        lines.append(literal(template["trailer"]))
     else:
         lines.pop()
-    return lines
+    return "\n".join(lines)
+
+
+@cache
+def _classic_format(eid: int) -> str:
+    """Everything of a classic record after its RecordNumber line, as a format string."""
+    return "\nKeywords=Audit Success\nMessage=" + _message(security_templates()[eid]) + "\n\n"
 
 
 def classic_text(t: float, eid: int, data: dict[str, str], computer: str, record: int) -> str:
     """One Security event as a classic WinEventLog record (LF lines, a blank line after it)."""
-    template = security_templates()[eid]
-    header = [
-        classic_time(t),
-        "LogName=Security",
-        "SourceName=Microsoft Windows security auditing.",
-        f"EventCode={eid}",
-        "EventType=0",
-        "Type=Information",
-        f"ComputerName={computer}",
-        f"TaskCategory={template['task']}",
-        "OpCode=Info",
-        f"RecordNumber={record}",
-        "Keywords=Audit Success",
-    ]
-    body = _message(template, data)
-    body[0] = "Message=" + body[0]
-    return "\n".join(header + body) + "\n\n"
+    task = security_templates()[eid]["task"]
+    header = (
+        f"{classic_time(t)}\nLogName=Security\nSourceName=Microsoft Windows security auditing.\n"
+        f"EventCode={eid}\nEventType=0\nType=Information\nComputerName={computer}\n"
+        f"TaskCategory={task}\nOpCode=Info\nRecordNumber={record}"
+    )
+    return header + _classic_format(eid).format_map(data)
