@@ -1,0 +1,398 @@
+"""The SPL syntax tree: frozen dataclasses, one per command, plus the two expression languages.
+
+``search`` expressions (case-insensitive values, wildcards, OR binding tighter than AND) and
+``eval`` expressions (typed, conventional precedence) are different trees on purpose: the same
+text ``x=1`` means a string match in one and a typed comparison in the other (spl.md §1, §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# ---------------------------------------------------------------- search expressions (spl.md §1)
+
+
+@dataclass(frozen=True)
+class SearchValue:
+    """A value on the right of ``field=``: text after unescaping; ``quoted`` keeps phrase meaning."""
+
+    text: str
+    quoted: bool = False
+    case_sensitive: bool = False  # CASE(...)
+    term: bool = False  # TERM(...)
+
+
+@dataclass(frozen=True)
+class Compare:
+    field: str
+    op: str  # = != < <= > >=
+    value: SearchValue
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class InList:
+    field: str
+    values: tuple[SearchValue, ...]
+
+
+@dataclass(frozen=True)
+class Term:
+    """A bare keyword or quoted phrase, matched against ``_raw``."""
+
+    value: SearchValue
+
+
+@dataclass(frozen=True)
+class TimeBound:
+    """``earliest=`` / ``latest=`` inside a search."""
+
+    kind: str
+    value: str
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class SAnd:
+    items: tuple[SearchExpr, ...]
+
+
+@dataclass(frozen=True)
+class SOr:
+    items: tuple[SearchExpr, ...]
+
+
+@dataclass(frozen=True)
+class SNot:
+    item: SearchExpr
+
+
+SearchExpr = Compare | InList | Term | TimeBound | SAnd | SOr | SNot
+
+# ---------------------------------------------------------------- eval expressions (spl.md §2)
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: str | float | int | None
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    name: str
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[Expr, ...]
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * / % . = == != < <= > >= AND OR XOR LIKE
+    left: Expr
+    right: Expr
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    op: str  # NOT, -
+    operand: Expr
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class InExpr:
+    """``x IN ("a", "b")`` in eval/where: exact membership, no wildcards."""
+
+    operand: Expr
+    values: tuple[Expr, ...]
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class SearchPredicate:
+    """A search expression used where a boolean is expected (``searchmatch``, ``startswith=(...)``)."""
+
+    expr: SearchExpr
+
+
+Expr = Literal | FieldRef | Call | BinOp | UnaryOp | InExpr | SearchPredicate
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of every command node; ``pos`` is where the command name starts in the query."""
+
+    pos: int = field(default=0, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Search(Command):
+    expr: SearchExpr | None
+
+
+@dataclass(frozen=True)
+class Where(Command):
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Eval(Command):
+    assignments: tuple[tuple[str, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Table(Command):
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fields(Command):
+    fields: tuple[str, ...]
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class Rename(Command):
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    desc: bool = False
+    mode: str = "auto"  # auto | num | str | ip
+
+
+@dataclass(frozen=True)
+class Sort(Command):
+    keys: tuple[SortKey, ...]
+    limit: int | None = 10000  # 0 or None = unlimited
+    reverse_all: bool = False
+
+
+@dataclass(frozen=True)
+class Reverse(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Head(Command):
+    count: int = 10
+
+
+@dataclass(frozen=True)
+class Tail(Command):
+    count: int = 10
+
+
+@dataclass(frozen=True)
+class Dedup(Command):
+    fields: tuple[str, ...]
+    count: int = 1
+    keepempty: bool = False
+    consecutive: bool = False
+    sortby: tuple[SortKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class Agg:
+    """One aggregate of stats/eventstats/streamstats/chart: ``func(arg) AS alias``."""
+
+    func: str
+    arg: str | Expr | None  # a field name, an eval(...) expression, or None (count)
+    alias: str
+    param: float | None = None  # perc95 -> 95
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class Stats(Command):
+    aggs: tuple[Agg, ...]
+    by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventStats(Command):
+    aggs: tuple[Agg, ...]
+    by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StreamStats(Command):
+    aggs: tuple[Agg, ...]
+    by: tuple[str, ...] = ()
+    current: bool = True
+    window: int = 0
+
+
+@dataclass(frozen=True)
+class Top(Command):
+    fields: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    limit: int = 10
+    countfield: str = "count"
+    percentfield: str = "percent"
+    showcount: bool = True
+    showperc: bool = True
+    rare: bool = False
+
+
+@dataclass(frozen=True)
+class Rex(Command):
+    pattern: str
+    field: str = "_raw"
+    max_match: int = 1
+    mode: str | None = None  # "sed"
+
+
+@dataclass(frozen=True)
+class Regex(Command):
+    pattern: str
+    field: str = "_raw"
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class TxnFilter:
+    """startswith/endswith: a search expression or an eval(...) predicate."""
+
+    search: SearchExpr | None = None
+    eval: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Transaction(Command):
+    fields: tuple[str, ...]
+    startswith: TxnFilter | None = None
+    endswith: TxnFilter | None = None
+    maxspan: float | None = None
+    maxpause: float | None = None
+    maxevents: int = 1000
+    mvlist: bool | tuple[str, ...] = False
+    keepevicted: bool = False
+    nullstr: str = "NULL"
+    delim: str = " "
+
+
+@dataclass(frozen=True)
+class Metadata(Command):
+    type: str
+    indexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Bin(Command):
+    field: str
+    span: str | None = None
+    bins: int | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class Timechart(Command):
+    aggs: tuple[Agg, ...]
+    span: str | None = None
+    by: str | None = None
+    limit: int = 10
+    useother: bool = True
+
+
+@dataclass(frozen=True)
+class Chart(Command):
+    aggs: tuple[Agg, ...]
+    over: str | None = None
+    by: str | None = None
+    limit: int = 10
+    useother: bool = True
+
+
+@dataclass(frozen=True)
+class FillNull(Command):
+    value: str = "0"
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MvExpand(Command):
+    field: str
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class MakeMv(Command):
+    field: str
+    delim: str = " "
+    tokenizer: str | None = None
+    allowempty: bool = False
+
+
+@dataclass(frozen=True)
+class Spath(Command):
+    input: str = "_raw"
+    path: str | None = None
+    output: str | None = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A whole search: commands in order; ``text`` is the source (for error carets)."""
+
+    commands: tuple[Command, ...]
+    text: str = ""
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Join(Command):
+    fields: tuple[str, ...]
+    subsearch: Pipeline
+    type: str = "inner"
+    max: int = 1
+    overwrite: bool = True
+
+
+@dataclass(frozen=True)
+class Append(Command):
+    subsearch: Pipeline
+
+
+@dataclass(frozen=True)
+class Lookup(Command):
+    table: str
+    keys: tuple[tuple[str, str], ...]  # (lookup field, event field)
+    outputs: tuple[tuple[str, str], ...] = ()  # (lookup field, event field); empty = all
+    outputnew: bool = False
+
+
+@dataclass(frozen=True)
+class InputLookup(Command):
+    table: str
+    where: SearchExpr | None = None
+    append: bool = False
+
+
+@dataclass(frozen=True)
+class MakeResults(Command):
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Convert(Command):
+    conversions: tuple[tuple[str, str, str], ...]  # (function, field, alias)
+    timeformat: str = "%m/%d/%Y %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class TStats(Command):
+    aggs: tuple[Agg, ...]
+    where: SearchExpr | None = None
+    by: tuple[str, ...] = ()

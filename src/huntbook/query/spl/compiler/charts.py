@@ -1,0 +1,204 @@
+"""bin/bucket, timechart and chart.
+
+Time spans align to the epoch (UTC). Without ``span=`` the span is picked from the data's range
+like Splunk's automatic binning (the smallest "nice" span giving at most ``bins`` buckets, 100 by
+default). ``BY`` columns need the data's values, so timechart/chart ``BY`` use DuckDB's PIVOT:
+the SQL then no longer renders for Spark, and the output columns are known only at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from huntbook.errors import UnsupportedSplError
+from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.basic import assign
+from huntbook.query.spl.compiler.state import Field, State, alias, ordered
+from huntbook.query.spl.compiler.stats import grouped
+from huntbook.query.spl.compiler.values import NULL, NUM, TEXT, Val, as_num, as_text, cast, col, lit
+
+_NICE_SPANS = (
+    1,
+    5,
+    10,
+    30,
+    60,
+    300,
+    600,
+    1800,
+    3600,
+    10800,
+    43200,
+    86400,
+    604800,
+    2592000,
+    31536000,
+)
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "m": 60,
+    "min": 60,
+    "h": 3600,
+    "hr": 3600,
+    "d": 86400,
+    "day": 86400,
+    "w": 604800,
+}
+
+
+def span_seconds(text: str, state: State, pos: int) -> float:
+    value = text.strip().lower()
+    digits = len(value) - len(value.lstrip("0123456789."))
+    number, unit = value[:digits] or "1", value[digits:]
+    if unit and unit not in _UNITS and unit.rstrip("s") not in _UNITS:
+        raise UnsupportedSplError(f"unsupported span unit {unit!r}", state.ctx.text, pos)
+    factor = _UNITS.get(unit, _UNITS.get(unit.rstrip("s"), 1)) if unit else 1
+    return float(number) * factor
+
+
+def _auto_span(value: exp.Expression, bins: int) -> exp.Expression:
+    """The smallest nice span that covers the data's range in at most ``bins`` buckets."""
+    lo = exp.Window(this=exp.Min(this=value.copy()))
+    hi = exp.Window(this=exp.Max(this=value.copy()))
+    width = exp.Div(this=exp.Sub(this=hi, expression=lo), expression=lit(bins))
+    ifs = [
+        exp.If(this=exp.LTE(this=width.copy(), expression=lit(s)), true=lit(s)) for s in _NICE_SPANS
+    ]
+    return exp.Case(ifs=ifs, default=lit(_NICE_SPANS[-1]))
+
+
+def _floor_to(value: exp.Expression, span: exp.Expression) -> exp.Expression:
+    return exp.Mul(
+        this=exp.Floor(this=exp.Div(this=value, expression=span)), expression=span.copy()
+    )
+
+
+def binned(
+    state: State, field: str, span: str | None, bins: int | None, pos: int
+) -> exp.Expression:
+    value = as_num(state.get(field))
+    size: exp.Expression = (
+        lit(span_seconds(span, state, pos)) if span else _auto_span(value, bins or 100)
+    )
+    return _floor_to(value.copy(), size)
+
+
+def compile_bin(cmd: ast.Bin, state: State) -> State:
+    """Floor to the span; non-time fields become ranges like ``10-20`` as Splunk shows them."""
+    if state.get(cmd.field).kind == NULL:
+        return state
+    lower = binned(state, cmd.field, cmd.span, cmd.bins, cmd.pos)
+    if cmd.field == "_time":
+        return assign(state, cmd.alias or cmd.field, Val(lower, NUM), cmd.pos)
+    width = lit(span_seconds(cmd.span, state, cmd.pos)) if cmd.span else None
+    if width is None:
+        return assign(state, cmd.alias or cmd.field, Val(lower, NUM), cmd.pos)
+    lo_text = as_text(Val(lower, NUM))
+    hi_text = as_text(Val(exp.Add(this=lower.copy(), expression=width), NUM))
+    text = exp.DPipe(
+        this=exp.DPipe(this=lo_text, expression=lit("-"), safe=False),
+        expression=hi_text,
+        safe=False,
+    )
+    return assign(state, cmd.alias or cmd.field, Val(text, TEXT), cmd.pos)
+
+
+def compile_timechart(cmd: ast.Timechart, state: State) -> State:
+    state = assign(
+        state, "_time", Val(binned(state, "_time", cmd.span, None, cmd.pos), NUM), cmd.pos
+    )
+    by = ("_time",) if cmd.by is None else ("_time", cmd.by)
+    out = _series(state, cmd.aggs, by, cmd.by, cmd.limit, cmd.useother, cmd.pos)
+    return out
+
+
+def compile_chart(cmd: ast.Chart, state: State) -> State:
+    if cmd.over is None:
+        return grouped(state, cmd.aggs, ())
+    by = (cmd.over,) if cmd.by is None else (cmd.over, cmd.by)
+    return _series(state, cmd.aggs, by, cmd.by, cmd.limit, cmd.useother, cmd.pos)
+
+
+def _series(
+    state: State,
+    aggs: tuple[ast.Agg, ...],
+    by: tuple[str, ...],
+    split: str | None,
+    limit: int,
+    useother: bool,
+    pos: int,
+) -> State:
+    if split is None:
+        return grouped(state, aggs, by)
+    if len(aggs) != 1:
+        raise UnsupportedSplError("chart/timechart BY supports one aggregate", state.ctx.text, pos)
+    if state.get(split).kind == NULL:
+        return grouped(state, aggs, by[:1])
+    # Missing split values form the NULL series, as Splunk draws them.
+    filled = exp.Coalesce(this=as_text(state.get(split)), expressions=[lit("NULL")])
+    state = assign(state, split, Val(filled, TEXT), pos)
+    stats = grouped(state, aggs, by)
+    value_col = stats.fields[aggs[0].alias].sql
+    split_col = stats.fields[split].sql
+    if limit > 0:
+        stats = _top_series(
+            stats, split_col, value_col, limit, useother and aggs[0].func in ("count", "c", "sum")
+        )
+    pivot = exp.Pivot(
+        this=exp.to_table(stats.source),
+        expressions=[col(split_col)],
+        using=[
+            exp.Sum(this=col(value_col))
+            if aggs[0].func in ("count", "c", "sum")
+            else exp.Max(this=col(value_col))
+        ],
+        group=exp.Group(expressions=[col(stats.fields[by[0]].sql)]),
+    )
+    stats.ctx.warn("timechart/chart BY uses DuckDB PIVOT, which Spark SQL cannot run as rendered")
+    name = stats.ctx.add_stage(exp.Select(expressions=[exp.Star()]).from_(exp.Subquery(this=pivot)))
+    first = stats.fields[by[0]]
+    return replace(
+        stats,
+        source=name,
+        fields={first.name: Field(first.name, first.sql, first.kind)},
+        order=(ordered(col(first.sql), False),),
+        dynamic=True,
+    )
+
+
+def _top_series(stats: State, split_col: str, value_col: str, limit: int, other: bool) -> State:
+    """Keep the ``limit`` largest series; the rest become OTHER (or are dropped)."""
+    total = exp.Window(this=exp.Sum(this=col(value_col)), partition_by=[col(split_col)])
+    ranked = stats.then(stats.select_from(exp.Star(), alias(total, "__total")), added=["__total"])
+    rank = exp.Window(
+        this=exp.DenseRank(),
+        order=exp.Order(
+            expressions=[ordered(col("__total"), True), ordered(col(split_col), False)]
+        ),
+    )
+    ranked = ranked.then(ranked.select_from(exp.Star(), alias(rank, "__srank")), added=["__srank"])
+    keep = exp.LTE(this=col("__srank"), expression=lit(limit))
+    if not other:
+        return ranked.then(ranked.select_from(exp.Star()).where(keep))
+    renamed = exp.Case(ifs=[exp.If(this=keep, true=col(split_col))], default=lit("OTHER"))
+    group = [
+        c
+        for n, f in stats.fields.items()
+        if f.sql not in (split_col, value_col)
+        for c in [col(f.sql)]
+    ]
+    select = ranked.select_from(
+        *[alias(g.copy(), g.name) for g in group],
+        alias(renamed, split_col),
+        alias(exp.Sum(this=col(value_col)), value_col),
+    ).group_by(*[g.copy() for g in group], renamed.copy(), copy=False)
+    return ranked.then(
+        select,
+        physical=frozenset(n.lower() for n in [*(g.name for g in group), split_col, value_col]),
+    )
+
+
+__all__ = ["cast", "compile_bin", "compile_chart", "compile_timechart"]

@@ -1,0 +1,184 @@
+"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, convert."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from huntbook.errors import UnsupportedSplError
+from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.basic import assign, assign_many
+from huntbook.query.spl.compiler.state import Field, State, alias
+from huntbook.query.spl.compiler.timefuncs import splunk_format, to_timestamp
+from huntbook.query.spl.compiler.values import (
+    LIST,
+    NULL,
+    NUM,
+    TEXT,
+    Val,
+    any_element,
+    as_list,
+    as_num,
+    as_text,
+    col,
+    fn,
+    lit,
+    not_null,
+    typed_null,
+)
+from huntbook.query.spl.functions import pcre_to_re2, spath_path
+
+
+def _group_indexes(pattern: str, state: State, pos: int) -> dict[str, int]:
+    """Named groups and their numbers (Python's re reads ``(?P<n>...)`` like RE2 does)."""
+    try:
+        return dict(re.compile(pattern).groupindex)
+    except re.error as exc:
+        raise state.ctx.error(f"invalid regular expression: {exc}", pos) from None
+
+
+def compile_rex(cmd: ast.Rex, state: State) -> State:
+    """Named groups become fields; no match leaves fields as they were (spl.md §4 rex)."""
+    source = as_text(state.get(cmd.field))
+    if cmd.mode == "sed":
+        return _rex_sed(cmd, state, source)
+    pattern = pcre_to_re2(cmd.pattern)
+    groups = _group_indexes(pattern, state, cmd.pos)
+    values: list[tuple[str, Val]] = []
+    for name, index in groups.items():
+        old = state.get(name)
+        if cmd.max_match == 1:
+            extracted = exp.Nullif(
+                this=exp.RegexpExtract(
+                    this=source.copy(), expression=lit(pattern), group=lit(index)
+                ),
+                expression=lit(""),
+            )
+            matched = exp.RegexpLike(this=source.copy(), expression=lit(pattern))
+            keep = as_text(old) if old.kind != NULL else typed_null(TEXT)
+            values.append(
+                (
+                    name,
+                    Val(exp.Case(ifs=[exp.If(this=matched, true=extracted)], default=keep), TEXT),
+                )
+            )
+        else:
+            every = exp.RegexpExtractAll(
+                this=source.copy(), expression=lit(pattern), group=lit(index)
+            )
+            if cmd.max_match > 1:
+                every = fn("list_slice", every, lit(1), lit(cmd.max_match))
+            empty = exp.EQ(this=exp.ArraySize(this=every), expression=lit(0))
+            keep = as_list(old)
+            values.append(
+                (
+                    name,
+                    Val(exp.Case(ifs=[exp.If(this=empty, true=keep)], default=every.copy()), LIST),
+                )
+            )
+    return assign_many(state, values) if values else state
+
+
+_SED = re.compile(r"^s(.)(.*?)(?<!\\)\1(.*?)(?<!\\)\1([gi\d]*)$", re.DOTALL)
+_TRANSLATE = re.compile(r"^y(.)(.*?)\1(.*?)\1$", re.DOTALL)
+
+
+def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expression) -> State:
+    m = _SED.match(cmd.pattern)
+    if m:
+        regex, repl, flags = pcre_to_re2(m.group(2)), m.group(3), m.group(4)
+        if any(ch.isdigit() for ch in flags):
+            raise UnsupportedSplError(
+                "rex mode=sed: replacing only the Nth match is not supported",
+                state.ctx.text,
+                cmd.pos,
+            )
+        modifiers = ("g" if "g" in flags else "") + ("i" if "i" in flags else "")
+        replaced = exp.RegexpReplace(
+            this=source,
+            expression=lit(regex),
+            replacement=lit(repl),
+            modifiers=lit(modifiers) if modifiers else None,
+        )
+        return assign(state, cmd.field, Val(replaced, TEXT), cmd.pos)
+    t = _TRANSLATE.match(cmd.pattern)
+    if t:
+        translated = fn("translate", source, lit(t.group(2)), lit(t.group(3)))
+        return assign(state, cmd.field, Val(translated, TEXT), cmd.pos)
+    raise state.ctx.error("rex mode=sed expects s/regex/replacement/[g] or y/abc/xyz/", cmd.pos)
+
+
+def compile_regex(cmd: ast.Regex, state: State) -> State:
+    v = state.get(cmd.field)
+    pattern = pcre_to_re2(cmd.pattern)
+    if v.kind == NULL:
+        test: exp.Expression = exp.false()
+    elif v.kind == LIST:
+        test = any_element(v.expr, exp.RegexpLike(this=col("__r"), expression=lit(pattern)), "__r")
+    else:
+        test = exp.RegexpLike(this=as_text(v), expression=lit(pattern))
+    if cmd.negate:
+        test = exp.and_(not_null(v.expr.copy()), exp.Not(this=test), copy=False)
+    return state.then(state.select_from(exp.Star()).where(test, copy=False))
+
+
+def compile_mvexpand(cmd: ast.MvExpand, state: State) -> State:
+    """One row per value; rows without the field produce no row (as UNNEST does)."""
+    v = state.get(cmd.field)
+    if v.kind != LIST:
+        return state
+    if cmd.limit is not None:
+        state.ctx.warn("mvexpand limit= is ignored")
+    internal = state.fresh_sql(cmd.field)
+    select = state.select_from(exp.Star(), alias(exp.Explode(this=v.expr), internal))
+    fields = dict(state.fields)
+    fields[cmd.field] = Field(cmd.field, internal, TEXT)
+    return state.then(select, fields=fields, added=[internal])
+
+
+def compile_makemv(cmd: ast.MakeMv, state: State) -> State:
+    text = as_text(state.get(cmd.field))
+    if cmd.tokenizer:
+        values: exp.Expression = exp.RegexpExtractAll(
+            this=text, expression=lit(pcre_to_re2(cmd.tokenizer)), group=lit(1)
+        )
+    else:
+        values = exp.Split(this=text, expression=lit(cmd.delim))
+    if not cmd.allowempty:
+        lam = exp.Lambda(
+            this=exp.NEQ(this=col("__s"), expression=lit("")),
+            expressions=[exp.to_identifier("__s")],
+        )
+        values = exp.ArrayFilter(this=values, expression=lam)
+    return assign(state, cmd.field, Val(values, LIST), cmd.pos)
+
+
+def compile_spath(cmd: ast.Spath, state: State) -> State:
+    if cmd.path is None:
+        raise UnsupportedSplError(
+            "spath without path= is not supported (it creates fields from the data); give path=",
+            state.ctx.text,
+            cmd.pos,
+        )
+    source = as_text(state.get(cmd.input))
+    value = exp.JSONExtractScalar(this=source, expression=lit(spath_path(cmd.path)))
+    return assign(state, cmd.output or cmd.path, Val(value, TEXT), cmd.pos)
+
+
+def compile_convert(cmd: ast.Convert, state: State) -> State:
+    for func, field, target in cmd.conversions:
+        v = state.get(field)
+        if func == "ctime":
+            text = fn("strftime", to_timestamp(as_num(v)), lit(splunk_format(cmd.timeformat)))
+            state = assign(state, target, Val(text, TEXT), cmd.pos)
+        elif func in ("num", "auto"):
+            state = assign(state, target, Val(as_num(v), NUM), cmd.pos)
+        elif func == "mktime":
+            parsed = fn("try_strptime", as_text(v), lit(splunk_format(cmd.timeformat)))
+            state = assign(state, target, Val(exp.TimeToUnix(this=parsed), NUM), cmd.pos)
+        elif func == "none":
+            continue
+        else:
+            raise UnsupportedSplError(f"unsupported conversion {func}()", state.ctx.text, cmd.pos)
+    return state

@@ -1,0 +1,234 @@
+"""Search-language predicates (spl.md §1): case-insensitive whole-value matches with ``*`` wildcards,
+``!=`` versus ``NOT`` with missing fields, multivalue any-match, numeric ``<``/``>``, bare terms on _raw.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.state import State
+from huntbook.query.spl.compiler.timeutil import parse_time
+from huntbook.query.spl.compiler.values import (
+    INT,
+    LIST,
+    NULL,
+    NUM,
+    NUMERIC,
+    Val,
+    as_text,
+    col,
+    lit,
+    not_null,
+    null_safe_not,
+    try_double,
+)
+
+_VAR = "__v"
+# Splunk's default segmenters (spl.md §1.3): major breakers, then minor breakers.
+_MAJOR = r"\s\[\]<>(){}|!;,'\"*&?+"
+_MINOR = r"/:=@.\-$#%\\_"
+_CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
+
+
+def predicate(node: ast.SearchExpr, state: State) -> exp.Expression:
+    """A boolean SQL expression for a search expression over ``state``'s fields."""
+    return _HANDLERS[type(node)](node, state)
+
+
+def _and(node: ast.SAnd, state: State) -> exp.Expression:
+    return exp.and_(*(predicate(i, state) for i in node.items), copy=False)
+
+
+def _or(node: ast.SOr, state: State) -> exp.Expression:
+    return exp.or_(*(predicate(i, state) for i in node.items), copy=False)
+
+
+def _not(node: ast.SNot, state: State) -> exp.Expression:
+    return null_safe_not(predicate(node.item, state))
+
+
+def _in_list(node: ast.InList, state: State) -> exp.Expression:
+    return exp.or_(*(compare(node.field, "=", v, state) for v in node.values), copy=False)
+
+
+def _compare(node: ast.Compare, state: State) -> exp.Expression:
+    return compare(node.field, node.op, node.value, state)
+
+
+def _time_bound(node: ast.TimeBound, state: State) -> exp.Expression:
+    t = state.get("_time")
+    if t.kind == NULL:
+        return exp.false()
+    bound = parse_time(node.value, state.ctx.now, state.ctx.text, node.pos)
+    lower = node.kind in ("earliest", "starttime")
+    cmp = exp.GTE if lower else exp.LT
+    return cmp(this=t.expr, expression=lit(bound))
+
+
+def compare(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expression:
+    """``field op value`` with search semantics; a missing field never matches (not even ``!=``)."""
+    v = state.get(field)
+    if v.kind == NULL:
+        return exp.false()
+    if v.kind == LIST:
+        return _list_compare(v, op, value)
+    return _scalar_compare(v, op, value)
+
+
+def _list_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
+    """Multivalue: true when any value matches; ``!=`` when any value differs (spl.md §1.7)."""
+    elem = Val(col(_VAR), "text")
+    if op == "!=":
+        inner = null_safe_not(_scalar_compare(elem, "=", value))
+        return exp.and_(not_null(v.expr), _any(v.expr, inner), copy=False)
+    return _any(v.expr, _scalar_compare(elem, op, value))
+
+
+def _any(lst: exp.Expression, pred: exp.Expression) -> exp.Expression:
+    from huntbook.query.spl.compiler.values import any_element
+
+    return any_element(lst, pred, _VAR)
+
+
+def _scalar_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
+    if op == "=":
+        return equals(v, value)
+    if op == "!=":
+        return exp.and_(not_null(v.expr), null_safe_not(equals(v, value)), copy=False)
+    return _ordering(v, op, value)
+
+
+def equals(v: Val, value: ast.SearchValue) -> exp.Expression:
+    """Whole-value, case-insensitive match; ``*`` is a wildcard and ``field=*`` means present."""
+    if value.text == "*":
+        return not_null(v.expr)
+    if v.kind in NUMERIC and _number(value.text) is not None:
+        return exp.EQ(this=v.expr, expression=lit(_number(value.text)))
+    cidr = _CIDR.match(value.text)
+    if cidr:
+        return cidr_predicate(as_text(v), value.text)
+    text = as_text(v)
+    pattern = value.text
+    if not value.case_sensitive:
+        text, pattern = exp.Lower(this=text), pattern.lower()
+    if "*" in pattern:
+        return like(text, pattern)
+    return exp.EQ(this=text, expression=lit(pattern))
+
+
+def like(text: exp.Expression, pattern: str) -> exp.Expression:
+    """``*`` wildcards as SQL LIKE, escaping LIKE's own ``%``, ``_`` and the escape character."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like_pattern = escaped.replace("*", "%")
+    return exp.Escape(this=exp.Like(this=text, expression=lit(like_pattern)), expression=lit("\\"))
+
+
+def _ordering(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
+    """``< <= > >=``: numeric when both sides are numbers, otherwise lexicographic (spl.md §1.4)."""
+    cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
+    number = _number(value.text)
+    if v.kind in NUMERIC:
+        if number is not None:
+            return cls(this=v.expr, expression=lit(number))
+        return cls(this=as_text(v), expression=lit(value.text))
+    text_cmp = cls(this=v.expr, expression=lit(value.text))
+    if number is None:
+        return text_cmp
+    numeric = try_double(v.expr)
+    return exp.Case(
+        ifs=[exp.If(this=not_null(numeric), true=cls(this=numeric.copy(), expression=lit(number)))],
+        default=text_cmp,
+    )
+
+
+def _number(text: str) -> float | int | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return (
+        int(number)
+        if number.is_integer() and "." not in text and "e" not in text.lower()
+        else number
+    )
+
+
+def cidr_predicate(ip: exp.Expression, cidr: str) -> exp.Expression:
+    """IPv4 subnet test done arithmetically, so it needs no extension in DuckDB or Spark."""
+    m = _CIDR.match(cidr)
+    if not m:
+        return exp.false()
+    octets = [int(g) for g in m.groups()[:4]]
+    bits = min(int(m.group(5)), 32)
+    network = sum(o << (8 * (3 - i)) for i, o in enumerate(octets))
+    size = 1 << (32 - bits)
+    number = ipv4_number(ip)
+    return exp.and_(
+        exp.GTE(this=number, expression=lit(network - network % size)),
+        exp.LT(this=number.copy(), expression=lit(network - network % size + size)),
+        copy=False,
+    )
+
+
+def ipv4_number(ip: exp.Expression) -> exp.Expression:
+    """``a.b.c.d`` -> a*2^24 + b*2^16 + c*2^8 + d; NULL unless the text is a dotted quad."""
+    pattern = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
+    total: exp.Expression | None = None
+    for i in range(4):
+        part = exp.RegexpExtract(this=ip.copy(), expression=lit(pattern), group=lit(i + 1))
+        term = exp.Mul(
+            this=try_double(exp.Nullif(this=part, expression=lit(""))),
+            expression=lit(256 ** (3 - i)),
+        )
+        total = term if total is None else exp.Add(this=total, expression=term)
+    assert total is not None
+    return total
+
+
+def _term(node: ast.Term, state: State) -> exp.Expression:
+    """A bare word or phrase against _raw, as whole tokens between breakers (spl.md §1.3).
+
+    Approximation: Splunk matches indexed segments; here the term must appear in _raw with a
+    breaker (or the text edge) on both sides, case-insensitively unless CASE(); ``*`` matches any
+    run of non-major-breaker characters.
+    """
+    raw = state.get("_raw")
+    if raw.kind == NULL:
+        return exp.false()
+    value = node.value
+    boundary = f"[{_MAJOR}]" if value.term else f"[{_MAJOR}{_MINOR}]"
+    body = "".join(f"[^{_MAJOR}]*" if ch == "*" else _re_escape(ch) for ch in value.text)
+    flags = "" if value.case_sensitive else "(?i)"
+    regex = f"{flags}(?:^|{boundary}){body}(?:$|{boundary})"
+    matcher = exp.RegexpLike(this=raw.expr, expression=lit(regex))
+    literal = max(value.text.split("*"), key=len)
+    if not literal:
+        return matcher
+    # A cheap substring test first, so the regular expression runs only on candidate rows.
+    prefilter = like(exp.Lower(this=raw.expr.copy()), f"*{literal.lower()}*")
+    return exp.and_(prefilter, matcher, copy=False)
+
+
+def _re_escape(ch: str) -> str:
+    """Escape for RE2 and Java regex alike (Python's re.escape escapes characters RE2 rejects)."""
+    return "\\" + ch if ch in _REGEX_SPECIAL else ch
+
+
+_REGEX_SPECIAL = set("\\.^$|?*+()[]{}")
+
+_HANDLERS = {
+    ast.SAnd: _and,
+    ast.SOr: _or,
+    ast.SNot: _not,
+    ast.InList: _in_list,
+    ast.Compare: _compare,
+    ast.TimeBound: _time_bound,
+    ast.Term: _term,
+}
+
+__all__ = ["INT", "NUM", "compare", "equals", "like", "predicate"]

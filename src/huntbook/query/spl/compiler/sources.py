@@ -1,0 +1,331 @@
+"""Where rows come from: the events table, makeresults, inputlookup/lookup (CSV), join, append."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlglot import exp
+
+from huntbook.errors import QueryError
+from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.search import predicate
+from huntbook.query.spl.compiler.state import Context, Field, State, alias, ordered
+from huntbook.query.spl.compiler.values import (
+    INT,
+    LIST,
+    NUM,
+    STORE_KINDS,
+    TEXT,
+    Val,
+    as_list,
+    as_text,
+    col,
+    lit,
+    typed_null,
+)
+
+EVENTS = "events"
+
+
+def events_state(ctx: Context, schema: dict[str, str]) -> State:
+    """The events view as the pipeline's starting point, newest first (_time DESC, _cd DESC)."""
+    fields = {name: Field(name, name, STORE_KINDS.get(kind, TEXT)) for name, kind in schema.items()}
+    order = []
+    if "_time" in fields:
+        order.append(ordered(col("_time"), True))
+    if "_cd" in fields:
+        order.append(ordered(col("_cd"), True))
+    hidden = frozenset({"_cd"} & set(fields))
+    return State(ctx, EVENTS, fields, tuple(order), frozenset(n.lower() for n in schema), hidden)
+
+
+def compile_makeresults(cmd: ast.MakeResults, state: State) -> State:
+    """``| makeresults count=N``: N rows with only ``_time`` = the search time."""
+    ctx = state.ctx
+    series = exp.Unnest(expressions=[exp.GenerateSeries(start=lit(1), end=lit(cmd.count))])
+    select = exp.Select(expressions=[alias(lit(ctx.now), "_time"), alias(series, "__n")])
+    fields = {"_time": Field("_time", "_time", NUM)}
+    name = ctx.add_stage(select)
+    return State(ctx, name, fields, (ordered(col("__n"), False),), frozenset({"_time", "__n"}))
+
+
+def find_lookup(ctx: Context, table: str, pos: int) -> Path:
+    """A lookup table: a path, or ``<name>`` / ``<name>.csv`` in the store's ``lookups/`` folder."""
+    candidates = [Path(table)]
+    for folder in ctx.lookup_dirs:
+        candidates += [Path(folder) / table, Path(folder) / f"{table}.csv"]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ctx.error(
+        f"lookup table {table!r} not found (looked in: {', '.join(ctx.lookup_dirs) or 'cwd'})", pos
+    )
+
+
+def _csv_header(path: Path, ctx: Context, pos: int) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ctx.error(f"cannot read lookup {path}: {exc}", pos) from None
+
+
+def _read_csv(path: Path) -> exp.Expression:
+    """DuckDB's read_csv over the file, every column text (lookups are strings, like Splunk's)."""
+    return exp.Anonymous(
+        this="read_csv",
+        expressions=[
+            lit(str(path)),
+            exp.EQ(this=exp.column("header"), expression=exp.true()),
+            exp.EQ(this=exp.column("all_varchar"), expression=exp.true()),
+        ],
+    )
+
+
+def _lookup_relation(ctx: Context, table: str, pos: int) -> tuple[str, list[str]]:
+    path = find_lookup(ctx, table, pos)
+    header = _csv_header(path, ctx, pos)
+    if not header:
+        raise ctx.error(f"lookup {path} has no header row", pos)
+    ctx.warn(
+        "lookup/inputlookup read CSV files with DuckDB's read_csv; Spark needs the table registered"
+    )
+    rn = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=lit(1))]))
+    select = exp.Select(expressions=[exp.Star(), alias(rn, "__row")]).from_(
+        exp.Table(this=_read_csv(path))
+    )
+    return ctx.add_stage(select), header
+
+
+def compile_inputlookup(cmd: ast.InputLookup, state: State) -> State:
+    if cmd.append:
+        raise QueryError("inputlookup append=true is not supported")
+    name, header = _lookup_relation(state.ctx, cmd.table, cmd.pos)
+    fields = {h: Field(h, h, TEXT) for h in header}
+    out = State(
+        state.ctx,
+        name,
+        fields,
+        (ordered(col("__row"), False),),
+        frozenset(h.lower() for h in [*header, "__row"]),
+    )
+    if cmd.where is not None:
+        out = out.then(out.select_from(exp.Star()).where(predicate(cmd.where, out)))
+    return out
+
+
+def compile_lookup(cmd: ast.Lookup, state: State) -> State:
+    """Case-sensitive match on the key fields; OUTPUT overwrites, OUTPUTNEW fills only missing.
+
+    Several matching rows: the first row of the file wins (Splunk would make a multivalue).
+    """
+    ctx = state.ctx
+    rel, header = _lookup_relation(ctx, cmd.table, cmd.pos)
+    key_names = [k for k, _ in cmd.keys]
+    outputs = list(cmd.outputs) or [(h, h) for h in header if h not in key_names]
+    first = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[exp.column(k, quoted=True) for k in key_names],
+        order=exp.Order(expressions=[exp.Ordered(this=col("__row"))]),
+    )
+    dedup = exp.Select(expressions=[exp.Star(), alias(first, "__pick")]).from_(rel)
+    picked = ctx.add_stage(
+        exp.Select(expressions=[exp.Star()])
+        .from_(ctx.add_stage(dedup))
+        .where(exp.EQ(this=col("__pick"), expression=lit(1)))
+    )
+    condition = exp.and_(
+        *(
+            exp.EQ(
+                this=as_text(_qualified(state, event_field)),
+                expression=exp.column(lookup_field, table="__lk", quoted=True),
+            )
+            for lookup_field, event_field in cmd.keys
+        ),
+        copy=False,
+    )
+    taken: set[str] = set()
+    projections: list[exp.Expression] = [
+        exp.Column(this=exp.Star(), table=exp.to_identifier("__ev"))
+    ]
+    fields = dict(state.fields)
+    added: list[str] = []
+    for lookup_field, event_field in outputs:
+        value: exp.Expression = exp.column(lookup_field, table="__lk", quoted=True)
+        if cmd.outputnew and state.has(event_field):
+            value = exp.Coalesce(this=as_text(_qualified(state, event_field)), expressions=[value])
+        internal = state.fresh_sql(event_field, taken)
+        taken.add(internal.lower())
+        projections.append(alias(value, internal))
+        fields[event_field] = Field(event_field, internal, TEXT)
+        added.append(internal)
+    select = (
+        exp.Select(expressions=projections)
+        .from_(
+            exp.Table(
+                this=exp.to_identifier(state.source),
+                alias=exp.TableAlias(this=exp.to_identifier("__ev")),
+            )
+        )
+        .join(
+            exp.Table(
+                this=exp.to_identifier(picked), alias=exp.TableAlias(this=exp.to_identifier("__lk"))
+            ),
+            on=condition,
+            join_type="left",
+            copy=False,
+        )
+    )
+    return state.then(select, fields=fields, added=added)
+
+
+def _qualified(state: State, name: str, table: str = "__ev") -> Val:
+    v = state.get(name)
+    if not state.has(name):
+        return v
+    return Val(exp.column(state.fields[name].sql, table=table, quoted=True), v.kind)
+
+
+def compile_join(cmd: ast.Join, state: State) -> State:
+    """Join on equal (case-sensitive) field values; max=1 keeps the subsearch's first row per key."""
+    from huntbook.query.spl.compiler import compile_commands
+
+    sub = compile_commands(cmd.subsearch, state.ctx, _base(state))
+    keys = list(cmd.fields) or [n for n in sub.fields if state.has(n)]
+    rn = state.ctx.hidden("rn")
+    numbered = sub.then(
+        sub.select_from(exp.Star(), alias(sub.row_number([as_text(sub.get(k)) for k in keys]), rn)),
+        added=[rn],
+    )
+    if cmd.max > 0:
+        numbered = numbered.then(
+            numbered.select_from(exp.Star()).where(exp.LTE(this=col(rn), expression=lit(cmd.max)))
+        )
+    condition = (
+        exp.and_(
+            *(
+                exp.EQ(
+                    this=as_text(_qualified(state, k)),
+                    expression=as_text(_qualified(numbered, k, "__sub")),
+                )
+                for k in keys
+            ),
+            copy=False,
+        )
+        if keys
+        else exp.true()
+    )
+    taken: set[str] = set()
+    projections: list[exp.Expression] = [
+        exp.Column(this=exp.Star(), table=exp.to_identifier("__ev"))
+    ]
+    fields = dict(state.fields)
+    added: list[str] = []
+    for f in numbered.visible():
+        if f.name in keys or (state.has(f.name) and not cmd.overwrite):
+            continue
+        value: exp.Expression = exp.column(f.sql, table="__sub", quoted=True)
+        kind = f.kind
+        if state.has(f.name):
+            old = _qualified(state, f.name)
+            if old.kind != kind:
+                value, kind = (
+                    exp.Coalesce(this=as_text(Val(value, kind)), expressions=[as_text(old)]),
+                    TEXT,
+                )
+            else:
+                value = exp.Coalesce(this=value, expressions=[old.expr])
+        internal = state.fresh_sql(f.name, taken)
+        taken.add(internal.lower())
+        projections.append(alias(value, internal))
+        fields[f.name] = Field(f.name, internal, kind)
+        added.append(internal)
+    select = (
+        exp.Select(expressions=projections)
+        .from_(
+            exp.Table(
+                this=exp.to_identifier(state.source),
+                alias=exp.TableAlias(this=exp.to_identifier("__ev")),
+            )
+        )
+        .join(
+            exp.Table(
+                this=exp.to_identifier(numbered.source),
+                alias=exp.TableAlias(this=exp.to_identifier("__sub")),
+            ),
+            on=condition,
+            join_type="left" if cmd.type == "left" else "inner",
+            copy=False,
+        )
+    )
+    return state.then(select, fields=fields, added=added)
+
+
+def compile_append(cmd: ast.Append, state: State) -> State:
+    """Subsearch rows after the current rows; fields are the union (missing ones null)."""
+    from huntbook.query.spl.compiler import compile_commands
+
+    sub = compile_commands(cmd.subsearch, state.ctx, _base(state))
+    names = list(
+        dict.fromkeys([*[f.name for f in state.visible()], *[f.name for f in sub.visible()]])
+    )
+    kinds = {}
+    for n in names:
+        a, b = state.fields.get(n), sub.fields.get(n)
+        ka, kb = (a.kind if a else None), (b.kind if b else None)
+        kinds[n] = (
+            ka if kb in (None, ka) else (kb if ka is None else (LIST if LIST in (ka, kb) else TEXT))
+        )
+    rn = "__arow"
+    part = "__part"
+    internal: dict[str, str] = {}
+    for n in names:
+        candidate, k = n, 2
+        while candidate.lower() in {i.lower() for i in internal.values()}:
+            candidate, k = f"{n}__{k}", k + 1
+        internal[n] = candidate
+
+    def side(s: State, index: int) -> exp.Select:
+        cols: list[exp.Expression] = []
+        for n in names:
+            v = s.get(n)
+            kind = kinds[n]
+            value = (
+                v.expr
+                if v.kind == kind
+                else (
+                    as_list(v)
+                    if kind == LIST
+                    else (
+                        as_text(v) if kind == TEXT else typed_null(kind) if not s.has(n) else v.expr
+                    )
+                )
+            )
+            cols.append(alias(value, internal[n]))
+        cols += [alias(lit(index), part), alias(s.row_number(), rn)]
+        return s.select_from(*cols)
+
+    union = exp.union(side(state, 0), side(sub, 1), distinct=False)
+    name = state.ctx.add_stage(union)
+    fields = {n: Field(n, internal[n], kinds[n] or TEXT) for n in names}
+    order = (ordered(col(part), False), ordered(col(rn), False))
+    physical = frozenset(i.lower() for i in [*internal.values(), part, rn])
+    return State(state.ctx, name, fields, order, physical)
+
+
+def _base(state: State) -> State:
+    base = state.ctx.base
+    assert base is not None
+    return base
+
+
+__all__ = [
+    "INT",
+    "compile_append",
+    "compile_inputlookup",
+    "compile_join",
+    "compile_lookup",
+    "compile_makeresults",
+    "events_state",
+]

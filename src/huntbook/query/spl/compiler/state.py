@@ -1,0 +1,155 @@
+"""Compilation state: the fields visible at a point of the pipeline, and the row order.
+
+Every command turns one ``State`` into the next by adding a CTE. Fields map SPL names (case
+sensitive) to internal column names that are unique *case-insensitively*, because DuckDB folds
+identifier case (``User`` and ``user`` would collide). Hidden helper columns start with ``__``.
+The row order is explicit (spl.md §7b): SQL subqueries have no order, so every order-sensitive
+command (head, dedup, transaction, first() ...) uses ``State.order`` and the final SELECT re-applies it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+from sqlglot import exp
+
+from huntbook.errors import QueryError
+from huntbook.query.spl.compiler.values import NULL, Val, col, null_val
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the SPL field name
+    sql: str  # the internal column name
+    kind: str  # text | int | num | list
+
+
+@dataclass
+class Context:
+    """Shared by every stage of one compilation (and its subsearches)."""
+
+    text: str
+    now: float
+    lookup_dirs: tuple[str, ...] = ()
+    ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+    base: State | None = None  # the events relation (subsearches start from it)
+    needed: set[str] | None = None  # fields later commands may read; None = all (see needed_after)
+
+    def add_stage(self, select: exp.Expression) -> str:
+        name = f"s{next(self.counter)}"
+        self.ctes.append((name, select))
+        return name
+
+    def hidden(self, base: str) -> str:
+        return f"__{base}{next(self.counter)}"
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def error(self, message: str, pos: int = 0) -> QueryError:
+        from huntbook.errors import SplSyntaxError
+
+        return SplSyntaxError(message, self.text, pos)
+
+
+@dataclass(frozen=True)
+class State:
+    """Where the pipeline stands: the relation (a CTE name), its fields, its order."""
+
+    ctx: Context
+    source: str
+    fields: dict[str, Field]
+    order: tuple[exp.Ordered, ...]
+    physical: frozenset[str]  # lower-cased internal column names present in ``source``
+    hidden_fields: frozenset[str] = frozenset()  # fields kept for order/time but not shown
+    dynamic: bool = False  # columns known only at run time (PIVOT): the final SELECT uses *
+
+    # ---- reading fields
+    def get(self, name: str) -> Val:
+        """The value of a field; an unknown field is NULL (spl.md: absent fields are null)."""
+        f = self.fields.get(name)
+        if f is None:
+            return null_val(NULL)
+        return Val(col(f.sql), f.kind)
+
+    def has(self, name: str) -> bool:
+        return name in self.fields
+
+    def visible(self) -> list[Field]:
+        return [f for n, f in self.fields.items() if n not in self.hidden_fields]
+
+    # ---- making the next state
+    def fresh_sql(self, base: str, taken: set[str] | None = None) -> str:
+        """An internal column name based on ``base`` that no physical column folds to."""
+        used = set(self.physical) | (taken or set())
+        base = f"f{base}" if base.startswith("__") else base
+        candidate = base
+        n = 2
+        while candidate.lower() in used:
+            candidate = f"{base}__{n}"
+            n += 1
+        return candidate
+
+    def table(self) -> exp.Table:
+        return exp.to_table(self.source)
+
+    def select_from(self, *projections: exp.Expression) -> exp.Select:
+        return exp.Select(expressions=list(projections)).from_(self.table(), copy=False)
+
+    def then(
+        self,
+        select: exp.Expression,
+        *,
+        fields: dict[str, Field] | None = None,
+        order: tuple[exp.Ordered, ...] | None = None,
+        added: list[str] | None = None,
+        physical: frozenset[str] | None = None,
+        hidden_fields: frozenset[str] | None = None,
+    ) -> State:
+        """Register ``select`` as the next CTE; ``added`` lists new physical column names."""
+        name = self.ctx.add_stage(select)
+        phys = physical if physical is not None else self.physical
+        if added:
+            phys = phys | {a.lower() for a in added}
+        return replace(
+            self,
+            source=name,
+            fields=self.fields if fields is None else fields,
+            order=self.order if order is None else order,
+            physical=phys,
+            hidden_fields=self.hidden_fields if hidden_fields is None else hidden_fields,
+        )
+
+    def with_fields(self, fields: dict[str, Field], hidden: frozenset[str] | None = None) -> State:
+        """Same relation, different view of it (table, fields, rename need no SQL)."""
+        return replace(self, fields=fields, hidden_fields=hidden or frozenset())
+
+    def order_by(self) -> list[exp.Ordered]:
+        return [o.copy() for o in self.order]
+
+    def row_number(self, partition: list[exp.Expression] | None = None) -> exp.Expression:
+        over = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=partition or None,
+            order=exp.Order(expressions=self.order_by()),
+        )
+        return over
+
+
+def ordered(e: exp.Expression, desc: bool, nulls_last: bool = True) -> exp.Ordered:
+    """An ORDER BY term with explicit null placement (DuckDB and Spark defaults differ)."""
+    return exp.Ordered(this=e, desc=desc, nulls_first=not nulls_last)
+
+
+def flip(o: exp.Ordered) -> exp.Ordered:
+    return exp.Ordered(
+        this=o.this.copy(), desc=not o.args.get("desc"), nulls_first=not o.args.get("nulls_first")
+    )
+
+
+def alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.alias_(e, name, quoted=True, copy=False)

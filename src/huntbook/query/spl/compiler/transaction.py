@@ -1,0 +1,283 @@
+"""``transaction`` (spl.md §3) as window functions, so 10M events stay a single DuckDB pass.
+
+Splunk reads events newest first; a ``startswith`` event closes the open transaction of its key.
+In ascending order that is: a transaction number = the running count of start events per key.
+Rows before the first start never close and are dropped unless ``keepevicted=true``. ``endswith``
+mirrors it (running count of end events in descending order). ``maxpause`` splits at gaps,
+``maxspan`` splits by distance from the newest member (an approximation of Splunk's greedy rule,
+docs/spl-support.md), ``maxevents`` (default 1000) splits newest-first into chunks. A split-off
+piece other than the oldest one counts as closed (closed_txn=1), as Splunk closes it on the split.
+
+Output per transaction: ``_time`` of the earliest member, ``duration``, ``eventcount``,
+``closed_txn``, ``_raw`` of the members oldest first, the key fields, ``mvlist`` fields as one
+entry per member in ascending time with ``nullstr`` for members without the field, and every other
+field as its sorted distinct values. Newest transaction first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.expr import ExprCompiler
+from huntbook.query.spl.compiler.search import predicate
+from huntbook.query.spl.compiler.state import Field, State, alias, flip, ordered
+from huntbook.query.spl.compiler.values import (
+    INT,
+    LIST,
+    NULL,
+    NUM,
+    TEXT,
+    as_bool,
+    as_text,
+    col,
+    fn,
+    lit,
+    not_null,
+)
+
+_GROUP_COLS = ("__seg", "__ps", "__sp", "__chunk")
+_SPECIAL = {"_time", "_raw", "_cd", "duration", "eventcount", "closed_txn", "field_match_sum"}
+
+
+def _flag(pred: exp.Expression) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=pred, true=lit(1))], default=lit(0))
+
+
+def _filter_pred(f: ast.TxnFilter | None, state: State) -> exp.Expression:
+    if f is None:
+        return lit(0)
+    if f.eval is not None:
+        return _flag(as_bool(ExprCompiler(state).compile(f.eval)))
+    assert f.search is not None
+    return _flag(predicate(f.search, state))
+
+
+def _window(
+    func: exp.Expression, partition: list[str], order: list[exp.Ordered], running: bool = True
+) -> exp.Window:
+    spec = (
+        exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
+        if running
+        else None
+    )
+    return exp.Window(
+        this=func,
+        partition_by=[col(p) for p in partition] or None,
+        order=exp.Order(expressions=[o.copy() for o in order]) if order else None,
+        spec=spec,
+    )
+
+
+def compile_transaction(cmd: ast.Transaction, state: State) -> State:
+    time = state.get("_time")
+    if time.kind == NULL:
+        raise state.ctx.error("transaction needs _time", cmd.pos)
+    asc = [flip(o) for o in state.order]
+    desc = state.order_by()
+    keys = [f"__k{i}" for i in range(len(cmd.fields))]
+    key_values = [as_text(state.get(f)) for f in cmd.fields]
+    present = (
+        exp.and_(*(not_null(k.copy()) for k in key_values), copy=False) if keys else exp.true()
+    )
+    start, end = _filter_pred(cmd.startswith, state), _filter_pred(cmd.endswith, state)
+    flags = [alias(k, name) for k, name in zip(key_values, keys, strict=True)]
+    s = state.then(
+        state.select_from(exp.Star(), *flags, alias(start, "__st"), alias(end, "__en")).where(
+            present
+        ),
+        added=[*keys, "__st", "__en"],
+    )
+    s = _segments(cmd, s, keys, asc, desc)
+    s = _pieces(cmd, s, keys, asc, time.expr)
+    grouped = _aggregate(cmd, s, keys, asc)
+    if (cmd.startswith or cmd.endswith) and not cmd.keepevicted:
+        closed = grouped.fields["closed_txn"].sql
+        grouped = grouped.then(
+            grouped.select_from(exp.Star()).where(exp.EQ(this=col(closed), expression=lit(1)))
+        )
+    return grouped
+
+
+def _segments(
+    cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], desc: list[exp.Ordered]
+) -> State:
+    if cmd.startswith is not None:
+        seg: exp.Expression = _window(exp.Sum(this=col("__st")), keys, asc)
+    elif cmd.endswith is not None:
+        seg = _window(exp.Sum(this=col("__en")), keys, desc)
+    else:
+        seg = lit(0)
+    s = s.then(s.select_from(exp.Star(), alias(seg, "__seg")), added=["__seg"])
+    if cmd.startswith is not None and cmd.endswith is not None:
+        # Members after the first end event of a segment (before the next start) are orphans.
+        before = exp.Window(
+            this=exp.Sum(this=col("__en")),
+            partition_by=[col(k) for k in [*keys, "__seg"]],
+            order=exp.Order(expressions=[o.copy() for o in asc]),
+            spec=exp.WindowSpec(
+                kind="ROWS",
+                start="UNBOUNDED",
+                start_side="PRECEDING",
+                end="1",
+                end_side="PRECEDING",
+            ),
+        )
+        orphan = exp.GT(this=exp.Coalesce(this=before, expressions=[lit(0)]), expression=lit(0))
+        s = s.then(s.select_from(exp.Star()).where(exp.Not(this=orphan)))
+    return s
+
+
+def _pieces(
+    cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], t: exp.Expression
+) -> State:
+    part = [*keys, "__seg"]
+    if cmd.maxpause is not None:
+        gap = exp.Sub(
+            this=t.copy(), expression=_window(exp.Lag(this=t.copy()), part, asc, running=False)
+        )
+        brk = _flag(exp.GT(this=gap, expression=lit(cmd.maxpause)))
+        ps: exp.Expression = _window(exp.Sum(this=brk), part, asc)
+    else:
+        ps = lit(0)
+    s = s.then(s.select_from(exp.Star(), alias(ps, "__ps")), added=["__ps"])
+    part = [*part, "__ps"]
+    if cmd.maxspan is not None:
+        newest = _window(exp.Max(this=t.copy()), part, [], running=False)
+        sp: exp.Expression = exp.Floor(
+            this=exp.Div(
+                this=exp.Sub(this=newest, expression=t.copy()), expression=lit(cmd.maxspan)
+            )
+        )
+    else:
+        sp = lit(0)
+    s = s.then(s.select_from(exp.Star(), alias(sp, "__sp")), added=["__sp"])
+    part = [*part, "__sp"]
+    if cmd.maxevents > 0:
+        rn = _window(exp.RowNumber(), part, s.order_by(), running=False)
+        chunk: exp.Expression = exp.IntDiv(
+            this=exp.Paren(this=exp.Sub(this=rn, expression=lit(1))), expression=lit(cmd.maxevents)
+        )
+    else:
+        chunk = lit(0)
+    s = s.then(s.select_from(exp.Star(), alias(chunk, "__chunk")), added=["__chunk"])
+    return _split_flags(s, keys)
+
+
+def _split_flags(s: State, keys: list[str]) -> State:
+    """__split = 1 on members of a piece that a newer-side split closed (not the oldest piece)."""
+    seg = [*keys, "__seg"]
+    older_pause = exp.GT(this=col("__ps"), expression=lit(0))
+    max_sp = _window(exp.Max(this=col("__sp")), [*seg, "__ps"], [], running=False)
+    older_span = exp.LT(this=col("__sp"), expression=max_sp)
+    max_chunk = _window(exp.Max(this=col("__chunk")), [*seg, "__ps", "__sp"], [], running=False)
+    older_chunk = exp.LT(this=col("__chunk"), expression=max_chunk)
+    flag = _flag(exp.or_(older_pause, older_span, older_chunk, copy=False))
+    return s.then(s.select_from(exp.Star(), alias(flag, "__split")), added=["__split"])
+
+
+def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered]) -> State:
+    t = s.get("_time").expr
+    taken: set[str] = set()
+    projections: list[exp.Expression] = []
+    fields: dict[str, Field] = {}
+
+    def add(name: str, value: exp.Expression, kind: str) -> None:
+        internal = _fresh(name, taken)
+        projections.append(alias(value, internal))
+        fields[name] = Field(name, internal, kind)
+
+    add("_time", exp.Min(this=t.copy()), NUM)
+    for field_name, key in zip(cmd.fields, keys, strict=True):
+        add(field_name, exp.Min(this=col(key)), TEXT)
+    mvlist = _mvlist_fields(cmd, s)
+    needed = s.ctx.needed
+    for f in s.visible():
+        if f.name in _SPECIAL or f.name in cmd.fields:
+            continue
+        if needed is not None and f.name not in needed:
+            continue  # no later command reads it (see compiler.needed_after)
+        value = s.get(f.name)
+        if f.name in mvlist:
+            add(f.name, _member_list(value.expr, value.kind, cmd.nullstr, asc), LIST)
+        else:
+            add(f.name, _sorted_set(value.expr, value.kind), LIST)
+    if s.has("_raw"):
+        raw = s.get("_raw").expr
+        ordered_raw = exp.Order(this=raw, expressions=[o.copy() for o in asc])
+        add("_raw", exp.GroupConcat(this=ordered_raw, separator=lit("\n")), TEXT)
+    add("duration", exp.Sub(this=exp.Max(this=t.copy()), expression=exp.Min(this=t.copy())), NUM)
+    add("eventcount", exp.Count(this=exp.Star()), INT)
+    closed = exp.Greatest(
+        this=exp.Max(this=col("__st")),
+        expressions=[exp.Max(this=col("__en")), exp.Max(this=col("__split"))],
+    )
+    if cmd.startswith is not None and cmd.endswith is None:
+        closed = exp.Greatest(
+            this=exp.Max(this=col("__st")), expressions=[exp.Max(this=col("__split"))]
+        )
+    add("closed_txn", closed, INT)
+    add("field_match_sum", exp.Count(this=exp.Star()), INT)
+    if s.has("_cd"):
+        add("_cd", exp.Max(this=s.get("_cd").expr), INT)
+    group = [col(k) for k in [*keys, *_GROUP_COLS]]
+    select = s.select_from(*projections).group_by(*group, copy=False)
+    order = [ordered(col(fields["_time"].sql), True)]
+    if "_cd" in fields:
+        order.append(ordered(col(fields["_cd"].sql), True))
+    hidden = frozenset({"_cd"} & set(fields))
+    out = s.then(
+        select, fields=fields, order=tuple(order), physical=frozenset(taken), hidden_fields=hidden
+    )
+    return replace(out)
+
+
+def _mvlist_fields(cmd: ast.Transaction, s: State) -> set[str]:
+    if cmd.mvlist is True:
+        return {f.name for f in s.visible()}
+    if cmd.mvlist is False:
+        return set()
+    return set(cmd.mvlist)
+
+
+def _member_list(
+    value: exp.Expression, kind: str, nullstr: str, asc: list[exp.Ordered]
+) -> exp.Expression:
+    """One entry per member, oldest first; ``nullstr`` for a member without the field."""
+    if kind == LIST:
+        filled = exp.Coalesce(this=value, expressions=[exp.Array(expressions=[lit(nullstr)])])
+        return exp.Flatten(
+            this=exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
+        )
+    text = as_text_expr(value, kind)
+    filled = exp.Coalesce(this=text, expressions=[lit(nullstr)])
+    return exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
+
+
+def _sorted_set(value: exp.Expression, kind: str) -> exp.Expression:
+    """Distinct values, sorted lexicographically; null when no member has the field."""
+    text = value if kind == LIST else as_text_expr(value, kind)
+    collected = exp.Filter(
+        this=exp.ArrayAgg(this=text), expression=exp.Where(this=not_null(text.copy()))
+    )
+    flat = exp.Flatten(this=collected) if kind == LIST else collected
+    # An aggregate over no non-null value is NULL, so a field no member has stays null.
+    return fn("list_sort", fn("list_distinct", flat))
+
+
+def as_text_expr(value: exp.Expression, kind: str) -> exp.Expression:
+    from huntbook.query.spl.compiler.values import Val
+
+    return as_text(Val(value, kind))
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    candidate = name if not name.startswith("__") else f"f{name}"
+    n = 2
+    while candidate.lower() in taken:
+        candidate = f"{name}__{n}"
+        n += 1
+    taken.add(candidate.lower())
+    return candidate

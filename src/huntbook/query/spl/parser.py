@@ -1,0 +1,190 @@
+"""SPL text -> ``ast.Pipeline``.
+
+The query is lexed once in search mode, split at top-level pipes (a ``[subsearch]`` keeps its own
+pipes), and each command's tokens go to its entry in ``COMMAND_PARSERS``. Commands whose arguments
+are eval expressions (eval, where, ``count(eval(...))``) re-lex their text range in eval mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from huntbook.errors import HuntbookError, SplSyntaxError, UnsupportedSplError, did_you_mean
+from huntbook.query.spl import ast
+from huntbook.query.spl.commands import (
+    parse_append,
+    parse_bin,
+    parse_chart,
+    parse_convert,
+    parse_dedup,
+    parse_eval_cmd,
+    parse_eventstats,
+    parse_fields,
+    parse_fillnull,
+    parse_head,
+    parse_inputlookup,
+    parse_join,
+    parse_lookup,
+    parse_makemv,
+    parse_makeresults,
+    parse_metadata,
+    parse_mvexpand,
+    parse_rare,
+    parse_regex,
+    parse_rename,
+    parse_reverse,
+    parse_rex,
+    parse_search_cmd,
+    parse_sort,
+    parse_spath,
+    parse_stats,
+    parse_streamstats,
+    parse_table,
+    parse_tail,
+    parse_timechart,
+    parse_top,
+    parse_transaction,
+    parse_tstats,
+    parse_where,
+)
+from huntbook.query.spl.cursor import Cursor
+from huntbook.query.spl.lexer import tokenize
+from huntbook.query.spl.tokens import Token, TokenType
+
+CommandParser = Callable[[Cursor, "SubsearchParser"], ast.Command]
+SubsearchParser = Callable[[int, int], ast.Pipeline]
+
+COMMAND_PARSERS: dict[str, CommandParser] = {
+    "search": parse_search_cmd,
+    "where": parse_where,
+    "eval": parse_eval_cmd,
+    "table": parse_table,
+    "fields": parse_fields,
+    "rename": parse_rename,
+    "sort": parse_sort,
+    "reverse": parse_reverse,
+    "head": parse_head,
+    "tail": parse_tail,
+    "dedup": parse_dedup,
+    "stats": parse_stats,
+    "eventstats": parse_eventstats,
+    "streamstats": parse_streamstats,
+    "top": parse_top,
+    "rare": parse_rare,
+    "rex": parse_rex,
+    "regex": parse_regex,
+    "transaction": parse_transaction,
+    "metadata": parse_metadata,
+    "bin": parse_bin,
+    "bucket": parse_bin,
+    "timechart": parse_timechart,
+    "chart": parse_chart,
+    "fillnull": parse_fillnull,
+    "mvexpand": parse_mvexpand,
+    "makemv": parse_makemv,
+    "spath": parse_spath,
+    "join": parse_join,
+    "append": parse_append,
+    "lookup": parse_lookup,
+    "inputlookup": parse_inputlookup,
+    "makeresults": parse_makeresults,
+    "convert": parse_convert,
+    "tstats": parse_tstats,
+}
+
+# Commands that must come first (after a leading pipe): they generate rows instead of filtering.
+GENERATING = frozenset({"metadata", "makeresults", "inputlookup", "tstats"})
+
+
+def parse(text: str) -> ast.Pipeline:
+    """Parse a whole SPL query.
+
+    Raises:
+        SplSyntaxError: the text does not parse (message shows line, column and a caret).
+        UnsupportedSplError: a command huntbook does not implement.
+    """
+    try:
+        return _parse_range(text, 0, len(text))
+    except HuntbookError:
+        raise
+    except (RecursionError, ValueError, IndexError, OverflowError) as exc:
+        raise SplSyntaxError(f"cannot parse query ({exc.__class__.__name__})", text, 0) from exc
+
+
+def _parse_range(text: str, start: int, end: int) -> ast.Pipeline:
+    tokens = tokenize(text, "search", start, end)
+    segments = _split_pipes(text, tokens)
+    leading_pipe = tokens[0].type is TokenType.PIPE
+    commands: list[ast.Command] = []
+
+    def subsearch(s: int, e: int) -> ast.Pipeline:
+        return _parse_range(text, s, e)
+
+    for index, seg in enumerate(segments):
+        implicit_search = index == 0 and not leading_pipe
+        if leading_pipe and index == 0:
+            continue
+        if not seg[:-1] and not implicit_search:
+            raise SplSyntaxError("empty command after '|'", text, seg[-1].start)
+        commands.append(_parse_command(text, seg, implicit_search, subsearch))
+    _check_generating(text, commands)
+    return ast.Pipeline(tuple(commands), text, start)
+
+
+def _split_pipes(text: str, tokens: list[Token]) -> list[list[Token]]:
+    """Token lists between top-level pipes; each ends with an EOF token at its end."""
+    segments: list[list[Token]] = [[]]
+    depth = 0
+    for tok in tokens:
+        if tok.type is TokenType.LBRACKET:
+            depth += 1
+        elif tok.type is TokenType.RBRACKET:
+            depth -= 1
+            if depth < 0:
+                raise SplSyntaxError("unbalanced ']'", text, tok.start)
+        if (tok.type is TokenType.PIPE and depth == 0) or tok.type is TokenType.EOF:
+            segments[-1].append(Token(TokenType.EOF, "", "", tok.start, tok.start))
+            segments.append([])
+            continue
+        segments[-1].append(tok)
+    if depth > 0:
+        raise SplSyntaxError("unbalanced '['", text, tokens[-1].start)
+    return segments[:-1]
+
+
+def _parse_command(
+    text: str, seg: list[Token], implicit_search: bool, subsearch: SubsearchParser
+) -> ast.Command:
+    cur = Cursor(text, seg)
+    if implicit_search:
+        search_tok = cur.accept_word("search")  # "search x" at the start is the command itself
+        node = parse_search_cmd(cur, subsearch)
+        return _with_pos(node, search_tok.start) if search_tok else node
+    name_tok = cur.next()
+    if name_tok.type is not TokenType.WORD:
+        raise SplSyntaxError("expected a command name", text, name_tok.start)
+    name = name_tok.text.lower()
+    if name not in COMMAND_PARSERS:
+        hint = did_you_mean(name, COMMAND_PARSERS)
+        raise UnsupportedSplError(f"unsupported command {name!r}.{hint}", text, name_tok.start)
+    node = COMMAND_PARSERS[name](cur, subsearch)
+    cur.expect_end()
+    return _with_pos(node, name_tok.start)
+
+
+def _with_pos(node: ast.Command, pos: int) -> ast.Command:
+    import dataclasses
+
+    return dataclasses.replace(node, pos=pos)
+
+
+def _check_generating(text: str, commands: list[ast.Command]) -> None:
+    for i, cmd in enumerate(commands):
+        generating = type(cmd) in _GENERATING_TYPES
+        if generating and i > 0 and not (isinstance(cmd, ast.InputLookup) and cmd.append):
+            raise SplSyntaxError(
+                "this command must be the first command of a search", text, cmd.pos
+            )
+
+
+_GENERATING_TYPES = (ast.Metadata, ast.MakeResults, ast.InputLookup, ast.TStats)
