@@ -82,11 +82,21 @@ def _engine() -> bool:
 
 @pytest.mark.skipif(not _engine(), reason="the SPL engine (huntbook.query.run_spl) has not landed")
 def test_seed_queries_run_unchanged(wmi_report: dict[str, Any]) -> None:
-    queries = {q["title"]: q for q in wmi_report["queries"]}
-    assert [q["title"] for q in wmi_report["queries"] if q["status"] == "error"] == []
-    parent = queries["WMI Parent Command-Line"]
-    assert parent["hits"] == 1 and "-enc" in parent["sample"][0]["CommandLine"]
-    assert queries["What Data Do We Have?"]["hits"] == 2  # WinEventLog and Sysmon
+    """All six searches run verbatim. In this recording WmiPrvSE's command line is bare
+    (no "-secured -Embedding"), so the seed's exact-match searches are true zeros, while the
+    transaction finds pgustavo's session and the template pivots on it."""
+    queries = wmi_report["queries"]
+    assert [q["status"] for q in queries] == ["ok", "zero", "zero", "ok", "ok", "zero"]
+    assert queries[0]["hits"] == 2  # sourcetypes: WinEventLog and Sysmon
+    sessions = {(r["session"], r["host"]) for r in queries[3]["sample"]}
+    assert ("0x32c5cb5", "WORKSTATION6") in sessions
+    template = queries[4]
+    assert template["pivot"]["source_index"] == 3
+    assert {"login_id": "0x32c5cb5", "host": "WORKSTATION6"} in [
+        r["values"] for r in template["runs"]
+    ]
+    assert template["hits"] == sum(r["hits"] for r in template["runs"]) > 0
+    assert all(q["sql"] for q in queries if q["status"] != "unfilled")
 
 
 @pytest.mark.parametrize(
