@@ -44,7 +44,7 @@ class Columns:
     def has(self, name: str) -> bool:
         return name.lower() in self.types
 
-    def one(self, candidate: Candidate) -> exp.Expression:
+    def one(self, candidate: Candidate) -> exp.Expr:
         """One candidate as an expression, or NULL when its column is absent."""
         name, pos = (candidate, None) if isinstance(candidate, str) else candidate
         kind = self.types.get(name.lower())
@@ -58,7 +58,7 @@ class Columns:
             return exp.Null()
         return column
 
-    def get(self, *candidates: Candidate) -> exp.Expression:
+    def get(self, *candidates: Candidate) -> exp.Expr:
         """COALESCE of the candidates that exist (empty strings and ``-`` count as missing)."""
         present = [_blank_to_null(self.one(c)) for c in candidates]
         present = [p for p in present if not isinstance(p, exp.Null)]
@@ -68,11 +68,11 @@ class Columns:
             return present[0]
         return exp.Coalesce(this=present[0], expressions=present[1:])
 
-    def lower(self, *candidates: Candidate) -> exp.Expression:
+    def lower(self, *candidates: Candidate) -> exp.Expr:
         return exp.Lower(this=self.get(*candidates))
 
 
-def _blank_to_null(expr: exp.Expression) -> exp.Expression:
+def _blank_to_null(expr: exp.Expr) -> exp.Expr:
     if isinstance(expr, exp.Null):
         return expr
     blank = exp.Nullif(this=expr, expression=exp.Literal.string(""))
@@ -83,34 +83,34 @@ def text(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
 
-def code_in(columns: Columns, codes: Iterable[str]) -> exp.Expression:
+def code_in(columns: Columns, codes: Iterable[str]) -> exp.Expr:
     """``EventCode IN (...)``."""
     return exp.column("EventCode", quoted=True).isin(*[text(c) for c in codes])
 
 
-def is_sysmon(columns: Columns) -> exp.Expression:
+def is_sysmon(columns: Columns) -> exp.Expr:
     """Sysmon events (their EventCode numbers collide with other channels' ids)."""
     probe = columns.lower("sourcetype", "source")
     return exp.Like(this=probe, expression=text("%sysmon%"))
 
 
-def not_sysmon(columns: Columns) -> exp.Expression:
+def not_sysmon(columns: Columns) -> exp.Expr:
     return exp.Not(
         this=exp.Paren(this=exp.Coalesce(this=is_sysmon(columns), expressions=[exp.false()]))
     )
 
 
-def ends_with_any(expr: exp.Expression, suffixes: Sequence[str]) -> exp.Expression:
+def ends_with_any(expr: exp.Expr, suffixes: Sequence[str]) -> exp.Expr:
     """``lower(expr) LIKE '%\\suffix' OR ...`` for file-name matches on a full path."""
     lowered = exp.Lower(this=expr)
-    tests: list[exp.Expression] = []
+    tests: list[exp.Expr] = []
     for suffix in suffixes:
         tests.append(exp.Like(this=lowered, expression=text("%\\" + suffix.lower())))
         tests.append(exp.EQ(this=lowered, expression=text(suffix.lower())))
     return exp.or_(*tests) if tests else exp.false()
 
 
-def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> list[exp.Expression]:
+def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> list[exp.Expr]:
     """SELECT list ``alias <- COALESCE(candidates)`` plus the core columns every analytic keeps."""
     core = [
         exp.column(name, quoted=True).as_(name) for name in ("_time", "_cd", "host", "EventCode")
@@ -118,7 +118,7 @@ def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> lis
     return core + [columns.get(*names).as_(alias) for alias, names in spec.items()]
 
 
-def rows(con: Any, query: exp.Expression) -> list[dict[str, Any]]:
+def rows(con: Any, query: exp.Expr) -> list[dict[str, Any]]:
     """Run one sqlglot query on a DuckDB connection and return dict rows."""
     cursor = con.execute(query.sql(dialect=DIALECT))
     names = [d[0] for d in cursor.description]

@@ -28,14 +28,22 @@ from typing import Any
 
 from sqlglot import exp
 
-from huntbook.analytics._sql import Columns, code_in, is_sysmon, not_sysmon, projection, rows
+from huntbook.analytics._sql import (
+    Candidate,
+    Columns,
+    code_in,
+    is_sysmon,
+    not_sysmon,
+    projection,
+    rows,
+)
 from huntbook.analytics.evidence import Evidence
 
 WEIGHTS = {"own": 10, "claimed": 1}
 INBOUND = {"%%14592", "inbound"}
 OUTBOUND = {"%%14593", "outbound"}
 
-NETWORK_FIELDS = {
+NETWORK_FIELDS: dict[str, list[Candidate]] = {
     "SourceIp": ["SourceIp", "SourceAddress", "Source_Address"],
     "DestinationIp": ["DestinationIp", "DestAddress", "Destination_Address"],
     "DestinationPort": ["DestinationPort", "DestPort", "Destination_Port"],
@@ -44,7 +52,7 @@ NETWORK_FIELDS = {
     "Image": ["Image", "Application", "Application_Name"],
 }
 NETWORK_KEEP = ("SourceIp", "DestinationIp", "DestinationPort", "Image")
-LOGON_PAIR_FIELDS = {
+LOGON_PAIR_FIELDS: dict[str, list[Candidate]] = {
     "ip": ["IpAddress", "Source_Network_Address"],
     "workstation": ["WorkstationName", "Workstation_Name"],
 }

@@ -27,6 +27,7 @@ from typing import Any
 from sqlglot import exp
 
 from huntbook.analytics._sql import (
+    Candidate,
     Columns,
     StoreLike,
     code_in,
@@ -48,7 +49,7 @@ from huntbook.analytics.sessions import (
     to_activity,
 )
 
-EXPLICIT_FIELDS = {
+EXPLICIT_FIELDS: dict[str, list[Candidate]] = {
     "TargetServerName": ["TargetServerName", "Target_Server_Name"],
     "TargetUserName": ["TargetUserName", ("Account_Name", -1)],
     "SubjectUserName": ["SubjectUserName", ("Account_Name", 1)],
@@ -115,7 +116,7 @@ class _Draft:
         )
 
 
-def _nearby_filter(columns: Columns, table: MethodTable) -> exp.Expression:
+def _nearby_filter(columns: Columns, table: MethodTable) -> exp.Expr:
     process = exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(code_in(columns, ["4688"]), not_sysmon(columns)),

@@ -115,10 +115,10 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
         raise MappingError(
             f"methods.yaml {where}: bad rule {raw!r} (unknown keys {sorted(unknown)})"
         )
-    images = {
+    images: dict[str, frozenset[str]] = {
         k: frozenset(v.lower() for v in raw[k]) for k in ("image", "parent_image") if k in raw
     }
-    subs = {
+    subs: dict[str, tuple[str, ...]] = {
         k: tuple(v.lower() for v in raw[k])
         for k in ("command_line", "parent_command_line")
         if k in raw

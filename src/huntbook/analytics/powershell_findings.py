@@ -25,11 +25,20 @@ from typing import Any
 
 from sqlglot import exp
 
-from huntbook.analytics._sql import Columns, StoreLike, code_in, is_sysmon, not_sysmon, rows, text
+from huntbook.analytics._sql import (
+    Candidate,
+    Columns,
+    StoreLike,
+    code_in,
+    is_sysmon,
+    not_sysmon,
+    rows,
+    text,
+)
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
 from huntbook.analytics.powershell import Decoded, Layer, decode_powershell
 
-SOURCE_FIELDS = {
+SOURCE_FIELDS: dict[str, list[Candidate]] = {
     "CommandLine": ["CommandLine", "Process_Command_Line"],
     "ScriptBlockText": ["ScriptBlockText", "Script_Block_Text"],
     "HostApplication": ["HostApplication", "Host_Application"],
@@ -91,7 +100,7 @@ class PowerShellFinding:
         }
 
 
-def _where(columns: Columns) -> exp.Expression:
+def _where(columns: Columns) -> exp.Expr:
     codes = exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(

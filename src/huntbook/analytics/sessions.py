@@ -34,7 +34,16 @@ from typing import Any
 
 from sqlglot import exp
 
-from huntbook.analytics._sql import Columns, StoreLike, code_in, is_sysmon, not_sysmon, rows, text
+from huntbook.analytics._sql import (
+    Candidate,
+    Columns,
+    StoreLike,
+    code_in,
+    is_sysmon,
+    not_sysmon,
+    rows,
+    text,
+)
 from huntbook.analytics.addresses import (
     AddressBook,
     Connection,
@@ -50,7 +59,7 @@ NETWORK_LOGON_TYPES = ("3", "10")
 SESSION_CODES = {"4688": "process", "4697": "service", "4698": "task"}
 KIND_OF = {"1": "process", "7045": "service", **SESSION_CODES}
 
-LOGON_FIELDS = {
+LOGON_FIELDS: dict[str, list[Candidate]] = {
     "TargetLogonId": ["TargetLogonId", ("Logon_ID", -1)],
     "LogonType": ["LogonType", "Logon_Type"],
     "TargetUserName": ["TargetUserName", ("Account_Name", -1)],
@@ -59,7 +68,7 @@ LOGON_FIELDS = {
     "WorkstationName": ["WorkstationName", "Workstation_Name"],
     "AuthenticationPackageName": ["AuthenticationPackageName", "Authentication_Package"],
 }
-ACTIVITY_FIELDS = {
+ACTIVITY_FIELDS: dict[str, list[Candidate]] = {
     "Image": ["Image", "NewProcessName", "New_Process_Name"],
     "ParentImage": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
     "CommandLine": ["CommandLine", "Process_Command_Line"],
@@ -132,7 +141,7 @@ class Session:
         }
 
 
-def activity_logon_id(columns: Columns) -> exp.Expression:
+def activity_logon_id(columns: Columns) -> exp.Expr:
     """The logon session an activity event belongs to (lower-cased), per event type."""
     subject = columns.lower("SubjectLogonId", ("Logon_ID", 1))
     target = exp.Nullif(
@@ -147,14 +156,14 @@ def activity_logon_id(columns: Columns) -> exp.Expression:
     )
 
 
-def activity_filter(columns: Columns) -> exp.Expression:
+def activity_filter(columns: Columns) -> exp.Expr:
     return exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(code_in(columns, list(SESSION_CODES)), not_sysmon(columns)),
     )
 
 
-def activity_select(columns: Columns, where: exp.Expression) -> exp.Select:
+def activity_select(columns: Columns, where: exp.Expr) -> exp.Select:
     """Activity rows with their canonical field names and the session id ``LogonId``."""
     fields = [columns.get(*names).as_(alias) for alias, names in ACTIVITY_FIELDS.items()]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
@@ -177,7 +186,7 @@ def logon_select(columns: Columns) -> exp.Select:
 
 
 def pair_with_logons(
-    con: Any, columns: Columns, where: exp.Expression, condition: exp.Expression
+    con: Any, columns: Columns, where: exp.Expr, condition: exp.Expr
 ) -> list[dict[str, Any]]:
     """Activity rows matching ``where``, paired with each network logon on the same host for
     which ``condition`` (over the tables ``act`` and ``logon``) holds.
@@ -201,7 +210,7 @@ def pair_with_logons(
     return rows(con, query)
 
 
-def seconds_after_logon(offset: float) -> exp.Expression:
+def seconds_after_logon(offset: float) -> exp.Expr:
     """``logon._time + offset`` (offset may be negative)."""
     return exp.Add(this=exp.column("_time", "logon"), expression=exp.Literal.number(offset))
 
