@@ -127,3 +127,25 @@ def test_join_names():
     assert join_names(["a", "b", "a"]) == "a and b"
     assert join_names(["a", "b", "c"]) == "a, b and c"
     assert join_names(list("abcdef")) == "a, b, c and 3 more"
+
+
+def test_remote_access_without_payload_is_told_apart(build_store):
+    events = [
+        *_seed_like_events(),
+        logon(
+            "frothlydc",
+            300.0,
+            "0x99",
+            "frothly.admin",
+            ip="10.0.3.25",
+            workstation="ADMIN-VPN",
+            logon_type="10",
+        ),
+    ]
+    store = build_store(events)
+    text = conclude(find_lateral_movement(store), powershell_findings(store), None)
+    assert text.startswith("The hunt found lateral movement involving 3 hosts. ")
+    assert text.endswith(
+        "Other remote access, with no encoded PowerShell seen: "
+        "frothlydc was reached from ADMIN-VPN via RDP as frothly.admin."
+    )

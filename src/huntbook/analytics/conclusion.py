@@ -44,14 +44,12 @@ def join_names(names: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _movement(edges: list[Mapping[str, Any]]) -> list[str]:
-    if not edges:
-        return ["The hunt found no lateral movement."]
-    hosts = {e["source"] for e in edges} | {e["destination"] for e in edges}
-    sentences = [f"The hunt found lateral movement involving {len(hosts)} hosts."]
+def _routes(edges: list[Mapping[str, Any]]) -> list[str]:
+    """ "B and C were reached from A via WMI as svc." per source and method."""
     grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for e in edges:
         grouped[(e["source"], e["method"])].append(e)
+    sentences = []
     for (source, method), group in grouped.items():
         destinations = [e["destination"] for e in group]
         verb = "was" if len(set(destinations)) == 1 else "were"
@@ -61,6 +59,35 @@ def _movement(edges: list[Mapping[str, Any]]) -> list[str]:
             f"{join_names(destinations)} {verb} reached from {source} via {method}{tail}."
         )
     return sentences
+
+
+def split_edges(
+    edges: list[Mapping[str, Any]], findings: list[Mapping[str, Any]]
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Edges touching a host where encoded PowerShell ran (the intrusion) and the rest (other
+    remote access, e.g. an administrator's RDP). Without PowerShell findings every edge counts."""
+    tainted = {h for f in findings for h in f.get("hosts") or []}
+    if not tainted:
+        return edges, []
+    hit = [e for e in edges if e["source"] in tainted or e["destination"] in tainted]
+    if not hit:
+        return edges, []
+    return hit, [e for e in edges if e not in hit]
+
+
+def _movement(
+    edges: list[Mapping[str, Any]], findings: list[Mapping[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Sentences on the intrusion's movement, and on other remote access (told later)."""
+    if not edges:
+        return ["The hunt found no lateral movement."], []
+    main, other = split_edges(edges, findings)
+    hosts = {e["source"] for e in main} | {e["destination"] for e in main}
+    sentences = [f"The hunt found lateral movement involving {len(hosts)} hosts.", *_routes(main)]
+    others = (
+        ["Other remote access, with no encoded PowerShell seen:", *_routes(other)] if other else []
+    )
+    return sentences, others
 
 
 def _payload_name(finding: Mapping[str, Any]) -> str:
@@ -137,5 +164,6 @@ def conclude(edges: Any, powershell: Any = None, visibility: Any = None) -> str:
     edge_list = _plain(list(edges or []))
     ps_list = _plain(list(powershell or []))
     vis = _plain(visibility)
-    sentences = _movement(edge_list) + _powershell(ps_list, edge_list) + _gaps(vis)
+    movement, others = _movement(edge_list, ps_list)
+    sentences = movement + _powershell(ps_list, edge_list) + others + _gaps(vis)
     return " ".join(sentences)
