@@ -198,10 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compiles", type=int, default=200, help="compiles per search (mean)")
     parser.add_argument("--no-linearity", action="store_true", help="skip the N/10 store")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--build-only", action="store_true", help="build the cached stores, stop")
     args = parser.parse_args(argv)
 
     searches = seed_searches()
     sizes = [args.events] if args.no_linearity else [args.events // 10, args.events]
+    if args.build_only:
+        for size in sizes:
+            store, build = build_store(size, args.seed)
+            print(f"{event_count(store):,} events in {store.path} {build}", flush=True)
+        return 0
     report: dict[str, Any] = {"machine": machine(), "sizes": []}
     for size in sizes:
         store, build = build_store(size, args.seed)
