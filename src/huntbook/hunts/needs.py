@@ -14,60 +14,76 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from huntbook.hunts.pivots import spl_string
-from huntbook.hunts.spltext import base_search
+from huntbook.hunts.spltext import base_search, unquote
 from huntbook.hunts.tables import source_label
 
 _TERM = re.compile(
-    r'\b(index|sourcetype|EventCode)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s()|]+)', re.IGNORECASE
+    r'\b(index|sourcetype|source|EventCode)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s()|]+)', re.IGNORECASE
 )
 
 
 @dataclass(frozen=True)
 class Need:
-    """Events a query cannot match without: (index, sourcetype, EventCode), any part optional."""
+    """Events a query cannot match without: index, sourcetype or source, EventCode (optional)."""
 
     index: str | None
     sourcetype: str | None
     code: str | None
+    source: str | None = None
 
     @property
     def label(self) -> str:
-        return source_label(self.sourcetype or "", self.code or "") or f"index {self.index}"
+        """ "Sysmon Event ID 3", "WinRM/Operational Event ID 91", "Windows Event ID 4698"..."""
+        if self.source and self.code:
+            return f"{self.source.split(':', 1)[-1]} Event ID {self.code}"
+        if self.sourcetype or self.code:
+            return source_label(self.sourcetype or "WinEventLog", self.code or "")
+        return f"{self.source or 'index ' + str(self.index)}"
 
     def probe(self) -> str:
         """An SPL search that finds one such event (values quoted as literals)."""
-        parts = [
-            f"{name}={spl_string(value)}"
-            for name, value in (
-                ("index", self.index),
-                ("sourcetype", self.sourcetype),
-                ("EventCode", self.code),
-            )
-            if value
-        ]
-        return " ".join(parts) + " | head 1"
+        terms = (
+            ("index", self.index),
+            ("sourcetype", self.sourcetype),
+            ("source", self.source),
+            ("EventCode", self.code),
+        )
+        return (
+            " ".join(f"{name}={spl_string(value)}" for name, value in terms if value) + " | head 1"
+        )
 
 
 def query_needs(spl: str) -> list[Need]:
-    """The (index, sourcetype, EventCode) triples the base search requires; [] when unknowable."""
+    """The events the base search requires, one ``Need`` per ``EventCode=``; [] when unknowable."""
     if spl.lstrip().startswith("|"):
         return []  # a generating command (| metadata) reads no events of its own
-    index = sourcetype = None
+    scope: dict[str, str | None] = {"index": None, "sourcetype": None, "source": None}
     needs: list[Need] = []
     for name, raw in _TERM.findall(base_search(spl)):
-        value = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\") if raw.startswith('"') else raw
+        value = unquote(raw)
         if "*" in value or "<" in value:
             continue
         key = name.lower()
-        if key == "index":
-            index = value
-        elif key == "sourcetype":
-            sourcetype = value
+        if key == "eventcode":
+            needs.append(Need(scope["index"], scope["sourcetype"], value, scope["source"]))
         else:
-            needs.append(Need(index, sourcetype, value))
-    if not needs and (sourcetype or index):
-        needs.append(Need(index, sourcetype, None))
+            scope[key] = value
+    if not needs and any(scope.values()):
+        needs.append(Need(scope["index"], scope["sourcetype"], None, scope["source"]))
     return list(dict.fromkeys(needs))
+
+
+def no_data_note(absent: list[Need]) -> str:
+    """ "No Sysmon Event ID 3 logs"; codes of one kind share a label ("Event ID 4698/4702")."""
+    kinds: dict[str, list[str]] = {}
+    for label in dict.fromkeys(n.label for n in absent):
+        kind, _, code = label.rpartition(" ")
+        if kind and code.isdigit():
+            kinds.setdefault(kind, []).append(code)
+        else:
+            kinds.setdefault(label, [])
+    parts = [f"{kind} {'/'.join(codes)}".strip() for kind, codes in kinds.items()]
+    return "No " + " or ".join(parts) + " logs"
 
 
 def absent_needs(spl: str, count: Callable[[str], int]) -> list[Need]:

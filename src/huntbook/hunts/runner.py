@@ -23,7 +23,7 @@ from huntbook.hunts import builtin
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.loader import load_playbook
 from huntbook.hunts.model import Playbook, Query
-from huntbook.hunts.needs import absent_needs
+from huntbook.hunts.needs import absent_needs, no_data_note
 from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
@@ -220,7 +220,7 @@ def _explain_zero(store: Any, outcome: QueryOutcome, search: Search) -> None:
     if absent:
         outcome.status = "no_data"
         outcome.needs = [n.label for n in absent]
-        outcome.note = "; ".join(f"No {n.label} logs" for n in absent)
+        outcome.note = no_data_note(absent)
 
 
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
