@@ -32,7 +32,7 @@ def graph(edges: Sequence[dict[str, Any]]) -> str:
         labels[str(e.get("source"))] = common.host_label(e, "source")
         labels[str(e.get("destination"))] = common.host_label(e, "destination")
     parts = [
-        _svg_open("host-graph", GRAPH_W, GRAPH_H, "Host-to-host lateral movement graph"),
+        _svg_open("host-graph", GRAPH_W, height, "Host-to-host lateral movement graph"),
         _MARKER,
     ]
     seen: dict[tuple[str, str], int] = {}
