@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 
 import orjson
-from collections.abc import Callable
 
 from huntbook.errors import IngestError, UnrecognizedFormatError, did_you_mean
 from huntbook.ingest.base import Member
@@ -42,7 +42,7 @@ def _is_classic(head: bytes) -> bool:
 
 
 def _is_jsonl(head: bytes) -> bool:
-    """A first line that is a JSON object shaped like an event (not, say, a pretty-printed manifest)."""
+    """A first line that is a JSON object shaped like an event (not a pretty-printed manifest)."""
     first = _text_start(head).split(b"\n", 1)[0]
     if not first.startswith(b"{"):
         return False

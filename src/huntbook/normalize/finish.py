@@ -34,16 +34,27 @@ def _aliases(out: Fields, t: Tables) -> None:
             out[target] = out[alias]
 
 
-def _channel(out: Fields, t: Tables) -> dict[str, str]:
-    channel = str(out.get("Channel") or "")
+@lru_cache(maxsize=1024)
+def channel_spec(channel: str) -> tuple[str, str, str]:
+    """``(canonical channel, source, sourcetype)`` of a channel name, per mappings/channels.yaml."""
+    t = tables()
     spec = t.channels.get(channel.lower(), {})
     canonical = spec.get("channel", channel)
+    source = spec.get("source", t.default_channel["source"]).format(Channel=canonical)
+    return canonical, source, spec.get("sourcetype", t.default_channel["sourcetype"])
+
+
+def _channel(out: Fields) -> tuple[str, str]:
+    canonical, source, sourcetype = channel_spec(str(out.get("Channel") or ""))
     if canonical:
         out["Channel"] = out["LogName"] = canonical
-    return {
-        "source": spec.get("source", t.default_channel["source"]).format(Channel=canonical),
-        "sourcetype": spec.get("sourcetype", t.default_channel["sourcetype"]),
-    }
+    return source, sourcetype
+
+
+@lru_cache(maxsize=1024)
+def _classic_plan(event_code: str) -> tuple[tuple[str, str, bool], ...]:
+    multivalue = tables().multivalue
+    return tuple((k, n, n in multivalue) for k, n in classic_names(event_code).items())
 
 
 def _classic_from_event_data(out: Fields, t: Tables) -> None:
@@ -53,12 +64,14 @@ def _classic_from_event_data(out: Fields, t: Tables) -> None:
     flat JSON objects, whose keys come in no particular order.
     """
     added: Fields = {}
-    for key, name in classic_names(str(out["EventCode"])).items():
+    inserts = t.inserts
+    for key, name, is_list in _classic_plan(str(out["EventCode"])):
         value = out.get(key)
-        if not isinstance(value, str):
+        if value is None or type(value) is not str:
             continue
-        value = t.inserts.get(value, value)
-        if name in t.multivalue:
+        if value in inserts:
+            value = inserts[value]
+        if is_list:
             added.setdefault(name, []).append(value)
         elif name not in added:
             added[name] = value
@@ -104,12 +117,12 @@ def finish(
     """The normalized event (docs/architecture.md section 1) from one record's fields."""
     t = tables()
     _aliases(out, t)
-    where = _channel(out, t)
+    source, default_sourcetype = _channel(out)
     channel = str(out.get("Channel") or "").lower()
     if channel in t.classic_channels:
         _security(out, t)
         _cim(out, t.cim["classic"])
-    elif where["sourcetype"].startswith("XmlWinEventLog:Microsoft-Windows-Sysmon"):
+    elif default_sourcetype.startswith("XmlWinEventLog:Microsoft-Windows-Sysmon"):
         _cim(out, t.cim["sysmon"])
     computer = out.get("Computer")
     event: dict[str, Any] = {
@@ -117,8 +130,8 @@ def finish(
         "_raw": raw,
         "index": index,
         "host": short_host(computer) if isinstance(computer, str) and computer else None,
-        "source": where["source"],
-        "sourcetype": sourcetype or where["sourcetype"],
+        "source": source,
+        "sourcetype": sourcetype or default_sourcetype,
         "EventCode": out.pop("EventCode"),
     }
     for key in ("_time", "_raw", "index", "host", "source", "sourcetype"):

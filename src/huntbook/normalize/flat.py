@@ -7,6 +7,7 @@ they share the EVTX normalizer.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from huntbook.errors import IngestError
@@ -29,21 +30,34 @@ def flat_time(obj: dict[str, Any]) -> float:
     raise IngestError("no time field (@timestamp, TimeCreated, UtcTime, EventTime)")
 
 
+_DROP, _TEXT, _LIST = 0, 1, 2
+
+
+@lru_cache(maxsize=8192)
+def _key_plan(key: str) -> tuple[int, str]:
+    """What happens to a flat key: dropped, kept as text, or kept as a list; under which name."""
+    t = tables()
+    if key in t.flat_drop:
+        return _DROP, key
+    name = t.flat_rename.get(key, key)
+    return (_LIST if name in t.multivalue else _TEXT), name
+
+
 def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
     """An NXLog-style object: every key under its own name, System keys renamed per the table."""
-    t = tables()
     code = text(obj.get("EventID"))
     if code is None:
         raise IngestError("no EventID")
     out: Fields = {}
     for key, value in obj.items():
-        if key in t.flat_drop:
-            continue
-        name = t.flat_rename.get(key, key)
-        if name in t.multivalue:
+        action, name = _key_plan(key)
+        if action == _TEXT:
+            if type(value) is not str:
+                value = text(value)
+            if value:
+                out[name] = value
+        elif action == _LIST:
             out[name] = [v for v in (text(x) for x in _as_list(value)) if v]
-        elif (v := text(value)) not in (None, ""):
-            out[name] = v
     out["EventCode"] = code
     return out, flat_time(obj)
 

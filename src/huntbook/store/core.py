@@ -42,6 +42,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._held: dict[str, Any] | None = None  # the manifest, while this object holds the lock
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -49,6 +50,8 @@ class Store:
     # --- reading -------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         """The committed manifest (an empty one for a store that does not exist yet)."""
+        if self._held is not None:
+            return self._held
         return read_manifest(self.path)
 
     def files(self) -> list[str]:
@@ -113,7 +116,11 @@ class Store:
         """Hold the writer lock and clear work left over by a crashed writer."""
         with store_lock(self.path):
             self._clean_leftovers()
-            yield
+            self._held = read_manifest(self.path)  # nobody else writes while the lock is held
+            try:
+                yield
+            finally:
+                self._held = None
 
     def _clean_leftovers(self) -> None:
         shutil.rmtree(self.path / TMP, ignore_errors=True)
@@ -145,7 +152,7 @@ class Store:
         **extra: Any,
     ) -> dict[str, Any]:
         """Run ``fill(writer)`` and commit what it wrote as one batch; on error nothing is kept."""
-        manifest = self.manifest()
+        manifest = self.manifest()  # read only: _commit builds the next one
         batch_id = f"b{manifest['next_batch']:06d}"
         work = self.path / TMP / batch_id
         writer = BatchWriter(work, dict(manifest["columns"]), manifest["next_cd"])
@@ -179,11 +186,16 @@ class Store:
             "committed": _iso(dt.datetime.now(dt.UTC).timestamp()),
             **extra,
         }
-        manifest["batches"].append(entry)
-        manifest["next_cd"] = writer.next_cd
-        manifest["next_batch"] += 1
-        manifest["columns"] = writer.columns
+        manifest = {
+            **manifest,
+            "batches": [*manifest["batches"], entry],
+            "next_cd": writer.next_cd,
+            "next_batch": manifest["next_batch"] + 1,
+            "columns": writer.columns,
+        }
         write_manifest(self.path, manifest)
+        if self._held is not None:
+            self._held = manifest
         return entry
 
     def ingest(

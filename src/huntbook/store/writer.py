@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CD, LIST, TIME, field_type
 
-CHUNK_ROWS = 65_536
+CHUNK_ROWS = 16_384  # ~100 MB of Python objects at most; one row group per part
 ARROW_TYPES = {
     "double": pa.float64(),
     "bigint": pa.int64(),
