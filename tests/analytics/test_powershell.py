@@ -208,3 +208,16 @@ def test_gzip_stage_of_a_real_metasploit_service(shared_data):
     assert [layer.kind for layer in stage.layers] == ["gzip"]
     assert stage.family == "Metasploit PowerShell payload"
     assert "VirtualAlloc" in stage.script
+
+
+def test_engine_events_parsed_from_message_and_counted_once(build_store):
+    line = f"C:\\Windows\\System32\\powershell.exe -noP -sta -w 1 -enc {enc(STAGER)}"
+    message = (
+        'Provider "Registry" is Started.\r\n\r\nDetails:\r\n\tHostApplication={}\r\n\tEngine=5'
+    )
+    events = [security(800, "wrk-btun", float(i), Message=message.format(line)) for i in range(5)]
+    events.append(security(800, "wrk-btun", 9.0, Message=message.format("powershell.exe -nop")))
+    (finding,) = powershell_findings(build_store(events))
+    assert finding.events == 5 and len(finding.evidence) == 1
+    assert finding.launchers == ("powershell host > powershell -nop -sta -w 1 -enc <payload>",)
+    assert finding.family == "PowerShell Empire stager"

@@ -113,14 +113,23 @@ def test_encoded_powershell_decoded_on_every_recording(recording, name):
 
 def test_wmi_decoded_empire_stager(recording):
     (finding,) = powershell_findings(recording(WMI))
-    assert finding.hosts == ("WORKSTATION6",)
-    assert finding.accounts == ("pgustavo",)
+    # WORKSTATION6: the WMI child (Sysmon 1 + 4688) and its engine events; WORKSTATION5: the agent
+    # that moved, seen only in its PowerShell 800 events (HostApplication parsed from Message)
+    assert finding.hosts == ("WORKSTATION5", "WORKSTATION6")
+    assert "pgustavo" in finding.accounts
     assert finding.iocs["c2"] == ("http://10.10.10.5/admin/get.php",)
     assert finding.iocs["staging_key"] == ("0]rX3Y4:()JchAKkR7Vg+[/Up92tmGQv",)
     assert finding.iocs["user_agent"] == (
         "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko",
     )
-    assert finding.launchers == ("wmiprvse > powershell -nop -sta -w 1 -enc <payload>",)
+    assert (
+        finding.launchers_by_host["WORKSTATION6"][0]
+        == "wmiprvse > powershell -nop -sta -w 1 -enc <payload>"
+    )
+    assert finding.launchers_by_host["WORKSTATION5"] == (
+        "powershell host > powershell -nop -sta -w 1 -enc <payload>",
+    )
+    assert finding.events > len(finding.evidence)  # engine events repeat: counted, kept once
     # Empire randomises case per launcher: compare case-insensitively
     assert finding.script.lower().startswith("if($psversiontable.psversion.major -ge 3)")
 
@@ -154,5 +163,6 @@ def test_conclusion_and_visibility_on_the_wmi_recording(recording):
         "The hunt found lateral movement involving 2 hosts. "
         "WORKSTATION6 was reached from WORKSTATION5 via WMI as pgustavo. "
         "The processes on WORKSTATION6 ran encoded PowerShell (PowerShell Empire stager, "
-        "C2 http://10.10.10.5/admin/get.php)."
+        "C2 http://10.10.10.5/admin/get.php). "
+        "WORKSTATION5 also ran the same payload, most likely the initial foothold."
     )

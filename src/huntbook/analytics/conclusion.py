@@ -24,6 +24,7 @@ from typing import Any
 MAX_NAMED = 4
 MAX_C2 = 2
 FOOTHOLD = "most likely the initial foothold"
+OBSERVED = ("powershell host >", "script block >")
 
 
 def _plain(value: Any) -> Any:
@@ -100,21 +101,37 @@ def _payload_name(finding: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _foothold(finding: Mapping[str, Any], destinations: set[str], sources: set[str]) -> str | None:
-    """A source host that ran the payload under a launcher the reached hosts did not use."""
+def _launchers(by_host: Mapping[str, Any], hosts: Iterable[str]) -> set[str]:
+    """Launchers that name a parent process (engine events and script blocks only observe)."""
+    found = {launcher for h in hosts for launcher in by_host.get(h, ())}
+    return {launcher for launcher in found if not launcher.startswith(OBSERVED)}
+
+
+def _first_run(finding: Mapping[str, Any], host: str) -> str | None:
+    times = [e["_time"] for e in finding.get("evidence") or [] if e.get("host") == host]
+    return min(times, default=None)
+
+
+def _foothold(finding: Mapping[str, Any], edges: list[Mapping[str, Any]]) -> str | None:
+    """A source host that ran the payload before moving on: the likely foothold, said with the
+    launcher difference when both sides show the process that launched it."""
+    destinations = {e["destination"] for e in edges}
     by_host: Mapping[str, list[str]] = finding.get("launchers_by_host") or {}
-    remote = {launcher for h in destinations for launcher in by_host.get(h, ())}
-    for host, launchers in by_host.items():
-        if host in sources and host not in destinations:
-            if set(launchers) - remote:
-                return f"{host} also ran the same payload under a different launcher, {FOOTHOLD}."
-            return f"{host} also ran the same payload."
+    for host in by_host:
+        moves = [e["first_seen"] for e in edges if e["source"] == host and e.get("first_seen")]
+        if not moves or host in destinations:
+            continue
+        first = _first_run(finding, host)
+        earlier = first is not None and first <= min(moves)
+        different = bool(_launchers(by_host, [host]) - _launchers(by_host, destinations))
+        launcher = " under a different launcher" if different else ""
+        tail = f", {FOOTHOLD}" if earlier or different else ""
+        return f"{host} also ran the same payload{launcher}{tail}."
     return None
 
 
 def _powershell(findings: list[Mapping[str, Any]], edges: list[Mapping[str, Any]]) -> list[str]:
     destinations = {e["destination"] for e in edges}
-    sources = {e["source"] for e in edges}
     sentences = []
     for f in findings:
         hosts = list(f.get("hosts") or [])
@@ -122,7 +139,7 @@ def _powershell(findings: list[Mapping[str, Any]], edges: list[Mapping[str, Any]
         if reached:
             on = join_names(reached)
             sentences.append(f"The processes on {on} ran encoded PowerShell ({_payload_name(f)}).")
-            foothold = _foothold(f, destinations, sources)
+            foothold = _foothold(f, edges)
             if foothold:
                 sentences.append(foothold)
         elif hosts:

@@ -5,8 +5,11 @@ API (stable): ``powershell_findings(store) -> list[PowerShellFinding]``, most wi
 
 Where command lines are read from (EVTX/JSON names and classic names, whichever the store has):
 Sysmon 1 ``CommandLine``; 4688 ``CommandLine`` / ``Process_Command_Line``; 4104
-``ScriptBlockText``; 400/800 ``HostApplication``; 7045 ``ImagePath`` and 4697 ``ServiceFileName``
-(PsExec-style services carry the launcher in the service's command). Each is decoded with
+``ScriptBlockText``; 400/403/600/800 ``HostApplication`` (parsed from ``Message`` when the export
+kept only the rendered text); 7045 ``ImagePath`` and 4697 ``ServiceFileName`` (PsExec-style
+services carry the launcher in the service's command). A PowerShell host repeats its
+``HostApplication`` in every engine event: those count in ``events`` (``count`` in ``to_dict()``)
+but only the first per host, event id and command line is kept as evidence. Each is decoded with
 :func:`huntbook.analytics.powershell.decode_powershell`; occurrences with the same ``payload_id``
 form one finding, whatever launched them, so "the same payload under a different launcher" shows
 as one finding with several ``launchers`` (``launchers_by_host`` says which host used which).
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -47,16 +51,16 @@ SOURCE_FIELDS: dict[str, list[Candidate]] = {
     "User": ["User", "TargetUserName", "SubjectUserName", ("Account_Name", -1)],
 }
 TEXT_FIELDS = ("CommandLine", "ScriptBlockText", "HostApplication", "ServiceFileName")
+ENGINE_CODES = ("400", "403", "600", "800")
+HOST_APPLICATION_RE = r"HostApplication=([^\r\n]*)"
 SOURCE_NAME = {
     "4104": "script block",
-    "400": "powershell host",
-    "800": "powershell host",
+    **dict.fromkeys(ENGINE_CODES, "powershell host"),
     "7045": "service",
     "4697": "service",
 }
 HINTS = ("-e", "/e", "\u2013e", "\u2014e", "\u2015e", "frombase64string")
 SNIPPET = 160
-SYSTEM_ACCOUNTS = {"system", "local service", "network service"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class PowerShellFinding:
     accounts: tuple[str, ...]
     first_seen: float
     last_seen: float
+    events: int = 0
     evidence: tuple[Evidence, ...] = field(default=())
 
     @property
@@ -95,26 +100,46 @@ class PowerShellFinding:
             "accounts": list(self.accounts),
             "first_seen": iso(self.first_seen),
             "last_seen": iso(self.last_seen),
-            "count": len(self.evidence),
+            "count": self.events,
             "evidence": [e.to_dict() for e in self.evidence],
         }
+
+
+def _field(columns: Columns, name: str) -> exp.Expr:
+    """A source field; ``HostApplication`` falls back to the rendered ``Message`` of 400/600/800
+    (JSON exports such as Security-Datasets keep only the message text for classic PowerShell)."""
+    value = columns.get(*SOURCE_FIELDS[name])
+    if name != "HostApplication" or not columns.has("Message"):
+        return value
+    pattern = text(HOST_APPLICATION_RE)
+    extracted = exp.RegexpExtract(
+        this=exp.column("Message", quoted=True), expression=pattern, group=exp.Literal.number(1)
+    )
+    fallback = exp.Case().when(
+        code_in(columns, ENGINE_CODES), exp.Nullif(this=extracted, expression=text(""))
+    )
+    return (
+        fallback
+        if isinstance(value, exp.Null)
+        else exp.Coalesce(this=value, expressions=[fallback])
+    )
 
 
 def _where(columns: Columns) -> exp.Expr:
     codes = exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(
-            code_in(columns, ["4688", "4104", "400", "800", "7045", "4697"]), not_sysmon(columns)
+            code_in(columns, ["4688", "4104", "7045", "4697", *ENGINE_CODES]), not_sysmon(columns)
         ),
     )
-    texts = [columns.lower(*SOURCE_FIELDS[name]) for name in TEXT_FIELDS]
+    texts = [exp.Lower(this=_field(columns, name)) for name in TEXT_FIELDS]
     hints = [exp.Like(this=t, expression=text(f"%{h}%")) for t in texts for h in HINTS]
     return exp.and_(codes, exp.or_(*hints))
 
 
 def _rows(store: StoreLike) -> list[dict[str, Any]]:
     columns = Columns(store.fields())
-    fields = [columns.get(*names).as_(alias) for alias, names in SOURCE_FIELDS.items()]
+    fields = [_field(columns, alias).as_(alias) for alias in SOURCE_FIELDS]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
     query = (
         exp.select(*core, *fields).from_("events").where(_where(columns)).order_by("_time", "_cd")
@@ -143,9 +168,15 @@ def _launcher(row: Mapping[str, Any], decoded: Decoded) -> str:
     return f"{origin} > {decoded.launcher}"
 
 
+@lru_cache(maxsize=4096)
+def _decode(text: str | None) -> Decoded | None:
+    """Decoding is pure: a PowerShell host logs the same HostApplication in every engine event."""
+    return decode_powershell(text)
+
+
 def _occurrence(row: Mapping[str, Any]) -> tuple[Decoded, Evidence] | None:
     for name in TEXT_FIELDS:
-        decoded = decode_powershell(row.get(name))
+        decoded = _decode(row.get(name))
         if decoded is None:
             continue
         source = row[name]
@@ -170,7 +201,7 @@ def _merged_iocs(decoded: list[Decoded]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in merged.items()}
 
 
-def _finding(occurrences: list[tuple[Decoded, Evidence]]) -> PowerShellFinding:
+def _finding(occurrences: list[tuple[Decoded, Evidence]], events: int) -> PowerShellFinding:
     decoded = occurrences[0][0]
     ordered = unique_sorted([e for _, e in occurrences])
     by_host: dict[str, dict[str, None]] = defaultdict(dict)
@@ -190,6 +221,7 @@ def _finding(occurrences: list[tuple[Decoded, Evidence]]) -> PowerShellFinding:
         accounts=tuple(sorted(a for a in accounts if a)),
         first_seen=ordered[0].time,
         last_seen=ordered[-1].time,
+        events=events,
         evidence=ordered,
     )
 
@@ -197,9 +229,18 @@ def _finding(occurrences: list[tuple[Decoded, Evidence]]) -> PowerShellFinding:
 def powershell_findings(store: StoreLike) -> list[PowerShellFinding]:
     """Decoded encoded PowerShell grouped by payload; most hosts (then most events) first."""
     groups: dict[str, list[tuple[Decoded, Evidence]]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    seen_engine: set[tuple[str, str, str]] = set()
     for row in _rows(store):
         hit = _occurrence(row)
-        if hit is not None:
-            groups[hit[0].payload_id].append(hit)
-    findings = [_finding(occurrences) for occurrences in groups.values()]
-    return sorted(findings, key=lambda f: (-len(f.hosts), -len(f.evidence), f.first_seen))
+        if hit is None:
+            continue
+        counts[hit[0].payload_id] += 1
+        if row["EventCode"] in ENGINE_CODES:  # one engine event per host, id and command line
+            key = (row["host"], row["EventCode"], hit[0].command_line)
+            if key in seen_engine:
+                continue
+            seen_engine.add(key)
+        groups[hit[0].payload_id].append(hit)
+    findings = [_finding(occ, counts[pid]) for pid, occ in groups.items()]
+    return sorted(findings, key=lambda f: (-len(f.hosts), -f.events, f.first_seen))
