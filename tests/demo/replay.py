@@ -3,7 +3,8 @@
 Parsing follows Splunk's own extraction rules (spl.md section 5): classic records get the header
 ``key=value`` pairs and ``wel-col-kv`` (``\\n([^:\\n\\r]+):[ \\t]+([^\\n]*)``) with CLEAN_KEYS and
 MV_ADD; Sysmon events get one field per ``<Data Name>``. The transaction follows section 3.2:
-newest first, grouped by session, closed by the start event, unclosed groups dropped.
+newest first, grouped by session, closed by the start event or at maxevents (1000), unclosed
+groups dropped.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE
+
 Event = dict[str, Any]
 SYSMON_ST = "xmlwineventlog:microsoft-windows-sysmon/operational"
+MAXEVENTS = 1000  # transaction's default maxevents
 _DATA = re.compile(r"<Data Name='([^']*)'>([^<]*)</Data>")
 _EID = re.compile(r"<EventID>(\d+)</EventID>")
 _TIME = re.compile(r"SystemTime='([^'.]+)(\.\d+)?Z'")
@@ -76,8 +80,8 @@ def load(out_dir: Path) -> list[Event]:
     """Every event of a generated folder, ``_cd`` in file order (as an ingest numbers them)."""
     events: list[Event] = []
     for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
-        events.extend(sysmon_events(folder / "sysmon.xml"))
-        events.extend(classic_event(r) for r in classic_records(folder / "security.log"))
+        events.extend(sysmon_events(folder / SYSMON_FILE))
+        events.extend(classic_event(r) for r in classic_records(folder / SECURITY_FILE))
     for cd, event in enumerate(events):
         event["_cd"] = cd
     return events
@@ -150,7 +154,8 @@ def q3_transactions(events: list[Event]) -> list[dict[str, Any]]:
             continue
         members = open_txns.setdefault(session, [])
         members.append(event)
-        if event.get("EventCode") == "4624":
+        # startswith closes a transaction; so does maxevents (1000 by default), spl.md 3.2.
+        if event.get("EventCode") == "4624" or len(members) == MAXEVENTS:
             closed.append(open_txns.pop(session))
     rows = []
     for members in closed:

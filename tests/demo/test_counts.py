@@ -69,6 +69,16 @@ def test_no_sysmon_network_connections(demo_events: list[Event]) -> None:
     assert {"1", "5", "7", "11", "13"} <= codes
 
 
+def test_no_session_reaches_transactions_maxevents(demo_events: list[Event]) -> None:
+    """1000 Sysmon 1 in one logon id (SYSTEM's 0x3e7 spans every host) would add a row to the
+    transaction search: Splunk closes and outputs a transaction at maxevents."""
+    sizes: dict[str, int] = {}
+    for e in demo_events:
+        if e["sourcetype"] == replay.SYSMON_ST and e["EventCode"] == "1":
+            sizes[e["LogonId"]] = sizes.get(e["LogonId"], 0) + 1
+    assert 100 < max(sizes.values()) < replay.MAXEVENTS // 2
+
+
 def test_logon_ids_never_repeat_across_hosts(demo_events: list[Event]) -> None:
     """A repeated id would let the seed's transaction glue sessions of two hosts together."""
     owners: dict[str, set[str]] = {}

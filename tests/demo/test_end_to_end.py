@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from huntbook.cli import cli
+from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE
 from huntbook.hunts import load_playbook
 from huntbook.hunts.builtin import resolve
 
@@ -27,12 +28,20 @@ def _run_spl():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def demo_store(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``huntbook demo --out`` run once: its folder and its output."""
+    _run_spl()
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture(scope="module")
+def demo_store(demo_out: tuple[Path, str]):  # type: ignore[no-untyped-def]
     from huntbook.store import Store
 
-    store = Store(tmp_path_factory.mktemp("store") / "store")
-    store.ingest(sorted(p for p in demo_dir.iterdir() if p.is_dir()), index="botsv2")
-    return store
+    return Store(demo_out[0] / "store")
 
 
 def test_seed_searches_verbatim_give_the_seed_results(demo_store) -> None:  # type: ignore[no-untyped-def]
@@ -55,18 +64,16 @@ def test_seed_searches_verbatim_give_the_seed_results(demo_store) -> None:  # ty
     assert sorted(r["host"] for r in sessions) == ["venus", "wrk-klagerf"]
 
 
-def test_huntbook_demo_writes_the_seed_report(tmp_path: Path) -> None:
-    _run_spl()
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "report.html" in result.output
+def test_huntbook_demo_writes_the_seed_report(demo_out: tuple[Path, str]) -> None:
+    out, output = demo_out
+    assert "report.html" in output
     report = json.loads((out / "report.json").read_text())
     assert [q["hits"] for q in report["queries"]][1:] == SEED_HITS
     edges = {
         (e["source"], e["destination"], e["method"]) for e in report["findings"]["lateral_movement"]
     }
     assert {("wrk-btun", "venus", "WMI"), ("wrk-btun", "wrk-klagerf", "WMI")} <= edges
+    assert (out / "report.md").is_file() and (out / "report.html").is_file()
     again = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert again.exit_code == 0 and "reused" in again.output
 
@@ -75,5 +82,5 @@ def test_generate_command_writes_host_folders(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["generate", "--events", "1500", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "events/s" in result.output
-    assert (tmp_path / "venus" / "security.log").read_text().startswith("08/23/2017 ")
-    assert (tmp_path / "wrk-btun" / "sysmon.xml").read_text().startswith("<Event xmlns=")
+    assert (tmp_path / "venus" / SECURITY_FILE).read_text().startswith("08/23/2017 ")
+    assert (tmp_path / "wrk-btun" / SYSMON_FILE).read_text().startswith("<Event xmlns=")

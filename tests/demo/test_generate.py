@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from huntbook.demo import generate
+from huntbook.demo.generator import SYSMON_FILE
 from huntbook.errors import HuntbookError
 
 
@@ -35,7 +36,7 @@ def test_another_seed_gives_other_bytes(tmp_path: Path) -> None:
     generate(tmp_path / "b", events=3_000, seed=8)
     a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
     assert a.keys() == b.keys()
-    assert a["wrk-btun/sysmon.xml"] != b["wrk-btun/sysmon.xml"]
+    assert a[f"wrk-btun/{SYSMON_FILE}"] != b[f"wrk-btun/{SYSMON_FILE}"]
 
 
 @pytest.mark.parametrize("size", [5_000, 40_000])

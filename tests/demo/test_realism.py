@@ -18,6 +18,7 @@ import evtx
 import orjson
 import pytest
 
+from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE
 from huntbook.demo.render import security_templates
 
 from .replay import classic_records
@@ -76,7 +77,7 @@ def real_names(shared_data: Path) -> dict[tuple[str, int], set[str]]:
 
 def _sysmon_names(demo_dir: Path) -> dict[int, set[str]]:
     out: dict[int, set[str]] = defaultdict(set)
-    for path in sorted(demo_dir.glob("*/sysmon.xml")):
+    for path in sorted(demo_dir.glob(f"*/{SYSMON_FILE}")):
         for line in path.read_text(encoding="utf-8").splitlines():
             out[int(_EID.search(line).group(1))].update(_DATA_NAME.findall(line))  # type: ignore[union-attr]
     return out
@@ -114,7 +115,7 @@ def test_sysmon_fields_exist_in_real_recordings(real_names, demo_dir: Path) -> N
 
 def test_security_fields_exist_in_real_recordings(real_names, demo_dir: Path) -> None:
     seen: dict[int, set[str]] = defaultdict(set)
-    for path in sorted(demo_dir.glob("*/security.log")):
+    for path in sorted(demo_dir.glob(f"*/{SECURITY_FILE}")):
         for record in classic_records(path):
             eid, names = _security_names(record)
             seen[eid] |= names

@@ -23,7 +23,7 @@ from huntbook.demo import DEFAULT_EVENTS, DEFAULT_SEED, generate
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Destination folder: <host>/sysmon.xml and <host>/security.log.",
+    help="Destination folder: one folder per host with its Sysmon XML and Security text.",
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 def command(events: int, out: Path, seed: int) -> None:

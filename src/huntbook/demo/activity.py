@@ -136,6 +136,7 @@ def run_tree(
             session=None if inside else ctx.session,
             cwd=fill(spec["cwd"], ctx.values) if "cwd" in spec else None,
             integrity=spec.get("integrity") or (None if inside else _integrity(ctx.session)),
+            sysmon=spec.get("sysmon", True),
         )
         _side_effects(tl, rng, at, proc, spec, ctx.values)
         if on_start:

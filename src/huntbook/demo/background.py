@@ -57,7 +57,7 @@ class Background:
         if account in ("user", "admin"):
             planned = self._session(host, t)
             if planned is None or planned.session is None or planned.session.explorer is None:
-                return self._system_fallback(tl, rng, t, host)
+                return None  # nobody at the keyboard: the budget loop draws another episode
             session = planned.session
         else:
             session = host.system[account]
@@ -68,13 +68,6 @@ class Background:
                 tl, t + 0.3, procs[0], self.net.users["service3"], "localhost", self.net
             )
         return None
-
-    def _system_fallback(self, tl: Timeline, rng: random.Random, t: float, host: Host) -> None:
-        trees = [tr for tr in self.trees if tr["account"] == "system" and host.role in tr["roles"]]
-        tree = rng.choice(trees)
-        session = host.system["system"]
-        ctx = Context(host, session, placeholders(host, session, rng))
-        run_tree(tl, rng, t, tree["procs"], ctx)
 
     def file_share(self, tl: Timeline, rng: random.Random, t: float) -> None:
         """A user on their workstation opens a share on a server (venus, wrk-mars)."""

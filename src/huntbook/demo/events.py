@@ -127,11 +127,14 @@ def spawn(
     cwd: str | None = None,
     integrity: str | None = None,
     impersonated: bool = False,
+    sysmon: bool = True,
 ) -> Proc:
     """Start a process: Sysmon 1 then Security 4688, both at ``t``.
 
     ``impersonated`` marks a child started on a caller's behalf (WmiPrvSE running a remote
     Win32_Process.Create): Windows then names the caller, not WmiPrvSE's account, as creator.
+    ``sysmon=False`` models a Sysmon configuration that excludes the image (as common configs
+    exclude the forwarder's and the search indexer's helpers): only Security sees the process.
     """
     host = parent.host
     proc = Proc(
@@ -144,8 +147,10 @@ def spawn(
         cwd or parent.cwd,
         integrity or parent.integrity,
         parent,
+        sysmon,
     )
-    tl.add(t, host, SYSMON, 1, _sysmon1(t, proc, parent))
+    if sysmon:
+        tl.add(t, host, SYSMON, 1, _sysmon1(t, proc, parent))
     tl.add(t + 0.002, host, SECURITY, 4688, _security4688(proc, parent, impersonated))
     return proc
 
@@ -159,7 +164,8 @@ def finish(tl: Timeline, t: float, proc: Proc, status: str = "0x0") -> None:
         "ProcessId": str(proc.pid),
         "Image": proc.image,
     }
-    tl.add(t, host, SYSMON, 5, sysmon)
+    if proc.sysmon:
+        tl.add(t, host, SYSMON, 5, sysmon)
     sid, name, domain = subject(proc.session.account, host)
     security = {
         "SubjectUserSid": sid,

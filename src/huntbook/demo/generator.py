@@ -19,18 +19,23 @@ from typing import IO
 
 from huntbook.demo import story as story_mod
 from huntbook.demo.background import Background
-from huntbook.demo.events import SECURITY, Pending, Timeline
+from huntbook.demo.events import SECURITY, SYSMON, Pending, Timeline
 from huntbook.demo.model import Network, load_network
 from huntbook.demo.render import classic_text, sysmon_xml
 from huntbook.demo.sessions import DAY, Planned, close_session, open_session, plan
 from huntbook.errors import HuntbookError
 
 #: Bump when the output for a given seed and size changes (cache key of ``run_demo``).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 20170823
 DEFAULT_EVENTS = 30_000
 SLICE = 60.0
 MANIFEST = ".manifest.json"
+#: File names as Windows exports them. The Sysmon file sorts first on purpose: the store names a
+#: column after the first spelling it sees, and Sysmon's ``User`` must not become the classic
+#: add-on's CIM ``user`` (DuckDB column names are case-insensitive), or ``User=...`` finds nothing.
+SYSMON_FILE = "Microsoft-Windows-Sysmon-Operational.xml"
+SECURITY_FILE = "Security.log"
 
 Action = Callable[[Timeline, random.Random], None]
 
@@ -67,8 +72,8 @@ class _Files:
             folder = out_dir / host.name
             folder.mkdir(parents=True, exist_ok=True)
             for channel, name, first in (
-                ("sysmon", "sysmon.xml", 41_000),
-                (SECURITY, "security.log", 183_000),
+                (SYSMON, SYSMON_FILE, 41_000),
+                (SECURITY, SECURITY_FILE, 183_000),
             ):
                 key = (host.name, channel)
                 self.handles[key] = (folder / name).open(
@@ -84,13 +89,13 @@ class _Files:
             host = self.net[ev.host]
             if ev.channel == SECURITY:
                 text = classic_text(ev.time, ev.eid, ev.data, host.fqdn, record)
-                self.counts[f"{ev.host}/security.log"] += 1
+                self.counts[f"{ev.host}/{SECURITY_FILE}"] += 1
             else:
                 thread = 1000 + (record * 7919) % 3000 // 4 * 4
                 text = sysmon_xml(
                     ev.time, ev.eid, ev.data, host.fqdn, record, (host.sysmon_pid, thread)
                 )
-                self.counts[f"{ev.host}/sysmon.xml"] += 1
+                self.counts[f"{ev.host}/{SYSMON_FILE}"] += 1
             self.handles[key].write(text)
 
     def close(self) -> None:
@@ -166,8 +171,9 @@ def generate(
     """Write the simulated network's raw logs under ``out_dir`` (one folder per host).
 
     Args:
-        out_dir: destination folder; ``<host>/sysmon.xml``, ``<host>/security.log`` and
-            ``manifest.json`` are (over)written.
+        out_dir: destination folder; ``<host>/Microsoft-Windows-Sysmon-Operational.xml`` (Sysmon,
+            XmlWinEventLog), ``<host>/Security.log`` (classic WinEventLog text) and
+            ``.manifest.json`` are (over)written.
         events: about how many events to write in total (default 30,000). The attack and the
             workday logons are always there; background activity fills up to this size.
         seed: the random seed; the same seed and size give byte-identical files.

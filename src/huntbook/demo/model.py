@@ -67,6 +67,7 @@ class Proc:
     cwd: str
     integrity: str
     parent: Proc | None = None
+    sysmon: bool = True  # False: the Sysmon config excludes it (only 4688/4689 show it)
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 Layout of the demo folder::
 
-    out_dir/logs/<host>/sysmon.xml, security.log   the raw logs (generate)
+    out_dir/logs/<host>/*.xml, *.log                the raw logs (generate: Sysmon, Security)
     out_dir/store/                                  the event store (index botsv2)
     out_dir/report.json, report.md, report.html     the hunt's reports
     out_dir/.demo-key                               generator version, seed and size of logs/store
@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from huntbook.demo.generator import DEFAULT_EVENTS, DEFAULT_SEED, GENERATOR_VERSION, generate
+from huntbook.demo.generator import (
+    DEFAULT_EVENTS,
+    DEFAULT_SEED,
+    GENERATOR_VERSION,
+    SECURITY_FILE,
+    SYSMON_FILE,
+    generate,
+)
 
 PLAYBOOK = "wmi-lateral-movement"
 INDEX = "botsv2"
@@ -59,8 +66,9 @@ def _prepare(out: Path, seed: int, events: int, say: Callable[[str], None]) -> t
         say(f"Generating about {events:,} events of the Frothly network (seed {seed}) ...")
         summary = generate(logs, events=events, seed=seed)
         say(f"Ingesting {summary.events:,} events as index {INDEX} ...")
-        hosts = sorted(p for p in logs.iterdir() if p.is_dir())
-        Store(store_dir).ingest(hosts, index=INDEX)
+        # Sysmon files first: the store names the shared User/user column after the first one.
+        files = sorted(logs.glob(f"*/{SYSMON_FILE}")) + sorted(logs.glob(f"*/{SECURITY_FILE}"))
+        Store(store_dir).ingest(files, index=INDEX)
         key_file.write_text(key)
     count = sum(int(r.get("count", 0)) for r in Store(store_dir).stats())
     return fresh, count
