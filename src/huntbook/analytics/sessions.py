@@ -27,6 +27,7 @@ within ``skew`` seconds, and keeps that connection as evidence.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -244,20 +245,31 @@ def _assign(joined: list[dict[str, Any]]) -> dict[int, list[Activity]]:
     return grouped
 
 
+class InboundIndex:
+    """Inbound connections per host in time order, so a logon finds its peer by bisection."""
+
+    def __init__(self, conns: list[Connection]) -> None:
+        self.by_host: dict[str, list[Connection]] = defaultdict(list)
+        for c in sorted(conns, key=lambda c: c.time):
+            if c.direction == "in" and usable_ip(c.remote_ip):
+                self.by_host[c.host.lower()].append(c)
+        self.times = {h: [c.time for c in cs] for h, cs in self.by_host.items()}
+
+    def near(self, host: str, t: float, skew: float) -> list[Connection]:
+        key = short_host(host).lower()
+        times = self.times.get(key, [])
+        lo, hi = bisect.bisect_left(times, t - skew), bisect.bisect_right(times, t + skew)
+        return self.by_host[key][lo:hi] if times else []
+
+
 def _peer(
-    row: Mapping[str, Any], conns: list[Connection], book: AddressBook, skew: float
+    row: Mapping[str, Any], inbound: InboundIndex, book: AddressBook, skew: float
 ) -> Connection | None:
     """The inbound connection nearest a logon on its host, for logons without an address."""
-    host = short_host(row["host"]).lower()
     t = float(row["_time"])
+    own = book.canonical(row["host"])
     candidates = [
-        c
-        for c in conns
-        if c.host.lower() == host
-        and c.direction == "in"
-        and abs(c.time - t) <= skew
-        and usable_ip(c.remote_ip)
-        and book.host_for(c.remote_ip) != book.canonical(row["host"])
+        c for c in inbound.near(row["host"], t, skew) if book.host_for(c.remote_ip) != own
     ]
     return min(candidates, key=lambda c: abs(c.time - t), default=None)
 
@@ -266,14 +278,14 @@ def _session(
     row: dict[str, Any],
     activity: list[Activity],
     book: AddressBook,
-    conns: list[Connection],
+    inbound: InboundIndex,
     skew: float,
 ) -> Session:
     ip = usable_ip(row["IpAddress"])
     workstation = row["WorkstationName"]
     source_evidence: tuple[Evidence, ...] = ()
     if ip is None and not workstation:
-        peer = _peer(row, conns, book, skew)
+        peer = _peer(row, inbound, book, skew)
         if peer is not None:
             ip, source_evidence = peer.remote_ip, (peer.evidence,)
     return Session(
@@ -310,7 +322,8 @@ def session_context(store: StoreLike, skew: float = SKEW_SECONDS) -> SessionCont
     book = address_book(con, columns, conns)
     grouped = _assign(_joined_activity(con, columns, skew))
     logons = rows(con, logon_select(columns).order_by("_time", "_cd"))
-    sessions = [_session(r, grouped.get(r["_cd"], []), book, conns, skew) for r in logons]
+    inbound = InboundIndex(conns)
+    sessions = [_session(r, grouped.get(r["_cd"], []), book, inbound, skew) for r in logons]
     return SessionContext(sessions, book, conns, columns, con)
 
 
