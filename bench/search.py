@@ -47,7 +47,7 @@ def seed_searches() -> list[tuple[str, str]]:
     for path in SEED_FILES:
         if path.is_file():
             text = path.read_text(encoding="utf-8")
-            pairs = re.findall(r"^(.+)\n\n```spl\n(.*?)```", text, re.M | re.S)
+            pairs = re.findall(r"^([^\n]+)\n\n```spl\n(.*?)```", text, re.M | re.S)
             return [(title.strip(), spl.strip()) for title, spl in pairs]
     raise SystemExit("no seed report found (../shared/seed or src/huntbook/playbooks)")
 

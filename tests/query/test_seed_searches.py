@@ -52,7 +52,7 @@ def seed() -> dict[str, str]:
 
 def seed_searches(text: str) -> dict[str, str]:
     searches: dict[str, str] = {}
-    for match in re.finditer(r"^(.+)\n\n```spl\n(.*?)```", text, re.M | re.S):
+    for match in re.finditer(r"^([^\n]+)\n\n```spl\n(.*?)```", text, re.M | re.S):
         searches[match.group(1).strip()] = match.group(2).strip()
     return searches
 
@@ -161,14 +161,17 @@ def test_spl_md_q2_finds_the_wmiprvse_start(botsv2: Any) -> None:
 def test_wmi_network_connection(botsv2: Any, seed: dict[str, str]) -> None:
     expected = _sql(
         botsv2,
-        "SELECT _cd FROM events WHERE lower(\"index\") = 'botsv2' AND lower(sourcetype) = ? "
+        "SELECT _time, RecordNumber FROM events WHERE lower(\"index\") = 'botsv2' "
+        "AND lower(sourcetype) = ? "
         "AND EventCode = '3' AND lower(Image) = lower(?) AND lower(\"User\") = lower(?) "
         "ORDER BY _time DESC, _cd DESC",
         [SYSMON, "C:\\Windows\\System32\\svchost.exe", "NT AUTHORITY\\NETWORK SERVICE"],
     )
     assert expected, "the recording has Sysmon 3 events of svchost as NETWORK SERVICE"
     rows = _run(botsv2, _one(seed, "WMI Network Connection")).rows()
-    assert [r["_cd"] for r in rows] == [e["_cd"] for e in expected]
+    assert [(r["_time"], r["RecordNumber"]) for r in rows] == [
+        (e["_time"], e["RecordNumber"]) for e in expected
+    ]
 
 
 def test_wmi_parent_command_line(botsv2: Any, seed: dict[str, str]) -> None:
@@ -275,8 +278,9 @@ def test_all_events_for_host_by_logon_id(
     expected = _sql(
         botsv2,
         "SELECT _time, EventCode FROM events WHERE lower(\"index\") = 'botsv2' "
-        "AND lower(host) = lower(?) AND (list_contains(list_transform(Logon_ID, x -> lower(x)), "
-        "lower(?)) OR lower(LogonId) = lower(?)) ORDER BY _time, _cd",
+        "AND lower(host) = lower(?) "
+        "AND (list_contains(list_transform(Logon_ID, lambda x: lower(x)), lower(?)) "
+        "OR lower(LogonId) = lower(?)) ORDER BY _time, _cd",
         [host, login, login],
     )
     result = _run(botsv2, spl)
