@@ -30,7 +30,7 @@ def command(out: Path, events: int, seed: int) -> None:
 
     Generation and ingest are cached in OUT: a second run only re-runs the hunt.
     """
-    from huntbook.demo import run_demo
+    from huntbook.demo.run import run_demo
 
     result = run_demo(
         out, events=events, seed=seed, progress=lambda line: click.echo(line, err=True)

@@ -14,6 +14,7 @@ import os
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -103,14 +104,22 @@ class _Files:
             handle.close()
 
 
+def _open(net: Network, planned: Planned, tl: Timeline, rng: random.Random) -> None:
+    open_session(tl, rng, net, planned)
+
+
+def _close(planned: Planned, tl: Timeline, rng: random.Random) -> None:
+    close_session(tl, planned)
+
+
 def _agenda(
     net: Network, planned: list[Planned], rng: random.Random
 ) -> list[tuple[float, int, Action]]:
     """Fixed happenings in time order: session starts and ends, the story's steps."""
     items: list[tuple[float, Action]] = []
     for p in planned:
-        items.append((p.start, lambda tl, r, p=p: open_session(tl, r, net, p)))
-        items.append((p.end, lambda tl, r, p=p: close_session(tl, p)))
+        items.append((p.start, partial(_open, net, p)))
+        items.append((p.end, partial(_close, p)))
     items.extend(story_mod.build(net, planned).steps)
     items.sort(key=lambda item: item[0])
     return [(t, i, action) for i, (t, action) in enumerate(items)]

@@ -19,6 +19,7 @@ import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from huntbook.demo.activity import SYSTEM_DIR
 from huntbook.demo.events import Timeline, file_create, finish, image_load, spawn
@@ -179,7 +180,7 @@ def _agent(
     return agent
 
 
-def _phish(story: Story, tl: Timeline, rng: random.Random, t: float) -> None:
+def _phish(story: Story, t: float, tl: Timeline, rng: random.Random) -> None:
     host = story.net.host("wrk-btun")
     planned = next(p for p in story.planned if p.host is host and p.session is not None)
     session = planned.session
@@ -203,7 +204,7 @@ def _phish(story: Story, tl: Timeline, rng: random.Random, t: float) -> None:
 
 
 def _move(
-    story: Story, tl: Timeline, rng: random.Random, t: float, target_name: str, auth: str
+    story: Story, t: float, target_name: str, auth: str, tl: Timeline, rng: random.Random
 ) -> None:
     net = story.net
     source, target = net.host("wrk-btun"), net.host(target_name)
@@ -226,21 +227,16 @@ def build(net: Network, planned: list[Planned]) -> Story:
     story = Story(net, planned)
     day0 = net.start
     phish_t = day0 + _clock(PHISH_AT)
-    story.steps.append((phish_t, lambda tl, rng: _phish(story, tl, rng, phish_t)))
+    story.steps.append((phish_t, partial(_phish, story, phish_t)))
     for name, clock, auth in MOVES:
         at = day0 + _clock(clock)
-        story.steps.append(
-            (at, lambda tl, rng, at=at, name=name, auth=auth: _move(story, tl, rng, at, name, auth))
-        )
+        story.steps.append((at, partial(_move, story, at, name, auth)))
     for name, day, clock in BENIGN_WMI:
         at = day0 + day * DAY + _clock(clock)
-        host = net.host(name)
-        story.steps.append(
-            (at, lambda tl, rng, at=at, host=host: _noop(wmiprvse(tl, rng, at, host)))
-        )
+        story.steps.append((at, partial(_benign_wmi, net.host(name), at)))
     story.steps.sort(key=lambda s: s[0])
     return story
 
 
-def _noop(_: object) -> None:
-    return None
+def _benign_wmi(host: Host, t: float, tl: Timeline, rng: random.Random) -> None:
+    wmiprvse(tl, rng, t, host)
