@@ -213,3 +213,41 @@ def test_sysmon_only_store_without_security_columns(build_store):
     # No 4624 columns at all: queries still compile (absent columns become NULL), find nothing.
     store = build_store([sysmon(1, "venus", 1.0, Image=PS, ParentImage=WMI, LogonId="0x1")])
     assert find_lateral_movement(store) == []
+
+
+def test_local_use_is_not_movement_but_a_loopback_rdp_is_a_tunnel(build_store):
+    store = build_store(
+        [
+            # WMI over a network logon from the host's own name: local administration, no edge
+            logon("venus", 1.0, "0x5", "bob", workstation="VENUS"),
+            proc("venus", 1.2, "0x5", CMD, WMI),
+            # RDP from 127.0.0.1: a port forward carried it (the real source is hidden)
+            logon(
+                "venus", 5.0, "0x6", "alice", ip="127.0.0.1", workstation="VENUS", logon_type="10"
+            ),
+        ]
+    )
+    (edge,) = find_lateral_movement(store)
+    assert (edge.source, edge.source_ip, edge.destination, edge.method, edge.attack) == (
+        "venus",
+        "127.0.0.1",
+        "venus",
+        "RDP tunnel",
+        "T1572",
+    )
+
+
+def test_rdp_tunnel_in_evtx_attack_samples(shared_data, tmp_path):
+    """EVTX-ATTACK-SAMPLES DE_RDP_Tunneling_4624.evtx: 4624 type 10 on PC02 from 127.0.0.1."""
+    from huntbook.store import Store
+
+    store = Store(tmp_path / "rdp")
+    evtx = (
+        shared_data
+        / "evtx"
+        / "EVTX-ATTACK-SAMPLES"
+        / "Command and Control"
+        / "DE_RDP_Tunneling_4624.evtx"
+    )
+    store.ingest([evtx])
+    assert _summary(find_lateral_movement(store)) == [("PC02", "PC02", "IEUser", "RDP tunnel")]

@@ -155,7 +155,7 @@ def _matches(
 ) -> list[Evidence]:
     """The events of one session that satisfy one rule."""
     if rule.scope == "logon":
-        return [session.logon] if rule.matches_logon(session.logon_type) else []
+        return [session.logon] if rule.matches_logon(session.logon_type, session.loopback) else []
     if rule.scope == "session":
         return [a.evidence for a in session.activity if rule.matches(a)]
     if table.nearby_ignored(session.account):
@@ -166,6 +166,8 @@ def _matches(
 def _session_edges(
     session: Session, nearby: list[tuple[float, Activity]], table: MethodTable
 ) -> list[_Draft]:
+    """The methods one session shows; a host reaching itself only counts for ``self_edges``
+    methods (an RDP tunnel), not for local use of WMI or services."""
     drafts = []
     for method in table.methods:
         anchors: list[Evidence] = []
@@ -174,13 +176,15 @@ def _session_edges(
             (anchors if rule.anchor else support).extend(
                 _matches(method, rule, session, nearby, table)
             )
-        if not anchors:
+        source = session.source_label or ("loopback" if session.loopback else "unknown")
+        if not anchors or (source.lower() == session.host.lower() and not method.self_edges):
             continue
         evidence = [session.logon, *session.source_evidence, *anchors, *support]
         drafts.append(
             _Draft(
-                session.source_label or "unknown",
-                session.source_ip,
+                source,
+                session.source_ip
+                or (session.logon.fields.get("IpAddress") if session.loopback else None),
                 session.host,
                 session.account,
                 method,

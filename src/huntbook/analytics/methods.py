@@ -22,7 +22,15 @@ from huntbook.analytics.sessions import Activity
 from huntbook.errors import MappingError
 
 SCOPES = ("session", "nearby", "logon")
-CONDITIONS = ("event", "image", "parent_image", "command_line", "parent_command_line", "logon_type")
+CONDITIONS = (
+    "event",
+    "image",
+    "parent_image",
+    "command_line",
+    "parent_command_line",
+    "logon_type",
+    "loopback",
+)
 FIELD_OF = {
     "image": "Image",
     "parent_image": "ParentImage",
@@ -45,6 +53,7 @@ class Rule:
     images: dict[str, frozenset[str]]
     substrings: dict[str, tuple[str, ...]]
     logon_types: frozenset[str]
+    loopback: bool | None = None
 
     def matches(self, activity: Activity) -> bool:
         """Whether an activity event satisfies every condition of this rule."""
@@ -59,7 +68,10 @@ class Rule:
                 return False
         return True
 
-    def matches_logon(self, logon_type: str | None) -> bool:
+    def matches_logon(self, logon_type: str | None, loopback: bool = False) -> bool:
+        """A ``logon`` rule against the 4624 itself (type, and whether it came over loopback)."""
+        if self.loopback is not None and self.loopback != loopback:
+            return False
         return self.scope == "logon" and (
             not self.logon_types or (logon_type or "") in self.logon_types
         )
@@ -71,6 +83,7 @@ class Method:
     attack: str
     window: float
     rules: tuple[Rule, ...]
+    self_edges: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
         images,
         subs,
         frozenset(str(t) for t in raw.get("logon_type", ())),
+        raw.get("loopback"),
     )
 
 
@@ -138,7 +152,8 @@ def _method(raw: dict[str, Any]) -> Method:
     if not isinstance(name, str):
         raise MappingError(f"methods.yaml: a method needs a name: {raw!r}")
     rules = tuple(_rule(r, name) for r in raw.get("rules", ()))
-    return Method(name, str(raw.get("attack", "")), float(raw.get("window", 0)), rules)
+    window = float(raw.get("window", 0))
+    return Method(name, str(raw.get("attack", "")), window, rules, bool(raw.get("self_edges")))
 
 
 @lru_cache(maxsize=1)

@@ -28,6 +28,7 @@ within ``skew`` seconds, and keeps that connection as evidence.
 from __future__ import annotations
 
 import bisect
+import ipaddress
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from huntbook.analytics.addresses import (
     Connection,
     address_book,
     connections,
+    normalize_ip,
     short_host,
     usable_ip,
 )
@@ -115,6 +117,7 @@ class Session:
     logon: Evidence
     activity: tuple[Activity, ...] = ()
     source_evidence: tuple[Evidence, ...] = ()
+    loopback: bool = False
 
     @property
     def processes(self) -> tuple[Activity, ...]:
@@ -139,6 +142,7 @@ class Session:
             "logon": self.logon.to_dict(),
             "activity": [{"kind": a.kind, **a.evidence.to_dict()} for a in self.activity],
             "source_evidence": [e.to_dict() for e in self.source_evidence],
+            "loopback": self.loopback,
         }
 
 
@@ -274,6 +278,11 @@ def _peer(
     return min(candidates, key=lambda c: abs(c.time - t), default=None)
 
 
+def _is_loopback(text: str | None) -> bool:
+    norm = normalize_ip(text)
+    return norm is not None and ipaddress.ip_address(norm).is_loopback
+
+
 def _session(
     row: dict[str, Any],
     activity: list[Activity],
@@ -301,6 +310,7 @@ def _session(
         logon=Evidence.from_row(row, LOGON_KEEP),
         activity=tuple(activity),
         source_evidence=source_evidence,
+        loopback=_is_loopback(row["IpAddress"]),
     )
 
 
