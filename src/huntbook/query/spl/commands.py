@@ -93,7 +93,13 @@ def _sort_key(cur: Cursor) -> ast.SortKey:
         tok = cur.peek()
     elif tok.type is TokenType.WORD and tok.text[:1] in "+-" and len(tok.text) > 1:
         cur.next()
-        return ast.SortKey(tok.value[1:], tok.text[0] == "-")
+        desc, name = tok.text[0] == "-", tok.value[1:]
+        if name.lower() in _SORT_MODES and cur.peek().type is TokenType.LPAREN:
+            cur.next()
+            field = cur.name()
+            cur.expect(TokenType.RPAREN, "')'")
+            return ast.SortKey(field, desc, name.lower())
+        return ast.SortKey(name, desc)
     if (
         tok.type is TokenType.WORD
         and tok.text.lower() in _SORT_MODES

@@ -187,6 +187,37 @@ def _list_fn(name: str) -> Builder:
     return build
 
 
+def _mvdedup(c: ExprCompiler, node: ast.Call) -> Val:
+    """Drop repeated values, keeping the first occurrence's place."""
+    (v,) = _args(c, node)
+    lst = as_list(v)
+    first = exp.EQ(this=fn("list_position", lst.copy(), col(_V)), expression=col("__i"))
+    lam = exp.Lambda(this=first, expressions=[exp.to_identifier(_V), exp.to_identifier("__i")])
+    c.ctx.warn("mvdedup: Spark's filter() index is 0-based, so the Spark rendering is off by one")
+    return Val(exp.ArrayFilter(this=lst, expression=lam), LIST)
+
+
+def _mvzip(c: ExprCompiler, node: ast.Call) -> Val:
+    """Pairwise ``a<delim>b`` (default ``,``), as long as the first list."""
+    args = _args(c, node)
+    left, right = as_list(args[0]), as_list(args[1])
+    delim = as_text(args[2]) if len(args) > 2 else lit(",")
+    other = exp.Bracket(this=right, expressions=[col("__i")], offset=1, safe=True)
+    joined = exp.DPipe(
+        this=exp.DPipe(this=col(_V), expression=delim, safe=False), expression=other, safe=False
+    )
+    lam = exp.Lambda(this=joined, expressions=[exp.to_identifier(_V), exp.to_identifier("__i")])
+    return Val(exp.Transform(this=left, expression=lam), LIST)
+
+
+def _mvrange(c: ExprCompiler, node: ast.Call) -> Val:
+    """Numbers from start up to (not including) end, by step (default 1)."""
+    args = [cast(as_num(v), INT) for v in _args(c, node)]
+    step = args[2] if len(args) > 2 else lit(1)
+    numbers = exp.Anonymous(this="RANGE", expressions=[args[0], args[1], step])
+    return Val(exp.Cast(this=numbers, to=exp.DataType.build("VARCHAR[]", dialect="duckdb")), LIST)
+
+
 def _mvfind(c: ExprCompiler, node: ast.Call) -> Val:
     v, regex = _args(c, node)
     lam = exp.Lambda(
@@ -414,10 +445,13 @@ def _tonumber(c: ExprCompiler, node: ast.Call) -> Val:
     base = int(_literal_arg(c, node, 1, "base")) if len(args) > 1 else 10
     if base == 10:
         return Val(as_num(args[0]), NUM)
-    if base != 16:
-        raise c.ctx.error("tonumber(): only bases 10 and 16 are supported", node.pos)
-    digits = exp.RegexpReplace(this=as_text(args[0]), expression=lit("^0[xX]"), replacement=lit(""))
-    hexed = exp.DPipe(this=lit("0x"), expression=digits, safe=False)
+    prefix = {16: "0x", 2: "0b"}.get(base)
+    if prefix is None:
+        raise c.ctx.error("tonumber(): only bases 2, 10 and 16 are supported", node.pos)
+    digits = exp.RegexpReplace(
+        this=as_text(args[0]), expression=lit("^0[xXbB]"), replacement=lit("")
+    )
+    hexed = exp.DPipe(this=lit(prefix), expression=digits, safe=False)
     return Val(exp.TryCast(this=hexed, to=exp.DataType.build("BIGINT")), INT)
 
 
@@ -441,7 +475,8 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Val:
 def _round(c: ExprCompiler, node: ast.Call) -> Val:
     args = _args(c, node)
     digits = as_num(args[1]) if len(args) > 1 else lit(0)
-    return Val(exp.Round(this=as_num(args[0]), decimals=cast(digits, INT)), NUM)
+    places = exp.Cast(this=digits, to=exp.DataType.build("INT"))
+    return Val(exp.Round(this=cast(as_num(args[0]), NUM), decimals=places), NUM)
 
 
 def _math1(cls: type[exp.Func], kind: str = NUM) -> Builder:
@@ -497,12 +532,12 @@ FUNCTIONS: dict[str, Function] = {
     "mvjoin": F(_mvjoin, 2, 2),
     "mvfilter": F(_mvfilter, 1, 1, "predicate must reference exactly one field"),
     "mvappend": F(_mvappend, 1, 99, "null arguments skipped"),
-    "mvdedup": F(
-        _list_fn("list_distinct"), 1, 1, "DuckDB's list_distinct does not keep value order"
-    ),
+    "mvdedup": F(_mvdedup, 1, 1, "keeps first occurrences in order"),
     "mvsort": F(_list_fn("list_sort"), 1, 1, "byte order"),
     "mvreverse": F(_list_fn("list_reverse"), 1, 1),
     "mvfind": F(_mvfind, 2, 2, "regular expression in RE2 syntax"),
+    "mvzip": F(_mvzip, 2, 3, "DuckDB only (Spark's lambda index is 0-based)"),
+    "mvrange": F(_mvrange, 2, 3, "numeric steps only (no time spans)"),
     "split": F(_split, 2, 2),
     # text
     "lower": F(_case_fn(exp.Lower), 1, 1, "per value on multivalue fields"),
@@ -538,7 +573,7 @@ FUNCTIONS: dict[str, Function] = {
     "isstr": F(_isstr, 1, 1),
     "typeof": F(_typeof, 1, 1),
     # conversion, math, hashing
-    "tonumber": F(_tonumber, 1, 2, "bases 10 and 16"),
+    "tonumber": F(_tonumber, 1, 2, "bases 2, 10 and 16"),
     "tostring": F(_tostring, 1, 2, "formats hex, duration, commas"),
     "round": F(_round, 1, 2),
     "abs": F(_math1(exp.Abs), 1, 1),

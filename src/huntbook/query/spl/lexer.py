@@ -23,7 +23,7 @@ _CMP = re.compile(r"==|!=|<=|>=|<>|=|<|>")
 # A search-mode word stops at whitespace, punctuation, comparison characters and quotes.
 _SEARCH_WORD = re.compile(r'(?:\\.|[^\s()\[\],|=!<>"])+|!(?!=)')
 _EVAL_WORD = re.compile(r"[A-Za-z_@$][A-Za-z0-9_@$:]*")
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?")
 _EVAL_OPS = re.compile(r"==|!=|<=|>=|<>|=|<|>|\+|-|\*|/|%|\.")
 _ESCAPES = {"\\": "\\", '"': '"', "|": "|"}
 _WS = re.compile(r"\s+")

@@ -152,7 +152,7 @@ def final_select(state: State, limit: int | None) -> exp.Select:
     if limit is not None:
         select = select.limit(lit(limit), copy=False)
     for name, cte in state.ctx.ctes:
-        select = select.with_(name, as_=cte, copy=False)
+        select = select.with_(name, as_=cte, recursive=state.ctx.recursive, copy=False)
     return select
 
 

@@ -152,14 +152,19 @@ def sort_terms(key: ast.SortKey, state: State) -> list[exp.Ordered]:
     value = first_of(v.expr) if v.kind == LIST else v.expr
     if v.kind in NUMERIC or key.mode == "str":
         return [ordered(value, key.desc)]
-    numeric = try_double(value)
     if key.mode == "num":
-        return [ordered(numeric, key.desc)]
+        return [ordered(try_double(value), key.desc)]
+    # auto: numbers (and strings that start with one) by that number, then the rest as text.
+    leading = exp.RegexpExtract(this=value.copy(), expression=lit(_LEADING_NUMBER), group=lit(0))
+    number = try_double(exp.Nullif(this=leading, expression=lit("")))
     return [
         ordered(is_null(value.copy()), False),
-        ordered(numeric, key.desc),
+        ordered(number, key.desc),
         ordered(value.copy(), key.desc),
     ]
+
+
+_LEADING_NUMBER = r"^-?[0-9]+(\.[0-9]+)?"
 
 
 def compile_sort(cmd: ast.Sort, state: State) -> State:

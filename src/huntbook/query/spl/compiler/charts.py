@@ -17,7 +17,18 @@ from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.basic import assign
 from huntbook.query.spl.compiler.state import Field, State, alias, ordered
 from huntbook.query.spl.compiler.stats import grouped
-from huntbook.query.spl.compiler.values import NULL, NUM, TEXT, Val, as_num, as_text, cast, col, lit
+from huntbook.query.spl.compiler.values import (
+    INT,
+    NULL,
+    NUM,
+    TEXT,
+    Val,
+    as_num,
+    as_text,
+    cast,
+    col,
+    lit,
+)
 
 _NICE_SPANS = (
     1,
@@ -107,59 +118,155 @@ def compile_bin(cmd: ast.Bin, state: State) -> State:
 
 
 def compile_timechart(cmd: ast.Timechart, state: State) -> State:
-    state = assign(
-        state, "_time", Val(binned(state, "_time", cmd.span, None, cmd.pos), NUM), cmd.pos
+    """Bucket _time, aggregate per bucket (and series), fill empty buckets (0 for counts)."""
+    value = as_num(state.get("_time"))
+    size = lit(span_seconds(cmd.span, state, cmd.pos)) if cmd.span else _auto_span(value, 100)
+    internal = state.fresh_sql("_time")
+    select = state.select_from(
+        exp.Star(),
+        alias(size.copy(), "__span"),
+        alias(_floor_to(value.copy(), size.copy()), internal),
     )
-    by = ("_time",) if cmd.by is None else ("_time", cmd.by)
-    out = _series(state, cmd.aggs, by, cmd.by, cmd.limit, cmd.useother, cmd.pos)
-    return out
+    fields = dict(state.fields)
+    fields["_time"] = Field("_time", internal, NUM)
+    binned_state = state.then(select, fields=fields, added=["__span", internal])
+    buckets = exp.Select(
+        expressions=[
+            alias(
+                exp.Explode(
+                    this=exp.GenerateSeries(
+                        start=cast(exp.Min(this=col(internal)), INT),
+                        end=cast(exp.Max(this=col(internal)), INT),
+                        step=cast(exp.Max(this=col("__span")), INT),
+                    )
+                ),
+                "__key",
+            )
+        ]
+    ).from_(binned_state.source)
+    return _series(
+        binned_state, cmd.aggs, "_time", cmd.by, cmd.limit, cmd.useother, cmd.pos, buckets
+    )
 
 
 def compile_chart(cmd: ast.Chart, state: State) -> State:
     if cmd.over is None:
         return grouped(state, cmd.aggs, ())
-    by = (cmd.over,) if cmd.by is None else (cmd.over, cmd.by)
-    return _series(state, cmd.aggs, by, cmd.by, cmd.limit, cmd.useother, cmd.pos)
+    return _series(state, cmd.aggs, cmd.over, cmd.by, cmd.limit, cmd.useother, cmd.pos, None)
+
+
+_ADDITIVE = ("count", "c", "sum", "dc", "distinct_count")
 
 
 def _series(
     state: State,
     aggs: tuple[ast.Agg, ...],
-    by: tuple[str, ...],
+    over: str,
     split: str | None,
     limit: int,
     useother: bool,
     pos: int,
+    buckets: exp.Select | None,
 ) -> State:
-    if split is None:
-        return grouped(state, aggs, by)
-    if len(aggs) != 1:
+    if split is not None and len(aggs) != 1:
         raise UnsupportedSplError("chart/timechart BY supports one aggregate", state.ctx.text, pos)
-    if state.get(split).kind == NULL:
-        return grouped(state, aggs, by[:1])
-    # Missing split values form the NULL series, as Splunk draws them.
-    filled = exp.Coalesce(this=as_text(state.get(split)), expressions=[lit("NULL")])
-    state = assign(state, split, Val(filled, TEXT), pos)
+    if split is not None and state.get(split).kind == NULL:
+        split = None
+    if split is not None:
+        # Missing split values form the NULL series, as Splunk draws them.
+        filled = exp.Coalesce(this=as_text(state.get(split)), expressions=[lit("NULL")])
+        state = assign(state, split, Val(filled, TEXT), pos)
+    by = (over,) if split is None else (over, split)
     stats = grouped(state, aggs, by)
-    value_col = stats.fields[aggs[0].alias].sql
-    split_col = stats.fields[split].sql
-    if limit > 0:
+    if split is not None and limit > 0:
+        value_col = stats.fields[aggs[0].alias].sql
         stats = _top_series(
-            stats, split_col, value_col, limit, useother and aggs[0].func in ("count", "c", "sum")
+            stats, stats.fields[split].sql, value_col, limit, useother and aggs[0].func in _ADDITIVE
         )
+    stats = _dense(stats, aggs, over, split, buckets)
+    if split is None:
+        return stats
+    return _pivot(stats, aggs[0], over, split)
+
+
+def _dense(
+    stats: State,
+    aggs: tuple[ast.Agg, ...],
+    over: str,
+    split: str | None,
+    buckets: exp.Select | None,
+) -> State:
+    """Every (over value, series) pair gets a row; counts of an empty cell are 0 (Splunk's chart)."""
+    over_col = stats.fields[over].sql
+    if buckets is None:
+        buckets = (
+            exp.Select(expressions=[alias(col(over_col), "__key")]).from_(stats.source).distinct()
+        )
+    keys_name = stats.ctx.add_stage(buckets)
+    source = exp.Table(
+        this=exp.to_identifier(keys_name), alias=exp.TableAlias(this=exp.to_identifier("__b"))
+    )
+    select = exp.Select(
+        expressions=[alias(exp.column("__key", table="__b", quoted=True), over_col)]
+    ).from_(source)
+    condition: list[exp.Expression] = [
+        exp.EQ(
+            this=exp.column(over_col, table="__st", quoted=True),
+            expression=exp.column("__key", table="__b", quoted=True),
+        )
+    ]
+    if split is not None:
+        split_col = stats.fields[split].sql
+        series = stats.ctx.add_stage(
+            exp.Select(expressions=[col(split_col)]).from_(stats.source).distinct()
+        )
+        select = select.join(
+            exp.Table(
+                this=exp.to_identifier(series), alias=exp.TableAlias(this=exp.to_identifier("__v"))
+            ),
+            join_type="cross",
+            copy=False,
+        )
+        select = select.select(
+            alias(exp.column(split_col, table="__v", quoted=True), split_col), copy=False
+        )
+        condition.append(
+            exp.EQ(
+                this=exp.column(split_col, table="__st", quoted=True),
+                expression=exp.column(split_col, table="__v", quoted=True),
+            )
+        )
+    for agg in aggs:
+        f = stats.fields[agg.alias]
+        value: exp.Expression = exp.column(f.sql, table="__st", quoted=True)
+        if agg.func in _ADDITIVE:
+            value = exp.Coalesce(this=value, expressions=[lit(0)])
+        select = select.select(alias(value, f.sql), copy=False)
+    select = select.join(
+        exp.Table(
+            this=exp.to_identifier(stats.source),
+            alias=exp.TableAlias(this=exp.to_identifier("__st")),
+        ),
+        on=exp.and_(*condition, copy=False),
+        join_type="left",
+        copy=False,
+    )
+    return stats.then(select)
+
+
+def _pivot(stats: State, agg: ast.Agg, over: str, split: str) -> State:
+    value_col = stats.fields[agg.alias].sql
     pivot = exp.Pivot(
         this=exp.to_table(stats.source),
-        expressions=[col(split_col)],
+        expressions=[col(stats.fields[split].sql)],
         using=[
-            exp.Sum(this=col(value_col))
-            if aggs[0].func in ("count", "c", "sum")
-            else exp.Max(this=col(value_col))
+            exp.Sum(this=col(value_col)) if agg.func in _ADDITIVE else exp.Max(this=col(value_col))
         ],
-        group=exp.Group(expressions=[col(stats.fields[by[0]].sql)]),
+        group=exp.Group(expressions=[col(stats.fields[over].sql)]),
     )
     stats.ctx.warn("timechart/chart BY uses DuckDB PIVOT, which Spark SQL cannot run as rendered")
     name = stats.ctx.add_stage(exp.Select(expressions=[exp.Star()]).from_(exp.Subquery(this=pivot)))
-    first = stats.fields[by[0]]
+    first = stats.fields[over]
     return replace(
         stats,
         source=name,

@@ -110,7 +110,9 @@ class ExprCompiler:
         handler = _BINOPS.get(node.op)
         if handler is None:
             raise self.ctx.error(f"unknown operator {node.op}", node.pos)
-        return handler(node.op, left, right)
+        result = handler(node.op, left, right)
+        # sqlglot prints nodes as built, so keep the SPL grouping explicit.
+        return Val(exp.Paren(this=result.expr), result.kind)
 
 
 # ---------------------------------------------------------------- operators
@@ -175,7 +177,8 @@ def _plus(op: str, left: Val, right: Val) -> Val:
 
 
 def _arith(op: str, left: Val, right: Val) -> Val:
-    a, b = as_num(left), as_num(right)
+    # Widen first: DuckDB integer literals are 32-bit and overflow where SPL's doubles do not.
+    a, b = cast(as_num(left), _arith_kind(op, left, right)), as_num(right)
     if op in "/%":
         b = exp.Nullif(this=b, expression=lit(0))  # division by zero is null (spl.md §2.2)
     node = {"-": exp.Sub, "*": exp.Mul, "/": exp.Div, "%": exp.Mod}[op]

@@ -10,7 +10,7 @@ from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.basic import assign, assign_many
 from huntbook.query.spl.compiler.state import Field, State, alias
-from huntbook.query.spl.compiler.timefuncs import splunk_format, to_timestamp
+from huntbook.query.spl.compiler.timefuncs import format_epoch, splunk_format
 from huntbook.query.spl.compiler.values import (
     LIST,
     NULL,
@@ -94,13 +94,18 @@ def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expression) -> State:
                 state.ctx.text,
                 cmd.pos,
             )
-        modifiers = ("g" if "g" in flags else "") + ("i" if "i" in flags else "")
-        replaced = exp.RegexpReplace(
-            this=source,
-            expression=lit(regex),
-            replacement=lit(repl),
-            modifiers=lit(modifiers) if modifiers else None,
-        )
+        if "g" in flags and "i" not in flags:
+            replaced: exp.Expression = exp.RegexpReplace(
+                this=source, expression=lit(regex), replacement=lit(repl), modifiers=lit("g")
+            )
+        else:
+            # First match only (or case-insensitive): DuckDB's own flags; Spark replaces all.
+            modifiers = ("g" if "g" in flags else "") + ("i" if "i" in flags else "")
+            args = [source, lit(regex), lit(repl)] + ([lit(modifiers)] if modifiers else [])
+            replaced = exp.Anonymous(this="REGEXP_REPLACE", expressions=args)
+            state.ctx.warn(
+                "rex mode=sed without g (or with i) uses DuckDB-only regexp_replace flags"
+            )
         return assign(state, cmd.field, Val(replaced, TEXT), cmd.pos)
     t = _TRANSLATE.match(cmd.pattern)
     if t:
@@ -128,10 +133,11 @@ def compile_mvexpand(cmd: ast.MvExpand, state: State) -> State:
     v = state.get(cmd.field)
     if v.kind != LIST:
         return state
-    if cmd.limit is not None:
-        state.ctx.warn("mvexpand limit= is ignored")
+    values = v.expr
+    if cmd.limit is not None and cmd.limit > 0:
+        values = fn("list_slice", values, lit(1), lit(cmd.limit))
     internal = state.fresh_sql(cmd.field)
-    select = state.select_from(exp.Star(), alias(exp.Explode(this=v.expr), internal))
+    select = state.select_from(exp.Star(), alias(exp.Explode(this=values), internal))
     fields = dict(state.fields)
     fields[cmd.field] = Field(cmd.field, internal, TEXT)
     return state.then(select, fields=fields, added=[internal])
@@ -170,7 +176,7 @@ def compile_convert(cmd: ast.Convert, state: State) -> State:
     for func, field, target in cmd.conversions:
         v = state.get(field)
         if func == "ctime":
-            text = fn("strftime", to_timestamp(as_num(v)), lit(splunk_format(cmd.timeformat)))
+            text = format_epoch(as_num(v), cmd.timeformat)
             state = assign(state, target, Val(text, TEXT), cmd.pos)
         elif func in ("num", "auto"):
             state = assign(state, target, Val(as_num(v), NUM), cmd.pos)

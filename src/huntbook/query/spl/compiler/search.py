@@ -72,10 +72,30 @@ def compare(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Ex
     """``field op value`` with search semantics; a missing field never matches (not even ``!=``)."""
     v = state.get(field)
     if v.kind == NULL:
-        return exp.false()
+        return _raw_key_value(field, op, value, state)
     if v.kind == LIST:
         return _list_compare(v, op, value)
     return _scalar_compare(v, op, value)
+
+
+def _raw_key_value(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expression:
+    """A field the store lacks: look for ``field=value`` in _raw, like Splunk's automatic
+    key-value extraction (KV_MODE=auto). Approximation: only ``=``, value up to a space, comma,
+    semicolon or quote; field name case-sensitive, value case-insensitive."""
+    raw = state.get("_raw")
+    if op != "=" or raw.kind == NULL or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", field):
+        return exp.false()
+    if value.text == "*":
+        body = r"[^\s,;\"]+"
+    else:
+        body = "".join(r"[^\s,;\"]*" if ch == "*" else _re_escape(ch) for ch in value.text)
+        body = f"(?i:{body})" if not value.case_sensitive else body
+    regex = rf"(?:^|[\s,;])(?:{_re_escape_text(field)})=\"?{body}(?:\"|$|[\s,;])"
+    return exp.RegexpLike(this=raw.expr, expression=lit(regex))
+
+
+def _re_escape_text(text: str) -> str:
+    return "".join(_re_escape(ch) for ch in text)
 
 
 def _list_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
@@ -197,10 +217,12 @@ def _term(node: ast.Term, state: State) -> exp.Expression:
     breaker (or the text edge) on both sides, case-insensitively unless CASE(); ``*`` matches any
     run of non-major-breaker characters.
     """
+    value = node.value
+    if not value.quoted and not value.text.strip("*"):
+        return exp.true()  # a bare * matches every event
     raw = state.get("_raw")
     if raw.kind == NULL:
         return exp.false()
-    value = node.value
     boundary = f"[{_MAJOR}]" if value.term else f"[{_MAJOR}{_MINOR}]"
     body = "".join(f"[^{_MAJOR}]*" if ch == "*" else _re_escape(ch) for ch in value.text)
     flags = "" if value.case_sensitive else "(?i)"

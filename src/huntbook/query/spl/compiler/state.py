@@ -36,6 +36,7 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=itertools.count)
     base: State | None = None  # the events relation (subsearches start from it)
+    recursive: bool = False  # a CTE refers to itself (transaction maxspan)
     needed: set[str] | None = None  # fields later commands may read; None = all (see needed_after)
 
     def add_stage(self, select: exp.Expression) -> str:
@@ -132,12 +133,8 @@ class State:
         return [o.copy() for o in self.order]
 
     def row_number(self, partition: list[exp.Expression] | None = None) -> exp.Expression:
-        over = exp.Window(
-            this=exp.RowNumber(),
-            partition_by=partition or None,
-            order=exp.Order(expressions=self.order_by()),
-        )
-        return over
+        order = exp.Order(expressions=self.order_by()) if self.order else None
+        return exp.Window(this=exp.RowNumber(), partition_by=partition or None, order=order)
 
 
 def ordered(e: exp.Expression, desc: bool, nulls_last: bool = True) -> exp.Ordered:

@@ -29,7 +29,7 @@ _VAR = re.compile(r"%\d?[A-Za-z%]")
 
 def to_timestamp(epoch: exp.Expression) -> exp.Expression:
     """Epoch seconds -> a zone-less TIMESTAMP (so formatting is UTC whatever the session zone)."""
-    micros = cast(exp.Mul(this=epoch, expression=lit(1000000)), INT)
+    micros = cast(exp.Mul(this=cast(epoch, NUM), expression=lit(1000000)), INT)
     return exp.UnixToTime(this=micros, scale=exp.UnixToTime.MICROS)
 
 
@@ -46,8 +46,24 @@ def _format_arg(c: ExprCompiler, node: ast.Call) -> str:
 
 def strftime(c: ExprCompiler, node: ast.Call) -> Val:
     value = as_num(c.compile(node.args[0]))
-    fmt = splunk_format(_format_arg(c, node))
-    return Val(fn("strftime", to_timestamp(value), lit(fmt)), TEXT)
+    return Val(format_epoch(value, _format_arg(c, node)), TEXT)
+
+
+def format_epoch(value: exp.Expression, splunk_fmt: str) -> exp.Expression:
+    """strftime in UTC; ``%s`` (epoch seconds, which DuckDB's strftime lacks) is spliced in."""
+    pieces = splunk_fmt.split("%s")
+    parts: list[exp.Expression] = []
+    for i, piece in enumerate(pieces):
+        if i:
+            parts.append(cast(cast(exp.Floor(this=value.copy()), INT), TEXT))
+        if piece:
+            parts.append(fn("strftime", to_timestamp(value.copy()), lit(splunk_format(piece))))
+    if not parts:
+        return lit("")
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part, safe=False)
+    return out
 
 
 def strptime(c: ExprCompiler, node: ast.Call) -> Val:

@@ -125,8 +125,9 @@ def _segments(
                 end_side="PRECEDING",
             ),
         )
-        orphan = exp.GT(this=exp.Coalesce(this=before, expressions=[lit(0)]), expression=lit(0))
-        s = s.then(s.select_from(exp.Star()).where(exp.Not(this=orphan)))
+        ends_before = exp.Coalesce(this=before, expressions=[lit(0)])
+        s = s.then(s.select_from(exp.Star(), alias(ends_before, "__eb")), added=["__eb"])
+        s = s.then(s.select_from(exp.Star()).where(exp.EQ(this=col("__eb"), expression=lit(0))))
     return s
 
 
@@ -139,21 +140,16 @@ def _pieces(
             this=t.copy(), expression=_window(exp.Lag(this=t.copy()), part, asc, running=False)
         )
         brk = _flag(exp.GT(this=gap, expression=lit(cmd.maxpause)))
-        ps: exp.Expression = _window(exp.Sum(this=brk), part, asc)
+        s = s.then(s.select_from(exp.Star(), alias(brk, "__brk")), added=["__brk"])
+        ps: exp.Expression = _window(exp.Sum(this=col("__brk")), part, asc)
     else:
         ps = lit(0)
     s = s.then(s.select_from(exp.Star(), alias(ps, "__ps")), added=["__ps"])
     part = [*part, "__ps"]
     if cmd.maxspan is not None:
-        newest = _window(exp.Max(this=t.copy()), part, [], running=False)
-        sp: exp.Expression = exp.Floor(
-            this=exp.Div(
-                this=exp.Sub(this=newest, expression=t.copy()), expression=lit(cmd.maxspan)
-            )
-        )
+        s = _span_pieces(s, part, t, cmd.maxspan)
     else:
-        sp = lit(0)
-    s = s.then(s.select_from(exp.Star(), alias(sp, "__sp")), added=["__sp"])
+        s = s.then(s.select_from(exp.Star(), alias(lit(0), "__sp")), added=["__sp"])
     part = [*part, "__sp"]
     if cmd.maxevents > 0:
         rn = _window(exp.RowNumber(), part, s.order_by(), running=False)
@@ -164,6 +160,125 @@ def _pieces(
         chunk = lit(0)
     s = s.then(s.select_from(exp.Star(), alias(chunk, "__chunk")), added=["__chunk"])
     return _split_flags(s, keys)
+
+
+def _span_pieces(s: State, part: list[str], t: exp.Expression, maxspan: float) -> State:
+    """Splunk's greedy maxspan, newest first: a transaction takes every following event less
+    than ``maxspan`` older than its newest member; the first one that does not fit anchors the
+    next. ``__next`` is that first misfit's position; a recursive CTE walks the anchor chain
+    (one step per transaction, not per event).
+    """
+    desc = s.order_by()
+    fits = exp.Window(
+        this=exp.Count(this=exp.Star()),
+        partition_by=[col(p) for p in part],
+        order=exp.Order(expressions=[ordered(t.copy(), True)]),
+        spec=exp.WindowSpec(
+            kind="RANGE",
+            start="UNBOUNDED",
+            start_side="PRECEDING",
+            end=lit(maxspan - 1e-6),
+            end_side="FOLLOWING",
+        ),
+    )
+    pos = _window(exp.RowNumber(), part, desc, running=False)
+    size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[col(p) for p in part])
+    s = s.then(
+        s.select_from(
+            exp.Star(),
+            alias(pos, "__pos"),
+            alias(exp.Add(this=fits, expression=lit(1)), "__next"),
+            alias(size, "__cnt"),
+        ),
+        added=["__pos", "__next", "__cnt"],
+    )
+    rows = s.source
+    anchors = s.ctx.hidden("anchors").lstrip("_")
+    seed = (
+        exp.Select(expressions=[*[col(p) for p in part], alias(lit(1), "__pos")])
+        .from_(rows)
+        .distinct()
+    )
+    step = (
+        exp.Select(
+            expressions=[
+                *[exp.column(p, table="__a", quoted=True) for p in part],
+                alias(exp.column("__next", table="__n", quoted=True), "__pos"),
+            ]
+        )
+        .from_(
+            exp.Table(
+                this=exp.to_identifier(anchors), alias=exp.TableAlias(this=exp.to_identifier("__a"))
+            )
+        )
+        .join(
+            exp.Table(
+                this=exp.to_identifier(rows), alias=exp.TableAlias(this=exp.to_identifier("__n"))
+            ),
+            on=exp.and_(
+                *[
+                    exp.EQ(
+                        this=exp.column(p, table="__a", quoted=True),
+                        expression=exp.column(p, table="__n", quoted=True),
+                    )
+                    for p in [*part, "__pos"]
+                ],
+                copy=False,
+            ),
+            join_type="inner",
+            copy=False,
+        )
+        .where(
+            exp.LTE(
+                this=exp.column("__next", table="__n", quoted=True),
+                expression=exp.column("__cnt", table="__n", quoted=True),
+            )
+        )
+    )
+    s.ctx.ctes.append((anchors, exp.union(seed, step, distinct=False)))
+    s.ctx.recursive = True
+    on = exp.and_(
+        *[
+            exp.EQ(
+                this=exp.column(p, table="__r", quoted=True),
+                expression=exp.column(p, table="__k", quoted=True),
+            )
+            for p in [*part, "__pos"]
+        ],
+        copy=False,
+    )
+    flag = _flag(not_null(exp.column("__pos", table="__k", quoted=True)))
+    marked = (
+        exp.Select(
+            expressions=[
+                exp.Column(this=exp.Star(), table=exp.to_identifier("__r")),
+                alias(flag, "__anc"),
+            ]
+        )
+        .from_(
+            exp.Table(
+                this=exp.to_identifier(rows), alias=exp.TableAlias(this=exp.to_identifier("__r"))
+            )
+        )
+        .join(
+            exp.Table(
+                this=exp.to_identifier(anchors), alias=exp.TableAlias(this=exp.to_identifier("__k"))
+            ),
+            on=on,
+            join_type="left",
+            copy=False,
+        )
+    )
+    s = s.then(marked, added=["__anc"])
+    sp = exp.Window(
+        this=exp.Sum(this=col("__anc")),
+        partition_by=[col(p) for p in part],
+        order=exp.Order(expressions=[ordered(col("__pos"), False)]),
+        spec=exp.WindowSpec(
+            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+        ),
+    )
+    return s.then(s.select_from(exp.Star(), alias(sp, "__sp")), added=["__sp"])
 
 
 def _split_flags(s: State, keys: list[str]) -> State:

@@ -44,7 +44,10 @@ def lit(value: str | float | int | bool | None) -> exp.Expression:
         return exp.Null()
     if isinstance(value, bool):
         return exp.Boolean(this=value)
-    if isinstance(value, int | float):
+    if isinstance(value, float):
+        # DuckDB reads 1.5 as DECIMAL, whose arithmetic overflows; SPL numbers are doubles.
+        return exp.Cast(this=exp.Literal.number(repr(value)), to=exp.DataType.build("DOUBLE"))
+    if isinstance(value, int):
         if value < 0:
             return exp.Neg(this=exp.Literal.number(repr(-value)))
         return exp.Literal.number(repr(value))
