@@ -31,6 +31,7 @@ def flat_time(obj: dict[str, Any]) -> float:
 
 
 _DROP, _TEXT, _LIST = 0, 1, 2
+_PLANS: dict[str, tuple[int, str]] = {}  # memo of _key_plan without the call overhead
 
 
 @lru_cache(maxsize=8192)
@@ -49,8 +50,12 @@ def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
     if code is None:
         raise IngestError("no EventID")
     out: Fields = {}
+    plans = _PLANS
     for key, value in obj.items():
-        action, name = _key_plan(key)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _key_plan(key)
+        action, name = plan
         if action == _TEXT:
             if type(value) is not str:
                 value = text(value)

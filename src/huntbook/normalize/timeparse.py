@@ -32,6 +32,7 @@ def _offset(zone: str | None) -> int:
     return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
 
 
+@lru_cache(maxsize=65_536)
 def iso_to_epoch(text: str) -> float:
     """``2022-10-11T19:26:52.1540806Z`` (any fraction length, optional zone; none means UTC)."""
     m = _ISO.match(text.strip())
