@@ -208,6 +208,8 @@ def test_gzip_stage_of_a_real_metasploit_service(shared_data):
     assert [layer.kind for layer in stage.layers] == ["gzip"]
     assert stage.family == "Metasploit PowerShell payload"
     assert "VirtualAlloc" in stage.script
+    assert "<payload>" in stage.launcher and "h4sia" not in stage.launcher  # the stage is elided
+    assert len(stage.launcher) <= 160
 
 
 def test_engine_events_parsed_from_message_and_counted_once(build_store):

@@ -47,6 +47,7 @@ import yaml
 from huntbook.errors import MappingError
 
 MAX_LAYERS = 8
+LAUNCHER_MAX = 160
 FULL_FLAG = "encodedcommand"
 DASHES = "-/\u2013\u2014\u2015"
 FLAG_RE = re.compile(
@@ -213,11 +214,13 @@ def expand_inline(text: str) -> str:
 
 def launcher_of(command_line: str, blob: str | None) -> str:
     """The outer command line, payload elided, executables cut to their names (no ``.exe``, no
-    quotes), lower-cased: ``powershell -nop -sta -w 1 -enc <payload>``."""
+    quotes), lower-cased, at most ``LAUNCHER_MAX`` characters:
+    ``powershell -nop -sta -w 1 -enc <payload>``."""
     text = command_line.replace(blob, "<payload>") if blob else command_line
     text = PATH_RE.sub(lambda m: m.group(1), text)
     text = re.sub(r"\.exe\b", "", text.replace('"', ""), flags=re.IGNORECASE)
-    return SPACES_RE.sub(" ", text).strip().lower()
+    text = SPACES_RE.sub(" ", text).strip().lower()
+    return text if len(text) <= LAUNCHER_MAX else text[: LAUNCHER_MAX - 3] + "..."
 
 
 def decode_powershell(command_line: str | None) -> Decoded | None:
@@ -227,7 +230,8 @@ def decode_powershell(command_line: str | None) -> Decoded | None:
     layers: list[Layer] = []
     text = command_line
     first = _encoded_argument(command_line)
-    blob = first[1].group("blob") if first else None
+    stage = B64_CALL_RE.search(command_line)
+    blob = first[1].group("blob") if first else stage.group("blob") if stage else None
     while len(layers) < MAX_LAYERS and (layer := _next_layer(text)) is not None:
         layers.append(layer)
         text = layer.text
