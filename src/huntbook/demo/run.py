@@ -12,11 +12,13 @@ A second run with the same key reuses logs and store and only re-runs the hunt.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from huntbook.demo.generator import (
 PLAYBOOK = "wmi-lateral-movement"
 INDEX = "botsv2"
 KEY_FILE = ".demo-key"
+DATA_FILES = ("network.yaml", "catalog.yaml", "security.yaml")
 
 
 @dataclass
@@ -48,7 +51,12 @@ class DemoResult:
 
 
 def _key(seed: int, events: int) -> str:
-    return f"generator={GENERATOR_VERSION} seed={seed} events={events}\n"
+    """What the cached logs and store depend on: generator version, its data files, seed, size."""
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        digest.update(resources.files("huntbook.demo").joinpath(name).read_bytes())
+    data = digest.hexdigest()[:16]
+    return f"generator={GENERATOR_VERSION} data={data} seed={seed} events={events}\n"
 
 
 def _prepare(out: Path, seed: int, events: int, say: Callable[[str], None]) -> tuple[bool, int]:
