@@ -92,7 +92,7 @@ def test_markdown_keeps_the_seed_structure_with_the_run_filled_in(result: HuntRe
     assert "Remote Execution via WMI - Destination Host (93) | Systems with Network 4624" in text
     assert "WORKSTATION5 moved to WORKSTATION6 as pgustavo over WMI." in text
     assert "| WORKSTATION5 (172.18.39.5) | WORKSTATION6 | pgustavo | WMI |" in text
-    assert "Visibility Gap: No Sysmon Event ID 3 logs" in text
+    assert "Visibility Gap (this run): No Sysmon Event ID 3 logs" in text
 
 
 def test_html_is_self_contained_and_escapes_data(result: HuntResult) -> None:

@@ -13,7 +13,6 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
@@ -73,7 +72,7 @@ def _call(module: Any, name: str, errors: list[str], *args: Any) -> Any:
         return None
     try:
         return to_jsonable(function(*args))
-    except (HuntbookError, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a failing analytic is reported, the hunt still stands
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
         return None
 

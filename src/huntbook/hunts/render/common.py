@@ -171,3 +171,31 @@ def columns_of(rows: list[dict[str, Any]], preferred: tuple[str, ...] = ()) -> l
         seen.update(dict.fromkeys(row))
     first = [c for c in preferred if c in seen]
     return first + [c for c in seen if c not in first]
+
+
+def outputs(result: HuntResult) -> list[str]:
+    """The playbook's follow-ups, then the visibility gaps this run found (marked as such).
+
+    A query whose zero comes from missing data and a data need absent on a host become
+    "Visibility Gap" items (the seed's own wording); needs that are only thin share one line.
+    """
+    items = list(result.playbook.get("outputs", []))
+    items += sorted(
+        {
+            f"Visibility Gap (this run): {q.note} (query '{q.title}' returned 0)."
+            for q in result.queries
+            if q.status == "no_data"
+        }
+    )
+    vis = result.findings.get("visibility") or {}
+    gaps = [str(g) for g in (vis.get("gaps", []) if isinstance(vis, dict) else [])]
+    items += [f"Visibility Gap (this run): {g}." for g in gaps if "absent" in g]
+    thin: dict[str, list[str]] = {}
+    for gap in gaps:
+        need, _, where = gap.partition(": thin on ")
+        if where:
+            thin.setdefault(need, []).append(where)
+    if thin:
+        listed = "; ".join(f"{need} on {', '.join(hosts)}" for need, hosts in thin.items())
+        items.append(f"Thin visibility (this run): {listed}.")
+    return items

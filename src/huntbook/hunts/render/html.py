@@ -42,7 +42,7 @@ def render_html(result: HuntResult) -> str:
         _section("Timeline", svg.timeline(common.timeline_points(result))),
         _section("Encoded PowerShell", _generic(result.findings.get("powershell") or [])),
         _section("Conclusion", f'<div class="conclusion">{_p(common.conclusion(result))}</div>'),
-        _section("Outputs and Follow-up Tasks", _ul(_outputs(result))),
+        _section("Outputs and Follow-up Tasks", _ul(common.outputs(result))),
         _section("Queries", "".join(_query(q) for q in result.queries)),
         _section("Notes", _p(book.get("notes", ""))),
         _section("References", _ul(book.get("references", []))),
@@ -186,17 +186,6 @@ def _generic(items: list[Any]) -> str:
         rows
     )
     return table(columns, ([r.get(c) for c in columns] for r in rows))
-
-
-def _outputs(result: HuntResult) -> list[str]:
-    gaps = sorted(
-        {
-            f"Visibility Gap: {q.note} (query '{q.title}' returned 0)."
-            for q in result.queries
-            if q.status == "no_data"
-        }
-    )
-    return list(result.playbook.get("outputs", [])) + gaps
 
 
 def _query(q: QueryOutcome) -> str:

@@ -182,15 +182,7 @@ def _generic(items: list[Any]) -> str:
 
 
 def _outputs(result: HuntResult) -> str:
-    items = list(result.playbook.get("outputs", []))
-    gaps = sorted(
-        {
-            f"Visibility Gap: {q.note} (query '{q.title}' returned 0)."
-            for q in result.queries
-            if q.status == "no_data"
-        }
-    )
-    return _bullets("Outputs and Follow-up Tasks", items + gaps)
+    return _bullets("Outputs and Follow-up Tasks", common.outputs(result))
 
 
 def _run(result: HuntResult) -> str:
