@@ -48,11 +48,13 @@ def compile_spl(
     latest: str | None = None,
     limit: int | None = None,
     lookup_dirs: tuple[str, ...] = (),
+    columns: dict[str, str] | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store schema ({column: "double"|"bigint"|"text"|"list"}).
 
     Fields the schema lacks compile to NULL. ``earliest``/``latest`` (SPL time modifiers) bound
-    ``_time`` before the first command; ``limit`` caps the final rows.
+    ``_time`` before the first command; ``limit`` caps the final rows. ``columns`` maps a field
+    to its column in ``events`` where the names differ (e.g. ``user`` stored as ``user__1``).
 
     Raises:
         SplSyntaxError: the text does not parse, or a construct is used wrongly.
@@ -65,12 +67,12 @@ def compile_spl(
         for kind, value in (("earliest", earliest), ("latest", latest))
         if value
     ]
-    base = build_base(ctx, fields, bounds)
+    base = build_base(ctx, fields, bounds, columns)
     ctx.base = base
     state = compile_commands(pipeline, ctx, base)
     select = final_select(state, limit)
-    columns = [f.name for f in state.visible()]
-    return CompiledQuery(select, columns, list(ctx.warnings), text, state.dynamic)
+    names = [f.name for f in state.visible()]
+    return CompiledQuery(select, names, list(ctx.warnings), text, state.dynamic)
 
 
 def run_spl(
@@ -94,6 +96,7 @@ def run_spl(
         latest=latest,
         limit=limit,
         lookup_dirs=lookup_dirs,
+        columns=store.columns() if hasattr(store, "columns") else None,
     )
     return DuckDBEngine(store).execute(query)
 

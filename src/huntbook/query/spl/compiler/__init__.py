@@ -132,9 +132,14 @@ def _strings(node: object, out: set[str]) -> None:
             _strings(getattr(node, name), out)
 
 
-def build_base(ctx: Context, schema: dict[str, str], bounds: list[ast.TimeBound]) -> State:
+def build_base(
+    ctx: Context,
+    schema: dict[str, str],
+    bounds: list[ast.TimeBound],
+    columns: dict[str, str] | None = None,
+) -> State:
     """The events relation, restricted to the run's earliest/latest when given."""
-    state = events_state(ctx, schema)
+    state = events_state(ctx, schema, columns)
     if bounds:
         tests = [predicate(b, state) for b in bounds]
         state = state.then(state.select_from(exp.Star()).where(exp.and_(*tests, copy=False)))

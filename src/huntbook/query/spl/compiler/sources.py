@@ -28,16 +28,27 @@ from huntbook.query.spl.compiler.values import (
 EVENTS = "events"
 
 
-def events_state(ctx: Context, schema: dict[str, str]) -> State:
-    """The events view as the pipeline's starting point, newest first (_time DESC, _cd DESC)."""
-    fields = {name: Field(name, name, STORE_KINDS.get(kind, TEXT)) for name, kind in schema.items()}
+def events_state(
+    ctx: Context, schema: dict[str, str], columns: dict[str, str] | None = None
+) -> State:
+    """The events view as the pipeline's starting point, newest first (_time DESC, _cd DESC).
+
+    ``columns`` maps a field to its column in ``events`` when they differ (a store can only keep
+    ``User`` and ``user`` apart under two case-distinct column names, since DuckDB folds case).
+    """
+    physical = columns or {}
+    fields = {
+        name: Field(name, physical.get(name, name), STORE_KINDS.get(kind, TEXT))
+        for name, kind in schema.items()
+    }
     order = []
     if "_time" in fields:
         order.append(ordered(col("_time"), True))
     if "_cd" in fields:
         order.append(ordered(col("_cd"), True))
     hidden = frozenset({"_cd"} & set(fields))
-    return State(ctx, EVENTS, fields, tuple(order), frozenset(n.lower() for n in schema), hidden)
+    names = frozenset(f.sql.lower() for f in fields.values())
+    return State(ctx, EVENTS, fields, tuple(order), names, hidden)
 
 
 def compile_makeresults(cmd: ast.MakeResults, state: State) -> State:

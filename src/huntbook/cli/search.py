@@ -1,0 +1,171 @@
+"""``huntbook search 'SPL'``: run a Splunk search on the store and print the rows.
+
+``--format json`` prints every row (no cap unless ``--limit``) as one JSON array of objects,
+multivalue fields as arrays and ``_time`` as ISO-8601 UTC: outside scripts rely on that shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from huntbook.errors import StoreError
+from huntbook.workspace import Workspace, default_store_path
+
+TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given
+CELL_WIDTH = 60
+
+
+def iso_time(epoch: Any) -> Any:
+    """Epoch seconds -> ``2019-05-18T21:04:13.123000Z`` (UTC); other values pass through."""
+    if not isinstance(epoch, int | float):
+        return epoch
+    moment = dt.datetime.fromtimestamp(float(epoch), dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: iso_time(v) if k == "_time" else v for k, v in row.items()}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(_text(v) for v in value)
+    return str(value)
+
+
+def _cell_lines(value: Any) -> list[str]:
+    lines = _text(value).split("\n") or [""]
+    return [line if len(line) <= CELL_WIDTH else line[: CELL_WIDTH - 1] + "…" for line in lines]
+
+
+def render_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """A plain text table; multivalue cells one value per line, wide cells cut at 60 characters."""
+    shown = [c for c in columns if any(r.get(c) is not None for r in rows)] or columns
+    cells = [
+        [_cell_lines(iso_time(r.get(c)) if c == "_time" else r.get(c)) for c in shown] for r in rows
+    ]
+    widths = [
+        max([len(c), *(len(line) for row in cells for line in row[i])]) for i, c in enumerate(shown)
+    ]
+    out = ["  ".join(c.ljust(w) for c, w in zip(shown, widths, strict=True)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        for k in range(max(len(cell) for cell in row)):
+            parts = [
+                (cell[k] if k < len(cell) else "").ljust(w)
+                for cell, w in zip(row, widths, strict=True)
+            ]
+            out.append("  ".join(parts).rstrip())
+    return "\n".join(out)
+
+
+def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [_text(iso_time(row.get(c)) if c == "_time" else row.get(c)) for c in columns]
+        )
+    return buffer.getvalue().rstrip("\n")
+
+
+@click.command("search")
+@click.argument("spl")
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table for people; json (one array), jsonl or csv for scripts.",
+)
+@click.option(
+    "--earliest", default=None, help="Time bound, SPL syntax: -24h@h, 2020-09-21T04:00:00, epoch."
+)
+@click.option(
+    "--latest", default=None, help="Upper time bound (exclusive), same syntax as --earliest."
+)
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N rows.")
+@click.option("--explain", is_flag=True, help="Print the compiled SQL instead of running it.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="SQL dialect for --explain.",
+)
+def command(
+    spl: str,
+    store: Path | None,
+    fmt: str,
+    earliest: str | None,
+    latest: str | None,
+    limit: int | None,
+    explain: bool,
+    dialect: str,
+) -> None:
+    """Run an SPL search (Splunk's language) on the event store."""
+    workspace = Workspace(store or default_store_path())
+    if not workspace.path.is_dir():
+        raise StoreError(f"no event store at {workspace.path}; run `huntbook ingest` first")
+    if explain:
+        _explain(workspace, spl, earliest, latest, limit, dialect)
+        return
+    result = workspace.search(spl, earliest=earliest, latest=latest, limit=limit)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    _print(result.columns, result.rows(), fmt, limit)
+
+
+def _explain(
+    workspace: Workspace,
+    spl: str,
+    earliest: str | None,
+    latest: str | None,
+    limit: int | None,
+    dialect: str,
+) -> None:
+    from huntbook.query import compile_spl
+
+    store = workspace.store
+    columns = store.columns() if hasattr(store, "columns") else None
+    query = compile_spl(
+        spl, store.fields(), earliest=earliest, latest=latest, limit=limit, columns=columns
+    )
+    click.echo(query.sql(dialect, pretty=True))
+    for warning in query.warnings:
+        click.echo(f"-- warning: {warning}")
+
+
+def _print(columns: list[str], rows: list[dict[str, Any]], fmt: str, limit: int | None) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([_export_row(r) for r in rows], ensure_ascii=False, indent=1))
+    elif fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(_export_row(row), ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(render_csv(columns, rows))
+    elif not rows:
+        click.echo("No results.")
+    else:
+        shown = rows if limit is not None else rows[:TABLE_ROWS]
+        click.echo(render_table(columns, shown))
+        rest = len(rows) - len(shown)
+        more = f" ({rest} more not shown; use --limit or --format)" if rest else ""
+        click.echo(f"\n{len(rows)} row{'s' if len(rows) != 1 else ''}{more}")
