@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;"})
+_TEXT = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTR = (*_TEXT, ("'", "&apos;"))
+
+
+def _escape(text: str, table: tuple[tuple[str, str], ...] = _TEXT) -> str:
+    """XML escaping; ``str.replace`` only where needed (``str.translate`` is far slower here)."""
+    for char, entity in table:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
 
 
 def _scalar(value: Any) -> str:
@@ -23,7 +31,7 @@ def _attrs(attrs: Any) -> str:
     if not isinstance(attrs, dict):
         return ""
     return "".join(
-        f" {k}='{_scalar(v).translate(_ATTR)}'" for k, v in attrs.items() if v is not None
+        f" {k}='{_escape(_scalar(v), _ATTR)}'" for k, v in attrs.items() if v is not None
     )
 
 
@@ -36,7 +44,7 @@ def _element(parts: list[str], tag: str, value: Any) -> None:
         if value is None or value == "":
             parts.append(f"<{tag}/>")
         else:
-            parts.append(f"<{tag}>{_scalar(value).translate(_TEXT)}</{tag}>")
+            parts.append(f"<{tag}>{_escape(_scalar(value))}</{tag}>")
         return
     children = [(k, v) for k, v in value.items() if k not in ("#attributes", "#text")]
     text = value.get("#text")
@@ -47,7 +55,7 @@ def _element(parts: list[str], tag: str, value: Any) -> None:
     parts.append(head + ">")
     if text is not None:
         texts = text if isinstance(text, list) else [text]
-        parts.append("".join(_scalar(t).translate(_TEXT) for t in texts))
+        parts.append("".join(_escape(_scalar(t)) for t in texts))
     for key, child in children:
         _element(parts, key, child)
     parts.append(f"</{tag}>")
@@ -70,7 +78,7 @@ def _event_data(parts: list[str], data: Any) -> None:
         elif value is None or value == "":
             parts.append(f"<Data Name='{name}'/>")
         else:
-            parts.append(f"<Data Name='{name}'>{_scalar(value).translate(_TEXT)}</Data>")
+            parts.append(f"<Data Name='{name}'>{_escape(_scalar(value))}</Data>")
     parts.append("</EventData>")
 
 
