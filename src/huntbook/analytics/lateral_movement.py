@@ -35,6 +35,7 @@ from huntbook.analytics._sql import (
     is_sysmon,
     not_sysmon,
     rows,
+    text,
 )
 from huntbook.analytics.addresses import AddressBook, short_host
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
@@ -116,20 +117,38 @@ class _Draft:
         )
 
 
+PROCESS_FIELDS: dict[str, list[Candidate]] = {
+    "image": ["Image", "NewProcessName", "New_Process_Name"],
+    "parent_image": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
+    "command_line": ["CommandLine", "Process_Command_Line"],
+    "parent_command_line": ["ParentCommandLine"],
+}
+
+
+def _rule_filter(columns: Columns, rule: Rule) -> exp.Expr:
+    """SQL for one nearby process rule: its file names and command-line substrings."""
+    tests = [
+        ends_with_any(columns.get(*PROCESS_FIELDS[k]), sorted(v)) for k, v in rule.images.items()
+    ]
+    for key, parts in rule.substrings.items():
+        value = columns.lower(*PROCESS_FIELDS[key])
+        tests.append(exp.or_(*[exp.Like(this=value, expression=text(f"%{p}%")) for p in parts]))
+    return exp.and_(*tests) if tests else exp.true()
+
+
 def _nearby_filter(columns: Columns, table: MethodTable) -> exp.Expr:
+    """Events that a nearby rule could match: service installs, task creations, and process
+    starts that fit some nearby process rule (so busy parents like svchost.exe stay cheap)."""
     process = exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(code_in(columns, ["4688"]), not_sysmon(columns)),
     )
-    parent = ends_with_any(
-        columns.get("ParentImage", "ParentProcessName", "Creator_Process_Name"),
-        sorted(table.nearby_parents()),
-    )
-    image = ends_with_any(
-        columns.get("Image", "NewProcessName", "New_Process_Name"), sorted(table.nearby_images())
-    )
+    rules = [
+        r for m in table.methods for r in m.rules if r.scope == "nearby" and r.event == "process"
+    ]
+    fits = exp.or_(*[_rule_filter(columns, r) for r in rules]) if rules else exp.false()
     others = exp.and_(code_in(columns, ["7045", "4697", "4698"]), not_sysmon(columns))
-    return exp.or_(exp.and_(process, exp.or_(parent, image)), others)
+    return exp.or_(exp.and_(process, fits), others)
 
 
 def _nearby(

@@ -101,26 +101,6 @@ class MethodTable:
         name = (account or "").lower()
         return any(fnmatch.fnmatchcase(name, p.lower()) for p in self.ignore_accounts)
 
-    def nearby_parents(self) -> frozenset[str]:
-        """Parent file names any nearby process rule needs (to narrow the nearby query)."""
-        return frozenset(
-            n
-            for m in self.methods
-            for r in m.rules
-            if r.scope == "nearby"
-            for n in r.images.get("parent_image", ())
-        )
-
-    def nearby_images(self) -> frozenset[str]:
-        """Process file names nearby rules accept without naming a parent (e.g. PSEXESVC.exe)."""
-        return frozenset(
-            n
-            for m in self.methods
-            for r in m.rules
-            if r.scope == "nearby" and "parent_image" not in r.images
-            for n in r.images.get("image", ())
-        )
-
 
 def _rule(raw: dict[str, Any], where: str) -> Rule:
     unknown = set(raw) - {*CONDITIONS, "scope", "anchor"}
