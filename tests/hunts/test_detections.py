@@ -96,3 +96,17 @@ def test_sigma_refuses_what_it_cannot_express(seed_path: Path, fixture_path) -> 
     assert "template" in reasons[4]
     stats = load_playbook(fixture_path("minimal"))
     assert to_sigma(stats, stats.queries[0], DAY).rule is not None
+
+
+def test_not_terms_become_filters() -> None:
+    book = load_playbook(
+        Path(__file__).resolve().parents[2] / "src/huntbook/playbooks/dcom-lateral-movement.md"
+    )
+    logons = next(q for q in book.queries if q.title == "Network Logons - Destination Host")
+    rule = to_sigma(book, logons, DAY).rule
+    assert rule is not None and rule["logsource"] == {"product": "windows", "service": "security"}
+    assert rule["detection"] == {
+        "selection": {"EventID": 4624, "LogonType": "3"},
+        "filter_1": {"TargetUserName|endswith": "$"},
+        "condition": "selection and not 1 of filter_*",
+    }

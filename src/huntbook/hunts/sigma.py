@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from huntbook.hunts.model import Playbook, Query
@@ -63,20 +63,35 @@ def to_sigma(playbook: Playbook, query: Query, date: dt.date | None = None) -> S
             return SigmaOutcome(
                 None, f"'| {name}' has no Sigma equivalent (Sigma matches single events)"
             )
-    selection, reason = _selection(terms(base_search(query.spl)))
-    if selection is None:
+    detection, reason = _detection(terms(base_search(query.spl)))
+    if detection is None:
         return SigmaOutcome(None, reason)
-    fields, context = selection
-    return SigmaOutcome(_rule(playbook, query, fields, context, date or dt.date.today()))
+    return SigmaOutcome(_rule(playbook, query, detection, date or dt.date.today()))
 
 
-def _selection(items: list[Term]) -> tuple[tuple[dict[str, Any], dict[str, str]] | None, str]:
-    fields: dict[str, Any] = {}
-    context: dict[str, str] = {}
+@dataclass
+class _Detection:
+    """The parts of a Sigma ``detection``: one selection, ``NOT`` terms as filters."""
+
+    selection: dict[str, Any] = field(default_factory=dict)
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        named = {f"filter_{i + 1}": f for i, f in enumerate(self.filters)}
+        condition = "selection" + (" and not 1 of filter_*" if named else "")
+        return {"selection": self.selection, **named, "condition": condition}
+
+
+def _detection(items: list[Term]) -> tuple[_Detection | None, str]:
+    """An AND of field matches, ``(a=1 OR a=2)`` groups and ``NOT`` of either; else why not."""
+    found = _Detection()
+    negate = False
     i = 0
     while i < len(items):
         term = items[i]
-        if term.kind == "op" and term.text == "AND":
+        if term.kind == "op" and term.text in ("AND", "NOT"):
+            negate = negate or term.text == "NOT"
             i += 1
             continue
         if term.kind == "paren" and term.text == "(":
@@ -84,16 +99,19 @@ def _selection(items: list[Term]) -> tuple[tuple[dict[str, Any], dict[str, str]]
             group = _or_group(items[i + 1 : close])
             if group is None:
                 return None, "a parenthesised group other than an OR of one field"
-            _add(fields, context, *group)
             i = close + 1
-            continue
-        if term.kind != "match" or term.negated:
-            return None, f"'{term.text}' (free text, OR, NOT or !=) is not a plain field match"
-        _add(fields, context, term.field, [term.value])
-        i += 1
-    if not fields:
+        elif term.kind == "match" and not term.negated:
+            group, i = (term.field, [term.value]), i + 1
+        else:
+            return None, f"'{term.text}' (free text, a bare OR or !=) is not a plain field match"
+        target = {} if negate else found.selection
+        _add(target, found.context, *group)
+        if negate and target:
+            found.filters.append(target)
+        negate = False
+    if not found.selection:
         return None, "no field conditions to match"
-    return (fields, context), ""
+    return found, ""
 
 
 def _closing(items: list[Term], start: int) -> int:
@@ -152,9 +170,7 @@ def _logsource(context: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _rule(
-    playbook: Playbook, query: Query, fields: dict[str, Any], context: dict[str, str], date: dt.date
-) -> dict[str, Any]:
+def _rule(playbook: Playbook, query: Query, detection: _Detection, date: dt.date) -> dict[str, Any]:
     key = f"{playbook.name or playbook.title}/{query.title}"
     return {
         "title": query.title,
@@ -166,8 +182,8 @@ def _rule(
         "author": "huntbook",
         "date": date.strftime("%Y-%m-%d"),
         "tags": [f"attack.{i.lower()}" for i in playbook.attack_ids],
-        "logsource": _logsource(context),
-        "detection": {"selection": fields, "condition": "selection"},
+        "logsource": _logsource(detection.context),
+        "detection": detection.to_dict(),
         "falsepositives": ["Legitimate administration from management hosts"],
         "level": "medium",
     }
