@@ -38,6 +38,9 @@ def read_evtx(member: Member) -> Iterator[Record | Skip]:
             yield Skip(f"record #{position}", str(exc).split("\n", 1)[0])
             continue
         errors = 0
+        if not isinstance(record, dict):
+            yield Skip(f"record #{position}", "the parser returned no record")
+            continue
         try:
             obj = orjson.loads(record["data"])
         except orjson.JSONDecodeError as exc:

@@ -62,7 +62,11 @@ def members(path: Path) -> Iterator[Member]:
     elif name.endswith(".gz"):
         yield Member(f"{path}:{path.name[:-3]}", partial(_gunzip, path))
     else:
-        yield Member(str(path), partial(path.open, "rb"), path=str(path))
+        yield Member(str(path), partial(_open_binary, path), path=str(path))
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return path.open("rb")
 
 
 def _gunzip(path: Path) -> IO[bytes]:

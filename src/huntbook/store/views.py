@@ -19,7 +19,7 @@ def col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _null_as(name: str) -> exp.Alias:
+def _null_as(name: str) -> exp.Expr:
     cast = exp.cast(exp.null(), exp.DataType.build(SQL_TYPES[field_type(name)], dialect=DIALECT))
     return exp.alias_(cast, name, quoted=True)
 
@@ -31,7 +31,7 @@ def events_view(files: Iterable[str], present: Mapping[str, str]) -> exp.Create:
     from all files (or the whole table, for an empty store) are added as typed NULLs.
     """
     paths = [exp.Literal.string(f) for f in files]
-    missing = [_null_as(c) for c in CORE_COLUMNS if c.lower() not in present]
+    missing: list[exp.Expr] = [_null_as(c) for c in CORE_COLUMNS if c.lower() not in present]
     if paths:
         reader = exp.ReadParquet(
             expressions=[
