@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huntbook.analytics._sql import Columns
 from huntbook.analytics.addresses import (
+    WEIGHTS,
     AddressBook,
     address_book,
     connections,
@@ -117,3 +120,22 @@ def test_usable_ip_and_short_host():
     assert usable_ip("172.18.39.5") == "172.18.39.5"
     assert short_host("WORKSTATION6.theshire.local") == "WORKSTATION6"
     assert short_host("172.18.39.5") == "172.18.39.5"
+
+
+@given(
+    owners=st.dictionaries(
+        st.ip_addresses(v=4).map(str).filter(usable_ip),
+        st.sampled_from(["venus", "mercury", "wrk-btun", "wrk-klagerf"]),
+        min_size=1,
+        max_size=8,
+    ),
+    liars=st.lists(st.sampled_from(["LIAR1", "LIAR2"]), max_size=9),
+)
+def test_own_traffic_outvotes_up_to_nine_false_claims(owners, liars):
+    book = AddressBook(["venus", "mercury", "wrk-btun", "wrk-klagerf"])
+    for ip, host in owners.items():
+        book.add(ip, host, WEIGHTS["own"])
+        for liar in liars:
+            book.add(ip, liar, WEIGHTS["claimed"])
+    assert all(book.host_for(ip) == host for ip, host in owners.items())
+    assert book.to_dict() == dict(sorted(owners.items()))

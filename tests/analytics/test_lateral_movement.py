@@ -158,12 +158,35 @@ def test_rdp_and_scheduled_task(build_store):
             logon("venus", 1.0, "0x10", "alice", ip="10.0.2.15", logon_type="10"),
             logon("mercury", 5.0, "0x20", "bob", ip="10.0.2.16"),
             security(4698, "mercury", 5.5, SubjectLogonId="0x20", TaskName="\\Updater"),
+            # the task runs a minute later as SYSTEM under the Schedule service: supporting evidence
+            sysmon(
+                1,
+                "mercury",
+                65.0,
+                LogonId="0x3e7",
+                Image=CMD,
+                ParentImage=SYS32 + "svchost.exe",
+                ParentCommandLine="C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+            ),
+            # an unrelated svchost child (no Schedule service) is not
+            sysmon(
+                1,
+                "mercury",
+                66.0,
+                LogonId="0x3e7",
+                Image=CMD,
+                ParentImage=SYS32 + "svchost.exe",
+                ParentCommandLine="C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s gpsvc",
+            ),
         ]
     )
-    assert _summary(find_lateral_movement(store)) == [
+    edges = find_lateral_movement(store)
+    assert _summary(edges) == [
         ("10.0.2.15", "venus", "alice", "RDP"),
         ("10.0.2.16", "mercury", "bob", "scheduled task"),
     ]
+    assert [e.event_code for e in edges[1].evidence] == ["4624", "4698", "1"]
+    assert edges[1].evidence[-1].time - edges[1].first_seen == 60.0
 
 
 def test_explicit_credentials_join_an_edge_or_stand_alone(build_store):
