@@ -113,8 +113,10 @@ def test_reports_written_then_a_failing_run_leaves_them_whole(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert sorted(before) == ["report.html", "report.json", "report.md"]
 
-    with pytest.raises(PlaybookError):  # a broken playbook stops before anything is written
-        run_hunt(store, fixture_path("missing-section"), out=out, search=RecordingSearch())
+    for broken, line in (("missing-section", 1), ("unknown-placeholder", 36)):
+        with pytest.raises(PlaybookError) as caught:  # stops before anything runs or is written
+            run_hunt(store, fixture_path(broken), out=out, search=RecordingSearch())
+        assert line in [loc.line for loc, _ in caught.value.problems]
 
     def explode(result: HuntResult) -> str:
         raise RuntimeError("renderer crashed")
@@ -210,3 +212,12 @@ def test_html_report_renders_in_headless_chromium(
     dom = run.stdout
     assert '<svg class="host-graph"' in dom and '<svg class="timeline"' in dom
     assert dom.count("<table>") >= 5 and "WORKSTATION5 (172.18.39.5)" in dom
+
+
+def test_a_broken_query_is_reported_and_the_hunt_goes_on(tmp_path: Path, fixture_path) -> None:
+    pytest.importorskip("huntbook.query")
+    store = make_store(tmp_path / "store", [])
+    result = run_hunt(store, fixture_path("broken-query"), analytics=_findings)
+    broken, template = result.queries
+    assert broken.status == "error" and "expected ')'" in (broken.error or "")
+    assert template.status == "unfilled"  # nothing earlier yielded login_id and host

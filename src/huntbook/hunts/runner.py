@@ -21,10 +21,12 @@ import huntbook
 from huntbook.errors import HuntbookError, QueryError
 from huntbook.hunts import builtin
 from huntbook.hunts.findings import Analytics, compute_findings
-from huntbook.hunts.loader import load_playbook
+from huntbook.hunts.lint import check_playbook
+from huntbook.hunts.loader import parse_file
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.needs import absent_needs, no_data_note
 from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
+from huntbook.hunts.problems import ErrorLevel
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
 
@@ -73,9 +75,10 @@ def run_hunt(
         pivot_cap: at most this many runs of a templated query.
 
     Raises:
-        PlaybookError: the document is broken (every problem listed with its line).
+        PlaybookError: the document is broken: a missing section, an empty or untitled query, an
+            unknown placeholder or data need (every problem listed with its line).
     """
-    book = playbook if isinstance(playbook, Playbook) else load_playbook(builtin.resolve(playbook))
+    book = playbook if isinstance(playbook, Playbook) else _load(playbook, params or {})
     search = search or _default_search()
     run_time = dt.datetime.now(dt.UTC)
     outcomes = _run_queries(store, book, dict(params or {}), search, pivot_cap)
@@ -96,6 +99,18 @@ def run_hunt(
 
         write_reports(result, Path(out))
     return result
+
+
+def _load(playbook: str | os.PathLike[str], params: Mapping[str, str]) -> Playbook:
+    """Load and check a document before anything runs: structure, placeholders, data needs.
+
+    SPL that does not compile is not checked here: it is recorded on its query and the hunt goes
+    on (``huntbook hunt lint`` reports it up front).
+    """
+    book, collector = parse_file(builtin.resolve(playbook), ErrorLevel.RAISE)
+    check_playbook(book, collector, params, compiler=lambda text: None)
+    collector.check()
+    return book
 
 
 def _default_search() -> Search:
