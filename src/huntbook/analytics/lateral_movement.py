@@ -12,9 +12,9 @@ session), and over the logon itself (RDP). A method with at least one anchor rul
 session an edge ``source -> host``; the evidence is the 4624, the connection that named the source
 (when the logon had no address) and every matched event. A host reaching itself is local use, not
 movement, and is dropped, except for methods marked ``self_edges`` (RDP arriving over a loopback
-tunnel). Edges with the same source, destination,
-account and method merge. A 4648 (explicit credentials) on a source naming another machine joins
-the edge from that source to that machine, or stands as an edge of its own.
+tunnel). Edges with the same source, destination, account and method merge. A 4648 (explicit
+credentials) on a source naming another machine joins the edge from that source to that machine,
+or stands as an edge of its own.
 
 The source is the host that owns the logon's address in the data (``addresses.py``); when nothing
 owns it, ``source`` is the address itself.
