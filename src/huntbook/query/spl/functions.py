@@ -29,6 +29,7 @@ from huntbook.query.spl.compiler.values import (
     as_text,
     cast,
     col,
+    data_type,
     fn,
     is_null,
     lit,
@@ -143,7 +144,7 @@ def _mvjoin(c: ExprCompiler, node: ast.Call) -> Val:
 
 def _mvappend(c: ExprCompiler, node: ast.Call) -> Val:
     """Flatten arguments in order; null arguments are skipped; all-null gives null."""
-    empty = exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("VARCHAR[]"))
+    empty = exp.Cast(this=exp.Array(expressions=[]), to=data_type("VARCHAR[]"))
     parts = [exp.Coalesce(this=as_list(v), expressions=[empty.copy()]) for v in _args(c, node)]
     joined = parts[0]
     for part in parts[1:]:
@@ -215,7 +216,7 @@ def _mvrange(c: ExprCompiler, node: ast.Call) -> Val:
     args = [cast(as_num(v), INT) for v in _args(c, node)]
     step = args[2] if len(args) > 2 else lit(1)
     numbers = exp.Anonymous(this="RANGE", expressions=[args[0], args[1], step])
-    return Val(exp.Cast(this=numbers, to=exp.DataType.build("VARCHAR[]", dialect="duckdb")), LIST)
+    return Val(exp.Cast(this=numbers, to=data_type("VARCHAR[]")), LIST)
 
 
 def _mvfind(c: ExprCompiler, node: ast.Call) -> Val:
@@ -452,7 +453,7 @@ def _tonumber(c: ExprCompiler, node: ast.Call) -> Val:
         this=as_text(args[0]), expression=lit("^0[xXbB]"), replacement=lit("")
     )
     hexed = exp.DPipe(this=lit(prefix), expression=digits, safe=False)
-    return Val(exp.TryCast(this=hexed, to=exp.DataType.build("BIGINT")), INT)
+    return Val(exp.TryCast(this=hexed, to=data_type("BIGINT")), INT)
 
 
 def _tostring(c: ExprCompiler, node: ast.Call) -> Val:
@@ -475,7 +476,7 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Val:
 def _round(c: ExprCompiler, node: ast.Call) -> Val:
     args = _args(c, node)
     digits = as_num(args[1]) if len(args) > 1 else lit(0)
-    places = exp.Cast(this=digits, to=exp.DataType.build("INT"))
+    places = exp.Cast(this=digits, to=data_type("INT"))
     return Val(exp.Round(this=cast(as_num(args[0]), NUM), decimals=places), NUM)
 
 

@@ -156,8 +156,12 @@ def final_select(state: State, limit: int | None) -> exp.Select:
         select = select.order_by(*state.order_by(), copy=False)
     if limit is not None:
         select = select.limit(lit(limit), copy=False)
-    for name, cte in state.ctx.ctes:
-        select = select.with_(name, as_=cte, recursive=state.ctx.recursive, copy=False)
+    ctes = [
+        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name)))
+        for name, body in state.ctx.ctes
+    ]
+    if ctes:
+        select.set("with_", exp.With(expressions=ctes, recursive=state.ctx.recursive or None))
     return select
 
 

@@ -257,7 +257,7 @@ def _dense(
 def _pivot(stats: State, agg: ast.Agg, over: str, split: str) -> State:
     value_col = stats.fields[agg.alias].sql
     pivot = exp.Pivot(
-        this=exp.to_table(stats.source),
+        this=exp.Table(this=exp.to_identifier(stats.source)),
         expressions=[col(stats.fields[split].sql)],
         using=[
             exp.Sum(this=col(value_col)) if agg.func in _ADDITIVE else exp.Max(this=col(value_col))

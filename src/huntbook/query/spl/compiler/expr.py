@@ -30,6 +30,7 @@ from huntbook.query.spl.compiler.values import (
     as_text,
     cast,
     col,
+    data_type,
     lit,
     not_null,
     null_safe_not,
@@ -121,7 +122,7 @@ class ExprCompiler:
 def compare(op: str, left: Val, right: Val) -> exp.Expression:
     """Typed comparison; multivalue sides match when any value does (spl.md §2.4)."""
     if NULL in (left.kind, right.kind):
-        return exp.Cast(this=exp.Null(), to=exp.DataType.build("BOOLEAN"))
+        return exp.Cast(this=exp.Null(), to=data_type("BOOLEAN"))
     if left.kind == LIST:
         elem = Val(col(_ELEM), TEXT)
         return any_element(left.expr, compare(op, elem, right), _ELEM)

@@ -10,6 +10,7 @@ command (head, dedup, transaction, first() ...) uses ``State.order`` and the fin
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
@@ -18,8 +19,9 @@ from huntbook.errors import QueryError
 from huntbook.query.spl.compiler.values import NULL, Val, col, null_val
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
+    """A field: its SPL name, its internal column, its kind (a NamedTuple: built by the hundred)."""
+
     name: str  # the SPL field name
     sql: str  # the internal column name
     kind: str  # text | int | num | list
@@ -96,7 +98,7 @@ class State:
         return candidate
 
     def table(self) -> exp.Table:
-        return exp.to_table(self.source)
+        return exp.Table(this=exp.to_identifier(self.source))
 
     def select_from(self, *projections: exp.Expression) -> exp.Select:
         return exp.Select(expressions=list(projections)).from_(self.table(), copy=False)
@@ -149,4 +151,4 @@ def flip(o: exp.Ordered) -> exp.Ordered:
 
 
 def alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.alias_(e, name, quoted=True, copy=False)
+    return exp.Alias(this=e, alias=exp.Identifier(this=name, quoted=True))

@@ -26,8 +26,19 @@ class Val:
     kind: str
 
 
+_TYPES: dict[str, exp.DataType] = {}
+
+
+def data_type(text: str) -> exp.DataType:
+    """A parsed SQL type, cached: ``DataType.build`` parses text, too slow to repeat per node."""
+    built = _TYPES.get(text)
+    if built is None:
+        built = _TYPES[text] = exp.DataType.build(text, dialect="duckdb")
+    return built.copy()
+
+
 def sql_type(kind: str) -> exp.DataType:
-    return exp.DataType.build(_SQL_TYPES.get(kind, "VARCHAR"), dialect="duckdb")
+    return data_type(_SQL_TYPES.get(kind, "VARCHAR"))
 
 
 def typed_null(kind: str) -> exp.Expression:
@@ -46,7 +57,7 @@ def lit(value: str | float | int | bool | None) -> exp.Expression:
         return exp.Boolean(this=value)
     if isinstance(value, float):
         # DuckDB reads 1.5 as DECIMAL, whose arithmetic overflows; SPL numbers are doubles.
-        return exp.Cast(this=exp.Literal.number(repr(value)), to=exp.DataType.build("DOUBLE"))
+        return exp.Cast(this=exp.Literal.number(repr(value)), to=data_type("DOUBLE"))
     if isinstance(value, int):
         if value < 0:
             return exp.Neg(this=exp.Literal.number(repr(-value)))
@@ -55,16 +66,16 @@ def lit(value: str | float | int | bool | None) -> exp.Expression:
 
 
 def col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
+    return exp.Column(this=exp.Identifier(this=name, quoted=True))
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
     """A SQL function by its DuckDB name, as the typed sqlglot node (so Spark renders it too)."""
-    return exp.func(name, *args, dialect="duckdb")
+    return exp.func(name, *args, dialect="duckdb", copy=False)
 
 
 def try_double(e: exp.Expression) -> exp.Expression:
-    return exp.TryCast(this=e, to=exp.DataType.build("DOUBLE"))
+    return exp.TryCast(this=e, to=data_type("DOUBLE"))
 
 
 def cast(e: exp.Expression, kind: str) -> exp.Expression:
