@@ -14,7 +14,7 @@ from huntbook.demo.activity import Context, catalog, placeholders, run_tree
 from huntbook.demo.events import Timeline
 from huntbook.demo.logons import explicit_credentials
 from huntbook.demo.model import Host, Network
-from huntbook.demo.sessions import Planned, network_logon, service_logon
+from huntbook.demo.sessions import Planned, network_logon, service_logon, unlock
 
 Episode = Callable[[Timeline, random.Random, float], None]
 
@@ -91,8 +91,6 @@ class Background:
         service_logon(tl, rng, self.net, host, t)
 
     def unlock(self, tl: Timeline, rng: random.Random, t: float) -> None:
-        from huntbook.demo.sessions import unlock
-
         host = rng.choice(self.workstations)
         planned = self._session(host, t)
         if planned is not None:

@@ -112,9 +112,7 @@ def _close(planned: Planned, tl: Timeline, rng: random.Random) -> None:
     close_session(tl, planned)
 
 
-def _agenda(
-    net: Network, planned: list[Planned], rng: random.Random
-) -> list[tuple[float, int, Action]]:
+def _agenda(net: Network, planned: list[Planned]) -> list[tuple[float, int, Action]]:
     """Fixed happenings in time order: session starts and ends, the story's steps."""
     items: list[tuple[float, Action]] = []
     for p in planned:
@@ -137,7 +135,7 @@ def _run(
 
     boot(net, rng)
     planned = plan(net, rng)
-    agenda = _agenda(net, planned, rng)
+    agenda = _agenda(net, planned)
     background = Background(net, planned)
     tl = Timeline()
     slices = int(net.days * DAY / SLICE)

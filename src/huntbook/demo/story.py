@@ -26,6 +26,7 @@ from huntbook.demo.events import Timeline, file_create, finish, image_load, spaw
 from huntbook.demo.logons import Origin, credential_validation, logon, service_ticket
 from huntbook.demo.model import Host, Network, Proc, Session
 from huntbook.demo.sessions import DAY, Planned
+from huntbook.errors import HuntbookError
 
 C2 = "http://45.77.65.211:443"
 C2_PATH = "/login/process.php"
@@ -184,9 +185,9 @@ def _phish(story: Story, t: float, tl: Timeline, rng: random.Random) -> None:
     host = story.net.host("wrk-btun")
     planned = next(p for p in story.planned if p.host is host and p.session is not None)
     session = planned.session
-    assert session is not None
-    outlook = session.apps.get("OUTLOOK.EXE") or session.explorer
-    assert outlook is not None
+    outlook = session.apps.get("OUTLOOK.EXE") or session.explorer if session else None
+    if session is None or outlook is None:
+        raise HuntbookError("demo story: billy.tun is not logged on to wrk-btun at the phish")
     file_create(tl, t, outlook, DOC)
     word = spawn(
         tl,
