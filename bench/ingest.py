@@ -61,8 +61,9 @@ def bare_json(files: list[Path], loads: Callable[[bytes], Any]) -> int:
     for path in files:
         with path.open("rb") as fh:
             for line in fh:
-                loads(line)
-                count += 1
+                if line.strip():
+                    loads(line)
+                    count += 1
     return count
 
 

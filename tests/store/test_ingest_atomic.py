@@ -9,16 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 
-from huntbook.store import Store
+from huntbook.store import Store, ingesting
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES, LINES = 20, 100
 INGEST = (
     "import sys; from huntbook.store import Store; print('ready', flush=True); "
-    "Store(sys.argv[1]).ingest([sys.argv[2]])"
+    "Store(sys.argv[1]).ingest([sys.argv[2]], batch_bytes=0)"
 )
 
 
@@ -75,7 +77,39 @@ def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(tmp_path: Path
         proc.wait()
         seen.append(_check_whole_batches(Store(path)))
     assert seen == sorted(seen)
-    summary = Store(path).ingest([inputs])
+    summary = Store(path).ingest([inputs], batch_bytes=0)
     assert len(summary.stored) + len(summary.duplicates) == FILES
     assert _check_whole_batches(Store(path)) == FILES * LINES
     assert not list((path / "tmp").glob("*"))
+
+
+def test_small_files_share_a_batch_and_a_broken_one_fails_alone(tmp_path: Path) -> None:
+    inputs = _inputs(tmp_path / "in")
+    (inputs / "part05.jsonl").write_bytes(b"\x00not json at all\n")
+    store = Store(tmp_path / "s")
+    summary = store.ingest([inputs])
+    assert [f.status for f in summary.files].count("stored") == FILES - 1
+    assert len(store.manifest()["batches"]) == 1
+    assert _check_whole_batches(store) == (FILES - 1) * LINES
+    assert Store(tmp_path / "s").ingest([inputs]).events == 0
+
+
+def test_a_batch_that_breaks_is_retried_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = _inputs(tmp_path / "in")
+    real = ingesting.normalize
+
+    def breaks_on_one_file(kind: str, payload: Any, raw: str, **kw: Any) -> dict[str, Any]:
+        event = real(kind, payload, raw, **kw)
+        if event.get("EventRecordID") == str(7 * LINES + 3):
+            event["Image"] = ["a", "b"]  # a list for a field that is not multivalue: StoreError
+        return event
+
+    monkeypatch.setattr(ingesting, "normalize", breaks_on_one_file)
+    store = Store(tmp_path / "s")
+    summary = store.ingest([inputs])
+    failed = [f for f in summary.files if f.status == "failed"]
+    assert [Path(f.path).name for f in failed] == ["part07.jsonl"]
+    assert "not declared multivalue" in failed[0].error
+    assert _check_whole_batches(store) == (FILES - 1) * LINES

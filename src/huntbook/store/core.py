@@ -171,6 +171,8 @@ class Store:
         inputs: list[dict[str, Any]],
         extra: dict[str, Any],
     ) -> dict[str, Any]:
+        if not writer.events and not inputs:
+            return {"id": None, "files": [], "events": 0, "inputs": []}  # nothing to commit
         final = self.path / EVENTS / batch_id
         if writer.parts:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -206,12 +208,22 @@ class Store:
         sourcetype: str | None = None,
         fmt: str | None = None,
         progress: Callable[[int], None] | None = None,
+        batch_bytes: int | None = None,
     ) -> IngestSummary:
-        """Ingest files, folders and archives: one atomic batch per input file."""
-        from huntbook.store.ingesting import ingest_paths
+        """Ingest files, folders and archives in atomic batches of about ``batch_bytes`` of input.
+
+        Returns what happened to every file (huntbook.store.ingesting has the rules).
+        """
+        from huntbook.store.ingesting import BATCH_BYTES, ingest_paths
 
         if not index:
             raise StoreError("index must not be empty")
         return ingest_paths(
-            self, paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress
+            self,
+            paths,
+            index=index,
+            sourcetype=sourcetype,
+            fmt=fmt,
+            progress=progress,
+            batch_bytes=BATCH_BYTES if batch_bytes is None else batch_bytes,
         )
