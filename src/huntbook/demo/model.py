@@ -103,8 +103,9 @@ class Host:
         return ids.process_guid(self.name, start, self.next_guid + self.index * 0x0100_0000)
 
     def new_logon_id(self, rng: random.Random) -> int:
-        """Logon ids grow through the run; each host owns its own 16M range, so none collide."""
-        self.next_logon += rng.randint(0x40, 0x4000)
+        """Logon ids grow through the run in a 16M range per host: no two hosts share one, and a
+        host repeats one only after about 64,000 logons."""
+        self.next_logon += rng.randint(0x8, 0x200)
         return 0x0200_0000 + self.index * 0x0100_0000 + (self.next_logon % 0x00FF_FFFF)
 
 
