@@ -27,7 +27,7 @@ from huntbook.demo.sessions import DAY, Planned, close_session, open_session, pl
 from huntbook.errors import HuntbookError
 
 #: Bump when the output for a given seed and size changes (cache key of ``run_demo``).
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 DEFAULT_SEED = 20170823
 DEFAULT_EVENTS = 30_000
 SLICE = 60.0

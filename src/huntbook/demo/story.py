@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from huntbook.demo.activity import SYSTEM_DIR
@@ -200,7 +200,9 @@ def _phish(story: Story, t: float, tl: Timeline, rng: random.Random) -> None:
     )
     finish(tl, t + 600, word)
     provider = wmiprvse(tl, rng, t + 40.3, host)
-    story.agent = _agent(tl, rng, t + 41.1, provider, MACRO_LAUNCHER, session, "Medium")
+    # Win32_Process.Create starts the child in session 0 (hidden), with billy.tun's logon.
+    hidden = replace(session, terminal=0, explorer=None, apps={})
+    story.agent = _agent(tl, rng, t + 41.1, provider, MACRO_LAUNCHER, hidden, "Medium")
     finish(tl, planned.end - 3, story.agent)
 
 
