@@ -21,7 +21,11 @@ _CLASSIC_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%y %I:%M:%S %p")
 
 @lru_cache(maxsize=65_536)
 def _seconds(date: str, clock: str) -> int:
-    return calendar.timegm(time.strptime(f"{date} {clock}", "%Y-%m-%d %H:%M:%S"))
+    year, month, day = int(date[0:4]), int(date[5:7]), int(date[8:10])
+    hour, minute, second = int(clock[0:2]), int(clock[3:5]), int(clock[6:8])
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+        raise IngestError(f"not a valid date-time: {date} {clock}")
+    return calendar.timegm((year, month, day, hour, minute, second))
 
 
 def _offset(zone: str | None) -> int:

@@ -20,6 +20,8 @@ CD = "_cd"
 CORE_TEXT = ("_raw", "index", "host", "source", "sourcetype", "EventCode")
 CORE_COLUMNS = (TIME, CD, *CORE_TEXT)
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DOUBLE, BIGINT, TEXT, LIST = "double", "bigint", "text", "list"
 FIXED_TYPES = {TIME: DOUBLE, CD: BIGINT}
 
@@ -27,7 +29,7 @@ FIXED_TYPES = {TIME: DOUBLE, CD: BIGINT}
 def load_mapping(name: str) -> dict[str, Any]:
     """Read ``normalize/mappings/<name>.yaml``; raise MappingError when it is not a mapping."""
     text = resources.files("huntbook.normalize").joinpath("mappings", f"{name}.yaml").read_text()
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)  # noqa: S506  # a safe loader, C-accelerated if present
     if not isinstance(data, dict):
         raise MappingError(f"mappings/{name}.yaml: expected a mapping at the top level")
     return data
