@@ -110,3 +110,10 @@ def test_not_terms_become_filters() -> None:
         "filter_1": {"TargetUserName|endswith": "$"},
         "condition": "selection and not 1 of filter_*",
     }
+
+
+def test_not_on_the_log_source_is_refused(fixture_path) -> None:
+    book = load_playbook(fixture_path("minimal"))
+    query = book.queries[0]
+    negated = type(query)(0, "q", "index=main NOT sourcetype=x EventCode=1", 1, 1)
+    assert "cannot negate" in to_sigma(book, negated, DAY).reason

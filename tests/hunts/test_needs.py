@@ -7,7 +7,7 @@ from huntbook.hunts.needs import Need, no_data_note, query_needs
 SYSMON = "xmlwineventlog:microsoft-windows-sysmon/operational"
 
 
-def test_each_eventcode_pairs_with_the_latest_sourcetype_before_it() -> None:
+def test_each_eventcode_is_scoped_by_the_terms_anded_around_it() -> None:
     spl = (
         'index="botsv2" (sourcetype=wineventlog (EventCode=4624 Logon_Type=3)) OR '
         f'(sourcetype="{SYSMON}" EventCode=1) | eval x=1 | search EventCode=9'
@@ -17,7 +17,8 @@ def test_each_eventcode_pairs_with_the_latest_sourcetype_before_it() -> None:
 
 def test_generating_commands_and_wildcards_need_nothing_knowable() -> None:
     assert query_needs("| metadata type=sourcetypes index=botsv2") == []
-    assert query_needs("index=x EventCode=46* host=<host>") == [Need("x", None, None)]
+    assert query_needs('index=x EventCode=46* host="h"') == [Need("x", None, None)]
+    assert query_needs("index=x host=<host>") == []  # an unfilled template does not parse
 
 
 def test_probe_quotes_every_value() -> None:
@@ -31,3 +32,17 @@ def test_notes() -> None:
     assert no_data_note(both) == "No Windows Event ID 4698/4702 logs"
     winrm = Need(None, None, "91", "WinEventLog:Microsoft-Windows-WinRM/Operational")
     assert no_data_note([winrm]) == "No Microsoft-Windows-WinRM/Operational Event ID 91 logs"
+
+
+def test_in_lists_or_groups_and_search_precedence() -> None:
+    """In ``search`` OR binds tighter than AND: the sourcetype scopes both sides of the OR."""
+    spl = (
+        "sourcetype=WinEventLog (EventCode=4698 OR EventCode=4702) "
+        "OR (source=x EventCode IN (6, 91))"
+    )
+    assert query_needs(spl) == [
+        Need(None, "WinEventLog", "4698"),
+        Need(None, "WinEventLog", "4702"),
+        Need(None, "WinEventLog", "6", "x"),
+        Need(None, "WinEventLog", "91", "x"),
+    ]

@@ -2,24 +2,19 @@
 
 The seed's "WMI Network Connection" search returns 0 because BOTSv2 has no Sysmon Event ID 3 at all
 ("Visibility Gap: No Sysmone Event ID 3 Logs"), not because nothing connected. The events a query
-needs are read off its base search: each ``EventCode=`` pairs with the latest ``sourcetype=`` before
-it (Q3's ``(sourcetype=wineventlog (EventCode=4624 ...)) OR (sourcetype=sysmon EventCode=1)``), and
-a probe search asks the store whether any such event exists at all.
+needs are read off its parsed base search (each ``EventCode`` with the ``index``, ``sourcetype`` or
+``source`` AND-ed around it), and a probe search asks the store whether any such event exists.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from huntbook.hunts import spltree
 from huntbook.hunts.pivots import spl_string
-from huntbook.hunts.spltext import base_search, unquote
 from huntbook.hunts.tables import source_label
-
-_TERM = re.compile(
-    r'\b(index|sourcetype|source|EventCode)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s()|]+)', re.IGNORECASE
-)
+from huntbook.query.spl import ast
 
 
 @dataclass(frozen=True)
@@ -53,24 +48,49 @@ class Need:
         )
 
 
+SCOPE_FIELDS = ("index", "sourcetype", "source")
+
+
 def query_needs(spl: str) -> list[Need]:
-    """The events the base search requires, one ``Need`` per ``EventCode=``; [] when unknowable."""
-    if spl.lstrip().startswith("|"):
-        return []  # a generating command (| metadata) reads no events of its own
-    scope: dict[str, str | None] = {"index": None, "sourcetype": None, "source": None}
-    needs: list[Need] = []
-    for name, raw in _TERM.findall(base_search(spl)):
-        value = unquote(raw)
-        if "*" in value or "<" in value:
-            continue
-        key = name.lower()
-        if key == "eventcode":
-            needs.append(Need(scope["index"], scope["sourcetype"], value, scope["source"]))
-        else:
-            scope[key] = value
-    if not needs and any(scope.values()):
-        needs.append(Need(scope["index"], scope["sourcetype"], None, scope["source"]))
-    return list(dict.fromkeys(needs))
+    """The events the base search requires, one ``Need`` per ``EventCode``; [] when unknowable.
+
+    Walks the parsed search: an AND's ``index``/``sourcetype``/``source`` terms scope every
+    ``EventCode`` under it, so Q3's ``(sourcetype=wineventlog (EventCode=4624 ...)) OR
+    (sourcetype=sysmon EventCode=1)`` needs 4624 from WinEventLog and 1 from Sysmon.
+    """
+    tree = spltree.pipeline(spl)
+    expr = spltree.base_expr(tree) if tree is not None else None
+    if expr is None:
+        return []  # does not parse, or a generating command (| metadata) that reads no events
+    scope: dict[str, str | None] = dict.fromkeys(SCOPE_FIELDS)
+    needs = list(dict.fromkeys(_walk(expr, scope)))
+    top = _scoped(expr, scope)
+    if not needs and any(top.values()):
+        needs.append(Need(top["index"], top["sourcetype"], None, top["source"]))
+    return needs
+
+
+def _scoped(expr: ast.SearchExpr, scope: dict[str, str | None]) -> dict[str, str | None]:
+    """``scope`` updated with the exact (wildcard-free) scope terms AND-ed at this level."""
+    inner = dict(scope)
+    for part in spltree.conjuncts(expr):
+        match = spltree.equals(part) if isinstance(part, ast.Compare) else None
+        if match and match[0].lower() in SCOPE_FIELDS and "*" not in match[1][0]:
+            inner[match[0].lower()] = match[1][0]
+    return inner
+
+
+def _walk(expr: ast.SearchExpr, scope: dict[str, str | None]) -> Iterator[Need]:
+    inner = _scoped(expr, scope)
+    for part in spltree.conjuncts(expr):
+        match = spltree.equals(part)
+        if match and match[0] == "EventCode":
+            for code in match[1]:
+                if "*" not in code:
+                    yield Need(inner["index"], inner["sourcetype"], code, inner["source"])
+        elif isinstance(part, ast.SOr):
+            for item in part.items:
+                yield from _walk(item, inner)
 
 
 def no_data_note(absent: list[Need]) -> str:

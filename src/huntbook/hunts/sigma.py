@@ -14,9 +14,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from huntbook.hunts import spltree
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.pivots import placeholder_names
-from huntbook.hunts.spltext import Term, base_search, split_pipes, terms
+from huntbook.query.spl import ast
 
 SHAPING_COMMANDS = {"table", "fields", "dedup", "sort", "head", "reverse", "rename"}
 NAMESPACE = uuid.UUID("6f1d7c55-6b3e-4d0c-9a53-2f7c0b7c4e11")
@@ -54,16 +55,18 @@ def to_sigma(playbook: Playbook, query: Query, date: dt.date | None = None) -> S
     """The Sigma rule for ``query``, or why Sigma cannot express it."""
     if placeholder_names(query.spl):
         return SigmaOutcome(None, "a template (placeholders) is a pivot, not a detection")
-    segments = split_pipes(query.spl)
-    if not segments or query.spl.lstrip().startswith("|"):
+    tree = spltree.pipeline(query.spl)
+    if tree is None:
+        return SigmaOutcome(None, "the query does not parse")
+    expr = spltree.base_expr(tree)
+    if expr is None:
         return SigmaOutcome(None, "a generating command (e.g. | metadata) reads no events")
-    for segment in segments[1:]:
-        name = segment.split(None, 1)[0].lower()
+    for name in spltree.command_names(tree):
         if name not in SHAPING_COMMANDS:
             return SigmaOutcome(
                 None, f"'| {name}' has no Sigma equivalent (Sigma matches single events)"
             )
-    detection, reason = _detection(terms(base_search(query.spl)))
+    detection, reason = _detection(expr)
     if detection is None:
         return SigmaOutcome(None, reason)
     return SigmaOutcome(_rule(playbook, query, detection, date or dt.date.today()))
@@ -83,54 +86,35 @@ class _Detection:
         return {"selection": self.selection, **named, "condition": condition}
 
 
-def _detection(items: list[Term]) -> tuple[_Detection | None, str]:
-    """An AND of field matches, ``(a=1 OR a=2)`` groups and ``NOT`` of either; else why not."""
+def _detection(expr: ast.SearchExpr) -> tuple[_Detection | None, str]:
+    """An AND of field matches (one field's OR or IN as a value list) and NOTs of them."""
     found = _Detection()
-    negate = False
-    i = 0
-    while i < len(items):
-        term = items[i]
-        if term.kind == "op" and term.text in ("AND", "NOT"):
-            negate = negate or term.text == "NOT"
-            i += 1
+    for part in spltree.conjuncts(expr):
+        if isinstance(part, ast.TimeBound):
+            continue  # a detection's window is the schedule's, not the rule's
+        negated = isinstance(part, ast.SNot)
+        match = spltree.equals(part.item if isinstance(part, ast.SNot) else part)
+        if match is None:
+            return None, f"{_describe(part)} is not a plain field match"
+        if not negated:
+            _add(found.selection, found.context, *match)
             continue
-        if term.kind == "paren" and term.text == "(":
-            close = _closing(items, i)
-            group = _or_group(items[i + 1 : close])
-            if group is None:
-                return None, "a parenthesised group other than an OR of one field"
-            i = close + 1
-        elif term.kind == "match" and not term.negated:
-            group, i = (term.field, [term.value]), i + 1
-        else:
-            return None, f"'{term.text}' (free text, a bare OR or !=) is not a plain field match"
-        target = {} if negate else found.selection
-        _add(target, found.context, *group)
-        if negate and target:
-            found.filters.append(target)
-        negate = False
+        excluded: dict[str, Any] = {}
+        _add(excluded, {}, *match)
+        if not excluded:
+            return None, f"NOT {match[0]}= selects the log source, which Sigma cannot negate"
+        found.filters.append(excluded)
     if not found.selection:
         return None, "no field conditions to match"
     return found, ""
 
 
-def _closing(items: list[Term], start: int) -> int:
-    depth = 0
-    for j in range(start, len(items)):
-        depth += {"(": 1, ")": -1}.get(items[j].text, 0) if items[j].kind == "paren" else 0
-        if depth == 0:
-            return j
-    return len(items) - 1
-
-
-def _or_group(items: list[Term]) -> tuple[str, list[str]] | None:
-    matches = [t for t in items if t.kind == "match" and not t.negated]
-    others = [t for t in items if t.kind != "match" and not (t.kind == "op" and t.text == "OR")]
-    if not matches or others or len({t.field for t in matches}) != 1:
-        return None
-    if len(matches) > 1 and not any(t.kind == "op" and t.text == "OR" for t in items):
-        return None
-    return matches[0].field, [t.value for t in matches]
+def _describe(part: ast.SearchExpr) -> str:
+    """What stopped a translation, in SPL terms."""
+    names = {ast.Term: "free text", ast.SOr: "an OR across fields", ast.SNot: "a NOT of a group"}
+    if isinstance(part, ast.Compare):
+        return f"'{part.field}{part.op}{part.value.text}' (a comparison other than =)"
+    return names.get(type(part), type(part).__name__)
 
 
 def _add(fields: dict[str, Any], context: dict[str, str], field: str, values: list[str]) -> None:
