@@ -7,15 +7,12 @@ goes on; a broken document (missing sections, empty or untitled queries) stops b
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
-
-from sqlglot import exp
 
 import huntbook
 from huntbook.errors import HuntbookError, QueryError
@@ -251,30 +248,19 @@ def _store_stamp(store: Any) -> dict[str, Any]:
 
 
 def _time_range(store: Any) -> dict[str, Any]:
-    """First and last event time in the store (built as a sqlglot expression, not text)."""
-    query = exp.select(
-        exp.func("min", exp.column("_time")).as_("earliest"),
-        exp.func("max", exp.column("_time")).as_("latest"),
-        exp.func("count", exp.Star()).as_("events"),
-    ).from_("events")
-    try:
-        with contextlib.closing(store.connect()) as con:
-            earliest, latest, events = con.execute(query.sql(dialect="duckdb")).fetchone()
-    except Exception:  # noqa: BLE001 - a stamp must never sink a finished hunt
-        return {"earliest": None, "latest": None, "events": None}
+    """First and last event time in the store and its event count (from ``Store.stats()``)."""
+    groups = store.stats() if hasattr(store, "stats") else []
+    if not groups:
+        return {"earliest": None, "latest": None, "events": 0}
+    first = min(groups, key=lambda g: g["first_epoch"])
+    last = max(groups, key=lambda g: g["last_epoch"])
     return {
-        "earliest": _iso(earliest),
-        "latest": _iso(latest),
-        "events": events,
-        "earliest_epoch": earliest,
-        "latest_epoch": latest,
+        "earliest": first["first_time"],
+        "latest": last["last_time"],
+        "events": sum(g["count"] for g in groups),
+        "earliest_epoch": first["first_epoch"],
+        "latest_epoch": last["last_epoch"],
     }
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _playbook_doc(book: Playbook) -> dict[str, Any]:
