@@ -4,9 +4,9 @@ Splunk reads events newest first; a ``startswith`` event closes the open transac
 In ascending order that is: a transaction number = the running count of start events per key.
 Rows before the first start never close and are dropped unless ``keepevicted=true``. ``endswith``
 mirrors it (running count of end events in descending order). ``maxpause`` splits at gaps,
-``maxspan`` splits by distance from the newest member (an approximation of Splunk's greedy rule,
-docs/spl-support.md), ``maxevents`` (default 1000) splits newest-first into chunks. A split-off
-piece other than the oldest one counts as closed (closed_txn=1), as Splunk closes it on the split.
+``maxspan`` splits greedily from the newest member (see ``_span_pieces``), ``maxevents``
+(default 1000) splits newest-first into chunks. A piece split off on the newer side counts as
+closed (closed_txn=1), as Splunk closes it on the split; so does a transaction of maxevents members.
 
 Output per transaction: ``_time`` of the earliest member, ``duration``, ``eventcount``,
 ``closed_txn``, ``_raw`` of the members oldest first, the key fields, ``mvlist`` fields as one
@@ -159,7 +159,7 @@ def _pieces(
     else:
         chunk = lit(0)
     s = s.then(s.select_from(exp.Star(), alias(chunk, "__chunk")), added=["__chunk"])
-    return _split_flags(s, keys)
+    return _split_flags(cmd, s, keys)
 
 
 def _span_pieces(s: State, part: list[str], t: exp.Expression, maxspan: float) -> State:
@@ -281,15 +281,19 @@ def _span_pieces(s: State, part: list[str], t: exp.Expression, maxspan: float) -
     return s.then(s.select_from(exp.Star(), alias(sp, "__sp")), added=["__sp"])
 
 
-def _split_flags(s: State, keys: list[str]) -> State:
-    """__split = 1 on members of a piece that a newer-side split closed (not the oldest piece)."""
-    seg = [*keys, "__seg"]
-    older_pause = exp.GT(this=col("__ps"), expression=lit(0))
-    max_sp = _window(exp.Max(this=col("__sp")), [*seg, "__ps"], [], running=False)
-    older_span = exp.LT(this=col("__sp"), expression=max_sp)
-    max_chunk = _window(exp.Max(this=col("__chunk")), [*seg, "__ps", "__sp"], [], running=False)
-    older_chunk = exp.LT(this=col("__chunk"), expression=max_chunk)
-    flag = _flag(exp.or_(older_pause, older_span, older_chunk, copy=False))
+def _split_flags(cmd: ast.Transaction, s: State, keys: list[str]) -> State:
+    """__split = 1 on members of a piece a maxpause/maxspan split closed (not the oldest piece).
+
+    maxevents needs no flag: a transaction that reached maxevents members is closed (checked on
+    the group's count), which spares a window (a sort) on the common path.
+    """
+    tests: list[exp.Expression] = []
+    if cmd.maxpause is not None:
+        tests.append(exp.GT(this=col("__ps"), expression=lit(0)))  # 0 is the oldest piece
+    if cmd.maxspan is not None:
+        max_sp = _window(exp.Max(this=col("__sp")), [*keys, "__seg", "__ps"], [], running=False)
+        tests.append(exp.LT(this=col("__sp"), expression=max_sp))
+    flag = _flag(exp.or_(*tests, copy=False)) if tests else lit(0)
     return s.then(s.select_from(exp.Star(), alias(flag, "__split")), added=["__split"])
 
 
@@ -325,14 +329,11 @@ def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Or
         add("_raw", exp.GroupConcat(this=ordered_raw, separator=lit("\n")), TEXT)
     add("duration", exp.Sub(this=exp.Max(this=t.copy()), expression=exp.Min(this=t.copy())), NUM)
     add("eventcount", exp.Count(this=exp.Star()), INT)
+    full = _flag(exp.EQ(this=exp.Count(this=exp.Star()), expression=lit(cmd.maxevents)))
     closed = exp.Greatest(
         this=exp.Max(this=col("__st")),
-        expressions=[exp.Max(this=col("__en")), exp.Max(this=col("__split"))],
+        expressions=[exp.Max(this=col("__en")), exp.Max(this=col("__split")), full],
     )
-    if cmd.startswith is not None and cmd.endswith is None:
-        closed = exp.Greatest(
-            this=exp.Max(this=col("__st")), expressions=[exp.Max(this=col("__split"))]
-        )
     add("closed_txn", closed, INT)
     add("field_match_sum", exp.Count(this=exp.Star()), INT)
     if s.has("_cd"):
