@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE
+from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE, SYSTEM_FILE
 
 Event = dict[str, Any]
 SYSMON_ST = "xmlwineventlog:microsoft-windows-sysmon/operational"
@@ -55,7 +55,8 @@ def sysmon_events(path: Path) -> Iterator[Event]:
 def classic_records(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
     starts = [m.start() for m in _STAMP.finditer(text)]
-    return [text[a:b].rstrip("\n") for a, b in zip(starts, starts[1:] + [len(text)], strict=True)]
+    ends = starts[1:] + [len(text)]
+    return [text[a:b].rstrip("\n") for a, b in zip(starts, ends[: len(starts)], strict=True)]
 
 
 def classic_event(record: str) -> Event:
@@ -81,7 +82,8 @@ def load(out_dir: Path) -> list[Event]:
     events: list[Event] = []
     for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
         events.extend(sysmon_events(folder / SYSMON_FILE))
-        events.extend(classic_event(r) for r in classic_records(folder / SECURITY_FILE))
+        for name in (SECURITY_FILE, SYSTEM_FILE):
+            events.extend(classic_event(r) for r in classic_records(folder / name))
     for cd, event in enumerate(events):
         event["_cd"] = cd
     return events

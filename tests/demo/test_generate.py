@@ -27,7 +27,7 @@ def test_same_seed_and_size_give_identical_bytes(tmp_path: Path) -> None:
     generate(tmp_path / "a", events=3_000, seed=7)
     generate(tmp_path / "b", events=3_000, seed=7)
     first = digest(tmp_path / "a")
-    assert len(first) == 9 * 2 + 1  # two logs per host, plus the manifest
+    assert len(first) == 9 * 3 + 1  # three logs per host, plus the manifest
     assert first == digest(tmp_path / "b")
 
 

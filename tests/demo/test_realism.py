@@ -18,8 +18,8 @@ import evtx
 import orjson
 import pytest
 
-from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE
-from huntbook.demo.render import security_templates
+from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE, SYSTEM_FILE
+from huntbook.demo.render import security_templates, system_templates
 
 from .replay import classic_records
 
@@ -38,7 +38,7 @@ def _channel_kind(channel: str) -> str | None:
     channel = channel.lower()
     if "sysmon" in channel:
         return "sysmon"
-    return "security" if channel == "security" else None
+    return channel if channel in ("security", "system") else None
 
 
 def _from_evtx(root: Path, names: dict[tuple[str, int], set[str]]) -> None:
@@ -124,6 +124,28 @@ def test_security_fields_exist_in_real_recordings(real_names, demo_dir: Path) ->
         template = {n for b in security_templates()[eid]["blocks"] for _, n, _ in b["fields"]}
         assert names == template, eid  # every templated field is written, nothing else
         assert names <= real_names[("security", eid)], (eid, names - real_names[("security", eid)])
+
+
+def test_system_fields_exist_in_real_recordings(real_names, demo_dir: Path) -> None:
+    """System messages carry EventData values in their text: each template's slots are real names,
+    and every generated record is its template's text filled in."""
+    patterns = {}
+    for eid, template in system_templates().items():
+        slots = set(re.findall(r"\{(\w+)\}", template["text"]))
+        assert slots and slots <= real_names[("system", eid)], (eid, slots)
+        patterns[eid] = (
+            re.escape(template["text"])
+            .replace(r"\{param1\}", ".+")
+            .replace(r"\{param2\}", "(running|stopped)")
+        )
+    seen = 0
+    for path in sorted(demo_dir.glob(f"*/{SYSTEM_FILE}")):
+        for record in classic_records(path):
+            eid = int(re.search(r"^EventCode=(\d+)$", record, re.M).group(1))  # type: ignore[union-attr]
+            message = record.partition("\nMessage=")[2]
+            assert re.fullmatch(patterns[eid], message), message
+            seen += 1
+    assert seen > 100
 
 
 def test_value_shapes(demo_events) -> None:

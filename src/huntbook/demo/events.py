@@ -18,6 +18,7 @@ from huntbook.demo.render import utc_time
 
 SYSMON = "sysmon"
 SECURITY = "security"
+SYSTEM = "system"
 
 MANDATORY_LABEL = {"Medium": "S-1-16-8192", "High": "S-1-16-12288", "System": "S-1-16-16384"}
 #: %%1936 full token, %%1937 elevated, %%1938 limited (what 4688 writes, unexpanded).

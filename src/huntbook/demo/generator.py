@@ -20,14 +20,14 @@ from typing import IO
 
 from huntbook.demo import story as story_mod
 from huntbook.demo.background import Background
-from huntbook.demo.events import SECURITY, SYSMON, Pending, Timeline
+from huntbook.demo.events import SECURITY, SYSMON, SYSTEM, Pending, Timeline
 from huntbook.demo.model import Network, load_network
-from huntbook.demo.render import classic_text, sysmon_xml
+from huntbook.demo.render import classic_system_text, classic_text, sysmon_xml
 from huntbook.demo.sessions import DAY, Planned, close_session, open_session, plan
 from huntbook.errors import HuntbookError
 
 #: Bump when the output for a given seed and size changes (cache key of ``run_demo``).
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 DEFAULT_SEED = 20170823
 DEFAULT_EVENTS = 30_000
 SLICE = 60.0
@@ -37,6 +37,7 @@ MANIFEST = ".manifest.json"
 #: add-on's CIM ``user`` (DuckDB column names are case-insensitive), or ``User=...`` finds nothing.
 SYSMON_FILE = "Microsoft-Windows-Sysmon-Operational.xml"
 SECURITY_FILE = "Security.log"
+SYSTEM_FILE = "System.log"
 
 Action = Callable[[Timeline, random.Random], None]
 
@@ -62,26 +63,29 @@ class GenerateSummary:
 
 
 class _Files:
-    """One Sysmon XML and one Security classic-text file per host, with their record numbers."""
+    """Per host: Sysmon XML, Security and System classic text, each with its record numbers."""
 
     def __init__(self, out_dir: Path, net: Network) -> None:
         self.net = {h.name: h for h in net.hosts}
         self.handles: dict[tuple[str, str], IO[str]] = {}
         self.records: dict[tuple[str, str], int] = {}
         self.counts: dict[str, int] = {}
+        self.names: dict[tuple[str, str], str] = {}
         for host in net.hosts:
             folder = out_dir / host.name
             folder.mkdir(parents=True, exist_ok=True)
             for channel, name, first in (
                 (SYSMON, SYSMON_FILE, 41_000),
                 (SECURITY, SECURITY_FILE, 183_000),
+                (SYSTEM, SYSTEM_FILE, 9_000),
             ):
                 key = (host.name, channel)
                 self.handles[key] = (folder / name).open(
                     "w", encoding="utf-8", newline="\n", buffering=1 << 20
                 )
                 self.records[key] = first + 977 * host.index
-                self.counts[f"{host.name}/{name}"] = 0
+                self.names[key] = f"{host.name}/{name}"
+                self.counts[self.names[key]] = 0
 
     def write(self, events: Iterable[Pending]) -> None:
         for ev in events:
@@ -90,13 +94,14 @@ class _Files:
             host = self.net[ev.host]
             if ev.channel == SECURITY:
                 text = classic_text(ev.time, ev.eid, ev.data, host.fqdn, record)
-                self.counts[f"{ev.host}/{SECURITY_FILE}"] += 1
+            elif ev.channel == SYSTEM:
+                text = classic_system_text(ev.time, ev.eid, ev.data, host.fqdn, record)
             else:
                 thread = 1000 + (record * 7919) % 3000 // 4 * 4
                 text = sysmon_xml(
                     ev.time, ev.eid, ev.data, host.fqdn, record, (host.sysmon_pid, thread)
                 )
-                self.counts[f"{ev.host}/{SYSMON_FILE}"] += 1
+            self.counts[self.names[key]] += 1
             self.handles[key].write(text)
 
     def close(self) -> None:

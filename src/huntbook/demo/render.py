@@ -39,6 +39,14 @@ def security_templates() -> dict[int, dict[str, Any]]:
 
 
 @lru_cache(maxsize=1024)
+@cache
+def system_templates() -> dict[int, dict[str, Any]]:
+    """The System channel's message layouts per EventCode (system.yaml)."""
+    text = resources.files("huntbook.demo").joinpath("system.yaml").read_text(encoding="utf-8")
+    templates: dict[int, dict[str, Any]] = yaml.safe_load(text)
+    return templates
+
+
 def _stamp(second: int, fmt: str) -> str:
     """The whole-second part of a timestamp: events come in time order, so this cache hits."""
     return time.strftime(fmt, time.gmtime(second))
@@ -115,3 +123,17 @@ def classic_text(t: float, eid: int, data: dict[str, str], computer: str, record
         f"TaskCategory={task}\nOpCode=Info\nRecordNumber={record}"
     )
     return header + _classic_format(eid).format_map(data)
+
+
+def classic_system_text(
+    t: float, eid: int, data: dict[str, str], computer: str, record: int
+) -> str:
+    """One System event (Service Control Manager) as a classic WinEventLog record."""
+    template = system_templates()[eid]
+    return (
+        f"{classic_time(t)}\nLogName=System\nSourceName={template['source']}\n"
+        f"EventCode={eid}\nEventType={template['event_type']}\nType=Information\n"
+        f"ComputerName={computer}\nTaskCategory={template['task']}\nOpCode=Info\n"
+        f"RecordNumber={record}\nKeywords={template['keywords']}\n"
+        f"Message={template['text'].format_map(data)}\n\n"
+    )

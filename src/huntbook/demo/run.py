@@ -28,13 +28,15 @@ from huntbook.demo.generator import (
     GENERATOR_VERSION,
     SECURITY_FILE,
     SYSMON_FILE,
+    SYSTEM_FILE,
     generate,
 )
 
 PLAYBOOK = "wmi-lateral-movement"
 INDEX = "botsv2"
 KEY_FILE = ".demo-key"
-DATA_FILES = ("network.yaml", "catalog.yaml", "security.yaml")
+LOG_FILES = (SYSMON_FILE, SECURITY_FILE, SYSTEM_FILE)
+DATA_FILES = ("network.yaml", "catalog.yaml", "security.yaml", "system.yaml")
 
 
 @dataclass
@@ -75,7 +77,7 @@ def _prepare(out: Path, seed: int, events: int, say: Callable[[str], None]) -> t
         summary = generate(logs, events=events, seed=seed)
         say(f"Ingesting {summary.events:,} events as index {INDEX} ...")
         # Sysmon files first: the store names the shared User/user column after the first one.
-        files = sorted(logs.glob(f"*/{SYSMON_FILE}")) + sorted(logs.glob(f"*/{SECURITY_FILE}"))
+        files = [f for name in LOG_FILES for f in sorted(logs.glob(f"*/{name}"))]
         Store(store_dir).ingest(files, index=INDEX)
         key_file.write_text(key)
     count = sum(int(r.get("count", 0)) for r in Store(store_dir).stats())

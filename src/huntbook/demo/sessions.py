@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from huntbook.demo.activity import Context, catalog, placeholders, run_tree
-from huntbook.demo.events import Timeline
+from huntbook.demo.events import SYSTEM, Timeline
 from huntbook.demo.logons import Origin, logoff, logon, service_ticket
 from huntbook.demo.model import Account, Host, Network, Proc, Session
 
@@ -121,7 +121,23 @@ def network_logon(
     logoff(tl, t + rng.uniform(0.2, 600), server, session)
 
 
+#: Services that start on demand and stop when idle (System 7036 display names).
+DEMAND_SERVICES = (
+    "Windows Modules Installer",
+    "Background Intelligent Transfer Service",
+    "WinHTTP Web Proxy Auto-Discovery Service",
+    "Windows Error Reporting Service",
+    "Software Protection",
+    "Device Setup Manager",
+    "Windows Update",
+    "Network Setup Service",
+)
+
+
 def service_logon(tl: Timeline, rng: random.Random, net: Network, host: Host, t: float) -> None:
-    """Type 5: services.exe starting a service as SYSTEM (with its 4672)."""
+    """Type 5: services.exe starts a demand service as SYSTEM (4672, 4624); it stops later."""
     session = host.system["system"]
     logon(tl, t, net, host, session, Origin(), host.base["services"])
+    service = rng.choice(DEMAND_SERVICES)
+    tl.add(t + 0.01, host, SYSTEM, 7036, {"param1": service, "param2": "running"})
+    tl.add(t + rng.uniform(30, 900), host, SYSTEM, 7036, {"param1": service, "param2": "stopped"})
