@@ -27,7 +27,7 @@ from huntbook.demo import DEFAULT_EVENTS, DEFAULT_SEED, generate
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 def command(events: int, out: Path, seed: int) -> None:
-    """Write a Frothly-like network's raw Windows logs (Sysmon XML, Security classic text).
+    """Write a Frothly-like network's raw Windows logs (Sysmon XML, Security/System text).
 
     Three days (2017-08-23..25) of workstations, a file server and a DC, with the seed hunt's
     attack: an Empire stager on wrk-btun moving over WMI to venus and wrk-klagerf. The same seed

@@ -1,8 +1,8 @@
 """The demo: a simulated Frothly-like network whose raw logs replay the seed's WMI hunt.
 
-``generate`` writes the raw logs (Sysmon XmlWinEventLog XML and Security classic WinEventLog text,
-one folder per host); ``run_demo`` generates (cached), ingests them as index ``botsv2``, runs the
-seed's playbook and writes its reports.
+``generate`` writes the raw logs (Sysmon XmlWinEventLog XML, Security and System classic
+WinEventLog text, one folder per host); ``run_demo`` generates (cached), ingests them as index
+``botsv2``, runs the seed's playbook and writes its reports.
 """
 
 from __future__ import annotations

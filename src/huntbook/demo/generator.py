@@ -184,8 +184,8 @@ def generate(
 
     Args:
         out_dir: destination folder; ``<host>/Microsoft-Windows-Sysmon-Operational.xml`` (Sysmon,
-            XmlWinEventLog), ``<host>/Security.log`` (classic WinEventLog text) and
-            ``.manifest.json`` are (over)written.
+            XmlWinEventLog), ``<host>/Security.log`` and ``<host>/System.log`` (classic
+            WinEventLog text) and ``.manifest.json`` are (over)written.
         events: about how many events to write in total (default 30,000). The attack and the
             workday logons are always there; background activity fills up to this size.
         seed: the random seed; the same seed and size give byte-identical files.
