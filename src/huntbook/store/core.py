@@ -76,7 +76,13 @@ class Store:
         return merged
 
     def fields(self, index: str | None = None, sourcetype: str | None = None) -> dict[str, str]:
-        """Column name -> ``double|bigint|text|list`` (optionally only one index / sourcetype)."""
+        """Field name -> ``double|bigint|text|list`` (optionally only one index / sourcetype).
+
+        Every spelling events used is listed: where Splunk has both ``User`` and ``user`` (Sysmon
+        and the Windows add-on), both are here and both name the same column, because DuckDB
+        resolves column names case-insensitively and the store keeps one column per lower-cased
+        name (docs/field-mapping.md).
+        """
         out = {c: field_type(c) for c in CORE_COLUMNS}
         for ix, sts in self.catalog().items():
             if index is not None and ix.lower() != index.lower():

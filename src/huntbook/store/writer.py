@@ -112,10 +112,13 @@ class BatchWriter:
             self.flush()
 
     def _note_catalog(self) -> None:
+        # every spelling an event used is catalogued (``User`` and ``user`` both), each resolving
+        # to the one stored column; fields that only ever were empty are left out
         for (index, sourcetype), names in self._seen.items():
-            cols = {self.columns[n.lower()] for n in names if n not in (TIME, CD)}
-            cols = {c for c in cols if self._cols[c][0]}  # fields that only ever were empty
-            self.catalog.setdefault(index, {}).setdefault(sourcetype, set()).update(cols)
+            kept = {
+                n for n in names if n not in (TIME, CD) and self._cols[self.columns[n.lower()]][0]
+            }
+            self.catalog.setdefault(index, {}).setdefault(sourcetype, set()).update(kept)
 
     def flush(self) -> None:
         """Write the gathered events (if any) as one Parquet part."""
@@ -143,7 +146,7 @@ class BatchWriter:
         """index -> sourcetype -> field -> type, for the fields this batch stored."""
         return {
             index: {
-                st: {f: field_type(f) for f in sorted(names | {TIME, CD})}
+                st: {f: field_type(self.columns[f.lower()]) for f in sorted(names | {TIME, CD})}
                 for st, names in sts.items()
             }
             for index, sts in self.catalog.items()
