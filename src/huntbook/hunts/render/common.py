@@ -108,20 +108,31 @@ def evidence_text(item: dict[str, Any]) -> str:
 
 
 def timeline_points(result: HuntResult) -> list[tuple[float, str, str]]:
-    """(epoch, lane, text) for every timed evidence event of every edge, oldest first."""
+    """(epoch, lane, text) for every timed evidence event, oldest first: one lane per
+    lateral-movement edge, one per decoded PowerShell payload."""
     points: list[tuple[float, str, str]] = []
     for edge in result.edges:
         lane = f"{edge.get('source')} → {edge.get('destination')}"
-        items = evidence_items(edge)
-        timed: list[tuple[float, str]] = [
-            (t, evidence_text(i)) for i in items if (t := evidence_time(i)) is not None
-        ]
-        if not timed:
-            timed = [
-                (t, key) for key in ("first_seen", "last_seen") if (t := to_epoch(edge.get(key)))
-            ]
-        points.extend((t, lane, text) for t, text in timed)
+        points.extend(_timed(edge, lane))
+    for finding in result.findings.get("powershell") or []:
+        if isinstance(finding, dict):
+            name = finding.get("family") or finding.get("payload_id") or "payload"
+            points.extend(_timed(finding, f"PowerShell: {name}"))
     return sorted(points)
+
+
+def _timed(item: dict[str, Any], lane: str) -> list[tuple[float, str, str]]:
+    """The item's timed evidence on ``lane``; its first/last seen when no evidence has a time."""
+    timed = [
+        (t, lane, evidence_text(e))
+        for e in evidence_items(item)
+        if (t := evidence_time(e)) is not None
+    ]
+    if not timed:
+        timed = [
+            (t, lane, key) for key in ("first_seen", "last_seen") if (t := to_epoch(item.get(key)))
+        ]
+    return timed
 
 
 def conclusion(result: HuntResult) -> str:

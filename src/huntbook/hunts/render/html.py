@@ -19,7 +19,8 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 max-width:1200px;color:#1b1b1b;padding:0 1em}
 h1{border-bottom:3px solid #1a4fa0;padding-bottom:.3em}h2{margin-top:1.8em;color:#0b2a5b}
 table{border-collapse:collapse;margin:.8em 0;font-size:14px}th,td{border:1px solid #ccc;
-padding:4px 8px;text-align:left;vertical-align:top;max-width:460px;overflow-wrap:anywhere}
+padding:4px 8px;text-align:left;vertical-align:top;max-width:460px;min-width:5ch;
+overflow-wrap:anywhere}
 th{background:#eef2f8}
 tr.no_data td{background:#fff4e5}tr.error td{background:#fde8e8}tr.unfilled td{background:#f3f3f3}
 pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:13px;white-space:pre-wrap}

@@ -15,7 +15,7 @@ from typing import Any
 from huntbook.hunts.render import common
 
 GRAPH_W, GRAPH_H, NODE_R = 760, 440, 34
-TIMELINE_W, LANE_H, MARGIN_L, MARGIN_R = 960, 38, 230, 30
+TIMELINE_W, LANE_H, MARGIN_L, MARGIN_R = 1000, 38, 300, 70
 
 
 def graph(edges: Sequence[dict[str, Any]]) -> str:
@@ -124,7 +124,7 @@ def timeline(points: Sequence[tuple[float, str, str]]) -> str:
         parts.append(
             f'<line x1="{MARGIN_L}" x2="{TIMELINE_W - MARGIN_R}" y1="{y}" y2="{y}" stroke="#ddd"/>'
             f'<text x="{MARGIN_L - 10}" y="{y + 4}" text-anchor="end" font-size="12">'
-            f"{escape(lane)}</text>"
+            f"{escape(lane if len(lane) <= 44 else lane[:43] + '…')}</text>"
         )
     for t, lane, text in points:
         y = 30 + LANE_H * lanes.index(lane) + LANE_H / 2
