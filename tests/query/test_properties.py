@@ -170,7 +170,45 @@ TOKENS = [
     "\x00",
 ]
 
+# Pipelines of valid commands: most compile, so the spark/duckdb round trip is exercised widely.
+SNIPPETS = [
+    "search user=a* OR EventCode!=4624",
+    'where like(user, "u%") AND EventCode=4624',
+    "eval x=mvindex(Logon_ID, 1), y=lower(coalesce(x, LogonId)), z=substr(CommandLine, 1, 74)",
+    'eval n=mvcount(Logon_ID), j=mvjoin(Logon_ID, ","), t=strftime(_time, "%F %T")',
+    "stats count, dc(user) as u, values(host) as hosts by sourcetype",
+    "eventstats count as c by host",
+    "streamstats count as r",
+    "table _time user host Logon_ID",
+    "fields - _raw",
+    "rename user AS account",
+    "sort 0 -_time",
+    "sort host, -user",
+    "head 5",
+    "tail 3",
+    "reverse",
+    "dedup host",
+    "transaction user startswith=(EventCode=4624) mvlist=ParentImage",
+    "transaction host maxspan=30s maxevents=5",
+    "search eventcount>1",
+    'rex field=CommandLine "(?<exe>\\w+)"',
+    'regex user="^u"',
+    "bin _time span=1h",
+    "top limit=2 host",
+    "rare user",
+    "fillnull value=none user",
+    "mvexpand Logon_ID",
+    'makemv delim="," user',
+    "convert ctime(_time) AS t",
+    "join type=left user [search EventCode=4624 | stats count as n by user]",
+    "append [search EventCode=1 | head 1]",
+]
+PIPELINE = st.lists(st.sampled_from(SNIPPETS), min_size=1, max_size=6).map(
+    lambda cmds: "index=botsv2 | " + " | ".join(cmds)
+)
+
 QUERY_TEXT = st.one_of(
+    PIPELINE,
     st.text(max_size=120),
     st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join),
     st.lists(st.sampled_from(TOKENS), max_size=25).map("".join),
@@ -194,7 +232,7 @@ def test_arbitrary_text_raises_only_huntbook_errors(text: str) -> None:
         assert str(err), "an error a hunter sees must say something"
         return
     for dialect in ("duckdb", "spark"):
-        assert isinstance(compiled.sql(dialect), str)
+        sqlglot.parse_one(compiled.sql(dialect), read=dialect)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
