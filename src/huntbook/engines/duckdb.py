@@ -26,7 +26,8 @@ class DuckDBEngine(Engine):
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if self.connection is not None:
             return self.connection
-        return self.store.connect()
+        con: duckdb.DuckDBPyConnection = self.store.connect()
+        return con
 
     def execute(self, query: Any) -> SearchResult:
         sql = self.render(query)

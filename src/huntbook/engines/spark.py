@@ -21,7 +21,7 @@ class SparkEngine(Engine):
     def execute(self, query: Any) -> SearchResult:
         if self.session is None:
             try:
-                from pyspark.sql import SparkSession  # type: ignore[import-not-found]
+                from pyspark.sql import SparkSession
             except ImportError:
                 raise EngineError(
                     "the spark engine needs pyspark (pip install huntbook[spark])"

@@ -84,7 +84,8 @@ def run_spl(
     limit: int | None = None,
     now: float | None = None,
 ) -> SearchResult:
-    """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with ``events``)."""
+    """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
+    ``events``)."""
     from huntbook.engines.duckdb import DuckDBEngine
 
     lookup_dirs = tuple(str(p) for p in _lookup_dirs(store))

@@ -22,7 +22,7 @@ class SearchResult:
         return list(self.table.column_names)
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def to_arrow(self) -> pa.Table:
         return self.table

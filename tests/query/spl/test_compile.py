@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import sqlglot
@@ -38,23 +39,11 @@ Q3 = (
     "| search eventcount>1 | eval Parent_Process=mvindex(ParentImage, 1) "
     "| table _time, dest, session, host, user_id, Parent_Process, Image, CommandLine"
 )
-SPARK_QUERIES = [
-    Q3,
-    '| metadata type=sourcetypes index=botsv2 | eval firstTime=strftime(firstTime,"%Y-%m-%d %H:%M:%S") | sort - totalCount',
-    "index=botsv2 ((Logon_ID=0x3e7 OR LogonId=0x3e7) host=venus) | eval CommandLine=substr(CommandLine,1,74) | table _time EventCode | reverse",
-    "* | stats count, dc(host), values(Image), list(Image), min(EventCode), avg(EventCode), perc90(EventCode), first(host), earliest(host) by sourcetype",
-    "* | eventstats count by host | streamstats count by host | dedup 2 host | head 5 | tail 2",
-    "* | top limit=3 host by sourcetype | rare host",
-    '* | rex field=CommandLine "(?<exe>\\w+\\.exe)" | regex Image="\\.exe$" | fillnull value=none dest',
-    "* | transaction host maxspan=30s maxpause=5s maxevents=10 keepevicted=true",
-    '* | transaction host startswith="EventCode=1" endswith=eval(EventCode="5")',
-    "* | bin _time span=1h | stats count by _time | mvexpand Logon_ID",
-    '* | eval a=if(isnull(dest), "x", dest), b=case(EventCode="1", 1, true(), 2), c=mvcount(Logon_ID), d=mvjoin(Logon_ID, ",")',
-    '* | eval e=round(3.14159, 2) . "s", f=tonumber("42") + 1, g=replace(Image, "\\\\", "/"), h=split(dest, ".")',
-    '* | where like(Image, "%.exe") AND NOT cidrmatch("10.0.0.0/8", dest) OR match(CommandLine, "-enc")',
-    "| tstats count where index=botsv2 by host",
-    "* | join type=left host [search EventCode=4624 | stats count by host] | append [search EventCode=1 | head 1]",
-    '* | convert ctime(_time) AS t | makemv delim="," dest | rename dest AS d, host AS h | fields - Image',
+QUERY_FILE = Path(__file__).with_name("dialect_queries.spl")
+SPARK_QUERIES = [Q3] + [
+    line
+    for line in QUERY_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
 ]
 
 

@@ -36,7 +36,7 @@ def test_backslash_escapes_in_quoted_strings_spl_md_1_5(raw: str, value: str) ->
 
 
 def test_q2_trailing_backslash_closes_the_string_spl_md_1_5() -> None:
-    """spl.md §1.5 worked example: "C:\\\\Windows\\\\system32\\\\" ends with one literal backslash."""
+    """spl.md §1.5 worked example: the final escaped backslash is literal; the quote closes."""
     expr = _search('CurrentDirectory="C:\\\\Windows\\\\system32\\\\" EventCode=1')
     assert isinstance(expr, ast.SAnd)
     first = expr.items[0]

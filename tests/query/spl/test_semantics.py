@@ -83,7 +83,7 @@ def test_in_is_an_or_of_equalities_spl_md_1_4(store: Any) -> None:
 
 
 def test_search_or_binds_tighter_than_and_spl_md_1_2(store: Any) -> None:
-    """spl.md §1.2: `user=bob status=200 OR status=404` = user=bob AND (status=200 OR status=404)."""
+    """spl.md §1.2: `a b OR c` is `a AND (b OR c)`."""
     assert _times(store, "user=bob status=200 OR status=404") == [1500000002]
 
 
@@ -114,7 +114,10 @@ def test_earliest_in_search_filters_time(store: Any) -> None:
 
 
 def test_mvindex_zero_based_negative_and_out_of_range_spl_md_2_5(store: Any) -> None:
-    spl = "Logon_ID=* | eval a=mvindex(Logon_ID,1), b=mvindex(Logon_ID,-1), c=mvindex(Logon_ID,5), d=mvindex(user,0), e=mvindex(user,1) | table a b c d e"
+    spl = (
+        "Logon_ID=* | eval a=mvindex(Logon_ID,1), b=mvindex(Logon_ID,-1), c=mvindex(Logon_ID,5), "
+        "d=mvindex(user,0), e=mvindex(user,1) | table a b c d e"
+    )
     assert _rows(store, spl) == [
         {"a": "0x1A", "b": "0x1A", "c": None, "d": "bob", "e": None},
         {"a": "0x3E7", "b": "0x3E7", "c": None, "d": "Alice", "e": None},
@@ -122,12 +125,18 @@ def test_mvindex_zero_based_negative_and_out_of_range_spl_md_2_5(store: Any) -> 
 
 
 def test_substr_one_based_sqlite_semantics_spl_md_2_5(store: Any) -> None:
-    spl = '| makeresults | eval s="string", a=substr(s,1,3), b=substr(s,-3), c=substr(s,2) | table a b c'
+    spl = (
+        '| makeresults | eval s="string", a=substr(s,1,3), b=substr(s,-3), c=substr(s,2) '
+        "| table a b c"
+    )
     assert _rows(store, spl) == [{"a": "str", "b": "ing", "c": "tring"}]
 
 
 def test_null_propagation_and_division_by_zero_spl_md_2_2(store: Any) -> None:
-    spl = '| makeresults | eval a=1/0, b="x".missing, c=missing+1, d=3+4, e="a"+"b", f=7%0 | table a b c d e f'
+    spl = (
+        '| makeresults | eval a=1/0, b="x".missing, c=missing+1, d=3+4, e="a"+"b", f=7%0 '
+        "| table a b c d e f"
+    )
     assert _rows(store, spl) == [{"a": None, "b": None, "c": None, "d": 7, "e": "ab", "f": None}]
 
 
@@ -185,7 +194,8 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_transaction_startswith_closes_and_orders_newest_first_spl_md_3_2(sessions: Any) -> None:
     rows = _rows(
         sessions,
-        "* | transaction s startswith=(EventCode=4624) mvlist=ParentImage | table _time s eventcount duration closed_txn ParentImage Image",
+        "* | transaction s startswith=(EventCode=4624) mvlist=ParentImage "
+        "| table _time s eventcount duration closed_txn ParentImage Image",
     )
     assert rows == [
         {
@@ -212,7 +222,8 @@ def test_transaction_startswith_closes_and_orders_newest_first_spl_md_3_2(sessio
 def test_transaction_keepevicted_shows_unclosed_spl_md_3_2(sessions: Any) -> None:
     rows = _rows(
         sessions,
-        "* | transaction s startswith=(EventCode=4624) keepevicted=true | search closed_txn=0 | table _time s eventcount",
+        "* | transaction s startswith=(EventCode=4624) keepevicted=true "
+        "| search closed_txn=0 | table _time s eventcount",
     )
     assert rows == [{"_time": 105.0, "s": "b", "eventcount": 1}]
 

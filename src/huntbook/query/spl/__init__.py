@@ -1,1 +1,1 @@
-"""SPL front end: tokens -> lexer -> parser (``COMMAND_PARSERS``) -> AST -> compiler (``COMMANDS``)."""
+"""SPL front end: tokens, lexer, parser (``COMMAND_PARSERS``), AST, compiler (``COMMANDS``)."""

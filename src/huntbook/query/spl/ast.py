@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class SearchValue:
-    """A value on the right of ``field=``: text after unescaping; ``quoted`` keeps phrase meaning."""
+    """The value right of ``field=``: text after unescaping; ``quoted`` keeps phrase meaning."""
 
     text: str
     quoted: bool = False
@@ -117,7 +117,7 @@ class InExpr:
 
 @dataclass(frozen=True)
 class SearchPredicate:
-    """A search expression used where a boolean is expected (``searchmatch``, ``startswith=(...)``)."""
+    """A search expression used as a boolean (``searchmatch``, ``startswith=(...)``)."""
 
     expr: SearchExpr
 

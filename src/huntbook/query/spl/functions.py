@@ -1,4 +1,5 @@
-"""``FUNCTIONS``: SPL eval functions (spl.md §2.5) -> sqlglot builders, with SPL's null and index rules.
+"""``FUNCTIONS``: SPL eval functions (spl.md §2.5) -> sqlglot builders, with SPL's null and index
+rules.
 
 Each entry is a ``Function(build, min_args, max_args, note)``; ``note`` feeds docs/spl-support.md.
 """
@@ -68,7 +69,7 @@ def _literal_arg(c: ExprCompiler, node: ast.Call, i: int, what: str) -> str | fl
     return arg.value
 
 
-def _empty_to_null(lst: exp.Expression) -> exp.Expression:
+def _empty_to_null(lst: exp.Expr) -> exp.Expr:
     """SPL has no empty multivalue: an empty list is null."""
     return exp.Case(
         ifs=[
@@ -80,7 +81,7 @@ def _empty_to_null(lst: exp.Expression) -> exp.Expression:
     )
 
 
-def _per_value(v: Val, make: Callable[[exp.Expression], exp.Expression]) -> Val:
+def _per_value(v: Val, make: Callable[[exp.Expr], exp.Expr]) -> Val:
     """Apply a text function to each value of a list, or to the scalar."""
     if v.kind == LIST:
         lam = exp.Lambda(this=make(col(_V)), expressions=[exp.to_identifier(_V)])
@@ -105,7 +106,7 @@ def _mvindex(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(_empty_to_null(sliced), LIST)
 
 
-def _one_based(i: exp.Expression) -> exp.Expression:
+def _one_based(i: exp.Expr) -> exp.Expr:
     """SPL 0-based (negatives from the end) -> DuckDB 1-based (negatives from the end)."""
     if isinstance(i, exp.Literal):
         n = int(float(i.this))
@@ -124,7 +125,7 @@ def _one_based(i: exp.Expression) -> exp.Expression:
     )
 
 
-def _element(lst: exp.Expression, index: exp.Expression) -> exp.Expression:
+def _element(lst: exp.Expr, index: exp.Expr) -> exp.Expr:
     return exp.Bracket(this=lst, expressions=[_one_based(index)], offset=1, safe=True)
 
 
@@ -146,7 +147,7 @@ def _mvappend(c: ExprCompiler, node: ast.Call) -> Val:
     """Flatten arguments in order; null arguments are skipped; all-null gives null."""
     empty = exp.Cast(this=exp.Array(expressions=[]), to=data_type("VARCHAR[]"))
     parts = [exp.Coalesce(this=as_list(v), expressions=[empty.copy()]) for v in _args(c, node)]
-    joined = parts[0]
+    joined: exp.Expr = parts[0]
     for part in parts[1:]:
         joined = exp.ArrayConcat(this=joined, expressions=[part])
     return Val(_empty_to_null(joined), LIST)
@@ -350,7 +351,7 @@ def _like(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(compare_like(v, pattern), BOOL)
 
 
-def compare_like(v: Val, pattern: Val) -> exp.Expression:
+def compare_like(v: Val, pattern: Val) -> exp.Expr:
     return exp.Like(this=as_text(v), expression=as_text(pattern))
 
 
@@ -391,7 +392,7 @@ def _searchmatch(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(predicate(parsed, c.state) if parsed else exp.true(), BOOL)
 
 
-def _constant(value: exp.Expression, kind: str) -> Builder:
+def _constant(value: exp.Expr, kind: str) -> Builder:
     return lambda c, node: Val(value.copy(), kind)
 
 

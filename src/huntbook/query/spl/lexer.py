@@ -1,6 +1,7 @@
 """Turn SPL text into tokens, in ``search`` mode or ``eval`` mode (see ``tokens``).
 
-Quoted strings follow spl.md §1.5: ``\\\\`` -> ``\\``, ``\\"`` -> ``"``, ``\\|`` -> ``|``; any other backslash
+Quoted strings follow spl.md §1.5: ``\\\\`` -> ``\\``, ``\\"`` -> ``"``, ``\\|`` -> ``|``; any
+other backslash
 sequence is kept as written (``\\s`` stays two characters).
 """
 

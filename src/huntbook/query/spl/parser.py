@@ -167,9 +167,9 @@ def _parse_command(
     if name not in COMMAND_PARSERS:
         hint = did_you_mean(name, COMMAND_PARSERS)
         raise UnsupportedSplError(f"unsupported command {name!r}.{hint}", text, name_tok.start)
-    node = COMMAND_PARSERS[name](cur, subsearch)
+    parsed = COMMAND_PARSERS[name](cur, subsearch)
     cur.expect_end()
-    return _with_pos(node, name_tok.start)
+    return _with_pos(parsed, name_tok.start)
 
 
 def _with_pos(node: ast.Command, pos: int) -> ast.Command:

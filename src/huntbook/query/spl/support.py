@@ -9,16 +9,26 @@ from __future__ import annotations
 S, P = "supported", "partial"
 
 COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
-    "search": (S, "OR binds tighter than AND; values case-insensitive, `*` wildcards, CIDR (IPv4), "
-               "`!=` vs `NOT`, multivalue any-match, `TERM()`/`CASE()`; bare terms: see deviations"),
+    "search": (
+        S,
+        "OR binds tighter than AND; values case-insensitive, `*` wildcards, CIDR "
+        "(IPv4), `!=` vs `NOT`, multivalue any-match, `TERM()`/`CASE()`; bare terms: "
+        "see deviations",
+    ),
     "where": (S, "eval expression; comparisons case-sensitive; `like()` for wildcards"),
-    "eval": (P, "one CTE per assignment, later ones see earlier ones; `{field}=` (dynamic names) "
-             "unsupported"),
+    "eval": (
+        P,
+        "one CTE per assignment, later ones see earlier ones; `{field}=` (dynamic "
+        "names) unsupported",
+    ),
     "table": (S, "wildcards; a listed field absent from the data is an empty column"),
     "fields": (S, "`fields +` keeps `_time` and `_raw` unless removed with `fields -`"),
     "rename": (S, "wildcards; renaming a missing field onto an existing one nulls it"),
-    "sort": (S, "default cap 10,000, `sort 0` unlimited, `num()`/`str()`; auto mode sorts by the "
-             "leading number, then text (IPs are not special); missing values last"),
+    "sort": (
+        S,
+        "default cap 10,000, `sort 0` unlimited, `num()`/`str()`; auto mode sorts by "
+        "the leading number, then text (IPs are not special); missing values last",
+    ),
     "reverse": (S, ""),
     "head": (S, "`head N`/`limit=N`; no `head (<expr>)`"),
     "tail": (S, "returned in reverse order"),
@@ -28,70 +38,96 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "streamstats": (P, "count, sum, avg, min, max only; current=, window="),
     "top": (S, "limit, countfield, percentfield, showcount, showperc, BY; no useother/otherstr"),
     "rare": (S, "as top, least common first"),
-    "rex": (P, "named groups (PCRE `(?<n>` read as RE2 `(?P<n>`), field=, max_match, mode=sed "
-            "(s///g, y///); RE2 has no look-around or back-references; sed's Nth-match flag "
-            "unsupported; no offset_field"),
+    "rex": (
+        P,
+        "named groups (PCRE `(?<n>` read as RE2 `(?P<n>`), field=, max_match, "
+        "mode=sed (s///g, y///); RE2 has no look-around or back-references; sed's "
+        "Nth-match flag unsupported; no offset_field",
+    ),
     "regex": (S, "`field=`/`field!=` or _raw; RE2 syntax"),
-    "transaction": (P, "field list, startswith/endswith (search, quoted search or eval()), maxspan, "
-                    "maxpause, maxevents (1000), mvlist, nullstr, keepevicted; several fields must "
-                    "all be present (no transitive chaining); connected, unifyends, keeporphans, "
-                    "maxopentxn, maxopenevents, mvraw are accepted and ignored"),
+    "transaction": (
+        P,
+        "field list, startswith/endswith (search, quoted search or eval()), maxspan, "
+        "maxpause, maxevents (1000), mvlist, nullstr, keepevicted; several fields "
+        "must all be present (no transitive chaining); connected, unifyends, "
+        "keeporphans, maxopentxn, maxopenevents, mvraw are accepted and ignored",
+    ),
     "metadata": (S, "type=sourcetypes|hosts|sources, index=; exact counts; recentTime = lastTime"),
-    "bin": (P, "span= (s/m/h/d/w or a number) or automatic (<= bins, default 100, nice spans); "
-            "non-time fields with span= become `lo-hi` ranges; no aligntime/start/end"),
+    "bin": (
+        P,
+        "span= (s/m/h/d/w or a number) or automatic (<= bins, default 100, nice "
+        "spans); non-time fields with span= become `lo-hi` ranges; no "
+        "aligntime/start/end",
+    ),
     "bucket": (P, "alias of bin"),
-    "timechart": (P, "span= or automatic; one aggregate with BY (DuckDB PIVOT, top `limit` series + "
-                  "OTHER for count/sum); empty buckets filled with 0 for count/dc/sum"),
+    "timechart": (
+        P,
+        "span= or automatic; one aggregate with BY (DuckDB PIVOT, top `limit` series "
+        "+ OTHER for count/sum); empty buckets filled with 0 for count/dc/sum",
+    ),
     "chart": (P, "`chart agg over x by y` / `by x y`; one aggregate with BY (DuckDB PIVOT)"),
     "fillnull": (S, "default value 0; without fields: every field of the result"),
     "mvexpand": (S, "limit="),
     "makemv": (S, "delim=, tokenizer= (first capture group), allowempty="),
     "spath": (P, "input=, path=, output= on JSON; without path= (extract everything) unsupported"),
-    "join": (P, "type=inner|left|outer, max=, overwrite=; join fields compared as case-sensitive "
-             "text; subsearch row/time limits not applied"),
+    "join": (
+        P,
+        "type=inner|left|outer, max=, overwrite=; join fields compared as "
+        "case-sensitive text; subsearch row/time limits not applied",
+    ),
     "append": (S, "subsearch rows after the current ones; fields are the union"),
-    "lookup": (P, "CSV files (store's lookups/ folder or a path); case-sensitive; OUTPUT/OUTPUTNEW; "
-               "several matching rows: the first row wins (Splunk makes a multivalue)"),
+    "lookup": (
+        P,
+        "CSV files (store's lookups/ folder or a path); case-sensitive; "
+        "OUTPUT/OUTPUTNEW; several matching rows: the first row wins (Splunk makes a "
+        "multivalue)",
+    ),
     "inputlookup": (P, "CSV files; `where <search>`; no append=true"),
     "makeresults": (S, "count="),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
     "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
-}  # fmt: skip
+}
 
 DEVIATIONS: tuple[str, ...] = (
-    "Bare terms match `_raw` as whole tokens between Splunk's default major/minor breakers, "
-    "case-insensitively (a regex over the text, not an index of segments); `*` inside a term "
-    "matches characters other than major breakers.",
-    "A field the store does not have is null; in `search`, `field=value` on such a field looks for "
-    "`field=value` in `_raw` (an approximation of Splunk's automatic key-value extraction).",
+    "Bare terms match `_raw` as whole tokens between Splunk's default major/minor "
+    "breakers, case-insensitively (a regex over the text, not an index of segments); "
+    "`*` inside a term matches characters other than major breakers.",
+    "A field the store does not have is null; in `search`, `field=value` on such a "
+    "field looks for `field=value` in `_raw` (an approximation of Splunk's automatic "
+    "key-value extraction).",
     "A search without `index=` searches every index (Splunk searches the user's default indexes).",
     "Tie order of equal `_time`: `_cd` (ingest order), newest first.",
     "All times are UTC: `strftime`, `strptime`, `convert ctime()`, `metadata`, CLI output.",
-    "`rows()` and the CLI show a one-value multivalue as that value, an empty one as null, and "
-    "whole-number results (`3.0`) as integers, as Splunk prints them; `_time` stays a float.",
-    "Single-value functions (`substr`, `len`, `replace`, `trim`, ...) given a multivalue field use its "
-    "first value (spl.md §2.4 leaves this open).",
+    "`rows()` and the CLI show a one-value multivalue as that value, an empty one as "
+    "null, and whole-number results (`3.0`) as integers, as Splunk prints them; "
+    "`_time` stays a float.",
+    "Single-value functions (`substr`, `len`, `replace`, `trim`, ...) given a "
+    "multivalue field use its first value (spl.md §2.4 leaves this open).",
     "`.` (concatenation) binds looser than `+`/`-` (spl.md §8 item 4, rearc's reading).",
     "`and`/`or`/`not`/`like`/`in` are accepted in lower case in eval/where.",
-    "`transaction`: members of `mvlist` fields are in ascending time with `nullstr` for members "
-    "without the field; other merged fields are sorted distinct sets; `_raw` is the members oldest "
-    "first, one per line; `field_match_sum` equals `eventcount`; no `linecount`. With `endswith` only, "
-    "events newer than any end event never close. With both, events after the end event of a "
-    "transaction are dropped.",
+    "`transaction`: members of `mvlist` fields are in ascending time with `nullstr` "
+    "for members without the field; other merged fields are sorted distinct sets; "
+    "`_raw` is the members oldest first, one per line; `field_match_sum` equals "
+    "`eventcount`; no `linecount`. With `endswith` only, events newer than any end "
+    "event never close. With both, events after the end event of a transaction are "
+    "dropped.",
     "`stats`: `values()` has no 100-value cap; `perc`/`median` interpolate linearly "
-    "(quantile_cont), not Splunk's approximate percentile; `mode` breaks ties arbitrarily; min/max "
-    "are numeric when any value is a number.",
-    "Field names are case-sensitive in the engine (`User` and `user` are distinct); whether both reach "
-    "a query depends on the store keeping both columns (DuckDB folds identifier case).",
+    "(quantile_cont), not Splunk's approximate percentile; `mode` breaks ties "
+    "arbitrarily; min/max are numeric when any value is a number.",
+    "Field names are case-sensitive in the engine (`User` and `user` are distinct); "
+    "whether both reach a query depends on the store keeping both columns (DuckDB "
+    "folds identifier case).",
 )
 
 SPARK_NOTES: tuple[str, ...] = (
     "Every compiled query renders with sqlglot's `spark` dialect and parses back (tested).",
-    "Ordered aggregates (`list()`, `first()`/`last()` keep order via row numbers; transaction's "
-    "`mvlist` and `_raw`) lose their ORDER BY in Spark's `collect_list`.",
-    "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`), sed without "
-    "`g` (regexp_replace flags), `list_slice` (mvindex ranges, list(), max_match), lambda indexes "
-    "(mvdedup, mvzip: Spark's are 0-based); these appear in `CompiledQuery.warnings` where they apply.",
+    "Ordered aggregates (`list()`, `first()`/`last()` keep order via row numbers; "
+    "transaction's `mvlist` and `_raw`) lose their ORDER BY in Spark's "
+    "`collect_list`.",
+    "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`),"
+    " sed without `g` (regexp_replace flags), `list_slice` (mvindex ranges, list(), "
+    "max_match), lambda indexes (mvdedup, mvzip: Spark's are 0-based); these appear "
+    "in `CompiledQuery.warnings` where they apply.",
     "Spark's `regexp_replace` uses `$1` for back-references where DuckDB (RE2) uses `\\1`.",
 )
 

@@ -38,7 +38,7 @@ class Token:
     end: int
 
     def is_word(self, *words: str) -> bool:
-        """True for a WORD token spelled exactly as one of ``words`` (SPL operators are upper case)."""
+        """True for a WORD spelled exactly as one of ``words`` (SPL operators are upper case)."""
         return self.type is TokenType.WORD and self.text in words
 
     def is_op(self, *ops: str) -> bool:

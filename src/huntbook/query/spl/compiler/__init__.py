@@ -148,7 +148,7 @@ def build_base(
 
 def final_select(state: State, limit: int | None) -> exp.Select:
     """Project the visible fields under their SPL names, in the pipeline's order."""
-    projections = [alias(col(f.sql), f.name) for f in state.visible()]
+    projections: list[exp.Expr] = [alias(col(f.sql), f.name) for f in state.visible()]
     if state.dynamic or not projections:
         projections = [exp.Star()]
     select = state.select_from(*projections)

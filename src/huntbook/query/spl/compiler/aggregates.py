@@ -41,7 +41,7 @@ class AggInput:
 
     value: Val | None  # None for a bare count
     rownum: str | None
-    time: exp.Expression | None
+    time: exp.Expr | None
 
 
 Builder = Callable[[AggInput, ast.Agg], Val]
@@ -54,11 +54,11 @@ class Aggregate:
     note: str = ""
 
 
-def _filtered(agg: exp.Expression, value: exp.Expression) -> exp.Expression:
+def _filtered(agg: exp.Expr, value: exp.Expr) -> exp.Expr:
     return exp.Filter(this=agg, expression=exp.Where(this=not_null(value.copy())))
 
 
-def _text_values(value: Val) -> tuple[exp.Expression, bool]:
+def _text_values(value: Val) -> tuple[exp.Expr, bool]:
     """The value as text (lists stay lists); True when it is a list."""
     if value.kind == LIST:
         return value.expr, True
@@ -76,7 +76,7 @@ def _count(inp: AggInput, agg: ast.Agg) -> Val:
     return Val(exp.Count(this=inp.value.expr), INT)
 
 
-def _all_values(inp: AggInput) -> exp.Expression:
+def _all_values(inp: AggInput) -> exp.Expr:
     """Every non-null value of the group as one list (multivalue fields flattened)."""
     assert inp.value is not None
     text, is_list = _text_values(inp.value)
@@ -97,7 +97,7 @@ def _values(inp: AggInput, agg: ast.Agg) -> Val:
     return Val(_null_if_empty(fn("list_sort", distinct)), LIST)
 
 
-def _null_if_empty(lst: exp.Expression) -> exp.Expression:
+def _null_if_empty(lst: exp.Expr) -> exp.Expr:
     empty = exp.EQ(this=exp.ArraySize(this=lst), expression=lit(0))
     return exp.Case(ifs=[exp.If(this=empty, true=typed_null(LIST))], default=lst.copy())
 
@@ -127,7 +127,7 @@ def _minmax(cls: type[exp.AggFunc]) -> Builder:
     return build
 
 
-def _numeric(make: Callable[[exp.Expression], exp.Expression]) -> Builder:
+def _numeric(make: Callable[[exp.Expr], exp.Expr]) -> Builder:
     def build(inp: AggInput, agg: ast.Agg) -> Val:
         assert inp.value is not None
         return Val(make(as_num(inp.value)), NUM)
@@ -152,7 +152,7 @@ def _mode(inp: AggInput, agg: ast.Agg) -> Val:
     return Val(exp.Anonymous(this="MODE", expressions=[as_text(inp.value)]), TEXT)
 
 
-def _by_key(pick_max: bool, key_of: Callable[[AggInput], exp.Expression]) -> Builder:
+def _by_key(pick_max: bool, key_of: Callable[[AggInput], exp.Expr]) -> Builder:
     """earliest/latest (by _time) and first/last (by row order), skipping null values."""
 
     def build(inp: AggInput, agg: ast.Agg) -> Val:
@@ -166,11 +166,11 @@ def _by_key(pick_max: bool, key_of: Callable[[AggInput], exp.Expression]) -> Bui
     return build
 
 
-def _time_key(inp: AggInput) -> exp.Expression:
+def _time_key(inp: AggInput) -> exp.Expr:
     return inp.time.copy() if inp.time is not None else lit(0)
 
 
-def _row_key(inp: AggInput) -> exp.Expression:
+def _row_key(inp: AggInput) -> exp.Expr:
     assert inp.rownum is not None
     return col(inp.rownum)
 

@@ -59,7 +59,7 @@ def assign(state: State, name: str, value: Val, pos: int = 0) -> State:
 def assign_many(state: State, values: list[tuple[str, Val]]) -> State:
     """Several independent new values in one CTE (they must not depend on each other)."""
     taken: set[str] = set()
-    projections: list[exp.Expression] = [exp.Star()]
+    projections: list[exp.Expr] = [exp.Star()]
     fields = dict(state.fields)
     for name, value in values:
         internal = state.fresh_sql(name, taken)
@@ -226,7 +226,7 @@ def compile_dedup(cmd: ast.Dedup, state: State) -> State:
     return state
 
 
-def _dedup_consecutive(state: State, keys: list[exp.Expression]) -> State:
+def _dedup_consecutive(state: State, keys: list[exp.Expr]) -> State:
     changed_col = state.ctx.hidden("chg")
     window_order = exp.Order(expressions=state.order_by())
     changes = [

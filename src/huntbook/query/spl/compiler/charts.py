@@ -70,7 +70,7 @@ def span_seconds(text: str, state: State, pos: int) -> float:
     return float(number) * factor
 
 
-def _auto_span(value: exp.Expression, bins: int) -> exp.Expression:
+def _auto_span(value: exp.Expr, bins: int) -> exp.Expr:
     """The smallest nice span that covers the data's range in at most ``bins`` buckets."""
     lo = exp.Window(this=exp.Min(this=value.copy()))
     hi = exp.Window(this=exp.Max(this=value.copy()))
@@ -81,19 +81,15 @@ def _auto_span(value: exp.Expression, bins: int) -> exp.Expression:
     return exp.Case(ifs=ifs, default=lit(_NICE_SPANS[-1]))
 
 
-def _floor_to(value: exp.Expression, span: exp.Expression) -> exp.Expression:
+def _floor_to(value: exp.Expr, span: exp.Expr) -> exp.Expr:
     return exp.Mul(
         this=exp.Floor(this=exp.Div(this=value, expression=span)), expression=span.copy()
     )
 
 
-def binned(
-    state: State, field: str, span: str | None, bins: int | None, pos: int
-) -> exp.Expression:
+def binned(state: State, field: str, span: str | None, bins: int | None, pos: int) -> exp.Expr:
     value = as_num(state.get(field))
-    size: exp.Expression = (
-        lit(span_seconds(span, state, pos)) if span else _auto_span(value, bins or 100)
-    )
+    size: exp.Expr = lit(span_seconds(span, state, pos)) if span else _auto_span(value, bins or 100)
     return _floor_to(value.copy(), size)
 
 
@@ -196,7 +192,7 @@ def _dense(
     split: str | None,
     buckets: exp.Select | None,
 ) -> State:
-    """Every (over value, series) pair gets a row; counts of an empty cell are 0 (Splunk's chart)."""
+    """Every (over value, series) pair gets a row; an empty cell counts 0 (Splunk's chart)."""
     over_col = stats.fields[over].sql
     if buckets is None:
         buckets = (
@@ -209,7 +205,7 @@ def _dense(
     select = exp.Select(
         expressions=[alias(exp.column("__key", table="__b", quoted=True), over_col)]
     ).from_(source)
-    condition: list[exp.Expression] = [
+    condition: list[exp.Expr] = [
         exp.EQ(
             this=exp.column(over_col, table="__st", quoted=True),
             expression=exp.column("__key", table="__b", quoted=True),
@@ -238,7 +234,7 @@ def _dense(
         )
     for agg in aggs:
         f = stats.fields[agg.alias]
-        value: exp.Expression = exp.column(f.sql, table="__st", quoted=True)
+        value: exp.Expr = exp.column(f.sql, table="__st", quoted=True)
         if agg.func in _ADDITIVE:
             value = exp.Coalesce(this=value, expressions=[lit(0)])
         select = select.select(alias(value, f.sql), copy=False)

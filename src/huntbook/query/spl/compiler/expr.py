@@ -7,7 +7,8 @@ value that looks numeric compares numerically with a number (``EventCode==4624``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -43,7 +44,7 @@ _CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=
 
 
 class ExprCompiler:
-    """Compiles eval expressions against a ``State``; ``overrides`` rebinds field names (mvfilter)."""
+    """Compiles eval expressions on a ``State``; ``overrides`` rebinds field names (mvfilter)."""
 
     def __init__(self, state: State, overrides: Mapping[str, Val] | None = None) -> None:
         self.state = state
@@ -51,7 +52,7 @@ class ExprCompiler:
         self.overrides = dict(overrides or {})
 
     def compile(self, node: ast.Expr) -> Val:
-        handler = _NODES.get(type(node))
+        handler: Callable[[ExprCompiler, Any], Val] | None = _NODES.get(type(node))
         if handler is None:
             raise self.ctx.error(f"cannot compile {type(node).__name__}", getattr(node, "pos", 0))
         return handler(self, node)
@@ -119,7 +120,7 @@ class ExprCompiler:
 # ---------------------------------------------------------------- operators
 
 
-def compare(op: str, left: Val, right: Val) -> exp.Expression:
+def compare(op: str, left: Val, right: Val) -> exp.Expr:
     """Typed comparison; multivalue sides match when any value does (spl.md §2.4)."""
     if NULL in (left.kind, right.kind):
         return exp.Cast(this=exp.Null(), to=data_type("BOOLEAN"))
@@ -139,9 +140,7 @@ def compare(op: str, left: Val, right: Val) -> exp.Expression:
 _MIRROR = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
-def _text_compare(
-    cls: type[exp.Expression], a: exp.Expression, b: exp.Expression
-) -> exp.Expression:
+def _text_compare(cls: type[exp.Expr], a: exp.Expr, b: exp.Expr) -> exp.Expr:
     """Two texts: numerically when both look like numbers, else as strings."""
     na, nb = try_double(a), try_double(b)
     both = exp.and_(not_null(na), not_null(nb), copy=False)
@@ -228,7 +227,7 @@ _BINOPS = {
     "LIKE": _like,
 }
 
-_NODES = {
+_NODES: dict[type, Callable[[ExprCompiler, Any], Val]] = {
     ast.Literal: ExprCompiler.literal,
     ast.FieldRef: ExprCompiler.field_ref,
     ast.Call: ExprCompiler.call,
@@ -239,7 +238,7 @@ _NODES = {
 }
 
 
-def unify(values: list[Val]) -> tuple[list[exp.Expression], str]:
+def unify(values: list[Val]) -> tuple[list[exp.Expr], str]:
     """Bring several values to one kind (for if/case/coalesce): numbers, else lists, else text."""
     kinds = {v.kind for v in values if v.kind != NULL}
     if not kinds:

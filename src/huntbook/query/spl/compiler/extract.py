@@ -64,7 +64,7 @@ def compile_rex(cmd: ast.Rex, state: State) -> State:
                 )
             )
         else:
-            every = exp.RegexpExtractAll(
+            every: exp.Expr = exp.RegexpExtractAll(
                 this=source.copy(), expression=lit(pattern), group=lit(index)
             )
             if cmd.max_match > 1:
@@ -84,7 +84,7 @@ _SED = re.compile(r"^s(.)(.*?)(?<!\\)\1(.*?)(?<!\\)\1([gi\d]*)$", re.DOTALL)
 _TRANSLATE = re.compile(r"^y(.)(.*?)\1(.*?)\1$", re.DOTALL)
 
 
-def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expression) -> State:
+def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expr) -> State:
     m = _SED.match(cmd.pattern)
     if m:
         regex, repl, flags = pcre_to_re2(m.group(2)), m.group(3), m.group(4)
@@ -95,7 +95,7 @@ def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expression) -> State:
                 cmd.pos,
             )
         if "g" in flags and "i" not in flags:
-            replaced: exp.Expression = exp.RegexpReplace(
+            replaced: exp.Expr = exp.RegexpReplace(
                 this=source, expression=lit(regex), replacement=lit(repl), modifiers=lit("g")
             )
         else:
@@ -118,7 +118,7 @@ def compile_regex(cmd: ast.Regex, state: State) -> State:
     v = state.get(cmd.field)
     pattern = pcre_to_re2(cmd.pattern)
     if v.kind == NULL:
-        test: exp.Expression = exp.false()
+        test: exp.Expr = exp.false()
     elif v.kind == LIST:
         test = any_element(v.expr, exp.RegexpLike(this=col("__r"), expression=lit(pattern)), "__r")
     else:
@@ -146,7 +146,7 @@ def compile_mvexpand(cmd: ast.MvExpand, state: State) -> State:
 def compile_makemv(cmd: ast.MakeMv, state: State) -> State:
     text = as_text(state.get(cmd.field))
     if cmd.tokenizer:
-        values: exp.Expression = exp.RegexpExtractAll(
+        values: exp.Expr = exp.RegexpExtractAll(
             this=text, expression=lit(pcre_to_re2(cmd.tokenizer)), group=lit(1)
         )
     else:

@@ -1,10 +1,14 @@
-"""Search-language predicates (spl.md §1): case-insensitive whole-value matches with ``*`` wildcards,
-``!=`` versus ``NOT`` with missing fields, multivalue any-match, numeric ``<``/``>``, bare terms on _raw.
+"""Search-language predicates (spl.md §1): case-insensitive whole-value matches with ``*``
+wildcards,
+``!=`` versus ``NOT`` with missing fields, multivalue any-match, numeric ``<``/``>``, bare terms
+on _raw.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -33,32 +37,33 @@ _MINOR = r"/:=@.\-$#%\\_"
 _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 
 
-def predicate(node: ast.SearchExpr, state: State) -> exp.Expression:
+def predicate(node: ast.SearchExpr, state: State) -> exp.Expr:
     """A boolean SQL expression for a search expression over ``state``'s fields."""
-    return _HANDLERS[type(node)](node, state)
+    handler: Callable[[Any, State], exp.Expr] = _HANDLERS[type(node)]
+    return handler(node, state)
 
 
-def _and(node: ast.SAnd, state: State) -> exp.Expression:
+def _and(node: ast.SAnd, state: State) -> exp.Expr:
     return exp.and_(*(predicate(i, state) for i in node.items), copy=False)
 
 
-def _or(node: ast.SOr, state: State) -> exp.Expression:
+def _or(node: ast.SOr, state: State) -> exp.Expr:
     return exp.or_(*(predicate(i, state) for i in node.items), copy=False)
 
 
-def _not(node: ast.SNot, state: State) -> exp.Expression:
+def _not(node: ast.SNot, state: State) -> exp.Expr:
     return null_safe_not(predicate(node.item, state))
 
 
-def _in_list(node: ast.InList, state: State) -> exp.Expression:
+def _in_list(node: ast.InList, state: State) -> exp.Expr:
     return exp.or_(*(compare(node.field, "=", v, state) for v in node.values), copy=False)
 
 
-def _compare(node: ast.Compare, state: State) -> exp.Expression:
+def _compare(node: ast.Compare, state: State) -> exp.Expr:
     return compare(node.field, node.op, node.value, state)
 
 
-def _time_bound(node: ast.TimeBound, state: State) -> exp.Expression:
+def _time_bound(node: ast.TimeBound, state: State) -> exp.Expr:
     t = state.get("_time")
     if t.kind == NULL:
         return exp.false()
@@ -68,7 +73,7 @@ def _time_bound(node: ast.TimeBound, state: State) -> exp.Expression:
     return cmp(this=t.expr, expression=lit(bound))
 
 
-def compare(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expression:
+def compare(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expr:
     """``field op value`` with search semantics; a missing field never matches (not even ``!=``)."""
     v = state.get(field)
     if v.kind == NULL:
@@ -78,7 +83,7 @@ def compare(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Ex
     return _scalar_compare(v, op, value)
 
 
-def _raw_key_value(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expression:
+def _raw_key_value(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expr:
     """A field the store lacks: look for ``field=value`` in _raw, like Splunk's automatic
     key-value extraction (KV_MODE=auto). Approximation: only ``=``, value up to a space, comma,
     semicolon or quote; field name case-sensitive, value case-insensitive."""
@@ -98,7 +103,7 @@ def _re_escape_text(text: str) -> str:
     return "".join(_re_escape(ch) for ch in text)
 
 
-def _list_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
+def _list_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expr:
     """Multivalue: true when any value matches; ``!=`` when any value differs (spl.md §1.7)."""
     elem = Val(col(_VAR), "text")
     if op == "!=":
@@ -107,13 +112,13 @@ def _list_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
     return _any(v.expr, _scalar_compare(elem, op, value))
 
 
-def _any(lst: exp.Expression, pred: exp.Expression) -> exp.Expression:
+def _any(lst: exp.Expr, pred: exp.Expr) -> exp.Expr:
     from huntbook.query.spl.compiler.values import any_element
 
     return any_element(lst, pred, _VAR)
 
 
-def _scalar_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
+def _scalar_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expr:
     if op == "=":
         return equals(v, value)
     if op == "!=":
@@ -121,7 +126,7 @@ def _scalar_compare(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
     return _ordering(v, op, value)
 
 
-def equals(v: Val, value: ast.SearchValue) -> exp.Expression:
+def equals(v: Val, value: ast.SearchValue) -> exp.Expr:
     """Whole-value, case-insensitive match; ``*`` is a wildcard and ``field=*`` means present."""
     if value.text == "*":
         return not_null(v.expr)
@@ -141,14 +146,14 @@ def equals(v: Val, value: ast.SearchValue) -> exp.Expression:
     return exp.EQ(this=text, expression=lit(pattern))
 
 
-def like(text: exp.Expression, pattern: str) -> exp.Expression:
+def like(text: exp.Expr, pattern: str) -> exp.Expr:
     """``*`` wildcards as SQL LIKE, escaping LIKE's own ``%``, ``_`` and the escape character."""
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like_pattern = escaped.replace("*", "%")
     return exp.Escape(this=exp.Like(this=text, expression=lit(like_pattern)), expression=lit("\\"))
 
 
-def _ordering(v: Val, op: str, value: ast.SearchValue) -> exp.Expression:
+def _ordering(v: Val, op: str, value: ast.SearchValue) -> exp.Expr:
     """``< <= > >=``: numeric when both sides are numbers, otherwise lexicographic (spl.md §1.4)."""
     cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
     number = _number(value.text)
@@ -180,7 +185,7 @@ def _number(text: str) -> float | int | None:
     )
 
 
-def cidr_predicate(ip: exp.Expression, cidr: str) -> exp.Expression:
+def cidr_predicate(ip: exp.Expr, cidr: str) -> exp.Expr:
     """IPv4 subnet test done arithmetically, so it needs no extension in DuckDB or Spark."""
     m = _CIDR.match(cidr)
     if not m:
@@ -197,10 +202,10 @@ def cidr_predicate(ip: exp.Expression, cidr: str) -> exp.Expression:
     )
 
 
-def ipv4_number(ip: exp.Expression) -> exp.Expression:
+def ipv4_number(ip: exp.Expr) -> exp.Expr:
     """``a.b.c.d`` -> a*2^24 + b*2^16 + c*2^8 + d; NULL unless the text is a dotted quad."""
     pattern = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
-    total: exp.Expression | None = None
+    total: exp.Expr | None = None
     for i in range(4):
         part = exp.RegexpExtract(this=ip.copy(), expression=lit(pattern), group=lit(i + 1))
         term = exp.Mul(
@@ -212,7 +217,7 @@ def ipv4_number(ip: exp.Expression) -> exp.Expression:
     return total
 
 
-def _term(node: ast.Term, state: State) -> exp.Expression:
+def _term(node: ast.Term, state: State) -> exp.Expr:
     """A bare word or phrase against _raw, as whole tokens between breakers (spl.md §1.3).
 
     Approximation: Splunk matches indexed segments; here the term must appear in _raw with a
@@ -245,7 +250,7 @@ def _re_escape(ch: str) -> str:
 
 _REGEX_SPECIAL = set("\\.^$|?*+()[]{}")
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[[Any, State], exp.Expr]] = {
     ast.SAnd: _and,
     ast.SOr: _or,
     ast.SNot: _not,

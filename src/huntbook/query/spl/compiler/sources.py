@@ -14,6 +14,7 @@ from huntbook.query.spl.compiler.state import Context, Field, State, alias, orde
 from huntbook.query.spl.compiler.values import (
     INT,
     LIST,
+    NULL,
     NUM,
     STORE_KINDS,
     TEXT,
@@ -82,7 +83,7 @@ def _csv_header(path: Path, ctx: Context, pos: int) -> list[str]:
         raise ctx.error(f"cannot read lookup {path}: {exc}", pos) from None
 
 
-def _read_csv(path: Path) -> exp.Expression:
+def _read_csv(path: Path) -> exp.Expr:
     """DuckDB's read_csv over the file, every column text (lookups are strings, like Splunk's)."""
     return exp.Anonymous(
         this="read_csv",
@@ -157,13 +158,11 @@ def compile_lookup(cmd: ast.Lookup, state: State) -> State:
         copy=False,
     )
     taken: set[str] = set()
-    projections: list[exp.Expression] = [
-        exp.Column(this=exp.Star(), table=exp.to_identifier("__ev"))
-    ]
+    projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=exp.to_identifier("__ev"))]
     fields = dict(state.fields)
     added: list[str] = []
     for lookup_field, event_field in outputs:
-        value: exp.Expression = exp.column(lookup_field, table="__lk", quoted=True)
+        value: exp.Expr = exp.column(lookup_field, table="__lk", quoted=True)
         if cmd.outputnew and state.has(event_field):
             value = exp.Coalesce(this=as_text(_qualified(state, event_field)), expressions=[value])
         internal = state.fresh_sql(event_field, taken)
@@ -199,7 +198,7 @@ def _qualified(state: State, name: str, table: str = "__ev") -> Val:
 
 
 def compile_join(cmd: ast.Join, state: State) -> State:
-    """Join on equal (case-sensitive) field values; max=1 keeps the subsearch's first row per key."""
+    """Join on equal (case-sensitive) values; max=1 keeps the subsearch's first row per key."""
     from huntbook.query.spl.compiler import compile_commands
 
     sub = compile_commands(cmd.subsearch, state.ctx, _base(state))
@@ -228,15 +227,13 @@ def compile_join(cmd: ast.Join, state: State) -> State:
         else exp.true()
     )
     taken: set[str] = set()
-    projections: list[exp.Expression] = [
-        exp.Column(this=exp.Star(), table=exp.to_identifier("__ev"))
-    ]
+    projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=exp.to_identifier("__ev"))]
     fields = dict(state.fields)
     added: list[str] = []
     for f in numbered.visible():
         if f.name in keys or (state.has(f.name) and not cmd.overwrite):
             continue
-        value: exp.Expression = exp.column(f.sql, table="__sub", quoted=True)
+        value: exp.Expr = exp.column(f.sql, table="__sub", quoted=True)
         kind = f.kind
         if state.has(f.name):
             old = _qualified(state, f.name)
@@ -298,22 +295,9 @@ def compile_append(cmd: ast.Append, state: State) -> State:
         internal[n] = candidate
 
     def side(s: State, index: int) -> exp.Select:
-        cols: list[exp.Expression] = []
+        cols: list[exp.Expr] = []
         for n in names:
-            v = s.get(n)
-            kind = kinds[n]
-            value = (
-                v.expr
-                if v.kind == kind
-                else (
-                    as_list(v)
-                    if kind == LIST
-                    else (
-                        as_text(v) if kind == TEXT else typed_null(kind) if not s.has(n) else v.expr
-                    )
-                )
-            )
-            cols.append(alias(value, internal[n]))
+            cols.append(alias(_converted(s.get(n), kinds[n] or TEXT), internal[n]))
         cols += [alias(lit(index), part), alias(s.row_number(), rn)]
         return s.select_from(*cols)
 
@@ -323,6 +307,17 @@ def compile_append(cmd: ast.Append, state: State) -> State:
     order = (ordered(col(part), False), ordered(col(rn), False))
     physical = frozenset(i.lower() for i in [*internal.values(), part, rn])
     return State(state.ctx, name, fields, order, physical)
+
+
+def _converted(v: Val, kind: str) -> exp.Expr:
+    """A value brought to the kind of the unioned column (absent fields are typed nulls)."""
+    if v.kind == kind:
+        return v.expr
+    if v.kind == NULL:
+        return typed_null(kind)
+    if kind == LIST:
+        return as_list(v)
+    return as_text(v)
 
 
 def _base(state: State) -> State:

@@ -4,14 +4,15 @@ Every command turns one ``State`` into the next by adding a CTE. Fields map SPL 
 sensitive) to internal column names that are unique *case-insensitively*, because DuckDB folds
 identifier case (``User`` and ``user`` would collide). Hidden helper columns start with ``__``.
 The row order is explicit (spl.md §7b): SQL subqueries have no order, so every order-sensitive
-command (head, dedup, transaction, first() ...) uses ``State.order`` and the final SELECT re-applies it.
+command (head, dedup, transaction, first() ...) uses ``State.order`` and the final SELECT
+re-applies it.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import NamedTuple
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from sqlglot import exp
 
@@ -34,14 +35,14 @@ class Context:
     text: str
     now: float
     lookup_dirs: tuple[str, ...] = ()
-    ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    ctes: list[tuple[str, exp.Expr]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=itertools.count)
     base: State | None = None  # the events relation (subsearches start from it)
     recursive: bool = False  # a CTE refers to itself (transaction maxspan)
     needed: set[str] | None = None  # fields later commands may read; None = all (see needed_after)
 
-    def add_stage(self, select: exp.Expression) -> str:
+    def add_stage(self, select: exp.Expr) -> str:
         name = f"s{next(self.counter)}"
         self.ctes.append((name, select))
         return name
@@ -100,12 +101,12 @@ class State:
     def table(self) -> exp.Table:
         return exp.Table(this=exp.to_identifier(self.source))
 
-    def select_from(self, *projections: exp.Expression) -> exp.Select:
+    def select_from(self, *projections: exp.Expr) -> exp.Select:
         return exp.Select(expressions=list(projections)).from_(self.table(), copy=False)
 
     def then(
         self,
-        select: exp.Expression,
+        select: exp.Expr,
         *,
         fields: dict[str, Field] | None = None,
         order: tuple[exp.Ordered, ...] | None = None,
@@ -134,12 +135,12 @@ class State:
     def order_by(self) -> list[exp.Ordered]:
         return [o.copy() for o in self.order]
 
-    def row_number(self, partition: list[exp.Expression] | None = None) -> exp.Expression:
+    def row_number(self, partition: list[exp.Expr] | None = None) -> exp.Expr:
         order = exp.Order(expressions=self.order_by()) if self.order else None
         return exp.Window(this=exp.RowNumber(), partition_by=partition or None, order=order)
 
 
-def ordered(e: exp.Expression, desc: bool, nulls_last: bool = True) -> exp.Ordered:
+def ordered(e: exp.Expr, desc: bool, nulls_last: bool = True) -> exp.Ordered:
     """An ORDER BY term with explicit null placement (DuckDB and Spark defaults differ)."""
     return exp.Ordered(this=e, desc=desc, nulls_first=not nulls_last)
 
@@ -150,5 +151,5 @@ def flip(o: exp.Ordered) -> exp.Ordered:
     )
 
 
-def alias(e: exp.Expression, name: str) -> exp.Alias:
+def alias(e: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=exp.Identifier(this=name, quoted=True))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlglot import exp
 
 from huntbook.errors import UnsupportedSplError
@@ -44,13 +47,13 @@ def expand_by(state: State, by: tuple[str, ...]) -> State:
 
 
 def grouped(state: State, aggs: tuple[ast.Agg, ...], by: tuple[str, ...]) -> State:
-    """``stats aggs BY by``: one row per BY tuple (rows missing a BY field excluded), BY ascending."""
+    """``stats aggs BY by``: a row per BY tuple (rows missing a BY field dropped), BY ascending."""
     state = expand_by(state, by)
     state, rn = with_rownum(state, aggs)
     taken: set[str] = set()
     fields: dict[str, Field] = {}
-    projections: list[exp.Expression] = []
-    group: list[exp.Expression] = []
+    projections: list[exp.Expr] = []
+    group: list[exp.Expr] = []
     for name in by:
         v = state.get(name)
         internal = _fresh(name, taken)
@@ -105,7 +108,7 @@ def compile_eventstats(cmd: ast.EventStats, state: State) -> State:
     stats = grouped(state, cmd.aggs, cmd.by)
     left, right = exp.to_identifier("__l"), exp.to_identifier("__g")
     taken: set[str] = set()
-    projections: list[exp.Expression] = [exp.Column(this=exp.Star(), table=left)]
+    projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=left)]
     fields = dict(state.fields)
     added: list[str] = []
     for agg in cmd.aggs:
@@ -145,7 +148,7 @@ def compile_eventstats(cmd: ast.EventStats, state: State) -> State:
     )
 
 
-_STREAM_FUNCS = {
+_STREAM_FUNCS: dict[str, Callable[[Any], exp.Expr]] = {
     "count": lambda v: exp.Count(this=exp.Star()) if v is None else exp.Count(this=v.expr),
     "sum": lambda v: exp.Sum(this=as_num(v)),
     "avg": lambda v: exp.Avg(this=as_num(v)),

@@ -1,4 +1,5 @@
-"""Time functions of eval: strftime, strptime, now, relative_time (all in UTC, the engine's one zone)."""
+"""Time functions of eval: strftime, strptime, now, relative_time (all in UTC, the engine's one
+zone)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ _SPLUNK_TO_DUCKDB = {
 _VAR = re.compile(r"%\d?[A-Za-z%]")
 
 
-def to_timestamp(epoch: exp.Expression) -> exp.Expression:
+def to_timestamp(epoch: exp.Expr) -> exp.Expr:
     """Epoch seconds -> a zone-less TIMESTAMP (so formatting is UTC whatever the session zone)."""
     micros = cast(exp.Mul(this=cast(epoch, NUM), expression=lit(1000000)), INT)
     return exp.UnixToTime(this=micros, scale=exp.UnixToTime.MICROS)
@@ -49,10 +50,10 @@ def strftime(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(format_epoch(value, _format_arg(c, node)), TEXT)
 
 
-def format_epoch(value: exp.Expression, splunk_fmt: str) -> exp.Expression:
+def format_epoch(value: exp.Expr, splunk_fmt: str) -> exp.Expr:
     """strftime in UTC; ``%s`` (epoch seconds, which DuckDB's strftime lacks) is spliced in."""
     pieces = splunk_fmt.split("%s")
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     for i, piece in enumerate(pieces):
         if i:
             parts.append(cast(cast(exp.Floor(this=value.copy()), INT), TEXT))
@@ -88,7 +89,7 @@ _UNITS = {
 
 
 def relative(c: ExprCompiler, node: ast.Call) -> Val:
-    """``relative_time(t, "-1d@d")``: offsets then snapping, done arithmetically on epoch seconds."""
+    """``relative_time(t, "-1d@d")``: offsets then snapping, as arithmetic on epoch seconds."""
     arg = node.args[1]
     if not isinstance(arg, ast.Literal) or not isinstance(arg.value, str):
         raise c.ctx.error("relative_time(): the modifier must be a quoted string", node.pos)
@@ -114,9 +115,7 @@ def _unit_seconds(c: ExprCompiler, node: ast.Call, unit: str) -> int:
     return _STEP[key]
 
 
-def _snap(
-    c: ExprCompiler, node: ast.Call, value: exp.Expression, unit: str, weekday: int
-) -> exp.Expression:
+def _snap(c: ExprCompiler, node: ast.Call, value: exp.Expr, unit: str, weekday: int) -> exp.Expr:
     step = _unit_seconds(c, node, unit)
     if _UNITS[unit] != "w":
         return exp.Mul(
@@ -134,7 +133,7 @@ def _snap(
     return exp.Mul(this=exp.Sub(this=day.copy(), expression=back), expression=lit(86400))
 
 
-def duration_text(seconds: exp.Expression) -> exp.Expression:
+def duration_text(seconds: exp.Expr) -> exp.Expr:
     """Seconds -> ``HH:MM:SS`` (tostring(x, "duration"))."""
     whole = cast(exp.Floor(this=seconds), INT)
     parts = [
@@ -146,7 +145,7 @@ def duration_text(seconds: exp.Expression) -> exp.Expression:
         exp.Pad(this=cast(p, TEXT), expression=lit(2), fill_pattern=lit("0"), is_left=True)
         for p in parts
     ]
-    out: exp.Expression = padded[0]
+    out: exp.Expr = padded[0]
     for p in padded[1:]:
         out = exp.DPipe(
             this=exp.DPipe(this=out, expression=lit(":"), safe=False), expression=p, safe=False

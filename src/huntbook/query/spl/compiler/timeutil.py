@@ -1,6 +1,7 @@
 """SPL time modifiers: ``earliest=-24h@h``, ``latest=now``, absolute ``%m/%d/%Y:%H:%M:%S``, epochs.
 
-Resolved at compile time against ``now`` (the search start), all in UTC (the engine's one time zone).
+Resolved at compile time against ``now`` (the search start), all in UTC (the engine's one time
+zone).
 """
 
 from __future__ import annotations

@@ -42,11 +42,11 @@ _GROUP_COLS = ("__seg", "__ps", "__sp", "__chunk")
 _SPECIAL = {"_time", "_raw", "_cd", "duration", "eventcount", "closed_txn", "field_match_sum"}
 
 
-def _flag(pred: exp.Expression) -> exp.Expression:
+def _flag(pred: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=pred, true=lit(1))], default=lit(0))
 
 
-def _filter_pred(f: ast.TxnFilter | None, state: State) -> exp.Expression:
+def _filter_pred(f: ast.TxnFilter | None, state: State) -> exp.Expr:
     if f is None:
         return lit(0)
     if f.eval is not None:
@@ -56,7 +56,7 @@ def _filter_pred(f: ast.TxnFilter | None, state: State) -> exp.Expression:
 
 
 def _window(
-    func: exp.Expression, partition: list[str], order: list[exp.Ordered], running: bool = True
+    func: exp.Expr, partition: list[str], order: list[exp.Ordered], running: bool = True
 ) -> exp.Window:
     spec = (
         exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
@@ -105,7 +105,7 @@ def _segments(
     cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], desc: list[exp.Ordered]
 ) -> State:
     if cmd.startswith is not None:
-        seg: exp.Expression = _window(exp.Sum(this=col("__st")), keys, asc)
+        seg: exp.Expr = _window(exp.Sum(this=col("__st")), keys, asc)
     elif cmd.endswith is not None:
         seg = _window(exp.Sum(this=col("__en")), keys, desc)
     else:
@@ -132,7 +132,7 @@ def _segments(
 
 
 def _pieces(
-    cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], t: exp.Expression
+    cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], t: exp.Expr
 ) -> State:
     part = [*keys, "__seg"]
     if cmd.maxpause is not None:
@@ -141,7 +141,7 @@ def _pieces(
         )
         brk = _flag(exp.GT(this=gap, expression=lit(cmd.maxpause)))
         s = s.then(s.select_from(exp.Star(), alias(brk, "__brk")), added=["__brk"])
-        ps: exp.Expression = _window(exp.Sum(this=col("__brk")), part, asc)
+        ps: exp.Expr = _window(exp.Sum(this=col("__brk")), part, asc)
     else:
         ps = lit(0)
     s = s.then(s.select_from(exp.Star(), alias(ps, "__ps")), added=["__ps"])
@@ -153,7 +153,7 @@ def _pieces(
     part = [*part, "__sp"]
     if cmd.maxevents > 0:
         rn = _window(exp.RowNumber(), part, s.order_by(), running=False)
-        chunk: exp.Expression = exp.IntDiv(
+        chunk: exp.Expr = exp.IntDiv(
             this=exp.Paren(this=exp.Sub(this=rn, expression=lit(1))), expression=lit(cmd.maxevents)
         )
     else:
@@ -162,7 +162,7 @@ def _pieces(
     return _split_flags(cmd, s, keys)
 
 
-def _span_pieces(s: State, part: list[str], t: exp.Expression, maxspan: float) -> State:
+def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> State:
     """Splunk's greedy maxspan, newest first: a transaction takes every following event less
     than ``maxspan`` older than its newest member; the first one that does not fit anchors the
     next. ``__next`` is that first misfit's position; a recursive CTE walks the anchor chain
@@ -287,7 +287,7 @@ def _split_flags(cmd: ast.Transaction, s: State, keys: list[str]) -> State:
     maxevents needs no flag: a transaction that reached maxevents members is closed (checked on
     the group's count), which spares a window (a sort) on the common path.
     """
-    tests: list[exp.Expression] = []
+    tests: list[exp.Expr] = []
     if cmd.maxpause is not None:
         tests.append(exp.GT(this=col("__ps"), expression=lit(0)))  # 0 is the oldest piece
     if cmd.maxspan is not None:
@@ -300,10 +300,10 @@ def _split_flags(cmd: ast.Transaction, s: State, keys: list[str]) -> State:
 def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered]) -> State:
     t = s.get("_time").expr
     taken: set[str] = set()
-    projections: list[exp.Expression] = []
+    projections: list[exp.Expr] = []
     fields: dict[str, Field] = {}
 
-    def add(name: str, value: exp.Expression, kind: str) -> None:
+    def add(name: str, value: exp.Expr, kind: str) -> None:
         internal = _fresh(name, taken)
         projections.append(alias(value, internal))
         fields[name] = Field(name, internal, kind)
@@ -358,9 +358,7 @@ def _mvlist_fields(cmd: ast.Transaction, s: State) -> set[str]:
     return set(cmd.mvlist)
 
 
-def _member_list(
-    value: exp.Expression, kind: str, nullstr: str, asc: list[exp.Ordered]
-) -> exp.Expression:
+def _member_list(value: exp.Expr, kind: str, nullstr: str, asc: list[exp.Ordered]) -> exp.Expr:
     """One entry per member, oldest first; ``nullstr`` for a member without the field."""
     if kind == LIST:
         filled = exp.Coalesce(this=value, expressions=[exp.Array(expressions=[lit(nullstr)])])
@@ -372,7 +370,7 @@ def _member_list(
     return exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
 
 
-def _sorted_set(value: exp.Expression, kind: str) -> exp.Expression:
+def _sorted_set(value: exp.Expr, kind: str) -> exp.Expr:
     """Distinct values, sorted lexicographically; null when no member has the field."""
     text = value if kind == LIST else as_text_expr(value, kind)
     collected = exp.Filter(
@@ -383,7 +381,7 @@ def _sorted_set(value: exp.Expression, kind: str) -> exp.Expression:
     return fn("list_sort", fn("list_distinct", flat))
 
 
-def as_text_expr(value: exp.Expression, kind: str) -> exp.Expression:
+def as_text_expr(value: exp.Expr, kind: str) -> exp.Expr:
     from huntbook.query.spl.compiler.values import Val
 
     return as_text(Val(value, kind))

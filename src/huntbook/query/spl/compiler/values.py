@@ -1,4 +1,5 @@
-"""Typed SQL values: SPL is dynamically typed, SQL is not, so every compiled expression carries a kind.
+"""Typed SQL values: SPL is dynamically typed, SQL is not, so every compiled expression carries a
+kind.
 
 Kinds: ``text`` (VARCHAR), ``int`` (BIGINT), ``num`` (DOUBLE), ``list`` (VARCHAR[], a multivalue
 field), ``bool`` (a predicate; never stored in a field), ``null`` (a field absent from the data).
@@ -22,7 +23,7 @@ _SQL_TYPES = {TEXT: "VARCHAR", INT: "BIGINT", NUM: "DOUBLE", LIST: "VARCHAR[]", 
 class Val:
     """A compiled expression and its kind."""
 
-    expr: exp.Expression
+    expr: exp.Expr
     kind: str
 
 
@@ -41,7 +42,7 @@ def sql_type(kind: str) -> exp.DataType:
     return data_type(_SQL_TYPES.get(kind, "VARCHAR"))
 
 
-def typed_null(kind: str) -> exp.Expression:
+def typed_null(kind: str) -> exp.Expr:
     return exp.Cast(this=exp.Null(), to=sql_type(kind))
 
 
@@ -49,7 +50,7 @@ def null_val(kind: str = NULL) -> Val:
     return Val(typed_null(TEXT if kind == NULL else kind), kind)
 
 
-def lit(value: str | float | int | bool | None) -> exp.Expression:
+def lit(value: str | float | int | bool | None) -> exp.Expr:
     """A SQL literal for a Python value (the only way query text reaches SQL)."""
     if value is None:
         return exp.Null()
@@ -69,20 +70,20 @@ def col(name: str) -> exp.Column:
     return exp.Column(this=exp.Identifier(this=name, quoted=True))
 
 
-def fn(name: str, *args: exp.Expression) -> exp.Expression:
+def fn(name: str, *args: exp.Expr) -> exp.Expr:
     """A SQL function by its DuckDB name, as the typed sqlglot node (so Spark renders it too)."""
     return exp.func(name, *args, dialect="duckdb", copy=False)
 
 
-def try_double(e: exp.Expression) -> exp.Expression:
+def try_double(e: exp.Expr) -> exp.Expr:
     return exp.TryCast(this=e, to=data_type("DOUBLE"))
 
 
-def cast(e: exp.Expression, kind: str) -> exp.Expression:
+def cast(e: exp.Expr, kind: str) -> exp.Expr:
     return exp.Cast(this=e, to=sql_type(kind))
 
 
-def num_to_text(e: exp.Expression) -> exp.Expression:
+def num_to_text(e: exp.Expr) -> exp.Expr:
     """Render a DOUBLE the way Splunk prints numbers: ``3`` not ``3.0``."""
     whole = exp.and_(
         exp.EQ(this=e, expression=exp.Floor(this=e.copy())),
@@ -92,7 +93,7 @@ def num_to_text(e: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=whole, true=as_int)], default=cast(e.copy(), TEXT))
 
 
-def as_text(v: Val) -> exp.Expression:
+def as_text(v: Val) -> exp.Expr:
     if v.kind == TEXT:
         return v.expr
     if v.kind == INT:
@@ -106,12 +107,12 @@ def as_text(v: Val) -> exp.Expression:
     return typed_null(TEXT)
 
 
-def first_of(e: exp.Expression) -> exp.Expression:
+def first_of(e: exp.Expr) -> exp.Expr:
     """First value of a list (SQL is 1-based in DuckDB; sqlglot shifts it for Spark)."""
     return exp.Bracket(this=e, expressions=[lit(1)], offset=1, safe=True)
 
 
-def as_num(v: Val) -> exp.Expression:
+def as_num(v: Val) -> exp.Expr:
     if v.kind in NUMERIC:
         return v.expr
     if v.kind == TEXT:
@@ -123,7 +124,7 @@ def as_num(v: Val) -> exp.Expression:
     return typed_null(NUM)
 
 
-def as_list(v: Val) -> exp.Expression:
+def as_list(v: Val) -> exp.Expr:
     if v.kind == LIST:
         return v.expr
     if v.kind == NULL:
@@ -135,7 +136,7 @@ def as_list(v: Val) -> exp.Expression:
     )
 
 
-def as_bool(v: Val) -> exp.Expression:
+def as_bool(v: Val) -> exp.Expr:
     """Predicates stay predicates; any other value counts as true when present (``where x``)."""
     if v.kind == BOOL:
         return v.expr
@@ -144,21 +145,21 @@ def as_bool(v: Val) -> exp.Expression:
     return exp.Not(this=exp.Is(this=v.expr, expression=exp.Null()))
 
 
-def is_null(e: exp.Expression) -> exp.Expression:
+def is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=e, expression=exp.Null())
 
 
-def not_null(e: exp.Expression) -> exp.Expression:
+def not_null(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=is_null(e))
 
 
-def any_element(lst: exp.Expression, pred_of_var: exp.Expression, var: str) -> exp.Expression:
+def any_element(lst: exp.Expr, pred_of_var: exp.Expr, var: str) -> exp.Expr:
     """TRUE when some element satisfies the predicate (``var`` is the lambda variable)."""
     lam = exp.Lambda(this=pred_of_var, expressions=[exp.to_identifier(var)])
     filtered = exp.ArrayFilter(this=lst, expression=lam)
     return exp.GT(this=exp.ArraySize(this=filtered), expression=lit(0))
 
 
-def null_safe_not(pred: exp.Expression) -> exp.Expression:
-    """NOT that treats an unknown (NULL) predicate as false first, as SPL's NOT does (spl.md §1.6)."""
+def null_safe_not(pred: exp.Expr) -> exp.Expr:
+    """NOT that reads an unknown (NULL) predicate as false first, as SPL's NOT (spl.md §1.6)."""
     return exp.Not(this=exp.Coalesce(this=pred, expressions=[exp.false()]))
