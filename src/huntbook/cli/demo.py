@@ -22,7 +22,7 @@ from huntbook.demo import DEFAULT_EVENTS, DEFAULT_SEED
     type=click.IntRange(min=0),
     default=DEFAULT_EVENTS,
     show_default=True,
-    help="About how many events to simulate (the seed's Results hold up to about 75,000).",
+    help="About how many events to simulate (the seed's Results hold up to about 70,000).",
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 def command(out: Path, events: int, seed: int) -> None:
