@@ -84,10 +84,12 @@ def _engine() -> bool:
 @pytest.mark.skipif(not _engine(), reason="the SPL engine (huntbook.query.run_spl) has not landed")
 def test_seed_queries_run_unchanged(wmi_report: dict[str, Any]) -> None:
     """All six searches run verbatim. In this recording WmiPrvSE's command line is bare
-    (no "-secured -Embedding"), so the seed's exact-match searches are true zeros, while the
-    transaction finds pgustavo's session and the template pivots on it."""
+    (no "-secured -Embedding"), so the seed's exact-match searches are true zeros; Sysmon 3 of
+    svchost as NETWORK SERVICE is there (4 events); the transaction finds pgustavo's session and
+    the template pivots on it."""
     queries = wmi_report["queries"]
-    assert [q["status"] for q in queries] == ["ok", "zero", "zero", "ok", "ok", "zero"]
+    assert [q["status"] for q in queries] == ["ok", "zero", "ok", "ok", "ok", "zero"]
+    assert queries[2]["hits"] == 4
     assert queries[0]["hits"] == 2  # sourcetypes: WinEventLog and Sysmon
     sessions = {(r["session"], r["host"]) for r in queries[3]["sample"]}
     assert ("0x32c5cb5", "WORKSTATION6") in sessions
