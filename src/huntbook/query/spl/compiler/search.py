@@ -137,9 +137,7 @@ def equals(v: Val, value: ast.SearchValue) -> exp.Expr:
         return cidr_predicate(as_text(v), value.text)
     text = as_text(v)
     pattern = value.text
-    # A value without letters (EventCode=4624) needs no case folding: the plain comparison is
-    # the same test, cheaper, and lets DuckDB use Parquet statistics.
-    if not value.case_sensitive and pattern.lower() != pattern.upper():
+    if not value.case_sensitive:
         text, pattern = exp.Lower(this=text), pattern.lower()
     if "*" in pattern:
         return like(text, pattern)
