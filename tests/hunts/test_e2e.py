@@ -90,6 +90,7 @@ def test_seed_queries_run_unchanged(wmi_report: dict[str, Any]) -> None:
     queries = wmi_report["queries"]
     assert [q["status"] for q in queries] == ["ok", "zero", "ok", "ok", "ok", "zero"]
     assert queries[2]["hits"] == 4
+    assert {r["DestinationPort"] for r in queries[2]["sample"]} == {"135"}  # RPC: WMI over DCOM
     assert queries[0]["hits"] == 2  # sourcetypes: WinEventLog and Sysmon
     sessions = {(r["session"], r["host"]) for r in queries[3]["sample"]}
     assert ("0x32c5cb5", "WORKSTATION6") in sessions

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from typing import Any
 
+from huntbook import analytics
 from huntbook.hunts.model import Playbook
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
@@ -21,64 +21,25 @@ Analytics = Callable[[Any, Playbook], dict[str, Any]]
 def compute_findings(store: Any, playbook: Playbook) -> dict[str, Any]:
     """``lateral_movement``, ``powershell``, ``visibility``, ``conclusion`` and ``errors``."""
     errors: list[str] = []
-    analytics = _analytics(errors)
     needs = tuple(d.name for d in playbook.data_needed)  # hashable: visibility() is cached
     findings: dict[str, Any] = {
-        "lateral_movement": _call(analytics, "find_lateral_movement", errors, store) or [],
-        "powershell": _call(analytics, "powershell_findings", errors, store) or [],
-        "visibility": _call(analytics, "visibility", errors, store, needs) or {},
+        "lateral_movement": _call("find_lateral_movement", errors, store) or [],
+        "powershell": _call("powershell_findings", errors, store) or [],
+        "visibility": _call("visibility", errors, store, needs) or {},
     }
     findings["lateral_movement"] = [_edge(e) for e in findings["lateral_movement"]]
-    conclusion = _call(analytics, "conclude", errors, _raw_for_conclude(findings))
+    conclusion = _call("conclude", errors, findings)
     findings["conclusion"] = conclusion if isinstance(conclusion, str) else ""
     findings["errors"] = errors
     return findings
 
 
-# Function -> the analytics module that defines it (used when the package does not re-export it).
-HOMES = {
-    "find_lateral_movement": "lateral_movement",
-    "powershell_findings": "powershell",
-    "visibility": "visibility",
-    "conclude": "conclusion",
-}
-
-
-def _analytics(errors: list[str]) -> Any:
+def _call(name: str, errors: list[str], *args: Any) -> Any:
     try:
-        return importlib.import_module("huntbook.analytics")
-    except ImportError as exc:
-        errors.append(f"analytics unavailable: {exc}")
-        return None
-
-
-def _function(module: Any, name: str) -> Any:
-    function = getattr(module, name, None)
-    if function is None:
-        try:
-            function = getattr(
-                importlib.import_module(f"huntbook.analytics.{HOMES[name]}"), name, None
-            )
-        except ImportError:
-            return None
-    return function
-
-
-def _call(module: Any, name: str, errors: list[str], *args: Any) -> Any:
-    function = _function(module, name) if module is not None else None
-    if function is None:
-        if module is not None:
-            errors.append(f"analytics has no {name}() yet")
-        return None
-    try:
-        return to_jsonable(function(*args))
+        return to_jsonable(getattr(analytics, name)(*args))
     except Exception as exc:  # noqa: BLE001 - a failing analytic is reported, the hunt still stands
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
         return None
-
-
-def _raw_for_conclude(findings: dict[str, Any]) -> dict[str, Any]:
-    return dict(findings)
 
 
 def _edge(edge: Any) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.pivots import fill, find_placeholders
 from huntbook.hunts.problems import Collector, ErrorLevel, Problem
 from huntbook.hunts.tables import DATA_NEED_ALIASES, PLACEHOLDER_ALIASES, canonical_need
+from huntbook.normalize.types import CORE_COLUMNS, field_type
+from huntbook.query import compile_spl
 
 Compiler = Callable[[str], object]
 STAND_IN = "placeholder"
@@ -93,18 +95,6 @@ def _check_spl(query: Query, compiler: Compiler, collector: Collector) -> None:
 
 
 def default_compiler() -> Compiler:
-    """The engine's ``compile_spl`` (on the core columns), else its parser, else a no-op."""
-    try:
-        from huntbook.normalize.types import CORE_COLUMNS, field_type
-        from huntbook.query import compile_spl
-
-        core = {name: field_type(name) for name in CORE_COLUMNS}
-        return lambda text: compile_spl(text, dict(core))
-    except ImportError:
-        pass
-    try:
-        from huntbook.query.spl.parser import parse
-
-        return parse
-    except ImportError:
-        return lambda text: None
+    """The engine's ``compile_spl`` on the core columns (other fields compile to NULL)."""
+    core = {name: field_type(name) for name in CORE_COLUMNS}
+    return lambda text: compile_spl(text, dict(core))

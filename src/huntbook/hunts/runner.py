@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
-from huntbook.errors import HuntbookError, QueryError
+from huntbook.errors import HuntbookError
 from huntbook.hunts import builtin
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.lint import check_playbook
@@ -26,6 +26,7 @@ from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
 from huntbook.hunts.problems import ErrorLevel
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
+from huntbook.query import run_spl
 
 SAMPLE_ROWS = 20
 KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
@@ -76,7 +77,7 @@ def run_hunt(
             unknown placeholder or data need (every problem listed with its line).
     """
     book = playbook if isinstance(playbook, Playbook) else _load(playbook, params or {})
-    search = search or _default_search()
+    search = search or run_spl
     run_time = dt.datetime.now(dt.UTC)
     outcomes = _run_queries(store, book, dict(params or {}), search, pivot_cap)
     findings = (analytics or compute_findings)(store, book)
@@ -108,21 +109,6 @@ def _load(playbook: str | os.PathLike[str], params: Mapping[str, str]) -> Playbo
     check_playbook(book, collector, params, compiler=lambda text: None)
     collector.check()
     return book
-
-
-def _default_search() -> Search:
-    try:
-        from huntbook.query import run_spl
-    except (
-        ImportError
-    ) as exc:  # an install without the engine: every query says so, findings still run
-        missing = str(exc)
-
-        def unavailable(store: Any, spl: str) -> SearchResultLike:
-            raise QueryError(f"the SPL engine is not available: {missing}")
-
-        return unavailable
-    return run_spl
 
 
 def _run_queries(
