@@ -3,7 +3,6 @@ reports. The findings come from huntbook.analytics; the query checks need the SP
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +73,6 @@ def test_report_names_hosts_account_method_and_payload(wmi_report: dict[str, Any
     )
 
 
-def _engine() -> bool:
-    try:
-        return hasattr(importlib.import_module("huntbook.query"), "run_spl")
-    except ImportError:
-        return False
-
-
-@pytest.mark.skipif(not _engine(), reason="the SPL engine (huntbook.query.run_spl) has not landed")
 def test_seed_queries_run_unchanged(wmi_report: dict[str, Any]) -> None:
     """All six searches run verbatim. In this recording WmiPrvSE's command line is bare
     (no "-secured -Embedding"), so the seed's exact-match searches are true zeros; Sysmon 3 of

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from huntbook.cli import cli
@@ -21,7 +20,6 @@ def test_seed_and_minimal_are_clean(seed_path: Path, fixture_path) -> None:
 
 
 def test_broken_query_points_at_its_line(fixture_path) -> None:
-    pytest.importorskip("huntbook.query.spl.parser")
     problems = [p for p in lint(fixture_path("broken-query")) if p.severity == "error"]
     assert [(p.line, p.code) for p in problems] == [(28, "spl")]
     assert "Process Starts" in problems[0].message and "col " in problems[0].message
@@ -61,7 +59,6 @@ def test_cli_lint_prints_lines_and_exits_11(fixture_path) -> None:
 
 
 def test_every_builtin_playbook_is_clean() -> None:
-    pytest.importorskip("huntbook.query.spl.parser")
     from huntbook.hunts.builtin import list_builtin
 
     books = list_builtin()

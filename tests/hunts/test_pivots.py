@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huntbook.hunts.pivots import fill, find_placeholders, pivot, placeholder_names, spl_string
+from huntbook.query.spl.parser import parse
 
 SEED_Q4 = (
     "index=botsv2 ((Logon_ID=<login_id> OR LogonId=<login_id>) host=<host>)\n"
@@ -26,11 +26,6 @@ def test_spl_string_escapes_backslash_and_quote() -> None:
     assert fill('host="<host>" x=<host>', {"host": "h"}) == 'host="h" x="h"'
 
 
-@pytest.fixture(scope="module")
-def parse():
-    return pytest.importorskip("huntbook.query.spl.parser").parse
-
-
 def _compares(node, found):
     """Every (field, value text) comparison in a parsed search expression."""
     if hasattr(node, "field") and hasattr(node, "value") and hasattr(node.value, "text"):
@@ -45,7 +40,7 @@ def _compares(node, found):
 
 @settings(max_examples=200, deadline=None)
 @given(login=st.text(min_size=1, max_size=40), host=st.text(min_size=1, max_size=20))
-def test_values_cannot_change_the_query_structure(parse, login: str, host: str) -> None:
+def test_values_cannot_change_the_query_structure(login: str, host: str) -> None:
     """Whatever the value (quotes, pipes, parentheses, OR, backslashes), the pipeline keeps its
     four commands and the value arrives as the literal of the comparisons it was put in."""
     pipeline = parse(fill(SEED_Q4, {"login_id": login, "host": host}))
@@ -58,7 +53,7 @@ def test_values_cannot_change_the_query_structure(parse, login: str, host: str) 
     ]
 
 
-def test_known_injection_attempt_stays_a_literal(parse) -> None:
+def test_known_injection_attempt_stays_a_literal() -> None:
     evil = '0x1" OR index=* | delete | search x="'
     pipeline = parse(fill(SEED_Q4, {"login_id": evil, "host": "h\\"}))
     assert len(pipeline.commands) == 4

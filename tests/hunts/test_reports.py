@@ -215,7 +215,6 @@ def test_html_report_renders_in_headless_chromium(
 
 
 def test_a_broken_query_is_reported_and_the_hunt_goes_on(tmp_path: Path, fixture_path) -> None:
-    pytest.importorskip("huntbook.query")
     store = make_store(tmp_path / "store", [])
     result = run_hunt(store, fixture_path("broken-query"), analytics=_findings)
     broken, template = result.queries
