@@ -155,3 +155,21 @@ def test_validate_rejects_a_document_without_int_hits() -> None:
     }
     with pytest.raises(HuntbookError, match=r"queries\[0\].hits"):
         validate_document(bad)
+
+
+def test_playbook_warnings_reach_the_report(store: Any, tmp_path: Path, fixture_path) -> None:
+    text = fixture_path("minimal").read_text().replace("## Notes\n\nNone.\n\n", "")
+    path = tmp_path / "no-notes.md"
+    path.write_text(text)
+    result = _run(store, path, RecordingSearch())
+    assert result.problems == [
+        {
+            "line": 1,
+            "severity": "warning",
+            "code": "missing-section",
+            "message": "missing section '## Notes'",
+        }
+    ]
+    from huntbook.hunts import render_markdown
+
+    assert "- Playbook warning, line 1: missing section '## Notes'" in render_markdown(result)

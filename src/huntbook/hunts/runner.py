@@ -23,7 +23,7 @@ from huntbook.hunts.loader import parse_file
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.needs import absent_needs, no_data_note
 from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
-from huntbook.hunts.problems import ErrorLevel
+from huntbook.hunts.problems import ErrorLevel, Problem
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
 from huntbook.query import run_spl
@@ -76,7 +76,9 @@ def run_hunt(
         PlaybookError: the document is broken: a missing section, an empty or untitled query, an
             unknown placeholder or data need (every problem listed with its line).
     """
-    book = playbook if isinstance(playbook, Playbook) else _load(playbook, params or {})
+    book, problems = (
+        (playbook, []) if isinstance(playbook, Playbook) else _load(playbook, params or {})
+    )
     search = search or run_spl
     run_time = dt.datetime.now(dt.UTC)
     outcomes = _run_queries(store, book, dict(params or {}), search, pivot_cap)
@@ -91,6 +93,7 @@ def run_hunt(
         queries=outcomes,
         results_table=map_results(book.results, book.queries, outcomes),
         findings=findings,
+        problems=[p.to_dict() for p in problems],
     )
     if out is not None:
         from huntbook.hunts.writer import write_reports
@@ -99,16 +102,19 @@ def run_hunt(
     return result
 
 
-def _load(playbook: str | os.PathLike[str], params: Mapping[str, str]) -> Playbook:
+def _load(
+    playbook: str | os.PathLike[str], params: Mapping[str, str]
+) -> tuple[Playbook, list[Problem]]:
     """Load and check a document before anything runs: structure, placeholders, data needs.
+
+    Returns the playbook and its warnings (which the report lists); errors raise.
 
     SPL that does not compile is not checked here: it is recorded on its query and the hunt goes
     on (``huntbook hunt lint`` reports it up front).
     """
     book, collector = parse_file(builtin.resolve(playbook), ErrorLevel.RAISE)
     check_playbook(book, collector, params, compiler=lambda text: None)
-    collector.check()
-    return book
+    return book, collector.check()
 
 
 def _run_queries(

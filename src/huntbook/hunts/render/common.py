@@ -210,3 +210,8 @@ def outputs(result: HuntResult) -> list[str]:
         listed = "; ".join(f"{need} on {', '.join(hosts)}" for need, hosts in thin.items())
         items.append(f"Thin visibility (this run): {listed}.")
     return items
+
+
+def problem_lines(result: HuntResult) -> list[str]:
+    """The playbook's own warnings (``line N: message``), as the loader and lint found them."""
+    return [f"line {p.get('line')}: {p.get('message')}" for p in result.problems]

@@ -47,7 +47,7 @@ def render_html(result: HuntResult) -> str:
         _section("Queries", "".join(_query(q) for q in result.queries)),
         _section("Notes", _p(book.get("notes", ""))),
         _section("References", _ul(book.get("references", []))),
-        _section("Inputs", _inputs(result)),
+        _section("Inputs", _inputs(result) + _ul(common.problem_lines(result))),
     ]
     title = escape(book.get("title", "Hunt report"))
     return (

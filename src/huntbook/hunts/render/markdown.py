@@ -193,6 +193,7 @@ def _run(result: HuntResult) -> str:
         f"data from {common.fmt_time(span.get('earliest'))} to "
         f"{common.fmt_time(span.get('latest'))} UTC ({span.get('events')} events)",
     ]
+    lines += [f"- Playbook warning, {text}" for text in common.problem_lines(result)]
     if result.params:
         lines.append("- Parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
     body = (
