@@ -220,3 +220,10 @@ def test_a_broken_query_is_reported_and_the_hunt_goes_on(tmp_path: Path, fixture
     broken, template = result.queries
     assert broken.status == "error" and "expected ')'" in (broken.error or "")
     assert template.status == "unfilled"  # nothing earlier yielded login_id and host
+
+
+def test_markdown_cells_cannot_break_out() -> None:
+    from huntbook.hunts.render.markdown import table
+
+    text = table(["a"], [["x | <img src=x onerror=alert(1)>\n| injected |"]])
+    assert text.splitlines()[2] == "| x \\| &lt;img src=x onerror=alert(1)> \\| injected \\| |"

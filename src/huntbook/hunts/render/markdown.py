@@ -53,7 +53,10 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
-    return common.value_text(value).replace("|", "\\|").replace("\n", " ")
+    """One table cell: event text is attacker-controlled, so ``<`` cannot open raw HTML in a
+    Markdown viewer, ``|`` cannot end the cell and a newline cannot end the row."""
+    text = common.value_text(value).replace("&", "&amp;").replace("<", "&lt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _section(title: str, body: str) -> str:
