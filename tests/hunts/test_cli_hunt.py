@@ -73,3 +73,10 @@ def test_hunt_list_and_unknown_name(tmp_path: Path) -> None:
 def test_bad_param_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["hunt", "encoded-powershell", "--param", "novalue"])
     assert result.exit_code == 2 and "name=value" in result.output
+
+
+def test_a_missing_store_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["hunt", "encoded-powershell", "--store", str(tmp_path / "nope")]
+    )
+    assert result.exit_code == 2 and "no event store" in result.output

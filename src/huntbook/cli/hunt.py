@@ -82,8 +82,16 @@ def run(
     detections: Path | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
+    values = _params(params)
     workspace = Workspace(store if store is not None else default_store_path())
-    result = workspace.hunt(playbook, params=_params(params), out=out)
+    if not workspace.path.is_dir():
+        raise click.BadParameter(
+            f"no event store at {workspace.path} (run `huntbook ingest` first)",
+            param_hint="--store",
+        )
+    result = workspace.hunt(playbook, params=values, out=out)
+    if not result.time_range.get("events"):
+        click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
     _summary(result)
     if out is not None:
         click.echo(f"Reports: {out / 'report.json'}, {out / 'report.md'}, {out / 'report.html'}")
