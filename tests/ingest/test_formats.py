@@ -79,14 +79,8 @@ def test_readers_cover_the_formats() -> None:
 def test_security_event_has_the_same_classic_names_in_every_format(
     fixture_store: Store, code: str, copies: int
 ) -> None:
-    con = fixture_store.connect()
     present = [c for c in CLASSIC if c.lower() in {f.lower() for f in fixture_store.fields()}]
-    query = (
-        exp.select(*[exp.column(c, quoted=True) for c in present])
-        .from_("events")
-        .where(exp.column("EventCode").eq(exp.Literal.string(code)))
-    )
-    rows = con.execute(query.sql("duckdb")).fetchall()
+    rows = _select(fixture_store, present, code)
     assert len(rows) == copies
     # logon ids: the message renders upper-case hex, EventData lower-case (windows-data.md 9)
     first = [_lower(v) for v in rows[0]]
@@ -111,12 +105,29 @@ def test_the_4624_fields_the_seed_needs(fixture_store: Store) -> None:
     ]
 
 
+def _select(store: Store, fields: list[str], event_code: str) -> list[tuple[object, ...]]:
+    """Fields by name, each read from its column (``Store.columns()``: case variants)."""
+    columns = store.columns()
+    query = (
+        exp.select(*[exp.column(columns.get(f, f), quoted=True) for f in fields])
+        .from_("events")
+        .where(exp.column("EventCode").eq(exp.Literal.string(event_code)))
+    )
+    return store.connect().execute(query.sql("duckdb")).fetchall()
+
+
 def test_sysmon_event_in_every_format(fixture_store: Store) -> None:
-    con = fixture_store.connect()
-    rows = con.execute(
-        "SELECT sourcetype, source, host, LogonId, ParentImage, Image, User, CurrentDirectory "
-        "FROM events WHERE EventCode = '1'"
-    ).fetchall()
+    fields = [
+        "sourcetype",
+        "source",
+        "host",
+        "LogonId",
+        "ParentImage",
+        "Image",
+        "User",
+        "CurrentDirectory",
+    ]
+    rows = _select(fixture_store, fields, "1")
     assert len(rows) == 6  # NXLog, array, wevtutil, Splunk XML, Splunk JSON, Splunk CSV
     assert len(set(rows)) == 1
     sourcetype, source, host, logon, parent, image, user, cwd = rows[0]

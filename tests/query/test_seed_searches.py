@@ -76,6 +76,8 @@ def _sql(store: Any, sql: str, params: list[Any] | None = None) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+# Raw SQL reads Sysmon's ``User`` through COLUMNS(regex): the store keeps a field that differs from
+# another only in case (the CIM ``user``) in a column ``<name>~<n>`` (Store.columns()).
 def needs_user_field(store: Any) -> None:
     """Sysmon's ``User`` must be its own field (spl.md 1.4: names are case-sensitive).
 
@@ -128,7 +130,8 @@ def test_wmi_process_execution(botsv2: Any, seed: dict[str, str]) -> None:
         "SELECT _time FROM events WHERE lower(\"index\") = 'botsv2' AND lower(sourcetype) = ? "
         "AND EventCode = '1' AND lower(ParentImage) = lower(?) "
         "AND lower(CurrentDirectory) = lower(?) AND lower(CommandLine) = lower(?) "
-        'AND lower(ParentCommandLine) = lower(?) AND lower("User") = lower(?) '
+        "AND lower(ParentCommandLine) = lower(?) "
+        "AND lower(COLUMNS('^User(~[0-9]+)?$')) = lower(?) "
         "AND lower(Image) = lower(?) ORDER BY _time DESC, _cd DESC",
         [
             SYSMON,
@@ -176,7 +179,8 @@ def test_wmi_network_connection(botsv2: Any, seed: dict[str, str]) -> None:
         botsv2,
         "SELECT _time, RecordNumber FROM events WHERE lower(\"index\") = 'botsv2' "
         "AND lower(sourcetype) = ? "
-        "AND EventCode = '3' AND lower(Image) = lower(?) AND lower(\"User\") = lower(?) "
+        "AND EventCode = '3' AND lower(Image) = lower(?) "
+        "AND lower(COLUMNS('^User(~[0-9]+)?$')) = lower(?) "
         "ORDER BY _time DESC, _cd DESC",
         [SYSMON, "C:\\Windows\\System32\\svchost.exe", "NT AUTHORITY\\NETWORK SERVICE"],
     )

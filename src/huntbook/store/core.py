@@ -78,10 +78,8 @@ class Store:
     def fields(self, index: str | None = None, sourcetype: str | None = None) -> dict[str, str]:
         """Field name -> ``double|bigint|text|list`` (optionally only one index / sourcetype).
 
-        Every spelling events used is listed: where Splunk has both ``User`` and ``user`` (Sysmon
-        and the Windows add-on), both are here and both name the same column, because DuckDB
-        resolves column names case-insensitively and the store keeps one column per lower-cased
-        name (docs/field-mapping.md).
+        Field names are case-sensitive (``User`` and ``user`` both); see ``columns()`` for the
+        column a case variant is stored in.
         """
         out = {c: field_type(c) for c in CORE_COLUMNS}
         for ix, sts in self.catalog().items():
@@ -91,6 +89,15 @@ class Store:
                 if sourcetype is None or st.lower() == sourcetype.lower():
                     out.update(fields)
         return out
+
+    def columns(self) -> dict[str, str]:
+        """Field -> column, for the fields not stored under their own name.
+
+        DuckDB resolves column names case-insensitively, so of two fields that differ only in case
+        (Sysmon's ``User``, the Windows add-on's ``user``) the one stored second lives in a column
+        ``<name>~<n>`` (``user~1``). Every other field's column is its name.
+        """
+        return dict(self.manifest().get("variants", {}))
 
     def stats(self) -> list[dict[str, Any]]:
         """Per index, sourcetype, host, source: count and first/last time (ISO-8601 UTC)."""
@@ -161,7 +168,12 @@ class Store:
         manifest = self.manifest()  # read only: _commit builds the next one
         batch_id = f"b{manifest['next_batch']:06d}"
         work = self.path / TMP / batch_id
-        writer = BatchWriter(work, dict(manifest["columns"]), manifest["next_cd"])
+        writer = BatchWriter(
+            work,
+            dict(manifest["columns"]),
+            manifest["next_cd"],
+            variants=dict(manifest.get("variants", {})),
+        )
         try:
             fill(writer)
             writer.flush()
@@ -200,6 +212,7 @@ class Store:
             "next_cd": writer.next_cd,
             "next_batch": manifest["next_batch"] + 1,
             "columns": writer.columns,
+            "variants": writer.variants,
         }
         write_manifest(self.path, manifest)
         if self._held is not None:

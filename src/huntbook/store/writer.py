@@ -4,9 +4,11 @@ Events are gathered column by column (sparse: only the rows that have a value) a
 ``chunk_rows`` events as one Parquet file, so memory stays flat whatever the input size. Each part
 has its own schema (the fields its events carry); DuckDB's ``union_by_name`` stitches them together.
 
-DuckDB and Spark compare column names case-insensitively; Splunk field names are case-sensitive.
-The store therefore keeps one spelling per lower-cased name (the first one it ever stored, recorded
-in the manifest), and within one event the first of two case-variants wins.
+DuckDB and Spark compare column names case-insensitively; Splunk field names are case-sensitive
+(Sysmon's ``User`` and the Windows add-on's ``user`` are different fields). The first spelling of a
+lower-cased name is its column; a later spelling that differs only in case (a *variant*) gets a
+column of its own, ``<name>~<n>``, recorded in the manifest and handed to the query compiler by
+``Store.columns()``.
 """
 
 from __future__ import annotations
@@ -48,11 +50,17 @@ class BatchWriter:
     """Collects one batch's events and writes them as ``out_dir/part-NNNNN.parquet`` files."""
 
     def __init__(
-        self, out_dir: Path, columns: dict[str, str], first_cd: int, chunk_rows: int = CHUNK_ROWS
+        self,
+        out_dir: Path,
+        columns: dict[str, str],
+        first_cd: int,
+        chunk_rows: int = CHUNK_ROWS,
+        variants: dict[str, str] | None = None,
     ) -> None:
         self.out_dir = out_dir
-        self.columns = columns  # lower-cased name -> stored spelling (shared with the manifest)
+        self.columns = columns  # lower-cased name -> the spelling that owns that column
         self.columns.update({TIME: TIME, CD: CD})
+        self.variants = variants if variants is not None else {}  # case variant -> its column
         self.next_cd = first_cd
         self.chunk_rows = chunk_rows
         self.parts: list[Path] = []
@@ -64,17 +72,33 @@ class BatchWriter:
         self._rows = 0
         self._times: list[float] = []
         self._cols: dict[str, tuple[list[int], list[Any]]] = {}
+        self._kinds: dict[str, str] = {}
         self._slots: dict[str, tuple[list[int], list[Any], bool] | None] = {}
         self._seen: dict[tuple[str, str], set[str]] = {}
+
+    def column_of(self, name: str) -> str:
+        """The column of field ``name``: its own, or ``<name>~<n>`` for a case variant."""
+        if name in self.variants:
+            return self.variants[name]
+        owner = self.columns.setdefault(name.lower(), name)
+        if owner == name:
+            return name
+        taken = {c.lower() for c in self.variants.values()}
+        n = 1
+        while f"{name}~{n}".lower() in taken:
+            n += 1
+        self.variants[name] = f"{name}~{n}"
+        return self.variants[name]
 
     def _slot(self, name: str) -> tuple[list[int], list[Any], bool] | None:
         """Where values of field ``name`` go in this chunk (None for ``_time``/``_cd``)."""
         if name in (TIME, CD):
             slot = None
         else:
-            col = self.columns.setdefault(name.lower(), name)
+            col = self.column_of(name)
             rows, values = self._cols.setdefault(col, ([], []))
-            slot = (rows, values, field_type(col) == LIST)
+            self._kinds[col] = field_type(name)
+            slot = (rows, values, self._kinds[col] == LIST)
         self._slots[name] = slot
         return slot
 
@@ -91,8 +115,6 @@ class BatchWriter:
             if slot is None or value is None or value == "":
                 continue
             rows, values, is_list = slot
-            if rows and rows[-1] == row:
-                continue  # a case-variant of a field this event already has
             if is_list:
                 value = _as_list(name, value)
                 if not value:
@@ -112,12 +134,9 @@ class BatchWriter:
             self.flush()
 
     def _note_catalog(self) -> None:
-        # every spelling an event used is catalogued (``User`` and ``user`` both), each resolving
-        # to the one stored column; fields that only ever were empty are left out
+        # fields that only ever were empty are left out
         for (index, sourcetype), names in self._seen.items():
-            kept = {
-                n for n in names if n not in (TIME, CD) and self._cols[self.columns[n.lower()]][0]
-            }
+            kept = {n for n in names if n not in (TIME, CD) and self._cols[self.column_of(n)][0]}
             self.catalog.setdefault(index, {}).setdefault(sourcetype, set()).update(kept)
 
     def flush(self) -> None:
@@ -134,7 +153,7 @@ class BatchWriter:
             full: list[Any] = [None] * n
             for i, v in zip(rows, values, strict=True):
                 full[i] = v
-            arrays[col] = pa.array(full, ARROW_TYPES[field_type(col)])
+            arrays[col] = pa.array(full, ARROW_TYPES[self._kinds[col]])
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"part-{len(self.parts):05d}.parquet"
         pq.write_table(pa.table(arrays), path, compression="zstd", row_group_size=CHUNK_ROWS)
@@ -146,7 +165,7 @@ class BatchWriter:
         """index -> sourcetype -> field -> type, for the fields this batch stored."""
         return {
             index: {
-                st: {f: field_type(self.columns[f.lower()]) for f in sorted(names | {TIME, CD})}
+                st: {f: field_type(f) for f in sorted(names | {TIME, CD})}
                 for st, names in sts.items()
             }
             for index, sts in self.catalog.items()
