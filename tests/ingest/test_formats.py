@@ -126,11 +126,13 @@ def test_sysmon_event_in_every_format(fixture_store: Store) -> None:
         "Image",
         "User",
         "CurrentDirectory",
+        "user",
     ]
     rows = _select(fixture_store, fields, "1")
     assert len(rows) == 6  # NXLog, array, wevtutil, Splunk XML, Splunk JSON, Splunk CSV
     assert len(set(rows)) == 1
-    sourcetype, source, host, logon, parent, image, user, cwd = rows[0]
+    sourcetype, source, host, logon, parent, image, user, cwd, cim_user = rows[0]
+    assert cim_user == "pgustavo"  # the Sysmon add-on's CIM user: User without its domain
     assert sourcetype == source == "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
     assert (host, logon, user) == ("WORKSTATION6", "0x32c5cb5", "THESHIRE\\pgustavo")
     assert parent == "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"
