@@ -85,8 +85,6 @@ def test_analytic_i_security_4688(botsv2: Any) -> None:
 
 
 def test_analytic_ii_sysmon_1(botsv2: Any) -> None:
-    if "User" not in botsv2.fields():
-        pytest.xfail("store folds field names: Sysmon `User` is stored as `user` (store/writer.py)")
     rows = _rows(botsv2, ANALYTIC_II)
     assert len(rows) == 1
     row = rows[0]

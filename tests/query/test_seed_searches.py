@@ -76,19 +76,6 @@ def _sql(store: Any, sql: str, params: list[Any] | None = None) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-# Raw SQL reads Sysmon's ``User`` through COLUMNS(regex): the store keeps a field that differs from
-# another only in case (the CIM ``user``) in a column ``<name>~<n>`` (Store.columns()).
-def needs_user_field(store: Any) -> None:
-    """Sysmon's ``User`` must be its own field (spl.md 1.4: names are case-sensitive).
-
-    While the store folds field names case-insensitively (it keeps one column for ``User`` and
-    the CIM ``user``, named ``user``), searches on ``User`` cannot be faithful: that is recorded as
-    an expected failure naming the cause, and the test runs in full once the store keeps both.
-    """
-    if "User" not in store.fields():
-        pytest.xfail("store folds field names: Sysmon `User` is stored as `user` (store/writer.py)")
-
-
 def _single(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
@@ -119,6 +106,8 @@ def test_what_data_do_we_have(botsv2: Any, seed: dict[str, str]) -> None:
         assert row["type"] == "sourcetypes"
 
 
+# Raw SQL reads Sysmon's ``User`` through COLUMNS(regex): the store keeps a field that differs from
+# another only in case (the CIM ``user``) in a column ``<name>~<n>`` (Store.columns()).
 def test_wmi_process_execution(botsv2: Any, seed: dict[str, str]) -> None:
     """Q2 as the seed writes it: whole-value, case-insensitive matches after unescaping.
 
@@ -158,7 +147,6 @@ def test_wmi_process_execution(botsv2: Any, seed: dict[str, str]) -> None:
 
 def test_spl_md_q2_finds_the_wmiprvse_start(botsv2: Any) -> None:
     """spl.md's Q2 (without the parent command line): the one WmiPrvSE start on WORKSTATION6."""
-    needs_user_field(botsv2)
     spl = (
         'index=botsv2 sourcetype="xmlwineventlog:microsoft-windows-sysmon/operational" EventCode=1 '
         'ParentImage="C:\\\\Windows\\\\System32\\\\svchost.exe" '
@@ -174,7 +162,6 @@ def test_spl_md_q2_finds_the_wmiprvse_start(botsv2: Any) -> None:
 
 
 def test_wmi_network_connection(botsv2: Any, seed: dict[str, str]) -> None:
-    needs_user_field(botsv2)
     expected = _sql(
         botsv2,
         "SELECT _time, RecordNumber FROM events WHERE lower(\"index\") = 'botsv2' "
