@@ -32,7 +32,8 @@ def sample(
     store = Store(tmp_path_factory.mktemp("chainsaw"))
     store.ingest([path], index="chainsaw")
     cur = store.connect().execute("SELECT * FROM events WHERE EventRecordID = ?", [RECORD])
-    names = [d[0] for d in cur.description]
+    field_of = {column: field for field, column in store.columns().items()}  # user~1 -> user
+    names = [field_of.get(d[0], d[0]) for d in cur.description]
     rows = cur.fetchall()
     assert len(rows) == 1
     event = {k: v for k, v in zip(names, rows[0], strict=True) if v is not None}

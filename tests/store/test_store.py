@@ -82,6 +82,15 @@ def test_case_variants_are_kept_apart(tmp_path: Path) -> None:
     assert got == [("NT AUTHORITY\\SYSTEM", None), ("DOM\\bob", "bob")]
 
 
+def test_the_owner_of_a_column_does_not_depend_on_ingest_order(tmp_path: Path) -> None:
+    """mappings/columns.yaml: Sysmon's ``User`` owns its column even if CIM ``user`` came first."""
+    store = make_store(tmp_path, [{"_time": 1, "user": "bob"}])
+    make_store(tmp_path, [{"_time": 2, "User": "DOM\\bob"}])
+    assert store.columns() == {"user": "user~1"}
+    got = store.connect().execute('SELECT User, "user~1" FROM events ORDER BY _time').fetchall()
+    assert got == [(None, "bob"), ("DOM\\bob", None)]
+
+
 def test_undeclared_list_is_rejected_and_nothing_is_kept(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not declared multivalue"):
         make_store(tmp_path, [EVENTS[0], {"_time": 1, "Image": ["a", "b"]}])

@@ -44,6 +44,15 @@ def multivalue_fields() -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=1)
+def column_owners() -> dict[str, str]:
+    """Lower-cased name -> the spelling that owns that column (``mappings/columns.yaml``)."""
+    names = load_mapping("columns").get("owners")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise MappingError("mappings/columns.yaml: 'owners' must be a list of field names")
+    return {n.lower(): n for n in names}
+
+
 def field_type(name: str) -> str:
     """The store type of a field: ``double``, ``bigint``, ``list`` or ``text``."""
     if name in FIXED_TYPES:

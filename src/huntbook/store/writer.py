@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huntbook.errors import StoreError
-from huntbook.normalize.types import CD, LIST, TIME, field_type
+from huntbook.normalize.types import CD, LIST, TIME, column_owners, field_type
 
 CHUNK_ROWS = 16_384  # ~100 MB of Python objects at most; one row group per part
 ARROW_TYPES = {
@@ -80,7 +80,8 @@ class BatchWriter:
         """The column of field ``name``: its own, or ``<name>~<n>`` for a case variant."""
         if name in self.variants:
             return self.variants[name]
-        owner = self.columns.setdefault(name.lower(), name)
+        lower = name.lower()
+        owner = self.columns.setdefault(lower, column_owners().get(lower, name))
         if owner == name:
             return name
         taken = {c.lower() for c in self.variants.values()}
@@ -154,12 +155,24 @@ class BatchWriter:
             for i, v in zip(rows, values, strict=True):
                 full[i] = v
             arrays[col] = pa.array(full, ARROW_TYPES[self._kinds[col]])
+        self._owner_columns(arrays, n)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"part-{len(self.parts):05d}.parquet"
         pq.write_table(pa.table(arrays), path, compression="zstd", row_group_size=CHUNK_ROWS)
         self.parts.append(path)
         self.next_cd += n
         self._reset()
+
+    def _owner_columns(self, arrays: dict[str, Any], n: int) -> None:
+        """Beside a variant (``user~1``), its owner's column (``User``), empty if need be.
+
+        Code that resolves names case-insensitively (plain SQL on ``User``) must find a column of
+        that name, not fall through to an alias or fail: an all-null one is read as absent.
+        """
+        for variant, column in self.variants.items():
+            owner = self.columns[variant.lower()]
+            if column in arrays and owner not in arrays:
+                arrays[owner] = pa.nulls(n, ARROW_TYPES[field_type(owner)])
 
     def field_catalog(self) -> dict[str, dict[str, dict[str, str]]]:
         """index -> sourcetype -> field -> type, for the fields this batch stored."""
