@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from huntbook.normalize.tables import Tables, tables
+from huntbook.normalize.types import column_owners
 
 
 def _table(header: tuple[str, ...], rows: Iterable[Iterable[object]]) -> list[str]:
@@ -76,6 +77,8 @@ def field_mapping_markdown() -> str:
     out += [f"Dropped keys: {', '.join(f'`{k}`' for k in sorted(t.flat_drop))}.", ""]
     out += ["## Multivalue fields (always lists)", ""]
     out += [", ".join(f"`{n}`" for n in sorted(t.multivalue)), ""]
+    owners = ", ".join(f"`{n}`" for n in sorted(column_owners().values()))
+    out += [f"Fields that own their column over case variants: {owners}.", ""]
     out += ["## Classic names of Security events", "", *_classic(t)]
     out += ["Message-table inserts shown as words in classic fields:", ""]
     out += _table(("insert", "word"), t.inserts.items())
