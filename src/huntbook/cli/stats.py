@@ -10,14 +10,13 @@ import click
 
 from huntbook.workspace import Workspace, default_store_path
 
-JSON_KEYS = ("index", "sourcetype", "host", "source", "count", "first_time", "last_time")
-TABLE_KEYS = ("index", "sourcetype", "host", "source", "count", "first_time", "last_time")
+KEYS = ("index", "sourcetype", "host", "source", "count", "first_time", "last_time")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    cells = [[str(r.get(k) if r.get(k) is not None else "") for k in TABLE_KEYS] for r in rows]
-    widths = [max([len(k), *(len(c[i]) for c in cells)]) for i, k in enumerate(TABLE_KEYS)]
-    lines = ["  ".join(k.ljust(w) for k, w in zip(TABLE_KEYS, widths, strict=True))]
+    cells = [[str(r.get(k) if r.get(k) is not None else "") for k in KEYS] for r in rows]
+    widths = [max([len(k), *(len(c[i]) for c in cells)]) for i, k in enumerate(KEYS)]
+    lines = ["  ".join(k.ljust(w) for k, w in zip(KEYS, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(line.rstrip() for line in lines)
 
@@ -41,7 +40,7 @@ def command(store: Path | None, fmt: str) -> None:
     """Event counts and first/last times (UTC) per index, sourcetype, host and source."""
     rows = Workspace(store or default_store_path()).stats()
     if fmt == "json":
-        click.echo(json.dumps([{k: r[k] for k in JSON_KEYS} for r in rows], indent=2))
+        click.echo(json.dumps([{k: r[k] for k in KEYS} for r in rows], indent=2))
     elif rows:
         click.echo(_table(rows))
     else:
