@@ -35,11 +35,12 @@ def render_html(result: HuntResult) -> str:
     body = [
         f"<h1>{escape(book.get('title', 'Hunt'))}</h1>",
         _provenance(result),
+        _section("At a Glance", _glance(result)),
         _section("Description", _p(book.get("description", "")) + _attack(book)),
         _section("Hypothesis", _p(book.get("hypothesis", ""))),
         _section("Data That is Needed", _ul(book.get("data_needed", [])) + _visibility(result)),
         _section("Results", _results(result)),
-        _section("Lateral Movement", svg.graph(result.edges) + _edges(result)),
+        _section("Lateral Movement", _edges(result)),
         _section("Timeline", svg.timeline(common.timeline_points(result))),
         _section("Encoded PowerShell", _generic(result.findings.get("powershell") or [])),
         _section("Conclusion", f'<div class="conclusion">{_p(common.conclusion(result))}</div>'),
@@ -109,9 +110,26 @@ def _visibility(result: HuntResult) -> str:
     if not rows:
         return ""
     columns = common.columns_of(rows, ("host", "need", "status", "present", "absent", "sources"))
-    return "<h3>Visibility per host</h3>" + table(
-        columns, ([r.get(c) for c in columns] for r in rows)
+    detail = table(columns, ([r.get(c) for c in columns] for r in rows))
+    return (
+        "<h3>Visibility per host</h3>"
+        + _visibility_matrix(rows)
+        + f"<details><summary>Events behind each verdict</summary>{detail}</details>"
     )
+
+
+def _visibility_matrix(rows: list[dict[str, Any]]) -> str:
+    """Hosts down, data needs across, the verdict in each cell: gaps stand out at a glance."""
+    needs = list(dict.fromkeys(str(r.get("need")) for r in rows))
+    verdict = {(r.get("host"), str(r.get("need"))): r.get("status") for r in rows}
+    hosts = list(dict.fromkeys(r.get("host") for r in rows))
+    return table(["host", *needs], ([h, *(verdict.get((h, n), "") for n in needs)] for h in hosts))
+
+
+def _glance(result: HuntResult) -> str:
+    """The conclusion and the host-to-host graph first: what a reader opens the report for."""
+    summary = _p(common.conclusion(result))
+    return f'<div class="conclusion">{summary}</div>' + svg.graph(result.edges)
 
 
 def _results(result: HuntResult) -> str:
