@@ -48,7 +48,9 @@ def events_state(
     if "_cd" in fields:
         order.append(ordered(col("_cd"), True))
     hidden = frozenset({"_cd"} & set(fields))
-    names = frozenset(f.sql.lower() for f in fields.values())
+    # Reserve field names as well as column names: a store that maps ``user`` to ``user~1`` may
+    # still have a ``User`` column, which DuckDB would confuse with a new ``user``.
+    names = frozenset(n.lower() for f in fields.values() for n in (f.sql, f.name))
     return State(ctx, EVENTS, fields, tuple(order), names, hidden)
 
 
