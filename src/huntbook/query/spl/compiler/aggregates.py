@@ -87,14 +87,14 @@ def _all_values(inp: AggInput) -> exp.Expr:
 def _dc(inp: AggInput, agg: ast.Agg) -> Val:
     assert inp.value is not None
     if inp.value.kind == LIST:
-        return Val(exp.ArraySize(this=fn("list_distinct", _all_values(inp))), INT)
+        return Val(exp.ArraySize(this=exp.ArrayDistinct(this=_all_values(inp))), INT)
     return Val(exp.Count(this=exp.Distinct(expressions=[as_text(inp.value)])), INT)
 
 
 def _values(inp: AggInput, agg: ast.Agg) -> Val:
     """Distinct values, sorted lexicographically (byte order)."""
-    distinct = fn("list_distinct", _all_values(inp))
-    return Val(_null_if_empty(fn("list_sort", distinct)), LIST)
+    distinct = exp.ArrayDistinct(this=_all_values(inp))
+    return Val(_null_if_empty(exp.ArraySort(this=distinct)), LIST)
 
 
 def _null_if_empty(lst: exp.Expr) -> exp.Expr:

@@ -33,7 +33,6 @@ from huntbook.query.spl.compiler.values import (
     as_bool,
     as_text,
     col,
-    fn,
     lit,
     not_null,
 )
@@ -378,7 +377,7 @@ def _sorted_set(value: exp.Expr, kind: str) -> exp.Expr:
     )
     flat = exp.Flatten(this=collected) if kind == LIST else collected
     # An aggregate over no non-null value is NULL, so a field no member has stays null.
-    return fn("list_sort", fn("list_distinct", flat))
+    return exp.ArraySort(this=exp.ArrayDistinct(this=flat))
 
 
 def as_text_expr(value: exp.Expr, kind: str) -> exp.Expr:
