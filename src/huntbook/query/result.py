@@ -28,7 +28,17 @@ class SearchResult:
         return self.table
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame (needs pandas installed)."""
+        """A pandas DataFrame (needs pandas installed).
+
+        Raises:
+            EngineError: pandas is not installed.
+        """
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            from huntbook.errors import EngineError
+
+            raise EngineError("to_pandas() needs pandas (pip install pandas)") from None
         return self.table.to_pandas()
 
     def rows(self) -> list[dict[str, Any]]:
