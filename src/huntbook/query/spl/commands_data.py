@@ -1,0 +1,404 @@
+"""Parse functions of the commands that extract, correlate or generate data: rex, regex,
+transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
+lookup, inputlookup, makeresults, convert, tstats (``parse_<name>(cursor, subsearch)``).
+"""
+
+from __future__ import annotations
+
+from huntbook.query.spl import ast
+from huntbook.query.spl.commands import Subsearch, aggs_and_by, parse_agg
+from huntbook.query.spl.cursor import Cursor, to_bool, to_int, to_seconds
+from huntbook.query.spl.expressions import parse_eval, parse_search
+from huntbook.query.spl.tokens import Token, TokenType
+
+# ---------------------------------------------------------------- regex commands
+
+
+def parse_rex(cur: Cursor, sub: Subsearch) -> ast.Rex:
+    opts: dict[str, Token] = {}
+    pattern: str | None = None
+    while not cur.at_end():
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            opts[key] = value
+        else:
+            tok = cur.expect(TokenType.STRING, "a quoted regular expression")
+            pattern = tok.value
+    if pattern is None:
+        raise cur.error("rex needs a quoted regular expression")
+    mode = opts["mode"].value.lower() if "mode" in opts else None
+    if mode not in (None, "sed"):
+        raise cur.error("rex mode must be sed", opts["mode"])
+    max_match = to_int(opts["max_match"], cur) if "max_match" in opts else 1
+    return ast.Rex(pattern, opts["field"].value if "field" in opts else "_raw", max_match, mode)
+
+
+def parse_regex(cur: Cursor, sub: Subsearch) -> ast.Regex:
+    if cur.peek().type is TokenType.STRING:
+        return ast.Regex(cur.next().value)
+    field = cur.name()
+    op = cur.next()
+    if not op.is_op("=", "!="):
+        raise cur.error("expected = or != in regex", op)
+    value = cur.next()
+    if value.type not in (TokenType.STRING, TokenType.WORD):
+        raise cur.error("expected a regular expression", value)
+    return ast.Regex(value.value, field, op.text == "!=")
+
+
+# ---------------------------------------------------------------- transaction
+
+_TXN_BOOL = ("keepevicted", "keeporphans", "mvraw", "connected", "unifyends")
+
+
+def _txn_filter(cur: Cursor) -> ast.TxnFilter:
+    tok = cur.peek()
+    if tok.is_word("eval") and cur.peek(1).type is TokenType.LPAREN:
+        cur.next()
+        s, e = cur.balanced()
+        ecur = cur.sub_cursor(s, e, "eval")
+        expr = parse_eval(ecur)
+        ecur.expect_end()
+        return ast.TxnFilter(eval=expr)
+    if tok.type is TokenType.LPAREN:
+        s, e = cur.balanced()
+        return ast.TxnFilter(search=_search_text(cur, s, e))
+    if tok.type is TokenType.STRING:
+        cur.next()
+        # The quoted filter is itself search text; its inner quotes were escaped in the query.
+        text_cur = Cursor(tok.value, _tokenize_value(tok.value))
+        return ast.TxnFilter(search=parse_search(text_cur))
+    return ast.TxnFilter(search=parse_search(_single_term(cur)))
+
+
+def _tokenize_value(text: str) -> list[Token]:
+    from huntbook.query.spl.lexer import tokenize
+
+    return tokenize(text, "search")
+
+
+def _search_text(cur: Cursor, start: int, end: int) -> ast.SearchExpr:
+    inner = cur.sub_cursor(start, end, "search")
+    expr = parse_search(inner)
+    if expr is None:
+        raise cur.error("empty filter")
+    return expr
+
+
+def _single_term(cur: Cursor) -> Cursor:
+    """``startswith=EventCode=4624``: one comparison or term, unparenthesised."""
+    start = cur.i
+    cur.next()
+    if cur.peek().type is TokenType.OP:
+        cur.next()
+        cur.next()
+    eof = Token(TokenType.EOF, "", "", cur.peek().start, cur.peek().start)
+    return Cursor(cur.text, [*cur.tokens[start : cur.i], eof])
+
+
+def parse_transaction(cur: Cursor, sub: Subsearch) -> ast.Transaction:
+    fields: list[str] = []
+    kw: dict[str, object] = {}
+    while not cur.at_end():
+        if cur.accept(TokenType.COMMA):
+            continue
+        if not cur.peek(1).is_op("="):
+            fields.append(cur.name())
+            continue
+        key_tok = cur.next()
+        cur.next()
+        key = key_tok.text.lower()
+        if key in ("startswith", "endswith"):
+            kw[key] = _txn_filter(cur)
+            continue
+        value = cur.next()
+        kw.update(_txn_option(cur, key, key_tok, value))
+    return ast.Transaction(tuple(fields), **kw)  # type: ignore[arg-type]
+
+
+def _txn_option(cur: Cursor, key: str, key_tok: Token, value: Token) -> dict[str, object]:
+    if key in ("maxspan", "maxpause"):
+        seconds = to_seconds(value, cur)
+        return {key: None if seconds < 0 else seconds}
+    if key == "maxevents":
+        return {key: to_int(value, cur)}
+    if key == "mvlist":
+        low = value.value.lower()
+        if low in ("t", "true", "f", "false", "1", "0"):
+            return {key: to_bool(value, cur)}
+        return {key: tuple(v.strip() for v in value.value.split(",") if v.strip())}
+    if key in ("nullstr", "delim"):
+        return {key: value.value}
+    if key == "keepevicted":
+        return {key: to_bool(value, cur)}
+    if key in _TXN_BOOL or key in ("maxopentxn", "maxopenevents", "name"):
+        return {}  # accepted and ignored; docs/spl-support.md lists them
+    raise cur.error(f"unknown transaction option {key!r}", key_tok)
+
+
+# ---------------------------------------------------------------- generating / misc
+
+
+def _options(cur: Cursor) -> tuple[dict[str, Token], list[Token]]:
+    opts: dict[str, Token] = {}
+    rest: list[Token] = []
+    while not cur.at_end():
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            opts[key] = value
+        else:
+            rest.append(cur.next())
+    return opts, rest
+
+
+def parse_metadata(cur: Cursor, sub: Subsearch) -> ast.Metadata:
+    opts: dict[str, Token] = {}
+    indexes: list[str] = []
+    while not cur.at_end():
+        key, value = cur.option() if cur.peek(1).is_op("=") else ("", cur.next())
+        if key == "index":
+            indexes.append(value.value)
+        elif key:
+            opts[key] = value
+        else:
+            raise cur.error("expected type=... or index=...", value)
+    kind = opts.get("type")
+    if kind is None or kind.value.lower() not in ("sourcetypes", "hosts", "sources"):
+        raise cur.error("metadata needs type=sourcetypes, hosts or sources", kind)
+    return ast.Metadata(kind.value.lower(), tuple(indexes))
+
+
+def parse_bin(cur: Cursor, sub: Subsearch) -> ast.Bin:
+    opts: dict[str, Token] = {}
+    field: str | None = None
+    alias: str | None = None
+    while not cur.at_end():
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            opts[key] = value
+        elif cur.accept_word("as"):
+            alias = cur.name()
+        else:
+            field = cur.name()
+    if field is None:
+        raise cur.error("bin needs a field")
+    bins = to_int(opts["bins"], cur) if "bins" in opts else None
+    return ast.Bin(field, opts["span"].value if "span" in opts else None, bins, alias)
+
+
+def parse_timechart(cur: Cursor, sub: Subsearch) -> ast.Timechart:
+    options: dict[str, Token] = {}
+    aggs, by = aggs_and_by(cur, options)
+    if len(by) > 1:
+        raise cur.error("timechart takes one BY field")
+    return ast.Timechart(
+        tuple(aggs),
+        options["span"].value if "span" in options else None,
+        by[0] if by else None,
+        to_int(options["limit"], cur) if "limit" in options else 10,
+        to_bool(options["useother"], cur) if "useother" in options else True,
+    )
+
+
+def parse_chart(cur: Cursor, sub: Subsearch) -> ast.Chart:
+    options: dict[str, Token] = {}
+    aggs: list[ast.Agg] = []
+    over: str | None = None
+    by: list[str] = []
+    while not cur.at_end():
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            options[key] = value
+        elif cur.accept_word("over"):
+            over = cur.name()
+        elif cur.accept_word("by"):
+            by = cur.field_list()
+        else:
+            aggs.append(parse_agg(cur))
+    if over is None and by:
+        over, by = by[0], by[1:]
+    if len(by) > 1 or not aggs:
+        raise cur.error("chart takes aggregates, OVER one field and BY one field")
+    return ast.Chart(
+        tuple(aggs),
+        over,
+        by[0] if by else None,
+        to_int(options["limit"], cur) if "limit" in options else 10,
+        to_bool(options["useother"], cur) if "useother" in options else True,
+    )
+
+
+def parse_fillnull(cur: Cursor, sub: Subsearch) -> ast.FillNull:
+    opts, rest = _options(cur)
+    return ast.FillNull(
+        opts["value"].value if "value" in opts else "0", tuple(t.value for t in rest)
+    )
+
+
+def parse_mvexpand(cur: Cursor, sub: Subsearch) -> ast.MvExpand:
+    opts, rest = _options(cur)
+    if len(rest) != 1:
+        raise cur.error("mvexpand takes one field")
+    return ast.MvExpand(rest[0].value, to_int(opts["limit"], cur) if "limit" in opts else None)
+
+
+def parse_makemv(cur: Cursor, sub: Subsearch) -> ast.MakeMv:
+    opts, rest = _options(cur)
+    if len(rest) != 1:
+        raise cur.error("makemv takes one field")
+    return ast.MakeMv(
+        rest[0].value,
+        opts["delim"].value if "delim" in opts else " ",
+        opts["tokenizer"].value if "tokenizer" in opts else None,
+        to_bool(opts["allowempty"], cur) if "allowempty" in opts else False,
+    )
+
+
+def parse_spath(cur: Cursor, sub: Subsearch) -> ast.Spath:
+    opts, rest = _options(cur)
+    path = opts["path"].value if "path" in opts else (rest[0].value if rest else None)
+    return ast.Spath(
+        opts["input"].value if "input" in opts else "_raw",
+        path,
+        opts["output"].value if "output" in opts else None,
+    )
+
+
+def _subsearch_range(cur: Cursor) -> tuple[int, int]:
+    open_tok = cur.expect(TokenType.LBRACKET, "a [subsearch]")
+    depth = 1
+    while depth:
+        tok = cur.next()
+        if tok.type is TokenType.EOF:
+            raise cur.error("unbalanced '['", open_tok)
+        depth += {TokenType.LBRACKET: 1, TokenType.RBRACKET: -1}.get(tok.type, 0)
+    return open_tok.end, cur.tokens[cur.i - 1].start
+
+
+def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
+    opts: dict[str, Token] = {}
+    fields: list[str] = []
+    while cur.peek().type is not TokenType.LBRACKET:
+        if cur.at_end():
+            raise cur.error("join needs a [subsearch]")
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            opts[key] = value
+        else:
+            fields.append(cur.name())
+    start, end = _subsearch_range(cur)
+    kind = opts["type"].value.lower() if "type" in opts else "inner"
+    if kind not in ("inner", "left", "outer"):
+        raise cur.error("join type must be inner, left or outer", opts["type"])
+    return ast.Join(
+        tuple(fields),
+        sub(start, end),
+        "left" if kind == "outer" else kind,
+        to_int(opts["max"], cur) if "max" in opts else 1,
+        to_bool(opts["overwrite"], cur) if "overwrite" in opts else True,
+    )
+
+
+def parse_append(cur: Cursor, sub: Subsearch) -> ast.Append:
+    start, end = _subsearch_range(cur)
+    return ast.Append(sub(start, end))
+
+
+def _name_pairs(cur: Cursor, stop: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    while not cur.at_end() and not cur.peek().is_word(*stop):
+        if cur.accept(TokenType.COMMA):
+            continue
+        name = cur.name()
+        alias = cur.name() if cur.accept_word("as") else name
+        pairs.append((name, alias))
+    return pairs
+
+
+def parse_lookup(cur: Cursor, sub: Subsearch) -> ast.Lookup:
+    while cur.peek(1).is_op("="):
+        cur.option()  # local=, update=: accepted, no effect on a CSV file
+    table = cur.name("a lookup table")
+    keys = _name_pairs(cur, ("OUTPUT", "OUTPUTNEW", "output", "outputnew"))
+    outputnew = False
+    outputs: list[tuple[str, str]] = []
+    word = cur.accept_word("output", "outputnew")
+    if word:
+        outputnew = word.text.lower() == "outputnew"
+        outputs = _name_pairs(cur, ())
+    if not keys:
+        raise cur.error("lookup needs a lookup field")
+    return ast.Lookup(table, tuple(keys), tuple(outputs), outputnew)
+
+
+def parse_inputlookup(cur: Cursor, sub: Subsearch) -> ast.InputLookup:
+    append = False
+    while cur.peek(1).is_op("="):
+        key, value = cur.option()
+        if key == "append":
+            append = to_bool(value, cur)
+    table = cur.name("a lookup table")
+    where = parse_search(cur) if cur.accept_word("where") else None
+    return ast.InputLookup(table, where, append)
+
+
+def parse_makeresults(cur: Cursor, sub: Subsearch) -> ast.MakeResults:
+    opts, rest = _options(cur)
+    if rest:
+        raise cur.error("unexpected argument", rest[0])
+    return ast.MakeResults(to_int(opts["count"], cur) if "count" in opts else 1)
+
+
+def parse_convert(cur: Cursor, sub: Subsearch) -> ast.Convert:
+    timeformat = "%m/%d/%Y %H:%M:%S"
+    conversions: list[tuple[str, str, str]] = []
+    while not cur.at_end():
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.is_option("timeformat"):
+            timeformat = cur.option()[1].value
+            continue
+        func = cur.expect(TokenType.WORD, "a conversion like ctime(field)")
+        cur.expect(TokenType.LPAREN, "'('")
+        field = cur.name()
+        cur.expect(TokenType.RPAREN, "')'")
+        alias = cur.name() if cur.accept_word("as") else field
+        conversions.append((func.text.lower(), field, alias))
+    return ast.Convert(tuple(conversions), timeformat)
+
+
+def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
+    aggs: list[ast.Agg] = []
+    where: ast.SearchExpr | None = None
+    by: list[str] = []
+    while not cur.at_end():
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            if key in ("from", "datamodel"):
+                raise cur.error("tstats over data models is not supported", value)
+            continue  # summariesonly=, allow_old_summaries=, prestats=: no effect here
+        if cur.accept_word("where"):
+            where = _tstats_where(cur)
+        elif cur.accept_word("by"):
+            by = cur.field_list()
+        else:
+            aggs.append(parse_agg(cur))
+    if not aggs:
+        raise cur.error("tstats needs an aggregate (e.g. count)")
+    return ast.TStats(tuple(aggs), where, tuple(by))
+
+
+def _tstats_where(cur: Cursor) -> ast.SearchExpr | None:
+    start = cur.i
+    while not cur.at_end() and not cur.peek().is_word("by", "BY"):
+        cur.next()
+    eof = Token(TokenType.EOF, "", "", cur.peek().start, cur.peek().start)
+    return parse_search(Cursor(cur.text, [*cur.tokens[start : cur.i], eof]))
