@@ -19,6 +19,7 @@ from huntbook.query.result import SearchResult
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
 from huntbook.query.spl.compiler.state import Context
+from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.parser import parse
 
 __all__ = ["CompiledQuery", "SearchResult", "compile_spl", "run_spl"]
@@ -62,6 +63,9 @@ def compile_spl(
     """
     pipeline = parse(text)
     ctx = Context(text=text, now=time.time() if now is None else now, lookup_dirs=lookup_dirs)
+    for value in (earliest, latest):
+        if value:
+            parse_time(value, ctx.now)  # a bad bound is reported without a caret into the query
     bounds = [
         ast.TimeBound(kind, value)
         for kind, value in (("earliest", earliest), ("latest", latest))
