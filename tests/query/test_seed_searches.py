@@ -268,8 +268,14 @@ def test_transaction_search_finds_pgustavo_session(botsv2: Any, q3_rows: list[di
     row = hits[0]
     assert row["session"] == "0x32c5cb5"
     assert _single(row["user_id"]) == sid[0]["sid"]
-    assert _single(row["Parent_Process"]).lower().endswith("\\powershell.exe")
-    assert _single(row["CommandLine"]).lower().endswith('whoami.exe"')
+    # Sysmon's UtcTime (ms) puts the stager 0.831 s after the 4624 (whole seconds), so the
+    # startswith transaction holds it: ParentImage[1] is WmiPrvSE, the stager is a CommandLine.
+    assert _single(row["Parent_Process"]).lower().endswith("\\wmiprvse.exe")
+    command_lines = (
+        row["CommandLine"] if isinstance(row["CommandLine"], list) else [row["CommandLine"]]
+    )
+    assert any("powershell -nop -sta -w 1 -enc" in c.lower() for c in command_lines)
+    assert any(c.lower().endswith('whoami.exe"') for c in command_lines)
 
 
 def test_all_events_for_host_by_logon_id(

@@ -22,12 +22,29 @@ def flat_time(obj: dict[str, Any]) -> float:
     """The creation time: NXLog's local ``EventTime`` moved to UTC, else the first UTC stamp."""
     local, received, utc = obj.get("EventTime"), obj.get("EventReceivedTime"), obj.get("@timestamp")
     if isinstance(local, str) and isinstance(received, str) and isinstance(utc, str):
-        return local_to_utc(local, received, utc)
+        return _finer(local_to_utc(local, received, utc), obj.get("UtcTime"))
     for key in _TIME_KEYS:
         value = obj.get(key)
         if isinstance(value, str) and value:
             return iso_to_epoch(value)
     raise IngestError("no time field (@timestamp, TimeCreated, UtcTime, EventTime)")
+
+
+def _finer(seconds: float, sysmon_utc: Any) -> float:
+    """Sysmon's own ``UtcTime`` where it agrees with ``EventTime`` to the second.
+
+    NXLog's ``EventTime`` has whole seconds only; Sysmon's ``UtcTime`` carries milliseconds and is
+    the time Splunk's Sysmon add-on indexes (``TIME_PREFIX=<Data Name='UtcTime'>``). Without it a
+    WMI child and the 4624 that opened its session tie on the same second and their order is left
+    to arrival order (windows-data.md item 7).
+    """
+    if not isinstance(sysmon_utc, str) or not sysmon_utc:
+        return seconds
+    try:
+        precise = iso_to_epoch(sysmon_utc)
+    except IngestError:
+        return seconds
+    return precise if 0 <= precise - seconds < 1 else seconds
 
 
 _DROP, _TEXT, _LIST = 0, 1, 2
