@@ -1,4 +1,4 @@
-"""``Workspace``: the one Python API object. The CLI (and later the web UI) are thin adapters on it."""
+"""``Workspace``: the one Python API object; the CLI is a thin adapter on it."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ class Workspace:
         progress: Callable[[int], None] | None = None,
     ) -> IngestSummary:
         """Ingest files, folders and archives into the store; see ``Store.ingest``."""
-        return self.store.ingest(paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress)
+        return self.store.ingest(
+            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress
+        )
 
     def stats(self) -> list[dict[str, Any]]:
         """Event counts and first/last times per index, sourcetype, host and source."""
