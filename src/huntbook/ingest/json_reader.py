@@ -35,8 +35,17 @@ CLASSIFIERS: tuple[tuple[Callable[[dict[str, Any]], bool], str], ...] = (
 )
 
 
+_NOT_FLAT = ("Event", "System", "winlog", "result", "_raw")  # keys the other classifiers test
+
+
 def classify(obj: Any, raw: str, position: str) -> Record | Skip:
-    """One decoded JSON value as a Record of the right kind (or a Skip saying why not)."""
+    """One decoded JSON value as a Record of the right kind (or a Skip saying why not).
+
+    The common case, a flat NXLog object, is recognized first by the keys it lacks: the same
+    answer as walking ``CLASSIFIERS``, without four calls per line.
+    """
+    if type(obj) is dict and "EventID" in obj and not any(k in obj for k in _NOT_FLAT):
+        return Record("flat", obj, raw, position)
     if not isinstance(obj, dict):
         return Skip(position, f"a JSON {type(obj).__name__}, not an object")
     for test, kind in CLASSIFIERS:
@@ -45,13 +54,24 @@ def classify(obj: Any, raw: str, position: str) -> Record | Skip:
     return Skip(position, "JSON object with no EventID, Event, winlog or _raw")
 
 
+def _text(line: bytes) -> str:
+    """The line as text without its line break, decoded once (no intermediate copies)."""
+    end = len(line)
+    while end and line[end - 1] in _EOL:
+        end -= 1
+    return str(memoryview(line)[:end], "utf-8", "replace")
+
+
+_EOL = b"\r\n"
+
+
 def read_jsonl(member: Member) -> Iterator[Record | Skip]:
     """One JSON object a line; an unreadable line is a Skip and the next line goes on."""
     line_no = 0
     try:
         with member.open() as fh:
             for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
+                if line.isspace() or not line:  # no copy of the line, unlike strip()
                     continue
                 position = f"line {line_no}"
                 try:
@@ -59,7 +79,7 @@ def read_jsonl(member: Member) -> Iterator[Record | Skip]:
                 except orjson.JSONDecodeError as exc:
                     yield Skip(position, f"bad JSON: {exc}")
                     continue
-                yield classify(obj, line.decode("utf-8", "replace").rstrip("\r\n"), position)
+                yield classify(obj, _text(line), position)
     except (OSError, EOFError, zlib.error) as exc:
         yield Skip(f"line {line_no + 1}", f"stream ends early: {exc}")
 

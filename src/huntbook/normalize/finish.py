@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from huntbook.normalize.fields import Fields
-from huntbook.normalize.tables import CimRule, Tables, classic_names, tables
+from huntbook.normalize.tables import Tables, classic_names, tables
 
 
 @lru_cache(maxsize=4096)
@@ -79,25 +79,38 @@ def _classic_from_event_data(out: Fields, t: Tables) -> None:
         out.setdefault(name, value)
 
 
-def _pick(out: Fields, name: str, index: int | None) -> str | None:
-    value = out.get(name)
+def _pick(value: Any, index: int | None) -> str | None:
+    """The usable text of a CIM source: ``[i]`` of a list, a scalar only for ``[0]``/``[-1]``/none.
+
+    ``""`` and ``-`` (the add-on's "no value") are not usable.
+    """
     if isinstance(value, list):
         if index is None:
             index = 0
         value = value[index] if -len(value) <= index < len(value) else None
     elif index not in (None, 0, -1):
-        value = None
-    return value if isinstance(value, str) and value not in ("", "-") else None
+        return None
+    return value if isinstance(value, str) and value and value != "-" else None
 
 
-def _cim(out: Fields, rules: tuple[CimRule, ...]) -> None:
-    for rule in rules:
-        if rule.name in out:
+@lru_cache(maxsize=8)
+def _cim_plan(group: str) -> tuple[tuple[str, tuple[tuple[str, int | None], ...], bool], ...]:
+    """The CIM rules of one group as plain tuples (no attribute lookups per event)."""
+    return tuple((r.name, r.sources, r.strip_domain) for r in tables().cim[group])
+
+
+def _cim(out: Fields, group: str) -> None:
+    get = out.get
+    for target, sources, strip_domain in _cim_plan(group):
+        if target in out:
             continue
-        for name, index in rule.sources:
-            value = _pick(out, name, index)
+        for name, index in sources:
+            value = get(name)
+            if value is None:
+                continue
+            value = _pick(value, index)
             if value is not None:
-                out[rule.name] = value.rsplit("\\", 1)[-1] if rule.strip_domain else value
+                out[target] = value.rsplit("\\", 1)[-1] if strip_domain else value
                 break
 
 
@@ -121,9 +134,9 @@ def finish(
     channel = str(out.get("Channel") or "").lower()
     if channel in t.classic_channels:
         _security(out, t)
-        _cim(out, t.cim["classic"])
+        _cim(out, "classic")
     elif default_sourcetype.startswith("XmlWinEventLog:Microsoft-Windows-Sysmon"):
-        _cim(out, t.cim["sysmon"])
+        _cim(out, "sysmon")
     computer = out.get("Computer")
     event: dict[str, Any] = {
         "_time": when,

@@ -75,7 +75,7 @@ def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
         action, name = plan
         if action == _TEXT:
             if type(value) is not str:
-                value = text(value)
+                value = str(value) if type(value) is int else text(value)
             if value:
                 out[name] = value
         elif action == _LIST:
