@@ -27,6 +27,18 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _text(value: Any) -> str:
+    """Element text: a value as text, XML-escaped (strings and ints, the common cases, first)."""
+    kind = type(value)
+    if kind is str:
+        if "&" in value or "<" in value or ">" in value:
+            return _escape(value)
+        return value
+    if kind is int:
+        return str(value)
+    return _escape(_scalar(value))
+
+
 def _attrs(attrs: Any) -> str:
     if not isinstance(attrs, dict):
         return ""
@@ -44,7 +56,7 @@ def _element(parts: list[str], tag: str, value: Any) -> None:
         if value is None or value == "":
             parts.append(f"<{tag}/>")
         else:
-            parts.append(f"<{tag}>{_escape(_scalar(value))}</{tag}>")
+            parts.append(f"<{tag}>{_text(value)}</{tag}>")
         return
     children = [(k, v) for k, v in value.items() if k not in ("#attributes", "#text")]
     text = value.get("#text")
@@ -55,7 +67,7 @@ def _element(parts: list[str], tag: str, value: Any) -> None:
     parts.append(head + ">")
     if text is not None:
         texts = text if isinstance(text, list) else [text]
-        parts.append("".join(_escape(_scalar(t)) for t in texts))
+        parts.append("".join(_text(t) for t in texts))
     for key, child in children:
         _element(parts, key, child)
     parts.append(f"</{tag}>")
@@ -78,7 +90,7 @@ def _event_data(parts: list[str], data: Any) -> None:
         elif value is None or value == "":
             parts.append(f"<Data Name='{name}'/>")
         else:
-            parts.append(f"<Data Name='{name}'>{_escape(_scalar(value))}</Data>")
+            parts.append(f"<Data Name='{name}'>{_text(value)}</Data>")
     parts.append("</EventData>")
 
 

@@ -6,6 +6,7 @@ EVTX (``evtx`` records_json), evtx_dump JSON, Windows XML (read into this shape)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from huntbook.errors import IngestError
@@ -34,8 +35,24 @@ def _event_data(out: Fields, data: Any) -> None:
             out.setdefault("Data", []).extend(texts(value))
         elif name == "Binary":
             out.setdefault("Binary", text(value))
-        elif (t := text(value)) not in (None, ""):
+        elif (t := value if type(value) is str else text(value)) not in (None, ""):
             out[name] = t
+
+
+@lru_cache(maxsize=1)
+def _system_plan() -> tuple[tuple[str, tuple[tuple[tuple[str, ...], str], ...]], ...]:
+    """mappings/system.yaml's paths grouped by their first step, in table order.
+
+    ``Provider.#attributes.Name`` and ``Provider.#attributes.Guid`` then share one lookup of
+    ``Provider``; runs of the same first step stay where they are, so fields keep their order.
+    """
+    plan: list[tuple[str, list[tuple[tuple[str, ...], str]]]] = []
+    for path, name in tables().system:
+        if plan and plan[-1][0] == path[0]:
+            plan[-1][1].append((path[1:], name))
+        else:
+            plan.append((path[0], [(path[1:], name)]))
+    return tuple((head, tuple(leaves)) for head, leaves in plan)
 
 
 def event_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
@@ -46,10 +63,16 @@ def event_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
         raise IngestError("no Event/System element")
     t = tables()
     out: Fields = {}
-    for path, name in t.system:
-        value = text(dig(system, path))
-        if value not in (None, ""):
-            out[name] = value
+    for head, leaves in _system_plan():
+        node = system.get(head)
+        if node is None:
+            continue
+        for rest, name in leaves:
+            value = dig(node, rest) if rest else node
+            if type(value) is not str:
+                value = text(value)
+            if value:
+                out[name] = value
     code = event_code(system.get("EventID"))
     if code is None:
         raise IngestError("no System/EventID")

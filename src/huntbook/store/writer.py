@@ -13,7 +13,7 @@ column of its own, ``<name>~<n>``, recorded in the manifest and handed to the qu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,10 @@ ARROW_TYPES = {
     "text": pa.string(),
     LIST: pa.list_(pa.string()),
 }
+
+
+_UNSEEN = object()  # a field not met yet in this chunk (None is taken: "not stored")
+_Slot = tuple[Callable[[int], None], Callable[[Any], None], bool]  # row and value appenders
 
 
 def _as_text(name: str, value: Any) -> str:
@@ -73,7 +77,7 @@ class BatchWriter:
         self._times: list[float] = []
         self._cols: dict[str, tuple[list[int], list[Any]]] = {}
         self._kinds: dict[str, str] = {}
-        self._slots: dict[str, tuple[list[int], list[Any], bool] | None] = {}
+        self._slots: dict[str, _Slot | None] = {}
         self._seen: dict[tuple[str, str], set[str]] = {}
 
     def column_of(self, name: str) -> str:
@@ -91,7 +95,7 @@ class BatchWriter:
         self.variants[name] = f"{name}~{n}"
         return self.variants[name]
 
-    def _slot(self, name: str) -> tuple[list[int], list[Any], bool] | None:
+    def _slot(self, name: str) -> _Slot | None:
         """Where values of field ``name`` go in this chunk (None for ``_time``/``_cd``)."""
         if name in (TIME, CD):
             slot = None
@@ -99,7 +103,7 @@ class BatchWriter:
             col = self.column_of(name)
             rows, values = self._cols.setdefault(col, ([], []))
             self._kinds[col] = field_type(name)
-            slot = (rows, values, self._kinds[col] == LIST)
+            slot = (rows.append, values.append, self._kinds[col] == LIST)
         self._slots[name] = slot
         return slot
 
@@ -112,18 +116,20 @@ class BatchWriter:
             raise StoreError(f"event without a numeric _time: {exc}") from exc
         slots = self._slots
         for name, value in event.items():
-            slot = slots[name] if name in slots else self._slot(name)
+            slot = slots.get(name, _UNSEEN)
+            if slot is _UNSEEN:
+                slot = self._slot(name)
             if slot is None or value is None or value == "":
                 continue
-            rows, values, is_list = slot
+            add_row, add_value, is_list = slot
             if is_list:
                 value = _as_list(name, value)
                 if not value:
                     continue
             elif type(value) is not str:
                 value = _as_text(name, value)
-            rows.append(row)
-            values.append(value)
+            add_row(row)
+            add_value(value)
         key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
         seen = self._seen.get(key)
         if seen is None:
@@ -151,9 +157,12 @@ class BatchWriter:
             CD: pa.array(range(self.next_cd, self.next_cd + n), pa.int64()),
         }
         for col, (rows, values) in self._cols.items():
-            full: list[Any] = [None] * n
-            for i, v in zip(rows, values, strict=True):
-                full[i] = v
+            if len(rows) == n:  # a value in every row: no padding needed
+                full = values
+            else:
+                full = [None] * n
+                for i, v in zip(rows, values, strict=True):
+                    full[i] = v
             arrays[col] = pa.array(full, ARROW_TYPES[self._kinds[col]])
         self._owner_columns(arrays, n)
         self.out_dir.mkdir(parents=True, exist_ok=True)
