@@ -31,9 +31,10 @@ def _text(value: Any) -> str:
     """Element text: a value as text, XML-escaped (strings and ints, the common cases, first)."""
     kind = type(value)
     if kind is str:
-        if "&" in value or "<" in value or ">" in value:
-            return _escape(value)
-        return value
+        text: str = value
+        if "&" in text or "<" in text or ">" in text:
+            return _escape(text)
+        return text
     if kind is int:
         return str(value)
     return _escape(_scalar(value))

@@ -32,7 +32,7 @@ ARROW_TYPES = {
 }
 
 
-_UNSEEN = object()  # a field not met yet in this chunk (None is taken: "not stored")
+_UNSEEN: Any = object()  # a field not met yet in this chunk (None is taken: "not stored")
 _Slot = tuple[Callable[[int], None], Callable[[Any], None], bool]  # row and value appenders
 
 
