@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from huntbook.cli._options import store_option
 from huntbook.workspace import Workspace, default_store_path
 
 DEFAULT_COMMAND = "run"
@@ -47,13 +48,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 
 @command.command("run")
 @click.argument("playbook")
-@click.option(
-    "--store",
-    "store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
-)
+@store_option
 @click.option(
     "--param",
     "params",

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from huntbook.cli._options import store_option
 from huntbook.errors import IngestError
 from huntbook.ingest import FORMATS, expand
 from huntbook.store import IngestSummary
@@ -61,12 +62,7 @@ def _report(summary: IngestSummary, store: Path, index: str) -> None:
 @click.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--index", default="main", show_default=True, help="Index the events go to.")
-@click.option(
-    "--store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
-)
+@store_option
 @click.option("--sourcetype", default=None, help="Give every event this sourcetype.")
 @click.option(
     "--format",

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from huntbook.cli._options import store_option
 from huntbook.errors import StoreError
 from huntbook.workspace import Workspace, default_store_path
 
@@ -81,12 +82,7 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 @click.command("search")
 @click.argument("spl")
-@click.option(
-    "--store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
-)
+@store_option
 @click.option(
     "--format",
     "fmt",

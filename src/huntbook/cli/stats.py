@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from huntbook.cli._options import store_option
 from huntbook.workspace import Workspace, default_store_path
 
 KEYS = ("index", "sourcetype", "host", "source", "count", "first_time", "last_time")
@@ -22,12 +23,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 
 @click.command("stats")
-@click.option(
-    "--store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
-)
+@store_option
 @click.option(
     "--format",
     "fmt",

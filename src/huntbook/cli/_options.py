@@ -1,0 +1,15 @@
+"""Options that several commands share, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+store_option = click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
+)
