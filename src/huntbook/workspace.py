@@ -54,6 +54,10 @@ class Workspace:
         """Event counts and first/last times per index, sourcetype, host and source."""
         return self.store.stats()
 
+    def compact(self) -> int:
+        """Merge each multi-file batch into one Parquet file; see ``Store.compact``."""
+        return self.store.compact()
+
     def search(
         self,
         spl: str,

@@ -17,6 +17,7 @@ from huntbook.cli._errors import run_guarded
 COMMAND_MODULES = (
     "huntbook.cli.ingest",
     "huntbook.cli.stats",
+    "huntbook.cli.compact",
     "huntbook.cli.search",
     "huntbook.cli.hunt",
     "huntbook.cli.demo",

@@ -3,7 +3,7 @@
 Layout::
 
     store_dir/manifest.json          committed batches (atomically replaced)
-    store_dir/events/<batch>/part-*.parquet
+    store_dir/events/<batch>/data.parquet   one file per batch (parts merged: store/compact.py)
     store_dir/tmp/                   work in progress; cleared when opened for writing
 """
 
@@ -21,6 +21,7 @@ import duckdb
 
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CORE_COLUMNS, field_type
+from huntbook.store.compact import MERGED, merge_in_place, merge_parts
 from huntbook.store.manifest import fsync_dir, read_manifest, store_lock, write_manifest
 from huntbook.store.views import DIALECT, events_view, stats_query
 from huntbook.store.writer import BatchWriter
@@ -136,13 +137,46 @@ class Store:
                 self._held = None
 
     def _clean_leftovers(self) -> None:
+        """Drop what a crashed writer left: work files, uncommitted batches, unlisted files."""
         shutil.rmtree(self.path / TMP, ignore_errors=True)
-        committed = {b["id"] for b in self.manifest()["batches"]}
+        listed = {b["id"]: set(b["files"]) for b in self.manifest()["batches"]}
         events = self.path / EVENTS
-        if events.is_dir():
-            for child in events.iterdir():
-                if child.name not in committed:
-                    shutil.rmtree(child, ignore_errors=True)
+        if not events.is_dir():
+            return
+        for child in events.iterdir():
+            if child.name not in listed:
+                shutil.rmtree(child, ignore_errors=True)
+                continue
+            for f in child.iterdir():
+                if f"{EVENTS}/{child.name}/{f.name}" not in listed[child.name]:
+                    f.unlink()
+
+    def compact(self) -> int:
+        """Merge each batch written as several Parquet parts into one file; returns how many.
+
+        Stores written before batches were merged at commit have one file per 16,384 events;
+        every search pays for each file (store/compact.py). Each batch is swapped atomically: the
+        merged file is in place before the manifest names it, the parts go after.
+        """
+        merged = 0
+        with self.writing():
+            manifest = self.manifest()  # the one read under the lock; entries change in place
+            for entry in manifest["batches"]:
+                if len(entry["files"]) > 1:
+                    self._compact_batch(manifest, entry)
+                    merged += 1
+        return merged
+
+    def _compact_batch(self, manifest: dict[str, Any], entry: dict[str, Any]) -> None:
+        parts = [self.path / f for f in entry["files"]]
+        work = self.path / TMP
+        work.mkdir(parents=True, exist_ok=True)
+        name = f"{EVENTS}/{entry['id']}/{MERGED}"
+        merge_parts(parts, work / f"{entry['id']}.parquet").replace(self.path / name)
+        entry["files"] = [name]
+        write_manifest(self.path, manifest)
+        for part in parts:
+            part.unlink()
 
     def write_batch(
         self,
@@ -192,13 +226,14 @@ class Store:
         if not writer.events and not inputs:
             return {"id": None, "files": [], "events": 0, "inputs": []}  # nothing to commit
         final = self.path / EVENTS / batch_id
-        if writer.parts:
+        parts = merge_in_place(writer.parts)
+        if parts:
             final.parent.mkdir(parents=True, exist_ok=True)
             writer.out_dir.replace(final)
             fsync_dir(final.parent)
         entry = {
             "id": batch_id,
-            "files": [f"{EVENTS}/{batch_id}/{p.name}" for p in writer.parts],
+            "files": [f"{EVENTS}/{batch_id}/{p.name}" for p in parts],
             "events": writer.events,
             "first_cd": manifest["next_cd"],
             "inputs": inputs,
