@@ -15,6 +15,18 @@ STATUS_TEXT = {
     "unfilled": "not run",
 }
 EVIDENCE_TIME_KEYS = ("_time", "time", "timestamp", "first_seen")
+POWERSHELL_COLUMNS = (
+    "family",
+    "hosts",
+    "accounts",
+    "launchers",
+    "count",
+    "first_seen",
+    "last_seen",
+    "iocs",
+    "script",
+)
+EDGE_HEADERS = ["Source", "Destination", "Account", "Method", "First seen", "Last seen", "Evidence"]
 
 
 def fmt_time(value: Any) -> str:
@@ -182,6 +194,29 @@ def columns_of(rows: list[dict[str, Any]], preferred: tuple[str, ...] = ()) -> l
         seen.update(dict.fromkeys(row))
     first = [c for c in preferred if c in seen]
     return first + [c for c in seen if c not in first]
+
+
+def edge_rows(edges: list[dict[str, Any]]) -> list[list[Any]]:
+    """One row per lateral-movement edge under ``EDGE_HEADERS`` (evidence as a count)."""
+    return [
+        [
+            host_label(e, "source"),
+            host_label(e, "destination"),
+            e.get("account"),
+            e.get("method"),
+            fmt_time(e.get("first_seen")),
+            fmt_time(e.get("last_seen")),
+            len(evidence_items(e)),
+        ]
+        for e in edges
+    ]
+
+
+def finding_table(items: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    """Findings as (columns, rows): PowerShell's columns where they apply, else every key."""
+    found = [i if isinstance(i, dict) else {"finding": i} for i in items]
+    columns = [c for c in POWERSHELL_COLUMNS if any(c in r for r in found)] or columns_of(found)
+    return columns, [[r.get(c) for c in columns] for r in found]
 
 
 def outputs(result: HuntResult) -> list[str]:

@@ -11,7 +11,6 @@ from html import escape
 from typing import Any
 
 from huntbook.hunts.render import common, svg
-from huntbook.hunts.render.markdown import EDGE_COLUMNS, POWERSHELL_COLUMNS
 from huntbook.hunts.result import HuntResult, QueryOutcome
 
 CSS = """
@@ -167,21 +166,7 @@ def _edges(result: HuntResult) -> str:
     edges = result.edges
     if not edges:
         return ""
-    html = table(
-        [c.replace("_", " ").title() for c in EDGE_COLUMNS],
-        (
-            [
-                common.host_label(e, "source"),
-                common.host_label(e, "destination"),
-                e.get("account"),
-                e.get("method"),
-                common.fmt_time(e.get("first_seen")),
-                common.fmt_time(e.get("last_seen")),
-                len(common.evidence_items(e)),
-            ]
-            for e in edges
-        ),
-    )
+    html = table(common.EDGE_HEADERS, common.edge_rows(edges))
     for e in edges:
         items = common.evidence_items(e)
         lines = "".join(
@@ -198,13 +183,8 @@ def _edges(result: HuntResult) -> str:
 
 
 def _generic(items: list[Any]) -> str:
-    rows = [i if isinstance(i, dict) else {"finding": i} for i in items]
-    if not rows:
-        return "<p>None found.</p>"
-    columns = [c for c in POWERSHELL_COLUMNS if any(c in r for r in rows)] or common.columns_of(
-        rows
-    )
-    return table(columns, ([r.get(c) for c in columns] for r in rows))
+    columns, rows = common.finding_table(items)
+    return table(columns, rows) if rows else "<p>None found.</p>"
 
 
 def _query(q: QueryOutcome) -> str:

@@ -13,19 +13,6 @@ from typing import Any
 from huntbook.hunts.render import common
 from huntbook.hunts.result import HuntResult
 
-POWERSHELL_COLUMNS = (
-    "family",
-    "hosts",
-    "accounts",
-    "launchers",
-    "count",
-    "first_seen",
-    "last_seen",
-    "iocs",
-    "script",
-)
-EDGE_COLUMNS = ("source", "destination", "account", "method", "first_seen", "last_seen", "evidence")
-
 
 def render_markdown(result: HuntResult) -> str:
     """The whole report as Markdown text."""
@@ -150,21 +137,7 @@ def _findings(result: HuntResult) -> str:
     edges = result.edges
     body = "### Lateral Movement\n\n"
     if edges:
-        body += table(
-            ["Source", "Destination", "Account", "Method", "First seen", "Last seen", "Evidence"],
-            (
-                [
-                    common.host_label(e, "source"),
-                    common.host_label(e, "destination"),
-                    e.get("account"),
-                    e.get("method"),
-                    common.fmt_time(e.get("first_seen")),
-                    common.fmt_time(e.get("last_seen")),
-                    len(common.evidence_items(e)),
-                ]
-                for e in edges
-            ),
-        )
+        body += table(common.EDGE_HEADERS, common.edge_rows(edges))
     else:
         body += "No lateral-movement edges were found.\n"
     body += "\n### Encoded PowerShell\n\n" + _generic(result.findings.get("powershell") or [])
@@ -175,13 +148,8 @@ def _findings(result: HuntResult) -> str:
 
 
 def _generic(items: list[Any]) -> str:
-    rows = [i if isinstance(i, dict) else {"finding": i} for i in items]
-    if not rows:
-        return "None found.\n"
-    columns = [c for c in POWERSHELL_COLUMNS if any(c in r for r in rows)] or common.columns_of(
-        rows
-    )
-    return table(columns, ([r.get(c) for c in columns] for r in rows))
+    columns, rows = common.finding_table(items)
+    return table(columns, rows) if rows else "None found.\n"
 
 
 def _outputs(result: HuntResult) -> str:
