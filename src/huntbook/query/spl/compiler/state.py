@@ -20,6 +20,25 @@ from huntbook.errors import QueryError
 from huntbook.query.spl.compiler.values import NULL, Val, col, null_val
 
 
+def fresh_name(base: str, used: set[str]) -> str:
+    """``base`` (``f``-prefixed if it starts with ``__``, kept for hidden columns), numbered
+    ``__2``, ``__3``... until no name in ``used`` (lower-cased) folds to it."""
+    base = f"f{base}" if base.startswith("__") else base
+    candidate = base
+    n = 2
+    while candidate.lower() in used:
+        candidate = f"{base}__{n}"
+        n += 1
+    return candidate
+
+
+def reserve_name(base: str, taken: set[str]) -> str:
+    """``fresh_name`` for ``taken``, and added to it."""
+    candidate = fresh_name(base, taken)
+    taken.add(candidate.lower())
+    return candidate
+
+
 class Field(NamedTuple):
     """A field: its SPL name, its internal column, its kind (a NamedTuple: built by the hundred)."""
 
@@ -89,14 +108,7 @@ class State:
     # ---- making the next state
     def fresh_sql(self, base: str, taken: set[str] | None = None) -> str:
         """An internal column name based on ``base`` that no physical column folds to."""
-        used = set(self.physical) | (taken or set())
-        base = f"f{base}" if base.startswith("__") else base
-        candidate = base
-        n = 2
-        while candidate.lower() in used:
-            candidate = f"{base}__{n}"
-            n += 1
-        return candidate
+        return fresh_name(base, set(self.physical) | (taken or set()))
 
     def table(self) -> exp.Table:
         return exp.Table(this=exp.to_identifier(self.source))

@@ -12,7 +12,7 @@ from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import aggregates
 from huntbook.query.spl.compiler.basic import assign_many
 from huntbook.query.spl.compiler.search import predicate
-from huntbook.query.spl.compiler.state import Field, State, alias, ordered
+from huntbook.query.spl.compiler.state import Field, State, alias, ordered, reserve_name
 from huntbook.query.spl.compiler.values import (
     INT,
     LIST,
@@ -56,13 +56,13 @@ def grouped(state: State, aggs: tuple[ast.Agg, ...], by: tuple[str, ...]) -> Sta
     group: list[exp.Expr] = []
     for name in by:
         v = state.get(name)
-        internal = _fresh(name, taken)
+        internal = reserve_name(name, taken)
         projections.append(alias(v.expr, internal))
         group.append(v.expr.copy())
         fields[name] = Field(name, internal, TEXT if v.kind == NULL else v.kind)
     for agg in aggs:
         value = aggregates.build(agg, state, rn)
-        internal = _fresh(agg.alias, taken)
+        internal = reserve_name(agg.alias, taken)
         projections.append(alias(value.expr, internal))
         fields.pop(agg.alias, None)
         fields[agg.alias] = Field(agg.alias, internal, TEXT if value.kind == NULL else value.kind)
@@ -74,16 +74,6 @@ def grouped(state: State, aggs: tuple[ast.Agg, ...], by: tuple[str, ...]) -> Sta
     return state.then(
         select, fields=fields, order=order, physical=frozenset(taken), hidden_fields=frozenset()
     )
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    candidate = name if not name.startswith("__") else f"f{name}"
-    n = 2
-    while candidate.lower() in taken:
-        candidate = f"{name}__{n}"
-        n += 1
-    taken.add(candidate.lower())
-    return candidate
 
 
 def compile_stats(cmd: ast.Stats, state: State) -> State:

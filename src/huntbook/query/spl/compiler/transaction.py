@@ -23,7 +23,7 @@ from sqlglot import exp
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.expr import ExprCompiler
 from huntbook.query.spl.compiler.search import predicate
-from huntbook.query.spl.compiler.state import Field, State, alias, flip, ordered
+from huntbook.query.spl.compiler.state import Field, State, alias, flip, ordered, reserve_name
 from huntbook.query.spl.compiler.values import (
     INT,
     LIST,
@@ -303,7 +303,7 @@ def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Or
     fields: dict[str, Field] = {}
 
     def add(name: str, value: exp.Expr, kind: str) -> None:
-        internal = _fresh(name, taken)
+        internal = reserve_name(name, taken)
         projections.append(alias(value, internal))
         fields[name] = Field(name, internal, kind)
 
@@ -384,13 +384,3 @@ def as_text_expr(value: exp.Expr, kind: str) -> exp.Expr:
     from huntbook.query.spl.compiler.values import Val
 
     return as_text(Val(value, kind))
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    candidate = name if not name.startswith("__") else f"f{name}"
-    n = 2
-    while candidate.lower() in taken:
-        candidate = f"{name}__{n}"
-        n += 1
-    taken.add(candidate.lower())
-    return candidate
