@@ -1,8 +1,10 @@
 """Inline SVG for the HTML report: the host-to-host graph and the evidence timeline.
 
 Drawn by hand (no JavaScript, no external assets) so report.html opens anywhere, offline, and a
-screenshot shows the same picture a browser does. Hosts sit on a circle; each edge is an arrow
-source -> destination labelled "method, account"; parallel edges between one pair bend apart.
+screenshot shows the same picture a browser does. Hosts stand in columns by how many hops they are
+from where the movement started (a host nobody reached is in the first column), so the graph reads
+left to right as the attacker went; each edge is an arrow source -> destination labelled "method,
+account"; parallel edges between one pair bend apart.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from huntbook.hunts.render import common
 
-GRAPH_W, GRAPH_H, NODE_R = 760, 440, 34
+GRAPH_W, NODE_R, ROW_H, MARGIN_X = 760, 34, 120, 130
 TIMELINE_W, LANE_H, MARGIN_L, MARGIN_R = 1000, 38, 300, 70
 
 
@@ -25,8 +27,8 @@ def graph(edges: Sequence[dict[str, Any]]) -> str:
     hosts = list(
         dict.fromkeys(h for e in edges for h in (str(e.get("source")), str(e.get("destination"))))
     )
-    height = GRAPH_H if len(hosts) > 2 else 220
-    where = _layout(hosts, height)
+    pairs = [(str(e.get("source")), str(e.get("destination"))) for e in edges]
+    where, height = _layout(hosts, pairs)
     labels = {h: h for h in hosts}
     for e in edges:
         labels[str(e.get("source"))] = common.host_label(e, "source")
@@ -66,16 +68,35 @@ def _empty(text: str, width: int, height: int, css_class: str) -> str:
     )
 
 
-def _layout(hosts: list[str], height: int) -> dict[str, tuple[float, float]]:
-    if len(hosts) == 1:
-        return {hosts[0]: (GRAPH_W / 2, height / 2)}
-    cx, cy = GRAPH_W / 2, height / 2 + 10
-    rx, ry = GRAPH_W / 2 - 140, height / 2 - 70
-    step = 2 * math.pi / len(hosts)
-    return {
-        h: (cx + rx * math.cos(math.pi + i * step), cy + ry * math.sin(math.pi + i * step))
-        for i, h in enumerate(hosts)
-    }
+def _hops(hosts: list[str], pairs: list[tuple[str, str]]) -> dict[str, int]:
+    """Each host's column: the longest chain of edges that reaches it (cycles cut at the count)."""
+    hops = dict.fromkeys(hosts, 0)
+    for _ in hosts:
+        moved = False
+        for src, dst in pairs:
+            if src != dst and hops[src] + 1 > hops[dst] and hops[src] + 1 < len(hosts):
+                hops[dst] = hops[src] + 1
+                moved = True
+        if not moved:
+            break
+    return hops
+
+
+def _layout(
+    hosts: list[str], pairs: list[tuple[str, str]]
+) -> tuple[dict[str, tuple[float, float]], int]:
+    """Where each host's node sits, and the picture's height."""
+    columns: dict[int, list[str]] = {}
+    for host, hop in _hops(hosts, pairs).items():
+        columns.setdefault(hop, []).append(host)
+    height = max(220, ROW_H * max(len(c) for c in columns.values()) + 40)
+    last = max(columns)
+    where: dict[str, tuple[float, float]] = {}
+    for hop, column in columns.items():
+        x = GRAPH_W / 2 if last == 0 else MARGIN_X + hop * (GRAPH_W - 2 * MARGIN_X) / last
+        gap = height / len(column)
+        where.update({h: (x, gap * (i + 0.5) - 10) for i, h in enumerate(column)})
+    return where, height
 
 
 def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label: str) -> str:

@@ -1,0 +1,32 @@
+"""The host graph's layout: columns by hops from where the movement started."""
+
+from __future__ import annotations
+
+import re
+
+from huntbook.hunts.render import svg
+
+
+def _edge(src: str, dst: str) -> dict[str, str]:
+    return {"source": src, "destination": dst, "method": "WMI", "account": "u"}
+
+
+def _node_x(drawing: str) -> dict[str, float]:
+    nodes = re.findall(r'<g class="node"><circle cx="([\d.]+)".*?>([^<]+)</text></g>', drawing)
+    return {label: float(x) for x, label in nodes}
+
+
+def test_a_chain_reads_left_to_right_one_column_per_hop() -> None:
+    x = _node_x(svg.graph([_edge("c", "d"), _edge("a", "b"), _edge("b", "c")]))
+    assert x["a"] < x["b"] < x["c"] < x["d"]
+
+
+def test_two_sources_share_the_first_column_and_their_targets_the_second() -> None:
+    x = _node_x(svg.graph([_edge("a", "b"), _edge("a", "c"), _edge("z", "y")]))
+    assert x["a"] == x["z"] < x["b"] == x["c"] == x["y"]
+
+
+def test_a_cycle_and_a_self_edge_still_give_every_host_a_place() -> None:
+    hops = svg._hops(["a", "b", "c"], [("a", "b"), ("b", "c"), ("c", "a"), ("b", "b")])
+    assert set(hops) == {"a", "b", "c"} and all(0 <= h < 3 for h in hops.values())
+    assert set(_node_x(svg.graph([_edge("a", "b"), _edge("b", "a")]))) == {"a", "b"}
