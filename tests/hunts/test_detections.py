@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
+from huntbook.errors import HuntbookError
 from huntbook.hunts import load_playbook
 from huntbook.hunts.detections import emit_detections
 from huntbook.hunts.sigma import to_sigma
@@ -117,3 +120,18 @@ def test_not_on_the_log_source_is_refused(fixture_path) -> None:
     query = book.queries[0]
     negated = type(query)(0, "q", "index=main NOT sourcetype=x EventCode=1", 1, 1)
     assert "cannot negate" in to_sigma(book, negated, DAY).reason
+
+
+def test_a_failed_write_leaves_the_earlier_detections_whole(
+    tmp_path: Path, seed_path: Path
+) -> None:
+    book = load_playbook(seed_path)
+    emit_detections(book, tmp_path, DAY)
+    before = (tmp_path / "savedsearches.conf").read_text()
+    shutil.rmtree(tmp_path / "sigma")
+    (tmp_path / "sigma").write_text("a file where the rules' folder goes")
+    (tmp_path / "savedsearches.conf").write_text(before + "# edited by hand\n")
+    with pytest.raises(HuntbookError, match="cannot write detections"):
+        emit_detections(book, tmp_path, DAY)
+    assert (tmp_path / "savedsearches.conf").read_text() == before + "# edited by hand\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".huntbook-")]

@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 
-from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.pivots import placeholder_names
 from huntbook.hunts.sigma import NAMESPACE, to_sigma
+from huntbook.hunts.writer import write_texts
 
 ALERT_SETTINGS: dict[str, str] = {
     "enableSched": "1",
@@ -106,10 +106,7 @@ def emit_detections(
     )
     rules["encoded-powershell"] = _encoded_rule(day)
     emitted.notes.append("Encoded PowerShell: saved search yes; Sigma yes (always added)")
-    try:
-        _write_all(root, stanzas, rules, emitted)
-    except OSError as exc:
-        raise HuntbookError(f"cannot write detections to {root}: {exc}") from exc
+    _write_all(root, stanzas, rules, emitted)
     return emitted
 
 
@@ -150,18 +147,10 @@ def _encoded_rule(day: dt.date) -> dict[str, Any]:
 def _write_all(
     root: Path, stanzas: list[str], rules: dict[str, dict[str, Any]], emitted: Emitted
 ) -> None:
-    (root / "sigma").mkdir(parents=True, exist_ok=True)
-    conf = root / "savedsearches.conf"
-    conf.write_text(
-        "# Written by huntbook --emit-detections\n\n" + "\n".join(stanzas), encoding="utf-8"
-    )
-    emitted.files.append(conf)
+    texts = {
+        "savedsearches.conf": "# Written by huntbook --emit-detections\n\n" + "\n".join(stanzas)
+    }
     for slug, rule in rules.items():
-        path = root / "sigma" / f"{slug}.yml"
-        path.write_text(yaml.safe_dump(rule, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        emitted.files.append(path)
-    notes = root / "detections.md"
-    notes.write_text(
-        "# Detections written\n\n" + "".join(f"- {n}\n" for n in emitted.notes), encoding="utf-8"
-    )
-    emitted.files.append(notes)
+        texts[f"sigma/{slug}.yml"] = yaml.safe_dump(rule, sort_keys=False, allow_unicode=True)
+    texts["detections.md"] = "# Detections written\n\n" + "".join(f"- {n}\n" for n in emitted.notes)
+    emitted.files.extend(write_texts(root, texts, what="detections").values())

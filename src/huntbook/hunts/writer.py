@@ -1,4 +1,5 @@
-"""Write report.json, report.md and report.html so that a failing run never leaves a partial set.
+"""Write report.json, report.md and report.html (and detections) so that a failure never leaves a
+partial set.
 
 All three are rendered in memory first (a renderer that raises touches nothing), written into a
 temporary directory inside ``out`` and only then renamed over the previous reports, one
@@ -32,24 +33,36 @@ def write_reports(result: HuntResult, out: Path) -> dict[str, Path]:
             strict=True,
         )
     )
+    return write_texts(out, texts, what="reports")
+
+
+def write_texts(out: Path, texts: dict[str, str], what: str = "files") -> dict[str, Path]:
+    """Write each relative path's text under ``out``, all first into a temporary directory there,
+    then each renamed over its old version; returns relative path -> path.
+
+    Raises:
+        HuntbookError: ``out`` cannot be created or written (naming ``what`` was being written).
+    """
     try:
         out.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
+        work = Path(tempfile.mkdtemp(prefix=".huntbook-", dir=out))
     except OSError as exc:
-        raise HuntbookError(f"cannot write reports to {out}: {exc}") from exc
+        raise HuntbookError(f"cannot write {what} to {out}: {exc}") from exc
     try:
         for name, text in texts.items():
             _write(work / name, text)
-        for name in REPORTS:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)  # fails before any rename
+        for name in texts:
             (work / name).replace(out / name)
     except OSError as exc:
-        raise HuntbookError(f"cannot write reports to {out}: {exc}") from exc
+        raise HuntbookError(f"cannot write {what} to {out}: {exc}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {name: out / name for name in REPORTS}
+    return {name: out / name for name in texts}
 
 
 def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
