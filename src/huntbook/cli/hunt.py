@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from huntbook.cli._options import store_option
+from huntbook.cli._table import text_table
 from huntbook.workspace import Workspace, default_store_path
 
 DEFAULT_COMMAND = "run"
@@ -126,8 +127,8 @@ def list_command() -> None:
     """List the built-in playbooks (name, ATT&CK ids, title)."""
     from huntbook.hunts.builtin import list_builtin
 
-    for book in list_builtin():
-        click.echo(f"{book.name:<28} {','.join(book.attack_ids):<22} {book.title}")
+    rows = [[b.name, ",".join(b.attack_ids), b.title] for b in list_builtin()]
+    click.echo(text_table(["name", "ATT&CK", "title"], rows, header=False, cut_last=False))
 
 
 @command.command("lint")

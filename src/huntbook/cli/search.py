@@ -16,11 +16,11 @@ from typing import Any
 import click
 
 from huntbook.cli._options import store_option
+from huntbook.cli._table import cell_text, text_table
 from huntbook.errors import StoreError
 from huntbook.workspace import Workspace, default_store_path
 
 TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given
-CELL_WIDTH = 60
 
 
 def iso_time(epoch: Any) -> Any:
@@ -35,38 +35,11 @@ def _export_row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: iso_time(v) if k == "_time" else v for k, v in row.items()}
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "\n".join(_text(v) for v in value)
-    return str(value)
-
-
-def _cell_lines(value: Any) -> list[str]:
-    lines = _text(value).split("\n") or [""]
-    return [line if len(line) <= CELL_WIDTH else line[: CELL_WIDTH - 1] + "…" for line in lines]
-
-
 def render_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    """A plain text table; multivalue cells one value per line, wide cells cut at 60 characters."""
+    """A plain text table of the columns that hold a value; ``_time`` as ISO-8601 UTC."""
     shown = [c for c in columns if any(r.get(c) is not None for r in rows)] or columns
-    cells = [
-        [_cell_lines(iso_time(r.get(c)) if c == "_time" else r.get(c)) for c in shown] for r in rows
-    ]
-    widths = [
-        max([len(c), *(len(line) for row in cells for line in row[i])]) for i, c in enumerate(shown)
-    ]
-    out = ["  ".join(c.ljust(w) for c, w in zip(shown, widths, strict=True)).rstrip()]
-    out.append("  ".join("-" * w for w in widths))
-    for row in cells:
-        for k in range(max(len(cell) for cell in row)):
-            parts = [
-                (cell[k] if k < len(cell) else "").ljust(w)
-                for cell, w in zip(row, widths, strict=True)
-            ]
-            out.append("  ".join(parts).rstrip())
-    return "\n".join(out)
+    cells = [[iso_time(r.get(c)) if c == "_time" else r.get(c) for c in shown] for r in rows]
+    return text_table(shown, cells)
 
 
 def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
@@ -75,7 +48,7 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
-            [_text(iso_time(row.get(c)) if c == "_time" else row.get(c)) for c in columns]
+            [cell_text(iso_time(row.get(c)) if c == "_time" else row.get(c)) for c in columns]
         )
     return buffer.getvalue().rstrip("\n")
 

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from huntbook.cli._options import store_option
+from huntbook.cli._table import text_table
 from huntbook.workspace import Workspace, default_store_path
 
 KEYS = ("index", "sourcetype", "host", "source", "count", "first_time", "last_time")
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    cells = [[str(r.get(k) if r.get(k) is not None else "") for k in KEYS] for r in rows]
-    widths = [max([len(k), *(len(c[i]) for c in cells)]) for i, k in enumerate(KEYS)]
-    lines = ["  ".join(k.ljust(w) for k, w in zip(KEYS, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 @click.command("stats")
@@ -38,6 +30,6 @@ def command(store: Path | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([{k: r[k] for k in KEYS} for r in rows], indent=2))
     elif rows:
-        click.echo(_table(rows))
+        click.echo(text_table(KEYS, [[r.get(k) for k in KEYS] for r in rows], rule=False))
     else:
         click.echo("The store is empty.")
