@@ -172,23 +172,7 @@ def compile_lookup(cmd: ast.Lookup, state: State) -> State:
         projections.append(alias(value, internal))
         fields[event_field] = Field(event_field, internal, TEXT)
         added.append(internal)
-    select = (
-        exp.Select(expressions=projections)
-        .from_(
-            exp.Table(
-                this=exp.to_identifier(state.source),
-                alias=exp.TableAlias(this=exp.to_identifier("__ev")),
-            )
-        )
-        .join(
-            exp.Table(
-                this=exp.to_identifier(picked), alias=exp.TableAlias(this=exp.to_identifier("__lk"))
-            ),
-            on=condition,
-            join_type="left",
-            copy=False,
-        )
-    )
+    select = _events_joined(projections, state, (picked, "__lk"), condition, "left")
     return state.then(select, fields=fields, added=added)
 
 
@@ -251,25 +235,30 @@ def compile_join(cmd: ast.Join, state: State) -> State:
         projections.append(alias(value, internal))
         fields[f.name] = Field(f.name, internal, kind)
         added.append(internal)
-    select = (
-        exp.Select(expressions=projections)
-        .from_(
-            exp.Table(
-                this=exp.to_identifier(state.source),
-                alias=exp.TableAlias(this=exp.to_identifier("__ev")),
-            )
-        )
-        .join(
-            exp.Table(
-                this=exp.to_identifier(numbered.source),
-                alias=exp.TableAlias(this=exp.to_identifier("__sub")),
-            ),
-            on=condition,
-            join_type="left" if cmd.type == "left" else "inner",
-            copy=False,
-        )
-    )
+    join_type = "left" if cmd.type == "left" else "inner"
+    select = _events_joined(projections, state, (numbered.source, "__sub"), condition, join_type)
     return state.then(select, fields=fields, added=added)
+
+
+def _aliased(name: str, as_: str) -> exp.Table:
+    return exp.Table(
+        this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(as_))
+    )
+
+
+def _events_joined(
+    projections: list[exp.Expr],
+    state: State,
+    other: tuple[str, str],
+    on: exp.Expr,
+    join_type: str,
+) -> exp.Select:
+    """``SELECT projections FROM <current rows> AS __ev <join_type> JOIN other[0] AS other[1]``."""
+    return (
+        exp.Select(expressions=projections)
+        .from_(_aliased(state.source, "__ev"))
+        .join(_aliased(*other), on=on, join_type=join_type, copy=False)
+    )
 
 
 def compile_append(cmd: ast.Append, state: State) -> State:
