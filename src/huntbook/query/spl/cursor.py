@@ -29,7 +29,8 @@ class Cursor:
 
     # ---- basic movement
     def peek(self, k: int = 0) -> Token:
-        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+        i, tokens = self.i + k, self.tokens
+        return tokens[i] if i < len(tokens) else tokens[-1]
 
     def next(self) -> Token:
         tok = self.peek()

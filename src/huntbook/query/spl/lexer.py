@@ -32,6 +32,8 @@ _WS = re.compile(r"\s+")
 
 def unescape(text: str) -> str:
     """Expand the three escapes SPL knows (spl.md §1.5); keep every other backslash."""
+    if "\\" not in text:
+        return text
     out: list[str] = []
     i = 0
     while i < len(text):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from functools import lru_cache
 from pathlib import Path
 
 from sqlglot import exp
@@ -37,21 +38,33 @@ def events_state(
     ``columns`` maps a field to its column in ``events`` when they differ (a store can only keep
     ``User`` and ``user`` apart under two case-distinct column names, since DuckDB folds case).
     """
-    physical = columns or {}
-    fields = {
-        name: Field(name, physical.get(name, name), STORE_KINDS.get(kind, TEXT))
-        for name, kind in schema.items()
-    }
+    fields, names = _store_fields(tuple(schema.items()), tuple((columns or {}).items()))
+    fields = dict(fields)  # the pipeline's own copy; the cached one stays as built
     order = []
     if "_time" in fields:
         order.append(ordered(col("_time"), True))
     if "_cd" in fields:
         order.append(ordered(col("_cd"), True))
     hidden = frozenset({"_cd"} & set(fields))
-    # Reserve field names as well as column names: a store that maps ``user`` to ``user~1`` may
-    # still have a ``User`` column, which DuckDB would confuse with a new ``user``.
-    names = frozenset(n.lower() for f in fields.values() for n in (f.sql, f.name))
     return State(ctx, EVENTS, fields, tuple(order), names, hidden)
+
+
+@lru_cache(maxsize=8)
+def _store_fields(
+    schema: tuple[tuple[str, str], ...], columns: tuple[tuple[str, str], ...]
+) -> tuple[dict[str, Field], frozenset[str]]:
+    """The store's fields and the names they reserve, built once per store schema.
+
+    Field names are reserved as well as column names: a store that maps ``user`` to ``user~1`` may
+    still have a ``User`` column, which DuckDB would confuse with a new ``user``.
+    """
+    physical = dict(columns)
+    fields = {
+        name: Field(name, physical.get(name, name), STORE_KINDS.get(kind, TEXT))
+        for name, kind in schema
+    }
+    names = frozenset(n.lower() for f in fields.values() for n in (f.sql, f.name))
+    return fields, names
 
 
 def compile_makeresults(cmd: ast.MakeResults, state: State) -> State:
