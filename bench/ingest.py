@@ -14,6 +14,12 @@ Each ingest runs in a child process so its peak resident memory (ru_maxrss) is i
 events per second of wall-clock time and of CPU time (user+sys of the process and its threads); the
 CPU figures are the ones to compare on a shared machine. ``--repeat N`` runs every measurement N
 times and keeps the fastest (CPU time on shared cores swings by 20% with the neighbours' load).
+
+``--probe-duckdb`` instead times, in this process, what DuckDB's JSON functions cost over the same
+lines (one thread, chunks of 16,384 lines as an Arrow string column): finding each chunk's keys,
+extracting every key with ``json_extract_string`` (one call, a JSON Pointer per key), casting to a
+struct of VARCHAR with ``json_transform``, and ``read_json`` with the columns declared. It measures
+the floor of a vectorized JSON-lines path (BENCHMARKS.md "Ingest").
 """
 
 from __future__ import annotations
@@ -71,6 +77,61 @@ def bare_json(files: list[Path], loads: Callable[[bytes], Any]) -> int:
                     loads(line)
                     count += 1
     return count
+
+
+PROBE_CHUNK = 16_384
+KEYS_SQL = "SELECT DISTINCT unnest(json_keys(line)) FROM chunk"
+EXTRACT_SQL = "SELECT json_extract_string(line, ?) AS v FROM chunk"
+TRANSFORM_SQL = "SELECT json_transform(line, ?) AS v FROM chunk"
+READ_JSON_SQL = "SELECT * FROM read_json(?, format = 'newline_delimited', columns = ?)"
+
+
+def _pointer(key: str) -> str:
+    """A JSON key as a JSON Pointer (RFC 6901): no quoting, so any key is safe as a path."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _lines(files: list[Path]) -> list[str]:
+    """The non-blank lines of ``files``, as text without their line breaks."""
+    return [ln.decode() for f in files for ln in f.read_bytes().splitlines() if ln.strip()]
+
+
+def probe_duckdb(files: list[Path]) -> dict[str, float]:
+    """CPU microseconds per line of each DuckDB JSON stage (see the module docstring)."""
+    import duckdb
+    import pyarrow as pa
+
+    lines = _lines(files)
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    spent = dict.fromkeys(("json_keys", "json_extract_string", "json_transform"), 0.0)
+    union: dict[str, str] = {}
+    for start in range(0, len(lines), PROBE_CHUNK):
+        con.register("chunk", pa.table({"line": pa.array(lines[start : start + PROBE_CHUNK])}))
+        t = _cpu()
+        keys = [row[0] for row in con.sql(KEYS_SQL).fetchall()]
+        spent["json_keys"] += _cpu() - t
+        t = _cpu()
+        con.sql(EXTRACT_SQL, params=[[_pointer(k) for k in keys]]).to_arrow_table()
+        spent["json_extract_string"] += _cpu() - t
+        folded = {k.lower(): k for k in reversed(keys)}  # a struct's names ignore case
+        union.update(folded)
+        t = _cpu()
+        structure = json.dumps(dict.fromkeys(folded.values(), "VARCHAR"))
+        con.sql(TRANSFORM_SQL, params=[structure]).to_arrow_table()
+        spent["json_transform"] += _cpu() - t
+        con.unregister("chunk")
+    t = _cpu()
+    columns = dict.fromkeys(union.values(), "VARCHAR")
+    for path in files:
+        con.sql(READ_JSON_SQL, params=[str(path), columns]).to_arrow_table()
+    spent["read_json (declared columns)"] = _cpu() - t
+    return {name: seconds / len(lines) * 1e6 for name, seconds in spent.items()}
 
 
 def child_ingest(store: str, paths: list[str]) -> None:
@@ -161,10 +222,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "data")
     parser.add_argument("--copies", type=int, default=1, help="copies of the JSON recordings")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest kept)")
+    parser.add_argument("--probe-duckdb", action="store_true", help="time DuckDB's JSON functions")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="huntbook-bench-"))
     try:
+        if args.probe_duckdb:
+            files = unzip_recordings(args.data, work, 1)
+            print(f"DuckDB JSON functions, {len(_lines(files)):,} lines, CPU us per line:")
+            for name, micros in probe_duckdb(files).items():
+                print(f"  {name:<30} {micros:6.1f}")
+            return
         evtx_files = sorted((args.data / "evtx").rglob("*.evtx"))
         n = args.repeat
         bare = best(n, lambda: _timed(lambda: bare_evtx(evtx_files)))
