@@ -30,3 +30,11 @@ def test_a_cycle_and_a_self_edge_still_give_every_host_a_place() -> None:
     hops = svg._hops(["a", "b", "c"], [("a", "b"), ("b", "c"), ("c", "a"), ("b", "b")])
     assert set(hops) == {"a", "b", "c"} and all(0 <= h < 3 for h in hops.values())
     assert set(_node_x(svg.graph([_edge("a", "b"), _edge("b", "a")]))) == {"a", "b"}
+
+
+def test_a_host_that_moved_to_itself_gets_a_labelled_loop_over_its_node() -> None:
+    drawing = svg.graph([{**_edge("pc02", "pc02"), "method": "RDP tunnel"}])
+    [path] = re.findall(r'<path d="M ([\d.]+) ([\d.]+) C [^"]+"', drawing)
+    [(_, cy)] = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', drawing)
+    assert float(path[1]) < float(cy)  # the loop starts on the node's upper rim
+    assert "RDP tunnel, u" in drawing

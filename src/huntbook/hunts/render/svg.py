@@ -16,7 +16,7 @@ from typing import Any
 
 from huntbook.hunts.render import common
 
-GRAPH_W, NODE_R, ROW_H, MARGIN_X = 760, 34, 120, 130
+GRAPH_W, NODE_R, ROW_H, MARGIN_X, TOP = 760, 34, 120, 130, 40  # TOP: room for self-loops
 TIMELINE_W, LANE_H, MARGIN_L, MARGIN_R = 1000, 38, 300, 70
 
 
@@ -89,17 +89,19 @@ def _layout(
     columns: dict[int, list[str]] = {}
     for host, hop in _hops(hosts, pairs).items():
         columns.setdefault(hop, []).append(host)
-    height = max(220, ROW_H * max(len(c) for c in columns.values()) + 40)
+    height = max(220, ROW_H * max(len(c) for c in columns.values()) + 40 + TOP)
     last = max(columns)
     where: dict[str, tuple[float, float]] = {}
     for hop, column in columns.items():
         x = GRAPH_W / 2 if last == 0 else MARGIN_X + hop * (GRAPH_W - 2 * MARGIN_X) / last
-        gap = height / len(column)
-        where.update({h: (x, gap * (i + 0.5) - 10) for i, h in enumerate(column)})
+        gap = (height - TOP) / len(column)
+        where.update({h: (x, TOP + gap * (i + 0.5) - 10) for i, h in enumerate(column)})
     return where, height
 
 
 def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label: str) -> str:
+    if start == end:
+        return _loop(start, nth, label)
     (x1, y1), (x2, y2) = start, end
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
@@ -112,8 +114,27 @@ def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label
     return (
         f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}" '
         f'fill="none" stroke="#b3261e" stroke-width="2.5" marker-end="url(#arrow)"/>'
-        f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" font-size="13" fill="#7a1a14" '
-        f'paint-order="stroke" stroke="#fff" stroke-width="4">{escape(label)}</text></g>'
+        f"{_edge_label(lx, ly, label)}</g>"
+    )
+
+
+def _loop(at: tuple[float, float], nth: int, label: str) -> str:
+    """A host that moved to itself (a loopback tunnel): a loop over its node, labelled above it."""
+    x, y = at
+    rise, spread = 44.0 + 14 * nth, 30.0 + 8 * nth
+    sx, sy, ex = x - NODE_R * 0.5, y - NODE_R * 0.87, x + NODE_R * 0.5
+    return (
+        f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} C {x - spread:.1f} {sy - rise:.1f} '
+        f'{x + spread:.1f} {sy - rise:.1f} {ex:.1f} {sy:.1f}" fill="none" stroke="#b3261e" '
+        f'stroke-width="2.5" marker-end="url(#arrow)"/>'
+        f"{_edge_label(x, sy - rise * 0.75 - 4, label)}</g>"
+    )
+
+
+def _edge_label(x: float, y: float, label: str) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="13" fill="#7a1a14" '
+        f'paint-order="stroke" stroke="#fff" stroke-width="4">{escape(label)}</text>'
     )
 
 
