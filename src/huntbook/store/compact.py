@@ -16,8 +16,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from huntbook.store.writer import COMPRESSION
+
 MERGED = "data.parquet"
-COMPRESSION = "zstd"
 
 
 def merged_schema(parts: Sequence[Path]) -> pa.Schema:
@@ -27,11 +28,8 @@ def merged_schema(parts: Sequence[Path]) -> pa.Schema:
 
 def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` with ``schema``'s columns in its order, the ones it lacks as nulls."""
-    n = table.num_rows
-    columns = [
-        table.column(f.name) if f.name in table.column_names else pa.nulls(n, f.type)
-        for f in schema
-    ]
+    n, present = table.num_rows, set(table.column_names)
+    columns = [table.column(f.name) if f.name in present else pa.nulls(n, f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
 
 

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CD, LIST, TIME, column_owners, field_type
 
+COMPRESSION = "zstd"
 CHUNK_ROWS = 16_384  # ~100 MB of Python objects at most; one row group per part
 ARROW_TYPES = {
     "double": pa.float64(),
@@ -167,7 +168,7 @@ class BatchWriter:
         self._owner_columns(arrays, n)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"part-{len(self.parts):05d}.parquet"
-        pq.write_table(pa.table(arrays), path, compression="zstd", row_group_size=CHUNK_ROWS)
+        pq.write_table(pa.table(arrays), path, compression=COMPRESSION, row_group_size=CHUNK_ROWS)
         self.parts.append(path)
         self.next_cd += n
         self._reset()
