@@ -15,7 +15,7 @@ from sqlglot import exp
 from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.basic import assign
-from huntbook.query.spl.compiler.state import Field, State, alias, ordered
+from huntbook.query.spl.compiler.state import Field, State, alias, aliased_table, ordered
 from huntbook.query.spl.compiler.stats import grouped
 from huntbook.query.spl.compiler.values import (
     INT,
@@ -199,9 +199,7 @@ def _dense(
             exp.Select(expressions=[alias(col(over_col), "__key")]).from_(stats.source).distinct()
         )
     keys_name = stats.ctx.add_stage(buckets)
-    source = exp.Table(
-        this=exp.to_identifier(keys_name), alias=exp.TableAlias(this=exp.to_identifier("__b"))
-    )
+    source = aliased_table(keys_name, "__b")
     select = exp.Select(
         expressions=[alias(exp.column("__key", table="__b", quoted=True), over_col)]
     ).from_(source)
@@ -217,9 +215,7 @@ def _dense(
             exp.Select(expressions=[col(split_col)]).from_(stats.source).distinct()
         )
         select = select.join(
-            exp.Table(
-                this=exp.to_identifier(series), alias=exp.TableAlias(this=exp.to_identifier("__v"))
-            ),
+            aliased_table(series, "__v"),
             join_type="cross",
             copy=False,
         )
@@ -239,10 +235,7 @@ def _dense(
             value = exp.Coalesce(this=value, expressions=[lit(0)])
         select = select.select(alias(value, f.sql), copy=False)
     select = select.join(
-        exp.Table(
-            this=exp.to_identifier(stats.source),
-            alias=exp.TableAlias(this=exp.to_identifier("__st")),
-        ),
+        aliased_table(stats.source, "__st"),
         on=exp.and_(*condition, copy=False),
         join_type="left",
         copy=False,

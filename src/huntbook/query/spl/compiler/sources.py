@@ -11,7 +11,14 @@ from sqlglot import exp
 from huntbook.errors import QueryError
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.search import predicate
-from huntbook.query.spl.compiler.state import Context, Field, State, alias, ordered
+from huntbook.query.spl.compiler.state import (
+    Context,
+    Field,
+    State,
+    alias,
+    aliased_table,
+    ordered,
+)
 from huntbook.query.spl.compiler.values import (
     INT,
     LIST,
@@ -253,12 +260,6 @@ def compile_join(cmd: ast.Join, state: State) -> State:
     return state.then(select, fields=fields, added=added)
 
 
-def _aliased(name: str, as_: str) -> exp.Table:
-    return exp.Table(
-        this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(as_))
-    )
-
-
 def _events_joined(
     projections: list[exp.Expr],
     state: State,
@@ -269,8 +270,8 @@ def _events_joined(
     """``SELECT projections FROM <current rows> AS __ev <join_type> JOIN other[0] AS other[1]``."""
     return (
         exp.Select(expressions=projections)
-        .from_(_aliased(state.source, "__ev"))
-        .join(_aliased(*other), on=on, join_type=join_type, copy=False)
+        .from_(aliased_table(state.source, "__ev"))
+        .join(aliased_table(*other), on=on, join_type=join_type, copy=False)
     )
 
 

@@ -32,6 +32,26 @@ def fresh_name(base: str, used: set[str]) -> str:
     return candidate
 
 
+def aliased_table(name: str, as_: str | exp.Identifier) -> exp.Table:
+    """``name AS as_``: a stage (or the events view) under a join alias."""
+    alias_id = as_ if isinstance(as_, exp.Identifier) else exp.to_identifier(as_)
+    return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=alias_id))
+
+
+def columns_equal(left: str, right: str, names: list[str]) -> exp.Expr:
+    """``left.n = right.n AND ...`` for each name: a join on equal columns."""
+    return exp.and_(
+        *[
+            exp.EQ(
+                this=exp.column(n, table=left, quoted=True),
+                expression=exp.column(n, table=right, quoted=True),
+            )
+            for n in names
+        ],
+        copy=False,
+    )
+
+
 def reserve_name(base: str, taken: set[str]) -> str:
     """``fresh_name`` for ``taken``, and added to it."""
     candidate = fresh_name(base, taken)

@@ -12,7 +12,14 @@ from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import aggregates
 from huntbook.query.spl.compiler.basic import assign_many
 from huntbook.query.spl.compiler.search import predicate
-from huntbook.query.spl.compiler.state import Field, State, alias, ordered, reserve_name
+from huntbook.query.spl.compiler.state import (
+    Field,
+    State,
+    alias,
+    aliased_table,
+    ordered,
+    reserve_name,
+)
 from huntbook.query.spl.compiler.values import (
     INT,
     LIST,
@@ -124,11 +131,9 @@ def compile_eventstats(cmd: ast.EventStats, state: State) -> State:
         if cmd.by
         else exp.true()
     )
-    select = exp.Select(expressions=projections).from_(
-        exp.Table(this=exp.to_identifier(state.source), alias=exp.TableAlias(this=left))
-    )
+    select = exp.Select(expressions=projections).from_(aliased_table(state.source, left))
     select = select.join(
-        exp.Table(this=exp.to_identifier(stats.source), alias=exp.TableAlias(this=right)),
+        aliased_table(stats.source, right),
         on=condition,
         join_type="left",
         copy=False,

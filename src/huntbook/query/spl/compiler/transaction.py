@@ -23,7 +23,16 @@ from sqlglot import exp
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.expr import ExprCompiler
 from huntbook.query.spl.compiler.search import predicate
-from huntbook.query.spl.compiler.state import Field, State, alias, flip, ordered, reserve_name
+from huntbook.query.spl.compiler.state import (
+    Field,
+    State,
+    alias,
+    aliased_table,
+    columns_equal,
+    flip,
+    ordered,
+    reserve_name,
+)
 from huntbook.query.spl.compiler.values import (
     INT,
     LIST,
@@ -205,25 +214,10 @@ def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> Stat
                 alias(exp.column("__next", table="__n", quoted=True), "__pos"),
             ]
         )
-        .from_(
-            exp.Table(
-                this=exp.to_identifier(anchors), alias=exp.TableAlias(this=exp.to_identifier("__a"))
-            )
-        )
+        .from_(aliased_table(anchors, "__a"))
         .join(
-            exp.Table(
-                this=exp.to_identifier(rows), alias=exp.TableAlias(this=exp.to_identifier("__n"))
-            ),
-            on=exp.and_(
-                *[
-                    exp.EQ(
-                        this=exp.column(p, table="__a", quoted=True),
-                        expression=exp.column(p, table="__n", quoted=True),
-                    )
-                    for p in [*part, "__pos"]
-                ],
-                copy=False,
-            ),
+            aliased_table(rows, "__n"),
+            on=columns_equal("__a", "__n", [*part, "__pos"]),
             join_type="inner",
             copy=False,
         )
@@ -236,16 +230,7 @@ def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> Stat
     )
     s.ctx.ctes.append((anchors, exp.union(seed, step, distinct=False)))
     s.ctx.recursive = True
-    on = exp.and_(
-        *[
-            exp.EQ(
-                this=exp.column(p, table="__r", quoted=True),
-                expression=exp.column(p, table="__k", quoted=True),
-            )
-            for p in [*part, "__pos"]
-        ],
-        copy=False,
-    )
+    on = columns_equal("__r", "__k", [*part, "__pos"])
     flag = _flag(not_null(exp.column("__pos", table="__k", quoted=True)))
     marked = (
         exp.Select(
@@ -254,15 +239,9 @@ def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> Stat
                 alias(flag, "__anc"),
             ]
         )
-        .from_(
-            exp.Table(
-                this=exp.to_identifier(rows), alias=exp.TableAlias(this=exp.to_identifier("__r"))
-            )
-        )
+        .from_(aliased_table(rows, "__r"))
         .join(
-            exp.Table(
-                this=exp.to_identifier(anchors), alias=exp.TableAlias(this=exp.to_identifier("__k"))
-            ),
+            aliased_table(anchors, "__k"),
             on=on,
             join_type="left",
             copy=False,
