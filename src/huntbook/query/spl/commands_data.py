@@ -268,17 +268,6 @@ def parse_spath(cur: Cursor, sub: Subsearch) -> ast.Spath:
     )
 
 
-def _subsearch_range(cur: Cursor) -> tuple[int, int]:
-    open_tok = cur.expect(TokenType.LBRACKET, "a [subsearch]")
-    depth = 1
-    while depth:
-        tok = cur.next()
-        if tok.type is TokenType.EOF:
-            raise cur.error("unbalanced '['", open_tok)
-        depth += {TokenType.LBRACKET: 1, TokenType.RBRACKET: -1}.get(tok.type, 0)
-    return open_tok.end, cur.tokens[cur.i - 1].start
-
-
 def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
     opts: dict[str, Token] = {}
     fields: list[str] = []
@@ -292,7 +281,7 @@ def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
             opts[key] = value
         else:
             fields.append(cur.name())
-    start, end = _subsearch_range(cur)
+    start, end = cur.subsearch()
     kind = opts["type"].value.lower() if "type" in opts else "inner"
     if kind not in ("inner", "left", "outer"):
         raise cur.error("join type must be inner, left or outer", opts["type"])
@@ -306,7 +295,7 @@ def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
 
 
 def parse_append(cur: Cursor, sub: Subsearch) -> ast.Append:
-    start, end = _subsearch_range(cur)
+    start, end = cur.subsearch()
     return ast.Append(sub(start, end))
 
 

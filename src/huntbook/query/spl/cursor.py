@@ -108,13 +108,25 @@ class Cursor:
 
     def balanced(self) -> tuple[int, int]:
         """Consume ``( ... )`` and return the text range inside the parentheses."""
-        open_tok = self.expect(TokenType.LPAREN, "'('")
+        return self.enclosed(TokenType.LPAREN, TokenType.RPAREN, "'('", "unbalanced parentheses")
+
+    def subsearch(self) -> tuple[int, int]:
+        """Consume ``[ ... ]`` and return the text range inside the brackets."""
+        return self.enclosed(
+            TokenType.LBRACKET, TokenType.RBRACKET, "a [subsearch]", "unbalanced '['"
+        )
+
+    def enclosed(
+        self, opening: TokenType, closing: TokenType, what: str, unbalanced: str
+    ) -> tuple[int, int]:
+        """Consume an ``opening`` token through its matching ``closing`` one (nesting counted)."""
+        open_tok = self.expect(opening, what)
         depth = 1
         while depth:
             tok = self.next()
             if tok.type is TokenType.EOF:
-                raise self.error("unbalanced parentheses", open_tok)
-            depth += {TokenType.LPAREN: 1, TokenType.RPAREN: -1}.get(tok.type, 0)
+                raise self.error(unbalanced, open_tok)
+            depth += {opening: 1, closing: -1}.get(tok.type, 0)
         return open_tok.end, self.tokens[self.i - 1].start
 
     def sub_cursor(self, start: int, end: int, mode: str) -> Cursor:
