@@ -43,16 +43,23 @@ import evtx
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
+CHILDREN = resource.RUSAGE_CHILDREN
+
+
+def _cpu_all() -> float:
+    """CPU seconds of this process and of its children that have ended (ingest workers)."""
+    return sum(
+        u.ru_utime + u.ru_stime
+        for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 def _timed(fn: Callable[[], int]) -> dict[str, float]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    before = _cpu_all()
     start = time.perf_counter()
     events = fn()
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
-    return {"events": events, "wall": wall, "cpu": cpu}
+    return {"events": events, "wall": wall, "cpu": _cpu_all() - before}
 
 
 def best(runs: int, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -134,8 +141,11 @@ def probe_duckdb(files: list[Path]) -> dict[str, float]:
     return {name: seconds / len(lines) * 1e6 for name, seconds in spent.items()}
 
 
-def child_ingest(store: str, paths: list[str]) -> None:
-    """Run in the child: ingest and print timings and peak RSS as JSON (imports not timed)."""
+def child_ingest(store: str, workers: int, paths: list[str]) -> None:
+    """Run in the child: ingest and print timings and peak RSS as JSON (imports not timed).
+
+    Peak RSS is the larger of this process's and its biggest worker's (each process has its own).
+    """
     import huntbook.store.ingesting  # noqa: F401  # the readers and normalizers, imported up front
     from huntbook.normalize.tables import tables
     from huntbook.store import Store
@@ -143,18 +153,19 @@ def child_ingest(store: str, paths: list[str]) -> None:
     tables()
 
     def run() -> int:
-        summary = Store(store).ingest(paths, index="bench")
+        summary = Store(store).ingest(paths, index="bench", workers=workers)
         if summary.failed:
             raise SystemExit(f"failed: {[f.error for f in summary.failed]}")
         return summary.events
 
     result = _timed(run)
-    result["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, CHILDREN))
+    result["maxrss_mib"] = peak / 1024
     print(json.dumps(result))
 
 
-def ingest(store: Path, paths: list[Path]) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", str(store), *map(str, paths)]
+def ingest(store: Path, paths: list[Path], workers: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", str(store), str(workers), *map(str, paths)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
@@ -207,14 +218,16 @@ def machine() -> str:
     )
 
 
-def report(name: str, bare: dict[str, float], ours: dict[str, Any], bare_label: str) -> None:
-    print(f"{name}: {ours['events']:,} events")
-    print(f"  {bare_label:<28} {_rates(bare)}")
-    print(f"  {'huntbook ingest':<28} {_rates(ours)}   peak RSS {ours['maxrss_mib']:.0f} MiB")
-    print(
-        f"  ratio ingest/bare: wall {bare['wall'] / ours['wall']:.2f}x, "
-        f"cpu {bare['cpu'] / ours['cpu']:.2f}x"
-    )
+def report(name: str, bare: dict[str, float], bare_label: str, runs: dict[int, Any]) -> None:
+    """Each ingest run (by worker count) beside the bare baseline, with both ratios."""
+    print(f"{name}: {next(iter(runs.values()))['events']:,} events")
+    print(f"  {bare_label:<32} {_rates(bare)}")
+    for workers, ours in runs.items():
+        label = f"huntbook ingest, {workers} process{'es' if workers > 1 else ''}"
+        print(
+            f"  {label:<32} {_rates(ours)}   peak RSS {ours['maxrss_mib']:.0f} MiB, ratio "
+            f"wall {bare['wall'] / ours['wall']:.2f}x, cpu {bare['cpu'] / ours['cpu']:.2f}x"
+        )
 
 
 def main() -> None:
@@ -223,6 +236,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1, help="copies of the JSON recordings")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest kept)")
     parser.add_argument("--probe-duckdb", action="store_true", help="time DuckDB's JSON functions")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="reading processes, besides 1"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="huntbook-bench-"))
@@ -236,17 +252,23 @@ def main() -> None:
         evtx_files = sorted((args.data / "evtx").rglob("*.evtx"))
         n = args.repeat
         bare = best(n, lambda: _timed(lambda: bare_evtx(evtx_files)))
-        ours = best(n, lambda: ingest(_fresh(work / "evtx-store"), [args.data / "evtx"]))
-        report("EVTX", bare, ours, "bare evtx records_json")
+        counts = sorted({1, args.workers})
+        runs = {
+            w: best(n, lambda w=w: ingest(_fresh(work / "evtx-store"), [args.data / "evtx"], w))
+            for w in counts
+        }
+        report("EVTX", bare, "bare evtx records_json", runs)
 
         jsonl = work / "jsonl"
         jsonl.mkdir()
         files = unzip_recordings(args.data, jsonl, args.copies)
         bare = best(n, lambda: _timed(lambda: bare_json(files, json.loads)))
         fast = best(n, lambda: _timed(lambda: bare_json(files, orjson.loads)))
-        ours = best(n, lambda: ingest(_fresh(work / "json-store"), [jsonl]))
-        report("JSON lines", bare, ours, "bare json.loads per line")
-        print(f"  {'(orjson.loads per line)':<28} {_rates(fast)}")
+        runs = {
+            w: best(n, lambda w=w: ingest(_fresh(work / "json-store"), [jsonl], w)) for w in counts
+        }
+        report("JSON lines", bare, "bare json.loads per line", runs)
+        print(f"  {'(orjson.loads per line)':<32} {_rates(fast)}")
         json_bytes, store_bytes = _size(jsonl), _size(work / "json-store")
         print(
             f"  store {store_bytes / 2**20:.1f} MiB for {json_bytes / 2**20:.1f} MiB of JSON: "
@@ -258,6 +280,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        child_ingest(sys.argv[2], sys.argv[3:])
+        child_ingest(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     else:
         main()

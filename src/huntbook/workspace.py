@@ -44,10 +44,11 @@ class Workspace:
         sourcetype: str | None = None,
         fmt: str | None = None,
         progress: Callable[[int], None] | None = None,
+        workers: int | None = None,
     ) -> IngestSummary:
         """Ingest files, folders and archives into the store; see ``Store.ingest``."""
         return self.store.ingest(
-            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress
+            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress, workers=workers
         )
 
     def stats(self) -> list[dict[str, Any]]:

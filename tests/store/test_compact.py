@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from huntbook.cli import cli
 from huntbook.store import Store, core
 from huntbook.store.compact import MERGED
+from huntbook.store.manifest import write_manifest
 from huntbook.store.testing import make_store
 from huntbook.store.writer import BatchWriter
 
@@ -42,10 +43,21 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(core, "BatchWriter", functools.partial(BatchWriter, chunk_rows=2))
 
 
-@pytest.fixture
-def unmerged(monkeypatch: pytest.MonkeyPatch, small_parts: None) -> None:
-    """Batches committed as their parts, as huntbook wrote them before merging."""
-    monkeypatch.setattr(core, "merge_in_place", list)
+def _unmerged(tmp_path: Path, events: list[dict[str, Any]]) -> Store:
+    """A store whose batch is one file per part, as huntbook wrote them before merging."""
+    store = make_store(tmp_path, events)
+    manifest = store.manifest()
+    for batch in manifest["batches"]:
+        merged = tmp_path / batch["files"][0]
+        data = pq.ParquetFile(merged)
+        batch["files"] = []
+        for i in range(data.num_row_groups):
+            name = f"events/{batch['id']}/part-{i:05d}.parquet"
+            pq.write_table(data.read_row_group(i), tmp_path / name)
+            batch["files"].append(name)
+        merged.unlink()
+    write_manifest(tmp_path, manifest)
+    return store
 
 
 def _rows(store: Store) -> list[tuple[Any, ...]]:
@@ -70,8 +82,8 @@ def test_a_batch_of_many_parts_commits_as_one_file_with_every_row_in_order(
     assert [r[4] for r in rows] == [None] * 6 + ["late"]  # a column of the last part only
 
 
-def test_compact_merges_an_old_store_and_keeps_every_row(tmp_path: Path, unmerged: None) -> None:
-    store = make_store(tmp_path, _events(5))
+def test_compact_merges_an_old_store_and_keeps_every_row(tmp_path: Path, small_parts: None) -> None:
+    store = _unmerged(tmp_path, _events(5))
     make_store(tmp_path, _events(1))  # one part: nothing to merge
     before = _rows(store)
     assert [len(b["files"]) for b in store.manifest()["batches"]] == [3, 1]
@@ -93,8 +105,8 @@ def test_files_the_manifest_does_not_name_are_cleared_when_writing(tmp_path: Pat
     assert len(_rows(store)) == 3
 
 
-def test_compact_command_reports_the_batches_merged(tmp_path: Path, unmerged: None) -> None:
-    make_store(tmp_path, _events(4))
+def test_compact_command_reports_the_batches_merged(tmp_path: Path, small_parts: None) -> None:
+    _unmerged(tmp_path, _events(4))
     result = CliRunner().invoke(cli, ["compact", "--store", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "1 batch(es) merged" in result.output

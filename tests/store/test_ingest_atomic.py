@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -14,13 +15,16 @@ from typing import Any
 import orjson
 import pytest
 
-from huntbook.store import Store, ingesting
+from huntbook.ingest import Member
+from huntbook.store import Store, ingesting, reading, writer
+from huntbook.store.reading import ReadTask, read_files
+from huntbook.store.workers import WorkerError, reader
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES, LINES = 20, 100
 INGEST = (
     "import sys; from huntbook.store import Store; print('ready', flush=True); "
-    "Store(sys.argv[1]).ingest([sys.argv[2]], batch_bytes=0)"
+    "Store(sys.argv[1]).ingest([sys.argv[2]], batch_bytes=0, workers=int(sys.argv[3]))"
 )
 
 
@@ -61,20 +65,46 @@ def test_ingesting_twice_changes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "s").rglob("*.parquet")) == files
 
 
-def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(tmp_path: Path) -> None:
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        if f"PPid:\t{pid}" in lines:
+            found.add(int(status.parent.name))
+    return found
+
+
+def _gone(pids: set[int], seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{p}").exists() for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(
+    tmp_path: Path, workers: int
+) -> None:
     inputs = _inputs(tmp_path / "in")
     path = tmp_path / "store"
     rng = random.Random(20170823)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     seen = []
     for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", INGEST, str(path), str(inputs)], env=env, stdout=subprocess.PIPE
-        )
+        command = [sys.executable, "-c", INGEST, str(path), str(inputs), str(workers)]
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # imports done
         time.sleep(rng.uniform(0.0, 0.8))
+        left = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert _gone(left), "reading workers outlived the ingest that started them"
         seen.append(_check_whole_batches(Store(path)))
     assert seen == sorted(seen)
     summary = Store(path).ingest([inputs], batch_bytes=0)
@@ -94,11 +124,11 @@ def test_small_files_share_a_batch_and_a_broken_one_fails_alone(tmp_path: Path) 
     assert Store(tmp_path / "s").ingest([inputs]).events == 0
 
 
-def test_a_batch_that_breaks_is_retried_file_by_file(
+def test_a_file_that_breaks_while_read_fails_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inputs = _inputs(tmp_path / "in")
-    real = ingesting.normalize
+    real = reading.normalize
 
     def breaks_on_one_file(kind: str, payload: Any, raw: str, **kw: Any) -> dict[str, Any]:
         event = real(kind, payload, raw, **kw)
@@ -106,10 +136,72 @@ def test_a_batch_that_breaks_is_retried_file_by_file(
             event["Image"] = ["a", "b"]  # a list for a field that is not multivalue: StoreError
         return event
 
-    monkeypatch.setattr(ingesting, "normalize", breaks_on_one_file)
+    monkeypatch.setattr(reading, "normalize", breaks_on_one_file)
     store = Store(tmp_path / "s")
     summary = store.ingest([inputs])
     failed = [f for f in summary.files if f.status == "failed"]
     assert [Path(f.path).name for f in failed] == ["part07.jsonl"]
     assert "not declared multivalue" in failed[0].error
     assert _check_whole_batches(store) == (FILES - 1) * LINES
+
+
+def test_a_batch_that_breaks_at_commit_is_retried_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = writer.BatchWriter.assemble
+
+    def fails_with_many_files(self: writer.BatchWriter) -> list[Path]:
+        if len(self.gathered.paths) > 1:
+            raise OSError("no space left on device")
+        return real(self)
+
+    monkeypatch.setattr(writer.BatchWriter, "assemble", fails_with_many_files)
+    store = Store(tmp_path / "s")
+    summary = store.ingest([_inputs(tmp_path / "in")])
+    assert [f.status for f in summary.files] == ["stored"] * FILES
+    assert len(store.manifest()["batches"]) == FILES  # each file read again, a batch of its own
+    assert _check_whole_batches(store) == FILES * LINES
+
+
+def test_workers_build_the_same_store_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingesting, "TASK_BYTES", 1)  # a task per file: work for both workers
+    inputs = _inputs(tmp_path / "in")
+    stores = [Store(tmp_path / f"s{n}") for n in (1, 2)]
+    for n, store in enumerate(stores, start=1):
+        summary = store.ingest([inputs], workers=n, batch_bytes=LINES * 1500)
+        assert summary.ok and summary.events == FILES * LINES
+    one, two = ([b["events"] for b in s.manifest()["batches"]] for s in stores)
+    assert one == two and len(one) > 1
+    with stores[0].connect() as a, stores[1].connect() as b:
+        query = "SELECT * EXCLUDE (_raw) FROM events ORDER BY _cd"
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+
+
+def _task(tmp_path: Path, member: Member, parent: int | None = None) -> ReadTask:
+    extra = {} if parent is None else {"parent": parent}
+    plan = ((member, "jsonl"),)
+    return ReadTask(((tmp_path / "x.jsonl", plan),), "main", None, tmp_path, "t", **extra)
+
+
+def test_a_worker_that_fails_outside_read_files_rules_is_reported(tmp_path: Path) -> None:
+    broken = Member("broken", functools.partial(int, "not a stream"))  # ValueError on open
+    with reader(2) as read, pytest.raises(WorkerError, match="ValueError"):
+        list(read([_task(tmp_path, broken), _task(tmp_path, broken)]))
+
+
+def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
+    dies = Member("dies", functools.partial(os._exit, 3))
+    with reader(2) as read, pytest.raises(WorkerError, match="died .exit status 3"):
+        list(read([_task(tmp_path, dies), _task(tmp_path, dies)]))
+
+
+def test_a_reader_left_behind_by_its_ingest_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reading, "ORPHAN_CHECK", 1)
+    lines = Member("lines", functools.partial(open, DATA / "wmi_chain.jsonl", "rb"))
+    with pytest.raises(reading.Orphaned, match="is gone"):
+        read_files(_task(tmp_path, lines, parent=-1))
+    assert not list(tmp_path.glob("t-*"))  # nothing of it left

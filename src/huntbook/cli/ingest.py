@@ -71,19 +71,33 @@ def _report(summary: IngestSummary, store: Path, index: str) -> None:
     metavar="FORMAT",
     help=f"Read every file as this format instead of detecting it ({', '.join(FORMATS)}).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that read files; 0: one per core when the input is over 8 MB.",
+)
 def command(
-    paths: tuple[str, ...], index: str, store: Path | None, sourcetype: str | None, fmt: str | None
+    paths: tuple[str, ...],
+    index: str,
+    store: Path | None,
+    sourcetype: str | None,
+    fmt: str | None,
+    workers: int,
 ) -> None:
     """Ingest Windows event logs (files, folders, .zip/.gz/.tar.gz) into the event store.
 
     Formats: EVTX, Windows event XML, classic WinEventLog text, JSON lines/arrays
     (Security-Datasets, Winlogbeat, evtx_dump, Splunk export) and Splunk CSV exports, detected
-    per file. Each file is one atomic batch; a file already ingested (same content) adds nothing.
+    per file. Files are committed in atomic batches of about 32 MB of input; a file already
+    ingested (same content) adds nothing. Files are read by several processes at once on a
+    machine with several cores; the store is the same whatever their number.
     """
     where = store or default_store_path()
     with _progress(paths) as update:
         summary = Workspace(where).ingest(
-            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=update
+            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=update, workers=workers
         )
     _report(summary, where, index)
     if summary.failed:

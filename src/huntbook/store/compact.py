@@ -1,29 +1,22 @@
-"""One Parquet file per batch: the writer's parts merged, row groups kept, rows in order.
+"""One Parquet file per batch: tables written as row groups of one file, rows in order.
 
-The writer flushes a part every 16,384 events so memory stays flat, and parts differ in their
-columns (a sparse field appears in some parts only). A reader pays for every file it opens: DuckDB
-reads each footer to bind the view and opens each file per query, about 0.7 ms a file here, so a
-10-million-event store of 618 parts spent 0.45 s of every search on files alone (BENCHMARKS.md
-"Search"). Merging a batch's parts into one file, one row group per part, removes that cost and
-keeps memory flat: one part is in memory at a time.
+A reader pays for every file it opens: DuckDB reads each footer to bind the view and opens each
+file per query, about 0.7 ms a file here, so a 10-million-event store of 618 parts spent 0.45 s of
+every search on files alone (BENCHMARKS.md "Search"). A batch is therefore written as one file,
+one row group per part (store/writer.py), and ``Store.compact`` merges the batches of stores
+written before that. Memory stays flat: one table is in memory at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from huntbook.store.writer import COMPRESSION
-
+COMPRESSION = "zstd"
 MERGED = "data.parquet"
-
-
-def merged_schema(parts: Sequence[Path]) -> pa.Schema:
-    """Every column of every part, in order of first appearance (types agree by name)."""
-    return pa.unify_schemas([pq.read_schema(p) for p in parts])
 
 
 def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -33,21 +26,15 @@ def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def merge_parts(parts: Sequence[Path], target: Path) -> Path:
-    """Write ``parts`` as one Parquet file at ``target``: each part one row group, same rows."""
-    schema = merged_schema(parts)
+def write_merged(schema: pa.Schema, tables: Iterable[pa.Table], target: Path) -> Path:
+    """Each of ``tables`` as one row group of ``target``, conformed to ``schema``."""
     with pq.ParquetWriter(target, schema, compression=COMPRESSION) as out:
-        for part in parts:
-            table = pq.read_table(part)
+        for table in tables:
             out.write_table(_conformed(table, schema), row_group_size=max(table.num_rows, 1))
     return target
 
 
-def merge_in_place(parts: Sequence[Path]) -> list[Path]:
-    """A folder's parts replaced by their merge (in the same folder); one part stays as it is."""
-    if len(parts) < 2:
-        return list(parts)
-    target = merge_parts(parts, parts[0].parent / MERGED)
-    for part in parts:
-        part.unlink()
-    return [target]
+def merge_parts(parts: Sequence[Path], target: Path) -> Path:
+    """Parquet ``parts`` as one file at ``target``: every column of every part, same rows."""
+    schema = pa.unify_schemas([pq.read_schema(p) for p in parts])
+    return write_merged(schema, (pq.read_table(p) for p in parts), target)

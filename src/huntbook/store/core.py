@@ -21,7 +21,7 @@ import duckdb
 
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CORE_COLUMNS, field_type
-from huntbook.store.compact import MERGED, merge_in_place, merge_parts
+from huntbook.store.compact import MERGED, merge_parts
 from huntbook.store.manifest import fsync_dir, read_manifest, store_lock, write_manifest
 from huntbook.store.views import DIALECT, events_view, stats_query
 from huntbook.store.writer import BatchWriter
@@ -192,6 +192,12 @@ class Store:
 
         return self.batch_from(fill, inputs, **extra)
 
+    def work_dir(self, name: str) -> Path:
+        """A folder for work files (under tmp/, cleared by the next writer if left behind)."""
+        folder = self.path / TMP / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def batch_from(
         self,
         fill: Callable[[BatchWriter], None],
@@ -226,7 +232,7 @@ class Store:
         if not writer.events and not inputs:
             return {"id": None, "files": [], "events": 0, "inputs": []}  # nothing to commit
         final = self.path / EVENTS / batch_id
-        parts = merge_in_place(writer.parts)
+        parts = writer.assemble()
         if parts:
             final.parent.mkdir(parents=True, exist_ok=True)
             writer.out_dir.replace(final)
@@ -263,9 +269,11 @@ class Store:
         fmt: str | None = None,
         progress: Callable[[int], None] | None = None,
         batch_bytes: int | None = None,
+        workers: int | None = None,
     ) -> IngestSummary:
         """Ingest files, folders and archives in atomic batches of about ``batch_bytes`` of input.
 
+        ``workers``: processes reading files (None or 0: one per core for input over 8 MB).
         Returns what happened to every file (huntbook.store.ingesting has the rules).
         """
         from huntbook.store.ingesting import BATCH_BYTES, ingest_paths
@@ -280,4 +288,5 @@ class Store:
             fmt=fmt,
             progress=progress,
             batch_bytes=BATCH_BYTES if batch_bytes is None else batch_bytes,
+            workers=workers,
         )

@@ -1,40 +1,35 @@
 """Drive an ingest: expand paths, read input files in atomic batches, say what happened.
 
 Per input file: hash it (the same content twice adds nothing), detect each member's format (or use
-``--format``), read, normalize and write its events. A bad record is skipped and counted; a file
-with nothing readable fails on its own and adds nothing; the other files go on.
+``--format``), then read, normalize and write its events as parts (store/reading.py), in worker
+processes when the input is big enough (store/workers.py). A bad record is skipped and counted; a
+file with nothing readable fails on its own and adds nothing; the other files go on.
 
 Small files share a batch (up to ``batch_bytes`` of input) because each batch costs a Parquet file
 and a manifest write: a folder of sixty small EVTX files is one batch, not sixty. A batch is still
-all or nothing: if anything unexpected breaks it, nothing of it is kept and its files are retried
-one batch each, so one broken file cannot take its neighbours down.
+all or nothing: if anything unexpected breaks it, nothing of it is kept and its files are read
+again and committed one batch each, so one broken file cannot take its neighbours down. Batches are
+committed in input order, so the store does not depend on the number of workers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from huntbook.errors import HuntbookError, IngestError, UnrecognizedFormatError
-from huntbook.ingest import (
-    READERS,
-    Member,
-    Skip,
-    check_format,
-    detect_format,
-    expand,
-    members,
-    sha256_of,
-)
-from huntbook.normalize import normalize
+from huntbook.ingest import Member, check_format, detect_format, expand, members, sha256_of
 from huntbook.store.core import Store
+from huntbook.store.reading import ReadOutcome, ReadTask, read_files
 from huntbook.store.summary import FileResult, IngestSummary
+from huntbook.store.workers import reader, worker_count
 from huntbook.store.writer import BatchWriter
 
 BATCH_BYTES = 32 << 20
+TASK_BYTES = 2 << 20  # files read into shared parts, as one task of a worker (store/reading.py)
 
 
 @dataclass
@@ -44,7 +39,10 @@ class _Job:
     path: Path
     plan: list[tuple[Member, str]]
     result: FileResult
-    entry: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
 
 
 def _plan(path: Path, fmt: str | None, result: FileResult) -> list[tuple[Member, str]]:
@@ -83,70 +81,124 @@ def _prepare(
     return result, None
 
 
-def _read(job: _Job, writer: BatchWriter, index: str, sourcetype: str | None) -> None:
-    """Every record of one file into ``writer``; bad records are skipped and counted."""
+def _settle(job: _Job, read: FileResult) -> bool:
+    """Fold what reading gave into the file's result; whether the file has events to commit."""
     result = job.result
-    before = writer.events
-    for member, fmt in job.plan:
-        result.fmt = result.fmt or fmt
-        for item in READERS[fmt](member):
-            if isinstance(item, Skip):
-                result.skip(member.name, item.position, item.reason)
-                continue
-            try:
-                event = normalize(
-                    item.kind, item.payload, item.raw, index=index, sourcetype=sourcetype
-                )
-            except IngestError as exc:
-                result.skip(member.name, item.position, str(exc))
-                continue
-            writer.add(event)
-            result.sourcetypes[event["sourcetype"]] += 1
-    result.events = writer.events - before
-
-
-def _write_batch(store: Store, jobs: list[_Job], index: str, sourcetype: str | None) -> None:
-    """Read ``jobs`` into one batch and commit it; files with nothing readable add nothing."""
-    entries: list[dict[str, Any]] = []
-
-    def fill(writer: BatchWriter) -> None:
-        for job in jobs:
-            _read(job, writer, index, sourcetype)
-            result = job.result
-            if result.events == 0 and result.skipped_count:
-                result.status = "failed"
-                result.error = (
-                    f"{result.path}: no readable records ({result.skipped_count} skipped)"
-                )
-                continue
-            result.status = "stored"
-            job.entry = {
-                "path": str(job.path.resolve()),
-                "sha256": result.sha256,
-                "index": index,
-                "events": result.events,
-            }
-            entries.append(job.entry)
-
-    store.batch_from(fill, entries)
+    result.fmt, result.events = read.fmt, read.events
+    result.sourcetypes.update(read.sourcetypes)
+    for skip in read.skipped:
+        result.skip(skip.path, skip.position, skip.reason)
+    result.skipped_count += read.skipped_count - len(read.skipped)
+    if result.events == 0 and result.skipped_count:
+        result.status = "failed"
+        result.error = f"{result.path}: no readable records ({result.skipped_count} skipped)"
+        return False
+    result.status = "stored"
+    return True
 
 
 def _fresh(job: _Job) -> _Job:
     return _Job(job.path, job.plan, FileResult(job.result.path, sha256=job.result.sha256))
 
 
-def _commit(store: Store, jobs: list[_Job], index: str, sourcetype: str | None) -> list[FileResult]:
-    """One batch for ``jobs``; if it breaks, one batch per file so only the broken one fails."""
-    if not jobs:
-        return []
-    try:
-        _write_batch(store, jobs, index, sourcetype)
-        return [j.result for j in jobs]
-    except (HuntbookError, OSError) as exc:
-        if len(jobs) == 1:
-            jobs[0].result.status, jobs[0].result.error = "failed", f"{jobs[0].path}: {exc}"
-            return [jobs[0].result]
-    return [r for job in jobs for r in _commit(store, [_fresh(job)], index, sourcetype)]
+def _tasks_of(jobs: list[_Job], task_bytes: int) -> Iterator[list[_Job]]:
+    """Consecutive files in groups of ~``task_bytes``: a big file alone, small ones together."""
+    group: list[_Job] = []
+    size = 0
+    for job in jobs:
+        group.append(job)
+        size += job.size
+        if size >= task_bytes:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+_Done = list[tuple[list[_Job], ReadOutcome]]  # the files of each task read, and what reading gave
+
+
+@dataclass
+class _Run:
+    """One ingest: read the files (maybe in workers), commit them in batches, in input order."""
+
+    store: Store
+    index: str
+    sourcetype: str | None
+    staging: Path  # where files are read to parts before a batch takes them
+    tasks: int = 0
+
+    def task(self, jobs: list[_Job]) -> ReadTask:
+        self.tasks += 1
+        files = tuple((job.path, tuple(job.plan)) for job in jobs)
+        return ReadTask(files, self.index, self.sourcetype, self.staging, f"t{self.tasks:06d}")
+
+    def commit_all(
+        self, jobs: list[_Job], batch_bytes: int, workers: int | None
+    ) -> Iterator[FileResult]:
+        """Each file's result once its batch is committed; a batch is ~``batch_bytes`` of input."""
+        groups = list(_tasks_of(jobs, min(TASK_BYTES, batch_bytes)))  # a task is in one batch
+        count = worker_count(workers, len(groups), sum(job.size for job in jobs))
+        done: _Done = []
+        size = 0
+        with reader(count) as read:
+            for group, outcome in zip(groups, read(map(self.task, groups)), strict=True):
+                done.append((group, outcome))
+                size += sum(job.size for job in group)
+                if size >= batch_bytes:
+                    yield from self.commit(done)
+                    done, size = [], 0
+            yield from self.commit(done)
+
+    def commit(self, done: _Done) -> list[FileResult]:
+        """One batch for ``done``; if it breaks, each file is read again and committed alone."""
+        if not done:
+            return []
+        broken = [(g, o) for g, o in done if o.error]
+        if broken:
+            whole = [(g, o) for g, o in done if not o.error]
+            return self.commit(whole) + [r for g, o in broken for r in self._alone(g, o.error)]
+        try:
+            self._write_batch(done)
+            return [job.result for group, _ in done for job in group]
+        except (HuntbookError, OSError) as exc:
+            error = str(exc)
+        for _, outcome in done:
+            for path in outcome.parts.paths:
+                path.unlink(missing_ok=True)
+        return [r for group, _ in done for r in self._alone(group, error)]
+
+    def _alone(self, group: list[_Job], error: str) -> list[FileResult]:
+        """Each file of ``group`` read again and committed in a batch of its own."""
+        if len(group) == 1:
+            job = group[0]
+            job.result.status = "failed"
+            job.result.error = error if error.startswith(str(job.path)) else f"{job.path}: {error}"
+            return [job.result]
+        results = []
+        for job in map(_fresh, group):
+            results.extend(self.commit([([job], read_files(self.task([job])))]))
+        return results
+
+    def _write_batch(self, done: _Done) -> None:
+        """Commit the files of ``done`` as one batch; files with nothing readable add nothing."""
+        entries = [
+            {
+                "path": str(job.path.resolve()),
+                "sha256": job.result.sha256,
+                "index": self.index,
+                "events": job.result.events,
+            }
+            for group, outcome in done
+            for job, read in zip(group, outcome.results, strict=True)
+            if _settle(job, read)
+        ]
+
+        def fill(writer: BatchWriter) -> None:
+            for _, outcome in done:
+                writer.absorb(outcome.parts)
+
+        self.store.batch_from(fill, entries)
 
 
 def ingest_paths(
@@ -158,33 +210,31 @@ def ingest_paths(
     fmt: str | None,
     progress: Callable[[int], None] | None,
     batch_bytes: int = BATCH_BYTES,
+    workers: int | None = None,
 ) -> IngestSummary:
-    """Ingest every file under ``paths``; ``progress`` gets each file's size in bytes when done."""
+    """Ingest every file under ``paths``; ``progress`` gets each file's size in bytes when done.
+
+    ``workers``: processes that read files (None or 0: one per core when the input is big enough,
+    store/workers.py); batches are committed in input order either way.
+    """
     fmt = check_format(fmt) if fmt else None
-    results: dict[str, FileResult] = {}
     files = expand(paths)
-    group: list[_Job] = []
-    size = 0
-
-    def flush() -> None:
-        nonlocal group, size
-        for result in _commit(store, group, index, sourcetype):
-            results[result.path] = result
-            if progress is not None:
-                progress(Path(result.path).stat().st_size)
-        group, size = [], 0
-
+    tick = progress or (lambda size: None)
+    results: dict[str, FileResult] = {}
     with store.writing():
+        jobs: list[_Job] = []
         for path, named in files:
-            result, job = _prepare(store, path, named, fmt, {j.result.sha256 for j in group})
+            result, job = _prepare(store, path, named, fmt, {j.result.sha256 for j in jobs})
             results[str(path)] = result
             if job is None:
-                if progress is not None:
-                    progress(path.stat().st_size)
-                continue
-            group.append(job)
-            size += path.stat().st_size
-            if size >= batch_bytes:
-                flush()
-        flush()
+                tick(path.stat().st_size)
+            else:
+                jobs.append(job)
+        run = _Run(store, index, sourcetype, store.work_dir(f"read-{os.getpid()}"))
+        try:
+            for result in run.commit_all(jobs, batch_bytes, workers):
+                results[result.path] = result
+                tick(Path(result.path).stat().st_size)
+        finally:
+            shutil.rmtree(run.staging, ignore_errors=True)
     return IngestSummary([results[str(p)] for p, _ in files])

@@ -1,58 +1,36 @@
-"""Write normalized events as Parquet parts of one batch, in bounded memory.
+"""One batch: its events gathered as parts, then written as one Parquet file at commit.
 
-Events are gathered column by column (sparse: only the rows that have a value) and written every
-``chunk_rows`` events as one Parquet file, so memory stays flat whatever the input size. Each part
-has its own schema (the fields its events carry); DuckDB's ``union_by_name`` stitches them together.
+Events reach a batch either one by one (``add``, through a PartWriter of its own) or as parts
+another PartWriter wrote, maybe in a worker process (``absorb``). At commit ``assemble`` reads the
+parts in order and writes the batch's file (store/compact.py), one row group per part: it numbers
+the rows (``_cd``, ingest order) and gives every field its column.
 
 DuckDB and Spark compare column names case-insensitively; Splunk field names are case-sensitive
 (Sysmon's ``User`` and the Windows add-on's ``user`` are different fields). The first spelling of a
 lower-cased name is its column; a later spelling that differs only in case (a *variant*) gets a
 column of its own, ``<name>~<n>``, recorded in the manifest and handed to the query compiler by
-``Store.columns()``.
+``Store.columns()``. Columns are decided here, in part order, so they do not depend on which
+process wrote which part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from huntbook.errors import StoreError
-from huntbook.normalize.types import CD, LIST, TIME, column_owners, field_type
+from huntbook.normalize.types import CD, TIME, column_owners, field_type
+from huntbook.store.compact import MERGED, write_merged
+from huntbook.store.parts import ARROW_TYPES, CHUNK_ROWS, Parts, PartWriter, part_schema, read_part
 
-COMPRESSION = "zstd"
-CHUNK_ROWS = 16_384  # ~100 MB of Python objects at most; one row group per part
-ARROW_TYPES = {
-    "double": pa.float64(),
-    "bigint": pa.int64(),
-    "text": pa.string(),
-    LIST: pa.list_(pa.string()),
-}
-
-
-_UNSEEN: Any = object()  # a field not met yet in this chunk (None is taken: "not stored")
-_Slot = tuple[Callable[[int], None], Callable[[Any], None], bool]  # row and value appenders
-
-
-def _as_text(name: str, value: Any) -> str:
-    if isinstance(value, list | tuple):
-        raise StoreError(
-            f"field {name!r} has a list value but is not declared multivalue "
-            "(normalize/mappings/multivalue.yaml)"
-        )
-    return value if isinstance(value, str) else str(value)
-
-
-def _as_list(name: str, value: Any) -> list[str]:
-    items = value if isinstance(value, list | tuple) else [value]
-    return [v if isinstance(v, str) else str(v) for v in items if v is not None and v != ""]
+OWN_PARTS = "parts"  # the batch's own PartWriter writes here, inside the batch's work folder
 
 
 class BatchWriter:
-    """Collects one batch's events and writes them as ``out_dir/part-NNNNN.parquet`` files."""
+    """Collects one batch's parts and assembles them as ``out_dir/data.parquet``."""
 
     def __init__(
         self,
@@ -68,18 +46,13 @@ class BatchWriter:
         self.variants = variants if variants is not None else {}  # case variant -> its column
         self.next_cd = first_cd
         self.chunk_rows = chunk_rows
-        self.parts: list[Path] = []
-        self.events = 0
-        self.catalog: dict[str, dict[str, set[str]]] = {}
-        self._reset()
+        self.gathered = Parts()
+        self._own: PartWriter | None = None
+        self._own_count = 0
 
-    def _reset(self) -> None:
-        self._rows = 0
-        self._times: list[float] = []
-        self._cols: dict[str, tuple[list[int], list[Any]]] = {}
-        self._kinds: dict[str, str] = {}
-        self._slots: dict[str, _Slot | None] = {}
-        self._seen: dict[tuple[str, str], set[str]] = {}
+    @property
+    def events(self) -> int:
+        return self.gathered.events + (self._own.events if self._own else 0)
 
     def column_of(self, name: str) -> str:
         """The column of field ``name``: its own, or ``<name>~<n>`` for a case variant."""
@@ -96,100 +69,89 @@ class BatchWriter:
         self.variants[name] = f"{name}~{n}"
         return self.variants[name]
 
-    def _slot(self, name: str) -> _Slot | None:
-        """Where values of field ``name`` go in this chunk (None for ``_time``/``_cd``)."""
-        if name in (TIME, CD):
-            slot = None
-        else:
-            col = self.column_of(name)
-            rows, values = self._cols.setdefault(col, ([], []))
-            self._kinds[col] = field_type(name)
-            slot = (rows.append, values.append, self._kinds[col] == LIST)
-        self._slots[name] = slot
-        return slot
-
     def add(self, event: Mapping[str, Any]) -> None:
-        """Append one normalized event; a full chunk is written out at once."""
-        row = self._rows
-        try:
-            self._times.append(float(event[TIME]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"event without a numeric _time: {exc}") from exc
-        slots = self._slots
-        for name, value in event.items():
-            slot = slots.get(name, _UNSEEN)
-            if slot is _UNSEEN:
-                slot = self._slot(name)
-            if slot is None or value is None or value == "":
-                continue
-            add_row, add_value, is_list = slot
-            if is_list:
-                value = _as_list(name, value)
-                if not value:
-                    continue
-            elif type(value) is not str:
-                value = _as_text(name, value)
-            add_row(row)
-            add_value(value)
-        key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
-        seen = self._seen.get(key)
-        if seen is None:
-            seen = self._seen[key] = set()
-        seen.update(event)
-        self._rows += 1
-        self.events += 1
-        if self._rows >= self.chunk_rows:
-            self.flush()
+        """Append one normalized event (after whatever was absorbed before)."""
+        if self._own is None:
+            folder = self.out_dir / OWN_PARTS
+            folder.mkdir(parents=True, exist_ok=True)
+            self._own = PartWriter(folder, f"own{self._own_count}", self.chunk_rows)
+            self._own_count += 1
+        self._own.add(event)
 
-    def _note_catalog(self) -> None:
-        # fields that only ever were empty are left out
-        for (index, sourcetype), names in self._seen.items():
-            kept = {n for n in names if n not in (TIME, CD) and self._cols[self.column_of(n)][0]}
-            self.catalog.setdefault(index, {}).setdefault(sourcetype, set()).update(kept)
+    def absorb(self, parts: Parts) -> None:
+        """Take parts written elsewhere as the batch's next rows; the batch deletes them."""
+        self.flush()
+        self.gathered.extend(parts)
 
     def flush(self) -> None:
-        """Write the gathered events (if any) as one Parquet part."""
-        if not self._rows:
-            return
-        self._note_catalog()
-        n = self._rows
-        arrays = {
-            TIME: pa.array(self._times, pa.float64()),
-            CD: pa.array(range(self.next_cd, self.next_cd + n), pa.int64()),
-        }
-        for col, (rows, values) in self._cols.items():
-            if len(rows) == n:  # a value in every row: no padding needed
-                full = values
-            else:
-                full = [None] * n
-                for i, v in zip(rows, values, strict=True):
-                    full[i] = v
-            arrays[col] = pa.array(full, ARROW_TYPES[self._kinds[col]])
-        self._owner_columns(arrays, n)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.out_dir / f"part-{len(self.parts):05d}.parquet"
-        pq.write_table(pa.table(arrays), path, compression=COMPRESSION, row_group_size=CHUNK_ROWS)
-        self.parts.append(path)
-        self.next_cd += n
-        self._reset()
+        """Write out what ``add`` gathered, so it comes before anything absorbed next."""
+        if self._own is not None:
+            self.gathered.extend(self._own.close())
+            self._own = None
 
-    def _owner_columns(self, arrays: dict[str, Any], n: int) -> None:
+    def assemble(self) -> list[Path]:
+        """Write the batch's file from its parts (deleted after); the list of files written."""
+        self.flush()
+        paths = self.gathered.paths
+        if not paths:
+            return []
+        schemas = [self._renamed(part_schema(p)) for p in paths]
+        schema = self._with_owners(pa.unify_schemas(schemas))
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        target = write_merged(schema, self._numbered(paths), self.out_dir / MERGED)
+        for path in paths:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(self.out_dir / OWN_PARTS, ignore_errors=True)
+        return [target]
+
+    def _renamed(self, schema: pa.Schema) -> pa.Schema:
+        fields = [pa.field(self.column_of(f.name), f.type) for f in schema]
+        fields.insert(1, pa.field(CD, pa.int64()))
+        return pa.schema(fields)
+
+    def _numbered(self, paths: list[Path]) -> Iterator[pa.Table]:
+        """The parts as row groups of up to ``chunk_rows`` rows: small parts (a folder of small
+        files gives a part per file) are joined, so a row group is never a file's few events.
+        Columns are renamed and rows numbered from ``next_cd``."""
+        group: list[pa.Table] = []
+        rows = 0
+        for path in paths:
+            table = read_part(path)
+            if group and rows + table.num_rows > self.chunk_rows:
+                yield self._numbered_group(group)
+                group, rows = [], 0
+            group.append(table.rename_columns([self.column_of(n) for n in table.column_names]))
+            rows += table.num_rows
+        if group:
+            yield self._numbered_group(group)
+
+    def _numbered_group(self, tables: list[pa.Table]) -> pa.Table:
+        table = (
+            tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+        )
+        n = table.num_rows
+        cds = pa.array(range(self.next_cd, self.next_cd + n), pa.int64())
+        self.next_cd += n
+        return table.add_column(1, CD, cds)
+
+    def _with_owners(self, schema: pa.Schema) -> pa.Schema:
         """Beside a variant (``user~1``), its owner's column (``User``), empty if need be.
 
         Code that resolves names case-insensitively (plain SQL on ``User``) must find a column of
         that name, not fall through to an alias or fail: an all-null one is read as absent.
         """
+        names = set(schema.names)
         for variant, column in self.variants.items():
             owner = self.columns[variant.lower()]
-            if column in arrays and owner not in arrays:
-                arrays[owner] = pa.nulls(n, ARROW_TYPES[field_type(owner)])
+            if column in names and owner not in names:
+                schema = schema.append(pa.field(owner, ARROW_TYPES[field_type(owner)]))
+                names.add(owner)
+        return schema
 
     def field_catalog(self) -> dict[str, dict[str, dict[str, str]]]:
         """index -> sourcetype -> field -> type, for the fields this batch stored."""
-        return {
-            index: {
-                st: {f: field_type(f) for f in sorted(names | {TIME, CD})}
-                for st, names in sts.items()
-            }
-            for index, sts in self.catalog.items()
-        }
+        catalog: dict[str, dict[str, dict[str, str]]] = {}
+        for (index, sourcetype), names in sorted(self.gathered.catalog.items()):
+            fields = sorted((names - {TIME, CD}) | {TIME, CD})
+            catalog.setdefault(index, {})[sourcetype] = {f: field_type(f) for f in fields}
+        return catalog

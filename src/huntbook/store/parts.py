@@ -1,0 +1,180 @@
+"""Normalized events to Arrow parts, in bounded memory, in the process that normalized them.
+
+A ``PartWriter`` gathers events column by column and writes every ``chunk_rows`` events one part:
+an Arrow IPC file (lz4) whose columns carry the *field* names, ``_time`` first. Parts are work
+files: the batch (store/writer.py) decides the store's column names (case variants), numbers the
+rows (``_cd``) and assembles the parts into the batch's Parquet file at commit. So the same code
+runs in the ingesting process and in worker processes (store/workers.py), and what reaches the
+batch is only the list of part files, their row counts and the fields they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from huntbook.errors import StoreError
+from huntbook.normalize.types import CD, LIST, TIME, field_type
+
+CHUNK_ROWS = 16_384  # ~100 MB of Python objects at most; one row group per part in the batch file
+PART_COMPRESSION = "lz4"  # read back once, at commit: fast beats small
+ARROW_TYPES = {
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "text": pa.string(),
+    LIST: pa.list_(pa.string()),
+}
+
+_UNSEEN: Any = object()  # a field not met yet in this chunk (None is taken: "not stored")
+_Slot = tuple[list[Any], bool]  # the column's values (padded with None up to its last row), list?
+Catalog = dict[tuple[str, str], set[str]]  # (index, sourcetype) -> fields holding a value
+
+
+def _as_text(name: str, value: Any) -> str:
+    if isinstance(value, list | tuple):
+        raise StoreError(
+            f"field {name!r} has a list value but is not declared multivalue "
+            "(normalize/mappings/multivalue.yaml)"
+        )
+    return value if isinstance(value, str) else str(value)
+
+
+def _as_list(value: Any) -> list[str]:
+    items = value if isinstance(value, list | tuple) else [value]
+    return [v if isinstance(v, str) else str(v) for v in items if v is not None and v != ""]
+
+
+@dataclass
+class Parts:
+    """What a PartWriter wrote: part files in order, their rows, fields by index and sourcetype."""
+
+    paths: list[Path] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    catalog: Catalog = field(default_factory=dict)
+
+    @property
+    def events(self) -> int:
+        return sum(self.rows)
+
+    def extend(self, other: Parts) -> None:
+        self.paths.extend(other.paths)
+        self.rows.extend(other.rows)
+        for key, names in other.catalog.items():
+            self.catalog.setdefault(key, set()).update(names)
+
+
+def read_part(path: Path) -> pa.Table:
+    """A part written by ``PartWriter`` (memory-mapped: no copy until the columns are used)."""
+    with pa.memory_map(str(path)) as source:
+        return ipc.open_file(source).read_all()
+
+
+def part_schema(path: Path) -> pa.Schema:
+    with pa.memory_map(str(path)) as source:
+        return ipc.open_file(source).schema
+
+
+class PartWriter:
+    """Collects events and writes them as ``out_dir/<prefix>-NNNNN.arrow`` parts."""
+
+    def __init__(self, out_dir: Path, prefix: str, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.out_dir = out_dir
+        self.prefix = prefix
+        self.chunk_rows = chunk_rows
+        self.written = Parts()
+        self._reset()
+
+    @property
+    def events(self) -> int:
+        """Events added so far (written or still gathered)."""
+        return self.written.events + self._rows
+
+    def _reset(self) -> None:
+        self._rows = 0
+        self._times: list[float] = []
+        self._cols: dict[str, list[Any]] = {}
+        self._slots: dict[str, _Slot | None] = {}
+        self._seen: Catalog = {}
+
+    def _slot(self, name: str) -> _Slot | None:
+        """Where values of field ``name`` go in this chunk (None for ``_time`` and ``_cd``)."""
+        slot = None if name in (TIME, CD) else (self._cols.setdefault(name, []), is_list(name))
+        self._slots[name] = slot
+        return slot
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        """Append one normalized event; a full chunk is written out at once."""
+        row = self._rows
+        try:
+            self._times.append(float(event[TIME]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"event without a numeric _time: {exc}") from exc
+        slots = self._slots
+        for name, value in event.items():
+            slot = slots.get(name, _UNSEEN)
+            if slot is _UNSEEN:
+                slot = self._slot(name)
+            if slot is None or value is None or value == "":
+                continue
+            values, is_list = slot
+            if is_list:
+                value = _as_list(value)
+                if not value:
+                    continue
+            elif type(value) is not str:
+                value = _as_text(name, value)
+            if len(values) != row:
+                values.extend([None] * (row - len(values)))
+            values.append(value)
+        key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = set()
+        seen.update(event)
+        self._rows += 1
+        if self._rows >= self.chunk_rows:
+            self.flush()
+
+    def _table(self) -> pa.Table:
+        n = self._rows
+        arrays = {TIME: pa.array(self._times, pa.float64())}
+        for name, values in self._cols.items():
+            if len(values) != n:
+                values.extend([None] * (n - len(values)))
+            arrays[name] = pa.array(values, ARROW_TYPES[field_type(name)])
+        return pa.table(arrays)
+
+    def flush(self) -> None:
+        """Write the gathered events (if any) as one part; fields only ever empty are not noted."""
+        if not self._rows:
+            return
+        filled = {
+            name for name, values in self._cols.items() if values
+        }  # padded only before a value
+        for key, names in self._seen.items():
+            self.written.catalog.setdefault(key, set()).update(names & filled)
+        path = self.out_dir / f"{self.prefix}-{len(self.written.paths):05d}.arrow"
+        options = ipc.IpcWriteOptions(compression=PART_COMPRESSION)
+        table = self._table()
+        with (
+            pa.OSFile(str(path), "wb") as sink,
+            ipc.new_file(sink, table.schema, options=options) as out,
+        ):
+            out.write_table(table)
+        self.written.paths.append(path)
+        self.written.rows.append(self._rows)
+        self._reset()
+
+    def close(self) -> Parts:
+        """Write what is left and say what was written."""
+        self.flush()
+        return self.written
+
+
+def is_list(name: str) -> bool:
+    return field_type(name) == LIST

@@ -1,0 +1,97 @@
+"""Read input files into parts: the unit of work of an ingest, in this process or a worker.
+
+``read_files`` takes a picklable ``ReadTask`` (files, their members' formats, where to write) and
+returns a ``ReadOutcome``: each file's result (format, events per sourcetype, skipped records) and
+the parts written (store/parts.py). It never touches the store itself: the ingesting process
+absorbs the parts into a batch and commits it (store/ingesting.py), so a worker that dies or is
+left behind by a killed ingest cannot leave anything half-written in the store.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from huntbook.errors import HuntbookError, IngestError
+from huntbook.ingest import READERS, Member, Skip
+from huntbook.normalize import normalize
+from huntbook.store.parts import Parts, PartWriter
+from huntbook.store.summary import FileResult
+
+ORPHAN_CHECK = 4096  # records between two checks that the ingesting process is still there
+
+
+class Orphaned(HuntbookError):
+    """The process that asked for this read is gone: stop writing parts nobody will take."""
+
+
+Plan = tuple[tuple[Member, str], ...]  # a file's members with their formats
+
+
+@dataclass(frozen=True)
+class ReadTask:
+    """Files to read into one series of parts (small files share parts), and where to write."""
+
+    files: tuple[tuple[Path, Plan], ...]
+    index: str
+    sourcetype: str | None
+    out_dir: Path
+    prefix: str
+    parent: int = field(default_factory=os.getpid)
+
+
+@dataclass
+class ReadOutcome:
+    """What reading gave: each file's result and the parts, or the error that stopped it.
+
+    On error nothing is kept (the parts are deleted): a file that broke cannot be told apart from
+    its neighbours in shared parts, so the caller reads each file again on its own.
+    """
+
+    results: list[FileResult]
+    parts: Parts
+    error: str = ""
+
+
+def read_files(task: ReadTask) -> ReadOutcome:
+    """Read, normalize and write ``task``'s files as parts; a bad record is skipped and counted."""
+    writer = PartWriter(task.out_dir, task.prefix)
+    results: list[FileResult] = []
+    try:
+        for path, plan in task.files:
+            result = FileResult(str(path))
+            before = writer.events
+            results.append(result)
+            for member, fmt in plan:
+                result.fmt = result.fmt or fmt
+                _read_member(task, member, fmt, writer, result)
+            result.events = writer.events - before
+        parts = writer.close()
+    except (HuntbookError, OSError) as exc:
+        for part in writer.written.paths:
+            part.unlink(missing_ok=True)
+        if isinstance(exc, Orphaned):
+            raise
+        return ReadOutcome(results, Parts(), error=f"{results[-1].path}: {exc}")
+    return ReadOutcome(results, parts)
+
+
+def _read_member(
+    task: ReadTask, member: Member, fmt: str, writer: PartWriter, result: FileResult
+) -> None:
+    for n, item in enumerate(READERS[fmt](member), start=1):
+        if n % ORPHAN_CHECK == 0 and task.parent not in (os.getppid(), os.getpid()):
+            raise Orphaned(f"{member.name}: the ingesting process {task.parent} is gone")
+        if isinstance(item, Skip):
+            result.skip(member.name, item.position, item.reason)
+            continue
+        try:
+            event = normalize(
+                item.kind, item.payload, item.raw, index=task.index, sourcetype=task.sourcetype
+            )
+        except IngestError as exc:
+            result.skip(member.name, item.position, str(exc))
+            continue
+        writer.add(event)
+        result.sourcetypes[event["sourcetype"]] += 1

@@ -1,0 +1,164 @@
+"""Read input files in worker processes, one file per task, outcomes in input order.
+
+Normalizing is Python work per event and per field (BENCHMARKS.md "Ingest"), so one process uses
+one core whatever the machine has. With more than one worker, each task (a file, or a few small
+files) is read by ``read_files`` in a worker process and only its outcome (results and part paths,
+store/reading.py) comes back;
+the ingesting process commits in input order, so the store is the same whatever the number of
+workers.
+
+Workers are ``python -m huntbook.store.workers`` children talking pickle over their stdin and
+stdout, not a ``multiprocessing`` pool: nothing of the ingesting process (locks, threads of
+DuckDB, Arrow or the EVTX parser) is forked, and the caller's ``__main__`` is not imported again,
+so a script without an ``if __name__ == "__main__"`` guard does not ingest twice. A worker whose
+ingesting process is gone sees its stdin close and stops.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import selectors
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from huntbook.errors import IngestError
+from huntbook.store.reading import ReadOutcome, ReadTask, read_files
+
+PARALLEL_MIN_BYTES = 8 << 20  # below this, starting workers (~0.5 s each) costs more than it saves
+MAX_WORKERS = 8
+AHEAD = 4  # tasks handed out per worker beyond the oldest outcome not yet taken
+STOP_SECONDS = 10
+
+Reader = Callable[[Iterable[ReadTask]], Iterator[ReadOutcome]]
+
+
+def worker_count(requested: int | None, tasks: int, size: int) -> int:
+    """How many processes read: ``requested`` (0 or None: one per core, for big enough input)."""
+    if requested:
+        return max(1, min(requested, tasks))
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, tasks, MAX_WORKERS))
+
+
+class WorkerError(IngestError):
+    """A worker failed in a way ``read_files`` does not report as a file error: a bug, a crash."""
+
+
+class _Pool:
+    """Worker processes, each reading one task at a time; ``map`` gives outcomes in task order."""
+
+    def __init__(self, size: int) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        command = [sys.executable, "-m", __name__]
+        self.procs = [
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            for _ in range(size)
+        ]
+
+    def map(self, tasks: Iterable[ReadTask]) -> Iterator[ReadOutcome]:
+        todo = list(tasks)
+        sent, wanted = 0, 0
+        done: dict[int, ReadOutcome] = {}
+        idle = list(self.procs)
+        busy: dict[subprocess.Popen[bytes], int] = {}
+        with selectors.DefaultSelector() as selector:
+            for proc in self.procs:
+                selector.register(_pipe(proc.stdout), selectors.EVENT_READ, proc)
+            while wanted < len(todo):
+                while idle and sent < len(todo) and sent - wanted < AHEAD * len(self.procs):
+                    proc = idle.pop()
+                    pickle.dump(todo[sent], _pipe(proc.stdin))
+                    _pipe(proc.stdin).flush()
+                    busy[proc], sent = sent, sent + 1
+                if wanted in done:
+                    yield done.pop(wanted)
+                    wanted += 1
+                    continue
+                for key, _ in selector.select():
+                    proc = key.data
+                    done[busy.pop(proc)] = _receive(proc)
+                    idle.append(proc)
+
+    def close(self, *, kill: bool) -> None:
+        for proc in self.procs:
+            if kill:
+                proc.kill()
+            elif proc.stdin is not None:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    assert stream is not None  # noqa: S101  # every worker is started with both pipes
+    return stream
+
+
+def _receive(proc: subprocess.Popen[bytes]) -> ReadOutcome:
+    try:
+        status, value = pickle.load(_pipe(proc.stdout))  # noqa: S301  # our own child's answer
+    except (EOFError, pickle.UnpicklingError) as exc:
+        raise WorkerError(
+            f"a reading worker process died (exit status {proc.poll()}); batches committed "
+            "before it are kept"
+        ) from exc
+    if status != "ok":
+        raise WorkerError(f"a reading worker failed:\n{value}")
+    outcome: ReadOutcome = value
+    return outcome
+
+
+@contextmanager
+def reader(workers: int) -> Iterator[Reader]:
+    """A function from tasks to their outcomes, in task order, read by ``workers`` processes."""
+    if workers <= 1:
+        yield lambda tasks: map(read_files, tasks)
+        return
+    pool = _Pool(workers)
+    ok = False
+    try:
+        yield pool.map
+        ok = True
+    finally:
+        pool.close(kill=not ok)
+
+
+def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
+    """A worker's loop: a pickled task in; ``("ok", outcome)`` or ``("error", text)`` out."""
+    while True:
+        try:
+            task = pickle.load(tasks)  # noqa: S301  # sent by the ingesting process that started us
+        except EOFError:
+            return
+        answer: tuple[str, Any]
+        try:
+            answer = ("ok", read_files(task))
+        except Exception:  # noqa: BLE001  # reported to the ingesting process, which raises it
+            answer = ("error", traceback.format_exc())
+        try:
+            pickle.dump(answer, answers)
+            answers.flush()
+        except BrokenPipeError:  # the ingesting process is gone: nobody to answer
+            return
+
+
+def _main() -> None:
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, not into the answers
+    serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    _main()
