@@ -20,6 +20,13 @@ lines (one thread, chunks of 16,384 lines as an Arrow string column): finding ea
 extracting every key with ``json_extract_string`` (one call, a JSON Pointer per key), casting to a
 struct of VARCHAR with ``json_transform``, and ``read_json`` with the columns declared. It measures
 the floor of a vectorized JSON-lines path (BENCHMARKS.md "Ingest").
+
+``--stages`` times, in this process and one process only, the pipeline cut after each stage (each
+cut is a full pass of its own over the same files): EVTX from the bare ``records_json`` loop to
+JSON decoding, ``_raw`` rendering, normalization and columns written as parts; JSON lines from the
+bare ``json.loads`` pass to ``orjson`` with the line kept as text, normalization and parts. Each
+line shows CPU microseconds per event and the ratio to the bare baseline an ingest stopped there
+would have: where the rate targets are lost (BENCHMARKS.md "Ingest").
 """
 
 from __future__ import annotations
@@ -141,6 +148,99 @@ def probe_duckdb(files: list[Path]) -> dict[str, float]:
     return {name: seconds / len(lines) * 1e6 for name, seconds in spent.items()}
 
 
+def _evtx_stages(files: list[Path], cut: int, out: Path) -> int:
+    """The EVTX pipeline up to stage ``cut``: 0 bare, 1 JSON decoded, 2 ``_raw``, 3 normalized,
+    4 written as parts."""
+    from huntbook.ingest.xmlrender import render_event
+    from huntbook.normalize import normalize
+    from huntbook.store.parts import PartWriter
+
+    writer = PartWriter(out, f"e{cut}")
+    count = 0
+    for path in files:
+        for record in evtx.PyEvtxParser(str(path)).records_json():
+            count += 1
+            if cut >= 1:
+                obj = orjson.loads(record["data"])
+            if cut >= 2:
+                raw = render_event(obj)
+            if cut >= 3:
+                event = normalize("event", obj, raw)
+            if cut >= 4:
+                writer.add(event)
+    writer.close()
+    return count
+
+
+def _json_stages(files: list[Path], cut: int, out: Path) -> int:
+    """JSON lines up to stage ``cut``: 0 bare json.loads, 1 read (orjson, text, shape),
+    2 normalized, 3 written as parts."""
+    from huntbook.ingest import Member, members
+    from huntbook.ingest.base import Record
+    from huntbook.ingest.json_reader import read_jsonl
+    from huntbook.normalize import normalize
+    from huntbook.store.parts import PartWriter
+
+    if cut == 0:
+        return bare_json(files, json.loads)
+    writer = PartWriter(out, f"j{cut}")
+    count = 0
+    for path in files:
+        member: Member = next(members(path))
+        for record in read_jsonl(member):
+            count += 1
+            if cut >= 2 and isinstance(record, Record):
+                event = normalize(record.kind, record.payload, record.raw)
+                if cut >= 3:
+                    writer.add(event)
+    writer.close()
+    return count
+
+
+STAGES = {
+    "EVTX": (
+        _evtx_stages,
+        (
+            "records_json loop (bare)",
+            "+ orjson.loads",
+            "+ _raw rendered as XML",
+            "+ normalized",
+            "+ columns, parts written",
+        ),
+    ),
+    "JSON lines": (
+        _json_stages,
+        (
+            "json.loads per line (bare)",
+            "read: orjson, text, shape",
+            "+ normalized",
+            "+ columns, parts written",
+        ),
+    ),
+}
+
+
+def stages(evtx_files: list[Path], json_files: list[Path], work: Path, runs: int) -> None:
+    """Print the CPU cost per event of each cut of each pipeline (see the module docstring)."""
+    from huntbook.normalize.tables import tables
+
+    tables()
+    inputs = {"EVTX": evtx_files, "JSON lines": json_files}
+    for name, (run, labels) in STAGES.items():
+        print(f"{name}, one process, CPU us per event (fastest of {runs}):")
+        bare = 0.0
+        for cut, label in enumerate(labels):
+            files = inputs[name]
+            m = best(
+                runs, lambda run=run, files=files, cut=cut: _timed(lambda: run(files, cut, work))
+            )
+            micros = m["cpu"] / m["events"] * 1e6
+            bare = bare or micros
+            print(
+                f"  {label:<30} {micros:7.1f}   ratio to bare if stopped here {bare / micros:.2f}x"
+            )
+
+
 def child_ingest(store: str, workers: int, paths: list[str]) -> None:
     """Run in the child: ingest and print timings and peak RSS as JSON (imports not timed).
 
@@ -236,6 +336,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1, help="copies of the JSON recordings")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest kept)")
     parser.add_argument("--probe-duckdb", action="store_true", help="time DuckDB's JSON functions")
+    parser.add_argument("--stages", action="store_true", help="time each pipeline stage")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="reading processes, besides 1"
     )
@@ -251,6 +352,11 @@ def main() -> None:
             return
         evtx_files = sorted((args.data / "evtx").rglob("*.evtx"))
         n = args.repeat
+        if args.stages:
+            (work / "jsonl").mkdir()
+            json_files = unzip_recordings(args.data, work / "jsonl", 1)
+            stages(evtx_files, json_files, work, n)
+            return
         bare = best(n, lambda: _timed(lambda: bare_evtx(evtx_files)))
         counts = sorted({1, args.workers})
         runs = {
