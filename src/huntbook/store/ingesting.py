@@ -23,6 +23,7 @@ from pathlib import Path
 from huntbook.errors import HuntbookError, IngestError, UnrecognizedFormatError
 from huntbook.ingest import Member, check_format, detect_format, expand, members, sha256_of
 from huntbook.store.core import Store
+from huntbook.store.parts import lean_arrow_memory
 from huntbook.store.reading import ReadOutcome, ReadTask, read_files
 from huntbook.store.summary import FileResult, IngestSummary
 from huntbook.store.workers import reader, worker_count
@@ -221,7 +222,7 @@ def ingest_paths(
     files = expand(paths)
     tick = progress or (lambda size: None)
     results: dict[str, FileResult] = {}
-    with store.writing():
+    with store.writing(), lean_arrow_memory():
         jobs: list[_Job] = []
         for path, named in files:
             result, job = _prepare(store, path, named, fmt, {j.result.sha256 for j in jobs})

@@ -26,7 +26,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+import pyarrow as pa
+
 from huntbook.errors import IngestError
+from huntbook.store.parts import POOL
 from huntbook.store.reading import ReadOutcome, ReadTask, read_files
 
 PARALLEL_MIN_BYTES = 8 << 20  # below this, starting workers (~0.5 s each) costs more than it saves
@@ -106,12 +109,20 @@ def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
     return stream
 
 
+def _status(proc: subprocess.Popen[bytes]) -> int | None:
+    """The exit status of a worker whose pipe closed (it may take a moment to be reaped)."""
+    try:
+        return proc.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def _receive(proc: subprocess.Popen[bytes]) -> ReadOutcome:
     try:
         status, value = pickle.load(_pipe(proc.stdout))  # noqa: S301  # our own child's answer
     except (EOFError, pickle.UnpicklingError) as exc:
         raise WorkerError(
-            f"a reading worker process died (exit status {proc.poll()}); batches committed "
+            f"a reading worker process died (exit status {_status(proc)}); batches committed "
             "before it are kept"
         ) from exc
     if status != "ok":
@@ -155,6 +166,7 @@ def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
 
 
 def _main() -> None:
+    pa.set_memory_pool(POOL)  # this process is ours: every Arrow buffer from the lean pool
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, not into the answers
     serve(sys.stdin.buffer, answers)

@@ -24,8 +24,9 @@ import pyarrow as pa
 
 from huntbook.normalize.types import CD, TIME, column_owners, field_type
 from huntbook.store.compact import MERGED, write_merged
-from huntbook.store.parts import ARROW_TYPES, CHUNK_ROWS, Parts, PartWriter, part_schema, read_part
+from huntbook.store.parts import ARROW_TYPES, PART_ROWS, Parts, PartWriter, part_schema, read_part
 
+ROW_GROUP_ROWS = 16_384  # rows of a row group of the batch file: parts are joined up to this
 OWN_PARTS = "parts"  # the batch's own PartWriter writes here, inside the batch's work folder
 
 
@@ -37,7 +38,7 @@ class BatchWriter:
         out_dir: Path,
         columns: dict[str, str],
         first_cd: int,
-        chunk_rows: int = CHUNK_ROWS,
+        chunk_rows: int = ROW_GROUP_ROWS,
         variants: dict[str, str] | None = None,
     ) -> None:
         self.out_dir = out_dir
@@ -74,7 +75,7 @@ class BatchWriter:
         if self._own is None:
             folder = self.out_dir / OWN_PARTS
             folder.mkdir(parents=True, exist_ok=True)
-            self._own = PartWriter(folder, f"own{self._own_count}", self.chunk_rows)
+            self._own = PartWriter(folder, f"own{self._own_count}", min(PART_ROWS, self.chunk_rows))
             self._own_count += 1
         self._own.add(event)
 
