@@ -6,6 +6,8 @@ Two measurements, each beside its bare baseline over the same files in the same 
 
 - EVTX: ``huntbook`` ingest of every .evtx under DATA/evtx against a bare loop over
   ``evtx.PyEvtxParser(path).records_json()``.
+- ``--big-evtx MB``: the same for one EVTX file of MB megabytes made of the folder's chunks, read
+  in pieces (file header and a run of chunks) by several workers.
 - JSON lines: ingest of the Security-Datasets recordings (unzipped first, ``--copies`` times, each
   copy made distinct so it is not skipped as a duplicate) against a bare ``json.loads`` pass per
   line (and, for reference, ``orjson.loads``).
@@ -287,6 +289,22 @@ class TreeMemory:
         self._thread.join()
 
 
+def big_evtx(sources: list[Path], target: Path, size: int) -> Path:
+    """One EVTX file of about ``size`` bytes: a file header, then the chunks of ``sources`` again
+    and again (each chunk carries its own tables, so the parser reads them anywhere)."""
+    header = sources[0].read_bytes()[:4096]
+    chunks = []
+    for source in sources:
+        data = source.read_bytes()
+        chunks += [data[i : i + 65536] for i in range(4096, len(data) - 65535, 65536)]
+    body = b"".join(chunks)
+    with target.open("wb") as out:
+        out.write(header)
+        for _ in range(max(1, size // len(body))):
+            out.write(body)
+    return target
+
+
 def child_ingest(store: str, workers: int, paths: list[str]) -> None:
     """Run in the child: ingest and print timings and peak RSS as JSON (imports not timed).
 
@@ -388,6 +406,9 @@ def main() -> None:
     parser.add_argument("--probe-duckdb", action="store_true", help="time DuckDB's JSON functions")
     parser.add_argument("--stages", action="store_true", help="time each pipeline stage")
     parser.add_argument(
+        "--big-evtx", type=int, default=0, metavar="MB", help="also one EVTX file of MB megabytes"
+    )
+    parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="reading processes, besides 1"
     )
     args = parser.parse_args()
@@ -414,6 +435,11 @@ def main() -> None:
             for w in counts
         }
         report("EVTX", bare, "bare evtx records_json", runs)
+        if args.big_evtx:
+            big = big_evtx(evtx_files, work / "big.evtx", args.big_evtx << 20)
+            bare = best(n, lambda: _timed(lambda: bare_evtx([big])))
+            runs = {w: best(n, lambda w=w: ingest(_fresh(work / "big"), [big], w)) for w in counts}
+            report(f"One big EVTX file ({args.big_evtx} MB)", bare, "bare evtx records_json", runs)
 
         jsonl = work / "jsonl"
         jsonl.mkdir()

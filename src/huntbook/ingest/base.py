@@ -30,15 +30,17 @@ class Skip(NamedTuple):
 
 @dataclass(frozen=True)
 class Member:
-    """One readable stream: a plain file, or a file inside an archive.
+    """One readable stream: a plain file, a file inside an archive, or a piece of a big file.
 
     ``path`` is set for plain files on disk (the EVTX parser reads those itself, with its threads);
-    ``open`` returns a binary stream in every case.
+    ``open`` returns a binary stream in every case. ``piece`` names the stretch of the file a piece
+    holds (``chunks 32-63``), said before each position reported from it.
     """
 
     name: str
     open: Callable[[], IO[bytes]]
     path: str | None = None
+    piece: str = ""
 
 
 Reader = Callable[[Member], Iterator[Record | Skip]]

@@ -22,15 +22,17 @@ from pathlib import Path
 
 from huntbook.errors import HuntbookError, IngestError, UnrecognizedFormatError
 from huntbook.ingest import Member, check_format, detect_format, expand, members, sha256_of
+from huntbook.ingest.pieces import pieces
 from huntbook.store.core import Store
 from huntbook.store.parts import lean_arrow_memory
-from huntbook.store.reading import ReadOutcome, ReadTask, read_files
+from huntbook.store.reading import Plan, ReadOutcome, ReadTask, joined, read_files
 from huntbook.store.summary import FileResult, IngestSummary
 from huntbook.store.workers import reader, worker_count
 from huntbook.store.writer import BatchWriter
 
 BATCH_BYTES = 32 << 20
 TASK_BYTES = 2 << 20  # files read into shared parts, as one task of a worker (store/reading.py)
+PIECE_BYTES = 4 << 20  # a bigger file that can be cut (EVTX) is read in pieces of this size
 
 
 @dataclass
@@ -129,22 +131,37 @@ class _Run:
     staging: Path  # where files are read to parts before a batch takes them
     tasks: int = 0
 
-    def task(self, jobs: list[_Job]) -> ReadTask:
+    def _task(self, files: tuple[tuple[Path, Plan], ...]) -> ReadTask:
         self.tasks += 1
-        files = tuple((job.path, tuple(job.plan)) for job in jobs)
         return ReadTask(files, self.index, self.sourcetype, self.staging, f"t{self.tasks:06d}")
+
+    def tasks_of(self, group: list[_Job]) -> list[ReadTask]:
+        """One task for a group of files; a task per piece for a big file that can be cut."""
+        if len(group) == 1 and len(group[0].plan) == 1:
+            job, (member, fmt) = group[0], group[0].plan[0]
+            cut = pieces(member, fmt, PIECE_BYTES)
+            if len(cut) > 1:
+                return [self._task(((job.path, ((piece, fmt),)),)) for piece in cut]
+        return [self._task(tuple((job.path, tuple(job.plan)) for job in group))]
 
     def commit_all(
         self, jobs: list[_Job], batch_bytes: int, workers: int | None
     ) -> Iterator[FileResult]:
-        """Each file's result once its batch is committed; a batch is ~``batch_bytes`` of input."""
+        """Each file's result once its batch is committed; a batch is ~``batch_bytes`` of input.
+
+        A file is never split between batches: its pieces are read as tasks of their own, maybe
+        by several workers, and joined before the batch takes them.
+        """
         groups = list(_tasks_of(jobs, min(TASK_BYTES, batch_bytes)))  # a task is in one batch
-        count = worker_count(workers, len(groups), sum(job.size for job in jobs))
+        units = [(group, self.tasks_of(group)) for group in groups]
+        tasks = [task for _, unit in units for task in unit]
+        count = worker_count(workers, len(tasks), sum(job.size for job in jobs))
         done: _Done = []
         size = 0
         with reader(count) as read:
-            for group, outcome in zip(groups, read(map(self.task, groups)), strict=True):
-                done.append((group, outcome))
+            outcomes = read(tasks)
+            for group, unit in units:
+                done.append((group, joined([next(outcomes) for _ in unit])))
                 size += sum(job.size for job in group)
                 if size >= batch_bytes:
                     yield from self.commit(done)
@@ -178,7 +195,9 @@ class _Run:
             return [job.result]
         results = []
         for job in map(_fresh, group):
-            results.extend(self.commit([([job], read_files(self.task([job])))]))
+            results.extend(
+                self.commit([([job], read_files(self._task(((job.path, tuple(job.plan)),))))])
+            )
         return results
 
     def _write_batch(self, done: _Done) -> None:

@@ -17,7 +17,7 @@ from huntbook.errors import HuntbookError, IngestError
 from huntbook.ingest import READERS, Member, Skip
 from huntbook.normalize import normalize
 from huntbook.store.parts import Parts, PartWriter
-from huntbook.store.summary import FileResult
+from huntbook.store.summary import MAX_SKIP_DETAILS, FileResult
 
 ORPHAN_CHECK = 4096  # records between two checks that the ingesting process is still there
 
@@ -54,6 +54,33 @@ class ReadOutcome:
     error: str = ""
 
 
+def joined(outcomes: list[ReadOutcome]) -> ReadOutcome:
+    """The outcomes of the pieces of one file as one: a piece that broke breaks the file."""
+    if len(outcomes) == 1:
+        return outcomes[0]
+    result = merged([r for outcome in outcomes for r in outcome.results])
+    parts = Parts()
+    for outcome in outcomes:
+        parts.extend(outcome.parts)
+    error = next((o.error for o in outcomes if o.error), "")
+    if error:
+        for path in parts.paths:
+            path.unlink(missing_ok=True)
+        parts = Parts()
+    return ReadOutcome([result], parts, error)
+
+
+def merged(results: list[FileResult]) -> FileResult:
+    """The results of reading the pieces of one file, as the file's."""
+    out = FileResult(results[0].path, fmt=results[0].fmt)
+    for result in results:
+        out.events += result.events
+        out.sourcetypes.update(result.sourcetypes)
+        out.skipped.extend(result.skipped[: MAX_SKIP_DETAILS - len(out.skipped)])
+        out.skipped_count += result.skipped_count
+    return out
+
+
 def read_files(task: ReadTask) -> ReadOutcome:
     """Read, normalize and write ``task``'s files as parts; a bad record is skipped and counted."""
     writer = PartWriter(task.out_dir, task.prefix)
@@ -84,14 +111,18 @@ def _read_member(
         if n % ORPHAN_CHECK == 0 and task.parent not in (os.getppid(), os.getpid()):
             raise Orphaned(f"{member.name}: the ingesting process {task.parent} is gone")
         if isinstance(item, Skip):
-            result.skip(member.name, item.position, item.reason)
+            result.skip(member.name, _where(member, item.position), item.reason)
             continue
         try:
             event = normalize(
                 item.kind, item.payload, item.raw, index=task.index, sourcetype=task.sourcetype
             )
         except IngestError as exc:
-            result.skip(member.name, item.position, str(exc))
+            result.skip(member.name, _where(member, item.position), str(exc))
             continue
         writer.add(event)
         result.sourcetypes[event["sourcetype"]] += 1
+
+
+def _where(member: Member, position: str) -> str:
+    return f"{member.piece}, {position}" if member.piece else position
