@@ -6,20 +6,22 @@ from pathlib import Path
 from typing import Any
 
 import evtx
+import orjson
 import pytest
 
 from huntbook.ingest import members
 from huntbook.ingest.pieces import EVTX_CHUNK, pieces
 from huntbook.store import Store, ingesting
 
-pytestmark = pytest.mark.shared
 BIG = ("DeepBlueCLI", "Powershell-Invoke-Obfuscation-many.evtx")  # 49 chunks, 3.2 MB
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _records(source: Any) -> list[tuple[int, str]]:
     return [(r["event_record_id"], r["data"]) for r in evtx.PyEvtxParser(source).records_json()]
 
 
+@pytest.mark.shared
 def test_an_evtx_file_cut_in_pieces_yields_every_record_once_in_order(shared_data: Path) -> None:
     path = shared_data / "evtx" / Path(*BIG)
     (member,) = members(path)
@@ -28,11 +30,12 @@ def test_an_evtx_file_cut_in_pieces_yields_every_record_once_in_order(shared_dat
     assert [r for piece in cut for r in _records(piece.open())] == _records(str(path))
 
 
+@pytest.mark.shared
 def test_a_file_that_cannot_be_cut_is_read_whole(shared_data: Path) -> None:
     path = shared_data / "evtx" / Path(*BIG)
     (member,) = members(path)
     assert pieces(member, "evtx", 64 * EVTX_CHUNK) == [member]  # smaller than a piece
-    assert pieces(member, "jsonl", EVTX_CHUNK) == [member]  # no cut for this format
+    assert pieces(member, "json", EVTX_CHUNK) == [member]  # no cut for this format
 
 
 def _rows(store: Store) -> list[tuple[Any, ...]]:
@@ -42,6 +45,7 @@ def _rows(store: Store) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
+@pytest.mark.shared
 def test_pieces_read_by_workers_make_the_same_store_as_the_whole_file(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,6 +62,7 @@ def test_pieces_read_by_workers_make_the_same_store_as_the_whole_file(
     ]
 
 
+@pytest.mark.shared
 def test_a_corrupt_chunk_in_a_piece_is_skipped_and_named(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,3 +75,46 @@ def test_a_corrupt_chunk_in_a_piece_is_skipped_and_named(
     (result,) = Store(tmp_path / "s").ingest([path], workers=2).files
     assert result.status == "stored" and result.skipped_count >= 1
     assert all(s.position.startswith("chunks 4-7, record") for s in result.skipped)
+
+
+def _big_jsonl(path: Path, copies: int, bad_line: int) -> Path:
+    """The fixture chain's lines ``copies`` times (renumbered), one broken line at ``bad_line``."""
+    events = [orjson.loads(line) for line in (DATA / "wmi_chain.jsonl").read_bytes().splitlines()]
+    out = [
+        orjson.dumps({**event, "RecordNumber": copy * 1000 + i})
+        for copy in range(copies)
+        for i, event in enumerate(events)
+    ]
+    out[bad_line - 1] = b'{"EventID": 4624, broken'
+    path.write_bytes(b"\n".join(out))  # no line break at the end
+    return path
+
+
+def test_a_json_lines_file_cut_at_line_breaks_reads_every_line_once(tmp_path: Path) -> None:
+    path = _big_jsonl(tmp_path / "big.jsonl", 200, bad_line=456)
+    (member,) = members(path)
+    cut = pieces(member, "jsonl", 256 << 10)
+    assert len(cut) > 10 and cut[0].first_line == 1
+    joined = b"".join(piece.open().read() for piece in cut)
+    assert joined == path.read_bytes()
+    assert all(p.open().read().endswith(b"\n") for p in cut[:-1])
+    assert [p.first_line for p in cut[1:]] == [
+        joined[: sum(len(q.open().read()) for q in cut[:i])].count(b"\n") + 1
+        for i in range(1, len(cut))
+    ]
+
+
+def test_json_lines_pieces_make_the_same_store_and_name_the_files_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _big_jsonl(tmp_path / "big.jsonl", 200, bad_line=456)
+    whole = Store(tmp_path / "whole")
+    (one,) = whole.ingest([path], workers=1).files
+    monkeypatch.setattr(ingesting, "PIECE_BYTES", 256 << 10)
+    cut = Store(tmp_path / "cut")
+    (two,) = cut.ingest([path], workers=2).files
+    assert one.events == two.events > 0
+    assert [s.position for s in two.skipped] == [s.position for s in one.skipped] == ["line 456"]
+    with whole.connect() as a, cut.connect() as b:
+        query = "SELECT _cd, _time, RecordNumber, _raw FROM events ORDER BY _cd"
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()

@@ -34,13 +34,15 @@ class Member:
 
     ``path`` is set for plain files on disk (the EVTX parser reads those itself, with its threads);
     ``open`` returns a binary stream in every case. ``piece`` names the stretch of the file a piece
-    holds (``chunks 32-63``), said before each position reported from it.
+    holds (``chunks 32-63``), said before each position reported from it; ``first_line`` is the
+    line number of a line-based piece's first line, so its lines are numbered as in the file.
     """
 
     name: str
     open: Callable[[], IO[bytes]]
     path: str | None = None
     piece: str = ""
+    first_line: int = 1
 
 
 Reader = Callable[[Member], Iterator[Record | Skip]]

@@ -67,10 +67,10 @@ _EOL = b"\r\n"
 
 def read_jsonl(member: Member) -> Iterator[Record | Skip]:
     """One JSON object a line; an unreadable line is a Skip and the next line goes on."""
-    line_no = 0
+    line_no = member.first_line - 1
     try:
         with member.open() as fh:
-            for line_no, line in enumerate(fh, start=1):
+            for line_no, line in enumerate(fh, start=member.first_line):
                 if line.isspace() or not line:  # no copy of the line, unlike strip()
                     continue
                 position = f"line {line_no}"

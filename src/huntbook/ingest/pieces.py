@@ -2,8 +2,9 @@
 
 An EVTX file is a 4 KB file header and 64 KB chunks, and each chunk carries its own string and
 template tables: the header followed by any run of chunks is a valid EVTX file that yields exactly
-those chunks' records (checked against whole-file parsing in tests/ingest/test_pieces.py). Formats
-without such a cut (archives, compressed files, multi-line text) are read whole.
+those chunks' records (checked against whole-file parsing in tests/ingest/test_pieces.py). A JSON
+lines file is cut after a line break; each piece knows the number of its first line. Formats
+without such a cut (archives, compressed files, JSON arrays, multi-line text) are read whole.
 """
 
 from __future__ import annotations
@@ -43,7 +44,46 @@ def _evtx_pieces(member: Member, size: int, piece_bytes: int) -> list[Member]:
     return out
 
 
-SPLITTERS: dict[str, Callable[[Member, int, int], list[Member]]] = {"evtx": _evtx_pieces}
+def _byte_range(path: str, start: int, end: int) -> io.BytesIO:
+    with Path(path).open("rb") as fh:
+        fh.seek(start)
+        return io.BytesIO(fh.read(end - start))
+
+
+def _line_cuts(path: str, size: int, piece_bytes: int) -> list[tuple[int, int, int]]:
+    """``(start, end, first line)`` of pieces of about ``piece_bytes``, each ending a line."""
+    cuts, start, line = [], 0, 1
+    with Path(path).open("rb") as fh:
+        while start < size:
+            fh.seek(start)
+            body = fh.read(piece_bytes)
+            end = start + len(body)
+            if end < size and not body.endswith(b"\n"):
+                rest = fh.readline()  # to the end of the line the piece stopped in
+                body += rest
+                end += len(rest)
+            cuts.append((start, end, line))
+            line += body.count(b"\n")
+            start = end
+    return cuts
+
+
+def _jsonl_pieces(member: Member, size: int, piece_bytes: int) -> list[Member]:
+    assert member.path is not None  # noqa: S101  # only plain files are cut (pieces() checks)
+    return [
+        Member(
+            member.name,
+            partial(_byte_range, member.path, start, end),
+            first_line=line,  # positions are the file's own line numbers: no piece to name
+        )
+        for start, end, line in _line_cuts(member.path, size, piece_bytes)
+    ]
+
+
+SPLITTERS: dict[str, Callable[[Member, int, int], list[Member]]] = {
+    "evtx": _evtx_pieces,
+    "jsonl": _jsonl_pieces,
+}
 
 
 def pieces(member: Member, fmt: str, piece_bytes: int) -> list[Member]:
