@@ -118,3 +118,23 @@ def test_json_lines_pieces_make_the_same_store_and_name_the_files_lines(
     with whole.connect() as a, cut.connect() as b:
         query = "SELECT _cd, _time, RecordNumber, _raw FROM events ORDER BY _cd"
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
+
+
+def test_progress_counts_every_input_byte_once_and_moves_within_a_big_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _big_jsonl(folder / "big.jsonl", 200, bad_line=456)
+    (folder / "notes.txt").write_text("not a log\n")
+    monkeypatch.setattr(ingesting, "PIECE_BYTES", 256 << 10)
+    store = Store(tmp_path / "s")
+    for _ in range(2):  # the second time every file is a duplicate
+        ticks: list[int] = []
+        store.ingest([folder, DATA], workers=2, progress=ticks.append)
+        total = sum(p.stat().st_size for p in [*folder.iterdir(), *DATA.iterdir()])
+        assert sum(ticks) == total
+    big = (folder / "big.jsonl").stat().st_size
+    first: list[int] = []
+    Store(tmp_path / "t").ingest([folder / "big.jsonl"], workers=1, progress=first.append)
+    assert len(first) > 10 and sum(first) == big

@@ -129,6 +129,7 @@ class _Run:
     index: str
     sourcetype: str | None
     staging: Path  # where files are read to parts before a batch takes them
+    progress: Callable[[int], None]  # bytes of input read
     tasks: int = 0
 
     def _task(self, files: tuple[tuple[Path, Plan], ...]) -> ReadTask:
@@ -161,8 +162,13 @@ class _Run:
         with reader(count) as read:
             outcomes = read(tasks)
             for group, unit in units:
-                done.append((group, joined([next(outcomes) for _ in unit])))
-                size += sum(job.size for job in group)
+                group_size = sum(job.size for job in group)
+                read_back = []
+                for n in range(len(unit)):  # progress as pieces come back, not only per file
+                    read_back.append(next(outcomes))
+                    self.progress(group_size * (n + 1) // len(unit) - group_size * n // len(unit))
+                done.append((group, joined(read_back)))
+                size += group_size
                 if size >= batch_bytes:
                     yield from self.commit(done)
                     done, size = [], 0
@@ -250,11 +256,10 @@ def ingest_paths(
                 tick(path.stat().st_size)
             else:
                 jobs.append(job)
-        run = _Run(store, index, sourcetype, store.work_dir(f"read-{os.getpid()}"))
+        run = _Run(store, index, sourcetype, store.work_dir(f"read-{os.getpid()}"), tick)
         try:
             for result in run.commit_all(jobs, batch_bytes, workers):
                 results[result.path] = result
-                tick(Path(result.path).stat().st_size)
         finally:
             shutil.rmtree(run.staging, ignore_errors=True)
     return IngestSummary([results[str(p)] for p, _ in files])
