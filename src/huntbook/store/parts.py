@@ -49,6 +49,7 @@ def lean_arrow_memory() -> Iterator[None]:
 
 
 PART_COMPRESSION = "lz4"  # read back once, at commit: fast beats small
+FIRST_PLACES = 1024  # rows a new column has room for before it grows
 ARROW_TYPES = {
     "double": pa.float64(),
     "bigint": pa.int64(),
@@ -56,8 +57,7 @@ ARROW_TYPES = {
     LIST: pa.list_(pa.string()),
 }
 
-_UNSEEN: Any = object()  # a field not met yet in this chunk (None is taken: "not stored")
-_Slot = tuple[list[Any], bool]  # the column's values (padded with None up to its last row), list?
+_Slot = tuple[list[Any], bool]  # a value (or None) for every row of the chunk; multivalue?
 Catalog = dict[tuple[str, str], set[str]]  # (index, sourcetype) -> fields holding a value
 
 
@@ -123,13 +123,18 @@ class PartWriter:
     def _reset(self) -> None:
         self._rows = 0
         self._times: list[float] = []
-        self._cols: dict[str, list[Any]] = {}
+        self._cols: dict[str, _Slot] = {}
         self._slots: dict[str, _Slot | None] = {}
         self._seen: Catalog = {}
 
     def _slot(self, name: str) -> _Slot | None:
-        """Where values of field ``name`` go in this chunk (None for ``_time`` and ``_cd``)."""
-        slot = None if name in (TIME, CD) else (self._cols.setdefault(name, []), is_list(name))
+        """Where values of field ``name`` go in this chunk (None for ``_time`` and ``_cd``): a
+        list with a place for each row so far and more, so adding a value is one store."""
+        if name in (TIME, CD):
+            slot = None
+        else:
+            places = min(self.chunk_rows, max(FIRST_PLACES, 2 * self._rows))
+            slot = self._cols[name] = ([None] * places, is_list(name))
         self._slots[name] = slot
         return slot
 
@@ -142,21 +147,24 @@ class PartWriter:
             raise StoreError(f"event without a numeric _time: {exc}") from exc
         slots = self._slots
         for name, value in event.items():
-            slot = slots.get(name, _UNSEEN)
-            if slot is _UNSEEN:
+            try:
+                slot = slots[name]
+            except KeyError:
                 slot = self._slot(name)
             if slot is None or value is None or value == "":
                 continue
-            values, is_list = slot
-            if is_list:
+            values, listed = slot
+            if listed:
                 value = _as_list(value)
                 if not value:
                     continue
             elif type(value) is not str:
                 value = _as_text(name, value)
-            if len(values) != row:
-                values.extend([None] * (row - len(values)))
-            values.append(value)
+            try:
+                values[row] = value
+            except IndexError:  # more rows than places: double them (at most chunk_rows)
+                values.extend([None] * (min(self.chunk_rows, 2 * row) - len(values)))
+                values[row] = value
         key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
         seen = self._seen.get(key)
         if seen is None:
@@ -169,24 +177,21 @@ class PartWriter:
     def _table(self) -> pa.Table:
         n = self._rows
         arrays = {TIME: pa.array(self._times, pa.float64())}
-        for name, values in self._cols.items():
-            if len(values) != n:
-                values.extend([None] * (n - len(values)))
-            arrays[name] = pa.array(values, ARROW_TYPES[field_type(name)])
+        for name, (values, _) in self._cols.items():
+            column = values if n == len(values) else values[:n] + [None] * (n - len(values))
+            arrays[name] = pa.array(column, ARROW_TYPES[field_type(name)])
         return pa.table(arrays)
 
     def flush(self) -> None:
         """Write the gathered events (if any) as one part; fields only ever empty are not noted."""
         if not self._rows:
             return
-        filled = {
-            name for name, values in self._cols.items() if values
-        }  # padded only before a value
+        table = self._table()
+        filled = {name for name in self._cols if table.column(name).null_count < self._rows}
         for key, names in self._seen.items():
             self.written.catalog.setdefault(key, set()).update(names & filled)
         path = self.out_dir / f"{self.prefix}-{len(self.written.paths):05d}.arrow"
         options = ipc.IpcWriteOptions(compression=PART_COMPRESSION)
-        table = self._table()
         with (
             pa.OSFile(str(path), "wb") as sink,
             ipc.new_file(sink, table.schema, options=options) as out,
