@@ -69,10 +69,10 @@ def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
     out: Fields = {}
     plans = _PLANS
     for key, value in obj.items():
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = _key_plan(key)
-        action, name = plan
+        try:
+            action, name = plans[key]
+        except KeyError:
+            action, name = plans[key] = _key_plan(key)
         if action == _TEXT:
             if type(value) is not str:
                 value = str(value) if type(value) is int else text(value)
