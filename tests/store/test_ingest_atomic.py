@@ -18,7 +18,7 @@ import pytest
 from huntbook.ingest import Member
 from huntbook.store import Store, ingesting, reading, writer
 from huntbook.store.reading import ReadTask, read_files
-from huntbook.store.workers import WorkerError, reader
+from huntbook.store.workers import WorkerError, reader, worker_count
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES, LINES = 20, 100
@@ -205,3 +205,13 @@ def test_a_reader_left_behind_by_its_ingest_stops(
     with pytest.raises(reading.Orphaned, match="is gone"):
         read_files(_task(tmp_path, lines, parent=-1))
     assert not list(tmp_path.glob("t-*"))  # nothing of it left
+
+
+def test_how_many_workers_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert worker_count(None, 10, 1 << 20) == 1  # small input: starting workers costs more
+    assert worker_count(None, 10, 64 << 20) == 4  # one per core
+    assert worker_count(None, 2, 64 << 20) == 2  # never more than tasks
+    assert worker_count(3, 10, 1) == 3  # asked for
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert worker_count(3, 10, 64 << 20) == 1  # no select() on pipes there

@@ -41,7 +41,12 @@ Reader = Callable[[Iterable[ReadTask]], Iterator[ReadOutcome]]
 
 
 def worker_count(requested: int | None, tasks: int, size: int) -> int:
-    """How many processes read: ``requested`` (0 or None: one per core, for big enough input)."""
+    """How many processes read: ``requested`` (0 or None: one per core, for big enough input).
+
+    One on Windows, whose ``select`` takes sockets only, not the workers' pipes.
+    """
+    if sys.platform == "win32":
+        return 1
     if requested:
         return max(1, min(requested, tasks))
     if size < PARALLEL_MIN_BYTES:
