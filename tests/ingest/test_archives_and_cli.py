@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import tarfile
 import zipfile
@@ -66,6 +67,7 @@ def test_ingest_then_stats_json_and_table(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Ingested 6 events from 3 files" in result.output
+    assert re.search(r"in \d+\.\d s, [\d,]+ events/s, one process", result.output)
     assert "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" in result.output
     result = runner.invoke(cli, ["stats", "--store", str(store), "--format", "json"])
     rows = json.loads(result.output)

@@ -171,7 +171,7 @@ def test_workers_build_the_same_store_as_one_process(
     stores = [Store(tmp_path / f"s{n}") for n in (1, 2)]
     for n, store in enumerate(stores, start=1):
         summary = store.ingest([inputs], workers=n, batch_bytes=LINES * 1500)
-        assert summary.ok and summary.events == FILES * LINES
+        assert summary.ok and summary.events == FILES * LINES and summary.workers == n
     one, two = ([b["events"] for b in s.manifest()["batches"]] for s in stores)
     assert one == two and len(one) > 1
     with stores[0].connect() as a, stores[1].connect() as b:

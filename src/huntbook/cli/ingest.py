@@ -40,10 +40,13 @@ def _echo_list(title: str, lines: list[str], total: int | None = None) -> None:
 
 
 def _report(summary: IngestSummary, store: Path, index: str) -> None:
+    rate = summary.events / summary.seconds if summary.seconds else 0.0
+    readers = f"{summary.workers} reading processes" if summary.workers > 1 else "one process"
     click.echo(
         f"Ingested {summary.events:,} events from {len(summary.stored):,} files "
         f"into {store} (index {index})"
     )
+    click.echo(f"  in {summary.seconds:.1f} s, {rate:,.0f} events/s, {readers}")
     for sourcetype, count in summary.sourcetypes.most_common():
         click.echo(f"  {sourcetype:<56} {count:>10,}")
     if summary.duplicates:

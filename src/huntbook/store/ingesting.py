@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ class _Run:
     staging: Path  # where files are read to parts before a batch takes them
     progress: Callable[[int], None]  # bytes of input read
     tasks: int = 0
+    workers: int = 1  # processes that read, once decided
 
     def _task(self, files: tuple[tuple[Path, Plan], ...]) -> ReadTask:
         self.tasks += 1
@@ -156,7 +158,7 @@ class _Run:
         groups = list(_tasks_of(jobs, min(TASK_BYTES, batch_bytes)))  # a task is in one batch
         units = [(group, self.tasks_of(group)) for group in groups]
         tasks = [task for _, unit in units for task in unit]
-        count = worker_count(workers, len(tasks), sum(job.size for job in jobs))
+        count = self.workers = worker_count(workers, len(tasks), sum(job.size for job in jobs))
         done: _Done = []
         size = 0
         with reader(count) as read:
@@ -243,6 +245,7 @@ def ingest_paths(
     ``workers``: processes that read files (None or 0: one per core when the input is big enough,
     store/workers.py); batches are committed in input order either way.
     """
+    started = time.perf_counter()
     fmt = check_format(fmt) if fmt else None
     files = expand(paths)
     tick = progress or (lambda size: None)
@@ -262,4 +265,6 @@ def ingest_paths(
                 results[result.path] = result
         finally:
             shutil.rmtree(run.staging, ignore_errors=True)
-    return IngestSummary([results[str(p)] for p, _ in files])
+    summary = IngestSummary([results[str(p)] for p, _ in files], workers=run.workers)
+    summary.seconds = time.perf_counter() - started
+    return summary

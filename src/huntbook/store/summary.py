@@ -46,6 +46,8 @@ class IngestSummary:
     """The outcome of ``Store.ingest``: per file results and totals."""
 
     files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the whole ingest
+    workers: int = 1  # processes that read the files
 
     def _with(self, status: str) -> list[FileResult]:
         return [f for f in self.files if f.status == status]
