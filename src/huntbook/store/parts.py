@@ -22,7 +22,18 @@ import pyarrow.ipc as ipc
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CD, LIST, TIME, field_type
 
-PART_ROWS = 8_192  # ~120 MB of Python objects at most per process; two parts make a row group
+PART_ROWS = 8_192  # ~120 MB of Python objects at most per process; parts are joined into row groups
+PART_COMPRESSION = "lz4"  # read back once, at commit: fast beats small
+FIRST_PLACES = 1024  # rows a new column has room for before it grows
+ARROW_TYPES = {
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "text": pa.string(),
+    LIST: pa.list_(pa.string()),
+}
+
+_Slot = tuple[list[Any], bool]  # a value (or None) for every row of the chunk; multivalue?
+Catalog = dict[tuple[str, str], set[str]]  # (index, sourcetype) -> fields holding a value
 
 
 def _lean_pool() -> pa.MemoryPool:
@@ -46,19 +57,6 @@ def lean_arrow_memory() -> Iterator[None]:
         yield
     finally:
         pa.set_memory_pool(before)
-
-
-PART_COMPRESSION = "lz4"  # read back once, at commit: fast beats small
-FIRST_PLACES = 1024  # rows a new column has room for before it grows
-ARROW_TYPES = {
-    "double": pa.float64(),
-    "bigint": pa.int64(),
-    "text": pa.string(),
-    LIST: pa.list_(pa.string()),
-}
-
-_Slot = tuple[list[Any], bool]  # a value (or None) for every row of the chunk; multivalue?
-Catalog = dict[tuple[str, str], set[str]]  # (index, sourcetype) -> fields holding a value
 
 
 def _as_text(name: str, value: Any) -> str:
@@ -123,8 +121,7 @@ class PartWriter:
     def _reset(self) -> None:
         self._rows = 0
         self._times: list[float] = []
-        self._cols: dict[str, _Slot] = {}
-        self._slots: dict[str, _Slot | None] = {}
+        self._slots: dict[str, _Slot | None] = {}  # None for _time and _cd: not columns here
         self._seen: Catalog = {}
 
     def _slot(self, name: str) -> _Slot | None:
@@ -134,7 +131,7 @@ class PartWriter:
             slot = None
         else:
             places = min(self.chunk_rows, max(FIRST_PLACES, 2 * self._rows))
-            slot = self._cols[name] = ([None] * places, is_list(name))
+            slot = ([None] * places, is_list(name))
         self._slots[name] = slot
         return slot
 
@@ -177,9 +174,11 @@ class PartWriter:
     def _table(self) -> pa.Table:
         n = self._rows
         arrays = {TIME: pa.array(self._times, pa.float64())}
-        for name, (values, _) in self._cols.items():
-            column = values if n == len(values) else values[:n] + [None] * (n - len(values))
-            arrays[name] = pa.array(column, ARROW_TYPES[field_type(name)])
+        for name, slot in self._slots.items():
+            if slot is not None:
+                values = slot[0]
+                column = values if n == len(values) else values[:n] + [None] * (n - len(values))
+                arrays[name] = pa.array(column, ARROW_TYPES[field_type(name)])
         return pa.table(arrays)
 
     def flush(self) -> None:
@@ -187,7 +186,8 @@ class PartWriter:
         if not self._rows:
             return
         table = self._table()
-        filled = {name for name in self._cols if table.column(name).null_count < self._rows}
+        fields = table.column_names[1:]  # after _time
+        filled = {n for n in fields if table.column(n).null_count < self._rows}
         for key, names in self._seen.items():
             self.written.catalog.setdefault(key, set()).update(names & filled)
         path = self.out_dir / f"{self.prefix}-{len(self.written.paths):05d}.arrow"

@@ -111,9 +111,9 @@ class BatchWriter:
         return pa.schema(fields)
 
     def _numbered(self, paths: list[Path]) -> Iterator[pa.Table]:
-        """The parts as row groups of up to ``chunk_rows`` rows: small parts (a folder of small
-        files gives a part per file) are joined, so a row group is never a file's few events.
-        Columns are renamed and rows numbered from ``next_cd``."""
+        """The parts as row groups of up to ``chunk_rows`` rows: parts (8,192 rows at most, fewer
+        for a small file or a piece of a big one) are joined up to that, with their columns
+        renamed for the store and their rows numbered from ``next_cd``."""
         group: list[pa.Table] = []
         rows = 0
         for path in paths:
