@@ -43,10 +43,7 @@ class _Job:
     path: Path
     plan: list[tuple[Member, str]]
     result: FileResult
-
-    @property
-    def size(self) -> int:
-        return self.path.stat().st_size
+    size: int  # bytes on disk
 
 
 def _plan(path: Path, fmt: str | None, result: FileResult) -> list[tuple[Member, str]]:
@@ -77,7 +74,7 @@ def _prepare(
         if store.has_input(result.sha256) or result.sha256 in pending:
             result.status = "duplicate"
             return result, None
-        return result, _Job(path, _plan(path, fmt, result), result)
+        return result, _Job(path, _plan(path, fmt, result), result, path.stat().st_size)
     except UnrecognizedFormatError as exc:
         result.status, result.error = ("failed" if named else "ignored"), str(exc)
     except (IngestError, OSError) as exc:
@@ -88,11 +85,7 @@ def _prepare(
 def _settle(job: _Job, read: FileResult) -> bool:
     """Fold what reading gave into the file's result; whether the file has events to commit."""
     result = job.result
-    result.fmt, result.events = read.fmt, read.events
-    result.sourcetypes.update(read.sourcetypes)
-    for skip in read.skipped:
-        result.skip(skip.path, skip.position, skip.reason)
-    result.skipped_count += read.skipped_count - len(read.skipped)
+    result.absorb(read)
     if result.events == 0 and result.skipped_count:
         result.status = "failed"
         result.error = f"{result.path}: no readable records ({result.skipped_count} skipped)"
@@ -102,7 +95,8 @@ def _settle(job: _Job, read: FileResult) -> bool:
 
 
 def _fresh(job: _Job) -> _Job:
-    return _Job(job.path, job.plan, FileResult(job.result.path, sha256=job.result.sha256))
+    fresh = FileResult(job.result.path, sha256=job.result.sha256)
+    return _Job(job.path, job.plan, fresh, job.size)
 
 
 def _tasks_of(jobs: list[_Job], task_bytes: int) -> Iterator[list[_Job]]:
@@ -117,6 +111,11 @@ def _tasks_of(jobs: list[_Job], task_bytes: int) -> Iterator[list[_Job]]:
             group, size = [], 0
     if group:
         yield group
+
+
+def _files(group: list[_Job]) -> tuple[tuple[Path, Plan], ...]:
+    """The files of a task, each with its members' formats."""
+    return tuple((job.path, tuple(job.plan)) for job in group)
 
 
 _Done = list[tuple[list[_Job], ReadOutcome]]  # the files of each task read, and what reading gave
@@ -145,7 +144,7 @@ class _Run:
             cut = pieces(member, fmt, PIECE_BYTES)
             if len(cut) > 1:
                 return [self._task(((job.path, ((piece, fmt),)),)) for piece in cut]
-        return [self._task(tuple((job.path, tuple(job.plan)) for job in group))]
+        return [self._task(_files(group))]
 
     def commit_all(
         self, jobs: list[_Job], batch_bytes: int, workers: int | None
@@ -190,8 +189,7 @@ class _Run:
         except (HuntbookError, OSError) as exc:
             error = str(exc)
         for _, outcome in done:
-            for path in outcome.parts.paths:
-                path.unlink(missing_ok=True)
+            outcome.parts.delete()
         return [r for group, _ in done for r in self._alone(group, error)]
 
     def _alone(self, group: list[_Job], error: str) -> list[FileResult]:
@@ -203,9 +201,7 @@ class _Run:
             return [job.result]
         results = []
         for job in map(_fresh, group):
-            results.extend(
-                self.commit([([job], read_files(self._task(((job.path, tuple(job.plan)),))))])
-            )
+            results.extend(self.commit([([job], read_files(self._task(_files([job]))))]))
         return results
 
     def _write_batch(self, done: _Done) -> None:

@@ -85,6 +85,12 @@ class Parts:
     def events(self) -> int:
         return sum(self.rows)
 
+    def delete(self) -> None:
+        """Delete the part files (work nobody will take) and forget them."""
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.paths, self.rows, self.catalog = [], [], {}
+
     def extend(self, other: Parts) -> None:
         self.paths.extend(other.paths)
         self.rows.extend(other.rows)

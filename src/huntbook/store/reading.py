@@ -17,7 +17,7 @@ from huntbook.errors import HuntbookError, IngestError
 from huntbook.ingest import READERS, Member, Skip
 from huntbook.normalize import normalize
 from huntbook.store.parts import Parts, PartWriter
-from huntbook.store.summary import MAX_SKIP_DETAILS, FileResult
+from huntbook.store.summary import FileResult
 
 ORPHAN_CHECK = 4096  # records between two checks that the ingesting process is still there
 
@@ -64,20 +64,15 @@ def joined(outcomes: list[ReadOutcome]) -> ReadOutcome:
         parts.extend(outcome.parts)
     error = next((o.error for o in outcomes if o.error), "")
     if error:
-        for path in parts.paths:
-            path.unlink(missing_ok=True)
-        parts = Parts()
+        parts.delete()
     return ReadOutcome([result], parts, error)
 
 
 def merged(results: list[FileResult]) -> FileResult:
     """The results of reading the pieces of one file, as the file's."""
-    out = FileResult(results[0].path, fmt=results[0].fmt)
+    out = FileResult(results[0].path)
     for result in results:
-        out.events += result.events
-        out.sourcetypes.update(result.sourcetypes)
-        out.skipped.extend(result.skipped[: MAX_SKIP_DETAILS - len(out.skipped)])
-        out.skipped_count += result.skipped_count
+        out.absorb(result)
     return out
 
 
@@ -96,8 +91,7 @@ def read_files(task: ReadTask) -> ReadOutcome:
             result.events = writer.events - before
         parts = writer.close()
     except (HuntbookError, OSError) as exc:
-        for part in writer.written.paths:
-            part.unlink(missing_ok=True)
+        writer.written.delete()
         if isinstance(exc, Orphaned):
             raise
         return ReadOutcome(results, Parts(), error=f"{results[-1].path}: {exc}")

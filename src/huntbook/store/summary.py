@@ -40,6 +40,14 @@ class FileResult:
         if len(self.skipped) < MAX_SKIP_DETAILS:
             self.skipped.append(Skipped(where, position, reason))
 
+    def absorb(self, other: FileResult) -> None:
+        """Add what reading (part of) the same file gave: events, sourcetypes, skipped records."""
+        self.fmt = self.fmt or other.fmt
+        self.events += other.events
+        self.sourcetypes.update(other.sourcetypes)
+        self.skipped.extend(other.skipped[: MAX_SKIP_DETAILS - len(self.skipped)])
+        self.skipped_count += other.skipped_count
+
 
 @dataclass
 class IngestSummary:
