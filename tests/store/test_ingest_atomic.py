@@ -145,9 +145,11 @@ def test_a_file_that_breaks_while_read_fails_alone(
     assert _check_whole_batches(store) == (FILES - 1) * LINES
 
 
+@pytest.mark.parametrize("task_bytes", [ingesting.TASK_BYTES, 1])  # files sharing a task or not
 def test_a_batch_that_breaks_at_commit_is_retried_file_by_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task_bytes: int
 ) -> None:
+    monkeypatch.setattr(ingesting, "TASK_BYTES", task_bytes)
     real = writer.BatchWriter.assemble
 
     def fails_with_many_files(self: writer.BatchWriter) -> list[Path]:

@@ -176,7 +176,11 @@ class _Run:
             yield from self.commit(done)
 
     def commit(self, done: _Done) -> list[FileResult]:
-        """One batch for ``done``; if it breaks, each file is read again and committed alone."""
+        """One batch for ``done``; if it breaks, each file is read again and committed alone.
+
+        A task that broke while read is left out and its files are read again one by one; a
+        file that breaks alone (read or committed on its own) fails.
+        """
         if not done:
             return []
         broken = [(g, o) for g, o in done if o.error]
@@ -190,17 +194,18 @@ class _Run:
             error = str(exc)
         for _, outcome in done:
             outcome.parts.delete()
-        return [r for group, _ in done for r in self._alone(group, error)]
+        return self._alone([job for group, _ in done for job in group], error)
 
-    def _alone(self, group: list[_Job], error: str) -> list[FileResult]:
-        """Each file of ``group`` read again and committed in a batch of its own."""
-        if len(group) == 1:
-            job = group[0]
+    def _alone(self, jobs: list[_Job], error: str) -> list[FileResult]:
+        """``jobs`` that broke together: one fails with ``error``; several are each read again
+        and committed in a batch of their own."""
+        if len(jobs) == 1:
+            job = jobs[0]
             job.result.status = "failed"
             job.result.error = error if error.startswith(str(job.path)) else f"{job.path}: {error}"
             return [job.result]
         results = []
-        for job in map(_fresh, group):
+        for job in map(_fresh, jobs):
             results.extend(self.commit([([job], read_files(self._task(_files([job]))))]))
         return results
 
