@@ -4,13 +4,18 @@ Library code raises these; only ``huntbook.cli`` decides what to print and how t
 
     HuntbookError
     ├── IngestError            a file could not be read or stored (names file and position)
-    │   └── UnrecognizedFormatError
+    │   ├── UnrecognizedFormatError
+    │   └── InputLimitError    an input over a safety limit, or not a regular file
     ├── MappingError           a field mapping (normalize/mappings/*.yaml) is malformed
     ├── StoreError             the event store is missing, locked or inconsistent
+    │   ├── StoreMissingError  no store at the path given
+    │   └── StoreDamagedError  a committed batch's files are missing or unreadable
     ├── QueryError             anything wrong with a query
     │   ├── SplSyntaxError     bad SPL text (line, column, caret under the query)
-    │   ├── UnsupportedSplError  a command/function/option huntbook does not implement
-    │   └── QueryRuntimeError  the engine failed while running a compiled query
+    │   │   └── UnsupportedSplError  a command/function/option huntbook does not implement
+    │   ├── LookupAccessError  a lookup outside the folders a query may read
+    │   ├── QueryRuntimeError  the engine failed while running a compiled query
+    │   └── QueryLimitError    a search hit its time or memory limit
     ├── PlaybookError          a hunt document is malformed (line numbers)
     └── EngineError            an engine (DuckDB, Spark) is unknown or unavailable
 """
@@ -25,13 +30,18 @@ __all__ = [
     "EngineError",
     "HuntbookError",
     "IngestError",
+    "InputLimitError",
+    "LookupAccessError",
     "MappingError",
     "PlaybookError",
     "QueryError",
+    "QueryLimitError",
     "QueryRuntimeError",
     "SourceLocation",
     "SplSyntaxError",
+    "StoreDamagedError",
     "StoreError",
+    "StoreMissingError",
     "UnrecognizedFormatError",
     "UnsupportedSplError",
     "did_you_mean",
@@ -71,6 +81,10 @@ class UnrecognizedFormatError(IngestError):
     """No reader recognised the file."""
 
 
+class InputLimitError(IngestError):
+    """An input over a safety limit (archive member size, line length) or not a regular file."""
+
+
 class MappingError(HuntbookError):
     """A field-mapping table is malformed."""
 
@@ -79,6 +93,14 @@ class StoreError(HuntbookError):
     """The event store is missing, locked or inconsistent."""
 
     exit_code = 13
+
+
+class StoreMissingError(StoreError):
+    """There is no event store at the path given (ingest creates one)."""
+
+
+class StoreDamagedError(StoreError):
+    """A committed batch's files are missing or unreadable (``huntbook repair`` drops it)."""
 
 
 class QueryError(HuntbookError):
@@ -112,6 +134,16 @@ class UnsupportedSplError(SplSyntaxError):
 
 class QueryRuntimeError(QueryError):
     """The engine failed while running a compiled query."""
+
+
+class LookupAccessError(QueryError):
+    """A lookup named a file outside the store's lookups folder and the folders given with --lookups."""
+
+
+class QueryLimitError(QueryError):
+    """A search hit its time limit (--timeout) or memory limit (--memory-limit)."""
+
+    exit_code = 14
 
 
 class PlaybookError(HuntbookError):
