@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 
 from huntbook.analytics import conclude, find_lateral_movement, powershell_findings, visibility
+from huntbook.demo import generator
 from huntbook.store import Store
-
-generator = pytest.importorskip("huntbook.demo.generator")
 
 
 @pytest.fixture(scope="module")

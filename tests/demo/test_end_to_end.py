@@ -1,8 +1,4 @@
-"""The real pipeline on the demo data: ingest as botsv2, the seed's searches verbatim, the demo.
-
-Skips while the SPL engine (``huntbook.query.run_spl``) has not landed; test_counts.py checks the
-same numbers without it.
-"""
+"""The real pipeline on the demo data: ingest as botsv2, the seed's searches verbatim, the demo."""
 
 from __future__ import annotations
 
@@ -16,21 +12,14 @@ from huntbook.cli import cli
 from huntbook.demo.generator import SECURITY_FILE, SYSMON_FILE
 from huntbook.hunts import load_playbook
 from huntbook.hunts.builtin import resolve
+from huntbook.query import run_spl
 
 SEED_HITS = [11, 0, 2, 27, 3]  # the seed's Results table, in its order
-
-
-def _run_spl():  # type: ignore[no-untyped-def]
-    query = pytest.importorskip("huntbook.query")
-    if not hasattr(query, "run_spl"):
-        pytest.skip("the SPL engine has not landed")
-    return query.run_spl
 
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """``huntbook demo --out`` run once: its folder and its output."""
-    _run_spl()
     out = tmp_path_factory.mktemp("demo") / "demo"
     result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -45,7 +34,6 @@ def demo_store(demo_out: tuple[Path, str]):  # type: ignore[no-untyped-def]
 
 
 def test_seed_searches_verbatim_give_the_seed_results(demo_store) -> None:  # type: ignore[no-untyped-def]
-    run_spl = _run_spl()
     queries = load_playbook(resolve("wmi-lateral-movement")).queries
     process, network, transaction, by_logon, parent = (q.spl for q in queries[1:6])
     sessions = run_spl(demo_store, transaction).rows()

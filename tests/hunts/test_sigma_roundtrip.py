@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sigma.backends.splunk as sigma_splunk
+import sigma.collection as sigma_collection
+import sigma.processing.pipeline as sigma_pipeline
+import sigma.processing.transformations as sigma_transformations
 import yaml
 
 from huntbook.hunts import load_playbook
@@ -23,11 +27,6 @@ from huntbook.hunts.spltree import pipeline
 from huntbook.query import run_spl
 from huntbook.query.spl import ast
 from huntbook.store import Store
-
-sigma_collection = pytest.importorskip("sigma.collection")
-sigma_splunk = pytest.importorskip("sigma.backends.splunk")
-sigma_pipeline = pytest.importorskip("sigma.processing.pipeline")
-sigma_transformations = pytest.importorskip("sigma.processing.transformations")
 
 DAY = dt.date(2026, 1, 2)
 RECORDINGS = (
