@@ -17,6 +17,7 @@ install-test: $(BIN)/python
 
 demo: install
 	$(BIN)/huntbook demo --out huntbook-demo
+	@echo "huntbook is installed in $(VENV): run '. $(VENV)/bin/activate' to have the huntbook command on your PATH."
 
 test: install-test
 	$(BIN)/python -m pytest -q

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,19 @@ def test_generate_command_writes_host_folders(tmp_path: Path) -> None:
     assert "events/s" in result.output
     assert (tmp_path / "venus" / SECURITY_FILE).read_text().startswith("08/23/2017 ")
     assert (tmp_path / "wrk-btun" / SYSMON_FILE).read_text().startswith("<Event xmlns=")
+
+
+def test_the_next_steps_the_demo_prints_run_as_printed(demo_out: tuple[Path, str]) -> None:
+    """A newcomer copies the demo's suggested commands; each must work on the demo's store."""
+    _, output = demo_out
+    commands = [
+        shlex.split(line.strip())
+        for line in output.split("Next, on the demo's store:")[1].splitlines()
+        if line.strip().startswith("huntbook ")
+    ]
+    assert [c[1] for c in commands] == ["stats", "search", "hunt"]
+    for words in commands:
+        result = CliRunner().invoke(cli, words[1:])
+        assert result.exit_code == 0, (words, result.output)
+    searched = CliRunner().invoke(cli, commands[1][1:]).output
+    assert "wrk-btun" in searched and "WmiPrvSE.exe" in searched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -55,3 +56,19 @@ def command(out: Path, events: int, seed: int) -> None:
     took = sum(result.timings.values())
     cached = "" if result.generated else " (logs and store reused)"
     click.echo(f"\nDone in {took:.1f} s{cached}.")
+    _next_steps(out / "store")
+
+
+def _next_steps(store: Path) -> None:
+    """The commands a newcomer types next, on this demo's store (every command takes --store)."""
+    click.echo("\nNext, on the demo's store:")
+    for line in NEXT_STEPS:
+        click.echo("  " + line.format(store=shlex.quote(str(store))))
+
+
+NEXT_STEPS = (
+    "huntbook stats --store {store}",
+    "huntbook search 'index=botsv2 EventCode=1 | stats count by host Image' --store {store}",
+    "huntbook hunt list",
+    "export HUNTBOOK_STORE={store}   # then --store can be left out",
+)
