@@ -1,7 +1,8 @@
 """``FUNCTIONS``: SPL eval functions (spl.md §2.5) -> sqlglot builders, with SPL's null and index
 rules.
 
-Each entry is a ``Function(build, min_args, max_args, note)``; ``note`` feeds docs/spl-support.md.
+Each entry is a ``Function(build, min_args, max_args, note)`` (``max_args`` None: no upper bound);
+``note`` feeds docs/spl-support.md.
 """
 
 from __future__ import annotations
@@ -47,14 +48,18 @@ _V = "__m"
 class Function:
     build: Builder
     min_args: int
-    max_args: int
+    max_args: int | None
     note: str = ""
 
+    def accepts(self, count: int) -> bool:
+        """True when ``count`` arguments are within this function's arity."""
+        return self.min_args <= count and (self.max_args is None or count <= self.max_args)
+
     def arity_text(self) -> str:
+        if self.max_args is None:
+            return f"at least {self.min_args}"
         if self.min_args == self.max_args:
             return str(self.min_args)
-        if self.max_args >= 99:
-            return f"at least {self.min_args}"
         return f"{self.min_args} to {self.max_args}"
 
 
@@ -533,7 +538,7 @@ FUNCTIONS: dict[str, Function] = {
     "mvcount": F(_mvcount, 1, 1, "null for a missing field"),
     "mvjoin": F(_mvjoin, 2, 2),
     "mvfilter": F(_mvfilter, 1, 1, "predicate must reference exactly one field"),
-    "mvappend": F(_mvappend, 1, 99, "null arguments skipped"),
+    "mvappend": F(_mvappend, 1, None, "null arguments skipped"),
     "mvdedup": F(_mvdedup, 1, 1, "keeps first occurrences in order"),
     "mvsort": F(_list_fn("list_sort"), 1, 1, "byte order"),
     "mvreverse": F(_list_fn("list_reverse"), 1, 1),
@@ -556,13 +561,13 @@ FUNCTIONS: dict[str, Function] = {
     "spath": F(_spath, 2, 2, "JSON only (XML paths are not supported)"),
     # conditional
     "if": F(_if, 3, 3),
-    "case": F(_case, 2, 99, "null when no condition is true"),
-    "coalesce": F(_coalesce, 1, 99),
+    "case": F(_case, 2, None, "null when no condition is true"),
+    "coalesce": F(_coalesce, 1, None),
     "nullif": F(_nullif, 2, 2),
-    "validate": F(_validate, 2, 99),
+    "validate": F(_validate, 2, None),
     "like": F(_like, 2, 2),
     "match": F(_match, 2, 2, "unanchored; RE2 syntax, named groups translated"),
-    "in": F(_in, 2, 99, "exact values, no wildcards"),
+    "in": F(_in, 2, None, "exact values, no wildcards"),
     "cidrmatch": F(_cidrmatch, 2, 2, "IPv4 only; CIDR must be a literal"),
     "searchmatch": F(_searchmatch, 1, 1, "search string must be a literal"),
     "true": F(_constant(exp.true(), BOOL), 0, 0),
@@ -588,8 +593,8 @@ FUNCTIONS: dict[str, Function] = {
     "log": F(_log, 1, 2, "default base 10"),
     "pow": F(_pow, 2, 2),
     "pi": F(_constant(lit(3.141592653589793), NUM), 0, 0),
-    "min": F(_minmax(exp.Least), 1, 99, "numeric only"),
-    "max": F(_minmax(exp.Greatest), 1, 99, "numeric only"),
+    "min": F(_minmax(exp.Least), 1, None, "numeric only"),
+    "max": F(_minmax(exp.Greatest), 1, None, "numeric only"),
     "md5": F(_hash("md5"), 1, 1),
     "sha1": F(_hash("sha1"), 1, 1),
     "sha256": F(_hash("sha256"), 1, 1),

@@ -1,0 +1,92 @@
+"""Front-end errors (issue 10/14): each bad query is refused with an SPL message at its position."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from huntbook.errors import SplSyntaxError, UnsupportedSplError
+from huntbook.query import compile_spl
+from huntbook.store.testing import make_store
+
+FIELDS = {"_time": "double", "_raw": "text", "host": "text", "user": "text", "x": "text"}
+
+
+def _compile(text: str) -> Any:
+    return compile_spl(text, FIELDS, now=1600000000.0)
+
+
+def _error(text: str, cls: type[SplSyntaxError] = SplSyntaxError) -> SplSyntaxError:
+    with pytest.raises(cls) as info:
+        _compile(text)
+    return info.value
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("front") / "store"
+    make_store(path, [{"_time": 1.0, "_raw": "one", "index": "x", "host": "h1"}])
+    return path
+
+
+# ---- item 1: empty IN lists
+@pytest.mark.parametrize(
+    ("text", "col"),
+    [("index=x host IN ( )", 17), ("index=x host IN()", 16), ("* | where x IN ()", 16)],
+)
+def test_empty_in_list_is_an_error_at_the_parenthesis(text: str, col: int) -> None:
+    err = _error(text)
+    assert err.reason == "IN needs at least one value inside the parentheses"
+    assert (err.line, err.col) == (1, col)
+
+
+def _cli_search(query: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "huntbook", "search", query, *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_cli_empty_in_list_exits_12_without_traceback(store_dir: Path) -> None:
+    proc = _cli_search("index=x host IN ( )", "--store", str(store_dir))
+    assert proc.returncode == 12, proc.stderr
+    assert proc.stderr.startswith("Error: Line 1, Col 17: IN needs at least one value")
+    assert "Traceback" not in proc.stderr
+
+
+# ---- item 2: functions with open-ended argument counts
+def _values(n: int) -> str:
+    return ", ".join(["x", *(f'"v{i}"' for i in range(n - 1))])
+
+
+def _pairs(n: int) -> str:
+    """Condition/value pairs: ``n`` arguments, one more when ``n`` is odd."""
+    return ", ".join(f'x="{i}", "v{i}"' for i in range((n + 1) // 2))
+
+
+OPEN_ENDED = {
+    "in": lambda n: f"* | where in({_values(n)})",
+    "coalesce": lambda n: f"* | eval r=coalesce({_values(n)})",
+    "mvappend": lambda n: f"* | eval r=mvappend({_values(n)})",
+    "max": lambda n: f"* | eval r=max({_values(n)})",
+    "case": lambda n: f"* | eval r=case({_pairs(n)})",
+    "validate": lambda n: f"* | eval r=validate({_pairs(n)})",
+}
+
+
+@pytest.mark.parametrize("n", [2, 99, 100, 500])
+@pytest.mark.parametrize("name", sorted(OPEN_ENDED))
+def test_open_ended_functions_take_any_number_of_arguments(name: str, n: int) -> None:
+    """spl.md §2.5: in/case/coalesce/mvappend/validate/max take a list of any length."""
+    compiled = _compile(OPEN_ENDED[name](n) + " | table x")
+    assert compiled.columns == ["x"]
+
+
+def test_case_with_an_odd_count_names_the_pairs_rule() -> None:
+    args = ", ".join(f'x="{i}"' for i in range(99))
+    assert _error(f"* | eval r=case({args})").reason == "case() takes condition/value pairs"
+
+
+def test_too_few_arguments_still_say_at_least() -> None:
+    assert _error("* | eval r=case(x)").reason == "case() takes at least 2 arguments"
