@@ -20,7 +20,9 @@ def test_syntax_error_points_at_line_and_column_with_caret():
     assert text.splitlines()[2] == "  " + " " * 8 + "^"
 
 
-@pytest.mark.parametrize(("pos", "lead", "trail"), [(1000, "...", "..."), (5, "", "..."), (1995, "...", "")])
+@pytest.mark.parametrize(
+    ("pos", "lead", "trail"), [(1000, "...", "..."), (5, "", "..."), (1995, "...", "")]
+)
 def test_long_query_shows_a_window_around_the_caret(pos, lead, trail):
     """A 2,000-character line prints ~60 characters each side of the caret, cut with '...'."""
     line = "a" * pos + "#" + "b" * (1999 - pos)

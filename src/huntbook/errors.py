@@ -123,7 +123,8 @@ class SplSyntaxError(QueryError):
         if not self.query:
             return self.reason
         lines = self.query.split("\n")
-        text, offset = _excerpt(lines[self.line - 1] if self.line - 1 < len(lines) else "", self.col)
+        line = lines[self.line - 1] if self.line - 1 < len(lines) else ""
+        text, offset = _excerpt(line, self.col)
         caret = " " * offset + "^"
         return f"Line {self.line}, Col {self.col}: {self.reason}\n  {text}\n  {caret}"
 
@@ -137,7 +138,7 @@ class QueryRuntimeError(QueryError):
 
 
 class LookupAccessError(QueryError):
-    """A lookup named a file outside the store's lookups folder and the folders given with --lookups."""
+    """A lookup named a file outside the store's lookups folder and the --lookups folders."""
 
 
 class QueryLimitError(QueryError):
