@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from huntbook.errors import SplSyntaxError, UnsupportedSplError
 from huntbook.query import compile_spl
 from huntbook.store.testing import make_store
@@ -90,3 +91,30 @@ def test_case_with_an_odd_count_names_the_pairs_rule() -> None:
 
 def test_too_few_arguments_still_say_at_least() -> None:
     assert _error("* | eval r=case(x)").reason == "case() takes at least 2 arguments"
+
+
+# ---- item 5: search macros
+@pytest.mark.parametrize(
+    ("text", "name", "col"),
+    [
+        ("`sysmon` EventCode=1", "sysmon", 1),
+        ('index=x "quoted `x`" `win_logons(4624, h1)` | head 1', "win_logons(4624, h1)", 22),
+        ("index=x | join user [search `inner`]", "inner", 29),
+        ('* | eval a="`no`" | where `cond`', "cond", 27),
+    ],
+)
+def test_a_macro_is_refused_by_name(text: str, name: str, col: int) -> None:
+    """Splunk expands macros before parsing; huntbook has none, so it says which one it lacks."""
+    err = _error(text, UnsupportedSplError)
+    assert err.reason == f"macro `{name}` is not defined; huntbook has no macro definitions yet"
+    assert (err.line, err.col) == (1, col)
+
+
+def test_backticks_inside_quoted_strings_are_text() -> None:
+    compiled = _compile('index=x "a `b` c" | eval q="say \\"`x`\\"" | table q')
+    assert compiled.columns == ["q"]
+
+
+def test_an_unclosed_backtick_is_a_syntax_error() -> None:
+    err = _error("index=x `sysmon EventCode=1")
+    assert (err.reason, err.col) == ("unterminated macro: no closing '`'", 9)

@@ -51,6 +51,7 @@ from huntbook.query.spl.commands_data import (
 )
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import tokenize
+from huntbook.query.spl.macros import check_macros
 from huntbook.query.spl.tokens import Token, TokenType
 
 CommandParser = Callable[[Cursor, "SubsearchParser"], ast.Command]
@@ -103,8 +104,9 @@ def parse(text: str) -> ast.Pipeline:
 
     Raises:
         SplSyntaxError: the text does not parse (message shows line, column and a caret).
-        UnsupportedSplError: a command huntbook does not implement.
+        UnsupportedSplError: a command huntbook does not implement, or a macro.
     """
+    check_macros(text)
     try:
         return _parse_range(text, 0, len(text))
     except HuntbookError:
