@@ -118,3 +118,29 @@ def test_backticks_inside_quoted_strings_are_text() -> None:
 def test_an_unclosed_backtick_is_a_syntax_error() -> None:
     err = _error("index=x `sysmon EventCode=1")
     assert (err.reason, err.col) == ("unterminated macro: no closing '`'", 9)
+
+
+# ---- item 6: Splunk commands huntbook does not implement
+@pytest.mark.parametrize("name", ["foreach", "fieldsummary", "appendpipe", "XYSERIES"])
+def test_a_splunk_command_is_named_as_unsupported_without_a_guess(name: str) -> None:
+    err = _error(f"index=x | {name} x", UnsupportedSplError)
+    assert err.reason == (
+        f"Splunk's `{name.lower()}` command is not supported by huntbook (see docs/spl-support.md)"
+    )
+    assert err.col == 11
+
+
+def test_a_name_that_is_no_splunk_command_still_gets_did_you_mean() -> None:
+    assert (
+        _error("index=x | stast count").reason
+        == "unsupported command 'stast'. Did you mean 'stats'?"
+    )
+
+
+def test_splunk_only_commands_and_implemented_commands_are_disjoint() -> None:
+    from huntbook.query.spl.parser import COMMAND_PARSERS
+    from huntbook.query.spl.support import SPLUNK_ONLY_COMMANDS
+
+    assert not SPLUNK_ONLY_COMMANDS & set(COMMAND_PARSERS)
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "spl-support.md").read_text()
+    assert all(f"`{name}`" in doc for name in SPLUNK_ONLY_COMMANDS)

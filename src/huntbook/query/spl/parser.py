@@ -52,6 +52,7 @@ from huntbook.query.spl.commands_data import (
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import tokenize
 from huntbook.query.spl.macros import check_macros
+from huntbook.query.spl.support import SPLUNK_ONLY_COMMANDS
 from huntbook.query.spl.tokens import Token, TokenType
 
 CommandParser = Callable[[Cursor, "SubsearchParser"], ast.Command]
@@ -169,11 +170,17 @@ def _parse_command(
         raise SplSyntaxError("expected a command name", text, name_tok.start)
     name = name_tok.text.lower()
     if name not in COMMAND_PARSERS:
-        hint = did_you_mean(name, COMMAND_PARSERS)
-        raise UnsupportedSplError(f"unsupported command {name!r}.{hint}", text, name_tok.start)
+        raise UnsupportedSplError(_unknown_command(name), text, name_tok.start)
     parsed = COMMAND_PARSERS[name](cur, subsearch)
     cur.expect_end()
     return _with_pos(parsed, name_tok.start)
+
+
+def _unknown_command(name: str) -> str:
+    """Splunk's own commands are named as unsupported; other names get a did-you-mean."""
+    if name in SPLUNK_ONLY_COMMANDS:
+        return f"Splunk's `{name}` command is not supported by huntbook (see docs/spl-support.md)"
+    return f"unsupported command {name!r}.{did_you_mean(name, COMMAND_PARSERS)}"
 
 
 def _with_pos(node: ast.Command, pos: int) -> ast.Command:

@@ -2,6 +2,8 @@
 
 ``COMMAND_SUPPORT`` must name every command in ``parser.COMMAND_PARSERS`` (a test checks it);
 functions and stats aggregates carry their notes in ``FUNCTIONS`` and ``AGGREGATES`` themselves.
+``SPLUNK_ONLY_COMMANDS`` lists Splunk's documented search commands huntbook does not implement,
+so the parser refuses them by name instead of suggesting a look-alike.
 """
 
 from __future__ import annotations
@@ -88,6 +90,25 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
 }
 
+# Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in
+# COMMAND_SUPPORT (a test checks the two are disjoint).
+SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset(
+    """
+    abstract accum addcoltotals addinfo addtotals analyzefields anomalies anomalousvalue
+    anomalydetection appendcols appendpipe arules associate audit autoregress bucketdir cluster
+    cofilter collect concurrency contingency correlate datamodel dbinspect delete
+    delta diff erex eventcount extract fieldformat fieldsummary filldown findtypes folderize
+    foreach format from fromjson gauge gentimes geom geomfilter geostats highlight history
+    iconify inputcsv inputintelligence iplocation kmeans kv kvform loadjob localize localop
+    makecontinuous map mcollect metasearch meventcollect mpreview msearch mstats
+    multikv multisearch mvcombine nomv outlier outputcsv outputlookup outputtext overlap pivot
+    predict rangemap redistribute reltime replace require rest return rtorder savedsearch script
+    run scrub searchtxn selfjoin sendalert sendemail set setfields sichart sirare sistats
+    sitimechart sitop strcat tags timewrap tojson transpose trendline tscollect typeahead
+    typelearner typer union uniq untable walklex x11 xmlkv xmlunescape xpath xyseries
+    """.split()
+)
+
 DEVIATIONS: tuple[str, ...] = (
     "Bare terms match `_raw` as whole tokens between Splunk's default major/minor "
     "breakers, case-insensitively (a regex over the text, not an index of segments); "
@@ -144,6 +165,10 @@ def markdown_commands() -> str:
         status, note = COMMAND_SUPPORT[name]
         lines.append(_row([f"`{name}`", status, note]))
     return "\n".join(lines) + "\n"
+
+
+def markdown_splunk_only() -> str:
+    return ", ".join(f"`{name}`" for name in sorted(SPLUNK_ONLY_COMMANDS)) + "\n"
 
 
 def markdown_functions() -> str:
