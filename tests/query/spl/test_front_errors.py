@@ -144,3 +144,31 @@ def test_splunk_only_commands_and_implemented_commands_are_disjoint() -> None:
     assert not SPLUNK_ONLY_COMMANDS & set(COMMAND_PARSERS)
     doc = (Path(__file__).resolve().parents[3] / "docs" / "spl-support.md").read_text()
     assert all(f"`{name}`" in doc for name in SPLUNK_ONLY_COMMANDS)
+
+
+# ---- item 7: a BY with no field
+@pytest.mark.parametrize(
+    ("command", "keyword"),
+    [
+        ("stats count by", "by"),
+        ("stats count BY , ", "BY"),
+        ("eventstats count by", "by"),
+        ("streamstats count by", "by"),
+        ("timechart count by", "by"),
+        ("chart count by", "by"),
+        ("top user by", "by"),
+        ("rare user by", "by"),
+        ("dedup user sortby", "sortby"),
+    ],
+)
+def test_by_without_a_field_is_an_error_at_by(command: str, keyword: str) -> None:
+    """spl.md §4 stats/top/chart: BY takes a field list (Splunk refuses an empty one)."""
+    text = f"index=x | {command}"
+    err = _error(text + " | table x")
+    assert err.reason == f"expected a field name after {keyword!r}"
+    assert err.col == text.rindex(keyword) + 1
+
+
+def test_tstats_by_without_a_field_is_an_error() -> None:
+    err = _error("| tstats count where index=x by")
+    assert (err.reason, err.col) == ("expected a field name after 'by'", 30)

@@ -215,8 +215,8 @@ def parse_chart(cur: Cursor, sub: Subsearch) -> ast.Chart:
             options[key] = value
         elif cur.accept_word("over"):
             over = cur.name()
-        elif cur.accept_word("by"):
-            by = cur.field_list()
+        elif by_tok := cur.accept_word("by"):
+            by = cur.fields_after(by_tok)
         else:
             aggs.append(parse_agg(cur))
     if over is None and by:
@@ -376,8 +376,8 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
             continue  # summariesonly=, allow_old_summaries=, prestats=: no effect here
         if cur.accept_word("where"):
             where = _tstats_where(cur)
-        elif cur.accept_word("by"):
-            by = cur.field_list()
+        elif by_tok := cur.accept_word("by"):
+            by = cur.fields_after(by_tok)
         else:
             aggs.append(parse_agg(cur))
     if not aggs:
