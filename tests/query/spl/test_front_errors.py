@@ -172,3 +172,32 @@ def test_by_without_a_field_is_an_error_at_by(command: str, keyword: str) -> Non
 def test_tstats_by_without_a_field_is_an_error() -> None:
     err = _error("| tstats count where index=x by")
     assert (err.reason, err.col) == ("expected a field name after 'by'", 30)
+
+
+# ---- item 8: time modifiers that do not parse
+ACCEPTED = (
+    "accepted forms: now; relative -24h, -7d, +30m (units s, m, h, d, w, mon, q, y); snapped @d,"
+    " -1d@d, @w1; ISO 2024-05-01 or 2024-05-01T12:00:00Z; 05/01/2024:12:00:00; epoch seconds"
+)
+
+
+def test_cli_earliest_yesterday_names_the_value_and_the_forms(store_dir: Path) -> None:
+    """spl.md §2.5 [S-time]: Splunk has no `yesterday`; the message says what to write."""
+    proc = _cli_search("index=x", "--earliest", "yesterday", "--store", str(store_dir))
+    assert proc.returncode == 12, proc.stderr
+    assert proc.stderr.strip() == (
+        "Error: cannot read time 'yesterday' (Splunk has no 'yesterday': yesterday is "
+        "earliest=-1d@d latest=@d); " + ACCEPTED
+    )
+
+
+def test_inline_bad_time_points_at_it() -> None:
+    err = _error("index=x earliest=-1fortnight")
+    assert err.reason == "cannot read time '-1fortnight'; " + ACCEPTED
+    assert err.col == 9
+
+
+def test_relative_time_function_with_a_bad_modifier_is_a_syntax_error() -> None:
+    err = _error('| makeresults | eval t=relative_time(0, "yesterday")')
+    assert err.reason.startswith("relative_time(): cannot read time 'yesterday' (Splunk has no")
+    assert "ISO" not in err.reason
