@@ -191,11 +191,8 @@ def _with_pos(node: ast.Command, pos: int) -> ast.Command:
 
 def _check_generating(text: str, commands: list[ast.Command]) -> None:
     for i, cmd in enumerate(commands):
-        generating = type(cmd) in _GENERATING_TYPES
-        if generating and i > 0 and not (isinstance(cmd, ast.InputLookup) and cmd.append):
+        appending = isinstance(cmd, ast.InputLookup) and cmd.append
+        if cmd.key in GENERATING and i > 0 and not appending:
             raise SplSyntaxError(
                 "this command must be the first command of a search", text, cmd.pos
             )
-
-
-_GENERATING_TYPES = (ast.Metadata, ast.MakeResults, ast.InputLookup, ast.TStats)
