@@ -92,22 +92,24 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
 
 # Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in
 # COMMAND_SUPPORT (a test checks the two are disjoint).
-SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset(
-    """
-    abstract accum addcoltotals addinfo addtotals analyzefields anomalies anomalousvalue
-    anomalydetection appendcols appendpipe arules associate audit autoregress bucketdir cluster
-    cofilter collect concurrency contingency correlate datamodel dbinspect delete
-    delta diff erex eventcount extract fieldformat fieldsummary filldown findtypes folderize
-    foreach format from fromjson gauge gentimes geom geomfilter geostats highlight history
-    iconify inputcsv inputintelligence iplocation kmeans kv kvform loadjob localize localop
-    makecontinuous map mcollect metasearch meventcollect mpreview msearch mstats
-    multikv multisearch mvcombine nomv outlier outputcsv outputlookup outputtext overlap pivot
-    predict rangemap redistribute reltime replace require rest return rtorder savedsearch script
-    run scrub searchtxn selfjoin sendalert sendemail set setfields sichart sirare sistats
-    sitimechart sitop strcat tags timewrap tojson transpose trendline tscollect typeahead
-    typelearner typer union uniq untable walklex x11 xmlkv xmlunescape xpath xyseries
-    """.split()
-)
+SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
+    "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
+    "anomalousvalue", "anomalydetection", "appendcols", "appendpipe", "arules", "associate",
+    "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
+    "contingency", "correlate", "datamodel", "dbinspect", "delete", "delta", "diff", "erex",
+    "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
+    "folderize", "foreach", "format", "from", "fromjson", "gauge", "gentimes", "geom",
+    "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",
+    "inputintelligence", "iplocation", "kmeans", "kv", "kvform", "loadjob", "localize",
+    "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",
+    "msearch", "mstats", "multikv", "multisearch", "mvcombine", "nomv", "outlier", "outputcsv",
+    "outputlookup", "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
+    "reltime", "replace", "require", "rest", "return", "rtorder", "run", "savedsearch",
+    "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
+    "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",
+    "tojson", "transpose", "trendline", "tscollect", "typeahead", "typelearner", "typer",
+    "union", "uniq", "untable", "walklex", "x11", "xmlkv", "xmlunescape", "xpath", "xyseries",
+})  # fmt: skip
 
 DEVIATIONS: tuple[str, ...] = (
     "Bare terms match `_raw` as whole tokens between Splunk's default major/minor "
