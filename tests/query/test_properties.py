@@ -384,11 +384,11 @@ def _call_or_list(draw: st.DrawFn, depth: int = 2) -> str:
 
 
 PAREN_QUERIES = st.one_of(
-    _call_or_list().map(lambda e: f"index=x host IN {e[e.index('('):]}"),
+    _call_or_list().map(lambda e: f"index=x host IN {e[e.index('(') :]}"),
     _call_or_list().map(lambda e: f"index=x {e}"),
     _call_or_list().map(lambda e: f"| makeresults | eval r={e}"),
     _call_or_list().map(lambda e: f"* | where {e}"),
-    _call_or_list().map(lambda e: f"* | where user IN {e[e.index('('):]}"),
+    _call_or_list().map(lambda e: f"* | where user IN {e[e.index('(') :]}"),
     _call_or_list().map(lambda e: f"* | stats count({e})"),
 )
 

@@ -201,3 +201,45 @@ def test_relative_time_function_with_a_bad_modifier_is_a_syntax_error() -> None:
     err = _error('| makeresults | eval t=relative_time(0, "yesterday")')
     assert err.reason.startswith("relative_time(): cannot read time 'yesterday' (Splunk has no")
     assert "ISO" not in err.reason
+
+
+# ---- item 3: regular expressions RE2 cannot run are refused where they are written
+@pytest.mark.parametrize(
+    ("text", "reason", "col"),
+    [
+        (
+            '* | rex field=x "(?<=a)(?<b>b)"',
+            "rex: look-behind (?<=...) is not supported: huntbook's regex engine is RE2",
+            17,
+        ),
+        ('* | regex x="a++"', "regex: possessive quantifier ++", 13),
+        ('* | makemv tokenizer="(?>a)" x', "makemv tokenizer: atomic group (?>...)", 22),
+        ('* | eval r=mvfind(x, "(?P=n)")', "mvfind(): back-reference (?P=n", 22),
+        ('* | where match(x, "(\\\\w)\\\\k<n>")', "match(): named back-reference \\k<name>", 20),
+    ],
+)
+def test_re2_refusals_point_at_the_pattern(text: str, reason: str, col: int) -> None:
+    err = _error(text, UnsupportedSplError)
+    assert err.reason.startswith(reason)
+    assert (err.line, err.col) == (1, col)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["\\\\(?<=x\\\\)(?<a>.)", "[(?=](?<a>x)", "[]\\\\1](?<a>x)", "(?<a>a+?)(?:b)*", "(?i)(?<a>x)"],
+)
+def test_look_alikes_in_escapes_and_classes_are_allowed(pattern: str) -> None:
+    """Escaped parentheses, character classes and lazy quantifiers are plain RE2."""
+    assert _compile(f'* | rex field=x "{pattern}" | table a').columns == ["a"]
+
+
+def test_rex_sed_needs_no_named_group() -> None:
+    assert _compile('* | rex field=x mode=sed "s/(a)/\\\\1b/g" | table x').columns == ["x"]
+
+
+def test_rex_past_nine_groups_warns_it_is_duckdb_only() -> None:
+    groups = "".join(f"(?<g{i}>.)" for i in range(10))
+    compiled = _compile(f'* | rex field=x "{groups}" | table g9')
+    assert compiled.warnings == [
+        "rex with more than 9 groups uses DuckDB's struct form of regexp_extract (DuckDB only)"
+    ]

@@ -39,6 +39,7 @@ from huntbook.query.spl.compiler.values import (
     try_double,
     typed_null,
 )
+from huntbook.query.spl.regex import re2_pattern
 
 Builder = Callable[[ExprCompiler, ast.Call], Val]
 _V = "__m"
@@ -227,8 +228,9 @@ def _mvrange(c: ExprCompiler, node: ast.Call) -> Val:
 
 def _mvfind(c: ExprCompiler, node: ast.Call) -> Val:
     v, regex = _args(c, node)
+    pattern = lit(_regex_arg(c, node, 1)) if isinstance(node.args[1], ast.Literal) else None
     lam = exp.Lambda(
-        this=exp.RegexpLike(this=col(_V), expression=as_text(regex)),
+        this=exp.RegexpLike(this=col(_V), expression=pattern or as_text(regex)),
         expressions=[exp.to_identifier(_V)],
     )
     flags = exp.Transform(this=as_list(v), expression=lam)
@@ -269,14 +271,17 @@ def _len(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(exp.Length(this=as_text(v)), INT)
 
 
-def pcre_to_re2(pattern: str) -> str:
-    """Named groups ``(?<n>...)`` -> ``(?P<n>...)``; everything else is passed to RE2 as is."""
-    return re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
+def _regex_arg(c: ExprCompiler, node: ast.Call, i: int) -> str:
+    """Argument ``i``, a literal regular expression, in RE2 syntax (refused if RE2 lacks it)."""
+    pattern = str(_literal_arg(c, node, i, "regular expression"))
+    arg = node.args[i]
+    pos = arg.pos if isinstance(arg, ast.Literal) else node.pos
+    return re2_pattern(pattern, f"{node.name}()", c.ctx.text, pos)
 
 
 def _replace(c: ExprCompiler, node: ast.Call) -> Val:
     v, regex, repl = _args(c, node)
-    pattern = pcre_to_re2(str(_literal_arg(c, node, 1, "regular expression")))
+    pattern = _regex_arg(c, node, 1)
     built = exp.RegexpReplace(
         this=as_text(v), expression=lit(pattern), replacement=as_text(repl), modifiers=lit("g")
     )
@@ -363,7 +368,7 @@ def compare_like(v: Val, pattern: Val) -> exp.Expr:
 def _match(c: ExprCompiler, node: ast.Call) -> Val:
     """Unanchored regular-expression test (use ^...$ for a full match)."""
     v, _regex = _args(c, node)
-    pattern = pcre_to_re2(str(_literal_arg(c, node, 1, "regular expression")))
+    pattern = _regex_arg(c, node, 1)
     if v.kind == LIST:
         from huntbook.query.spl.compiler.values import any_element
 
@@ -542,7 +547,7 @@ FUNCTIONS: dict[str, Function] = {
     "mvdedup": F(_mvdedup, 1, 1, "keeps first occurrences in order"),
     "mvsort": F(_list_fn("list_sort"), 1, 1, "byte order"),
     "mvreverse": F(_list_fn("list_reverse"), 1, 1),
-    "mvfind": F(_mvfind, 2, 2, "regular expression in RE2 syntax"),
+    "mvfind": F(_mvfind, 2, 2, "RE2 syntax; a literal pattern is checked like match()'s"),
     "mvzip": F(_mvzip, 2, 3, "DuckDB only (Spark's lambda index is 0-based)"),
     "mvrange": F(_mvrange, 2, 3, "numeric steps only (no time spans)"),
     "split": F(_split, 2, 2),
@@ -552,7 +557,7 @@ FUNCTIONS: dict[str, Function] = {
     "substr": F(_substr, 2, 3, "1-based, SQLite semantics; first value of a multivalue field"),
     "len": F(_len, 1, 1, "first value of a multivalue field"),
     "replace": F(
-        _replace, 3, 3, "every match; regex runs on RE2 (no look-around, \\1 works in DuckDB)"
+        _replace, 3, 3, "every match; RE2 pattern (look-around refused); \\1 works in DuckDB"
     ),
     "trim": F(_trim_fn("BOTH"), 1, 2, "default strips spaces and tabs"),
     "ltrim": F(_trim_fn("LEADING"), 1, 2),

@@ -42,11 +42,12 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "rare": (S, "as top, least common first"),
     "rex": (
         P,
-        "named groups (PCRE `(?<n>` read as RE2 `(?P<n>`), field=, max_match, "
-        "mode=sed (s///g, y///); RE2 has no look-around or back-references; sed's "
-        "Nth-match flag unsupported; no offset_field",
+        "named groups (PCRE `(?<n>` read as RE2 `(?P<n>`; at least one, as Splunk "
+        "requires), field=, max_match, mode=sed (s///g, y///); look-around, "
+        "back-references, atomic groups and possessive quantifiers are refused (RE2); "
+        "sed's Nth-match flag unsupported; no offset_field",
     ),
-    "regex": (S, "`field=`/`field!=` or _raw; RE2 syntax"),
+    "regex": (S, "`field=`/`field!=` or _raw; RE2 syntax (PCRE-only constructs refused)"),
     "transaction": (
         P,
         "field list, startswith/endswith (search, quoted search or eval()), maxspan, "
@@ -148,9 +149,10 @@ SPARK_NOTES: tuple[str, ...] = (
     "transaction's `mvlist` and `_raw`) lose their ORDER BY in Spark's "
     "`collect_list`.",
     "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`),"
-    " sed without `g` (regexp_replace flags), `list_slice` (mvindex ranges, list(), "
-    "max_match), lambda indexes (mvdedup, mvzip: Spark's are 0-based); these appear "
-    "in `CompiledQuery.warnings` where they apply.",
+    " sed without `g` (regexp_replace flags), rex past group 9 (regexp_extract's "
+    "struct form), `list_slice` (mvindex ranges, list(), max_match), lambda indexes "
+    "(mvdedup, mvzip: Spark's are 0-based); these appear in `CompiledQuery.warnings` "
+    "where they apply.",
     "Spark's `regexp_replace` uses `$1` for back-references where DuckDB (RE2) uses `\\1`.",
 )
 
