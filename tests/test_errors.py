@@ -20,6 +20,19 @@ def test_syntax_error_points_at_line_and_column_with_caret():
     assert text.splitlines()[2] == "  " + " " * 8 + "^"
 
 
+@pytest.mark.parametrize(
+    ("pos", "lead", "trail"), [(1000, "...", "..."), (5, "", "..."), (1995, "...", "")]
+)
+def test_long_query_shows_a_window_around_the_caret(pos, lead, trail):
+    """A 2,000-character line prints ~60 characters each side of the caret, cut with '...'."""
+    line = "a" * pos + "#" + "b" * (1999 - pos)
+    err = SplSyntaxError("bad", "index=x\n" + line, len("index=x\n") + pos)
+    header, text, caret = str(err).splitlines()
+    assert header == f"Line 2, Col {pos + 1}: bad"
+    assert text == "  " + lead + line[max(0, pos - 60) : pos + 60] + trail
+    assert caret == " " * text.index("#") + "^"
+
+
 def test_unsupported_is_a_syntax_error_and_a_huntbook_error():
     with pytest.raises(HuntbookError):
         raise UnsupportedSplError("unsupported command 'foo'", "| foo", 2)

@@ -123,8 +123,9 @@ class SplSyntaxError(QueryError):
         if not self.query:
             return self.reason
         lines = self.query.split("\n")
-        text = lines[self.line - 1] if self.line - 1 < len(lines) else ""
-        caret = " " * (self.col - 1) + "^"
+        line = lines[self.line - 1] if self.line - 1 < len(lines) else ""
+        text, offset = _excerpt(line, self.col)
+        caret = " " * offset + "^"
         return f"Line {self.line}, Col {self.col}: {self.reason}\n  {text}\n  {caret}"
 
 
@@ -137,7 +138,7 @@ class QueryRuntimeError(QueryError):
 
 
 class LookupAccessError(QueryError):
-    """A lookup outside the store's lookups folder and the folders given with --lookups."""
+    """A lookup named a file outside the store's lookups folder and the --lookups folders."""
 
 
 class QueryLimitError(QueryError):
@@ -158,6 +159,19 @@ class PlaybookError(HuntbookError):
 
 class EngineError(HuntbookError):
     """An engine is unknown or unavailable."""
+
+
+_CONTEXT = 60  # characters shown on each side of an error's caret
+
+
+def _excerpt(line: str, col: int) -> tuple[str, int]:
+    """The part of ``line`` within ``_CONTEXT`` characters of column ``col`` (1-based), with
+    ``...`` where it was cut, and the caret's offset in that excerpt."""
+    start = max(0, col - 1 - _CONTEXT)
+    end = col - 1 + _CONTEXT
+    prefix = "..." if start else ""
+    suffix = "..." if end < len(line) else ""
+    return prefix + line[start:end] + suffix, len(prefix) + col - 1 - start
 
 
 def _line_col(text: str, pos: int) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlglot
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
@@ -37,11 +37,7 @@ FIELDS = {
     "Account_Name": "list",
 }
 NOW = 1600000000.0
-SETTINGS = settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+SETTINGS = settings(max_examples=200, deadline=None)
 # Thirteen templates share the literal budget, so the suite stays quick on a 2-core machine.
 PER_TEMPLATE = settings(SETTINGS, max_examples=40)
 
@@ -235,7 +231,7 @@ def test_arbitrary_text_raises_only_huntbook_errors(text: str) -> None:
         sqlglot.parse_one(compiled.sql(dialect), read=dialect)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None)
 @given(text=st.lists(st.sampled_from(TOKENS), min_size=1, max_size=12).map(" ".join))
 def test_arbitrary_text_runs_or_raises_huntbook_errors(text: str, tiny_store: Any) -> None:
     """Running (not only compiling) never leaks a DuckDB or Python exception either."""
@@ -363,3 +359,49 @@ def test_literal_survives_into_sql() -> None:
     compiled = _compile('| makeresults | eval x="it\'s \\"quoted\\"" | table x')
     literals = [n.this for n in compiled.expr.find_all(exp.Literal) if n.is_string]
     assert 'it\'s "quoted"' in literals
+
+
+# --- IN lists, function calls and parentheses (issue 10 item 1) ----------------------------------
+_ATOMS = ["a", '"b"', "1", "x*", "user", "Logon_ID", "-2", "3.5"]
+_FUNCS = ["coalesce", "in", "case", "mvappend", "lower", "if", "mvindex", "match", "len", "max"]
+
+
+@st.composite
+def _call_or_list(draw: st.DrawFn, depth: int = 2) -> str:
+    """A function call / IN list / parenthesised group with 0..4 items, possibly nested."""
+    items = draw(
+        st.lists(
+            st.sampled_from(_ATOMS)
+            if depth == 0
+            else st.one_of(st.sampled_from(_ATOMS), _call_or_list(depth - 1)),
+            max_size=4,
+        )
+    )
+    sep = draw(st.sampled_from([", ", " ", ",", " , ,"]))
+    head = draw(st.sampled_from([*_FUNCS, "user IN ", "", "NOT "]))
+    closing = draw(st.sampled_from([")", ")", ")", "", "))"]))
+    return f"{head}({sep.join(items)}{closing}"
+
+
+PAREN_QUERIES = st.one_of(
+    _call_or_list().map(lambda e: f"index=x host IN {e[e.index('(') :]}"),
+    _call_or_list().map(lambda e: f"index=x {e}"),
+    _call_or_list().map(lambda e: f"| makeresults | eval r={e}"),
+    _call_or_list().map(lambda e: f"* | where {e}"),
+    _call_or_list().map(lambda e: f"* | where user IN {e[e.index('(') :]}"),
+    _call_or_list().map(lambda e: f"* | stats count({e})"),
+)
+
+
+@SETTINGS
+@given(text=PAREN_QUERIES)
+def test_in_lists_calls_and_parens_raise_only_huntbook_errors(text: str) -> None:
+    """IN (...), f(...) and (...) in search, eval, where and stats: compile or a huntbook error."""
+    from huntbook.errors import HuntbookError
+
+    try:
+        compiled = _compile(text)
+    except HuntbookError as err:
+        assert str(err)
+        return
+    sqlglot.parse_one(compiled.sql("duckdb"), read="duckdb")

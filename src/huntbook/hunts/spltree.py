@@ -53,5 +53,5 @@ def equals(expr: ast.SearchExpr) -> tuple[str, list[str]] | None:
 
 
 def command_names(tree: ast.Pipeline) -> list[str]:
-    """Lower-cased class names of the commands after the first (``table``, ``transaction``...)."""
-    return [type(c).__name__.lower() for c in tree.commands[1:]]
+    """The SPL names (``key``) of the commands after the first (``table``, ``transaction``...)."""
+    return [c.key for c in tree.commands[1:]]

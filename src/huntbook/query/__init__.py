@@ -33,7 +33,6 @@ class CompiledQuery:
     columns: list[str]
     warnings: list[str] = field(default_factory=list)
     source: str = ""
-    dynamic_columns: bool = False  # PIVOT: columns are known only after running
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark")."""
@@ -76,7 +75,7 @@ def compile_spl(
     state = compile_commands(pipeline, ctx, base)
     select = final_select(state, limit)
     names = [f.name for f in state.visible()]
-    return CompiledQuery(select, names, list(ctx.warnings), text, state.dynamic)
+    return CompiledQuery(select, names, list(ctx.warnings), text)
 
 
 def run_spl(

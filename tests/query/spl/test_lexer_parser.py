@@ -143,3 +143,22 @@ def test_unknown_command_is_unsupported_with_did_you_mean() -> None:
 def test_generating_command_must_come_first() -> None:
     with pytest.raises(SplSyntaxError, match="must be the first command"):
         parse("* | metadata type=hosts")
+
+
+def test_every_command_node_declares_its_spl_name_as_key() -> None:
+    """Code reads a command's name from ``key`` (sqlglot's idea), never from the class name."""
+    nodes = ast.Command.__subclasses__()
+    keys = [node.key for node in nodes]
+    assert len(set(keys)) == len(nodes)
+    assert set(keys) == set(COMMAND_PARSERS) - {"rare", "bucket"}
+
+
+def test_command_names_come_from_keys() -> None:
+    from huntbook.hunts.spltree import command_names
+
+    tree = parse("index=x | rare user | bucket _time span=1h | eventstats count | fillnull")
+    assert command_names(tree) == ["top", "bin", "eventstats", "fillnull"]
+    assert [c.key for c in parse("| tstats count | streamstats count").commands] == [
+        "tstats",
+        "streamstats",
+    ]

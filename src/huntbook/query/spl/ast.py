@@ -8,6 +8,7 @@ text ``x=1`` means a string match in one and a typed comparison in the other (sp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 # ---------------------------------------------------------------- search expressions (spl.md §1)
 
@@ -129,39 +130,50 @@ Expr = Literal | FieldRef | Call | BinOp | UnaryOp | InExpr | SearchPredicate
 
 @dataclass(frozen=True)
 class Command:
-    """Base of every command node; ``pos`` is where the command name starts in the query."""
+    """Base of every command node; ``pos`` is where the command name starts in the query.
 
+    ``key`` is the command's SPL name (aliases share one: ``rare`` is a ``top``, ``bucket`` a
+    ``bin``); code that needs a command's name reads it, never the class name.
+    """
+
+    key: ClassVar[str]
     pos: int = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
 class Search(Command):
+    key: ClassVar[str] = "search"
     expr: SearchExpr | None
 
 
 @dataclass(frozen=True)
 class Where(Command):
+    key: ClassVar[str] = "where"
     expr: Expr
 
 
 @dataclass(frozen=True)
 class Eval(Command):
+    key: ClassVar[str] = "eval"
     assignments: tuple[tuple[str, Expr], ...]
 
 
 @dataclass(frozen=True)
 class Table(Command):
+    key: ClassVar[str] = "table"
     fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Fields(Command):
+    key: ClassVar[str] = "fields"
     fields: tuple[str, ...]
     remove: bool = False
 
 
 @dataclass(frozen=True)
 class Rename(Command):
+    key: ClassVar[str] = "rename"
     pairs: tuple[tuple[str, str], ...]
 
 
@@ -174,6 +186,7 @@ class SortKey:
 
 @dataclass(frozen=True)
 class Sort(Command):
+    key: ClassVar[str] = "sort"
     keys: tuple[SortKey, ...]
     limit: int | None = 10000  # 0 or None = unlimited
     reverse_all: bool = False
@@ -181,21 +194,24 @@ class Sort(Command):
 
 @dataclass(frozen=True)
 class Reverse(Command):
-    pass
+    key: ClassVar[str] = "reverse"
 
 
 @dataclass(frozen=True)
 class Head(Command):
+    key: ClassVar[str] = "head"
     count: int = 10
 
 
 @dataclass(frozen=True)
 class Tail(Command):
+    key: ClassVar[str] = "tail"
     count: int = 10
 
 
 @dataclass(frozen=True)
 class Dedup(Command):
+    key: ClassVar[str] = "dedup"
     fields: tuple[str, ...]
     count: int = 1
     keepempty: bool = False
@@ -216,18 +232,21 @@ class Agg:
 
 @dataclass(frozen=True)
 class Stats(Command):
+    key: ClassVar[str] = "stats"
     aggs: tuple[Agg, ...]
     by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class EventStats(Command):
+    key: ClassVar[str] = "eventstats"
     aggs: tuple[Agg, ...]
     by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class StreamStats(Command):
+    key: ClassVar[str] = "streamstats"
     aggs: tuple[Agg, ...]
     by: tuple[str, ...] = ()
     current: bool = True
@@ -236,6 +255,7 @@ class StreamStats(Command):
 
 @dataclass(frozen=True)
 class Top(Command):
+    key: ClassVar[str] = "top"
     fields: tuple[str, ...]
     by: tuple[str, ...] = ()
     limit: int = 10
@@ -248,6 +268,7 @@ class Top(Command):
 
 @dataclass(frozen=True)
 class Rex(Command):
+    key: ClassVar[str] = "rex"
     pattern: str
     field: str = "_raw"
     max_match: int = 1
@@ -256,6 +277,7 @@ class Rex(Command):
 
 @dataclass(frozen=True)
 class Regex(Command):
+    key: ClassVar[str] = "regex"
     pattern: str
     field: str = "_raw"
     negate: bool = False
@@ -271,6 +293,7 @@ class TxnFilter:
 
 @dataclass(frozen=True)
 class Transaction(Command):
+    key: ClassVar[str] = "transaction"
     fields: tuple[str, ...]
     startswith: TxnFilter | None = None
     endswith: TxnFilter | None = None
@@ -285,12 +308,14 @@ class Transaction(Command):
 
 @dataclass(frozen=True)
 class Metadata(Command):
+    key: ClassVar[str] = "metadata"
     type: str
     indexes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Bin(Command):
+    key: ClassVar[str] = "bin"
     field: str
     span: str | None = None
     bins: int | None = None
@@ -299,6 +324,7 @@ class Bin(Command):
 
 @dataclass(frozen=True)
 class Timechart(Command):
+    key: ClassVar[str] = "timechart"
     aggs: tuple[Agg, ...]
     span: str | None = None
     by: str | None = None
@@ -308,6 +334,7 @@ class Timechart(Command):
 
 @dataclass(frozen=True)
 class Chart(Command):
+    key: ClassVar[str] = "chart"
     aggs: tuple[Agg, ...]
     over: str | None = None
     by: str | None = None
@@ -317,18 +344,21 @@ class Chart(Command):
 
 @dataclass(frozen=True)
 class FillNull(Command):
+    key: ClassVar[str] = "fillnull"
     value: str = "0"
     fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class MvExpand(Command):
+    key: ClassVar[str] = "mvexpand"
     field: str
     limit: int | None = None
 
 
 @dataclass(frozen=True)
 class MakeMv(Command):
+    key: ClassVar[str] = "makemv"
     field: str
     delim: str = " "
     tokenizer: str | None = None
@@ -337,6 +367,7 @@ class MakeMv(Command):
 
 @dataclass(frozen=True)
 class Spath(Command):
+    key: ClassVar[str] = "spath"
     input: str = "_raw"
     path: str | None = None
     output: str | None = None
@@ -353,6 +384,7 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class Join(Command):
+    key: ClassVar[str] = "join"
     fields: tuple[str, ...]
     subsearch: Pipeline
     type: str = "inner"
@@ -362,11 +394,13 @@ class Join(Command):
 
 @dataclass(frozen=True)
 class Append(Command):
+    key: ClassVar[str] = "append"
     subsearch: Pipeline
 
 
 @dataclass(frozen=True)
 class Lookup(Command):
+    key: ClassVar[str] = "lookup"
     table: str
     keys: tuple[tuple[str, str], ...]  # (lookup field, event field)
     outputs: tuple[tuple[str, str], ...] = ()  # (lookup field, event field); empty = all
@@ -375,6 +409,7 @@ class Lookup(Command):
 
 @dataclass(frozen=True)
 class InputLookup(Command):
+    key: ClassVar[str] = "inputlookup"
     table: str
     where: SearchExpr | None = None
     append: bool = False
@@ -382,17 +417,20 @@ class InputLookup(Command):
 
 @dataclass(frozen=True)
 class MakeResults(Command):
+    key: ClassVar[str] = "makeresults"
     count: int = 1
 
 
 @dataclass(frozen=True)
 class Convert(Command):
+    key: ClassVar[str] = "convert"
     conversions: tuple[tuple[str, str, str], ...]  # (function, field, alias)
     timeformat: str = "%m/%d/%Y %H:%M:%S"
 
 
 @dataclass(frozen=True)
 class TStats(Command):
+    key: ClassVar[str] = "tstats"
     aggs: tuple[Agg, ...]
     where: SearchExpr | None = None
     by: tuple[str, ...] = ()

@@ -164,10 +164,12 @@ def parse_dedup(cur: Cursor, sub: Subsearch) -> ast.Dedup:
         if cur.is_option("keepempty", "consecutive", "keepevents"):
             key, value = cur.option()
             opts[key] = to_bool(value, cur)
-        elif cur.accept_word("sortby"):
+        elif sortby_tok := cur.accept_word("sortby"):
             while not cur.at_end():
                 if not cur.accept(TokenType.COMMA):
                     sortby.append(_sort_key(cur))
+            if not sortby:
+                raise cur.error("expected a field name after 'sortby'", sortby_tok)
         elif not cur.accept(TokenType.COMMA):
             fields.append(cur.name())
     if not fields:
@@ -232,8 +234,8 @@ def aggs_and_by(
             key, value = cur.option()
             options[key] = value
             continue
-        if cur.accept_word("by"):
-            by = cur.field_list()
+        if by_tok := cur.accept_word("by"):
+            by = cur.fields_after(by_tok)
             continue
         aggs.append(parse_agg(cur))
     if not aggs:
@@ -270,8 +272,8 @@ def _parse_top(cur: Cursor, rare: bool) -> ast.Top:
         if cur.peek(1).is_op("="):
             key, value = cur.option()
             opts[key] = value
-        elif cur.accept_word("by"):
-            by = cur.field_list()
+        elif by_tok := cur.accept_word("by"):
+            by = cur.fields_after(by_tok)
         elif not cur.accept(TokenType.COMMA):
             fields.append(cur.name())
     if not fields:

@@ -9,6 +9,7 @@ from huntbook.query.spl import ast
 from huntbook.query.spl.commands import Subsearch, aggs_and_by, parse_agg
 from huntbook.query.spl.cursor import Cursor, to_bool, to_int, to_seconds
 from huntbook.query.spl.expressions import parse_eval, parse_search
+from huntbook.query.spl.regex import has_named_group, re2_pattern
 from huntbook.query.spl.tokens import Token, TokenType
 
 # ---------------------------------------------------------------- regex commands
@@ -16,25 +17,37 @@ from huntbook.query.spl.tokens import Token, TokenType
 
 def parse_rex(cur: Cursor, sub: Subsearch) -> ast.Rex:
     opts: dict[str, Token] = {}
-    pattern: str | None = None
+    pattern: Token | None = None
     while not cur.at_end():
         if cur.peek(1).is_op("="):
             key, value = cur.option()
             opts[key] = value
         else:
-            tok = cur.expect(TokenType.STRING, "a quoted regular expression")
-            pattern = tok.value
+            pattern = cur.expect(TokenType.STRING, "a quoted regular expression")
     if pattern is None:
         raise cur.error("rex needs a quoted regular expression")
     mode = opts["mode"].value.lower() if "mode" in opts else None
     if mode not in (None, "sed"):
         raise cur.error("rex mode must be sed", opts["mode"])
+    if mode is None:
+        _check_regex(cur, pattern, "rex")
+        if not has_named_group(pattern.value):
+            raise cur.error(
+                "rex: the regex must contain at least one named group (?<name>...)", pattern
+            )
     max_match = to_int(opts["max_match"], cur) if "max_match" in opts else 1
-    return ast.Rex(pattern, opts["field"].value if "field" in opts else "_raw", max_match, mode)
+    field = opts["field"].value if "field" in opts else "_raw"
+    return ast.Rex(pattern.value, field, max_match, mode)
+
+
+def _check_regex(cur: Cursor, tok: Token, where: str) -> None:
+    """Refuse, at ``tok``, a regular expression using what RE2 (DuckDB) cannot run."""
+    re2_pattern(tok.value, where, cur.text, tok.start)
 
 
 def parse_regex(cur: Cursor, sub: Subsearch) -> ast.Regex:
     if cur.peek().type is TokenType.STRING:
+        _check_regex(cur, cur.peek(), "regex")
         return ast.Regex(cur.next().value)
     field = cur.name()
     op = cur.next()
@@ -43,6 +56,7 @@ def parse_regex(cur: Cursor, sub: Subsearch) -> ast.Regex:
     value = cur.next()
     if value.type not in (TokenType.STRING, TokenType.WORD):
         raise cur.error("expected a regular expression", value)
+    _check_regex(cur, value, "regex")
     return ast.Regex(value.value, field, op.text == "!=")
 
 
@@ -215,8 +229,8 @@ def parse_chart(cur: Cursor, sub: Subsearch) -> ast.Chart:
             options[key] = value
         elif cur.accept_word("over"):
             over = cur.name()
-        elif cur.accept_word("by"):
-            by = cur.field_list()
+        elif by_tok := cur.accept_word("by"):
+            by = cur.fields_after(by_tok)
         else:
             aggs.append(parse_agg(cur))
     if over is None and by:
@@ -250,6 +264,8 @@ def parse_makemv(cur: Cursor, sub: Subsearch) -> ast.MakeMv:
     opts, rest = _options(cur)
     if len(rest) != 1:
         raise cur.error("makemv takes one field")
+    if "tokenizer" in opts:
+        _check_regex(cur, opts["tokenizer"], "makemv tokenizer")
     return ast.MakeMv(
         rest[0].value,
         opts["delim"].value if "delim" in opts else " ",
@@ -376,8 +392,8 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
             continue  # summariesonly=, allow_old_summaries=, prestats=: no effect here
         if cur.accept_word("where"):
             where = _tstats_where(cur)
-        elif cur.accept_word("by"):
-            by = cur.field_list()
+        elif by_tok := cur.accept_word("by"):
+            by = cur.fields_after(by_tok)
         else:
             aggs.append(parse_agg(cur))
     if not aggs:

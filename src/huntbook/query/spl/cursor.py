@@ -106,6 +106,13 @@ class Cursor:
             names.append(self.next().value)
         return names
 
+    def fields_after(self, keyword: Token) -> list[str]:
+        """The field list after ``keyword`` (``by``); an empty one is an error at the keyword."""
+        names = self.field_list()
+        if not names:
+            raise self.error(f"expected a field name after {keyword.text!r}", keyword)
+        return names
+
     def balanced(self) -> tuple[int, int]:
         """Consume ``( ... )`` and return the text range inside the parentheses."""
         return self.enclosed(TokenType.LPAREN, TokenType.RPAREN, "'('", "unbalanced parentheses")

@@ -24,6 +24,7 @@ _SEARCH_OPS = {
     ">=": ">=",
 }
 _TIME_OPTIONS = {"earliest", "latest", "starttime", "endtime"}
+_EMPTY_IN = "IN needs at least one value inside the parentheses"
 
 # ---------------------------------------------------------------- search language
 
@@ -125,7 +126,7 @@ def _wrapped_value(cur: Cursor, tok: Token) -> ast.SearchValue:
 
 
 def _value_list(cur: Cursor) -> list[ast.SearchValue]:
-    cur.expect(TokenType.LPAREN, "'('")
+    opening = cur.expect(TokenType.LPAREN, "'('")
     values: list[ast.SearchValue] = []
     while not cur.accept(TokenType.RPAREN):
         if cur.accept(TokenType.COMMA):
@@ -133,6 +134,8 @@ def _value_list(cur: Cursor) -> list[ast.SearchValue]:
         if cur.at_end():
             raise cur.error("unterminated IN (...) list")
         values.append(search_value(cur))
+    if not values:
+        raise cur.error(_EMPTY_IN, opening)
     return values
 
 
@@ -185,7 +188,11 @@ def _comparison_expr(cur: Cursor) -> ast.Expr:
         return ast.BinOp("LIKE", left, _concat(cur), tok.start)
     if _is_keyword(tok, ("IN",)) and cur.peek(1).type is TokenType.LPAREN:
         cur.next()
-        return ast.InExpr(left, tuple(_call_args(cur)), tok.start)
+        opening = cur.peek()
+        values = _call_args(cur)
+        if not values:
+            raise cur.error(_EMPTY_IN, opening)
+        return ast.InExpr(left, tuple(values), tok.start)
     return left
 
 

@@ -1,7 +1,8 @@
 """``FUNCTIONS``: SPL eval functions (spl.md §2.5) -> sqlglot builders, with SPL's null and index
 rules.
 
-Each entry is a ``Function(build, min_args, max_args, note)``; ``note`` feeds docs/spl-support.md.
+Each entry is a ``Function(build, min_args, max_args, note)`` (``max_args`` None: no upper bound);
+``note`` feeds docs/spl-support.md.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from huntbook.query.spl.compiler.values import (
     try_double,
     typed_null,
 )
+from huntbook.query.spl.regex import re2_pattern
 
 Builder = Callable[[ExprCompiler, ast.Call], Val]
 _V = "__m"
@@ -47,14 +49,18 @@ _V = "__m"
 class Function:
     build: Builder
     min_args: int
-    max_args: int
+    max_args: int | None
     note: str = ""
 
+    def accepts(self, count: int) -> bool:
+        """True when ``count`` arguments are within this function's arity."""
+        return self.min_args <= count and (self.max_args is None or count <= self.max_args)
+
     def arity_text(self) -> str:
+        if self.max_args is None:
+            return f"at least {self.min_args}"
         if self.min_args == self.max_args:
             return str(self.min_args)
-        if self.max_args >= 99:
-            return f"at least {self.min_args}"
         return f"{self.min_args} to {self.max_args}"
 
 
@@ -222,8 +228,9 @@ def _mvrange(c: ExprCompiler, node: ast.Call) -> Val:
 
 def _mvfind(c: ExprCompiler, node: ast.Call) -> Val:
     v, regex = _args(c, node)
+    pattern = lit(_regex_arg(c, node, 1)) if isinstance(node.args[1], ast.Literal) else None
     lam = exp.Lambda(
-        this=exp.RegexpLike(this=col(_V), expression=as_text(regex)),
+        this=exp.RegexpLike(this=col(_V), expression=pattern or as_text(regex)),
         expressions=[exp.to_identifier(_V)],
     )
     flags = exp.Transform(this=as_list(v), expression=lam)
@@ -264,14 +271,17 @@ def _len(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(exp.Length(this=as_text(v)), INT)
 
 
-def pcre_to_re2(pattern: str) -> str:
-    """Named groups ``(?<n>...)`` -> ``(?P<n>...)``; everything else is passed to RE2 as is."""
-    return re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
+def _regex_arg(c: ExprCompiler, node: ast.Call, i: int) -> str:
+    """Argument ``i``, a literal regular expression, in RE2 syntax (refused if RE2 lacks it)."""
+    pattern = str(_literal_arg(c, node, i, "regular expression"))
+    arg = node.args[i]
+    pos = arg.pos if isinstance(arg, ast.Literal) else node.pos
+    return re2_pattern(pattern, f"{node.name}()", c.ctx.text, pos)
 
 
 def _replace(c: ExprCompiler, node: ast.Call) -> Val:
     v, regex, repl = _args(c, node)
-    pattern = pcre_to_re2(str(_literal_arg(c, node, 1, "regular expression")))
+    pattern = _regex_arg(c, node, 1)
     built = exp.RegexpReplace(
         this=as_text(v), expression=lit(pattern), replacement=as_text(repl), modifiers=lit("g")
     )
@@ -358,7 +368,7 @@ def compare_like(v: Val, pattern: Val) -> exp.Expr:
 def _match(c: ExprCompiler, node: ast.Call) -> Val:
     """Unanchored regular-expression test (use ^...$ for a full match)."""
     v, _regex = _args(c, node)
-    pattern = pcre_to_re2(str(_literal_arg(c, node, 1, "regular expression")))
+    pattern = _regex_arg(c, node, 1)
     if v.kind == LIST:
         from huntbook.query.spl.compiler.values import any_element
 
@@ -533,11 +543,11 @@ FUNCTIONS: dict[str, Function] = {
     "mvcount": F(_mvcount, 1, 1, "null for a missing field"),
     "mvjoin": F(_mvjoin, 2, 2),
     "mvfilter": F(_mvfilter, 1, 1, "predicate must reference exactly one field"),
-    "mvappend": F(_mvappend, 1, 99, "null arguments skipped"),
+    "mvappend": F(_mvappend, 1, None, "null arguments skipped"),
     "mvdedup": F(_mvdedup, 1, 1, "keeps first occurrences in order"),
     "mvsort": F(_list_fn("list_sort"), 1, 1, "byte order"),
     "mvreverse": F(_list_fn("list_reverse"), 1, 1),
-    "mvfind": F(_mvfind, 2, 2, "regular expression in RE2 syntax"),
+    "mvfind": F(_mvfind, 2, 2, "RE2 syntax; a literal pattern is checked like match()'s"),
     "mvzip": F(_mvzip, 2, 3, "DuckDB only (Spark's lambda index is 0-based)"),
     "mvrange": F(_mvrange, 2, 3, "numeric steps only (no time spans)"),
     "split": F(_split, 2, 2),
@@ -547,7 +557,7 @@ FUNCTIONS: dict[str, Function] = {
     "substr": F(_substr, 2, 3, "1-based, SQLite semantics; first value of a multivalue field"),
     "len": F(_len, 1, 1, "first value of a multivalue field"),
     "replace": F(
-        _replace, 3, 3, "every match; regex runs on RE2 (no look-around, \\1 works in DuckDB)"
+        _replace, 3, 3, "every match; RE2 pattern (look-around refused); \\1 works in DuckDB"
     ),
     "trim": F(_trim_fn("BOTH"), 1, 2, "default strips spaces and tabs"),
     "ltrim": F(_trim_fn("LEADING"), 1, 2),
@@ -556,13 +566,13 @@ FUNCTIONS: dict[str, Function] = {
     "spath": F(_spath, 2, 2, "JSON only (XML paths are not supported)"),
     # conditional
     "if": F(_if, 3, 3),
-    "case": F(_case, 2, 99, "null when no condition is true"),
-    "coalesce": F(_coalesce, 1, 99),
+    "case": F(_case, 2, None, "null when no condition is true"),
+    "coalesce": F(_coalesce, 1, None),
     "nullif": F(_nullif, 2, 2),
-    "validate": F(_validate, 2, 99),
+    "validate": F(_validate, 2, None),
     "like": F(_like, 2, 2),
     "match": F(_match, 2, 2, "unanchored; RE2 syntax, named groups translated"),
-    "in": F(_in, 2, 99, "exact values, no wildcards"),
+    "in": F(_in, 2, None, "exact values, no wildcards"),
     "cidrmatch": F(_cidrmatch, 2, 2, "IPv4 only; CIDR must be a literal"),
     "searchmatch": F(_searchmatch, 1, 1, "search string must be a literal"),
     "true": F(_constant(exp.true(), BOOL), 0, 0),
@@ -588,8 +598,8 @@ FUNCTIONS: dict[str, Function] = {
     "log": F(_log, 1, 2, "default base 10"),
     "pow": F(_pow, 2, 2),
     "pi": F(_constant(lit(3.141592653589793), NUM), 0, 0),
-    "min": F(_minmax(exp.Least), 1, 99, "numeric only"),
-    "max": F(_minmax(exp.Greatest), 1, 99, "numeric only"),
+    "min": F(_minmax(exp.Least), 1, None, "numeric only"),
+    "max": F(_minmax(exp.Greatest), 1, None, "numeric only"),
     "md5": F(_hash("md5"), 1, 1),
     "sha1": F(_hash("sha1"), 1, 1),
     "sha256": F(_hash("sha256"), 1, 1),

@@ -51,6 +51,8 @@ from huntbook.query.spl.commands_data import (
 )
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import tokenize
+from huntbook.query.spl.macros import check_macros
+from huntbook.query.spl.support import SPLUNK_ONLY_COMMANDS
 from huntbook.query.spl.tokens import Token, TokenType
 
 CommandParser = Callable[[Cursor, "SubsearchParser"], ast.Command]
@@ -103,8 +105,9 @@ def parse(text: str) -> ast.Pipeline:
 
     Raises:
         SplSyntaxError: the text does not parse (message shows line, column and a caret).
-        UnsupportedSplError: a command huntbook does not implement.
+        UnsupportedSplError: a command huntbook does not implement, or a macro.
     """
+    check_macros(text)
     try:
         return _parse_range(text, 0, len(text))
     except HuntbookError:
@@ -167,11 +170,17 @@ def _parse_command(
         raise SplSyntaxError("expected a command name", text, name_tok.start)
     name = name_tok.text.lower()
     if name not in COMMAND_PARSERS:
-        hint = did_you_mean(name, COMMAND_PARSERS)
-        raise UnsupportedSplError(f"unsupported command {name!r}.{hint}", text, name_tok.start)
+        raise UnsupportedSplError(_unknown_command(name), text, name_tok.start)
     parsed = COMMAND_PARSERS[name](cur, subsearch)
     cur.expect_end()
     return _with_pos(parsed, name_tok.start)
+
+
+def _unknown_command(name: str) -> str:
+    """Splunk's own commands are named as unsupported; other names get a did-you-mean."""
+    if name in SPLUNK_ONLY_COMMANDS:
+        return f"Splunk's `{name}` command is not supported by huntbook (see docs/spl-support.md)"
+    return f"unsupported command {name!r}.{did_you_mean(name, COMMAND_PARSERS)}"
 
 
 def _with_pos(node: ast.Command, pos: int) -> ast.Command:
@@ -182,11 +191,8 @@ def _with_pos(node: ast.Command, pos: int) -> ast.Command:
 
 def _check_generating(text: str, commands: list[ast.Command]) -> None:
     for i, cmd in enumerate(commands):
-        generating = type(cmd) in _GENERATING_TYPES
-        if generating and i > 0 and not (isinstance(cmd, ast.InputLookup) and cmd.append):
+        appending = isinstance(cmd, ast.InputLookup) and cmd.append
+        if cmd.key in GENERATING and i > 0 and not appending:
             raise SplSyntaxError(
                 "this command must be the first command of a search", text, cmd.pos
             )
-
-
-_GENERATING_TYPES = (ast.Metadata, ast.MakeResults, ast.InputLookup, ast.TStats)

@@ -2,6 +2,8 @@
 
 ``COMMAND_SUPPORT`` must name every command in ``parser.COMMAND_PARSERS`` (a test checks it);
 functions and stats aggregates carry their notes in ``FUNCTIONS`` and ``AGGREGATES`` themselves.
+``SPLUNK_ONLY_COMMANDS`` lists Splunk's documented search commands huntbook does not implement,
+so the parser refuses them by name instead of suggesting a look-alike.
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "rare": (S, "as top, least common first"),
     "rex": (
         P,
-        "named groups (PCRE `(?<n>` read as RE2 `(?P<n>`), field=, max_match, "
-        "mode=sed (s///g, y///); RE2 has no look-around or back-references; sed's "
-        "Nth-match flag unsupported; no offset_field",
+        "named groups (PCRE `(?<n>` read as RE2 `(?P<n>`; at least one, as Splunk "
+        "requires), field=, max_match, mode=sed (s///g, y///); look-around, "
+        "back-references, atomic groups and possessive quantifiers are refused (RE2); "
+        "sed's Nth-match flag unsupported; no offset_field",
     ),
-    "regex": (S, "`field=`/`field!=` or _raw; RE2 syntax"),
+    "regex": (S, "`field=`/`field!=` or _raw; RE2 syntax (PCRE-only constructs refused)"),
     "transaction": (
         P,
         "field list, startswith/endswith (search, quoted search or eval()), maxspan, "
@@ -88,6 +91,27 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
 }
 
+# Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in
+# COMMAND_SUPPORT (a test checks the two are disjoint).
+SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
+    "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
+    "anomalousvalue", "anomalydetection", "appendcols", "appendpipe", "arules", "associate",
+    "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
+    "contingency", "correlate", "datamodel", "dbinspect", "delete", "delta", "diff", "erex",
+    "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
+    "folderize", "foreach", "format", "from", "fromjson", "gauge", "gentimes", "geom",
+    "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",
+    "inputintelligence", "iplocation", "kmeans", "kv", "kvform", "loadjob", "localize",
+    "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",
+    "msearch", "mstats", "multikv", "multisearch", "mvcombine", "nomv", "outlier", "outputcsv",
+    "outputlookup", "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
+    "reltime", "replace", "require", "rest", "return", "rtorder", "run", "savedsearch",
+    "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
+    "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",
+    "tojson", "transpose", "trendline", "tscollect", "typeahead", "typelearner", "typer",
+    "union", "uniq", "untable", "walklex", "x11", "xmlkv", "xmlunescape", "xpath", "xyseries",
+})  # fmt: skip
+
 DEVIATIONS: tuple[str, ...] = (
     "Bare terms match `_raw` as whole tokens between Splunk's default major/minor "
     "breakers, case-insensitively (a regex over the text, not an index of segments); "
@@ -125,9 +149,10 @@ SPARK_NOTES: tuple[str, ...] = (
     "transaction's `mvlist` and `_raw`) lose their ORDER BY in Spark's "
     "`collect_list`.",
     "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`),"
-    " sed without `g` (regexp_replace flags), `list_slice` (mvindex ranges, list(), "
-    "max_match), lambda indexes (mvdedup, mvzip: Spark's are 0-based); these appear "
-    "in `CompiledQuery.warnings` where they apply.",
+    " sed without `g` (regexp_replace flags), rex past group 9 (regexp_extract's "
+    "struct form), `list_slice` (mvindex ranges, list(), max_match), lambda indexes "
+    "(mvdedup, mvzip: Spark's are 0-based); these appear in `CompiledQuery.warnings` "
+    "where they apply.",
     "Spark's `regexp_replace` uses `$1` for back-references where DuckDB (RE2) uses `\\1`.",
 )
 
@@ -144,6 +169,10 @@ def markdown_commands() -> str:
         status, note = COMMAND_SUPPORT[name]
         lines.append(_row([f"`{name}`", status, note]))
     return "\n".join(lines) + "\n"
+
+
+def markdown_splunk_only() -> str:
+    return ", ".join(f"`{name}`" for name in sorted(SPLUNK_ONLY_COMMANDS)) + "\n"
 
 
 def markdown_functions() -> str:

@@ -86,7 +86,7 @@ class ExprCompiler:
             raise UnsupportedSplError(
                 f"unsupported function {node.name}().{hint}", self.ctx.text, node.pos
             )
-        if not spec.min_args <= len(node.args) <= spec.max_args:
+        if not spec.accepts(len(node.args)):
             raise self.ctx.error(f"{node.name}() takes {spec.arity_text()} arguments", node.pos)
         return spec.build(self, node)
 

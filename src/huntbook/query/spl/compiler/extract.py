@@ -27,7 +27,8 @@ from huntbook.query.spl.compiler.values import (
     not_null,
     typed_null,
 )
-from huntbook.query.spl.functions import pcre_to_re2, spath_path
+from huntbook.query.spl.functions import spath_path
+from huntbook.query.spl.regex import pcre_to_re2, re2_pattern
 
 
 def _group_indexes(pattern: str, state: State, pos: int) -> dict[str, int]:
@@ -50,10 +51,7 @@ def compile_rex(cmd: ast.Rex, state: State) -> State:
         old = state.get(name)
         if cmd.max_match == 1:
             extracted = exp.Nullif(
-                this=exp.RegexpExtract(
-                    this=source.copy(), expression=lit(pattern), group=lit(index)
-                ),
-                expression=lit(""),
+                this=_extract_group(source, pattern, index, state), expression=lit("")
             )
             matched = exp.RegexpLike(this=source.copy(), expression=lit(pattern))
             keep = as_text(old) if old.kind != NULL else typed_null(TEXT)
@@ -80,6 +78,24 @@ def compile_rex(cmd: ast.Rex, state: State) -> State:
     return assign_many(state, values) if values else state
 
 
+_MAX_GROUP_INDEX = 9  # DuckDB's regexp_extract(s, p, n) takes a group number 0..9
+
+
+def _extract_group(source: exp.Expr, pattern: str, index: int, state: State) -> exp.Expr:
+    """Group ``index`` of the first match; past group 9, through DuckDB's struct form
+    ``regexp_extract(s, p, ['g1', ..., 'gN'])['gN']`` (the group list names groups 1..N)."""
+    if index <= _MAX_GROUP_INDEX:
+        return exp.RegexpExtract(this=source.copy(), expression=lit(pattern), group=lit(index))
+    state.ctx.warn(
+        "rex with more than 9 groups uses DuckDB's struct form of regexp_extract (DuckDB only)"
+    )
+    names = [lit(f"g{i}") for i in range(1, index + 1)]
+    struct = exp.RegexpExtract(
+        this=source.copy(), expression=lit(pattern), group=exp.Array(expressions=names)
+    )
+    return exp.Bracket(this=struct, expressions=[lit(f"g{index}")])
+
+
 _SED = re.compile(r"^s(.)(.*?)(?<!\\)\1(.*?)(?<!\\)\1([gi\d]*)$", re.DOTALL)
 _TRANSLATE = re.compile(r"^y(.)(.*?)\1(.*?)\1$", re.DOTALL)
 
@@ -87,7 +103,8 @@ _TRANSLATE = re.compile(r"^y(.)(.*?)\1(.*?)\1$", re.DOTALL)
 def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expr) -> State:
     m = _SED.match(cmd.pattern)
     if m:
-        regex, repl, flags = pcre_to_re2(m.group(2)), m.group(3), m.group(4)
+        regex = re2_pattern(m.group(2), "rex mode=sed", state.ctx.text, cmd.pos)
+        repl, flags = m.group(3), m.group(4)
         if any(ch.isdigit() for ch in flags):
             raise UnsupportedSplError(
                 "rex mode=sed: replacing only the Nth match is not supported",

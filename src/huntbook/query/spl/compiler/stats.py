@@ -271,10 +271,6 @@ def compile_metadata(cmd: ast.Metadata, state: State) -> State:
     return replace(out, fields={n: out.fields[n] for n in order})
 
 
-def _agg_no_arg(name: str) -> ast.Agg:
-    return ast.Agg(name, None, name)
-
-
 __all__ = [
     "compile_eventstats",
     "compile_metadata",

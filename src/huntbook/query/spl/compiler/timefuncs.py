@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.timeutil import RELATIVE_FORMS, unreadable_time
 from huntbook.query.spl.compiler.timeutil import relative_time as relative_epoch
 from huntbook.query.spl.compiler.values import INT, NUM, TEXT, Val, as_num, as_text, cast, fn, lit
 
@@ -95,7 +96,11 @@ def relative(c: ExprCompiler, node: ast.Call) -> Val:
         raise c.ctx.error("relative_time(): the modifier must be a quoted string", node.pos)
     base = c.compile(node.args[0])
     if isinstance(base.expr, exp.Literal) and base.kind in (INT, NUM):
-        return Val(lit(relative_epoch(float(base.expr.this), arg.value)), NUM)
+        try:
+            return Val(lit(relative_epoch(float(base.expr.this), arg.value)), NUM)
+        except ValueError:
+            message = unreadable_time(arg.value, RELATIVE_FORMS)
+            raise c.ctx.error(f"relative_time(): {message}", node.pos) from None
     m = _MODIFIER.match(arg.value.strip().lower())
     if not m:
         raise c.ctx.error(f"relative_time(): cannot read {arg.value!r}", node.pos)

@@ -47,8 +47,35 @@ def parse_time(text: str, now: float, query: str = "", pos: int = 0) -> float:
         return absolute
     try:
         return relative_time(now, value)
-    except ValueError as exc:
-        raise SplSyntaxError(f"cannot read time {text!r}: {exc}", query, pos) from None
+    except ValueError:
+        raise SplSyntaxError(unreadable_time(text), query, pos) from None
+
+
+# Words people type for a time; Splunk accepts none of them, so the message says what to write.
+_WORD_HINTS = {
+    "yesterday": "yesterday is earliest=-1d@d latest=@d",
+    "today": "today starts at @d",
+    "tomorrow": "tomorrow starts at +1d@d",
+    "midnight": "the last midnight is @d",
+}
+RELATIVE_FORMS = (
+    "relative -24h, -7d, +30m (units s, m, h, d, w, mon, q, y)",
+    "snapped @d, -1d@d, @w1",
+)
+TIME_FORMS = (
+    "now",
+    *RELATIVE_FORMS,
+    "ISO 2024-05-01 or 2024-05-01T12:00:00Z",
+    "05/01/2024:12:00:00",
+    "epoch seconds",
+)
+
+
+def unreadable_time(text: str, forms: tuple[str, ...] = TIME_FORMS) -> str:
+    """The message for a time that does not parse: the value, a hint, the accepted ``forms``."""
+    word = text.strip().lower()
+    hint = f" (Splunk has no {word!r}: {_WORD_HINTS[word]})" if word in _WORD_HINTS else ""
+    return f"cannot read time {text!r}{hint}; accepted forms: " + "; ".join(forms)
 
 
 def _parse_absolute(value: str) -> float | None:
