@@ -329,7 +329,12 @@ def test_ctrl_c_during_a_parallel_ingest_exits_130_without_tracebacks(tmp_path: 
     assert len(_children(proc.pid)) == 2, "the ingest did not start two workers"
     time.sleep(0.5)  # the workers are importing or reading
     assert proc.poll() is None, "the ingest ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at the terminal does
+    # Ctrl-C at the terminal signals the whole group. An ingest busy in a long C call (a Parquet
+    # write) reacts late, when its workers may have printed tracebacks: stopped, it reacts late.
+    os.kill(proc.pid, signal.SIGSTOP)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGCONT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err and "KeyboardInterrupt" not in err

@@ -103,6 +103,11 @@ def command(
             paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=update, workers=workers
         )
     _report(summary, where, index)
+    if len(summary.ignored) == len(summary.files):
+        raise IngestError(
+            f"nothing to ingest in {', '.join(paths)}: no file in a known format "
+            f"({', '.join(FORMATS)})"
+        )
     if summary.failed:
         count = len(summary.failed)
         raise IngestError(
