@@ -167,12 +167,19 @@ def _overwrite_with_fewer_rows(file: Path) -> None:
     pq.write_table(table.slice(0, table.num_rows - 1), file)
 
 
-DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
-    "deleted": (Path.unlink, "is missing"),
-    "truncated": (_truncate, "is truncated or overwritten (no Parquet footer in its"),
-    "emptied": (lambda f: f.write_bytes(b""), "is truncated (0 bytes)"),
-    "fewer rows": (_overwrite_with_fewer_rows, "its files hold 99 rows, the manifest says 100"),
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "deleted": Path.unlink,
+    "truncated": _truncate,
+    "emptied": lambda f: f.write_bytes(b""),
+    "fewer rows": _overwrite_with_fewer_rows,
 }
+
+
+def _reason(file: Path, name: str, size: int) -> str:
+    """What the (cheap) check on open says about a damaged batch file."""
+    if not file.exists():
+        return f"{name} is missing"
+    return f"{name} is {file.stat().st_size:,} bytes, the manifest says {size:,}"
 
 
 @pytest.mark.parametrize("kind", list(DAMAGE))
@@ -189,11 +196,12 @@ def test_a_damaged_batch_is_named_repaired_and_its_files_ingested_again(
     assert _huntbook(monkeypatch, "search", SEARCH, "--store", str(path), "--format", "json") == 0
     before = orjson.loads(capsys.readouterr().out)
 
-    damage, says = DAMAGE[kind]
-    damage(path / "events" / "b000001" / MERGED)
-    file = f"events/b000001/{MERGED}"
+    file = path / "events" / "b000001" / MERGED
+    size = file.stat().st_size
+    DAMAGE[kind](file)
+    reason = _reason(file, f"events/b000001/{MERGED}", size)
     names = ", ".join(str(p.resolve()) for p in sorted(inputs.iterdir()))
-    expected = f"batch b000001: {file} {says}" if "rows" not in says else f"batch b000001: {says}"
+    expected = f"batch b000001: {reason}"
     for command in (["search", SEARCH], ["stats"], ["ingest", str(inputs)], ["compact"]):
         assert _huntbook(monkeypatch, *command, "--store", str(path)) == 13
         err = capsys.readouterr().err
@@ -206,7 +214,7 @@ def test_a_damaged_batch_is_named_repaired_and_its_files_ingested_again(
 
     assert _huntbook(monkeypatch, "repair", "--store", str(path)) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Dropped batch b000001 (100 events): {expected.split(': ', 1)[1]}")
+    assert out.startswith(f"Dropped batch b000001 (100 events): {reason}\n")
     assert all(f"  {p.resolve()}\n" in out for p in inputs.iterdir())
     assert not (path / "events" / "b000001").exists()
     assert (path / "events" / "b000002" / MERGED).is_file()
@@ -217,6 +225,39 @@ def test_a_damaged_batch_is_named_repaired_and_its_files_ingested_again(
     assert "Ingested 100 events from 2 files" in capsys.readouterr().out
     assert _huntbook(monkeypatch, "search", SEARCH, "--store", str(path), "--format", "json") == 0
     assert orjson.loads(capsys.readouterr().out) == before
+
+
+OLD_DAMAGE = {
+    "truncated": (_truncate, r"is truncated or overwritten \(no Parquet footer in its \d+ bytes\)"),
+    "emptied": (DAMAGE["emptied"], r"is truncated \(0 bytes\)"),
+    "fewer rows": (_overwrite_with_fewer_rows, r"its files hold 99 rows, the manifest says 100"),
+}
+
+
+@pytest.mark.parametrize("kind", list(OLD_DAMAGE))
+def test_a_store_without_recorded_sizes_is_checked_by_its_footers(
+    tmp_path: Path, kind: str
+) -> None:
+    """Stores written before sizes were recorded: magic and footer row counts, on every open."""
+    path = tmp_path / "s"
+    Store(path).ingest([_chain_inputs(tmp_path / "in", files=2)])
+    manifest = orjson.loads((path / "manifest.json").read_bytes())
+    del manifest["batches"][0]["bytes"]
+    (path / "manifest.json").write_bytes(orjson.dumps(manifest))
+    damage, says = OLD_DAMAGE[kind]
+    damage(path / "events" / "b000001" / MERGED)
+    with pytest.raises(StoreDamagedError, match=f"batch b000001: .*{says}"):
+        Store(path).connect()
+
+
+def test_a_writer_records_the_sizes_an_older_store_lacks(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    Store(path).ingest([CHAIN])
+    manifest = orjson.loads((path / "manifest.json").read_bytes())
+    recorded = manifest["batches"][0].pop("bytes")
+    (path / "manifest.json").write_bytes(orjson.dumps(manifest))
+    Store(path).compact()
+    assert Store(path).manifest()["batches"][0]["bytes"] == recorded
 
 
 def test_a_sound_store_is_checked_once_per_store_object(

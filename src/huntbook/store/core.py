@@ -27,7 +27,7 @@ import duckdb
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CORE_COLUMNS, field_type
 from huntbook.store.compact import MERGED, merge_parts
-from huntbook.store.integrity import Damage, damage_error, damaged_batches
+from huntbook.store.integrity import Damage, damage_error, damaged_batches, sizes
 from huntbook.store.manifest import (
     MANIFEST,
     empty_manifest,
@@ -101,11 +101,12 @@ class Store:
         return [str(self.path / f) for b in self.manifest()["batches"] for f in b["files"]]
 
     def damage(self) -> list[Damage]:
-        """Every committed batch whose files are missing or not whole (store/integrity.py)."""
-        return damaged_batches(self.path, self.manifest()["batches"])
+        """Every committed batch whose files are missing or not whole (the deep check,
+        store/integrity.py)."""
+        return damaged_batches(self.path, self.manifest()["batches"], deep=True)
 
     def _checked(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """``manifest``, once its batches not checked before are found whole."""
+        """``manifest``, once its batches are found whole (each checked once per object)."""
         fresh = [b for b in manifest["batches"] if b["id"] not in self._whole]
         damaged = damaged_batches(self.path, fresh)
         if damaged:
@@ -188,8 +189,9 @@ class Store:
         """Hold the writer lock and clear work left over by a crashed writer.
 
         ``create``: make the store if there is none (ingest); otherwise StoreMissingError.
-        ``check``: StoreDamagedError if a batch is damaged (off for ``repair``). A store that
-        cannot be written (permissions, read-only file system) is a StoreError.
+        ``check``: StoreDamagedError if a batch is damaged (off for ``repair``); batches of older
+        stores, deep-checked, get their files' sizes recorded. A store that cannot be written
+        (permissions, read-only file system) is a StoreError.
         """
         with _writable(self.path):
             if create:
@@ -201,13 +203,21 @@ class Store:
                     write_manifest(self.path, empty_manifest())
                 held = read_manifest(self.path)  # nobody else writes while the lock is held
                 if check:
-                    self._checked(held)
+                    self._sized(self._checked(held))
                 self._clean_leftovers(held)
                 self._held = held
                 try:
                     yield
                 finally:
                     self._held = None
+
+    def _sized(self, manifest: dict[str, Any]) -> None:
+        """Record the sizes of batch files of stores written before sizes were (found whole)."""
+        unsized = [b for b in manifest["batches"] if "bytes" not in b]
+        for batch in unsized:
+            batch["bytes"] = sizes(self.path, batch["files"])
+        if unsized:
+            write_manifest(self.path, manifest)
 
     def _clean_leftovers(self, manifest: dict[str, Any]) -> None:
         """Drop what a crashed writer left: work files, uncommitted batches, unlisted files."""
@@ -250,6 +260,7 @@ class Store:
         merged.replace(self.path / name)
         fsync_path((self.path / name).parent)
         entry["files"] = [name]
+        entry["bytes"] = sizes(self.path, entry["files"])
         write_manifest(self.path, manifest)
         for part in parts:
             part.unlink()
@@ -262,7 +273,7 @@ class Store:
         """
         with self.writing(check=False):
             manifest = self.manifest()
-            damaged = damaged_batches(self.path, manifest["batches"])
+            damaged = damaged_batches(self.path, manifest["batches"], deep=True)
             dropped = {d.batch["id"] for d in damaged}
             if dropped:
                 kept = [b for b in manifest["batches"] if b["id"] not in dropped]
@@ -327,6 +338,7 @@ class Store:
             return {"id": None, "files": [], "events": 0, "inputs": []}  # nothing to commit
         final = self.path / EVENTS / batch_id
         parts = writer.assemble()
+        recorded = [part.stat().st_size for part in parts]
         if parts:
             for part in parts:
                 fsync_path(part)
@@ -337,6 +349,7 @@ class Store:
         entry = {
             "id": batch_id,
             "files": [f"{EVENTS}/{batch_id}/{p.name}" for p in parts],
+            "bytes": recorded,
             "events": writer.events,
             "first_cd": manifest["next_cd"],
             "inputs": inputs,
