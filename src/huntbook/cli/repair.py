@@ -12,7 +12,7 @@ from huntbook.cli._options import store_option, writing_workspace
 @click.command("repair")
 @store_option
 def command(store: Path | None) -> None:
-    """Drop batches whose files are missing or truncated, so their files can be ingested again.
+    """Drop damaged batches (files missing or truncated) so their inputs can be ingested again.
 
     Searches refuse a damaged store (exit 13) and say which batches and input files are hit.
     Repair removes those batches from the manifest and deletes their folders, nothing else, and
