@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 import huntbook
@@ -30,3 +31,12 @@ def test_unknown_command_is_a_usage_error_without_traceback():
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "No such command" in proc.stderr
+
+
+def test_a_listed_command_module_that_does_not_import_is_an_error(monkeypatch):
+    """No command silently vanishes from the CLI because its module failed to import."""
+    import huntbook.cli as package
+
+    monkeypatch.setattr(package, "COMMAND_MODULES", ("huntbook.cli.no_such_command",))
+    with pytest.raises(ModuleNotFoundError, match="huntbook.cli.no_such_command"):
+        package._register()

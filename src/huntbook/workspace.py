@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from huntbook.hunts.result import HuntResult
     from huntbook.query.result import SearchResult
     from huntbook.store import IngestSummary, Store
+    from huntbook.store.integrity import Damage
 
 DEFAULT_STORE = "./huntbook-store"
 
@@ -24,17 +25,26 @@ class Workspace:
     """An event store plus everything that runs on it.
 
     Args:
-        store: the store directory; created on first ingest.
+        store: the store directory; created by the first ingest (anything else that needs a
+            store raises StoreMissingError when there is none).
+        on_wait: called with the pid (None if unknown) of another process writing to the store
+            when a write has to wait for it.
     """
 
-    def __init__(self, store: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        store: str | os.PathLike[str] | None = None,
+        *,
+        on_wait: Callable[[int | None], None] | None = None,
+    ) -> None:
         self.path = Path(store) if store is not None else default_store_path()
+        self.on_wait = on_wait
 
     @property
     def store(self) -> Store:
         from huntbook.store import Store
 
-        return Store(self.path)
+        return Store(self.path, on_wait=self.on_wait)
 
     def ingest(
         self,
@@ -58,6 +68,10 @@ class Workspace:
     def compact(self) -> int:
         """Merge each multi-file batch into one Parquet file; see ``Store.compact``."""
         return self.store.compact()
+
+    def repair(self) -> list[Damage]:
+        """Drop damaged batches so their files can be ingested again; see ``Store.repair``."""
+        return self.store.repair()
 
     def search(
         self,

@@ -8,6 +8,7 @@ import orjson
 from click.testing import CliRunner
 
 from huntbook.cli import cli
+from huntbook.errors import StoreMissingError
 from huntbook.store.testing import make_store
 
 EVENTS = [
@@ -75,8 +76,10 @@ def test_bad_param_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "name=value" in result.output
 
 
-def test_a_missing_store_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_missing_store_is_a_store_missing_error(tmp_path: Path) -> None:
+    """Exit 13 through the entry point: tests/test_cli_exit_codes.py."""
     result = CliRunner().invoke(
         cli, ["hunt", "encoded-powershell", "--store", str(tmp_path / "nope")]
     )
-    assert result.exit_code == 2 and "no event store" in result.output
+    assert isinstance(result.exception, StoreMissingError)
+    assert "no event store" in str(result.exception)

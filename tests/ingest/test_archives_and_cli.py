@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from huntbook.cli import cli
 from huntbook.store import Store
+from huntbook.store.testing import make_store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MEMBERS = ("wmi_chain_security.log", "wmi_chain_sysmon.xml", "wmi_chain.jsonl")
@@ -93,6 +94,7 @@ def test_ingest_then_stats_json_and_table(tmp_path: Path) -> None:
 
 
 def test_stats_of_an_empty_store(tmp_path: Path) -> None:
+    make_store(tmp_path / "none", [])
     result = CliRunner().invoke(
         cli, ["stats", "--store", str(tmp_path / "none"), "--format", "json"]
     )

@@ -51,6 +51,7 @@ def _unmerged(tmp_path: Path, events: list[dict[str, Any]]) -> Store:
         merged = tmp_path / batch["files"][0]
         data = pq.ParquetFile(merged)
         batch["files"] = []
+        del batch["bytes"]  # nor were the files' sizes recorded then
         for i in range(data.num_row_groups):
             name = f"events/{batch['id']}/part-{i:05d}.parquet"
             pq.write_table(data.read_row_group(i), tmp_path / name)

@@ -54,7 +54,7 @@ def test_make_store_round_trip_with_types(tmp_path: Path) -> None:
 
 
 def test_empty_store_has_core_columns(tmp_path: Path) -> None:
-    store = Store(tmp_path / "nothing")
+    store = make_store(tmp_path / "nothing", [])
     con = store.connect()
     cols = [d[0] for d in con.execute("SELECT * FROM events").description]
     assert cols[:3] == ["_time", "_cd", "_raw"] and "sourcetype" in cols

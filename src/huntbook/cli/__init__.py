@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "huntbook.cli.ingest",
     "huntbook.cli.stats",
     "huntbook.cli.compact",
+    "huntbook.cli.repair",
     "huntbook.cli.search",
     "huntbook.cli.hunt",
     "huntbook.cli.demo",
@@ -33,13 +34,7 @@ def cli() -> None:
 
 def _register() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a command whose module has not landed yet
-        cli.add_command(module.command)
+        cli.add_command(importlib.import_module(name).command)
 
 
 _register()

@@ -8,9 +8,13 @@ from huntbook.errors import HuntbookError
 
 
 def run_guarded(command: click.Command) -> int:
-    """Run a click command; a HuntbookError prints ``Error: ...`` and returns its exit code."""
+    """Run a click command; a HuntbookError prints ``Error: ...`` and returns its exit code.
+
+    Outside standalone mode click returns the code of ``ctx.exit(n)`` / ``raise Exit(n)`` (and a
+    command's return value, None for ours): that code is the process's.
+    """
     try:
-        command.main(standalone_mode=False)
+        code = command.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -22,4 +26,4 @@ def run_guarded(command: click.Command) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    return code if isinstance(code, int) else 0

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from huntbook.workspace import Workspace, default_store_path
+
 store_option = click.option(
     "--store",
     "store",
@@ -13,3 +15,22 @@ store_option = click.option(
     default=None,
     help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
 )
+
+
+def writing_workspace(store: Path | None) -> Workspace:
+    """The workspace on ``--store`` (or the default) for a command that writes to the store.
+
+    A write waits while another process writes to the same store (ingest, compact, repair);
+    it says so on stderr instead of waiting silently.
+    """
+    path = store or default_store_path()
+
+    def waiting(pid: int | None) -> None:
+        who = f"pid {pid}" if pid is not None else "pid unknown"
+        click.echo(
+            f"Waiting for the other ingest (or compact, repair) writing to {path} ({who}); "
+            "going on when it is done.",
+            err=True,
+        )
+
+    return Workspace(path, on_wait=waiting)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from huntbook.cli._options import store_option
-from huntbook.workspace import Workspace, default_store_path
+from huntbook.cli._options import store_option, writing_workspace
 
 
 @click.command("compact")
@@ -19,6 +18,6 @@ def command(store: Path | None) -> None:
     swapped atomically (the manifest names old or new files, never half), but run it while no
     search is running: a search that listed the old parts fails when they are gone.
     """
-    workspace = Workspace(store or default_store_path())
+    workspace = writing_workspace(store)
     merged = workspace.compact()
     click.echo(f"{workspace.path}: {merged} batch(es) merged into one file each.")

@@ -80,11 +80,6 @@ def run(
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
     workspace = Workspace(store if store is not None else default_store_path())
-    if not workspace.path.is_dir():
-        raise click.BadParameter(
-            f"no event store at {workspace.path} (run `huntbook ingest` first)",
-            param_hint="--store",
-        )
     result = workspace.hunt(playbook, params=values, out=out)
     if not result.time_range.get("events"):
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)

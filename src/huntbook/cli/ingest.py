@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import store_option, writing_workspace
 from huntbook.errors import IngestError
 from huntbook.ingest import FORMATS, expand
 from huntbook.store import IngestSummary
-from huntbook.workspace import Workspace, default_store_path
+from huntbook.workspace import default_store_path
 
 MAX_LISTED = 20
 
@@ -99,10 +99,15 @@ def command(
     """
     where = store or default_store_path()
     with _progress(paths) as update:
-        summary = Workspace(where).ingest(
+        summary = writing_workspace(where).ingest(
             paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=update, workers=workers
         )
     _report(summary, where, index)
+    if len(summary.ignored) == len(summary.files):
+        raise IngestError(
+            f"nothing to ingest in {', '.join(paths)}: no file in a known format "
+            f"({', '.join(FORMATS)})"
+        )
     if summary.failed:
         count = len(summary.failed)
         raise IngestError(

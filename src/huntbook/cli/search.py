@@ -17,7 +17,6 @@ import click
 
 from huntbook.cli._options import store_option
 from huntbook.cli._table import cell_text, text_table
-from huntbook.errors import StoreError
 from huntbook.workspace import Workspace, default_store_path
 
 TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given
@@ -91,14 +90,14 @@ def command(
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
     workspace = Workspace(store or default_store_path())
-    if not workspace.path.is_dir():
-        raise StoreError(f"no event store at {workspace.path}; run `huntbook ingest` first")
     if explain:
         _explain(workspace, spl, earliest, latest, limit, dialect)
         return
     result = workspace.search(spl, earliest=earliest, latest=latest, limit=limit)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
+    if not workspace.store.event_count():
+        click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
     _print(result.columns, result.rows(), fmt, limit)
 
 

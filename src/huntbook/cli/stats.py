@@ -26,10 +26,11 @@ KEYS = ("index", "sourcetype", "host", "source", "count", "first_time", "last_ti
 )
 def command(store: Path | None, fmt: str) -> None:
     """Event counts and first/last times (UTC) per index, sourcetype, host and source."""
-    rows = Workspace(store or default_store_path()).stats()
+    workspace = Workspace(store or default_store_path())
+    rows = workspace.stats()
     if fmt == "json":
         click.echo(json.dumps([{k: r[k] for k in KEYS} for r in rows], indent=2))
     elif rows:
         click.echo(text_table(KEYS, [[r.get(k) for k in KEYS] for r in rows], rule=False))
     else:
-        click.echo("The store is empty.")
+        click.echo(f"The store {workspace.path} holds no events.")

@@ -5,12 +5,17 @@ Layout::
     store_dir/manifest.json          committed batches (atomically replaced)
     store_dir/events/<batch>/data.parquet   one file per batch (parts merged: store/compact.py)
     store_dir/tmp/                   work in progress; cleared when opened for writing
+
+Opening a store (``connect``, ``writing``) checks it: no manifest is StoreMissingError (only
+ingest creates a store), a batch whose files are not whole is StoreDamagedError (store/integrity.py;
+``repair`` drops it). A batch file and its folder are fsynced before the manifest names them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,7 +27,15 @@ import duckdb
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CORE_COLUMNS, field_type
 from huntbook.store.compact import MERGED, merge_parts
-from huntbook.store.manifest import fsync_dir, read_manifest, store_lock, write_manifest
+from huntbook.store.integrity import Damage, damage_error, damaged_batches, sizes
+from huntbook.store.manifest import (
+    MANIFEST,
+    empty_manifest,
+    fsync_path,
+    read_manifest,
+    store_lock,
+    write_manifest,
+)
 from huntbook.store.views import DIALECT, events_view, stats_query
 from huntbook.store.writer import BatchWriter
 
@@ -30,6 +43,11 @@ if TYPE_CHECKING:
     from huntbook.store.summary import IngestSummary
 
 EVENTS, TMP = "events", "tmp"
+READ_ONLY = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+}
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -38,19 +56,42 @@ def _iso(epoch: float | None) -> str | None:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-class Store:
-    """An event store directory. Cheap to create; nothing is read until used."""
+@contextlib.contextmanager
+def _writable(root: Path) -> Iterator[None]:
+    """Turn "cannot write here" (permissions, read-only file system) into a StoreError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in READ_ONLY:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise StoreError(
+            f"cannot write to the store {root}: {READ_ONLY[exc.errno]}{where}"
+        ) from exc
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+
+class Store:
+    """An event store directory. Cheap to create; nothing is read until used.
+
+    ``on_wait(pid)`` is called when a write has to wait for another process's (pid if known).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        on_wait: Callable[[int | None], None] | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.on_wait = on_wait
         self._held: dict[str, Any] | None = None  # the manifest, while this object holds the lock
+        self._whole: set[str] = set()  # ids of batches found whole (checked once per object)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
     # --- reading -------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
-        """The committed manifest (an empty one for a store that does not exist yet)."""
+        """The committed manifest; StoreMissingError when there is no store at ``path``."""
         if self._held is not None:
             return self._held
         return read_manifest(self.path)
@@ -59,9 +100,23 @@ class Store:
         """Absolute paths of every committed Parquet file, in ingest order."""
         return [str(self.path / f) for b in self.manifest()["batches"] for f in b["files"]]
 
+    def damage(self) -> list[Damage]:
+        """Every committed batch whose files are missing or not whole (the deep check,
+        store/integrity.py)."""
+        return damaged_batches(self.path, self.manifest()["batches"], deep=True)
+
+    def _checked(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """``manifest``, once its batches are found whole (each checked once per object)."""
+        fresh = [b for b in manifest["batches"] if b["id"] not in self._whole]
+        damaged = damaged_batches(self.path, fresh)
+        if damaged:
+            raise damage_error(self.path, damaged)
+        self._whole.update(b["id"] for b in fresh)
+        return manifest
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
-        manifest = self.manifest()
+        manifest = self._checked(self.manifest())
         files = [str(self.path / f) for b in manifest["batches"] for f in b["files"]]
         con = duckdb.connect()
         con.execute(events_view(files, manifest["columns"]).sql(dialect=DIALECT))
@@ -116,6 +171,10 @@ class Store:
             for r in rows
         ]
 
+    def event_count(self) -> int:
+        """Events in every committed batch (from the manifest)."""
+        return sum(int(b["events"]) for b in self.manifest()["batches"])
+
     def inputs(self) -> list[dict[str, Any]]:
         """Every ingested input file: path, sha256, events, index (for stamping reports)."""
         return [dict(i) for b in self.manifest()["batches"] for i in b["inputs"]]
@@ -126,20 +185,44 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the writer lock and clear work left over by a crashed writer."""
-        with store_lock(self.path):
-            self._clean_leftovers()
-            self._held = read_manifest(self.path)  # nobody else writes while the lock is held
-            try:
-                yield
-            finally:
-                self._held = None
+    def writing(self, *, create: bool = False, check: bool = True) -> Iterator[None]:
+        """Hold the writer lock and clear work left over by a crashed writer.
 
-    def _clean_leftovers(self) -> None:
+        ``create``: make the store if there is none (ingest); otherwise StoreMissingError.
+        ``check``: StoreDamagedError if a batch is damaged (off for ``repair``); batches of older
+        stores, deep-checked, get their files' sizes recorded. A store that cannot be written
+        (permissions, read-only file system) is a StoreError.
+        """
+        with _writable(self.path):
+            if create:
+                self.path.mkdir(parents=True, exist_ok=True)
+            else:
+                read_manifest(self.path)  # StoreMissingError before anything is created
+            with store_lock(self.path, self.on_wait):
+                if create and not (self.path / MANIFEST).is_file():
+                    write_manifest(self.path, empty_manifest())
+                held = read_manifest(self.path)  # nobody else writes while the lock is held
+                if check:
+                    self._sized(self._checked(held))
+                self._clean_leftovers(held)
+                self._held = held
+                try:
+                    yield
+                finally:
+                    self._held = None
+
+    def _sized(self, manifest: dict[str, Any]) -> None:
+        """Record the sizes of batch files of stores written before sizes were (found whole)."""
+        unsized = [b for b in manifest["batches"] if "bytes" not in b]
+        for batch in unsized:
+            batch["bytes"] = sizes(self.path, batch["files"])
+        if unsized:
+            write_manifest(self.path, manifest)
+
+    def _clean_leftovers(self, manifest: dict[str, Any]) -> None:
         """Drop what a crashed writer left: work files, uncommitted batches, unlisted files."""
         shutil.rmtree(self.path / TMP, ignore_errors=True)
-        listed = {b["id"]: set(b["files"]) for b in self.manifest()["batches"]}
+        listed = {b["id"]: set(b["files"]) for b in manifest["batches"]}
         events = self.path / EVENTS
         if not events.is_dir():
             return
@@ -172,11 +255,33 @@ class Store:
         work = self.path / TMP
         work.mkdir(parents=True, exist_ok=True)
         name = f"{EVENTS}/{entry['id']}/{MERGED}"
-        merge_parts(parts, work / f"{entry['id']}.parquet").replace(self.path / name)
+        merged = merge_parts(parts, work / f"{entry['id']}.parquet")
+        fsync_path(merged)
+        merged.replace(self.path / name)
+        fsync_path((self.path / name).parent)
         entry["files"] = [name]
+        entry["bytes"] = sizes(self.path, entry["files"])
         write_manifest(self.path, manifest)
         for part in parts:
             part.unlink()
+
+    def repair(self) -> list[Damage]:
+        """Drop every damaged batch from the manifest, then its folder; returns what was dropped.
+
+        Nothing else is deleted. The dropped batches' input files are no longer in the store, so
+        ingesting them again brings their events back.
+        """
+        with self.writing(check=False):
+            manifest = self.manifest()
+            damaged = damaged_batches(self.path, manifest["batches"], deep=True)
+            dropped = {d.batch["id"] for d in damaged}
+            if dropped:
+                kept = [b for b in manifest["batches"] if b["id"] not in dropped]
+                self._held = {**manifest, "batches": kept}
+                write_manifest(self.path, self._held)
+            for batch_id in sorted(dropped):
+                shutil.rmtree(self.path / EVENTS / batch_id, ignore_errors=True)
+        return damaged
 
     def write_batch(
         self,
@@ -233,13 +338,18 @@ class Store:
             return {"id": None, "files": [], "events": 0, "inputs": []}  # nothing to commit
         final = self.path / EVENTS / batch_id
         parts = writer.assemble()
+        recorded = [part.stat().st_size for part in parts]
         if parts:
+            for part in parts:
+                fsync_path(part)
+            fsync_path(writer.out_dir)
             final.parent.mkdir(parents=True, exist_ok=True)
             writer.out_dir.replace(final)
-            fsync_dir(final.parent)
+            fsync_path(final.parent)
         entry = {
             "id": batch_id,
             "files": [f"{EVENTS}/{batch_id}/{p.name}" for p in parts],
+            "bytes": recorded,
             "events": writer.events,
             "first_cd": manifest["next_cd"],
             "inputs": inputs,
@@ -255,10 +365,24 @@ class Store:
             "columns": writer.columns,
             "variants": writer.variants,
         }
-        write_manifest(self.path, manifest)
+        try:
+            write_manifest(self.path, manifest)
+        except BaseException:
+            self._uncommitted(batch_id, manifest["next_batch"])
+            raise
         if self._held is not None:
             self._held = manifest
+        self._whole.add(batch_id)
         return entry
+
+    def _uncommitted(self, batch_id: str, next_batch: int) -> None:
+        """After a failed manifest write: the id is not used again, and unless the manifest on
+        disk names the batch after all, its moved folder goes (a retry must find no leftovers)."""
+        if self._held is not None:
+            self._held = {**self._held, "next_batch": next_batch}
+        with contextlib.suppress(StoreError, OSError):
+            if all(b["id"] != batch_id for b in read_manifest(self.path)["batches"]):
+                shutil.rmtree(self.path / EVENTS / batch_id, ignore_errors=True)
 
     def ingest(
         self,

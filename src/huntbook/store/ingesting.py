@@ -251,7 +251,7 @@ def ingest_paths(
     files = expand(paths)
     tick = progress or (lambda size: None)
     results: dict[str, FileResult] = {}
-    with store.writing(), lean_arrow_memory():
+    with store.writing(create=True), lean_arrow_memory():
         jobs: list[_Job] = []
         for path, named in files:
             result, job = _prepare(store, path, named, fmt, {j.result.sha256 for j in jobs})

@@ -2,8 +2,10 @@
 
 A batch only exists once ``manifest.json`` names it. The manifest is replaced atomically (write a
 temporary file, fsync, ``os.replace``), so a reader sees either the old or the new list, never half.
+A folder without a manifest is no store: only ingest creates one (``Store.writing(create=True)``).
 Writers serialise on an advisory lock (``fcntl.flock``) that the kernel releases when the
-process dies, so a killed ingest never leaves the store locked.
+process dies, so a killed ingest never leaves the store locked; the holder writes its pid in the
+lock file, so a writer that has to wait can say for whom.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from huntbook.errors import StoreError
+from huntbook.errors import StoreError, StoreMissingError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -30,12 +32,14 @@ def empty_manifest() -> dict[str, Any]:
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
-    """Load ``root/manifest.json``; a store without one is empty."""
+    """Load ``root/manifest.json``; StoreMissingError when there is none (no store there)."""
     path = root / MANIFEST
     try:
         data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        return empty_manifest()
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise StoreMissingError(
+            f"no event store at {root}; create one with `huntbook ingest FILES --store {root}`"
+        ) from exc
     except (OSError, orjson.JSONDecodeError) as exc:
         raise StoreError(f"{path}: unreadable manifest ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -51,11 +55,11 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(root / MANIFEST)
-    fsync_dir(root)
+    fsync_path(root)
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside ``path`` durable."""
+def fsync_path(path: Path) -> None:
+    """Flush a file's data, or a folder's entries (a rename inside it), to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -63,18 +67,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _holder(fd: int) -> int | None:
+    """The pid the lock's holder wrote in the lock file (None before it has written it)."""
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
 @contextlib.contextmanager
-def store_lock(root: Path, *, blocking: bool = True) -> Iterator[bool]:
-    """Hold the store's writer lock; yields False at once if ``blocking`` is off and it is busy."""
-    root.mkdir(parents=True, exist_ok=True)
+def store_lock(root: Path, on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+    """Hold the store's writer lock; if another process holds it, tell ``on_wait`` its pid, wait."""
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
         try:
-            fcntl.flock(fd, flags)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
-        yield True
+            if on_wait is not None:
+                on_wait(_holder(fd))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
     finally:
         os.close(fd)

@@ -16,6 +16,6 @@ def make_store(path: str | os.PathLike[str], events: Iterable[Mapping[str, Any]]
     follows the order of ``events``. Calling it again on the same path appends another batch.
     """
     store = Store(path)
-    with store.writing():
+    with store.writing(create=True):
         store.write_batch(events, inputs=[])
     return store

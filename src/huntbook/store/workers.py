@@ -11,7 +11,9 @@ Workers are ``python -m huntbook.store.workers`` children talking pickle over th
 stdout, not a ``multiprocessing`` pool: nothing of the ingesting process (locks, threads of
 DuckDB, Arrow or the EVTX parser) is forked, and the caller's ``__main__`` is not imported again,
 so a script without an ``if __name__ == "__main__"`` guard does not ingest twice. A worker whose
-ingesting process is gone sees its stdin close and stops.
+ingesting process is gone sees its stdin close and stops. Workers run in a session of their own:
+Ctrl-C at the terminal interrupts the ingesting process only, which stops them (no worker prints
+a KeyboardInterrupt traceback).
 """
 
 from __future__ import annotations
@@ -65,7 +67,13 @@ class _Pool:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         command = [sys.executable, "-m", __name__]
         self.procs = [
-            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
             for _ in range(size)
         ]
 
