@@ -103,14 +103,14 @@ def _partial_line(result: FileResult) -> str:
     type=click.IntRange(min=1),
     default=Limits.member_bytes,
     show_default=True,
-    help="Refuse an archive member (.zip, .gz, .tar.gz) that decompresses to more bytes.",
+    help="Refuse an archive member (.zip, .gz, .tar.gz) that decompresses to more bytes (4 GiB).",
 )
 @click.option(
     "--max-line-bytes",
     type=click.IntRange(min=1),
     default=Limits.line_bytes,
     show_default=True,
-    help="Refuse a file with a longer line or record (JSON line, text record, XML event).",
+    help="Refuse a file with a longer line or record (JSON line, text record, XML event; 8 MiB).",
 )
 def command(
     paths: tuple[str, ...],
@@ -129,6 +129,11 @@ def command(
     per file. Files are committed in atomic batches of about 32 MB of input; a file already
     ingested (same content) adds nothing. Files are read by several processes at once on a
     machine with several cores; the store is the same whatever their number.
+
+    Safety limits: an archive member may decompress to --max-member-bytes, a line or record may
+    be --max-line-bytes long; a file over either fails alone. A FIFO, device or socket named as
+    input is refused before anything reads it. EVTX checksums and chunk count are checked: a
+    damaged chunk is left out and reported.
 
     Exit status: 0 every file stored whole; 3 every file stored, some only in part (damaged or
     unreadable records, listed; `huntbook stats` flags them); 10 a file failed (over a limit,

@@ -7,7 +7,7 @@ could not be read, with its position); huntbook.store.ingesting drives them file
 
 from __future__ import annotations
 
-from huntbook.ingest.base import Limits, Member, Reader, Record, Skip
+from huntbook.ingest.base import DEFAULT_LIMITS, Limits, Member, Reader, Record, Skip
 from huntbook.ingest.classic_reader import read_classic
 from huntbook.ingest.csv_reader import read_csv
 from huntbook.ingest.detect import FORMATS, check_format, detect_format
@@ -26,6 +26,7 @@ READERS: dict[str, Reader] = {
 }
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FORMATS",
     "READERS",
     "Limits",

@@ -44,6 +44,9 @@ class Limits:
     line_bytes: int = 8 * MiB
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Member:
     """One readable stream: a plain file, a file inside an archive, or a piece of a big file.
@@ -62,7 +65,7 @@ class Member:
     path: str | None = None
     piece: str = ""
     first_line: int = 1
-    limits: Limits = Limits()
+    limits: Limits = DEFAULT_LIMITS
     first_chunk: int = 0
     ends_file: bool = True
 

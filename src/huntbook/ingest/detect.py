@@ -1,9 +1,9 @@
 """Which reader fits a stream: decided from its first bytes (magic, first characters, first lines).
 
-Each format has a probe; the first probe that accepts wins. Line formats are judged on a sample of
+Each format has a probe; the first probe that accepts wins. ``FORMATS`` is the order they are
+tried, and the "unrecognized format" error names them all. Line formats are judged on a sample of
 lines (``SAMPLE_LINES``), not the first alone: a file whose first line is damaged, or a heading, is
-still read, and its bad lines are skipped and reported by the reader. ``FORMATS`` is the order they are tried,
-and the "unrecognized format" error names them all.
+still read, and its bad lines are skipped and reported by the reader.
 """
 
 from __future__ import annotations

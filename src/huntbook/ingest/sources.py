@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from huntbook.errors import IngestError, InputLimitError
-from huntbook.ingest.base import Limits, Member
+from huntbook.ingest.base import DEFAULT_LIMITS, Limits, Member
 
 HASH_BLOCK = 1 << 20
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
@@ -75,7 +75,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def members(path: Path, limits: Limits = Limits()) -> Iterator[Member]:
+def members(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[Member]:
     """The streams of one input file, by its name: zip, tar(.gz), gz, or the file itself."""
     name = path.name.lower()
     if name.endswith(".zip"):

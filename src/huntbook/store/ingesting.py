@@ -25,6 +25,7 @@ from pathlib import Path
 
 from huntbook.errors import HuntbookError, IngestError, UnrecognizedFormatError
 from huntbook.ingest import (
+    DEFAULT_LIMITS,
     Limits,
     Member,
     check_format,
@@ -257,7 +258,7 @@ def ingest_paths(
     progress: Callable[[int], None] | None,
     batch_bytes: int = BATCH_BYTES,
     workers: int | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IngestSummary:
     """Ingest every file under ``paths``; ``progress`` gets each file's size in bytes when done.
 
