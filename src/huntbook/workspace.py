@@ -55,10 +55,19 @@ class Workspace:
         fmt: str | None = None,
         progress: Callable[[int], None] | None = None,
         workers: int | None = None,
+        max_member_bytes: int | None = None,
+        max_line_bytes: int | None = None,
     ) -> IngestSummary:
         """Ingest files, folders and archives into the store; see ``Store.ingest``."""
         return self.store.ingest(
-            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=progress, workers=workers
+            paths,
+            index=index,
+            sourcetype=sourcetype,
+            fmt=fmt,
+            progress=progress,
+            workers=workers,
+            max_member_bytes=max_member_bytes,
+            max_line_bytes=max_line_bytes,
         )
 
     def stats(self) -> list[dict[str, Any]]:

@@ -37,7 +37,8 @@ def test_zip_and_tar_gz_members_are_detected_one_by_one(tmp_path: Path) -> None:
     summary = store.ingest([tmp_path / "logs.zip", tmp_path / "logs.tar.gz"])
     zipped, tarred = summary.files
     assert (zipped.status, zipped.events, zipped.fmt) == ("stored", 6, "wineventlog")
-    assert any("README.txt" in s.reason for s in zipped.skipped)  # noted, not fatal
+    assert any("README.txt" in reason for reason in zipped.ignored)  # noted, not fatal
+    assert not zipped.partial  # a readme beside the logs is no damage
     assert (tarred.status, tarred.events) == ("stored", 3)
     assert _count(store) == 9
     assert [i["events"] for i in store.inputs()] == [6, 3]

@@ -31,6 +31,7 @@ def test_unreadable_json_line_is_skipped(tmp_path: Path) -> None:
     summary = Store(tmp_path / "s").ingest([path])
     (result,) = summary.files
     assert (result.status, result.events, result.skipped_count) == ("stored", 2, 1)
+    assert result.partial and summary.partial == [result]
     skip = result.skipped[0]
     assert (skip.path, skip.position) == (str(path), "line 2") and "bad JSON" in skip.reason
 
@@ -69,9 +70,11 @@ def test_corrupt_evtx_chunk_is_skipped(shared_data: Path, tmp_path: Path) -> Non
     path = tmp_path / "corrupt.evtx"
     path.write_bytes(bytes(data))
     (result,) = Store(tmp_path / "s").ingest([path]).files
-    assert result.status == "stored"
-    assert 200 < result.events < 351 and result.skipped_count >= 1  # one chunk lost
-    assert all(s.path == str(path) and s.position.startswith("record") for s in result.skipped)
+    assert result.status == "stored" and result.partial
+    assert 200 < result.events < 351 and result.skipped_count == 1  # one chunk left out, whole
+    (skip,) = result.skipped
+    assert (skip.path, skip.position) == (str(path), "chunk 2")
+    assert skip.reason.startswith("event records CRC32 mismatch")
 
 
 def test_unrecognized_named_file_fails_with_what_was_tried(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from evtx_bytes import evtx_file
 
 from huntbook.errors import IngestError
 from huntbook.ingest import Member, evtx_reader
@@ -116,7 +118,9 @@ def test_time_comes_from_time_created_not_the_record_header(
             )
 
     monkeypatch.setattr(evtx_reader.evtx, "PyEvtxParser", FakeParser)
-    (record,) = list(evtx_reader.read_evtx(Member("f.evtx", open, path="f.evtx")))
+    sound = evtx_file(0)  # a file header alone: the checks pass, the fake parser answers
+    member = Member("f.evtx", lambda: io.BytesIO(sound), path="f.evtx")
+    (record,) = list(evtx_reader.read_evtx(member))
     event = normalize(record.kind, record.payload, record.raw)
     assert event["_time"] == 1665516412.0 and event["EventRecordID"] == "31794"
 

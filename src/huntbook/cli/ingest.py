@@ -13,10 +13,13 @@ import click
 from huntbook.cli._options import store_option, writing_workspace
 from huntbook.errors import IngestError
 from huntbook.ingest import FORMATS, expand
+from huntbook.ingest.base import Limits
 from huntbook.store import IngestSummary
+from huntbook.store.summary import FileResult
 from huntbook.workspace import default_store_path
 
 MAX_LISTED = 20
+PARTIAL_EXIT = 3  # docs/errors.md: every file stored, some only in part
 
 
 @contextmanager
@@ -56,10 +59,24 @@ def _report(summary: IngestSummary, store: Path, index: str) -> None:
     if summary.ignored:
         names = [f.path for f in summary.ignored]
         _echo_list("Ignored in folders (unrecognized format)", names)
+    members = [reason for f in summary.files for reason in f.ignored]
+    if members:
+        _echo_list("Ignored in archives (unrecognized format)", members)
     if summary.skipped_count:
         _echo_list("Records skipped", [str(s) for s in summary.skipped], summary.skipped_count)
+    if summary.partial:
+        _echo_list("Files stored only in part", [_partial_line(f) for f in summary.partial])
     if summary.failed:
         _echo_list("Files failed", [f.error or f.path for f in summary.failed])
+
+
+def _partial_line(result: FileResult) -> str:
+    first = result.skipped[0] if result.skipped else None
+    why = f"; first: {first.position}: {first.reason}" if first else ""
+    return (
+        f"{result.path}: {result.events:,} events stored, {result.skipped_count:,} records or "
+        f"stretches could not be read{why}"
+    )
 
 
 @click.command("ingest")
@@ -81,6 +98,20 @@ def _report(summary: IngestSummary, store: Path, index: str) -> None:
     show_default=True,
     help="Processes that read files; 0: one per core when the input is over 8 MB.",
 )
+@click.option(
+    "--max-member-bytes",
+    type=click.IntRange(min=1),
+    default=Limits.member_bytes,
+    show_default=True,
+    help="Refuse an archive member (.zip, .gz, .tar.gz) that decompresses to more bytes (4 GiB).",
+)
+@click.option(
+    "--max-line-bytes",
+    type=click.IntRange(min=1),
+    default=Limits.line_bytes,
+    show_default=True,
+    help="Refuse a file with a longer line or record (JSON line, text record, XML event; 8 MiB).",
+)
 def command(
     paths: tuple[str, ...],
     index: str,
@@ -88,6 +119,8 @@ def command(
     sourcetype: str | None,
     fmt: str | None,
     workers: int,
+    max_member_bytes: int,
+    max_line_bytes: int,
 ) -> None:
     """Ingest Windows event logs (files, folders, .zip/.gz/.tar.gz) into the event store.
 
@@ -96,11 +129,27 @@ def command(
     per file. Files are committed in atomic batches of about 32 MB of input; a file already
     ingested (same content) adds nothing. Files are read by several processes at once on a
     machine with several cores; the store is the same whatever their number.
+
+    Safety limits: an archive member may decompress to --max-member-bytes, a line or record may
+    be --max-line-bytes long; a file over either fails alone. A FIFO, device or socket named as
+    input is refused before anything reads it. EVTX checksums and chunk count are checked: a
+    damaged chunk is left out and reported.
+
+    Exit status: 0 every file stored whole; 3 every file stored, some only in part (damaged or
+    unreadable records, listed; `huntbook stats` flags them); 10 a file failed (over a limit,
+    not a regular file, unrecognized, nothing readable), the others stored.
     """
     where = store or default_store_path()
     with _progress(paths) as update:
         summary = writing_workspace(where).ingest(
-            paths, index=index, sourcetype=sourcetype, fmt=fmt, progress=update, workers=workers
+            paths,
+            index=index,
+            sourcetype=sourcetype,
+            fmt=fmt,
+            progress=update,
+            workers=workers,
+            max_member_bytes=max_member_bytes,
+            max_line_bytes=max_line_bytes,
         )
     _report(summary, where, index)
     if len(summary.ignored) == len(summary.files):
@@ -109,7 +158,13 @@ def command(
             f"({', '.join(FORMATS)})"
         )
     if summary.failed:
-        count = len(summary.failed)
-        raise IngestError(
-            f"{count} file{'s' if count > 1 else ''} could not be ingested (listed above)"
+        raise IngestError(f"{_files(len(summary.failed))} could not be ingested (listed above)")
+    if summary.partial:
+        click.echo(
+            f"Warning: {_files(len(summary.partial))} stored only in part (listed above)", err=True
         )
+        raise click.exceptions.Exit(PARTIAL_EXIT)
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' if count > 1 else ''}"

@@ -7,13 +7,13 @@ could not be read, with its position); huntbook.store.ingesting drives them file
 
 from __future__ import annotations
 
-from huntbook.ingest.base import Member, Reader, Record, Skip
+from huntbook.ingest.base import DEFAULT_LIMITS, Limits, Member, Reader, Record, Skip
 from huntbook.ingest.classic_reader import read_classic
 from huntbook.ingest.csv_reader import read_csv
 from huntbook.ingest.detect import FORMATS, check_format, detect_format
 from huntbook.ingest.evtx_reader import read_evtx
 from huntbook.ingest.json_reader import read_json_array, read_jsonl
-from huntbook.ingest.sources import expand, members, sha256_of
+from huntbook.ingest.sources import check_regular, expand, members, sha256_of
 from huntbook.ingest.xml_reader import read_xml
 
 READERS: dict[str, Reader] = {
@@ -26,13 +26,16 @@ READERS: dict[str, Reader] = {
 }
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FORMATS",
     "READERS",
+    "Limits",
     "Member",
     "Reader",
     "Record",
     "Skip",
     "check_format",
+    "check_regular",
     "detect_format",
     "expand",
     "members",

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
+MiB = 1 << 20
+
 
 class Record(NamedTuple):
     """One raw record: ``kind`` names its normalizer (huntbook.normalize.NORMALIZERS)."""
@@ -29,6 +31,23 @@ class Skip(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How much one input may make huntbook read: a guard against damaged and hostile files.
+
+    ``member_bytes``: what one archive member (``.zip``, ``.gz``, ``.tar(.gz)``) may decompress
+    to; ``line_bytes``: the longest line or record (a JSON line, a text line, an XML ``<Event>``,
+    a CSV field). The real data's longest line is 32 KB; Windows caps an EVTX record at a chunk
+    (64 KB).
+    """
+
+    member_bytes: int = 4096 * MiB
+    line_bytes: int = 8 * MiB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
 class Member:
     """One readable stream: a plain file, a file inside an archive, or a piece of a big file.
 
@@ -36,6 +55,9 @@ class Member:
     ``open`` returns a binary stream in every case. ``piece`` names the stretch of the file a piece
     holds (``chunks 32-63``), said before each position reported from it; ``first_line`` is the
     line number of a line-based piece's first line, so its lines are numbered as in the file.
+    An EVTX piece starts at chunk ``first_chunk``; ``ends_file`` is False for a piece cut before
+    the file's end (what the file header says of the whole file is checked by the pieces holding
+    its start and its end).
     """
 
     name: str
@@ -43,6 +65,9 @@ class Member:
     path: str | None = None
     piece: str = ""
     first_line: int = 1
+    limits: Limits = DEFAULT_LIMITS
+    first_chunk: int = 0
+    ends_file: bool = True
 
 
 Reader = Callable[[Member], Iterator[Record | Skip]]

@@ -1,7 +1,9 @@
 """Which reader fits a stream: decided from its first bytes (magic, first characters, first lines).
 
-Each format has a probe; the first probe that accepts wins. ``FORMATS`` is the order they are tried,
-and the "unrecognized format" error names them all.
+Each format has a probe; the first probe that accepts wins. ``FORMATS`` is the order they are
+tried, and the "unrecognized format" error names them all. Line formats are judged on a sample of
+lines (``SAMPLE_LINES``), not the first alone: a file whose first line is damaged, or a heading, is
+still read, and its bad lines are skipped and reported by the reader.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from huntbook.ingest.base import Member
 from huntbook.ingest.json_reader import CLASSIFIERS
 
 HEAD_BYTES = 65_536
+SAMPLE_LINES = 20
 _CLASSIC_TIME = re.compile(rb"^\d{1,2}/\d{1,2}/\d{2,4} \d{1,2}:\d{2}:\d{2} [AP]M\s*$")
 _XML_EVENT = re.compile(rb"<(?:\w+:)?Event[\s>]")
 
@@ -36,21 +39,39 @@ def _is_xml(head: bytes) -> bool:
     return text.startswith(b"<") and _XML_EVENT.search(text) is not None
 
 
+def _sample(head: bytes) -> list[bytes]:
+    """Up to SAMPLE_LINES whole lines that are not blank (the last, maybe cut, left out)."""
+    text = _text_start(head)
+    whole = text if len(head) < HEAD_BYTES else text[: text.rfind(b"\n") + 1]
+    return [line for line in whole.splitlines() if line.strip()][:SAMPLE_LINES] or [text]
+
+
 def _is_classic(head: bytes) -> bool:
-    lines = _text_start(head).splitlines()[:3]
-    return len(lines) >= 2 and _CLASSIC_TIME.match(lines[0]) is not None and b"=" in lines[1]
+    """A timestamp line followed by a ``key=value`` line, among the first lines."""
+    lines = _sample(head)
+    return any(
+        _CLASSIC_TIME.match(line) is not None and b"=" in after
+        for line, after in zip(lines, lines[1:], strict=False)
+    )
+
+
+def _event_object(line: bytes) -> bool | None:
+    """Whether a line is a JSON object shaped like an event; None if it is no JSON object."""
+    if not line.lstrip().startswith(b"{"):
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return isinstance(obj, dict) and any(test(obj) for test, _ in CLASSIFIERS)
 
 
 def _is_jsonl(head: bytes) -> bool:
-    """A first line that is a JSON object shaped like an event (not a pretty-printed manifest)."""
-    first = _text_start(head).split(b"\n", 1)[0]
-    if not first.startswith(b"{"):
-        return False
-    try:
-        obj = orjson.loads(first)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(obj, dict) and any(test(obj) for test, _ in CLASSIFIERS)
+    """Most sampled lines JSON objects, one at least shaped like an event (not a pretty-printed
+    manifest, whose lines are no JSON objects)."""
+    found = [_event_object(line) for line in _sample(head)]
+    objects = [f for f in found if f is not None]
+    return any(objects) and len(objects) * 2 >= len(found)
 
 
 def _is_json_array(head: bytes) -> bool:

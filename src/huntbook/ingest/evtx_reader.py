@@ -2,16 +2,23 @@
 
 Records come from ``records_json()``; a corrupt record or chunk raises inside the iterator, which
 goes on with the next one, so each failure becomes a ``Skip`` and the rest of the file is kept.
+The parser does not check the file's checksums: ``evtx_check.survey`` does first, and a chunk that
+fails them is left out of what the parser reads (and reported), so damage never becomes altered
+events.
 """
 
 from __future__ import annotations
 
+import io
+import zlib
 from collections.abc import Iterator
+from typing import IO
 
 import evtx
 import orjson
 
 from huntbook.ingest.base import Member, Record, Skip
+from huntbook.ingest.evtx_check import kept, survey
 from huntbook.ingest.xmlrender import render_event
 
 THREADS = 0  # 0: the parser picks one worker per core
@@ -20,7 +27,14 @@ MAX_CONSECUTIVE_ERRORS = 10_000  # a file that only errors is not worth walking 
 
 def read_evtx(member: Member) -> Iterator[Record | Skip]:
     """Each record as an ``event`` Record (``_raw`` rendered as XML), each failure as a Skip."""
-    source = member.path if member.path else member.open()
+    try:
+        with member.open() as fh:
+            found = survey(member, fh)
+        yield from found.skips
+        source = _source(member, found.bad)
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Skip("file header", f"unreadable: {exc}")
+        return
     try:
         records = evtx.PyEvtxParser(source, number_of_threads=THREADS).records_json()
     except (RuntimeError, OSError) as exc:
@@ -47,3 +61,11 @@ def read_evtx(member: Member) -> Iterator[Record | Skip]:
             yield Skip(f"record {record['event_record_id']}", f"bad record JSON: {exc}")
             continue
         yield Record("event", obj, render_event(obj), f"record {record['event_record_id']}")
+
+
+def _source(member: Member, bad: set[int]) -> str | IO[bytes]:
+    """What the parser reads: the file (or stream) itself, or only its chunks that are sound."""
+    if bad:
+        with member.open() as fh:
+            return io.BytesIO(kept(fh, bad))
+    return member.path if member.path else member.open()

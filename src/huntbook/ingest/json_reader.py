@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from huntbook.ingest.base import Member, Record, Skip
+from huntbook.ingest.lines import lines, text_blocks
 from huntbook.ingest.splunk_raw import raw_record
 
 MAX_ARRAY_BYTES = 512 << 20
@@ -70,9 +71,7 @@ def read_jsonl(member: Member) -> Iterator[Record | Skip]:
     line_no = member.first_line - 1
     try:
         with member.open() as fh:
-            for line_no, line in enumerate(fh, start=member.first_line):
-                if line.isspace() or not line:  # no copy of the line, unlike strip()
-                    continue
+            for line_no, line in lines(member, text_blocks(fh)):
                 position = f"line {line_no}"
                 try:
                     obj = orjson.loads(line)

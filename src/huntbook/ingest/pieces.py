@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 from huntbook.ingest.base import Member
+from huntbook.ingest.lines import UTF16_BOMS
 
 EVTX_HEADER = 4096
 EVTX_CHUNK = 65536
@@ -40,7 +42,17 @@ def _evtx_pieces(member: Member, size: int, piece_bytes: int) -> list[Member]:
         start = EVTX_HEADER + first * EVTX_CHUNK
         end = size if last == chunks else EVTX_HEADER + last * EVTX_CHUNK  # slack goes last
         opener = partial(_evtx_piece, member.path, start, end)
-        out.append(Member(member.name, opener, piece=f"chunks {first}-{last - 1}"))
+        piece = f"chunks {first}-{last - 1}"
+        out.append(
+            replace(
+                member,
+                open=opener,
+                path=None,
+                piece=piece,
+                first_chunk=first,
+                ends_file=last == chunks,
+            )
+        )
     return out
 
 
@@ -70,10 +82,14 @@ def _line_cuts(path: str, size: int, piece_bytes: int) -> list[tuple[int, int, i
 
 def _jsonl_pieces(member: Member, size: int, piece_bytes: int) -> list[Member]:
     assert member.path is not None  # noqa: S101  # only plain files are cut (pieces() checks)
+    with Path(member.path).open("rb") as fh:
+        if fh.read(2) in UTF16_BOMS:  # its line breaks are two bytes: read whole
+            return [member]
     return [
-        Member(
-            member.name,
-            partial(_byte_range, member.path, start, end),
+        replace(
+            member,
+            open=partial(_byte_range, member.path, start, end),
+            path=None,
             first_line=line,  # positions are the file's own line numbers: no piece to name
         )
         for start, end, line in _line_cuts(member.path, size, piece_bytes)

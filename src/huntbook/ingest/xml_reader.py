@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+from huntbook.errors import InputLimitError
 from huntbook.ingest.base import Member, Record, Skip
 
 BLOCK = 1 << 20
@@ -101,6 +102,11 @@ def _spans(member: Member) -> Iterator[tuple[int, str]]:
             keep = start.start() if start else max(pos, len(buffer) - _TAIL)
             consumed += keep
             buffer = buffer[keep:]
+            if len(buffer) > member.limits.line_bytes:
+                raise InputLimitError(
+                    f"{member.name}: an <Event> element at char {consumed:,} is longer than "
+                    f"{member.limits.line_bytes:,} bytes (--max-line-bytes), or never ends"
+                )
             if not block:
                 return
 

@@ -394,12 +394,17 @@ class Store:
         progress: Callable[[int], None] | None = None,
         batch_bytes: int | None = None,
         workers: int | None = None,
+        max_member_bytes: int | None = None,
+        max_line_bytes: int | None = None,
     ) -> IngestSummary:
         """Ingest files, folders and archives in atomic batches of about ``batch_bytes`` of input.
 
         ``workers``: processes reading files (None or 0: one per core for input over 8 MB).
+        ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
+        how long a line or record may be (None: ``huntbook.ingest.Limits``'s defaults).
         Returns what happened to every file (huntbook.store.ingesting has the rules).
         """
+        from huntbook.ingest import Limits
         from huntbook.store.ingesting import BATCH_BYTES, ingest_paths
 
         if not index:
@@ -413,4 +418,8 @@ class Store:
             progress=progress,
             batch_bytes=BATCH_BYTES if batch_bytes is None else batch_bytes,
             workers=workers,
+            limits=Limits(
+                member_bytes=max_member_bytes or Limits.member_bytes,
+                line_bytes=max_line_bytes or Limits.line_bytes,
+            ),
         )

@@ -2,8 +2,10 @@
 
 Per input file: hash it (the same content twice adds nothing), detect each member's format (or use
 ``--format``), then read, normalize and write its events as parts (store/reading.py), in worker
-processes when the input is big enough (store/workers.py). A bad record is skipped and counted; a
-file with nothing readable fails on its own and adds nothing; the other files go on.
+processes when the input is big enough (store/workers.py). A bad record is skipped and counted and
+its file is stored in part (``FileResult.partial``, remembered in the manifest); a file with nothing
+readable, or over a safety limit (``huntbook.ingest.Limits``), or not a regular file, fails on its
+own and adds nothing; the other files go on.
 
 Small files share a batch (up to ``batch_bytes`` of input) because each batch costs a Parquet file
 and a manifest write: a folder of sixty small EVTX files is one batch, not sixty. A batch is still
@@ -22,7 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huntbook.errors import HuntbookError, IngestError, UnrecognizedFormatError
-from huntbook.ingest import Member, check_format, detect_format, expand, members, sha256_of
+from huntbook.ingest import (
+    DEFAULT_LIMITS,
+    Limits,
+    Member,
+    check_format,
+    check_regular,
+    detect_format,
+    expand,
+    members,
+    sha256_of,
+)
 from huntbook.ingest.pieces import pieces
 from huntbook.store.core import Store
 from huntbook.store.parts import lean_arrow_memory
@@ -46,11 +58,13 @@ class _Job:
     size: int  # bytes on disk
 
 
-def _plan(path: Path, fmt: str | None, result: FileResult) -> list[tuple[Member, str]]:
-    """Each member with its format; unrecognized members of an archive are skipped and noted."""
+def _plan(
+    path: Path, fmt: str | None, result: FileResult, limits: Limits
+) -> list[tuple[Member, str]]:
+    """Each member with its format; unrecognized members of an archive are ignored and noted."""
     plan: list[tuple[Member, str]] = []
     unknown: list[str] = []
-    for member in members(path):
+    for member in members(path, limits):
         try:
             plan.append((member, fmt or detect_format(member)))
         except UnrecognizedFormatError as exc:
@@ -59,22 +73,22 @@ def _plan(path: Path, fmt: str | None, result: FileResult) -> list[tuple[Member,
         raise UnrecognizedFormatError(
             "; ".join(unknown) or f"{path}: nothing to read (empty archive)"
         )
-    for reason in unknown:
-        result.skip(str(path), "member", reason)
+    result.ignored.extend(unknown)
     return plan
 
 
 def _prepare(
-    store: Store, path: Path, named: bool, fmt: str | None, pending: set[str]
+    store: Store, path: Path, named: bool, fmt: str | None, pending: set[str], limits: Limits
 ) -> tuple[FileResult, _Job | None]:
     """Hash and plan one file; no job when it is a duplicate, unrecognized or unreadable."""
     result = FileResult(str(path))
     try:
+        check_regular(path)
         result.sha256 = sha256_of(path)
         if store.has_input(result.sha256) or result.sha256 in pending:
             result.status = "duplicate"
             return result, None
-        return result, _Job(path, _plan(path, fmt, result), result, path.stat().st_size)
+        return result, _Job(path, _plan(path, fmt, result, limits), result, path.stat().st_size)
     except UnrecognizedFormatError as exc:
         result.status, result.error = ("failed" if named else "ignored"), str(exc)
     except (IngestError, OSError) as exc:
@@ -88,14 +102,17 @@ def _settle(job: _Job, read: FileResult) -> bool:
     result.absorb(read)
     if result.events == 0 and result.skipped_count:
         result.status = "failed"
-        result.error = f"{result.path}: no readable records ({result.skipped_count} skipped)"
+        first = result.skipped[0] if result.skipped else ""
+        result.error = (
+            f"{result.path}: no readable records ({result.skipped_count} skipped; first: {first})"
+        )
         return False
     result.status = "stored"
     return True
 
 
 def _fresh(job: _Job) -> _Job:
-    fresh = FileResult(job.result.path, sha256=job.result.sha256)
+    fresh = FileResult(job.result.path, sha256=job.result.sha256, ignored=job.result.ignored)
     return _Job(job.path, job.plan, fresh, job.size)
 
 
@@ -217,6 +234,7 @@ class _Run:
                 "sha256": job.result.sha256,
                 "index": self.index,
                 "events": job.result.events,
+                **job.result.damage(),
             }
             for group, outcome in done
             for job, read in zip(group, outcome.results, strict=True)
@@ -240,6 +258,7 @@ def ingest_paths(
     progress: Callable[[int], None] | None,
     batch_bytes: int = BATCH_BYTES,
     workers: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IngestSummary:
     """Ingest every file under ``paths``; ``progress`` gets each file's size in bytes when done.
 
@@ -254,7 +273,8 @@ def ingest_paths(
     with store.writing(create=True), lean_arrow_memory():
         jobs: list[_Job] = []
         for path, named in files:
-            result, job = _prepare(store, path, named, fmt, {j.result.sha256 for j in jobs})
+            pending = {j.result.sha256 for j in jobs}
+            result, job = _prepare(store, path, named, fmt, pending, limits)
             results[str(path)] = result
             if job is None:
                 tick(path.stat().st_size)

@@ -94,8 +94,13 @@ def read_files(task: ReadTask) -> ReadOutcome:
         writer.written.delete()
         if isinstance(exc, Orphaned):
             raise
-        return ReadOutcome(results, Parts(), error=f"{results[-1].path}: {exc}")
+        return ReadOutcome(results, Parts(), error=_naming(results[-1].path, str(exc)))
     return ReadOutcome(results, parts)
+
+
+def _naming(path: str, message: str) -> str:
+    """``message`` with the file's path in front, unless it starts with it already."""
+    return message if message.startswith(path) else f"{path}: {message}"
 
 
 def _read_member(

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 MAX_SKIP_DETAILS = 100
+MAX_DAMAGE_NOTED = 5  # skipped records the manifest keeps per input stored in part
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,19 @@ class FileResult:
     sourcetypes: Counter[str] = field(default_factory=Counter)
     skipped: list[Skipped] = field(default_factory=list)  # the first MAX_SKIP_DETAILS of them
     skipped_count: int = 0
+    ignored: list[str] = field(default_factory=list)  # archive members in no known format
+
+    @property
+    def partial(self) -> bool:
+        """Stored, but only in part: some records or stretches of it could not be read."""
+        return self.status == "stored" and self.skipped_count > 0
+
+    def damage(self) -> dict[str, object]:
+        """What the manifest keeps of a file stored in part (nothing for a whole one)."""
+        if not self.partial:
+            return {}
+        noted = [f"{s.position}: {s.reason}" for s in self.skipped[:MAX_DAMAGE_NOTED]]
+        return {"skipped": self.skipped_count, "damage": noted}
 
     def skip(self, where: str, position: str, reason: str) -> None:
         """Count a skipped record; keep the details of the first few."""
@@ -78,6 +92,11 @@ class IngestSummary:
     def ignored(self) -> list[FileResult]:
         """Files met while walking a folder that are in no known format (licences, readmes...)."""
         return self._with("ignored")
+
+    @property
+    def partial(self) -> list[FileResult]:
+        """Files stored only in part (damaged or unreadable records); the CLI exits 3."""
+        return [f for f in self.files if f.partial]
 
     @property
     def events(self) -> int:
