@@ -81,7 +81,9 @@ def test_seed_runs_in_order_and_goes_on_after_an_error(store: Any, seed_path: Pa
         ("WMI Parent Command-L", "ok", 1),
     ]
     assert "metadata is not supported" in (result.queries[0].error or "")
-    assert result.queries[2].note == "No Sysmon Event ID 3 logs"
+    assert result.queries[2].note == (
+        "No Sysmon Event ID 3 logs in index botsv2 (nor in any other index of the store)"
+    )
 
 
 def test_templated_query_pivots_once_per_distinct_value_set(store: Any, seed_path: Path) -> None:

@@ -14,6 +14,7 @@ import click
 
 from huntbook.cli._options import store_option
 from huntbook.cli._table import text_table
+from huntbook.hunts.render.common import index_override_text
 from huntbook.workspace import Workspace, default_store_path
 
 DEFAULT_COMMAND = "run"
@@ -64,6 +65,12 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     help="Write report.json, report.md and report.html here.",
 )
 @click.option(
+    "--index",
+    default=None,
+    metavar="NAME",
+    help="Search index NAME in place of the index each query names (e.g. the seed's botsv2).",
+)
+@click.option(
     "--emit-detections",
     "detections",
     type=click.Path(file_okay=False, path_type=Path),
@@ -75,6 +82,7 @@ def run(
     store: Path | None,
     params: tuple[str, ...],
     out: Path | None,
+    index: str | None,
     detections: Path | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
@@ -85,7 +93,7 @@ def run(
             f"no event store at {workspace.path} (run `huntbook ingest` first)",
             param_hint="--store",
         )
-    result = workspace.hunt(playbook, params=values, out=out)
+    result = workspace.hunt(playbook, params=values, out=out, index=index)
     if not result.time_range.get("events"):
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
     _summary(result)
@@ -104,6 +112,8 @@ def run(
 
 def _summary(result: Any) -> None:
     click.echo(f"{result.playbook.get('title')}")
+    if result.index_override:
+        click.echo(f"  {index_override_text(result.index_override)}")
     for q in result.queries:
         hits = {"error": "error", "unfilled": "not run"}.get(q.status, str(q.hits))
         note = ""

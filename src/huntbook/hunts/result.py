@@ -83,6 +83,7 @@ class HuntResult:
     results_table: list[ResultsTableRow]
     findings: dict[str, Any]
     problems: list[dict[str, Any]] = field(default_factory=list)
+    index_override: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

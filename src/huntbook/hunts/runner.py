@@ -10,23 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
 from huntbook.errors import HuntbookError
-from huntbook.hunts import builtin
+from huntbook.hunts import builtin, spltree
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.lint import check_playbook
 from huntbook.hunts.loader import parse_file
 from huntbook.hunts.model import Playbook, Query
-from huntbook.hunts.needs import absent_needs, no_data_note
+from huntbook.hunts.needs import Need, absent_needs, no_data_note
 from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
 from huntbook.hunts.problems import ErrorLevel, Problem
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
+from huntbook.hunts.retarget import retarget
 from huntbook.query import run_spl
+from huntbook.query.spl import ast
 
 SAMPLE_ROWS = 20
 KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
@@ -47,7 +50,42 @@ class SearchResultLike(Protocol):
     def rows(self) -> list[dict[str, Any]]: ...
 
 
-Search = Callable[[Any, str], SearchResultLike]
+class Search(Protocol):
+    """``huntbook.query.run_spl``'s shape: ``pipeline`` is ``spl`` parsed and rewritten."""
+
+    def __call__(
+        self, store: Any, spl: str, /, *, pipeline: ast.Pipeline | None = None
+    ) -> SearchResultLike: ...
+
+
+@dataclass
+class Searcher:
+    """The search every query and probe of one run goes through: with ``index`` set, each search
+    runs against that index in place of the ones it names (rewritten on the parsed search)."""
+
+    search: Search
+    index: str | None = None
+    replaced: dict[str, None] = field(default_factory=dict)
+
+    def __call__(self, store: Any, spl: str) -> SearchResultLike:
+        tree = spltree.pipeline(spl) if self.index is not None else None
+        if self.index is None or tree is None:  # a query that does not parse fails as it is
+            return self.search(store, spl)
+        moved = retarget(tree, self.index)
+        self.replaced.update(dict.fromkeys(moved.replaced))
+        return self.search(store, spl, pipeline=moved.pipeline)
+
+    def probe(self, store: Any, spl: str) -> SearchResultLike:
+        """A probe the runner wrote itself (its index, if any, is already the one searched)."""
+        return self.search(store, spl)
+
+    def override(self) -> dict[str, Any] | None:
+        """report.json's ``index_override``: the index searched and those the playbook named."""
+        if self.index is None:
+            return None
+        return {"index": self.index, "replaced": list(self.replaced)}
+
+
 Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
 
 
@@ -60,6 +98,7 @@ def run_hunt(
     search: Search | None = None,
     analytics: Analytics | None = None,
     pivot_cap: int = DEFAULT_CAP,
+    index: str | None = None,
 ) -> HuntResult:
     """Run a hunt and, with ``out``, write report.json/.md/.html there (atomically).
 
@@ -71,6 +110,7 @@ def run_hunt(
         search: ``(store, spl) -> SearchResult``; defaults to ``huntbook.query.run_spl``.
         analytics: ``(store, playbook) -> findings``; defaults to ``huntbook.analytics``.
         pivot_cap: at most this many runs of a templated query.
+        index: run every search against this index in place of the indexes it names.
 
     Raises:
         PlaybookError: the document is broken: a missing section, an empty or untitled query, an
@@ -79,9 +119,9 @@ def run_hunt(
     book, problems = (
         (playbook, []) if isinstance(playbook, Playbook) else _load(playbook, params or {})
     )
-    search = search or run_spl
+    searcher = Searcher(search or run_spl, index)
     run_time = dt.datetime.now(dt.UTC)
-    outcomes = _run_queries(store, book, dict(params or {}), search, pivot_cap)
+    outcomes = _run_queries(store, book, dict(params or {}), searcher, pivot_cap)
     findings = (analytics or compute_findings)(store, book)
     result = HuntResult(
         huntbook_version=huntbook.__version__,
@@ -94,6 +134,7 @@ def run_hunt(
         results_table=map_results(book.results, book.queries, outcomes),
         findings=findings,
         problems=[p.to_dict() for p in problems],
+        index_override=searcher.override(),
     )
     if out is not None:
         from huntbook.hunts.writer import write_reports
@@ -118,7 +159,7 @@ def _load(
 
 
 def _run_queries(
-    store: Any, book: Playbook, params: dict[str, str], search: Search, cap: int
+    store: Any, book: Playbook, params: dict[str, str], search: Searcher, cap: int
 ) -> list[QueryOutcome]:
     earlier: Earlier = []
     outcomes = []
@@ -131,7 +172,7 @@ def _run_queries(
 
 
 def _run_query(
-    store: Any, query: Query, params: dict[str, str], earlier: Earlier, search: Search, cap: int
+    store: Any, query: Query, params: dict[str, str], earlier: Earlier, search: Searcher, cap: int
 ) -> tuple[QueryOutcome, list[dict[str, Any]]]:
     outcome = QueryOutcome(query.index, query.title, query.line, query.spl)
     names = placeholder_names(query.spl)
@@ -178,7 +219,7 @@ def _execute(
     spl: str,
     values: dict[str, str],
     outcome: QueryOutcome,
-    search: Search,
+    search: Searcher,
     *,
     templated: bool,
 ) -> list[dict[str, Any]]:
@@ -207,8 +248,9 @@ def _execute(
     return rows[:KEPT_ROWS]
 
 
-def _explain_zero(store: Any, outcome: QueryOutcome, search: Search) -> None:
-    """Mark a zero as "no data" when the events the query needs are absent from the store."""
+def _explain_zero(store: Any, outcome: QueryOutcome, search: Searcher) -> None:
+    """Mark a zero as "no data" when the events the query needs are absent from where it looked,
+    and say which indexes of the store hold them instead."""
     if outcome.status != "ok" or outcome.hits:
         return
     outcome.status = "zero"
@@ -216,15 +258,25 @@ def _explain_zero(store: Any, outcome: QueryOutcome, search: Search) -> None:
 
     def count(probe: str) -> int:
         try:
-            return len(search(store, probe).rows())
+            return len(search.probe(store, probe).rows())
         except HuntbookError:
             return 1  # cannot tell: do not claim missing data
 
-    absent = absent_needs(spl, count)
+    absent = absent_needs(spl, count, search.index)
     if absent:
         outcome.status = "no_data"
         outcome.needs = [n.label for n in absent]
-        outcome.note = no_data_note(absent)
+        holders = {n: _holders(store, n, search) for n in absent}
+        outcome.note = no_data_note(absent, holders)
+
+
+def _holders(store: Any, need: Need, search: Searcher) -> list[str]:
+    """The indexes that hold the events ``need`` names (none when the probe fails)."""
+    try:
+        rows = search.probe(store, need.locate()).rows()
+    except HuntbookError:
+        return []
+    return sorted({str(r["index"]) for r in rows if r.get("index") and r.get("count")})
 
 
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -49,11 +49,12 @@ DATA_NEED_ALIASES: dict[str, str] = {
     "windows remote management logs": "winrm logs",
 }
 
-# How a (sourcetype, EventCode) pair is named in a "no data" note, e.g. "No Sysmon Event ID 3 logs".
+# How a sourcetype is named in a "no data" note, e.g. "No Sysmon Event ID 3 logs" ("No Sysmon logs"
+# when the query names no EventCode); other sourcetypes are named as they are written.
 SOURCE_LABELS: dict[str, str] = {
-    SYSMON.lower(): "Sysmon Event ID {code}",
-    "xmlwineventlog": "Sysmon Event ID {code}",
-    "wineventlog": "Windows Event ID {code}",
+    SYSMON.lower(): "Sysmon",
+    "xmlwineventlog": "Sysmon",
+    "wineventlog": "Windows",
 }
 
 
@@ -63,6 +64,8 @@ def canonical_need(name: str) -> str | None:
 
 
 def source_label(sourcetype: str, code: str) -> str:
-    """A readable name for the events a query needs ("Sysmon Event ID 3")."""
-    template = SOURCE_LABELS.get(sourcetype.lower(), sourcetype + " EventCode {code}")
-    return template.format(code=code) if code else sourcetype
+    """A readable name for the events a query needs ("Sysmon Event ID 3", "Sysmon")."""
+    name = SOURCE_LABELS.get(sourcetype.lower())
+    if name is None:
+        return f"{sourcetype} EventCode {code}" if code else sourcetype
+    return f"{name} Event ID {code}" if code else name

@@ -247,6 +247,17 @@ def outputs(result: HuntResult) -> list[str]:
     return items
 
 
+def index_override_text(override: dict[str, Any] | None) -> str:
+    """ "Index overridden: ..." for a run with ``--index``; "" for a run on the playbook's own."""
+    if not override:
+        return ""
+    replaced = ", ".join(override.get("replaced") or []) or "none: no query named an index"
+    return (
+        f"Index overridden: every search ran against index {override.get('index')} in place of "
+        f"the index the playbook names ({replaced})."
+    )
+
+
 def problem_lines(result: HuntResult) -> list[str]:
     """The playbook's own warnings (``line N: message``), as the loader and lint found them."""
     return [f"line {p.get('line')}: {p.get('message')}" for p in result.problems]

@@ -135,7 +135,9 @@ def _results(result: HuntResult) -> str:
     expected = {
         r.query_index: r.expected_hits for r in result.results_table if r.query_index is not None
     }
-    html = table(
+    override = common.index_override_text(result.index_override)
+    html = f"<p><strong>{escape(override)}</strong></p>" if override else ""
+    html += table(
         ["Search", "Hits", "Playbook's hits", "Notes"],
         (
             [q.title, common.hits_text(q), expected.get(q.index, ""), common.query_note(q)]

@@ -114,7 +114,10 @@ def _results(result: HuntResult) -> str:
         rows.append(
             [q.title, common.hits_text(q), row.expected_hits if row else "", common.query_note(q)]
         )
-    body = table(["Search", "Hits", "Playbook's hits", "Notes"], rows)
+    override = common.index_override_text(result.index_override)
+    body = (f"**{override}**\n\n" if override else "") + table(
+        ["Search", "Hits", "Playbook's hits", "Notes"], rows
+    )
     body += "\nHits of a templated query are the sum over its runs (one run per pivot value set).\n"
     if result.results_table:
         body += "\nHow the playbook's Results rows map to its queries:\n\n" + table(
@@ -164,6 +167,8 @@ def _run(result: HuntResult) -> str:
         f"data from {common.fmt_time(span.get('earliest'))} to "
         f"{common.fmt_time(span.get('latest'))} UTC ({span.get('events')} events)",
     ]
+    if result.index_override:
+        lines.append(f"- {common.index_override_text(result.index_override)}")
     lines += [f"- Playbook warning, {text}" for text in common.problem_lines(result)]
     if result.params:
         lines.append("- Parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
