@@ -227,4 +227,4 @@ def test_markdown_cells_cannot_break_out() -> None:
     from huntbook.hunts.render.markdown import table
 
     text = table(["a"], [["x | <img src=x onerror=alert(1)>\n| injected |"]])
-    assert text.splitlines()[2] == "| x \\| &lt;img src=x onerror=alert(1)> \\| injected \\| |"
+    assert text.splitlines()[2] == "| x \\| &lt;img src=x onerror=alert(1)&gt; \\| injected \\| |"

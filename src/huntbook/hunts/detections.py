@@ -20,6 +20,7 @@ import yaml
 
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.pivots import placeholder_names
+from huntbook.hunts.render.markdown import inline
 from huntbook.hunts.sigma import NAMESPACE, to_sigma
 from huntbook.hunts.writer import write_texts
 
@@ -152,5 +153,7 @@ def _write_all(
     }
     for slug, rule in rules.items():
         texts[f"sigma/{slug}.yml"] = yaml.safe_dump(rule, sort_keys=False, allow_unicode=True)
-    texts["detections.md"] = "# Detections written\n\n" + "".join(f"- {n}\n" for n in emitted.notes)
+    texts["detections.md"] = "# Detections written\n\n" + "".join(
+        f"- {inline(n)}\n" for n in emitted.notes
+    )
     emitted.files.extend(write_texts(root, texts, what="detections").values())

@@ -220,13 +220,17 @@ def finding_table(items: list[Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def outputs(result: HuntResult) -> list[str]:
-    """The playbook's follow-ups, then the visibility gaps this run found (marked as such).
+    """The playbook's follow-ups, then the visibility gaps this run found (marked as such)."""
+    return [*result.playbook.get("outputs", []), *run_outputs(result)]
+
+
+def run_outputs(result: HuntResult) -> list[str]:
+    """The visibility gaps this run found: text from the data (host names), to be escaped.
 
     A query whose zero comes from missing data and a data need absent on a host become
     "Visibility Gap" items (the seed's own wording); needs that are only thin share one line.
     """
-    items = list(result.playbook.get("outputs", []))
-    items += sorted(
+    items = sorted(
         {
             f"Visibility Gap (this run): {q.note} (query '{q.title}' returned 0)."
             for q in result.queries

@@ -3,10 +3,16 @@
 Sections appear in the seed's order (Description, Hypothesis, Data That is Needed, Queries, Results,
 Conclusion, Outputs and Follow-up Tasks, Notes, References); the run adds Findings, Visibility and
 a Run section with provenance (version, inputs and their sha256, data time range) and evidence.
+
+Event fields are attacker-controlled text (a host name or a command line can hold ``<script>``):
+every value that comes from the data or the run goes through ``inline`` (table cells through
+``_cell``), so no raw HTML tag, link or image reaches a Markdown viewer. Only the playbook's own
+prose (written by the hunter) and links huntbook composes itself (``Md``) pass as Markdown.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,7 +29,7 @@ def render_markdown(result: HuntResult) -> str:
         _queries(result),
         _results(result),
         _findings(result),
-        _section("Conclusion", common.conclusion(result)),
+        _section("Conclusion", inline(common.conclusion(result))),
         _outputs(result),
         _section("Notes", result.playbook.get("notes", "")),
         _bullets("References", [f"<{r}>" for r in result.playbook.get("references", [])]),
@@ -32,18 +38,52 @@ def render_markdown(result: HuntResult) -> str:
     return "\n".join(p for p in parts if p).rstrip() + "\n"
 
 
+class Md(str):
+    """Markdown huntbook composed itself (an ATT&CK link): a table cell keeps it as it is."""
+
+
+INLINE_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "\\`",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+BACKTICKS = re.compile(r"`+")
+
+
+def inline(value: Any) -> str:
+    """A value from the data as inline Markdown text: no raw HTML (``&``, ``<``, ``>`` as
+    entities), no link or image (``[``, ``]`` escaped), no code span, no line break."""
+    return str(value).translate(INLINE_ESCAPES)
+
+
+def fenced(text: str, language: str) -> str:
+    """A fenced code block that ``text`` cannot close (the fence outgrows its backtick runs)."""
+    longest = max((len(m) for m in BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}\n"
+
+
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A Markdown table; ``|`` and newlines inside cells are escaped."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    """A Markdown table; every cell, header included, is escaped (``_cell``)."""
+    lines = [
+        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)
     return "\n".join(lines) + "\n"
 
 
 def _cell(value: Any) -> str:
-    """One table cell: event text is attacker-controlled, so ``<`` cannot open raw HTML in a
-    Markdown viewer, ``|`` cannot end the cell and a newline cannot end the row."""
-    text = common.value_text(value).replace("&", "&amp;").replace("<", "&lt;")
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """One table cell: ``inline`` text, and ``|`` cannot end the cell."""
+    text = value if isinstance(value, Md) else inline(common.value_text(value))
+    return text.replace("|", "\\|")
 
 
 def _section(title: str, body: str) -> str:
@@ -68,9 +108,11 @@ def _header(result: HuntResult) -> str:
         (
             [
                 t["name"],
-                ", ".join(
-                    f"[{i}](https://attack.mitre.org/techniques/{i.replace('.', '/')})"
-                    for i in t["ids"]
+                Md(
+                    ", ".join(
+                        f"[{i}](https://attack.mitre.org/techniques/{i.replace('.', '/')})"
+                        for i in t["ids"]
+                    )
                 ),
             ]
             for t in book.get("techniques", [])
@@ -102,7 +144,7 @@ def _data_needed(result: HuntResult) -> str:
 def _queries(result: HuntResult) -> str:
     blocks = []
     for q in result.queries:
-        blocks.append(f"{q.title}\n\n```spl\n{q.spl}\n```\n")
+        blocks.append(f"{q.title}\n\n{fenced(q.spl, 'spl')}")
     return _section("Queries", "### Splunk\n\n" + "\n".join(blocks))
 
 
@@ -115,7 +157,7 @@ def _results(result: HuntResult) -> str:
             [q.title, common.hits_text(q), row.expected_hits if row else "", common.query_note(q)]
         )
     override = common.index_override_text(result.index_override)
-    body = (f"**{override}**\n\n" if override else "") + table(
+    body = (f"**{inline(override)}**\n\n" if override else "") + table(
         ["Search", "Hits", "Playbook's hits", "Notes"], rows
     )
     body += "\nHits of a templated query are the sum over its runs (one run per pivot value set).\n"
@@ -146,7 +188,7 @@ def _findings(result: HuntResult) -> str:
     body += "\n### Encoded PowerShell\n\n" + _generic(result.findings.get("powershell") or [])
     errors = result.findings.get("errors") or []
     if errors:
-        body += "\n### Analytics errors\n\n" + "\n".join(f"- {e}" for e in errors) + "\n"
+        body += "\n### Analytics errors\n\n" + "\n".join(f"- {inline(e)}" for e in errors) + "\n"
     return _section("Findings", body)
 
 
@@ -156,22 +198,26 @@ def _generic(items: list[Any]) -> str:
 
 
 def _outputs(result: HuntResult) -> str:
-    return _bullets("Outputs and Follow-up Tasks", common.outputs(result))
+    """The playbook's follow-ups as written, then what this run found (escaped: host names)."""
+    items = list(result.playbook.get("outputs", []))
+    items += [inline(i) for i in common.run_outputs(result)]
+    return _bullets("Outputs and Follow-up Tasks", items)
 
 
 def _run(result: HuntResult) -> str:
     span = result.time_range
     lines = [
         f"- huntbook {result.huntbook_version}, run at {result.run_time}",
-        f"- Store: `{result.store.get('path')}`; "
+        f"- Store: {inline(result.store.get('path'))}; "
         f"data from {common.fmt_time(span.get('earliest'))} to "
         f"{common.fmt_time(span.get('latest'))} UTC ({span.get('events')} events)",
     ]
     if result.index_override:
-        lines.append(f"- {common.index_override_text(result.index_override)}")
-    lines += [f"- Playbook warning, {text}" for text in common.problem_lines(result)]
+        lines.append(f"- {inline(common.index_override_text(result.index_override))}")
+    lines += [f"- Playbook warning, {inline(text)}" for text in common.problem_lines(result)]
     if result.params:
-        lines.append("- Parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+        values = ", ".join(f"{k}={v}" for k, v in result.params.items())
+        lines.append(f"- Parameters: {inline(values)}")
     body = (
         "\n".join(lines)
         + "\n\n"
@@ -188,7 +234,7 @@ def _run(result: HuntResult) -> str:
 
 def _evidence(q: Any) -> str:
     text = f"### {q.index + 1}. {q.title}\n\nHits: {common.hits_text(q)}, {q.elapsed:.3f} s. "
-    text += common.query_note(q) + "\n"
+    text += inline(common.query_note(q)) + "\n"
     if q.runs:
         text += "\n" + table(
             ["Values", "Hits", "Error"],
@@ -199,7 +245,7 @@ def _evidence(q: Any) -> str:
         )
     if q.sql:
         text += (
-            f"\n<details><summary>Compiled SQL</summary>\n\n```sql\n{q.sql}\n```\n\n</details>\n"
+            f"\n<details><summary>Compiled SQL</summary>\n\n{fenced(q.sql, 'sql')}\n</details>\n"
         )
     if q.sample:
         columns = q.columns or common.columns_of(q.sample)
