@@ -49,6 +49,35 @@ DATA_NEED_ALIASES: dict[str, str] = {
     "windows remote management logs": "winrm logs",
 }
 
+# Fields that only say which events a search reads (where they were logged, which event id, which
+# logon type or port), lower-cased. A query whose base search tests none but these selects a
+# population (every network logon, every service install, every connection to 5985): a hunt pivot,
+# not an alerting detection (--emit-detections; docs/playbooks.md "Detections").
+INVENTORY_FIELDS: frozenset[str] = frozenset(
+    {
+        "index",
+        "sourcetype",
+        "source",
+        "host",
+        "dest",
+        "computer",
+        "computername",
+        "eventcode",
+        "eventid",
+        "channel",
+        "logon_type",
+        "logontype",
+        "destinationport",
+        "destport",
+        "dest_port",
+        "destination_port",
+        "sourceport",
+        "protocol",
+        "initiated",
+        "direction",
+    }
+)
+
 # How a sourcetype is named in a "no data" note, e.g. "No Sysmon Event ID 3 logs" ("No Sysmon logs"
 # when the query names no EventCode); other sourcetypes are named as they are written.
 SOURCE_LABELS: dict[str, str] = {
