@@ -58,6 +58,15 @@ def test_retarget_rewrites_index_terms_of_the_parsed_search_only() -> None:
     assert metadata.replaced == ("botsv2",) and "indexes=('main',)" in repr(metadata.pipeline)
 
 
+def test_a_search_naming_no_index_is_scoped_to_the_override(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "s", [_event(0), _event(1, index="other")])
+    for spl in ("EventCode=1", "| metadata type=hosts"):
+        moved = retarget(parse(spl), "main")
+        assert moved.replaced == ()
+        rows = run_spl(store, spl, pipeline=moved.pipeline).rows()
+        assert sum(int(r.get("totalCount", 1)) for r in rows) == 1, (spl, rows)
+
+
 def test_a_rewritten_search_runs_on_the_named_index(store: Any) -> None:
     spl = "index=botsv2 EventCode=1"
     assert run_spl(store, spl).rows() == []
@@ -109,3 +118,37 @@ def test_note_lists_several_indexes() -> None:
         "No Sysmon Event ID 3 logs in index botsv2; "
         "the store holds Sysmon Event ID 3 logs in indexes a, b"
     )
+
+
+def test_header_fills_time_frame_environment_and_hunter_from_the_run(
+    store: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    Workspace(store.path).hunt("dcom-lateral-movement", out=out, hunter="A. Hunter")
+    markdown = (out / "report.md").read_text()
+    assert "| Time Frame | 2017-08-23 14:53:20 - 2017-08-23 14:53:22 UTC (3 events) |" in markdown
+    assert f"| Environment | store {store.path}, every index (main); hosts W6 |" in markdown
+    assert "| Threat Hunter | A. Hunter |" in markdown
+    assert "huntbook     |" not in markdown and "| Threat Hunter | huntbook |" not in markdown
+    assert "A. Hunter" in (out / "report.html").read_text()
+
+
+def test_without_hunter_the_report_says_not_set_and_covers_the_searched_index(
+    store: Any, tmp_path: Path
+) -> None:
+    result = Workspace(store.path).hunt("wmi-lateral-movement", out=tmp_path / "r")
+    markdown = (tmp_path / "r" / "report.md").read_text()
+    assert "| Threat Hunter | not set |" in markdown
+    # the seed searched index botsv2, which holds nothing here: no time frame is claimed
+    assert result.coverage["indexes"] == ["botsv2"] and result.coverage["events"] == 0
+    assert "| Time Frame | no events in the indexes searched |" in markdown
+    assert "| Environment | store " in markdown and ", index botsv2; hosts none |" in markdown
+    assert "08/23/2017" not in markdown.split("## Hypothesis")[0]
+
+
+def test_cli_hunter_option(store: Any, tmp_path: Path) -> None:
+    args = ["hunt", "wmi-lateral-movement", "--store", str(store.path), "--index", "main"]
+    run = CliRunner().invoke(cli, [*args, "--hunter", "kim", "--out", str(tmp_path / "o")])
+    assert run.exit_code == 0, run.output
+    assert "| Threat Hunter | kim |" in (tmp_path / "o" / "report.md").read_text()
+    assert "| Environment | store " in (tmp_path / "o" / "report.md").read_text()

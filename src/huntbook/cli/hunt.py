@@ -71,6 +71,12 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     help="Search index NAME in place of the index each query names (e.g. the seed's botsv2).",
 )
 @click.option(
+    "--hunter",
+    default=None,
+    metavar="NAME",
+    help='Who ran the hunt, for the report\'s Threat Hunter (else "not set").',
+)
+@click.option(
     "--emit-detections",
     "detections",
     type=click.Path(file_okay=False, path_type=Path),
@@ -83,6 +89,7 @@ def run(
     params: tuple[str, ...],
     out: Path | None,
     index: str | None,
+    hunter: str | None,
     detections: Path | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
@@ -93,7 +100,7 @@ def run(
             f"no event store at {workspace.path} (run `huntbook ingest` first)",
             param_hint="--store",
         )
-    result = workspace.hunt(playbook, params=values, out=out, index=index)
+    result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.get("events"):
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
     _summary(result)

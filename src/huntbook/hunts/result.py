@@ -84,6 +84,8 @@ class HuntResult:
     findings: dict[str, Any]
     problems: list[dict[str, Any]] = field(default_factory=list)
     index_override: dict[str, Any] | None = None
+    coverage: dict[str, Any] = field(default_factory=dict)
+    hunter: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,7 +4,8 @@ The seed names ``index=botsv2``; a store whose events sit in ``main`` would answ
 0. The override rewrites the parsed search (never the text, where ``index=`` may sit inside a
 quoted value): every ``index=`` / ``index IN (...)`` term of a search expression, at any depth
 (subsearches, ``| search``), and the ``index=`` options of ``| metadata``, become ``index=NAME``.
-``index!=`` terms are left alone: they name an index the search avoids, not one it reads.
+``index!=`` terms are left alone: they name an index the search avoids, not one it reads. A
+search naming no index gets ``index=NAME`` AND-ed to its leading search.
 """
 
 from __future__ import annotations
@@ -27,10 +28,33 @@ class Retargeted:
 
 
 def retarget(pipeline: ast.Pipeline, index: str) -> Retargeted:
-    """``pipeline`` with every index it names replaced by ``index``."""
+    """``pipeline`` with every index it names replaced by ``index``; a search that names none
+    (and so would read every index) gets ``index=NAME`` AND-ed to its leading search."""
     replaced: dict[str, None] = {}
     rewritten = _walk(pipeline, index, replaced)
+    if not replaced:
+        rewritten = _scoped(rewritten, index)
     return Retargeted(rewritten, tuple(replaced))
+
+
+def _scoped(pipeline: ast.Pipeline, index: str) -> ast.Pipeline:
+    first = pipeline.commands[0] if pipeline.commands else None
+    term = ast.Compare(INDEX_FIELD, "=", ast.SearchValue(index, quoted=True))
+    if isinstance(first, ast.Search):
+        expr = term if first.expr is None else ast.SAnd((term, first.expr))
+        first = dataclasses.replace(first, expr=expr)
+    elif isinstance(first, ast.Metadata):
+        first = dataclasses.replace(first, indexes=(index,))
+    else:
+        return pipeline
+    return dataclasses.replace(pipeline, commands=(first, *pipeline.commands[1:]))
+
+
+def named_indexes(pipeline: ast.Pipeline) -> tuple[str, ...]:
+    """The indexes a search names: exactly those ``retarget`` would replace."""
+    replaced: dict[str, None] = {}
+    _walk(pipeline, "", replaced)
+    return tuple(replaced)
 
 
 def _walk(node: Any, index: str, replaced: dict[str, None]) -> Any:

@@ -27,7 +27,7 @@ from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
 from huntbook.hunts.problems import ErrorLevel, Problem
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
-from huntbook.hunts.retarget import retarget
+from huntbook.hunts.retarget import named_indexes, retarget
 from huntbook.query import run_spl
 from huntbook.query.spl import ast
 
@@ -66,14 +66,24 @@ class Searcher:
     search: Search
     index: str | None = None
     replaced: dict[str, None] = field(default_factory=dict)
+    unscoped: bool = False  # some search named no index: it read every index
 
     def __call__(self, store: Any, spl: str) -> SearchResultLike:
-        tree = spltree.pipeline(spl) if self.index is not None else None
-        if self.index is None or tree is None:  # a query that does not parse fails as it is
+        tree = spltree.pipeline(spl)
+        if tree is None:  # a query that does not parse fails as it is
             return self.search(store, spl)
-        moved = retarget(tree, self.index)
-        self.replaced.update(dict.fromkeys(moved.replaced))
-        return self.search(store, spl, pipeline=moved.pipeline)
+        named = named_indexes(tree)
+        self.replaced.update(dict.fromkeys(named))
+        self.unscoped = self.unscoped or not named
+        if self.index is None:
+            return self.search(store, spl)
+        return self.search(store, spl, pipeline=retarget(tree, self.index).pipeline)
+
+    def searched(self) -> list[str] | None:
+        """The indexes the searches read; None when some search read every index."""
+        if self.index is not None:
+            return [self.index]
+        return None if self.unscoped else sorted(self.replaced)
 
     def probe(self, store: Any, spl: str) -> SearchResultLike:
         """A probe the runner wrote itself (its index, if any, is already the one searched)."""
@@ -99,6 +109,7 @@ def run_hunt(
     analytics: Analytics | None = None,
     pivot_cap: int = DEFAULT_CAP,
     index: str | None = None,
+    hunter: str | None = None,
 ) -> HuntResult:
     """Run a hunt and, with ``out``, write report.json/.md/.html there (atomically).
 
@@ -111,6 +122,7 @@ def run_hunt(
         analytics: ``(store, playbook) -> findings``; defaults to ``huntbook.analytics``.
         pivot_cap: at most this many runs of a templated query.
         index: run every search against this index in place of the indexes it names.
+        hunter: who ran the hunt, for the report's "Threat Hunter" (else "not set").
 
     Raises:
         PlaybookError: the document is broken: a missing section, an empty or untitled query, an
@@ -135,6 +147,8 @@ def run_hunt(
         findings=findings,
         problems=[p.to_dict() for p in problems],
         index_override=searcher.override(),
+        coverage=_coverage(store, searcher.searched()),
+        hunter=hunter,
     )
     if out is not None:
         from huntbook.hunts.writer import write_reports
@@ -304,6 +318,27 @@ def _time_range(store: Any) -> dict[str, Any]:
         "events": sum(g["count"] for g in groups),
         "earliest_epoch": first["first_epoch"],
         "latest_epoch": last["last_epoch"],
+    }
+
+
+def _coverage(store: Any, searched: list[str] | None) -> dict[str, Any]:
+    """The part of the store the searches covered (they carry no time bounds, so all of it in the
+    indexes they read): indexes (every one when ``searched`` is None), hosts, time span, events."""
+    groups = store.stats() if hasattr(store, "stats") else []
+    if searched is not None:
+        wanted = {i.lower() for i in searched}
+        groups = [g for g in groups if str(g["index"]).lower() in wanted]
+    indexes = searched if searched is not None else sorted({str(g["index"]) for g in groups})
+    timed = [g for g in groups if g.get("first_epoch") is not None]
+    first = min(timed, key=lambda g: g["first_epoch"], default=None)
+    last = max(timed, key=lambda g: g["last_epoch"], default=None)
+    return {
+        "indexes": indexes,
+        "all_indexes": searched is None,
+        "hosts": sorted({str(g["host"]) for g in groups if g.get("host")}),
+        "earliest": first["first_time"] if first else None,
+        "latest": last["last_time"] if last else None,
+        "events": sum(g["count"] for g in groups),
     }
 
 

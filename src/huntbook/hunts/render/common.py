@@ -251,6 +251,42 @@ def run_outputs(result: HuntResult) -> list[str]:
     return items
 
 
+NOT_SET = "not set"
+MAX_HOSTS = 8
+
+
+def run_metadata(result: HuntResult) -> dict[str, str]:
+    """The playbook's Field/Description table with the run's own values: Executed, Time Frame
+    (the data the searches covered), Environment (its indexes and hosts) and Threat Hunter (the
+    ``--hunter`` given, else "not set": never a made-up name, nor the playbook author's)."""
+    meta = dict(result.playbook.get("metadata", []))
+    meta["Executed"] = result.run_time[:10]
+    meta["Time Frame"] = time_frame(result.coverage)
+    meta["Environment"] = environment(result.coverage, result.store.get("path"))
+    meta["Threat Hunter"] = result.hunter or NOT_SET
+    return meta
+
+
+def time_frame(coverage: dict[str, Any]) -> str:
+    if not coverage.get("earliest"):
+        return "no events in the indexes searched"
+    return (
+        f"{fmt_time(coverage['earliest'])} - {fmt_time(coverage['latest'])} UTC "
+        f"({coverage.get('events')} events)"
+    )
+
+
+def environment(coverage: dict[str, Any], store: Any) -> str:
+    """ "store /data/s, index main; hosts W5, W6" (long host lists end with "and N more")."""
+    indexes = ", ".join(coverage.get("indexes") or []) or "none"
+    where = f"every index ({indexes})" if coverage.get("all_indexes") else f"index {indexes}"
+    hosts = list(coverage.get("hosts") or [])
+    shown = ", ".join(hosts[:MAX_HOSTS]) + (
+        f" and {len(hosts) - MAX_HOSTS} more" if len(hosts) > MAX_HOSTS else ""
+    )
+    return f"store {store}, {where}; hosts {shown or 'none'}"
+
+
 def index_override_text(override: dict[str, Any] | None) -> str:
     """ "Index overridden: ..." for a run with ``--index``; "" for a run on the playbook's own."""
     if not override:

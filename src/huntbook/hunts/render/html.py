@@ -87,12 +87,8 @@ def _ul(items: Iterable[Any]) -> str:
 
 
 def _provenance(result: HuntResult) -> str:
-    span = result.time_range
-    meta = dict(result.playbook.get("metadata", []))
+    meta = common.run_metadata(result)
     meta["Executed"] = result.run_time
-    meta["Data time range"] = (
-        f"{common.fmt_time(span.get('earliest'))} – {common.fmt_time(span.get('latest'))} UTC"
-    )
     meta["huntbook"] = result.huntbook_version
     return table(["Field", "Description"], meta.items())
 

@@ -96,13 +96,7 @@ def _bullets(title: str, items: Sequence[str]) -> str:
 
 def _header(result: HuntResult) -> str:
     book = result.playbook
-    meta = dict(book.get("metadata", []))
-    meta["Executed"] = result.run_time[:10]
-    span = result.time_range
-    if span.get("earliest"):
-        meta["Time Frame"] = (
-            f"{common.fmt_time(span['earliest'])} - {common.fmt_time(span['latest'])} UTC"
-        )
+    meta = common.run_metadata(result)
     attack = table(
         ["MITRE ATT&CK Technique", "IDs"],
         (
