@@ -5,6 +5,8 @@ Kept as data so a new placeholder or a new kind of data is one entry, not a new 
 
 from __future__ import annotations
 
+from huntbook.analytics.aliases import plain_names
+
 # A placeholder ``<name>`` pivots on the first of these columns that an earlier query's rows carry.
 PLACEHOLDER_ALIASES: dict[str, tuple[str, ...]] = {
     "login_id": ("login_id", "Logon_ID", "LogonId", "session", "login", "TargetLogonId"),
@@ -13,7 +15,7 @@ PLACEHOLDER_ALIASES: dict[str, tuple[str, ...]] = {
     "src_ip": ("src_ip", "src", "IpAddress", "Source_Network_Address", "SourceIp"),
     "process_guid": ("process_guid", "ProcessGuid", "ParentProcessGuid"),
     "process_id": ("process_id", "ProcessId", "NewProcessId"),
-    "image": ("image", "Image", "New_Process_Name", "NewProcessName"),
+    "image": ("image", *plain_names("Image")),
 }
 
 SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
