@@ -98,3 +98,11 @@ def test_detections_notes_are_escaped(tmp_path: Path, fixture_path: Any) -> None
     emit_detections(replace(book, queries=queries), tmp_path)
     html = MarkdownIt("commonmark", {"html": True}).render((tmp_path / "detections.md").read_text())
     _assert_inert(html)
+
+
+def test_inline_keeps_plain_ampersands_and_defuses_references() -> None:
+    from huntbook.hunts.render.markdown import fenced, inline
+
+    assert inline("ATT&CK &lt;script&gt; &#60;b") == "ATT&CK &amp;lt;script&amp;gt; &amp;#60;b"
+    assert inline("a\n[b](c)`d`") == "a \\[b\\](c)\\`d\\`"
+    assert fenced("x ``` y", "sql") == "````sql\nx ``` y\n````\n"

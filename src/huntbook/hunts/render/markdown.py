@@ -44,7 +44,6 @@ class Md(str):
 
 INLINE_ESCAPES = str.maketrans(
     {
-        "&": "&amp;",
         "<": "&lt;",
         ">": "&gt;",
         "[": "\\[",
@@ -55,12 +54,16 @@ INLINE_ESCAPES = str.maketrans(
     }
 )
 BACKTICKS = re.compile(r"`+")
+ENTITY = re.compile(
+    r"&(?=#?[0-9A-Za-z]+;)"
+)  # an ``&`` a viewer would read as a character reference
 
 
 def inline(value: Any) -> str:
-    """A value from the data as inline Markdown text: no raw HTML (``&``, ``<``, ``>`` as
-    entities), no link or image (``[``, ``]`` escaped), no code span, no line break."""
-    return str(value).translate(INLINE_ESCAPES)
+    """A value from the data as inline Markdown text: no raw HTML (``<``, ``>`` and an ``&`` that
+    starts a character reference as entities), no link or image (``[``, ``]`` escaped), no code
+    span, no line break."""
+    return ENTITY.sub("&amp;", str(value)).translate(INLINE_ESCAPES)
 
 
 def fenced(text: str, language: str) -> str:
