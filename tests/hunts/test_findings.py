@@ -41,12 +41,10 @@ def test_a_reported_data_condition_is_a_note_and_the_rest_still_runs(
     broken = _broken(MappingError("methods.yaml: bad rule"))
     monkeypatch.setitem(findings.ANALYTICS, "powershell", (broken, []))
     result = run_hunt(store, fixture_path("minimal"), search=RecordingSearch())
-    assert result.findings["errors"] == ["powershell: methods.yaml: bad rule"]
-    assert result.findings["powershell"] == []
-    assert result.findings["conclusion"] == "The hunt found no lateral movement."
-    assert (
-        isinstance(result.findings["visibility"], dict) and "needs" in result.findings["visibility"]
-    )
+    assert result.findings.errors == ["powershell: methods.yaml: bad rule"]
+    assert result.findings.powershell == []
+    assert result.findings.conclusion == "The hunt found no lateral movement."
+    assert isinstance(result.findings.visibility, dict) and "needs" in result.findings.visibility
 
 
 def test_the_table_names_functions_that_exist() -> None:

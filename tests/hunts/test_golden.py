@@ -45,3 +45,20 @@ def test_the_document_round_trips() -> None:
     result = HuntResult.from_json(raw)
     assert HuntResult.from_json(result.to_json()).to_dict() == result.to_dict()
     assert result.to_dict().keys() >= {"queries", "findings", "store", "time_range", "playbook"}
+
+
+def test_the_document_is_typed() -> None:
+    """Issue 14: the result is dataclasses with an enum status, not dicts at its core; the JSON
+    keeps its field names (the snapshot above is rendered from it)."""
+    from huntbook.hunts.result import Coverage, Findings, PlaybookDoc, QueryStatus, StoreStamp
+
+    result = HuntResult.from_json((GOLDEN / "result.json").read_bytes())
+    assert isinstance(result.findings, Findings) and isinstance(result.playbook, PlaybookDoc)
+    assert isinstance(result.store, StoreStamp) and isinstance(result.coverage, Coverage)
+    assert [q.status for q in result.queries][:2] == [QueryStatus.OK, QueryStatus.ZERO]
+    assert result.queries[4].status is QueryStatus.UNFILLED
+    doc = result.to_dict()
+    assert doc["queries"][4]["status"] == "unfilled"
+    assert '"status": "unfilled"' in result.to_json()
+    with pytest.raises(ValueError, match="'bogus' is not a valid QueryStatus"):
+        QueryStatus("bogus")

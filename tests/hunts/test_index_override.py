@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from huntbook.cli import cli
 from huntbook.hunts import run_hunt
 from huntbook.hunts.needs import Need, no_data_note
+from huntbook.hunts.result import IndexOverride
 from huntbook.hunts.retarget import retarget
 from huntbook.query import run_spl
 from huntbook.query.spl.parser import parse
@@ -96,7 +97,8 @@ def test_index_override_runs_every_search_there_and_says_so(store: Any, tmp_path
     assert network.note == (
         "No Sysmon Event ID 3 logs in index main (nor in any other index of the store)"
     )
-    assert result.index_override == {"index": "main", "replaced": ["botsv2"]}
+    assert result.index_override == IndexOverride("main", ["botsv2"])
+    assert result.to_dict()["index_override"] == {"index": "main", "replaced": ["botsv2"]}
     markdown = (tmp_path / "r" / "report.md").read_text()
     assert "Index overridden: every search ran against index main" in markdown
     assert "(botsv2)" in markdown
@@ -140,7 +142,7 @@ def test_without_hunter_the_report_says_not_set_and_covers_the_searched_index(
     markdown = (tmp_path / "r" / "report.md").read_text()
     assert "| Threat Hunter | not set |" in markdown
     # the seed searched index botsv2, which holds nothing here: no time frame is claimed
-    assert result.coverage["indexes"] == ["botsv2"] and result.coverage["events"] == 0
+    assert result.coverage.indexes == ["botsv2"] and result.coverage.events == 0
     assert "| Time Frame | no events in the indexes searched |" in markdown
     assert "| Environment | store " in markdown and ", index botsv2; hosts none |" in markdown
     assert "08/23/2017" not in markdown.split("## Hypothesis")[0]

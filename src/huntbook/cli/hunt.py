@@ -8,13 +8,13 @@ verbatim form and the ``list``/``lint`` sub-commands live side by side.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from huntbook.cli._options import store_option
 from huntbook.cli._table import text_table
-from huntbook.hunts.render.common import index_override_text
+from huntbook.hunts.render.common import hits_text, index_override_text
+from huntbook.hunts.result import HuntResult, QueryStatus
 from huntbook.workspace import Workspace, default_store_path
 
 DEFAULT_COMMAND = "run"
@@ -101,7 +101,7 @@ def run(
             param_hint="--store",
         )
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
-    if not result.time_range.get("events"):
+    if not result.time_range.events:
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
     _summary(result)
     if out is not None:
@@ -117,14 +117,14 @@ def run(
             click.echo(f"  {note}")
 
 
-def _summary(result: Any) -> None:
-    click.echo(f"{result.playbook.get('title')}")
+def _summary(result: HuntResult) -> None:
+    click.echo(f"{result.playbook.title}")
     if result.index_override:
         click.echo(f"  {index_override_text(result.index_override)}")
     for q in result.queries:
-        hits = {"error": "error", "unfilled": "not run"}.get(q.status, str(q.hits))
+        hits = hits_text(q)
         note = ""
-        if q.status == "error" and q.error:
+        if q.status == QueryStatus.ERROR and q.error:
             note = f"  [error: {q.error.splitlines()[0]}]"
         elif q.note:
             note = f"  [{q.note}]"
@@ -135,7 +135,7 @@ def _summary(result: Any) -> None:
         click.echo(
             f"  {e.get('source')} -> {e.get('destination')}  {e.get('method')}  {e.get('account')}"
         )
-    for error in result.findings.get("errors") or []:
+    for error in result.findings.errors:
         click.echo(f"  analytics: {error}", err=True)
 
 

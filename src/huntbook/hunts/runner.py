@@ -25,7 +25,22 @@ from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.needs import Need, absent_needs, no_data_note
 from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
 from huntbook.hunts.problems import ErrorLevel, Problem
-from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
+from huntbook.hunts.result import (
+    Coverage,
+    Findings,
+    HuntResult,
+    IndexOverride,
+    InputStamp,
+    Pivot,
+    PlaybookDoc,
+    ProblemDoc,
+    QueryOutcome,
+    QueryRun,
+    QueryStatus,
+    StoreStamp,
+    TechniqueDoc,
+    TimeRange,
+)
 from huntbook.hunts.results_map import map_results
 from huntbook.hunts.retarget import named_indexes, retarget
 from huntbook.query import run_spl
@@ -89,11 +104,11 @@ class Searcher:
         """A probe the runner wrote itself (its index, if any, is already the one searched)."""
         return self.search(store, spl)
 
-    def override(self) -> dict[str, Any] | None:
+    def override(self) -> IndexOverride | None:
         """report.json's ``index_override``: the index searched and those the playbook named."""
         if self.index is None:
             return None
-        return {"index": self.index, "replaced": list(self.replaced)}
+        return IndexOverride(self.index, list(self.replaced))
 
 
 Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
@@ -144,8 +159,8 @@ def run_hunt(
         params=dict(params or {}),
         queries=outcomes,
         results_table=map_results(book.results, book.queries, outcomes),
-        findings=findings,
-        problems=[p.to_dict() for p in problems],
+        findings=Findings.from_dict(findings),
+        problems=[ProblemDoc.from_dict(p.to_dict()) for p in problems],
         index_override=searcher.override(),
         coverage=_coverage(store, searcher.searched()),
         hunter=hunter,
@@ -198,16 +213,10 @@ def _run_query(
     if missing:
         found = pivot(missing, earlier, cap)
         if found is None:
-            outcome.status = "unfilled"
+            outcome.status = QueryStatus.UNFILLED
             outcome.note = _unfilled_note(missing)
             return outcome, []
-        outcome.pivot = {
-            "source": found.source,
-            "source_index": found.source_index,
-            "columns": found.columns,
-            "distinct": found.distinct,
-            "cap": cap,
-        }
+        outcome.pivot = Pivot(found.source, found.source_index, found.columns, found.distinct, cap)
         value_sets = [{**value_sets[0], **v} for v in found.values]
     rows: list[dict[str, Any]] = []
     for values in value_sets:
@@ -215,8 +224,8 @@ def _run_query(
             _execute(store, fill(query.spl, values), values, outcome, search, templated=True)
         )
     outcome.hits_note = f"sum of {len(outcome.runs)} run(s), one per distinct value set"
-    if outcome.pivot and outcome.pivot["distinct"] > cap:
-        outcome.hits_note += f" (first {cap} of {outcome.pivot['distinct']} distinct value sets)"
+    if outcome.pivot and outcome.pivot.distinct > cap:
+        outcome.hits_note += f" (first {cap} of {outcome.pivot.distinct} distinct value sets)"
     return outcome, rows
 
 
@@ -245,7 +254,7 @@ def _execute(
     except Exception as exc:  # noqa: BLE001 - one failing query must not sink the hunt (issue 4)
         elapsed = time.perf_counter() - started
         message = str(exc) if isinstance(exc, HuntbookError) else f"{type(exc).__name__}: {exc}"
-        outcome.status, outcome.error = "error", message
+        outcome.status, outcome.error = QueryStatus.ERROR, message
         outcome.elapsed += elapsed
         if templated:
             outcome.runs.append(QueryRun(values, spl, 0, elapsed, message))
@@ -265,9 +274,9 @@ def _execute(
 def _explain_zero(store: Any, outcome: QueryOutcome, search: Searcher) -> None:
     """Mark a zero as "no data" when the events the query needs are absent from where it looked,
     and say which indexes of the store hold them instead."""
-    if outcome.status != "ok" or outcome.hits:
+    if outcome.status != QueryStatus.OK or outcome.hits:
         return
-    outcome.status = "zero"
+    outcome.status = QueryStatus.ZERO
     spl = outcome.runs[0].spl if outcome.runs else outcome.spl
 
     def count(probe: str) -> int:
@@ -278,7 +287,7 @@ def _explain_zero(store: Any, outcome: QueryOutcome, search: Searcher) -> None:
 
     absent = absent_needs(spl, count, search.index)
     if absent:
-        outcome.status = "no_data"
+        outcome.status = QueryStatus.NO_DATA
         outcome.needs = [n.label for n in absent]
         holders = {n: _holders(store, n, search) for n in absent}
         outcome.note = no_data_note(absent, holders)
@@ -300,28 +309,32 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store_stamp(store: Any) -> dict[str, Any]:
+def _store_stamp(store: Any) -> StoreStamp:
     inputs = store.inputs() if hasattr(store, "inputs") else []
-    return {"path": str(getattr(store, "path", "")), "inputs": inputs}
+    return StoreStamp(str(getattr(store, "path", "")), [_input(i) for i in inputs])
 
 
-def _time_range(store: Any) -> dict[str, Any]:
+def _input(doc: Mapping[str, Any]) -> InputStamp:
+    return InputStamp(doc.get("path"), doc.get("sha256"), doc.get("events"), doc.get("index"))
+
+
+def _time_range(store: Any) -> TimeRange:
     """First and last event time in the store and its event count (from ``Store.stats()``)."""
     groups = store.stats() if hasattr(store, "stats") else []
     if not groups:
-        return {"earliest": None, "latest": None, "events": 0}
+        return TimeRange()
     first = min(groups, key=lambda g: g["first_epoch"])
     last = max(groups, key=lambda g: g["last_epoch"])
-    return {
-        "earliest": first["first_time"],
-        "latest": last["last_time"],
-        "events": sum(g["count"] for g in groups),
-        "earliest_epoch": first["first_epoch"],
-        "latest_epoch": last["last_epoch"],
-    }
+    return TimeRange(
+        earliest=first["first_time"],
+        latest=last["last_time"],
+        events=sum(g["count"] for g in groups),
+        earliest_epoch=first["first_epoch"],
+        latest_epoch=last["last_epoch"],
+    )
 
 
-def _coverage(store: Any, searched: list[str] | None) -> dict[str, Any]:
+def _coverage(store: Any, searched: list[str] | None) -> Coverage:
     """The part of the store the searches covered (they carry no time bounds, so all of it in the
     indexes they read): indexes (every one when ``searched`` is None), hosts, time span, events."""
     groups = store.stats() if hasattr(store, "stats") else []
@@ -332,28 +345,28 @@ def _coverage(store: Any, searched: list[str] | None) -> dict[str, Any]:
     timed = [g for g in groups if g.get("first_epoch") is not None]
     first = min(timed, key=lambda g: g["first_epoch"], default=None)
     last = max(timed, key=lambda g: g["last_epoch"], default=None)
-    return {
-        "indexes": indexes,
-        "all_indexes": searched is None,
-        "hosts": sorted({str(g["host"]) for g in groups if g.get("host")}),
-        "earliest": first["first_time"] if first else None,
-        "latest": last["last_time"] if last else None,
-        "events": sum(g["count"] for g in groups),
-    }
+    return Coverage(
+        indexes=indexes,
+        all_indexes=searched is None,
+        hosts=sorted({str(g["host"]) for g in groups if g.get("host")}),
+        earliest=first["first_time"] if first else None,
+        latest=last["last_time"] if last else None,
+        events=sum(g["count"] for g in groups),
+    )
 
 
-def _playbook_doc(book: Playbook) -> dict[str, Any]:
-    return {
-        "title": book.title,
-        "name": book.name,
-        "path": book.path,
-        "description": book.description,
-        "metadata": [list(m) for m in book.metadata],
-        "techniques": [{"name": t.name, "ids": list(t.ids)} for t in book.techniques],
-        "hypothesis": book.hypothesis,
-        "data_needed": [d.name for d in book.data_needed],
-        "conclusion_written": book.conclusion,
-        "outputs": list(book.outputs),
-        "notes": book.notes,
-        "references": list(book.references),
-    }
+def _playbook_doc(book: Playbook) -> PlaybookDoc:
+    return PlaybookDoc(
+        title=book.title,
+        name=book.name,
+        path=book.path,
+        description=book.description,
+        metadata=[list(m) for m in book.metadata],
+        techniques=[TechniqueDoc(t.name, list(t.ids)) for t in book.techniques],
+        hypothesis=book.hypothesis,
+        data_needed=[d.name for d in book.data_needed],
+        conclusion_written=book.conclusion,
+        outputs=list(book.outputs),
+        notes=book.notes,
+        references=list(book.references),
+    )

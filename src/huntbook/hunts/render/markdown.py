@@ -31,8 +31,8 @@ def render_markdown(result: HuntResult) -> str:
         _findings(result),
         _section("Conclusion", inline(common.conclusion(result))),
         _outputs(result),
-        _section("Notes", result.playbook.get("notes", "")),
-        _bullets("References", [f"<{r}>" for r in result.playbook.get("references", [])]),
+        _section("Notes", result.playbook.notes),
+        _bullets("References", [f"<{r}>" for r in result.playbook.references]),
         _run(result),
     ]
     return "\n".join(p for p in parts if p).rstrip() + "\n"
@@ -104,28 +104,28 @@ def _header(result: HuntResult) -> str:
         ["MITRE ATT&CK Technique", "IDs"],
         (
             [
-                t["name"],
+                t.name,
                 Md(
                     ", ".join(
                         f"[{i}](https://attack.mitre.org/techniques/{i.replace('.', '/')})"
-                        for i in t["ids"]
+                        for i in t.ids
                     )
                 ),
             ]
-            for t in book.get("techniques", [])
+            for t in book.techniques
         ),
     )
     meta_table = table(["Field", "Description"], meta.items())
-    body = f"{book.get('description', '')}\n\n{meta_table}\n{attack}"
-    return f"# {book.get('title', 'Hunt')}\n\n" + _section("Description", body)
+    body = f"{book.description}\n\n{meta_table}\n{attack}"
+    return f"# {book.title}\n\n" + _section("Description", body)
 
 
 def _hypothesis(result: HuntResult) -> str:
-    return _section("Hypothesis", result.playbook.get("hypothesis", ""))
+    return _section("Hypothesis", result.playbook.hypothesis)
 
 
 def _data_needed(result: HuntResult) -> str:
-    needs = result.playbook.get("data_needed", [])
+    needs = result.playbook.data_needed
     rows = common.visibility_rows(result)
     body = "\n".join(f"- {n}" for n in needs)
     if rows:
@@ -182,8 +182,8 @@ def _findings(result: HuntResult) -> str:
         body += table(common.EDGE_HEADERS, common.edge_rows(edges))
     else:
         body += "No lateral-movement edges were found.\n"
-    body += "\n### Encoded PowerShell\n\n" + _generic(result.findings.get("powershell") or [])
-    errors = result.findings.get("errors") or []
+    body += "\n### Encoded PowerShell\n\n" + _generic(result.findings.powershell)
+    errors = result.findings.errors
     if errors:
         body += "\n### Analytics errors\n\n" + "\n".join(f"- {inline(e)}" for e in errors) + "\n"
     return _section("Findings", body)
@@ -196,7 +196,7 @@ def _generic(items: list[Any]) -> str:
 
 def _outputs(result: HuntResult) -> str:
     """The playbook's follow-ups as written, then what this run found (escaped: host names)."""
-    items = list(result.playbook.get("outputs", []))
+    items = list(result.playbook.outputs)
     items += [inline(i) for i in common.run_outputs(result)]
     return _bullets("Outputs and Follow-up Tasks", items)
 
@@ -205,9 +205,9 @@ def _run(result: HuntResult) -> str:
     span = result.time_range
     lines = [
         f"- huntbook {result.huntbook_version}, run at {result.run_time}",
-        f"- Store: {inline(result.store.get('path'))}; "
-        f"data from {common.fmt_time(span.get('earliest'))} to "
-        f"{common.fmt_time(span.get('latest'))} UTC ({span.get('events')} events)",
+        f"- Store: {inline(result.store.path)}; "
+        f"data from {common.fmt_time(span.earliest)} to "
+        f"{common.fmt_time(span.latest)} UTC ({span.events} events)",
     ]
     if result.index_override:
         lines.append(f"- {inline(common.index_override_text(result.index_override))}")
@@ -220,10 +220,7 @@ def _run(result: HuntResult) -> str:
         + "\n\n"
         + table(
             ["Input", "sha256", "Events", "Index"],
-            (
-                [i.get("path"), i.get("sha256"), i.get("events"), i.get("index")]
-                for i in result.store.get("inputs", [])
-            ),
+            ([i.path, i.sha256, i.events, i.index] for i in result.store.inputs),
         )
     )
     return _section("Run", body + "\n" + "\n".join(_evidence(q) for q in result.queries))
