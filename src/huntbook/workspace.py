@@ -101,8 +101,14 @@ class Workspace:
         *,
         params: Mapping[str, str] | None = None,
         out: str | os.PathLike[str] | None = None,
+        index: str | None = None,
+        hunter: str | None = None,
     ) -> HuntResult:
-        """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports."""
+        """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports;
+        ``index`` runs every search against that index in place of the ones it names; ``hunter``
+        is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
 
-        return run_hunt(self.store, playbook, params=dict(params or {}), out=out)
+        return run_hunt(
+            self.store, playbook, params=dict(params or {}), out=out, index=index, hunter=hunter
+        )

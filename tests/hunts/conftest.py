@@ -44,9 +44,11 @@ class RecordingSearch:
 
     answers: list[tuple[str, list[dict[str, Any]] | Exception]] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
+    pipelines: list[Any] = field(default_factory=list)
 
-    def __call__(self, store: Any, spl: str) -> FakeResult:
+    def __call__(self, store: Any, spl: str, *, pipeline: Any = None) -> FakeResult:
         self.seen.append(spl)
+        self.pipelines.append(pipeline)
         for needle, answer in self.answers:
             if needle in spl:
                 if isinstance(answer, Exception):

@@ -31,19 +31,11 @@ def _stanzas(text: str) -> dict[str, dict[str, str]]:
 
 
 def test_seed_detections(tmp_path: Path, seed_path: Path) -> None:
-    book = load_playbook(seed_path)
-    emitted = emit_detections(book, tmp_path, DAY)
+    emit_detections(load_playbook(seed_path), tmp_path, DAY)
     stanzas = _stanzas((tmp_path / "savedsearches.conf").read_text())
-    assert (
-        len(stanzas) == 5
-    )  # 4 event queries (not | metadata, not the template) + encoded PowerShell
+    # 3 behaviour queries (not | metadata, not the template, not the every-logon pivot) + encoded
+    assert len(stanzas) == 4
     assert sum(name.endswith(" - Encoded PowerShell") for name in stanzas) == 1
-    transaction = next(v for k, v in stanzas.items() if "Systems with Network 4624" in k)
-    assert (
-        "| transaction session startswith=(EventCode=4624) mvlist=ParentImage"
-        in transaction["search"]
-    )
-    assert all(s["enableSched"] == "1" and s["cron_schedule"] for s in stanzas.values())
     rules = sorted(p.name for p in (tmp_path / "sigma").iterdir())
     assert rules == [
         "encoded-powershell.yml",
@@ -51,8 +43,37 @@ def test_seed_detections(tmp_path: Path, seed_path: Path) -> None:
         "wmi-parent-command-line.yml",
         "wmi-process-execution-destination-host.yml",
     ]
+
+
+def test_detections_are_written_unscheduled_for_review(tmp_path: Path, seed_path: Path) -> None:
+    emit_detections(load_playbook(seed_path), tmp_path, DAY)
+    conf = (tmp_path / "savedsearches.conf").read_text()
+    stanzas = _stanzas(conf)
+    assert stanzas and all(s["enableSched"] == "0" for s in stanzas.values())
+    assert conf.count("# unscheduled: review and tune on your data, then set enableSched = 1") == 4
+    assert "review and tune on your own data, then set enableSched = 1" in conf
+
+
+def test_a_hunt_pivot_is_not_an_alerting_detection(tmp_path: Path, seed_path: Path) -> None:
+    """The seed's transaction over every network logon (and e.g. every service install) would
+    fire on every logon: it is a pivot for the hunter, not an alert for the SOC."""
+    emitted = emit_detections(load_playbook(seed_path), tmp_path, DAY)
+    conf = (tmp_path / "savedsearches.conf").read_text()
+    assert "Systems with Network 4624" not in conf
     notes = "\n".join(emitted.notes)
-    assert "Systems with Network 4624" in notes and "'| eval' has no Sigma equivalent" in notes
+    assert (
+        "Systems with Network 4624 Event followed by Sysmon Process Creations - Destination Host: "
+        "saved search no, Sigma no (a hunt pivot: it selects every event of its kind" in notes
+    )
+    assert "WMI Parent Command-Line: saved search yes; Sigma yes" in notes
+    root = Path(__file__).resolve().parents[2] / "src/huntbook/playbooks"
+    psexec = load_playbook(root / "psexec-service-installation.md")
+    out = tmp_path / "psexec"
+    emit_detections(psexec, out, DAY)
+    names = set(_stanzas((out / "savedsearches.conf").read_text()))
+    assert not any("Services Installed" in n or "Network Logons" in n for n in names)
+    assert any("Service Binary Is a Command Line" in n for n in names)
+    assert not (out / "sigma" / "network-logons-destination-host.yml").exists()
 
 
 def test_sigma_rule_content(tmp_path: Path, seed_path: Path) -> None:

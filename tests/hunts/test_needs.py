@@ -16,7 +16,9 @@ def test_each_eventcode_is_scoped_by_the_terms_anded_around_it() -> None:
 
 
 def test_generating_commands_and_wildcards_need_nothing_knowable() -> None:
-    assert query_needs("| metadata type=sourcetypes index=botsv2") == []
+    # | metadata reads only the indexes it names: a missing index is a no-data zero, not a true one
+    assert query_needs("| metadata type=sourcetypes index=botsv2") == [Need("botsv2", None, None)]
+    assert query_needs("| metadata type=hosts") == []
     assert query_needs('index=x EventCode=46* host="h"') == [Need("x", None, None)]
     assert query_needs("index=x host=<host>") == []  # an unfilled template does not parse
 
@@ -24,10 +26,14 @@ def test_generating_commands_and_wildcards_need_nothing_knowable() -> None:
 def test_probe_quotes_every_value() -> None:
     need = Need("bots", 'odd"type', "3", None)
     assert need.probe() == 'index="bots" sourcetype="odd\\"type" EventCode="3" | head 1'
+    assert need.locate() == 'sourcetype="odd\\"type" EventCode="3" | stats count by index'
 
 
 def test_notes() -> None:
-    assert no_data_note([Need("b", SYSMON, "3")]) == "No Sysmon Event ID 3 logs"
+    assert no_data_note([Need(None, SYSMON, "3")]) == "No Sysmon Event ID 3 logs"
+    assert no_data_note([Need("b", SYSMON, "3")]) == (
+        "No Sysmon Event ID 3 logs in index b (nor in any other index of the store)"
+    )
     both = [Need(None, None, "4698"), Need(None, None, "4702")]
     assert no_data_note(both) == "No Windows Event ID 4698/4702 logs"
     winrm = Need(None, None, "91", "WinEventLog:Microsoft-Windows-WinRM/Operational")

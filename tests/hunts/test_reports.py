@@ -87,7 +87,8 @@ def test_markdown_keeps_the_seed_structure_with_the_run_filled_in(result: HuntRe
     assert [h for h in headings if h in seed_order] == seed_order
     assert "| WMI Process Execution - Destination Host | 2 | 11 |" in text
     assert (
-        "| WMI Network Connection - Destination Host | 0 | 0 | No Sysmon Event ID 3 logs |" in text
+        "| WMI Network Connection - Destination Host | 0 | 0 | No Sysmon Event ID 3 logs in index "
+        "botsv2 (nor in any other index of the store) |" in text
     )
     assert "Remote Execution via WMI - Destination Host (93) | Systems with Network 4624" in text
     assert "WORKSTATION5 moved to WORKSTATION6 as pgustavo over WMI." in text
@@ -226,4 +227,4 @@ def test_markdown_cells_cannot_break_out() -> None:
     from huntbook.hunts.render.markdown import table
 
     text = table(["a"], [["x | <img src=x onerror=alert(1)>\n| injected |"]])
-    assert text.splitlines()[2] == "| x \\| &lt;img src=x onerror=alert(1)> \\| injected \\| |"
+    assert text.splitlines()[2] == "| x \\| &lt;img src=x onerror=alert(1)&gt; \\| injected \\| |"

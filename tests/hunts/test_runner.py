@@ -81,14 +81,16 @@ def test_seed_runs_in_order_and_goes_on_after_an_error(store: Any, seed_path: Pa
         ("WMI Parent Command-L", "ok", 1),
     ]
     assert "metadata is not supported" in (result.queries[0].error or "")
-    assert result.queries[2].note == "No Sysmon Event ID 3 logs"
+    assert result.queries[2].note == (
+        "No Sysmon Event ID 3 logs in index botsv2 (nor in any other index of the store)"
+    )
 
 
 def test_templated_query_pivots_once_per_distinct_value_set(store: Any, seed_path: Path) -> None:
     search = _seed_search()
     q4 = _run(store, seed_path, search).queries[4]
-    assert q4.pivot is not None and q4.pivot["source_index"] == 3
-    assert q4.pivot["columns"] == {"login_id": "session", "host": "host"}
+    assert q4.pivot is not None and q4.pivot.source_index == 3
+    assert q4.pivot.columns == {"login_id": "session", "host": "host"}
     assert [(r.values, r.hits) for r in q4.runs] == [
         ({"login_id": "0x32c5cb5", "host": "WORKSTATION6"}, 5),
         ({"login_id": "0x9", "host": "WORKSTATION6"}, 2),
@@ -162,7 +164,7 @@ def test_playbook_warnings_reach_the_report(store: Any, tmp_path: Path, fixture_
     path = tmp_path / "no-notes.md"
     path.write_text(text)
     result = _run(store, path, RecordingSearch())
-    assert result.problems == [
+    assert result.to_dict()["problems"] == [
         {
             "line": 1,
             "severity": "warning",

@@ -40,8 +40,9 @@ from huntbook.analytics._sql import (
     text,
 )
 from huntbook.analytics.addresses import AddressBook, short_host
+from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
-from huntbook.analytics.methods import Method, MethodTable, Rule, load_methods
+from huntbook.analytics.methods import FIELD_OF, Method, MethodTable, Rule, load_methods
 from huntbook.analytics.sessions import (
     Activity,
     Session,
@@ -120,10 +121,7 @@ class _Draft:
 
 
 PROCESS_FIELDS: dict[str, list[Candidate]] = {
-    "image": ["Image", "NewProcessName", "New_Process_Name"],
-    "parent_image": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
-    "command_line": ["CommandLine", "Process_Command_Line"],
-    "parent_command_line": ["ParentCommandLine"],
+    key: list(FIELD_ALIASES[name]) for key, name in FIELD_OF.items()
 }
 
 

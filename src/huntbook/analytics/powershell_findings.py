@@ -39,17 +39,13 @@ from huntbook.analytics._sql import (
     rows,
     text,
 )
+from huntbook.analytics.aliases import aliases
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
 from huntbook.analytics.powershell import Decoded, Layer, decode_powershell
 
-SOURCE_FIELDS: dict[str, list[Candidate]] = {
-    "CommandLine": ["CommandLine", "Process_Command_Line"],
-    "ScriptBlockText": ["ScriptBlockText", "Script_Block_Text"],
-    "HostApplication": ["HostApplication", "Host_Application"],
-    "ServiceFileName": ["ServiceFileName", "ImagePath", "Service_File_Name"],
-    "ParentImage": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
-    "User": ["User", "TargetUserName", "SubjectUserName", ("Account_Name", -1)],
-}
+SOURCE_FIELDS: dict[str, list[Candidate]] = aliases(
+    "CommandLine", "ScriptBlockText", "HostApplication", "ServiceFileName", "ParentImage", "User"
+)
 TEXT_FIELDS = ("CommandLine", "ScriptBlockText", "HostApplication", "ServiceFileName")
 ENGINE_CODES = ("400", "403", "600", "800")
 HOST_APPLICATION_RE = r"HostApplication=([^\r\n]*)"

@@ -55,6 +55,7 @@ from huntbook.analytics.addresses import (
     short_host,
     usable_ip,
 )
+from huntbook.analytics.aliases import aliases
 from huntbook.analytics.evidence import Evidence, iso
 
 SKEW_SECONDS = 5.0
@@ -71,17 +72,17 @@ LOGON_FIELDS: dict[str, list[Candidate]] = {
     "WorkstationName": ["WorkstationName", "Workstation_Name"],
     "AuthenticationPackageName": ["AuthenticationPackageName", "Authentication_Package"],
 }
-ACTIVITY_FIELDS: dict[str, list[Candidate]] = {
-    "Image": ["Image", "NewProcessName", "New_Process_Name"],
-    "ParentImage": ["ParentImage", "ParentProcessName", "Creator_Process_Name"],
-    "CommandLine": ["CommandLine", "Process_Command_Line"],
-    "ParentCommandLine": ["ParentCommandLine"],
-    "User": ["User", "TargetUserName", "SubjectUserName", ("Account_Name", -1)],
-    "ProcessId": ["ProcessId", "NewProcessId", "New_Process_ID"],
-    "ServiceName": ["ServiceName", "Service_Name"],
-    "ServiceFileName": ["ServiceFileName", "ImagePath", "Service_File_Name"],
-    "TaskName": ["TaskName", "Task_Name"],
-}
+ACTIVITY_FIELDS: dict[str, list[Candidate]] = aliases(
+    "Image",
+    "ParentImage",
+    "CommandLine",
+    "ParentCommandLine",
+    "User",
+    "ProcessId",
+    "ServiceName",
+    "ServiceFileName",
+    "TaskName",
+)
 LOGON_KEEP = tuple(LOGON_FIELDS)
 ACTIVITY_KEEP = (*ACTIVITY_FIELDS, "LogonId")
 

@@ -34,7 +34,8 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-from huntbook.analytics._sql import Columns, StoreLike, is_sysmon, rows
+from huntbook.analytics._sql import Candidate, Columns, StoreLike, is_sysmon, rows
+from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.errors import MappingError
 
 RANK = {"present": 2, "thin": 1, "absent": 0}
@@ -46,7 +47,7 @@ class Source:
     codes: frozenset[str]
     sysmon: bool | None
     sourcetypes: tuple[str, ...]
-    field: tuple[str, ...]
+    field: tuple[Candidate, ...]
 
     def covers(self, count: Mapping[str, Any]) -> bool:
         if self.codes and count["EventCode"] not in self.codes:
@@ -151,15 +152,22 @@ def _source(raw: Mapping[str, Any]) -> Source:
         frozenset(str(c) for c in raw.get("codes", ())),
         raw.get("sysmon"),
         tuple(p.lower() for p in raw.get("sourcetypes", ())),
-        tuple(raw.get("field", ())),
+        _candidates(raw.get("field", ())),
     )
 
 
-def _field_sets() -> list[tuple[str, ...]]:
+def _candidates(names: Iterable[str]) -> tuple[Candidate, ...]:
+    """A source's ``field`` names, each widened to its aliases (``aliases.FIELD_ALIASES``)."""
+    return tuple(c for name in names for c in FIELD_ALIASES.get(name, (name,)))
+
+
+def _field_sets() -> list[tuple[Candidate, ...]]:
     sets = {
-        tuple(s.get("field", ())) for spec in _table()["needs"].values() for s in spec["sources"]
+        _candidates(s.get("field", ()))
+        for spec in _table()["needs"].values()
+        for s in spec["sources"]
     }
-    return sorted(s for s in sets if s)
+    return sorted((s for s in sets if s), key=repr)
 
 
 def _counts(store: StoreLike) -> list[dict[str, Any]]:

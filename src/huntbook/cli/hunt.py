@@ -8,12 +8,13 @@ verbatim form and the ``list``/``lint`` sub-commands live side by side.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from huntbook.cli._options import store_option
 from huntbook.cli._table import text_table
+from huntbook.hunts.render.common import hits_text, index_override_text
+from huntbook.hunts.result import HuntResult, QueryStatus
 from huntbook.workspace import Workspace, default_store_path
 
 DEFAULT_COMMAND = "run"
@@ -64,6 +65,18 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     help="Write report.json, report.md and report.html here.",
 )
 @click.option(
+    "--index",
+    default=None,
+    metavar="NAME",
+    help="Search index NAME in place of the index each query names (e.g. the seed's botsv2).",
+)
+@click.option(
+    "--hunter",
+    default=None,
+    metavar="NAME",
+    help='Who ran the hunt, for the report\'s Threat Hunter (else "not set").',
+)
+@click.option(
     "--emit-detections",
     "detections",
     type=click.Path(file_okay=False, path_type=Path),
@@ -75,13 +88,15 @@ def run(
     store: Path | None,
     params: tuple[str, ...],
     out: Path | None,
+    index: str | None,
+    hunter: str | None,
     detections: Path | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
     workspace = Workspace(store if store is not None else default_store_path())
-    result = workspace.hunt(playbook, params=values, out=out)
-    if not result.time_range.get("events"):
+    result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
+    if not result.time_range.events:
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
     _summary(result)
     if out is not None:
@@ -97,12 +112,14 @@ def run(
             click.echo(f"  {note}")
 
 
-def _summary(result: Any) -> None:
-    click.echo(f"{result.playbook.get('title')}")
+def _summary(result: HuntResult) -> None:
+    click.echo(f"{result.playbook.title}")
+    if result.index_override:
+        click.echo(f"  {index_override_text(result.index_override)}")
     for q in result.queries:
-        hits = {"error": "error", "unfilled": "not run"}.get(q.status, str(q.hits))
+        hits = hits_text(q)
         note = ""
-        if q.status == "error" and q.error:
+        if q.status == QueryStatus.ERROR and q.error:
             note = f"  [error: {q.error.splitlines()[0]}]"
         elif q.note:
             note = f"  [{q.note}]"
@@ -113,7 +130,7 @@ def _summary(result: Any) -> None:
         click.echo(
             f"  {e.get('source')} -> {e.get('destination')}  {e.get('method')}  {e.get('account')}"
         )
-    for error in result.findings.get("errors") or []:
+    for error in result.findings.errors:
         click.echo(f"  analytics: {error}", err=True)
 
 

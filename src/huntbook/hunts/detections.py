@@ -1,10 +1,14 @@
 """``--emit-detections DIR``: the hunt's logic as Splunk saved searches and Sigma rules.
 
 The seed's follow-ups ask for "detection logic in Splunk for encoded PowerShell" and "for specific
-orders of action that might indicate lateral movement". Every query that reads events becomes a
-scheduled alert in savedsearches.conf (SPL verbatim, so a transaction's order of actions is kept);
-those Sigma can express also become Sigma rules; an encoded-PowerShell detection is always added.
-detections.md says, per query, what was written and why not.
+orders of action that might indicate lateral movement". A query that tests what an event does (a
+field beyond ``tables.INVENTORY_FIELDS``: an image, a command line, a service binary...) becomes a
+saved search in savedsearches.conf (SPL verbatim, so a transaction's order of actions is kept) and,
+when Sigma can express it, a Sigma rule. A query that only selects a population of events (every
+network logon, every service install) is a hunt pivot: alerting on it would flood a SOC, so it is
+not written. An encoded-PowerShell detection is always added. Saved searches are written
+unscheduled (``enableSched = 0``): a hunt's query has not been tuned on the SOC's own data, so it is
+reviewed and scheduled by hand. detections.md says, per query, what was written and why not.
 """
 
 from __future__ import annotations
@@ -18,13 +22,21 @@ from typing import Any
 
 import yaml
 
+from huntbook.hunts import spltree
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.pivots import placeholder_names
+from huntbook.hunts.render.markdown import inline
 from huntbook.hunts.sigma import NAMESPACE, to_sigma
+from huntbook.hunts.tables import INVENTORY_FIELDS
 from huntbook.hunts.writer import write_texts
+from huntbook.query.spl import ast
 
+REVIEW_NOTE = (
+    "# Written unscheduled: review and tune on your own data, then set enableSched = 1\n"
+    "# (cron_schedule and the alert settings below are a starting point).\n"
+)
 ALERT_SETTINGS: dict[str, str] = {
-    "enableSched": "1",
+    "enableSched": "0",
     "cron_schedule": "*/15 * * * *",
     "dispatch.earliest_time": "-20m@m",
     "dispatch.latest_time": "now",
@@ -87,6 +99,10 @@ def emit_detections(
     stanzas = []
     rules: dict[str, dict[str, Any]] = {}
     for query in playbook.queries:
+        pivot = pivot_reason(query)
+        if pivot:
+            emitted.notes.append(f"{query.title}: saved search no, Sigma no ({pivot})")
+            continue
         stanza, note = _saved_search(playbook, query)
         if stanza:
             stanzas.append(stanza)
@@ -110,6 +126,31 @@ def emit_detections(
     return emitted
 
 
+def pivot_reason(query: Query) -> str:
+    """Why ``query`` is a hunt pivot and not an alerting detection, or "" when it is alert-worthy.
+
+    A pivot's base search tests only which events it reads (``INVENTORY_FIELDS``): every hit is
+    routine until a hunter looks at it. Generating commands and templates are left to
+    ``_saved_search`` and ``to_sigma``, which say why they are not detections."""
+    tree = spltree.pipeline(query.spl)
+    expr = spltree.base_expr(tree) if tree is not None else None
+    if expr is None or placeholder_names(query.spl) or _tests_behaviour(expr):
+        return ""
+    return "a hunt pivot: it selects every event of its kind, not a behaviour worth an alert"
+
+
+def _tests_behaviour(expr: ast.SearchExpr) -> bool:
+    """Whether a positive term of the search tests a field beyond the inventory fields (or the
+    raw text)."""
+    if isinstance(expr, ast.SAnd | ast.SOr):
+        return any(_tests_behaviour(item) for item in expr.items)
+    if isinstance(expr, ast.Term):
+        return True
+    if isinstance(expr, ast.Compare | ast.InList):
+        return expr.field.lower() not in INVENTORY_FIELDS
+    return False  # NOT terms exclude, time bounds narrow: neither names a behaviour
+
+
 def _saved_search(playbook: Playbook, query: Query) -> tuple[str, str]:
     if query.spl.lstrip().startswith("|"):
         return "", "a generating command: an inventory, not a detection"
@@ -122,7 +163,12 @@ def _saved_search(playbook: Playbook, query: Query) -> tuple[str, str]:
 
 def _stanza(name: str, spl: str, description: str) -> str:
     search = " ".join(line.strip() for line in spl.splitlines() if line.strip())
-    lines = [f"[{_conf_name(name)}]", f"description = {description}", f"search = {search}"]
+    lines = [
+        f"[{_conf_name(name)}]",
+        f"description = {description}",
+        f"search = {search}",
+        "# unscheduled: review and tune on your data, then set enableSched = 1",
+    ]
     lines.extend(f"{k} = {v}" for k, v in ALERT_SETTINGS.items())
     return "\n".join(lines) + "\n"
 
@@ -147,10 +193,11 @@ def _encoded_rule(day: dt.date) -> dict[str, Any]:
 def _write_all(
     root: Path, stanzas: list[str], rules: dict[str, dict[str, Any]], emitted: Emitted
 ) -> None:
-    texts = {
-        "savedsearches.conf": "# Written by huntbook --emit-detections\n\n" + "\n".join(stanzas)
-    }
+    header = "# Written by huntbook --emit-detections\n" + REVIEW_NOTE + "\n"
+    texts = {"savedsearches.conf": header + "\n".join(stanzas)}
     for slug, rule in rules.items():
         texts[f"sigma/{slug}.yml"] = yaml.safe_dump(rule, sort_keys=False, allow_unicode=True)
-    texts["detections.md"] = "# Detections written\n\n" + "".join(f"- {n}\n" for n in emitted.notes)
+    texts["detections.md"] = "# Detections written\n\n" + "".join(
+        f"- {inline(n)}\n" for n in emitted.notes
+    )
     emitted.files.extend(write_texts(root, texts, what="detections").values())

@@ -1,8 +1,11 @@
 """Findings of a hunt, computed from the data by ``huntbook.analytics`` and shaped for the report.
 
 The analytics package (lateral-movement graph, PowerShell decoding, visibility, conclusion) is
-called here and only here; its objects become plain JSON values so report.json stays the one source
-of truth. A failing analytic is recorded under ``findings.errors`` instead of sinking the hunt.
+called here and only here, from the ``ANALYTICS`` table; its objects become plain JSON values so
+report.json stays the one source of truth. An analytic that meets a data condition it reports
+(a ``HuntbookError``: a broken method table, data it cannot read) becomes a line of
+``findings.errors`` and the hunt still stands; any other exception is a bug and propagates, so a
+renamed function or a broken analytic fails the run instead of reading as "0 edges".
 """
 
 from __future__ import annotations
@@ -13,41 +16,34 @@ from collections.abc import Callable
 from typing import Any
 
 from huntbook import analytics
+from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
+Needs = tuple[str, ...]
+
+# findings key -> the analytic that fills it (store, the playbook's data needs) and its empty value
+ANALYTICS: dict[str, tuple[Callable[[Any, Needs], Any], Any]] = {
+    "lateral_movement": (lambda store, needs: analytics.find_lateral_movement(store), []),
+    "powershell": (lambda store, needs: analytics.powershell_findings(store), []),
+    "visibility": (analytics.visibility, {}),
+}
 
 
 def compute_findings(store: Any, playbook: Playbook) -> dict[str, Any]:
     """``lateral_movement``, ``powershell``, ``visibility``, ``conclusion`` and ``errors``."""
     errors: list[str] = []
-    needs = tuple(d.name for d in playbook.data_needed)  # hashable: visibility() is cached
-    findings: dict[str, Any] = {
-        "lateral_movement": _call("find_lateral_movement", errors, store) or [],
-        "powershell": _call("powershell_findings", errors, store) or [],
-        "visibility": _call("visibility", errors, store, needs) or {},
-    }
-    findings["lateral_movement"] = [_edge(e) for e in findings["lateral_movement"]]
-    conclusion = _call("conclude", errors, findings)
-    findings["conclusion"] = conclusion if isinstance(conclusion, str) else ""
+    needs = tuple(d.name for d in playbook.data_needed)
+    findings: dict[str, Any] = {}
+    for key, (analytic, empty) in ANALYTICS.items():
+        try:
+            findings[key] = to_jsonable(analytic(store, needs))
+        except HuntbookError as exc:  # a data condition the analytic reports, not a bug
+            errors.append(f"{key}: {exc}")
+            findings[key] = empty
+    findings["conclusion"] = analytics.conclude(findings)
     findings["errors"] = errors
     return findings
-
-
-def _call(name: str, errors: list[str], *args: Any) -> Any:
-    try:
-        return to_jsonable(getattr(analytics, name)(*args))
-    except Exception as exc:  # noqa: BLE001 - a failing analytic is reported, the hunt still stands
-        errors.append(f"{name}: {type(exc).__name__}: {exc}")
-        return None
-
-
-def _edge(edge: Any) -> dict[str, Any]:
-    data = dict(edge) if isinstance(edge, dict) else {"value": edge}
-    for key in ("source", "destination", "account", "method", "first_seen", "last_seen"):
-        data.setdefault(key, None)
-    data.setdefault("evidence", [])
-    return data
 
 
 def to_jsonable(value: Any) -> Any:

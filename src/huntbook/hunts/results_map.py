@@ -13,10 +13,13 @@ import difflib
 from collections.abc import Sequence
 
 from huntbook.hunts.model import Query, ResultRow
-from huntbook.hunts.result import QueryOutcome, ResultsTableRow
+from huntbook.hunts.result import QueryOutcome, QueryStatus, ResultsTableRow
 
 FUZZY_CUTOFF = 0.6
-UNRUN = ("error", "unfilled")  # no observed count to compare with the playbook's
+UNRUN = (
+    QueryStatus.ERROR,
+    QueryStatus.UNFILLED,
+)  # no observed count to compare with the playbook's
 
 
 def map_results(

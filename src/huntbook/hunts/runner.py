@@ -10,23 +10,41 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
 from huntbook.errors import HuntbookError
-from huntbook.hunts import builtin
+from huntbook.hunts import builtin, spltree
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.lint import check_playbook
 from huntbook.hunts.loader import parse_file
 from huntbook.hunts.model import Playbook, Query
-from huntbook.hunts.needs import absent_needs, no_data_note
+from huntbook.hunts.needs import Need, absent_needs, no_data_note
 from huntbook.hunts.pivots import DEFAULT_CAP, fill, pivot, placeholder_names
 from huntbook.hunts.problems import ErrorLevel, Problem
-from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
+from huntbook.hunts.result import (
+    Coverage,
+    Findings,
+    HuntResult,
+    IndexOverride,
+    InputStamp,
+    Pivot,
+    PlaybookDoc,
+    ProblemDoc,
+    QueryOutcome,
+    QueryRun,
+    QueryStatus,
+    StoreStamp,
+    TechniqueDoc,
+    TimeRange,
+)
 from huntbook.hunts.results_map import map_results
+from huntbook.hunts.retarget import named_indexes, retarget
 from huntbook.query import run_spl
+from huntbook.query.spl import ast
 
 SAMPLE_ROWS = 20
 KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
@@ -47,7 +65,52 @@ class SearchResultLike(Protocol):
     def rows(self) -> list[dict[str, Any]]: ...
 
 
-Search = Callable[[Any, str], SearchResultLike]
+class Search(Protocol):
+    """``huntbook.query.run_spl``'s shape: ``pipeline`` is ``spl`` parsed and rewritten."""
+
+    def __call__(
+        self, store: Any, spl: str, /, *, pipeline: ast.Pipeline | None = None
+    ) -> SearchResultLike: ...
+
+
+@dataclass
+class Searcher:
+    """The search every query and probe of one run goes through: with ``index`` set, each search
+    runs against that index in place of the ones it names (rewritten on the parsed search)."""
+
+    search: Search
+    index: str | None = None
+    replaced: dict[str, None] = field(default_factory=dict)
+    unscoped: bool = False  # some search named no index: it read every index
+
+    def __call__(self, store: Any, spl: str) -> SearchResultLike:
+        tree = spltree.pipeline(spl)
+        if tree is None:  # a query that does not parse fails as it is
+            return self.search(store, spl)
+        named = named_indexes(tree)
+        self.replaced.update(dict.fromkeys(named))
+        self.unscoped = self.unscoped or not named
+        if self.index is None:
+            return self.search(store, spl)
+        return self.search(store, spl, pipeline=retarget(tree, self.index).pipeline)
+
+    def searched(self) -> list[str] | None:
+        """The indexes the searches read; None when some search read every index."""
+        if self.index is not None:
+            return [self.index]
+        return None if self.unscoped else sorted(self.replaced)
+
+    def probe(self, store: Any, spl: str) -> SearchResultLike:
+        """A probe the runner wrote itself (its index, if any, is already the one searched)."""
+        return self.search(store, spl)
+
+    def override(self) -> IndexOverride | None:
+        """report.json's ``index_override``: the index searched and those the playbook named."""
+        if self.index is None:
+            return None
+        return IndexOverride(self.index, list(self.replaced))
+
+
 Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
 
 
@@ -60,6 +123,8 @@ def run_hunt(
     search: Search | None = None,
     analytics: Analytics | None = None,
     pivot_cap: int = DEFAULT_CAP,
+    index: str | None = None,
+    hunter: str | None = None,
 ) -> HuntResult:
     """Run a hunt and, with ``out``, write report.json/.md/.html there (atomically).
 
@@ -71,6 +136,8 @@ def run_hunt(
         search: ``(store, spl) -> SearchResult``; defaults to ``huntbook.query.run_spl``.
         analytics: ``(store, playbook) -> findings``; defaults to ``huntbook.analytics``.
         pivot_cap: at most this many runs of a templated query.
+        index: run every search against this index in place of the indexes it names.
+        hunter: who ran the hunt, for the report's "Threat Hunter" (else "not set").
 
     Raises:
         PlaybookError: the document is broken: a missing section, an empty or untitled query, an
@@ -79,9 +146,9 @@ def run_hunt(
     book, problems = (
         (playbook, []) if isinstance(playbook, Playbook) else _load(playbook, params or {})
     )
-    search = search or run_spl
+    searcher = Searcher(search or run_spl, index)
     run_time = dt.datetime.now(dt.UTC)
-    outcomes = _run_queries(store, book, dict(params or {}), search, pivot_cap)
+    outcomes = _run_queries(store, book, dict(params or {}), searcher, pivot_cap)
     findings = (analytics or compute_findings)(store, book)
     result = HuntResult(
         huntbook_version=huntbook.__version__,
@@ -92,8 +159,11 @@ def run_hunt(
         params=dict(params or {}),
         queries=outcomes,
         results_table=map_results(book.results, book.queries, outcomes),
-        findings=findings,
-        problems=[p.to_dict() for p in problems],
+        findings=Findings.from_dict(findings),
+        problems=[ProblemDoc.from_dict(p.to_dict()) for p in problems],
+        index_override=searcher.override(),
+        coverage=_coverage(store, searcher.searched()),
+        hunter=hunter,
     )
     if out is not None:
         from huntbook.hunts.writer import write_reports
@@ -118,7 +188,7 @@ def _load(
 
 
 def _run_queries(
-    store: Any, book: Playbook, params: dict[str, str], search: Search, cap: int
+    store: Any, book: Playbook, params: dict[str, str], search: Searcher, cap: int
 ) -> list[QueryOutcome]:
     earlier: Earlier = []
     outcomes = []
@@ -131,7 +201,7 @@ def _run_queries(
 
 
 def _run_query(
-    store: Any, query: Query, params: dict[str, str], earlier: Earlier, search: Search, cap: int
+    store: Any, query: Query, params: dict[str, str], earlier: Earlier, search: Searcher, cap: int
 ) -> tuple[QueryOutcome, list[dict[str, Any]]]:
     outcome = QueryOutcome(query.index, query.title, query.line, query.spl)
     names = placeholder_names(query.spl)
@@ -143,16 +213,10 @@ def _run_query(
     if missing:
         found = pivot(missing, earlier, cap)
         if found is None:
-            outcome.status = "unfilled"
+            outcome.status = QueryStatus.UNFILLED
             outcome.note = _unfilled_note(missing)
             return outcome, []
-        outcome.pivot = {
-            "source": found.source,
-            "source_index": found.source_index,
-            "columns": found.columns,
-            "distinct": found.distinct,
-            "cap": cap,
-        }
+        outcome.pivot = Pivot(found.source, found.source_index, found.columns, found.distinct, cap)
         value_sets = [{**value_sets[0], **v} for v in found.values]
     rows: list[dict[str, Any]] = []
     for values in value_sets:
@@ -160,8 +224,8 @@ def _run_query(
             _execute(store, fill(query.spl, values), values, outcome, search, templated=True)
         )
     outcome.hits_note = f"sum of {len(outcome.runs)} run(s), one per distinct value set"
-    if outcome.pivot and outcome.pivot["distinct"] > cap:
-        outcome.hits_note += f" (first {cap} of {outcome.pivot['distinct']} distinct value sets)"
+    if outcome.pivot and outcome.pivot.distinct > cap:
+        outcome.hits_note += f" (first {cap} of {outcome.pivot.distinct} distinct value sets)"
     return outcome, rows
 
 
@@ -178,7 +242,7 @@ def _execute(
     spl: str,
     values: dict[str, str],
     outcome: QueryOutcome,
-    search: Search,
+    search: Searcher,
     *,
     templated: bool,
 ) -> list[dict[str, Any]]:
@@ -190,7 +254,7 @@ def _execute(
     except Exception as exc:  # noqa: BLE001 - one failing query must not sink the hunt (issue 4)
         elapsed = time.perf_counter() - started
         message = str(exc) if isinstance(exc, HuntbookError) else f"{type(exc).__name__}: {exc}"
-        outcome.status, outcome.error = "error", message
+        outcome.status, outcome.error = QueryStatus.ERROR, message
         outcome.elapsed += elapsed
         if templated:
             outcome.runs.append(QueryRun(values, spl, 0, elapsed, message))
@@ -207,24 +271,35 @@ def _execute(
     return rows[:KEPT_ROWS]
 
 
-def _explain_zero(store: Any, outcome: QueryOutcome, search: Search) -> None:
-    """Mark a zero as "no data" when the events the query needs are absent from the store."""
-    if outcome.status != "ok" or outcome.hits:
+def _explain_zero(store: Any, outcome: QueryOutcome, search: Searcher) -> None:
+    """Mark a zero as "no data" when the events the query needs are absent from where it looked,
+    and say which indexes of the store hold them instead."""
+    if outcome.status != QueryStatus.OK or outcome.hits:
         return
-    outcome.status = "zero"
+    outcome.status = QueryStatus.ZERO
     spl = outcome.runs[0].spl if outcome.runs else outcome.spl
 
     def count(probe: str) -> int:
         try:
-            return len(search(store, probe).rows())
+            return len(search.probe(store, probe).rows())
         except HuntbookError:
             return 1  # cannot tell: do not claim missing data
 
-    absent = absent_needs(spl, count)
+    absent = absent_needs(spl, count, search.index)
     if absent:
-        outcome.status = "no_data"
+        outcome.status = QueryStatus.NO_DATA
         outcome.needs = [n.label for n in absent]
-        outcome.note = no_data_note(absent)
+        holders = {n: _holders(store, n, search) for n in absent}
+        outcome.note = no_data_note(absent, holders)
+
+
+def _holders(store: Any, need: Need, search: Searcher) -> list[str]:
+    """The indexes that hold the events ``need`` names (none when the probe fails)."""
+    try:
+        rows = search.probe(store, need.locate()).rows()
+    except HuntbookError:
+        return []
+    return sorted({str(r["index"]) for r in rows if r.get("index") and r.get("count")})
 
 
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -234,39 +309,64 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store_stamp(store: Any) -> dict[str, Any]:
+def _store_stamp(store: Any) -> StoreStamp:
     inputs = store.inputs() if hasattr(store, "inputs") else []
-    return {"path": str(getattr(store, "path", "")), "inputs": inputs}
+    return StoreStamp(str(getattr(store, "path", "")), [_input(i) for i in inputs])
 
 
-def _time_range(store: Any) -> dict[str, Any]:
+def _input(doc: Mapping[str, Any]) -> InputStamp:
+    return InputStamp(doc.get("path"), doc.get("sha256"), doc.get("events"), doc.get("index"))
+
+
+def _time_range(store: Any) -> TimeRange:
     """First and last event time in the store and its event count (from ``Store.stats()``)."""
     groups = store.stats() if hasattr(store, "stats") else []
     if not groups:
-        return {"earliest": None, "latest": None, "events": 0}
+        return TimeRange()
     first = min(groups, key=lambda g: g["first_epoch"])
     last = max(groups, key=lambda g: g["last_epoch"])
-    return {
-        "earliest": first["first_time"],
-        "latest": last["last_time"],
-        "events": sum(g["count"] for g in groups),
-        "earliest_epoch": first["first_epoch"],
-        "latest_epoch": last["last_epoch"],
-    }
+    return TimeRange(
+        earliest=first["first_time"],
+        latest=last["last_time"],
+        events=sum(g["count"] for g in groups),
+        earliest_epoch=first["first_epoch"],
+        latest_epoch=last["last_epoch"],
+    )
 
 
-def _playbook_doc(book: Playbook) -> dict[str, Any]:
-    return {
-        "title": book.title,
-        "name": book.name,
-        "path": book.path,
-        "description": book.description,
-        "metadata": [list(m) for m in book.metadata],
-        "techniques": [{"name": t.name, "ids": list(t.ids)} for t in book.techniques],
-        "hypothesis": book.hypothesis,
-        "data_needed": [d.name for d in book.data_needed],
-        "conclusion_written": book.conclusion,
-        "outputs": list(book.outputs),
-        "notes": book.notes,
-        "references": list(book.references),
-    }
+def _coverage(store: Any, searched: list[str] | None) -> Coverage:
+    """The part of the store the searches covered (they carry no time bounds, so all of it in the
+    indexes they read): indexes (every one when ``searched`` is None), hosts, time span, events."""
+    groups = store.stats() if hasattr(store, "stats") else []
+    if searched is not None:
+        wanted = {i.lower() for i in searched}
+        groups = [g for g in groups if str(g["index"]).lower() in wanted]
+    indexes = searched if searched is not None else sorted({str(g["index"]) for g in groups})
+    timed = [g for g in groups if g.get("first_epoch") is not None]
+    first = min(timed, key=lambda g: g["first_epoch"], default=None)
+    last = max(timed, key=lambda g: g["last_epoch"], default=None)
+    return Coverage(
+        indexes=indexes,
+        all_indexes=searched is None,
+        hosts=sorted({str(g["host"]) for g in groups if g.get("host")}),
+        earliest=first["first_time"] if first else None,
+        latest=last["last_time"] if last else None,
+        events=sum(g["count"] for g in groups),
+    )
+
+
+def _playbook_doc(book: Playbook) -> PlaybookDoc:
+    return PlaybookDoc(
+        title=book.title,
+        name=book.name,
+        path=book.path,
+        description=book.description,
+        metadata=[list(m) for m in book.metadata],
+        techniques=[TechniqueDoc(t.name, list(t.ids)) for t in book.techniques],
+        hypothesis=book.hypothesis,
+        data_needed=[d.name for d in book.data_needed],
+        conclusion_written=book.conclusion,
+        outputs=list(book.outputs),
+        notes=book.notes,
+        references=list(book.references),
+    )

@@ -29,6 +29,12 @@ def base_expr(tree: ast.Pipeline) -> ast.SearchExpr | None:
     return first.expr if isinstance(first, ast.Search) else None
 
 
+def metadata_indexes(tree: ast.Pipeline) -> tuple[str, ...]:
+    """The ``index=`` options of a leading ``| metadata`` (empty for anything else)."""
+    first = tree.commands[0] if tree.commands else None
+    return first.indexes if isinstance(first, ast.Metadata) else ()
+
+
 def conjuncts(expr: ast.SearchExpr) -> Iterator[ast.SearchExpr]:
     """The AND-ed parts of a search expression, nested ANDs flattened."""
     if isinstance(expr, ast.SAnd):

@@ -5,6 +5,8 @@ Kept as data so a new placeholder or a new kind of data is one entry, not a new 
 
 from __future__ import annotations
 
+from huntbook.analytics.aliases import plain_names
+
 # A placeholder ``<name>`` pivots on the first of these columns that an earlier query's rows carry.
 PLACEHOLDER_ALIASES: dict[str, tuple[str, ...]] = {
     "login_id": ("login_id", "Logon_ID", "LogonId", "session", "login", "TargetLogonId"),
@@ -13,7 +15,7 @@ PLACEHOLDER_ALIASES: dict[str, tuple[str, ...]] = {
     "src_ip": ("src_ip", "src", "IpAddress", "Source_Network_Address", "SourceIp"),
     "process_guid": ("process_guid", "ProcessGuid", "ParentProcessGuid"),
     "process_id": ("process_id", "ProcessId", "NewProcessId"),
-    "image": ("image", "Image", "New_Process_Name", "NewProcessName"),
+    "image": ("image", *plain_names("Image")),
 }
 
 SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
@@ -49,11 +51,41 @@ DATA_NEED_ALIASES: dict[str, str] = {
     "windows remote management logs": "winrm logs",
 }
 
-# How a (sourcetype, EventCode) pair is named in a "no data" note, e.g. "No Sysmon Event ID 3 logs".
+# Fields that only say which events a search reads (where they were logged, which event id, which
+# logon type or port), lower-cased. A query whose base search tests none but these selects a
+# population (every network logon, every service install, every connection to 5985): a hunt pivot,
+# not an alerting detection (--emit-detections; docs/playbooks.md "Detections").
+INVENTORY_FIELDS: frozenset[str] = frozenset(
+    {
+        "index",
+        "sourcetype",
+        "source",
+        "host",
+        "dest",
+        "computer",
+        "computername",
+        "eventcode",
+        "eventid",
+        "channel",
+        "logon_type",
+        "logontype",
+        "destinationport",
+        "destport",
+        "dest_port",
+        "destination_port",
+        "sourceport",
+        "protocol",
+        "initiated",
+        "direction",
+    }
+)
+
+# How a sourcetype is named in a "no data" note, e.g. "No Sysmon Event ID 3 logs" ("No Sysmon logs"
+# when the query names no EventCode); other sourcetypes are named as they are written.
 SOURCE_LABELS: dict[str, str] = {
-    SYSMON.lower(): "Sysmon Event ID {code}",
-    "xmlwineventlog": "Sysmon Event ID {code}",
-    "wineventlog": "Windows Event ID {code}",
+    SYSMON.lower(): "Sysmon",
+    "xmlwineventlog": "Sysmon",
+    "wineventlog": "Windows",
 }
 
 
@@ -63,6 +95,8 @@ def canonical_need(name: str) -> str | None:
 
 
 def source_label(sourcetype: str, code: str) -> str:
-    """A readable name for the events a query needs ("Sysmon Event ID 3")."""
-    template = SOURCE_LABELS.get(sourcetype.lower(), sourcetype + " EventCode {code}")
-    return template.format(code=code) if code else sourcetype
+    """A readable name for the events a query needs ("Sysmon Event ID 3", "Sysmon")."""
+    name = SOURCE_LABELS.get(sourcetype.lower())
+    if name is None:
+        return f"{sourcetype} EventCode {code}" if code else sourcetype
+    return f"{name} Event ID {code}" if code else name

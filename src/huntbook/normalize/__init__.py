@@ -31,14 +31,22 @@ NORMALIZERS: dict[str, Callable[[Any], tuple[Fields, float]]] = {
     "classic": classic_fields,  # Splunk WinEventLog text
 }
 KINDS = tuple(NORMALIZERS)
+# What each normalizer is handed: a record of another shape is malformed data, said as such, while
+# an AttributeError/TypeError inside a normalizer is a bug and propagates.
+PAYLOAD_TYPES: dict[str, type] = {"event": dict, "flat": dict, "winlogbeat": dict, "classic": str}
 
 
 def normalize(
     kind: str, payload: Any, raw: str, *, index: str = "main", sourcetype: str | None = None
 ) -> dict[str, Any]:
     """One normalized event; raises IngestError when the record lacks what every event needs."""
+    if not isinstance(payload, PAYLOAD_TYPES[kind]):
+        shape = PAYLOAD_TYPES[kind].__name__
+        raise IngestError(
+            f"malformed {kind} record: expected {shape}, got {type(payload).__name__}"
+        )
     try:
         fields, when = NORMALIZERS[kind](payload)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, ValueError) as exc:
         raise IngestError(f"malformed {kind} record: {exc!r}") from exc
     return finish(fields, when, raw, index, sourcetype)

@@ -49,18 +49,21 @@ def compile_spl(
     limit: int | None = None,
     lookup_dirs: tuple[str, ...] = (),
     columns: dict[str, str] | None = None,
+    pipeline: ast.Pipeline | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store schema ({column: "double"|"bigint"|"text"|"list"}).
 
     Fields the schema lacks compile to NULL. ``earliest``/``latest`` (SPL time modifiers) bound
     ``_time`` before the first command; ``limit`` caps the final rows. ``columns`` maps a field
     to its column in ``events`` where the names differ (e.g. ``user`` stored as ``user__1``).
+    ``pipeline`` is ``text`` already parsed (and possibly rewritten by the caller, e.g. a hunt run
+    against another index); ``text`` still serves the error messages.
 
     Raises:
         SplSyntaxError: the text does not parse, or a construct is used wrongly.
         UnsupportedSplError: a command or function huntbook does not implement.
     """
-    pipeline = parse(text)
+    pipeline = parse(text) if pipeline is None else pipeline
     ctx = Context(text=text, now=time.time() if now is None else now, lookup_dirs=lookup_dirs)
     for value in (earliest, latest):
         if value:
@@ -86,9 +89,10 @@ def run_spl(
     latest: str | None = None,
     limit: int | None = None,
     now: float | None = None,
+    pipeline: ast.Pipeline | None = None,
 ) -> SearchResult:
     """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
-    ``events``)."""
+    ``events``); ``pipeline`` as in ``compile_spl``."""
     from huntbook.engines.duckdb import DuckDBEngine
 
     lookup_dirs = tuple(str(p) for p in _lookup_dirs(store))
@@ -101,6 +105,7 @@ def run_spl(
         limit=limit,
         lookup_dirs=lookup_dirs,
         columns=store.columns() if hasattr(store, "columns") else None,
+        pipeline=pipeline,
     )
     return DuckDBEngine(store).execute(query)
 

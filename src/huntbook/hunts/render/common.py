@@ -5,15 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from huntbook.hunts.result import HuntResult, QueryOutcome
+from huntbook.hunts.result import Coverage, HuntResult, IndexOverride, QueryOutcome, QueryStatus
 
-STATUS_TEXT = {
-    "ok": "",
-    "zero": "true zero: the data it needs is present",
-    "no_data": "no data",
-    "error": "error",
-    "unfilled": "not run",
-}
+# What a query's status adds to its note, and what stands in its Hits cell instead of a count.
+STATUS_NOTE: dict[QueryStatus, str] = {QueryStatus.ZERO: "true zero: the data it needs is present"}
+HITS_INSTEAD: dict[QueryStatus, str] = {QueryStatus.ERROR: "error", QueryStatus.UNFILLED: "not run"}
 EVIDENCE_TIME_KEYS = ("_time", "time", "timestamp", "first_seen")
 POWERSHELL_COLUMNS = (
     "family",
@@ -65,18 +61,14 @@ def value_text(value: Any, limit: int = 200) -> str:
 
 
 def hits_text(query: QueryOutcome) -> str:
-    if query.status == "error":
-        return "error"
-    if query.status == "unfilled":
-        return "not run"
-    return str(query.hits)
+    return HITS_INSTEAD.get(query.status, str(query.hits))
 
 
 def query_note(query: QueryOutcome) -> str:
     """Why a row reads the way it does: no-data explanation, error, pivot runs."""
     parts = [query.note] if query.note else []
-    if query.status == "zero":
-        parts.append(STATUS_TEXT["zero"])
+    if query.status in STATUS_NOTE:
+        parts.append(STATUS_NOTE[query.status])
     if query.error:
         parts.append(query.error.splitlines()[0])
     if query.hits_note:
@@ -126,7 +118,7 @@ def timeline_points(result: HuntResult) -> list[tuple[float, str, str]]:
     for edge in result.edges:
         lane = f"{edge.get('source')} → {edge.get('destination')}"
         points.extend(_timed(edge, lane))
-    for finding in result.findings.get("powershell") or []:
+    for finding in result.findings.powershell:
         if isinstance(finding, dict):
             name = finding.get("family") or finding.get("payload_id") or "payload"
             points.extend(_timed(finding, f"PowerShell: {name}"))
@@ -149,7 +141,7 @@ def _timed(item: dict[str, Any], lane: str) -> list[tuple[float, str, str]]:
 
 def conclusion(result: HuntResult) -> str:
     """The generated conclusion, or a plain statement that the analytics produced none."""
-    text = str(result.findings.get("conclusion") or "").strip()
+    text = str(result.findings.conclusion or "").strip()
     if text:
         return text
     edges = result.edges
@@ -166,7 +158,7 @@ def visibility_rows(result: HuntResult) -> list[dict[str, Any]]:
 
     Reads analytics' ``Visibility.to_dict()`` (``needs[*].hosts`` and ``sources[*].events``).
     """
-    vis = result.findings.get("visibility") or {}
+    vis = result.findings.visibility
     rows = []
     for need in vis.get("needs", []) if isinstance(vis, dict) else []:
         hosts = need.get("hosts") or {}
@@ -220,20 +212,24 @@ def finding_table(items: list[Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def outputs(result: HuntResult) -> list[str]:
-    """The playbook's follow-ups, then the visibility gaps this run found (marked as such).
+    """The playbook's follow-ups, then the visibility gaps this run found (marked as such)."""
+    return [*result.playbook.outputs, *run_outputs(result)]
+
+
+def run_outputs(result: HuntResult) -> list[str]:
+    """The visibility gaps this run found: text from the data (host names), to be escaped.
 
     A query whose zero comes from missing data and a data need absent on a host become
     "Visibility Gap" items (the seed's own wording); needs that are only thin share one line.
     """
-    items = list(result.playbook.get("outputs", []))
-    items += sorted(
+    items = sorted(
         {
             f"Visibility Gap (this run): {q.note} (query '{q.title}' returned 0)."
             for q in result.queries
-            if q.status == "no_data"
+            if q.status == QueryStatus.NO_DATA
         }
     )
-    vis = result.findings.get("visibility") or {}
+    vis = result.findings.visibility
     gaps = [str(g) for g in (vis.get("gaps", []) if isinstance(vis, dict) else [])]
     items += [f"Visibility Gap (this run): {g}." for g in gaps if "absent" in g]
     thin: dict[str, list[str]] = {}
@@ -247,6 +243,53 @@ def outputs(result: HuntResult) -> list[str]:
     return items
 
 
+NOT_SET = "not set"
+MAX_HOSTS = 8
+
+
+def run_metadata(result: HuntResult) -> dict[str, str]:
+    """The playbook's Field/Description table with the run's own values: Executed, Time Frame
+    (the data the searches covered), Environment (its indexes and hosts) and Threat Hunter (the
+    ``--hunter`` given, else "not set": never a made-up name, nor the playbook author's)."""
+    meta = dict(result.playbook.metadata)
+    meta["Executed"] = result.run_time[:10]
+    meta["Time Frame"] = time_frame(result.coverage)
+    meta["Environment"] = environment(result.coverage, result.store.path)
+    meta["Threat Hunter"] = result.hunter or NOT_SET
+    return meta
+
+
+def time_frame(coverage: Coverage) -> str:
+    if not coverage.earliest:
+        return "no events in the indexes searched"
+    return (
+        f"{fmt_time(coverage.earliest)} - {fmt_time(coverage.latest)} UTC "
+        f"({coverage.events} events)"
+    )
+
+
+def environment(coverage: Coverage, store: str) -> str:
+    """ "store /data/s, index main; hosts W5, W6" (long host lists end with "and N more")."""
+    indexes = ", ".join(coverage.indexes) or "none"
+    where = f"every index ({indexes})" if coverage.all_indexes else f"index {indexes}"
+    hosts = coverage.hosts
+    shown = ", ".join(hosts[:MAX_HOSTS]) + (
+        f" and {len(hosts) - MAX_HOSTS} more" if len(hosts) > MAX_HOSTS else ""
+    )
+    return f"store {store}, {where}; hosts {shown or 'none'}"
+
+
+def index_override_text(override: IndexOverride | None) -> str:
+    """ "Index overridden: ..." for a run with ``--index``; "" for a run on the playbook's own."""
+    if override is None:
+        return ""
+    replaced = ", ".join(override.replaced) or "none: no query named an index"
+    return (
+        f"Index overridden: every search ran against index {override.index} in place of "
+        f"the index the playbook names ({replaced})."
+    )
+
+
 def problem_lines(result: HuntResult) -> list[str]:
     """The playbook's own warnings (``line N: message``), as the loader and lint found them."""
-    return [f"line {p.get('line')}: {p.get('message')}" for p in result.problems]
+    return [f"line {p.line}: {p.message}" for p in result.problems]

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from huntbook.hunts.render import common, svg
-from huntbook.hunts.result import HuntResult, QueryOutcome
+from huntbook.hunts.result import HuntResult, PlaybookDoc, QueryOutcome
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
@@ -32,24 +32,24 @@ def render_html(result: HuntResult) -> str:
     """The whole report as one HTML document."""
     book = result.playbook
     body = [
-        f"<h1>{escape(book.get('title', 'Hunt'))}</h1>",
+        f"<h1>{escape(book.title)}</h1>",
         _provenance(result),
         _section("At a Glance", _glance(result)),
-        _section("Description", _p(book.get("description", "")) + _attack(book)),
-        _section("Hypothesis", _p(book.get("hypothesis", ""))),
-        _section("Data That is Needed", _ul(book.get("data_needed", [])) + _visibility(result)),
+        _section("Description", _p(book.description) + _attack(book)),
+        _section("Hypothesis", _p(book.hypothesis)),
+        _section("Data That is Needed", _ul(book.data_needed) + _visibility(result)),
         _section("Results", _results(result)),
         _section("Lateral Movement", _edges(result)),
         _section("Timeline", svg.timeline(common.timeline_points(result))),
-        _section("Encoded PowerShell", _generic(result.findings.get("powershell") or [])),
+        _section("Encoded PowerShell", _generic(result.findings.powershell)),
         _section("Conclusion", f'<div class="conclusion">{_p(common.conclusion(result))}</div>'),
         _section("Outputs and Follow-up Tasks", _ul(common.outputs(result))),
         _section("Queries", "".join(_query(q) for q in result.queries)),
-        _section("Notes", _p(book.get("notes", ""))),
-        _section("References", _ul(book.get("references", []))),
+        _section("Notes", _p(book.notes)),
+        _section("References", _ul(book.references)),
         _section("Inputs", _inputs(result) + _ul(common.problem_lines(result))),
     ]
-    title = escape(book.get("title", "Hunt report"))
+    title = escape(book.title)
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
@@ -87,20 +87,16 @@ def _ul(items: Iterable[Any]) -> str:
 
 
 def _provenance(result: HuntResult) -> str:
-    span = result.time_range
-    meta = dict(result.playbook.get("metadata", []))
+    meta = common.run_metadata(result)
     meta["Executed"] = result.run_time
-    meta["Data time range"] = (
-        f"{common.fmt_time(span.get('earliest'))} – {common.fmt_time(span.get('latest'))} UTC"
-    )
     meta["huntbook"] = result.huntbook_version
     return table(["Field", "Description"], meta.items())
 
 
-def _attack(book: dict[str, Any]) -> str:
+def _attack(book: PlaybookDoc) -> str:
     return table(
         ["MITRE ATT&CK Technique", "IDs"],
-        ([t["name"], ", ".join(t["ids"])] for t in book.get("techniques", [])),
+        ([t.name, ", ".join(t.ids)] for t in book.techniques),
     )
 
 
@@ -135,7 +131,9 @@ def _results(result: HuntResult) -> str:
     expected = {
         r.query_index: r.expected_hits for r in result.results_table if r.query_index is not None
     }
-    html = table(
+    override = common.index_override_text(result.index_override)
+    html = f"<p><strong>{escape(override)}</strong></p>" if override else ""
+    html += table(
         ["Search", "Hits", "Playbook's hits", "Notes"],
         (
             [q.title, common.hits_text(q), expected.get(q.index, ""), common.query_note(q)]
@@ -214,8 +212,5 @@ def _query(q: QueryOutcome) -> str:
 def _inputs(result: HuntResult) -> str:
     return table(
         ["Input", "sha256", "Events", "Index"],
-        (
-            [i.get("path"), i.get("sha256"), i.get("events"), i.get("index")]
-            for i in result.store.get("inputs", [])
-        ),
+        ([i.path, i.sha256, i.events, i.index] for i in result.store.inputs),
     )
