@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from huntbook.hunts.builtin import BuiltinPlaybook
+    from huntbook.hunts.detections import Emitted
+    from huntbook.hunts.problems import Problem
     from huntbook.hunts.result import HuntResult
     from huntbook.query.result import SearchResult
     from huntbook.store import IngestSummary, Store
@@ -112,3 +115,32 @@ class Workspace:
         return run_hunt(
             self.store, playbook, params=dict(params or {}), out=out, index=index, hunter=hunter
         )
+
+    # --- playbooks (no store needed) -----------------------------------------------------------
+    @staticmethod
+    def playbooks() -> list[BuiltinPlaybook]:
+        """The built-in playbooks (name, title, ATT&CK ids)."""
+        from huntbook.hunts.builtin import list_builtin
+
+        return list_builtin()
+
+    @staticmethod
+    def lint(
+        playbook: str | os.PathLike[str], params: Mapping[str, str] | None = None
+    ) -> list[Problem]:
+        """Every problem of a hunt document (a path or a built-in name), errors first."""
+        from huntbook.hunts.builtin import resolve
+        from huntbook.hunts.lint import lint
+
+        return lint(resolve(playbook), params)
+
+    @staticmethod
+    def emit_detections(
+        playbook: str | os.PathLike[str], out: str | os.PathLike[str]
+    ) -> Emitted:
+        """Write a playbook's alert-worthy searches as savedsearches.conf and Sigma rules."""
+        from huntbook.hunts.builtin import resolve
+        from huntbook.hunts.detections import emit_detections
+        from huntbook.hunts.loader import load_playbook
+
+        return emit_detections(load_playbook(resolve(playbook)), out)

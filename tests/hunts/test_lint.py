@@ -64,3 +64,15 @@ def test_every_builtin_playbook_is_clean() -> None:
     books = list_builtin()
     assert len(books) == 7
     assert {b.name: lint(b.path) for b in books} == {b.name: [] for b in books}
+
+
+def test_workspace_lints_a_builtin_by_name_as_the_cli_lints_its_file() -> None:
+    """The CLI's `hunt lint` and a notebook's Workspace.lint are one call (issue 14)."""
+    from huntbook import Workspace
+    from huntbook.hunts.builtin import resolve
+
+    by_name = Workspace.lint("wmi-lateral-movement")
+    by_file = Workspace.lint(resolve("wmi-lateral-movement"))
+    assert by_name == by_file
+    assert not [p for p in by_name if p.severity == "error"]
+    assert {b.name for b in Workspace.playbooks()} >= {"wmi-lateral-movement"}

@@ -102,11 +102,7 @@ def run(
     if out is not None:
         click.echo(f"Reports: {out / 'report.json'}, {out / 'report.md'}, {out / 'report.html'}")
     if detections is not None:
-        from huntbook.hunts.builtin import resolve
-        from huntbook.hunts.detections import emit_detections
-        from huntbook.hunts.loader import load_playbook
-
-        written = emit_detections(load_playbook(resolve(playbook)), detections)
+        written = Workspace.emit_detections(playbook, detections)
         click.echo(f"Detections: {', '.join(str(p) for p in written.files)}")
         for note in written.notes:
             click.echo(f"  {note}")
@@ -137,9 +133,7 @@ def _summary(result: HuntResult) -> None:
 @command.command("list")
 def list_command() -> None:
     """List the built-in playbooks (name, ATT&CK ids, title)."""
-    from huntbook.hunts.builtin import list_builtin
-
-    rows = [[b.name, ",".join(b.attack_ids), b.title] for b in list_builtin()]
+    rows = [[b.name, ",".join(b.attack_ids), b.title] for b in Workspace.playbooks()]
     click.echo(text_table(["name", "ATT&CK", "title"], rows, header=False, cut_last=False))
 
 
@@ -154,9 +148,7 @@ def list_command() -> None:
 )
 def lint_command(file: Path, params: tuple[str, ...]) -> None:
     """Check FILE and print every problem with its line number (exit 11 on errors)."""
-    from huntbook.hunts.lint import lint
-
-    problems = lint(file, _params(params))
+    problems = Workspace.lint(file, _params(params))
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
