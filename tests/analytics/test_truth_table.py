@@ -1,4 +1,4 @@
-"""The hand-labelled lateral-movement truth table: tests/data/truth/lateral_movement.yaml.
+"""The hand-labelled lateral-movement truth table: tests/truth/lateral_movement.yaml.
 
 It labels every recording in ../shared/data (issue 16; docs/truth-table.md says how it was made).
 These tests hold the table itself to account, not the findings engine: its shape, that every
@@ -21,7 +21,7 @@ import yaml
 
 from huntbook.workspace import Workspace
 
-TRUTH = Path(__file__).resolve().parents[1] / "data" / "truth" / "lateral_movement.yaml"
+TRUTH = Path(__file__).resolve().parents[1] / "truth" / "lateral_movement.yaml"
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(TRUTH.read_text(encoding="utf-8"))["recordings"]
 
 # Where recordings live under ../shared/data, and which files there are recordings.
