@@ -22,6 +22,11 @@ from huntbook.query.result import SearchResult, SearchStream
 BATCH_ROWS = 10_000  # rows per record batch handed to the caller
 
 
+def size_text(size: int) -> str:
+    """Bytes as people read them: ``12.0 GiB``, ``20 MiB``."""
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
+
+
 class _Run:
     """One search's connection, its limits and its timer."""
 
@@ -54,7 +59,7 @@ class _Run:
         if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory Error" in str(exc):
             return QueryLimitError(
                 f"the search needed more than its memory limit of "
-                f"{self.limits.memory_bytes / 2**30:.1f} GiB; raise it with --memory-limit "
+                f"{size_text(self.limits.memory_bytes)}; raise it with --memory-limit "
                 "(e.g. --memory-limit 16GB; Workspace(memory_limit=...)) or narrow the search"
             )
         return QueryRuntimeError(f"the search failed in DuckDB: {exc}")
