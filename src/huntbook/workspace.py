@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from huntbook.hunts.detections import Emitted
     from huntbook.hunts.problems import Problem
     from huntbook.hunts.result import HuntResult
-    from huntbook.query.result import SearchResult
+    from huntbook.query import CompiledQuery
+    from huntbook.query.result import SearchResult, SearchStream
     from huntbook.store import IngestSummary, Store
     from huntbook.store.integrity import Damage
 
@@ -32,6 +33,9 @@ class Workspace:
             store raises StoreMissingError when there is none).
         on_wait: called with the pid (None if unknown) of another process writing to the store
             when a write has to wait for it.
+        memory_limit: bytes (or a size like ``"8GB"``) one search may use; default half the
+            machine's RAM (``huntbook.engines.base.MEMORY_SHARE``).
+        timeout: seconds one search may run before it is stopped; default no limit.
     """
 
     def __init__(
@@ -39,9 +43,15 @@ class Workspace:
         store: str | os.PathLike[str] | None = None,
         *,
         on_wait: Callable[[int | None], None] | None = None,
+        memory_limit: int | str | None = None,
+        timeout: float | None = None,
     ) -> None:
+        from huntbook.engines.base import Limits, parse_size
+
         self.path = Path(store) if store is not None else default_store_path()
         self.on_wait = on_wait
+        memory = parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
+        self.limits = Limits(memory=memory, timeout=timeout)
 
     @property
     def store(self) -> Store:
@@ -93,10 +103,65 @@ class Workspace:
         latest: str | None = None,
         limit: int | None = None,
     ) -> SearchResult:
-        """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``."""
-        from huntbook.query import run_spl
+        """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``.
 
-        return run_spl(self.store, spl, earliest=earliest, latest=latest, limit=limit)
+        ``limit`` caps the rows (0 or None: no cap).
+
+        Raises:
+            StoreMissingError: no store at ``path``.
+            QueryLimitError: the search hit the memory or time limit.
+        """
+        return self.stream(spl, earliest=earliest, latest=latest, limit=limit).collect()
+
+    def stream(
+        self,
+        spl: str,
+        *,
+        earliest: str | None = None,
+        latest: str | None = None,
+        limit: int | None = None,
+    ) -> SearchStream:
+        """Start an SPL search whose rows come as Arrow record batches (use it in ``with``)."""
+        from huntbook.engines.duckdb import DuckDBEngine
+
+        query = self.compile(spl, earliest=earliest, latest=latest, limit=limit)
+        return DuckDBEngine(self.store, limits=self.limits).stream(query)
+
+    def compile(
+        self,
+        spl: str,
+        *,
+        earliest: str | None = None,
+        latest: str | None = None,
+        limit: int | None = None,
+    ) -> CompiledQuery:
+        """Compile SPL against this store (its fields, column names and lookups folder)."""
+        from huntbook.query import compile_for_store
+
+        self._require_store()
+        return compile_for_store(self.store, spl, earliest=earliest, latest=latest, limit=limit)
+
+    def explain(
+        self,
+        spl: str,
+        *,
+        dialect: str = "duckdb",
+        earliest: str | None = None,
+        latest: str | None = None,
+        limit: int | None = None,
+    ) -> str:
+        """The SQL a search compiles to, in ``dialect`` ("duckdb" or "spark"), then its
+        warnings as ``-- warning:`` lines."""
+        query = self.compile(spl, earliest=earliest, latest=latest, limit=limit)
+        lines = [query.sql(dialect, pretty=True)]
+        lines += [f"-- warning: {w}" for w in query.warnings]
+        return "\n".join(lines)
+
+    def _require_store(self) -> None:
+        from huntbook.errors import StoreMissingError
+
+        if not self.path.is_dir():
+            raise StoreMissingError(f"no event store at {self.path}; run `huntbook ingest` first")
 
     def hunt(
         self,

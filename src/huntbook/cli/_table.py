@@ -59,3 +59,20 @@ def text_table(
             ]
             out.append("  ".join(parts).rstrip())
     return "\n".join(out)
+
+
+def wrap_pairs(items: Sequence[str], width: int, *, indent: int = 0) -> list[str]:
+    """``items`` packed into lines of at most ``width`` (two spaces apart, ``indent`` before
+    each line); an item wider than a line is cut with an ellipsis."""
+    room = max(width - indent, 10)
+    lines: list[str] = []
+    line = ""
+    for item in items:
+        item = item if len(item) <= room else item[: room - 1] + "…"
+        if line and len(line) + 2 + len(item) > room:
+            lines.append(line)
+            line = ""
+        line = f"{line}  {item}" if line else item
+    if line:
+        lines.append(line)
+    return [" " * indent + line for line in lines]

@@ -2,24 +2,33 @@
 
 ``--format json`` prints every row (no cap unless ``--limit``) as one JSON array of objects,
 multivalue fields as arrays and ``_time`` as ISO-8601 UTC: outside scripts rely on that shape.
+json, jsonl and csv are written batch by batch as the search makes rows (constant memory); the
+table reads only the rows it shows. Everything here goes through ``Workspace``.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-import json
+import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
+import orjson
 
 from huntbook.cli._options import store_option
-from huntbook.cli._table import cell_text, text_table
+from huntbook.cli._table import cell_text, text_table, wrap_pairs
+from huntbook.engines.base import parse_size
+from huntbook.errors import QueryError
+from huntbook.query.result import SearchStream
 from huntbook.workspace import Workspace, default_store_path
 
 TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given
+EVENT_HEAD = ("host", "source", "sourcetype")  # shown beside an event's time
+WIDTH = (60, 120)  # the event list wraps at the terminal's width, kept in this range
 
 
 def iso_time(epoch: Any) -> Any:
@@ -34,22 +43,80 @@ def _export_row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: iso_time(v) if k == "_time" else v for k, v in row.items()}
 
 
-def render_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    """A plain text table of the columns that hold a value; ``_time`` as ISO-8601 UTC."""
-    shown = [c for c in columns if any(r.get(c) is not None for r in rows)] or columns
+def render_table(
+    columns: list[str], rows: list[dict[str, Any]], named: frozenset[str] | None
+) -> str:
+    """A plain text table; ``_time`` as ISO-8601 UTC. A column with no value in these rows is
+    left out unless the query named it (``named``; None: every column was named)."""
+    shown = [
+        c for c in columns if named is None or c in named or any(r.get(c) is not None for r in rows)
+    ] or columns
     cells = [[iso_time(r.get(c)) if c == "_time" else r.get(c) for c in shown] for r in rows]
     return text_table(shown, cells)
 
 
-def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+def render_events(columns: list[str], rows: list[dict[str, Any]], width: int) -> str:
+    """Splunk's event list: per event its time, host, source and sourcetype, then its other
+    non-empty fields as ``key=value`` wrapped at ``width`` (or its ``_raw`` when it has none)."""
+    skip = {"_time", *EVENT_HEAD}
+    entries = []
     for row in rows:
-        writer.writerow(
-            [cell_text(iso_time(row.get(c)) if c == "_time" else row.get(c)) for c in columns]
+        head = [iso_time(row.get("_time"))] + [
+            f"{k}={cell_text(row[k])}" for k in EVENT_HEAD if row.get(k) is not None
+        ]
+        pairs = [
+            f"{k}={', '.join(cell_text(row[k]).splitlines())}"
+            for k in columns
+            if k not in skip and not k.startswith("_") and row.get(k) not in (None, "")
+        ]
+        if not pairs and row.get("_raw"):
+            pairs = [cell_text(row["_raw"]).replace("\n", " ")]
+        entries.append("\n".join(["  ".join(head), *wrap_pairs(pairs, width, indent=4)]))
+    return "\n\n".join(entries)
+
+
+def _json_row(row: dict[str, Any]) -> str:
+    return orjson.dumps(_export_row(row), default=str).decode()
+
+
+def write_json(stream: SearchStream, out: IO[str]) -> None:
+    """One JSON array, written a batch at a time."""
+    out.write("[")
+    separator = "\n"
+    for rows in stream.rows():
+        for row in rows:
+            out.write(separator + _json_row(row))
+            separator = ",\n"
+    out.write("\n]\n" if separator != "\n" else "]\n")
+
+
+def write_jsonl(stream: SearchStream, out: IO[str]) -> None:
+    for rows in stream.rows():
+        out.write("".join(_json_row(row) + "\n" for row in rows))
+
+
+def write_csv(stream: SearchStream, out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(stream.columns)
+    for rows in stream.rows():
+        writer.writerows(
+            [cell_text(iso_time(r.get(c)) if c == "_time" else r.get(c)) for c in stream.columns]
+            for r in rows
         )
-    return buffer.getvalue().rstrip("\n")
+
+
+WRITERS: dict[str, Callable[[SearchStream, IO[str]], None]] = {
+    "json": write_json,
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+}
+
+
+def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    try:
+        return parse_size(value) if value is not None else None
+    except QueryError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command("search")
@@ -61,7 +128,8 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
     type=click.Choice(["table", "json", "csv", "jsonl"]),
     default="table",
     show_default=True,
-    help="table for people; json (one array), jsonl or csv for scripts.",
+    help="table for people (raw events as an event list); json (one array), jsonl or csv for "
+    "scripts, written as rows arrive.",
 )
 @click.option(
     "--earliest", default=None, help="Time bound, SPL syntax: -24h@h, 2020-09-21T04:00:00, epoch."
@@ -69,7 +137,26 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
 @click.option(
     "--latest", default=None, help="Upper time bound (exclusive), same syntax as --earliest."
 )
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N rows.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"At most N rows; 0 means no limit (as Splunk's maxresults = 0). Without it the table "
+    f"shows the first {TABLE_ROWS}; the other formats print every row.",
+)
+@click.option(
+    "--memory-limit",
+    default=None,
+    callback=_memory_limit,
+    help="Memory the search may use, e.g. 8GB or 512MiB; over it the search stops (exit 14). "
+    "Default: half the machine's RAM.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop the search after SECONDS (exit 14). Default: no time limit.",
+)
 @click.option("--explain", is_flag=True, help="Print the compiled SQL instead of running it.")
 @click.option(
     "--dialect",
@@ -85,55 +172,42 @@ def command(
     earliest: str | None,
     latest: str | None,
     limit: int | None,
+    memory_limit: int | None,
+    timeout: float | None,
     explain: bool,
     dialect: str,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
-    workspace = Workspace(store or default_store_path())
+    workspace = Workspace(store or default_store_path(), memory_limit=memory_limit, timeout=timeout)
     if explain:
-        _explain(workspace, spl, earliest, latest, limit, dialect)
+        click.echo(
+            workspace.explain(spl, dialect=dialect, earliest=earliest, latest=latest, limit=limit)
+        )
         return
-    result = workspace.search(spl, earliest=earliest, latest=latest, limit=limit)
-    for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    if not workspace.store.event_count():
-        click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
-    _print(result.columns, result.rows(), fmt, limit)
+    fetch = TABLE_ROWS + 1 if fmt == "table" and limit is None else limit
+    with workspace.stream(spl, earliest=earliest, latest=latest, limit=fetch) as stream:
+        for warning in stream.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        if not workspace.store.event_count():
+            click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)
+        if fmt == "table":
+            _print_table(stream, limit)
+        else:
+            WRITERS[fmt](stream, sys.stdout)
 
 
-def _explain(
-    workspace: Workspace,
-    spl: str,
-    earliest: str | None,
-    latest: str | None,
-    limit: int | None,
-    dialect: str,
-) -> None:
-    from huntbook.query import compile_spl
-
-    store = workspace.store
-    columns = store.columns() if hasattr(store, "columns") else None
-    query = compile_spl(
-        spl, store.fields(), earliest=earliest, latest=latest, limit=limit, columns=columns
-    )
-    click.echo(query.sql(dialect, pretty=True))
-    for warning in query.warnings:
-        click.echo(f"-- warning: {warning}")
-
-
-def _print(columns: list[str], rows: list[dict[str, Any]], fmt: str, limit: int | None) -> None:
-    if fmt == "json":
-        click.echo(json.dumps([_export_row(r) for r in rows], ensure_ascii=False, indent=1))
-    elif fmt == "jsonl":
-        for row in rows:
-            click.echo(json.dumps(_export_row(row), ensure_ascii=False))
-    elif fmt == "csv":
-        click.echo(render_csv(columns, rows))
-    elif not rows:
+def _print_table(stream: SearchStream, limit: int | None) -> None:
+    rows = [row for batch in stream.rows() for row in batch]
+    if not rows:
         click.echo("No results.")
+        return
+    shown = rows[:TABLE_ROWS] if limit is None else rows
+    if stream.events:
+        width = min(max(shutil.get_terminal_size((100, 24)).columns, WIDTH[0]), WIDTH[1])
+        click.echo(render_events(stream.columns, shown, width))
     else:
-        shown = rows if limit is not None else rows[:TABLE_ROWS]
-        click.echo(render_table(columns, shown))
-        rest = len(rows) - len(shown)
-        more = f" ({rest} more not shown; use --limit or --format)" if rest else ""
-        click.echo(f"\n{len(rows)} row{'s' if len(rows) != 1 else ''}{more}")
+        click.echo(render_table(stream.columns, shown, stream.named))
+    noun = "event" if stream.events else "row"
+    more = " shown, more not shown (use --limit N, --limit 0 for all, or --format)"
+    tail = more if len(rows) > len(shown) else ""
+    click.echo(f"\n{len(shown)} {noun}{'s' if len(shown) != 1 else ''}{tail}")

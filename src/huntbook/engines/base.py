@@ -1,13 +1,64 @@
-"""The engine contract: render a ``CompiledQuery`` in ``dialect`` and execute it."""
+"""The engine contract: render a ``CompiledQuery`` in ``dialect`` and execute it within limits."""
 
 from __future__ import annotations
 
+import os
+import re
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
+
+from huntbook.errors import QueryError
 
 if TYPE_CHECKING:
     from huntbook.query import CompiledQuery
     from huntbook.query.result import SearchResult
+
+MEMORY_SHARE = 0.5  # default memory limit: this share of the machine's RAM
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """``"8GB"``, ``"512MiB"``, ``"1000000"`` -> bytes.
+
+    Raises:
+        QueryError: not a number with an optional unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).
+    """
+    match = _SIZE.fullmatch(text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise QueryError(f"memory limit {text!r} is not a size like 8GB or 512MiB")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def default_memory_limit() -> int:
+    """``MEMORY_SHARE`` of the machine's physical memory, in bytes."""
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * MEMORY_SHARE)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one search may use: ``memory`` bytes (None: ``default_memory_limit()``) and
+    ``timeout`` seconds of wall time (None: no time limit)."""
+
+    memory: int | None = None
+    timeout: float | None = None
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.memory if self.memory is not None else default_memory_limit()
 
 
 class Engine(ABC):

@@ -1,15 +1,74 @@
-"""The default engine: DuckDB over the store's ``events`` view."""
+"""The default engine: DuckDB over the store's ``events`` view.
+
+Each search runs on its own connection under a memory limit (DuckDB's ``memory_limit``) and,
+when given, a time limit (a timer interrupts the connection). Rows stream out as Arrow record
+batches, so a large result never has to fit in memory at once.
+"""
 
 from __future__ import annotations
 
-import time
+import threading
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import duckdb
+import pyarrow as pa
 
-from huntbook.engines.base import Engine
-from huntbook.errors import QueryRuntimeError
-from huntbook.query.result import SearchResult
+from huntbook.engines.base import Engine, Limits
+from huntbook.errors import QueryError, QueryLimitError, QueryRuntimeError
+from huntbook.query.grid import grid_warning
+from huntbook.query.result import SearchResult, SearchStream
+
+BATCH_ROWS = 10_000  # rows per record batch handed to the caller
+
+
+def size_text(size: int) -> str:
+    """Bytes as people read them: ``12.0 GiB``, ``20 MiB``."""
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
+
+
+class _Run:
+    """One search's connection, its limits and its timer."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, limits: Limits, own: bool) -> None:
+        self.con = con
+        self.limits = limits
+        self.own = own
+        self.timed_out = False
+        self.timer: threading.Timer | None = None
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # it would print into the output
+        con.execute("SET memory_limit = ?", [f"{limits.memory_bytes}B"])
+        if limits.timeout is not None:
+            self.timer = threading.Timer(limits.timeout, self._interrupt)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _interrupt(self) -> None:
+        self.timed_out = True
+        self.con.interrupt()
+
+    def error(self, exc: Exception) -> QueryError:
+        """The huntbook error for a failure while running (timeouts and memory named as such)."""
+        if self.timed_out:
+            return QueryLimitError(
+                f"the search ran past its time limit of {self.limits.timeout:g} s and was "
+                "stopped; raise it with --timeout SECONDS (Workspace(timeout=...)) or narrow "
+                "the search"
+            )
+        if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory Error" in str(exc):
+            return QueryLimitError(
+                f"the search needed more than its memory limit of "
+                f"{size_text(self.limits.memory_bytes)}; raise it with --memory-limit "
+                "(e.g. --memory-limit 16GB; Workspace(memory_limit=...)) or narrow the search"
+            )
+        return QueryRuntimeError(f"the search failed in DuckDB: {exc}")
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.own:
+            self.con.close()
 
 
 class DuckDBEngine(Engine):
@@ -18,10 +77,14 @@ class DuckDBEngine(Engine):
     dialect: ClassVar[str] = "duckdb"
 
     def __init__(
-        self, store: Any = None, connection: duckdb.DuckDBPyConnection | None = None
+        self,
+        store: Any = None,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.connection = connection
+        self.limits = limits or Limits()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if self.connection is not None:
@@ -30,12 +93,50 @@ class DuckDBEngine(Engine):
         return con
 
     def execute(self, query: Any) -> SearchResult:
+        return self.stream(query).collect()
+
+    def stream(self, query: Any) -> SearchStream:
+        """Start the search; its grid checks run first (they may refuse it or add warnings).
+
+        Raises:
+            QueryLimitError: over the memory or time limit, or a chart over its bucket limit.
+            QueryRuntimeError: DuckDB failed otherwise.
+        """
         sql = self.render(query)
-        started = time.perf_counter()
-        con = self._connect()
+        run = _Run(self._connect(), self.limits, own=self.connection is None)
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            table = con.sql(sql).to_arrow_table()
+            warnings = [*query.warnings, *self._grid_warnings(run, query)]
+            reader = run.con.sql(sql).to_arrow_reader(BATCH_ROWS)
         except duckdb.Error as exc:
-            raise QueryRuntimeError(f"the search failed in DuckDB: {exc}") from exc
-        return SearchResult(table, sql, time.perf_counter() - started, list(query.warnings))
+            run.close()
+            raise run.error(exc) from exc
+        except BaseException:
+            run.close()
+            raise
+        return SearchStream(
+            reader.schema,
+            _batches(reader, run),
+            sql,
+            warnings,
+            run.close,
+            events=query.events,
+            named=query.named,
+        )
+
+    def _grid_warnings(self, run: _Run, query: Any) -> list[str]:
+        warnings = []
+        for check in query.grids:
+            rows = run.con.sql(check.select.sql(dialect=self.dialect)).fetchall()
+            buckets, series, events = (int(v or 0) for v in rows[0])
+            warning = grid_warning(check, buckets, series, events)
+            if warning is not None:
+                warnings.append(warning)
+        return warnings
+
+
+def _batches(reader: pa.RecordBatchReader, run: _Run) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; a failure while reading (Arrow wraps DuckDB's) as a huntbook error."""
+    try:
+        yield from reader
+    except (duckdb.Error, OSError, pa.ArrowException) as exc:
+        raise run.error(exc) from exc

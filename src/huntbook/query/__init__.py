@@ -15,24 +15,46 @@ from typing import Any
 
 from sqlglot import exp
 
-from huntbook.query.result import SearchResult
+from huntbook.engines.base import Limits
+from huntbook.query.grid import GridCheck
+from huntbook.query.result import SearchResult, SearchStream
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.parser import parse
 
-__all__ = ["CompiledQuery", "SearchResult", "compile_spl", "run_spl"]
+__all__ = [
+    "CompiledQuery",
+    "SearchResult",
+    "SearchStream",
+    "compile_for_store",
+    "compile_spl",
+    "run_spl",
+    "stream_spl",
+]
+
+
+# Commands after which rows are no longer events (Splunk's transforming commands).
+TRANSFORMING = (ast.Table, ast.Stats, ast.Top, ast.Chart, ast.Timechart, ast.TStats, ast.Metadata)
 
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    """A compiled search: ``expr`` is one SELECT over the table ``events``."""
+    """A compiled search: ``expr`` is one SELECT over the table ``events``.
+
+    ``events``: the rows are raw events (``_raw`` kept, no transforming command), which the
+    terminal shows as an event list. ``named``: the columns the query named, shown even when
+    empty; None when a transforming command built every column.
+    """
 
     expr: exp.Select
     columns: list[str]
     warnings: list[str] = field(default_factory=list)
     source: str = ""
+    grids: list[GridCheck] = field(default_factory=list)  # charts to size before running
+    events: bool = False
+    named: frozenset[str] | None = frozenset()
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark")."""
@@ -54,7 +76,8 @@ def compile_spl(
     """Compile SPL against a store schema ({column: "double"|"bigint"|"text"|"list"}).
 
     Fields the schema lacks compile to NULL. ``earliest``/``latest`` (SPL time modifiers) bound
-    ``_time`` before the first command; ``limit`` caps the final rows. ``columns`` maps a field
+    ``_time`` before the first command; ``limit`` caps the final rows (0 or None: no cap, as
+    Splunk's ``maxresults = 0``). ``columns`` maps a field
     to its column in ``events`` where the names differ (e.g. ``user`` stored as ``user__1``).
     ``pipeline`` is ``text`` already parsed (and possibly rewritten by the caller, e.g. a hunt run
     against another index); ``text`` still serves the error messages.
@@ -75,10 +98,29 @@ def compile_spl(
     ]
     base = build_base(ctx, fields, bounds, columns)
     ctx.base = base
-    state = compile_commands(pipeline, ctx, base)
+    limit = limit or None
+    state = compile_commands(pipeline, ctx, base, limit)
     select = final_select(state, limit)
     names = [f.name for f in state.visible()]
-    return CompiledQuery(select, names, list(ctx.warnings), text)
+    transforming = [c for c in pipeline.commands if isinstance(c, TRANSFORMING)]
+    return CompiledQuery(
+        select,
+        names,
+        list(ctx.warnings),
+        text,
+        list(ctx.grids),
+        events="_raw" in names and not transforming,
+        named=_named(transforming[-1] if transforming else None),
+    )
+
+
+def _named(last: ast.Command | None) -> frozenset[str] | None:
+    """The columns the last transforming command named (see ``CompiledQuery.named``)."""
+    if last is None:
+        return frozenset()
+    if isinstance(last, ast.Table):
+        return frozenset(f for f in last.fields if "*" not in f)
+    return None
 
 
 def run_spl(
@@ -89,25 +131,58 @@ def run_spl(
     latest: str | None = None,
     limit: int | None = None,
     now: float | None = None,
+    limits: Limits | None = None,
     pipeline: ast.Pipeline | None = None,
 ) -> SearchResult:
     """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
-    ``events``); ``pipeline`` as in ``compile_spl``."""
+    ``events``) within ``limits`` (memory, time; see ``huntbook.engines.base.Limits``);
+    ``pipeline`` as in ``compile_spl``."""
     from huntbook.engines.duckdb import DuckDBEngine
 
-    lookup_dirs = tuple(str(p) for p in _lookup_dirs(store))
-    query = compile_spl(
+    query = compile_for_store(
+        store, text, earliest=earliest, latest=latest, limit=limit, now=now, pipeline=pipeline
+    )
+    return DuckDBEngine(store, limits=limits).execute(query)
+
+
+def stream_spl(
+    store: Any,
+    text: str,
+    *,
+    earliest: str | None = None,
+    latest: str | None = None,
+    limit: int | None = None,
+    limits: Limits | None = None,
+) -> SearchStream:
+    """Like ``run_spl``, but the rows come batch by batch (close the stream when done)."""
+    from huntbook.engines.duckdb import DuckDBEngine
+
+    query = compile_for_store(store, text, earliest=earliest, latest=latest, limit=limit)
+    return DuckDBEngine(store, limits=limits).stream(query)
+
+
+def compile_for_store(
+    store: Any,
+    text: str,
+    *,
+    earliest: str | None = None,
+    latest: str | None = None,
+    limit: int | None = None,
+    now: float | None = None,
+    pipeline: ast.Pipeline | None = None,
+) -> CompiledQuery:
+    """``compile_spl`` with the store's schema, column names and lookups folder."""
+    return compile_spl(
         text,
         store.fields(),
         now=now,
         earliest=earliest,
         latest=latest,
         limit=limit,
-        lookup_dirs=lookup_dirs,
+        lookup_dirs=tuple(str(p) for p in _lookup_dirs(store)),
         columns=store.columns() if hasattr(store, "columns") else None,
         pipeline=pipeline,
     )
-    return DuckDBEngine(store).execute(query)
 
 
 def _lookup_dirs(store: Any) -> list[Path]:

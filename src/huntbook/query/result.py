@@ -1,8 +1,12 @@
-"""``SearchResult``: what a search returns (an Arrow table plus the SQL that made it)."""
+"""What a search returns: ``SearchStream`` (record batches as the engine makes them) and
+``SearchResult`` (the whole Arrow table, for notebooks and hunts)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import pyarrow as pa
@@ -10,7 +14,11 @@ import pyarrow as pa
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Rows of a search. ``rows()`` gives Splunk-shaped values (see ``splunk_value``)."""
+    """Rows of a search. ``rows()`` gives Splunk-shaped values (see ``splunk_value``).
+
+    ``to_arrow()`` keeps ``_time`` as float epoch seconds (the store's type, what ``rows()`` gives);
+    ``to_pandas()`` turns it into timezone-aware UTC datetimes.
+    """
 
     table: pa.Table
     sql: str
@@ -28,22 +36,92 @@ class SearchResult:
         return self.table
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame (needs pandas installed).
+        """A pandas DataFrame; ``_time`` as ``datetime64[..., UTC]`` (needs ``huntbook[notebook]``).
 
         Raises:
             EngineError: pandas is not installed.
         """
         try:
-            import pandas  # noqa: F401
+            import pandas
         except ImportError:
             from huntbook.errors import EngineError
 
-            raise EngineError("to_pandas() needs pandas (pip install pandas)") from None
-        return self.table.to_pandas()
+            raise EngineError(
+                "to_pandas() needs pandas: pip install 'huntbook[notebook]'"
+            ) from None
+        frame = self.table.to_pandas()
+        if "_time" in frame.columns:
+            frame["_time"] = pandas.to_datetime(frame["_time"], unit="s", utc=True)
+        return frame
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per row; multivalue fields are lists, ``_time`` a float (epoch seconds)."""
-        return [{k: splunk_value(k, v) for k, v in row.items()} for row in self.table.to_pylist()]
+        return shaped_rows(self.table.to_pylist())
+
+
+class SearchStream:
+    """A running search read batch by batch (constant memory); close it, or use ``with``.
+
+    ``batches`` yields Arrow record batches and raises the engine's errors as huntbook errors;
+    ``close`` stops the search and frees its connection and timer. ``events`` and ``named`` come
+    from the compiled query (raw events; the columns the query named, see ``CompiledQuery``).
+    """
+
+    def __init__(
+        self,
+        schema: pa.Schema,
+        batches: Iterator[pa.RecordBatch],
+        sql: str,
+        warnings: list[str],
+        close: Callable[[], None],
+        *,
+        events: bool = False,
+        named: frozenset[str] | None = frozenset(),
+    ) -> None:
+        self.schema = schema
+        self.sql = sql
+        self.warnings = warnings
+        self.events = events
+        self.named = named
+        self._batches = batches
+        self._close = close
+        self._started = time.perf_counter()
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.names)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        return self._batches
+
+    def rows(self) -> Iterator[list[dict[str, Any]]]:
+        """Splunk-shaped rows, one list per record batch."""
+        for batch in self._batches:
+            yield shaped_rows(batch.to_pylist())
+
+    def collect(self) -> SearchResult:
+        """Read every batch into one ``SearchResult`` and close the stream."""
+        with self:
+            table = pa.Table.from_batches(list(self._batches), schema=self.schema)
+        return SearchResult(table, self.sql, time.perf_counter() - self._started, self.warnings)
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> SearchStream:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def shaped_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: splunk_value(k, v) for k, v in row.items()} for row in rows]
 
 
 def splunk_value(name: str, value: Any) -> Any:

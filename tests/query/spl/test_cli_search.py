@@ -87,3 +87,36 @@ def test_errors_go_to_stderr_without_traceback(store_dir: Path) -> None:
 def test_missing_store_is_an_error(tmp_path: Path) -> None:
     result = _process("*", "--store", str(tmp_path / "nope"))
     assert result.returncode != 0 and "no event store" in result.stderr
+
+
+def test_raw_events_show_as_an_event_list_within_120_columns(store_dir: Path) -> None:
+    result = _run("index=botsv2", "--store", str(store_dir))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "2019-05-18T21:04:14.000000Z  host=h2  source=s  sourcetype=WinEventLog",
+        "    index=botsv2  EventCode=4688  Logon_ID=0x3E7",
+        "",
+    ]
+    assert "Logon_ID=0x0, 0x3E7" in result.stdout and lines[-1] == "2 events"
+    assert max(len(line) for line in lines) <= 120
+
+
+def test_transforming_searches_keep_the_table_and_named_empty_columns(store_dir: Path) -> None:
+    result = _run("index=botsv2 | table host nothere EventCode", "--store", str(store_dir))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].split() == ["host", "nothere", "EventCode"]
+
+
+def test_explain_goes_through_workspace_and_sees_the_stores_lookups(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    make_store(store, [{"_time": 1.0, "_raw": "x", "index": "main", "host": "h1"}])
+    (store / "lookups").mkdir()
+    (store / "lookups" / "owners.csv").write_text("host,owner\nh1,alice\n")
+    spl = "* | lookup owners.csv host OUTPUT owner | table host owner"
+    explained = _run(spl, "--store", str(store), "--explain")
+    assert explained.exit_code == 0, explained.output
+    assert "owners.csv" in explained.stdout
+    assert json.loads(_run(spl, "--store", str(store), "--format", "json").stdout) == [
+        {"host": "h1", "owner": "alice"}
+    ]

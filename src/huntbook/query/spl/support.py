@@ -66,7 +66,8 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "timechart": (
         P,
         "span= or automatic; one aggregate with BY (DuckDB PIVOT, top `limit` series "
-        "+ OTHER for count/sum); empty buckets filled with 0 for count/dc/sum",
+        "+ OTHER for count/sum); empty buckets filled with 0 for count/dc/sum; a span= making "
+        "over 50,000 buckets is refused (Splunk's [discretize] maxbins), a mostly-zero grid warns",
     ),
     "chart": (P, "`chart agg over x by y` / `by x y`; one aggregate with BY (DuckDB PIVOT)"),
     "fillnull": (S, "default value 0; without fields: every field of the result"),
@@ -86,7 +87,7 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         "multivalue)",
     ),
     "inputlookup": (P, "CSV files; `where <search>`; no append=true"),
-    "makeresults": (S, "count="),
+    "makeresults": (S, "count= (at most 50,000, Splunk's [searchresults] maxresultrows)"),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
     "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
 }

@@ -94,12 +94,18 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
 }
 
 
-def compile_commands(pipeline: ast.Pipeline, ctx: Context, state: State) -> State:
+def compile_commands(
+    pipeline: ast.Pipeline, ctx: Context, state: State, limit: int | None = None
+) -> State:
+    """Compile each command; the last one sees the run's row ``limit`` (``ctx.row_limit``) so a
+    command that builds rows (timechart's buckets) can stop at it."""
     commands = pipeline.commands
     for i, cmd in enumerate(commands):
         ctx.needed = needed_after(commands[i + 1 :]) if isinstance(cmd, ast.Transaction) else None
+        ctx.row_limit = limit if i == len(commands) - 1 else None
         state = COMMANDS[type(cmd)](cmd, state)
     ctx.needed = None
+    ctx.row_limit = None
     return state
 
 
@@ -156,12 +162,9 @@ def final_select(state: State, limit: int | None) -> exp.Select:
         select = select.order_by(*state.order_by(), copy=False)
     if limit is not None:
         select = select.limit(lit(limit), copy=False)
-    ctes = [
-        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name)))
-        for name, body in state.ctx.ctes
-    ]
-    if ctes:
-        select.set("with_", exp.With(expressions=ctes, recursive=state.ctx.recursive or None))
+    with_ = state.ctx.with_clause(copy=False)
+    if with_ is not None:
+        select.set("with_", with_)
     return select
 
 

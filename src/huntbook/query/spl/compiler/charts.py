@@ -13,6 +13,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from huntbook.errors import UnsupportedSplError
+from huntbook.query.grid import GridCheck
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.basic import assign
 from huntbook.query.spl.compiler.state import Field, State, alias, aliased_table, ordered
@@ -114,7 +115,12 @@ def compile_bin(cmd: ast.Bin, state: State) -> State:
 
 
 def compile_timechart(cmd: ast.Timechart, state: State) -> State:
-    """Bucket _time, aggregate per bucket (and series), fill empty buckets (0 for counts)."""
+    """Bucket _time, aggregate per bucket (and series), fill empty buckets (0 for counts).
+
+    The bucket series is generated once and the counts are joined to it; with the run's row
+    limit the series stops after that many buckets (rows are in time order), so ``--limit``
+    limits the work. A given ``span=`` gets a size check before the search runs (query/grid.py).
+    """
     value = as_num(state.get("_time"))
     size = lit(span_seconds(cmd.span, state, cmd.pos)) if cmd.span else _auto_span(value, 100)
     internal = state.fresh_sql("_time")
@@ -126,23 +132,50 @@ def compile_timechart(cmd: ast.Timechart, state: State) -> State:
     fields = dict(state.fields)
     fields["_time"] = Field("_time", internal, NUM)
     binned_state = state.then(select, fields=fields, added=["__span", internal])
-    buckets = exp.Select(
-        expressions=[
-            alias(
-                exp.Explode(
-                    this=exp.GenerateSeries(
-                        start=cast(exp.Min(this=col(internal)), INT),
-                        end=cast(exp.Max(this=col(internal)), INT),
-                        step=cast(exp.Max(this=col("__span")), INT),
-                    )
-                ),
-                "__key",
-            )
-        ]
-    ).from_(binned_state.source)
+    first = cast(exp.Min(this=col(internal)), INT)
+    step = cast(exp.Max(this=col("__span")), INT)
+    last: exp.Expr = cast(exp.Max(this=col(internal)), INT)
+    limit = state.ctx.row_limit
+    if limit is not None:
+        reach = exp.Mul(this=step.copy(), expression=lit(limit - 1))
+        last = exp.Least(this=last, expressions=[exp.Add(this=first.copy(), expression=reach)])
+    series = exp.GenerateSeries(start=first, end=last, step=step)
+    buckets = exp.Select(expressions=[alias(exp.Explode(this=series), "__key")]).from_(
+        binned_state.source
+    )
+    if cmd.span:
+        _size_check(cmd, binned_state, internal, limit)
     return _series(
         binned_state, cmd.aggs, "_time", cmd.by, cmd.limit, cmd.useother, cmd.pos, buckets
     )
+
+
+def _size_check(cmd: ast.Timechart, state: State, internal: str, limit: int | None) -> None:
+    """Register the query counting this chart's buckets, series and events (a ``GridCheck``)."""
+    span = cast(exp.Max(this=col("__span")), INT)
+    width = exp.Paren(
+        this=exp.Sub(
+            this=cast(exp.Max(this=col(internal)), INT),
+            expression=cast(exp.Min(this=col(internal)), INT),
+        )
+    )
+    buckets: exp.Expr = exp.Add(this=exp.IntDiv(this=width, expression=span), expression=lit(1))
+    if limit is not None:
+        buckets = exp.Least(this=buckets, expressions=[lit(limit)])
+    series: exp.Expr = lit(1)
+    if cmd.by is not None and state.get(cmd.by).kind != NULL:
+        series = exp.Count(this=exp.Distinct(expressions=[as_text(state.get(cmd.by))]))
+        if cmd.limit > 0:
+            series = exp.Least(this=series, expressions=[lit(cmd.limit + int(cmd.useother))])
+    check = exp.Select(
+        expressions=[
+            alias(buckets, "buckets"),
+            alias(series, "series"),
+            alias(exp.Count(this=exp.Star()), "events"),
+        ]
+    ).from_(state.source)
+    check.set("with_", state.ctx.with_clause())
+    state.ctx.grids.append(GridCheck(check, f"timechart span={cmd.span}"))
 
 
 def compile_chart(cmd: ast.Chart, state: State) -> State:

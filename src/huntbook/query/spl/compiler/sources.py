@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from huntbook.errors import QueryError
+from huntbook.errors import QueryError, QueryLimitError
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.state import (
@@ -74,9 +74,21 @@ def _store_fields(
     return fields, names
 
 
+MAKERESULTS_MAX = 50_000  # Splunk's limits.conf [searchresults] maxresultrows default
+
+
 def compile_makeresults(cmd: ast.MakeResults, state: State) -> State:
-    """``| makeresults count=N``: N rows with only ``_time`` = the search time."""
+    """``| makeresults count=N``: N rows with only ``_time`` = the search time.
+
+    Raises:
+        QueryLimitError: ``count`` over ``MAKERESULTS_MAX`` (an error, not fewer rows).
+    """
     ctx = state.ctx
+    if cmd.count > MAKERESULTS_MAX:
+        raise QueryLimitError(
+            f"makeresults count={cmd.count:,} is over the limit of {MAKERESULTS_MAX:,} results "
+            "(as Splunk's limits.conf [searchresults] maxresultrows)"
+        )
     series = exp.Unnest(expressions=[exp.GenerateSeries(start=lit(1), end=lit(cmd.count))])
     select = exp.Select(expressions=[alias(lit(ctx.now), "_time"), alias(series, "__n")])
     fields = {"_time": Field("_time", "_time", NUM)}

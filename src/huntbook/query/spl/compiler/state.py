@@ -17,6 +17,7 @@ from typing import NamedTuple
 from sqlglot import exp
 
 from huntbook.errors import QueryError
+from huntbook.query.grid import GridCheck
 from huntbook.query.spl.compiler.values import NULL, Val, col, null_val
 
 
@@ -80,11 +81,24 @@ class Context:
     base: State | None = None  # the events relation (subsearches start from it)
     recursive: bool = False  # a CTE refers to itself (transaction maxspan)
     needed: set[str] | None = None  # fields later commands may read; None = all (see needed_after)
+    row_limit: int | None = None  # the run's --limit, set while the last command compiles
+    grids: list[GridCheck] = field(default_factory=list)  # charts to size before running
 
     def add_stage(self, select: exp.Expr) -> str:
         name = f"s{next(self.counter)}"
         self.ctes.append((name, select))
         return name
+
+    def with_clause(self, copy: bool = True) -> exp.With | None:
+        """``WITH`` every stage added so far (copied unless the compilation is over)."""
+        ctes = [
+            exp.CTE(
+                this=body.copy() if copy else body,
+                alias=exp.TableAlias(this=exp.to_identifier(name)),
+            )
+            for name, body in self.ctes
+        ]
+        return exp.With(expressions=ctes, recursive=self.recursive or None) if ctes else None
 
     def hidden(self, base: str) -> str:
         return f"__{base}{next(self.counter)}"
