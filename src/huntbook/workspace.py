@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,10 +26,18 @@ class Workspace:
 
     Args:
         store: the store directory; created on first ingest.
+        lookups: folders searches may read lookup tables from, besides the store's ``lookups/``
+            (nothing else is readable by ``lookup``/``inputlookup``).
     """
 
-    def __init__(self, store: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        store: str | os.PathLike[str] | None = None,
+        *,
+        lookups: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
         self.path = Path(store) if store is not None else default_store_path()
+        self.lookups = [Path(p) for p in lookups]
 
     @property
     def store(self) -> Store:
@@ -66,11 +75,18 @@ class Workspace:
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
+        lookups: Iterable[str | os.PathLike[str]] = (),
     ) -> SearchResult:
-        """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``."""
+        """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``.
+
+        ``lookups`` adds folders to the workspace's lookup folders for this search.
+        """
         from huntbook.query import run_spl
 
-        return run_spl(self.store, spl, earliest=earliest, latest=latest, limit=limit)
+        folders = [*self.lookups, *(Path(p) for p in lookups)]
+        return run_spl(
+            self.store, spl, earliest=earliest, latest=latest, limit=limit, lookups=folders
+        )
 
     def hunt(
         self,
@@ -81,5 +97,7 @@ class Workspace:
     ) -> HuntResult:
         """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports."""
         from huntbook.hunts import run_hunt
+        from huntbook.query import run_spl
 
-        return run_hunt(self.store, playbook, params=dict(params or {}), out=out)
+        search = functools.partial(run_spl, lookups=self.lookups)
+        return run_hunt(self.store, playbook, params=dict(params or {}), out=out, search=search)

@@ -13,3 +13,13 @@ store_option = click.option(
     default=None,
     help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
 )
+
+lookups_option = click.option(
+    "--lookups",
+    "lookups",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder lookup/inputlookup may read tables from, besides the store's lookups/; "
+    "repeatable. Nothing else is readable.",
+)

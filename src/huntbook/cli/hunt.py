@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import lookups_option, store_option
 from huntbook.cli._table import text_table
 from huntbook.workspace import Workspace, default_store_path
 
@@ -50,6 +50,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @command.command("run")
 @click.argument("playbook")
 @store_option
+@lookups_option
 @click.option(
     "--param",
     "params",
@@ -73,13 +74,14 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 def run(
     playbook: str,
     store: Path | None,
+    lookups: tuple[Path, ...],
     params: tuple[str, ...],
     out: Path | None,
     detections: Path | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
-    workspace = Workspace(store if store is not None else default_store_path())
+    workspace = Workspace(store if store is not None else default_store_path(), lookups=lookups)
     if not workspace.path.is_dir():
         raise click.BadParameter(
             f"no event store at {workspace.path} (run `huntbook ingest` first)",

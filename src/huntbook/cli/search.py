@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import lookups_option, store_option
 from huntbook.cli._table import cell_text, text_table
 from huntbook.errors import StoreError
 from huntbook.workspace import Workspace, default_store_path
@@ -56,6 +56,7 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
 @click.command("search")
 @click.argument("spl")
 @store_option
+@lookups_option
 @click.option(
     "--format",
     "fmt",
@@ -82,6 +83,7 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
 def command(
     spl: str,
     store: Path | None,
+    lookups: tuple[Path, ...],
     fmt: str,
     earliest: str | None,
     latest: str | None,
@@ -90,7 +92,7 @@ def command(
     dialect: str,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
-    workspace = Workspace(store or default_store_path())
+    workspace = Workspace(store or default_store_path(), lookups=lookups)
     if not workspace.path.is_dir():
         raise StoreError(f"no event store at {workspace.path}; run `huntbook ingest` first")
     if explain:
@@ -110,12 +112,19 @@ def _explain(
     limit: int | None,
     dialect: str,
 ) -> None:
-    from huntbook.query import compile_spl
+    from huntbook.query import compile_spl, lookup_folders
 
     store = workspace.store
     columns = store.columns() if hasattr(store, "columns") else None
+    folders = lookup_folders(store, workspace.lookups)
     query = compile_spl(
-        spl, store.fields(), earliest=earliest, latest=latest, limit=limit, columns=columns
+        spl,
+        store.fields(),
+        earliest=earliest,
+        latest=latest,
+        limit=limit,
+        columns=columns,
+        lookup_dirs=folders,
     )
     click.echo(query.sql(dialect, pretty=True))
     for warning in query.warnings:

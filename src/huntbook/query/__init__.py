@@ -8,7 +8,9 @@ Contract: docs/architecture.md §3.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.parser import parse
 
-__all__ = ["CompiledQuery", "SearchResult", "compile_spl", "run_spl"]
+__all__ = ["CompiledQuery", "SearchResult", "compile_spl", "lookup_folders", "run_spl"]
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,16 @@ def run_spl(
     latest: str | None = None,
     limit: int | None = None,
     now: float | None = None,
+    lookups: Sequence[str | os.PathLike[str]] = (),
 ) -> SearchResult:
     """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
-    ``events``)."""
+    ``events``).
+
+    Lookups are read from the store's ``lookups/`` folder and the folders in ``lookups`` only.
+    """
     from huntbook.engines.duckdb import DuckDBEngine
 
-    lookup_dirs = tuple(str(p) for p in _lookup_dirs(store))
+    lookup_dirs = lookup_folders(store, lookups)
     query = compile_spl(
         text,
         store.fields(),
@@ -106,6 +112,9 @@ def run_spl(
     return DuckDBEngine(store).execute(query)
 
 
-def _lookup_dirs(store: Any) -> list[Path]:
+def lookup_folders(store: Any, extra: Sequence[str | os.PathLike[str]] = ()) -> tuple[str, ...]:
+    """The folders a search on ``store`` may read lookups from: the store's ``lookups/``, then
+    ``extra`` (the user's ``--lookups`` folders), in that order."""
     path = getattr(store, "path", None)
-    return [Path(path) / "lookups"] if path is not None else []
+    own = [Path(path) / "lookups"] if path is not None else []
+    return tuple(str(p) for p in [*own, *(Path(e) for e in extra)])

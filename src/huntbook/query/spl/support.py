@@ -78,11 +78,15 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "append": (S, "subsearch rows after the current ones; fields are the union"),
     "lookup": (
         P,
-        "CSV files (store's lookups/ folder or a path); case-sensitive; "
-        "OUTPUT/OUTPUTNEW; several matching rows: the first row wins (Splunk makes a "
-        "multivalue)",
+        "CSV files named like Splunk's (`assets.csv` or `assets`, no folder part), read only "
+        "from the store's lookups/ folder and folders given with `--lookups DIR`; fields "
+        "checked against the header; case-sensitive; OUTPUT/OUTPUTNEW; several matching rows: "
+        "the first row wins (Splunk makes a multivalue)",
     ),
-    "inputlookup": (P, "CSV files; `where <search>`; no append=true"),
+    "inputlookup": (
+        P,
+        "CSV files, named and found as for lookup; `where <search>`; no append=true",
+    ),
     "makeresults": (S, "count="),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
     "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
