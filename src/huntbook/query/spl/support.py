@@ -121,6 +121,17 @@ DEVIATIONS: tuple[str, ...] = (
     "Field names are case-sensitive in the engine (`User` and `user` are distinct); "
     "whether both reach a query depends on the store keeping both columns (DuckDB "
     "folds identifier case).",
+    "`source=`/`sourcetype=` in a search clause match both generations of Splunk's Windows "
+    "add-on (`WinEventLog`, `WinEventLog:<Channel>`, `XmlWinEventLog`, "
+    "`XmlWinEventLog:<Channel>`; a channel sourcetype also matches the generic sourcetype with "
+    "that channel's source; wildcards after the `:` too; table in "
+    "normalize/mappings/search.yaml). `eval`/`where` compare the stored value exactly "
+    '(`where source="XmlWinEventLog:Security"` finds only events stored under that name): '
+    "they compare values, not names.",
+    "Search-time field aliases (normalize/mappings/search.yaml, Splunk's FIELDALIAS-): "
+    "`EventID` reads `EventCode` anywhere a field is referenced (search, eval, where, stats...); "
+    "where the store also has an `EventID` column, it is read first and `EventCode` fills its "
+    "gaps. An alias adds no column to `table *` or to plain search output.",
 )
 
 SPARK_NOTES: tuple[str, ...] = (

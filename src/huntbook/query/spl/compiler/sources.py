@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from sqlglot import exp
@@ -10,6 +11,7 @@ from huntbook.errors import QueryError
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.lookups import check_fields, find_lookup, lookup_header, read_csv
 from huntbook.query.spl.compiler.search import predicate
+from huntbook.query.spl.compiler.searchtime import field_aliases
 from huntbook.query.spl.compiler.state import (
     Context,
     Field,
@@ -52,7 +54,33 @@ def events_state(
     if "_cd" in fields:
         order.append(ordered(col("_cd"), True))
     hidden = frozenset({"_cd"} & set(fields))
-    return State(ctx, EVENTS, fields, tuple(order), names, hidden)
+    return _with_aliases(State(ctx, EVENTS, fields, tuple(order), names, hidden))
+
+
+def _with_aliases(state: State) -> State:
+    """Search-time field aliases (mappings/search.yaml): hidden fields (``table *`` leaves them
+    out) that read the aliased field, or coalesce their own column with it when the store has both.
+    """
+    fields = dict(state.fields)
+    stored = set(fields)
+    both: list[tuple[str, Val]] = []
+    for name, target in field_aliases().items():
+        if target not in fields:
+            continue
+        if name in fields:
+            value = exp.Coalesce(
+                this=as_text(state.get(name)), expressions=[as_text(state.get(target))]
+            )
+            both.append((name, Val(value, TEXT)))
+        else:
+            fields[name] = fields[target]._replace(name=name)
+    hidden = state.hidden_fields | (set(fields) - stored)
+    state = replace(state, fields=fields, hidden_fields=hidden)
+    if not both:
+        return state
+    from huntbook.query.spl.compiler.basic import assign_many
+
+    return replace(assign_many(state, both), hidden_fields=hidden)
 
 
 @lru_cache(maxsize=8)
