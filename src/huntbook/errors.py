@@ -137,7 +137,7 @@ class QueryRuntimeError(QueryError):
 
 
 class LookupAccessError(QueryError):
-    """A lookup named a file outside the store's lookups folder and the folders given with --lookups."""
+    """A lookup outside the store's lookups folder and the folders given with --lookups."""
 
 
 class QueryLimitError(QueryError):
