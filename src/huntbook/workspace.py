@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -36,6 +37,8 @@ class Workspace:
         memory_limit: bytes (or a size like ``"8GB"``) one search may use; default half the
             machine's RAM (``huntbook.engines.base.MEMORY_SHARE``).
         timeout: seconds one search may run before it is stopped; default no limit.
+        lookups: folders searches may read lookup tables from, besides the store's ``lookups/``
+            (nothing else is readable by ``lookup``/``inputlookup``).
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class Workspace:
         on_wait: Callable[[int | None], None] | None = None,
         memory_limit: int | str | None = None,
         timeout: float | None = None,
+        lookups: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         from huntbook.engines.base import Limits, parse_size
 
@@ -52,6 +56,7 @@ class Workspace:
         self.on_wait = on_wait
         memory = parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
         self.limits = Limits(memory=memory, timeout=timeout)
+        self.lookups = [Path(p) for p in lookups]
 
     @property
     def store(self) -> Store:
@@ -102,16 +107,19 @@ class Workspace:
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
+        lookups: Iterable[str | os.PathLike[str]] = (),
     ) -> SearchResult:
         """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``.
 
-        ``limit`` caps the rows (0 or None: no cap).
+        ``limit`` caps the rows (0 or None: no cap); ``lookups`` adds folders to the workspace's
+        lookup folders for this search.
 
         Raises:
             StoreMissingError: no store at ``path``.
             QueryLimitError: the search hit the memory or time limit.
         """
-        return self.stream(spl, earliest=earliest, latest=latest, limit=limit).collect()
+        stream = self.stream(spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups)
+        return stream.collect()
 
     def stream(
         self,
@@ -120,11 +128,12 @@ class Workspace:
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
+        lookups: Iterable[str | os.PathLike[str]] = (),
     ) -> SearchStream:
         """Start an SPL search whose rows come as Arrow record batches (use it in ``with``)."""
         from huntbook.engines.duckdb import DuckDBEngine
 
-        query = self.compile(spl, earliest=earliest, latest=latest, limit=limit)
+        query = self.compile(spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups)
         return DuckDBEngine(self.store, limits=self.limits).stream(query)
 
     def compile(
@@ -134,12 +143,20 @@ class Workspace:
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
+        lookups: Iterable[str | os.PathLike[str]] = (),
     ) -> CompiledQuery:
-        """Compile SPL against this store (its fields, column names and lookups folder)."""
+        """Compile SPL against this store (its fields and column names); lookups come from the
+        store's ``lookups/``, the workspace's ``lookups`` and this call's ``lookups`` only.
+
+        Raises:
+            StoreMissingError: no store at ``path``.
+        """
         from huntbook.query import compile_for_store
 
-        self._require_store()
-        return compile_for_store(self.store, spl, earliest=earliest, latest=latest, limit=limit)
+        folders = [*self.lookups, *(Path(p) for p in lookups)]
+        return compile_for_store(
+            self.store, spl, earliest=earliest, latest=latest, limit=limit, lookups=folders
+        )
 
     def explain(
         self,
@@ -157,12 +174,6 @@ class Workspace:
         lines += [f"-- warning: {w}" for w in query.warnings]
         return "\n".join(lines)
 
-    def _require_store(self) -> None:
-        from huntbook.errors import StoreMissingError
-
-        if not self.path.is_dir():
-            raise StoreMissingError(f"no event store at {self.path}; run `huntbook ingest` first")
-
     def hunt(
         self,
         playbook: str | os.PathLike[str],
@@ -176,9 +187,17 @@ class Workspace:
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
+        from huntbook.query import run_spl
 
+        search = functools.partial(run_spl, lookups=self.lookups, limits=self.limits)
         return run_hunt(
-            self.store, playbook, params=dict(params or {}), out=out, index=index, hunter=hunter
+            self.store,
+            playbook,
+            params=dict(params or {}),
+            out=out,
+            index=index,
+            hunter=hunter,
+            search=search,
         )
 
     # --- playbooks (no store needed) -----------------------------------------------------------

@@ -34,3 +34,14 @@ def writing_workspace(store: Path | None) -> Workspace:
         )
 
     return Workspace(path, on_wait=waiting)
+
+
+lookups_option = click.option(
+    "--lookups",
+    "lookups",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder lookup/inputlookup may read tables from, besides the store's lookups/; "
+    "repeatable. Nothing else is readable.",
+)

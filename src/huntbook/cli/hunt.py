@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import lookups_option, store_option
 from huntbook.cli._table import text_table
 from huntbook.hunts.render.common import hits_text, index_override_text
 from huntbook.hunts.result import HuntResult, QueryStatus
@@ -51,6 +51,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @command.command("run")
 @click.argument("playbook")
 @store_option
+@lookups_option
 @click.option(
     "--param",
     "params",
@@ -86,6 +87,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 def run(
     playbook: str,
     store: Path | None,
+    lookups: tuple[Path, ...],
     params: tuple[str, ...],
     out: Path | None,
     index: str | None,
@@ -94,7 +96,7 @@ def run(
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
-    workspace = Workspace(store if store is not None else default_store_path())
+    workspace = Workspace(store if store is not None else default_store_path(), lookups=lookups)
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)

@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import lookups_option, store_option
 from huntbook.cli._table import cell_text, text_table, wrap_pairs
 from huntbook.engines.base import parse_size
 from huntbook.errors import QueryError
@@ -122,6 +122,7 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.command("search")
 @click.argument("spl")
 @store_option
+@lookups_option
 @click.option(
     "--format",
     "fmt",
@@ -168,6 +169,7 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
 def command(
     spl: str,
     store: Path | None,
+    lookups: tuple[Path, ...],
     fmt: str,
     earliest: str | None,
     latest: str | None,
@@ -178,7 +180,9 @@ def command(
     dialect: str,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
-    workspace = Workspace(store or default_store_path(), memory_limit=memory_limit, timeout=timeout)
+    workspace = Workspace(
+        store or default_store_path(), memory_limit=memory_limit, timeout=timeout, lookups=lookups
+    )
     if explain:
         click.echo(
             workspace.explain(spl, dialect=dialect, earliest=earliest, latest=latest, limit=limit)

@@ -62,7 +62,7 @@ class _Run:
                 f"{size_text(self.limits.memory_bytes)}; raise it with --memory-limit "
                 "(e.g. --memory-limit 16GB; Workspace(memory_limit=...)) or narrow the search"
             )
-        return QueryRuntimeError(f"the search failed in DuckDB: {exc}")
+        return QueryRuntimeError(runtime_message(exc))
 
     def close(self) -> None:
         if self.timer is not None:
@@ -140,3 +140,30 @@ def _batches(reader: pa.RecordBatchReader, run: _Run) -> Iterator[pa.RecordBatch
         yield from reader
     except (duckdb.Error, OSError, pa.ArrowException) as exc:
         raise run.error(exc) from exc
+
+
+# What a DuckDB failure means for the search, by exception class (the first match along the
+# class's MRO). DuckDB's own text is never shown: it quotes SQL and data, even a lookup file's
+# lines ("Candidate bindings: ..."), so the message names the class only.
+_MEANINGS: dict[type[duckdb.Error], str] = {
+    duckdb.BinderException: "a field or function has no valid meaning at this point of the search",
+    duckdb.ConversionException: "a value could not be converted between text, number and "
+    "multivalue",
+    duckdb.TypeMismatchException: "a value of one type was used where another was needed",
+    duckdb.InvalidTypeException: "a value of one type was used where another was needed",
+    duckdb.OutOfRangeException: "a number is out of range",
+    duckdb.InvalidInputException: "an input could not be read as expected (e.g. a lookup file "
+    "that is not valid CSV, with a header row and the same number of fields on every line)",
+    duckdb.IOException: "a file could not be read (a store file or a lookup table)",
+    duckdb.OutOfMemoryException: "the search ran out of memory",
+    duckdb.InterruptException: "the search was interrupted",
+}
+
+
+def runtime_message(exc: BaseException) -> str:
+    """The user's message for a DuckDB failure, in SPL terms, quoting no SQL and no data."""
+    meaning = next((_MEANINGS[c] for c in type(exc).__mro__ if c in _MEANINGS), "the engine failed")
+    return (
+        f"the search failed: {meaning} (DuckDB {type(exc).__name__}; `huntbook search "
+        "--explain` shows the compiled SQL)"
+    )

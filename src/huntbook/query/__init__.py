@@ -8,7 +8,9 @@ Contract: docs/architecture.md §3.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ __all__ = [
     "SearchStream",
     "compile_for_store",
     "compile_spl",
+    "lookup_folders",
     "run_spl",
     "stream_spl",
 ]
@@ -133,14 +136,23 @@ def run_spl(
     now: float | None = None,
     limits: Limits | None = None,
     pipeline: ast.Pipeline | None = None,
+    lookups: Sequence[str | os.PathLike[str]] = (),
 ) -> SearchResult:
     """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
     ``events``) within ``limits`` (memory, time; see ``huntbook.engines.base.Limits``);
-    ``pipeline`` as in ``compile_spl``."""
+    ``pipeline`` as in ``compile_spl``. Lookups are read from the store's ``lookups/`` folder
+    and the folders in ``lookups`` only."""
     from huntbook.engines.duckdb import DuckDBEngine
 
     query = compile_for_store(
-        store, text, earliest=earliest, latest=latest, limit=limit, now=now, pipeline=pipeline
+        store,
+        text,
+        earliest=earliest,
+        latest=latest,
+        limit=limit,
+        now=now,
+        pipeline=pipeline,
+        lookups=lookups,
     )
     return DuckDBEngine(store, limits=limits).execute(query)
 
@@ -153,11 +165,14 @@ def stream_spl(
     latest: str | None = None,
     limit: int | None = None,
     limits: Limits | None = None,
+    lookups: Sequence[str | os.PathLike[str]] = (),
 ) -> SearchStream:
     """Like ``run_spl``, but the rows come batch by batch (close the stream when done)."""
     from huntbook.engines.duckdb import DuckDBEngine
 
-    query = compile_for_store(store, text, earliest=earliest, latest=latest, limit=limit)
+    query = compile_for_store(
+        store, text, earliest=earliest, latest=latest, limit=limit, lookups=lookups
+    )
     return DuckDBEngine(store, limits=limits).stream(query)
 
 
@@ -170,8 +185,10 @@ def compile_for_store(
     limit: int | None = None,
     now: float | None = None,
     pipeline: ast.Pipeline | None = None,
+    lookups: Sequence[str | os.PathLike[str]] = (),
 ) -> CompiledQuery:
-    """``compile_spl`` with the store's schema, column names and lookups folder."""
+    """``compile_spl`` with the store's schema and column names; lookups are read from the
+    store's ``lookups/`` folder and the folders in ``lookups`` only."""
     return compile_spl(
         text,
         store.fields(),
@@ -179,12 +196,15 @@ def compile_for_store(
         earliest=earliest,
         latest=latest,
         limit=limit,
-        lookup_dirs=tuple(str(p) for p in _lookup_dirs(store)),
+        lookup_dirs=lookup_folders(store, lookups),
         columns=store.columns() if hasattr(store, "columns") else None,
         pipeline=pipeline,
     )
 
 
-def _lookup_dirs(store: Any) -> list[Path]:
+def lookup_folders(store: Any, extra: Sequence[str | os.PathLike[str]] = ()) -> tuple[str, ...]:
+    """The folders a search on ``store`` may read lookups from: the store's ``lookups/``, then
+    ``extra`` (the user's ``--lookups`` folders), in that order."""
     path = getattr(store, "path", None)
-    return [Path(path) / "lookups"] if path is not None else []
+    own = [Path(path) / "lookups"] if path is not None else []
+    return tuple(str(p) for p in [*own, *(Path(e) for e in extra)])

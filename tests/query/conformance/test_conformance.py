@@ -5,8 +5,9 @@ has ``name``, ``rule`` (the rule it pins, citing the spl.md section and Splunk d
 optional ``events`` (normalized events, docs/architecture.md section 1), optional ``generate``
 (``{count: N, fields: {...}}``: N events with ``i`` = 0..N-1, one second apart) and ``expect``:
 rows (in order unless ``ordered: false``), or ``{count: N}``, or ``{error: regex}``. ``project``
-compares only the listed fields, ``columns`` pins the result columns in order, and ``xfail``
-marks a documented deviation (reported, not hidden).
+compares only the listed fields, ``columns`` pins the result columns in order, ``exact: true``
+compares numbers exactly (for rules about printed precision), and ``xfail`` marks a documented
+deviation (reported, not hidden).
 
 Expected values come from the documented rules, never from running the engine. Comparison is
 representation-tolerant where SPL itself has no distinction: a number equals its decimal text, a
@@ -44,6 +45,7 @@ CASE_KEYS = {
     "ordered",
     "project",
     "columns",
+    "exact",
     "xfail",
 }
 RULE_TAG = re.compile(r"spl\.md|\[S-[\w -]+|issue 3|architecture\.md")
@@ -182,6 +184,20 @@ def check_rows(case: dict[str, Any], actual_rows: list[dict[str, Any]]) -> None:
     else:
         same = _unordered_match(expected, actual)
     assert same, f"rule: {case['rule']}\nexpected:\n{_show(expected)}\nactual:\n{_show(actual)}"
+    if case.get("exact"):
+        _check_exact(case, expected, actual)
+
+
+def _check_exact(
+    case: dict[str, Any], expected: list[dict[str, Any]], actual: list[dict[str, Any]]
+) -> None:
+    """Numbers as printed: 72.127329 is not 72.12732919254658 (in order rows only)."""
+    for want, got in zip(expected, actual, strict=True):
+        for key, value in want.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                assert _as_number(got.get(key)) == float(value), (
+                    f"rule: {case['rule']}\n{key}: expected exactly {value!r}, got {got.get(key)!r}"
+                )
 
 
 # --- running --------------------------------------------------------------------------------------

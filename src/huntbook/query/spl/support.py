@@ -82,11 +82,15 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "append": (S, "subsearch rows after the current ones; fields are the union"),
     "lookup": (
         P,
-        "CSV files (store's lookups/ folder or a path); case-sensitive; "
-        "OUTPUT/OUTPUTNEW; several matching rows: the first row wins (Splunk makes a "
-        "multivalue)",
+        "CSV files named like Splunk's (`assets.csv` or `assets`, no folder part), read only "
+        "from the store's lookups/ folder and folders given with `--lookups DIR`; fields "
+        "checked against the header; case-sensitive; OUTPUT/OUTPUTNEW; several matching rows: "
+        "the first row wins (Splunk makes a multivalue)",
     ),
-    "inputlookup": (P, "CSV files; `where <search>`; no append=true"),
+    "inputlookup": (
+        P,
+        "CSV files, named and found as for lookup; `where <search>`; no append=true",
+    ),
     "makeresults": (S, "count= (at most 50,000, Splunk's [searchresults] maxresultrows)"),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
     "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
@@ -142,6 +146,17 @@ DEVIATIONS: tuple[str, ...] = (
     "Field names are case-sensitive in the engine (`User` and `user` are distinct); "
     "whether both reach a query depends on the store keeping both columns (DuckDB "
     "folds identifier case).",
+    "`source=`/`sourcetype=` in a search clause match both generations of Splunk's Windows "
+    "add-on (`WinEventLog`, `WinEventLog:<Channel>`, `XmlWinEventLog`, "
+    "`XmlWinEventLog:<Channel>`; a channel sourcetype also matches the generic sourcetype with "
+    "that channel's source; wildcards after the `:` too; table in "
+    "normalize/mappings/search.yaml). `eval`/`where` compare the stored value exactly "
+    '(`where source="XmlWinEventLog:Security"` finds only events stored under that name): '
+    "they compare values, not names.",
+    "Search-time field aliases (normalize/mappings/search.yaml, Splunk's FIELDALIAS-): "
+    "`EventID` reads `EventCode` anywhere a field is referenced (search, eval, where, stats...); "
+    "where the store also has an `EventID` column, it is read first and `EventCode` fills its "
+    "gaps. An alias adds no column to `table *` or to plain search output.",
 )
 
 SPARK_NOTES: tuple[str, ...] = (

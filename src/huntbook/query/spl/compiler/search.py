@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlglot import exp
 
 from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.searchtime import equivalent_names
 from huntbook.query.spl.compiler.state import State
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.compiler.values import (
@@ -74,7 +76,36 @@ def _time_bound(node: ast.TimeBound, state: State) -> exp.Expr:
 
 
 def compare(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expr:
-    """``field op value`` with search semantics; a missing field never matches (not even ``!=``)."""
+    """``field op value`` with search semantics; a missing field never matches (not even ``!=``).
+
+    ``source=``/``sourcetype=`` naming one generation of Splunk's Windows add-on match the names of
+    every generation (normalize/mappings/search.yaml).
+    """
+    meaning = None
+    if op in ("=", "!=") and not value.case_sensitive:
+        meaning = equivalent_names(field, value.text)
+    if meaning is None:
+        return _compare_field(field, op, value, state)
+    any_of = exp.or_(
+        *(
+            exp.and_(
+                *(
+                    exp.or_(*(_compare_field(f, "=", replace(value, text=t), state) for t in texts))
+                    for f, texts in conjunction
+                ),
+                copy=False,
+            )
+            for conjunction in meaning
+        ),
+        copy=False,
+    )
+    if op == "=":
+        return any_of
+    present = _compare_field(field, "=", ast.SearchValue("*"), state)
+    return exp.and_(present, null_safe_not(any_of), copy=False)
+
+
+def _compare_field(field: str, op: str, value: ast.SearchValue, state: State) -> exp.Expr:
     v = state.get(field)
     if v.kind == NULL:
         return _raw_key_value(field, op, value, state)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
+from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 
 from sqlglot import exp
 
 from huntbook.errors import QueryError, QueryLimitError
 from huntbook.query.spl import ast
+from huntbook.query.spl.compiler.lookups import check_fields, find_lookup, lookup_header, read_csv
 from huntbook.query.spl.compiler.search import predicate
+from huntbook.query.spl.compiler.searchtime import field_aliases
 from huntbook.query.spl.compiler.state import (
     Context,
     Field,
@@ -53,7 +54,33 @@ def events_state(
     if "_cd" in fields:
         order.append(ordered(col("_cd"), True))
     hidden = frozenset({"_cd"} & set(fields))
-    return State(ctx, EVENTS, fields, tuple(order), names, hidden)
+    return _with_aliases(State(ctx, EVENTS, fields, tuple(order), names, hidden))
+
+
+def _with_aliases(state: State) -> State:
+    """Search-time field aliases (mappings/search.yaml): hidden fields (``table *`` leaves them
+    out) that read the aliased field, or coalesce their own column with it when the store has both.
+    """
+    fields = dict(state.fields)
+    stored = set(fields)
+    both: list[tuple[str, Val]] = []
+    for name, target in field_aliases().items():
+        if target not in fields:
+            continue
+        if name in fields:
+            value = exp.Coalesce(
+                this=as_text(state.get(name)), expressions=[as_text(state.get(target))]
+            )
+            both.append((name, Val(value, TEXT)))
+        else:
+            fields[name] = fields[target]._replace(name=name)
+    hidden = state.hidden_fields | (set(fields) - stored)
+    state = replace(state, fields=fields, hidden_fields=hidden)
+    if not both:
+        return state
+    from huntbook.query.spl.compiler.basic import assign_many
+
+    return replace(assign_many(state, both), hidden_fields=hidden)
 
 
 @lru_cache(maxsize=8)
@@ -96,50 +123,15 @@ def compile_makeresults(cmd: ast.MakeResults, state: State) -> State:
     return State(ctx, name, fields, (ordered(col("__n"), False),), frozenset({"_time", "__n"}))
 
 
-def find_lookup(ctx: Context, table: str, pos: int) -> Path:
-    """A lookup table: a path, or ``<name>`` / ``<name>.csv`` in the store's ``lookups/`` folder."""
-    candidates = [Path(table)]
-    for folder in ctx.lookup_dirs:
-        candidates += [Path(folder) / table, Path(folder) / f"{table}.csv"]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise ctx.error(
-        f"lookup table {table!r} not found (looked in: {', '.join(ctx.lookup_dirs) or 'cwd'})", pos
-    )
-
-
-def _csv_header(path: Path, ctx: Context, pos: int) -> list[str]:
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ctx.error(f"cannot read lookup {path}: {exc}", pos) from None
-
-
-def _read_csv(path: Path) -> exp.Expr:
-    """DuckDB's read_csv over the file, every column text (lookups are strings, like Splunk's)."""
-    return exp.Anonymous(
-        this="read_csv",
-        expressions=[
-            lit(str(path)),
-            exp.EQ(this=exp.column("header"), expression=exp.true()),
-            exp.EQ(this=exp.column("all_varchar"), expression=exp.true()),
-        ],
-    )
-
-
 def _lookup_relation(ctx: Context, table: str, pos: int) -> tuple[str, list[str]]:
     path = find_lookup(ctx, table, pos)
-    header = _csv_header(path, ctx, pos)
-    if not header:
-        raise ctx.error(f"lookup {path} has no header row", pos)
+    header = lookup_header(ctx, table, path, pos)
     ctx.warn(
         "lookup/inputlookup read CSV files with DuckDB's read_csv; Spark needs the table registered"
     )
     rn = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=lit(1))]))
     select = exp.Select(expressions=[exp.Star(), alias(rn, "__row")]).from_(
-        exp.Table(this=_read_csv(path))
+        exp.Table(this=read_csv(path, header))
     )
     return ctx.add_stage(select), header
 
@@ -169,6 +161,7 @@ def compile_lookup(cmd: ast.Lookup, state: State) -> State:
     ctx = state.ctx
     rel, header = _lookup_relation(ctx, cmd.table, cmd.pos)
     key_names = [k for k, _ in cmd.keys]
+    check_fields(ctx, cmd.table, header, [*key_names, *(o for o, _ in cmd.outputs)], cmd.pos)
     outputs = list(cmd.outputs) or [(h, h) for h in header if h not in key_names]
     first = exp.Window(
         this=exp.RowNumber(),

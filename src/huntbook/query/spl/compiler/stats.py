@@ -189,6 +189,9 @@ def _frame(cmd: ast.StreamStats) -> exp.WindowSpec:
     )
 
 
+PERCENT_DECIMALS = 6  # top/rare's percent as Splunk prints it (spl.md §4 top: 33.333333)
+
+
 def compile_top(cmd: ast.Top, state: State) -> State:
     """Most (or least, for rare) common value combinations with count and percent."""
     count_alias = "__count"
@@ -198,9 +201,10 @@ def compile_top(cmd: ast.Top, state: State) -> State:
     total = exp.Window(
         this=exp.Sum(this=count_col.copy()), partition_by=[b.copy() for b in by_cols] or None
     )
-    percent = exp.Div(
+    share = exp.Div(
         this=exp.Mul(this=cast(count_col.copy(), NUM), expression=lit(100)), expression=total
     )
+    percent = exp.Round(this=share, decimals=lit(PERCENT_DECIMALS))
     rank_order = [ordered(count_col.copy(), not cmd.rare)] + [
         ordered(col(counted.fields[f].sql), False) for f in cmd.fields
     ]

@@ -47,6 +47,9 @@ from huntbook.query.spl.compiler.values import (
 )
 
 _GROUP_COLS = ("__seg", "__ps", "__sp", "__chunk")
+# _time holds microseconds; a difference of two epoch doubles carries float residue below that
+# (14.024000167846680), so duration is rounded to _time's precision (spl.md §3.4).
+TIME_DECIMALS = 6
 _SPECIAL = {"_time", "_raw", "_cd", "duration", "eventcount", "closed_txn", "field_match_sum"}
 
 
@@ -305,7 +308,8 @@ def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Or
         raw = s.get("_raw").expr
         ordered_raw = exp.Order(this=raw, expressions=[o.copy() for o in asc])
         add("_raw", exp.GroupConcat(this=ordered_raw, separator=lit("\n")), TEXT)
-    add("duration", exp.Sub(this=exp.Max(this=t.copy()), expression=exp.Min(this=t.copy())), NUM)
+    span = exp.Sub(this=exp.Max(this=t.copy()), expression=exp.Min(this=t.copy()))
+    add("duration", exp.Round(this=span, decimals=lit(TIME_DECIMALS)), NUM)
     add("eventcount", exp.Count(this=exp.Star()), INT)
     full = _flag(exp.EQ(this=exp.Count(this=exp.Star()), expression=lit(cmd.maxevents)))
     closed = exp.Greatest(

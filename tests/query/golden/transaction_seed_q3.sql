@@ -1,0 +1,143 @@
+WITH s0 AS (
+  SELECT
+    *
+  FROM events
+  WHERE
+    LOWER("index") = 'botsv2'
+    AND (
+      (
+        (
+          LOWER("sourcetype") = 'wineventlog' OR LOWER("sourcetype") = 'xmlwineventlog'
+        )
+        AND (
+          LOWER("EventCode") = '4624'
+          AND REGEXP_MATCHES("_raw", '(?:^|[\s,;])(?:Logon_Type)=\"?(?i:3)(?:\"|$|[\s,;])')
+        )
+      )
+      OR (
+        (
+          (
+            LOWER("sourcetype") = 'wineventlog:microsoft-windows-sysmon/operational'
+            OR LOWER("sourcetype") = 'xmlwineventlog:microsoft-windows-sysmon/operational'
+          )
+          OR (
+            (
+              LOWER("sourcetype") = 'wineventlog' OR LOWER("sourcetype") = 'xmlwineventlog'
+            )
+            AND (
+              LOWER("source") = 'wineventlog:microsoft-windows-sysmon/operational'
+              OR LOWER("source") = 'xmlwineventlog:microsoft-windows-sysmon/operational'
+            )
+          )
+        )
+        AND LOWER("EventCode") = '1'
+      )
+    )
+), s1 AS (
+  SELECT
+    *,
+    "Logon_ID"[2] AS "login"
+  FROM s0
+), s2 AS (
+  SELECT
+    *,
+    LOWER(COALESCE("login", "LogonId")) AS "session"
+  FROM s1
+), s3 AS (
+  SELECT
+    *,
+    "session" AS "__k0",
+    CASE WHEN LOWER("EventCode") = '4624' THEN 1 ELSE 0 END AS "__st",
+    0 AS "__en"
+  FROM s2
+  WHERE
+    NOT "session" IS NULL
+), s4 AS (
+  SELECT
+    *,
+    SUM("__st") OVER (
+      PARTITION BY "__k0"
+      ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "__seg"
+  FROM s3
+), s5 AS (
+  SELECT
+    *,
+    0 AS "__ps"
+  FROM s4
+), s6 AS (
+  SELECT
+    *,
+    0 AS "__sp"
+  FROM s5
+), s7 AS (
+  SELECT
+    *,
+    (
+      ROW_NUMBER() OVER (PARTITION BY "__k0", "__seg", "__ps", "__sp" ORDER BY "_time" DESC, "_cd" DESC) - 1
+    ) // 1000 AS "__chunk"
+  FROM s6
+), s8 AS (
+  SELECT
+    *,
+    0 AS "__split"
+  FROM s7
+), s9 AS (
+  SELECT
+    MIN("_time") AS "_time",
+    MIN("__k0") AS "session",
+    LIST_SORT(LIST_DISTINCT(ARRAY_AGG("host") FILTER(WHERE
+      NOT "host" IS NULL))) AS "host",
+    ARRAY_AGG(
+      COALESCE("ParentImage", 'NULL') ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
+    ) AS "ParentImage",
+    LISTAGG(
+      "_raw", '
+'
+      ORDER BY
+        "_time" ASC NULLS FIRST,
+        "_cd" ASC NULLS FIRST
+    ) AS "_raw",
+    ROUND(MAX("_time") - MIN("_time"), 6) AS "duration",
+    COUNT(*) AS "eventcount",
+    CASE
+      WHEN MAX("__st") IS NULL
+      OR MAX("__en") IS NULL
+      OR MAX("__split") IS NULL
+      OR CASE WHEN COUNT(*) = 1000 THEN 1 ELSE 0 END IS NULL
+      THEN NULL
+      ELSE GREATEST(MAX("__st"), MAX("__en"), MAX("__split"), CASE WHEN COUNT(*) = 1000 THEN 1 ELSE 0 END)
+    END AS "closed_txn",
+    COUNT(*) AS "field_match_sum",
+    MAX("_cd") AS "_cd"
+  FROM s8
+  GROUP BY
+    "__k0",
+    "__seg",
+    "__ps",
+    "__sp",
+    "__chunk"
+), s10 AS (
+  SELECT
+    *
+  FROM s9
+  WHERE
+    "closed_txn" = 1
+), s11 AS (
+  SELECT
+    *
+  FROM s10
+  WHERE
+    "eventcount" > 1
+)
+SELECT
+  "_time" AS "_time",
+  "session" AS "session",
+  "host" AS "host",
+  "ParentImage" AS "ParentImage",
+  "duration" AS "duration"
+FROM s11
+ORDER BY
+  "_time" DESC,
+  "_cd" DESC
