@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from huntbook.ingest import ingest
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".bench"
 SEED_FILES = (
@@ -74,7 +76,7 @@ def build_store(events: int, seed: int) -> tuple[Any, dict[str, float]]:
     generate(folder / "raw", events=events, seed=seed)
     timings["generate_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    store.ingest([folder / "raw"], index="botsv2")
+    ingest(store, [folder / "raw"], index="botsv2")
     timings["ingest_s"] = time.perf_counter() - start
     return store, timings
 

@@ -1,7 +1,11 @@
 """The event store: Parquet files and a manifest, read through DuckDB (architecture.md §2).
 
-``Store`` and ``IngestSummary`` are loaded on first use, so an ingest worker
-(``python -m huntbook.store.workers``) does not import DuckDB and the query compiler it never uses.
+The store persists only: batches (written from parts, store/writer.py), the manifest, integrity
+checks, compact and repair. Files are read and normalized on the ingest side (huntbook.ingest),
+which hands the parts to ``Store.batch_from``.
+
+``Store`` is loaded on first use, so an ingest worker (``python -m huntbook.ingest.workers``),
+which writes parts (store/parts.py), does not import DuckDB.
 """
 
 from __future__ import annotations
@@ -11,13 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from huntbook.store.core import Store
-    from huntbook.store.summary import IngestSummary
 
-__all__ = ["IngestSummary", "Store"]
-_HOMES = {"Store": "huntbook.store.core", "IngestSummary": "huntbook.store.summary"}
+__all__ = ["Store"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(import_module(_HOMES[name]), name)
+    if name == "Store":
+        return import_module("huntbook.store.core").Store
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

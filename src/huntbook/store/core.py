@@ -20,7 +20,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
@@ -38,9 +38,6 @@ from huntbook.store.manifest import (
 )
 from huntbook.store.views import DIALECT, events_view, stats_query
 from huntbook.store.writer import BatchWriter
-
-if TYPE_CHECKING:
-    from huntbook.store.summary import IngestSummary
 
 EVENTS, TMP = "events", "tmp"
 READ_ONLY = {
@@ -178,10 +175,6 @@ class Store:
     def inputs(self) -> list[dict[str, Any]]:
         """Every ingested input file: path, sha256, events, index (for stamping reports)."""
         return [dict(i) for b in self.manifest()["batches"] for i in b["inputs"]]
-
-    def has_input(self, sha256: str) -> bool:
-        """Whether a file with this content hash is already committed."""
-        return any(i["sha256"] == sha256 for i in self.inputs())
 
     # --- writing -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -383,43 +376,3 @@ class Store:
         with contextlib.suppress(StoreError, OSError):
             if all(b["id"] != batch_id for b in read_manifest(self.path)["batches"]):
                 shutil.rmtree(self.path / EVENTS / batch_id, ignore_errors=True)
-
-    def ingest(
-        self,
-        paths: Iterable[str | os.PathLike[str]],
-        *,
-        index: str = "main",
-        sourcetype: str | None = None,
-        fmt: str | None = None,
-        progress: Callable[[int], None] | None = None,
-        batch_bytes: int | None = None,
-        workers: int | None = None,
-        max_member_bytes: int | None = None,
-        max_line_bytes: int | None = None,
-    ) -> IngestSummary:
-        """Ingest files, folders and archives in atomic batches of about ``batch_bytes`` of input.
-
-        ``workers``: processes reading files (None or 0: one per core for input over 8 MB).
-        ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
-        how long a line or record may be (None: ``huntbook.ingest.Limits``'s defaults).
-        Returns what happened to every file (huntbook.store.ingesting has the rules).
-        """
-        from huntbook.ingest import Limits
-        from huntbook.store.ingesting import BATCH_BYTES, ingest_paths
-
-        if not index:
-            raise StoreError("index must not be empty")
-        return ingest_paths(
-            self,
-            paths,
-            index=index,
-            sourcetype=sourcetype,
-            fmt=fmt,
-            progress=progress,
-            batch_bytes=BATCH_BYTES if batch_bytes is None else batch_bytes,
-            workers=workers,
-            limits=Limits(
-                member_bytes=max_member_bytes or Limits.member_bytes,
-                line_bytes=max_line_bytes or Limits.line_bytes,
-            ),
-        )

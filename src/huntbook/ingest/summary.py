@@ -65,7 +65,7 @@ class FileResult:
 
 @dataclass
 class IngestSummary:
-    """The outcome of ``Store.ingest``: per file results and totals."""
+    """The outcome of ``huntbook.ingest.ingest``: per file results and totals."""
 
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the whole ingest
