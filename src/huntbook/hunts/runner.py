@@ -27,6 +27,7 @@ from huntbook.hunts.problems import ErrorLevel, Problem
 from huntbook.hunts.result import HuntResult, QueryOutcome, QueryRun
 from huntbook.hunts.results_map import map_results
 from huntbook.query import run_spl
+from huntbook.store.protocol import StoreLike
 
 SAMPLE_ROWS = 20
 KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
@@ -47,12 +48,12 @@ class SearchResultLike(Protocol):
     def rows(self) -> list[dict[str, Any]]: ...
 
 
-Search = Callable[[Any, str], SearchResultLike]
+Search = Callable[[StoreLike, str], SearchResultLike]
 Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
 
 
 def run_hunt(
-    store: Any,
+    store: StoreLike,
     playbook: str | os.PathLike[str] | Playbook,
     params: Mapping[str, str] | None = None,
     out: str | os.PathLike[str] | None = None,
@@ -118,7 +119,7 @@ def _load(
 
 
 def _run_queries(
-    store: Any, book: Playbook, params: dict[str, str], search: Search, cap: int
+    store: StoreLike, book: Playbook, params: dict[str, str], search: Search, cap: int
 ) -> list[QueryOutcome]:
     earlier: Earlier = []
     outcomes = []
@@ -131,7 +132,12 @@ def _run_queries(
 
 
 def _run_query(
-    store: Any, query: Query, params: dict[str, str], earlier: Earlier, search: Search, cap: int
+    store: StoreLike,
+    query: Query,
+    params: dict[str, str],
+    earlier: Earlier,
+    search: Search,
+    cap: int,
 ) -> tuple[QueryOutcome, list[dict[str, Any]]]:
     outcome = QueryOutcome(query.index, query.title, query.line, query.spl)
     names = placeholder_names(query.spl)
@@ -174,7 +180,7 @@ def _unfilled_note(missing: list[str]) -> str:
 
 
 def _execute(
-    store: Any,
+    store: StoreLike,
     spl: str,
     values: dict[str, str],
     outcome: QueryOutcome,
@@ -207,7 +213,7 @@ def _execute(
     return rows[:KEPT_ROWS]
 
 
-def _explain_zero(store: Any, outcome: QueryOutcome, search: Search) -> None:
+def _explain_zero(store: StoreLike, outcome: QueryOutcome, search: Search) -> None:
     """Mark a zero as "no data" when the events the query needs are absent from the store."""
     if outcome.status != "ok" or outcome.hits:
         return
@@ -234,14 +240,13 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store_stamp(store: Any) -> dict[str, Any]:
-    inputs = store.inputs() if hasattr(store, "inputs") else []
-    return {"path": str(getattr(store, "path", "")), "inputs": inputs}
+def _store_stamp(store: StoreLike) -> dict[str, Any]:
+    return {"path": str(store.path), "inputs": store.inputs()}
 
 
-def _time_range(store: Any) -> dict[str, Any]:
+def _time_range(store: StoreLike) -> dict[str, Any]:
     """First and last event time in the store and its event count (from ``Store.stats()``)."""
-    groups = store.stats() if hasattr(store, "stats") else []
+    groups = store.stats()
     if not groups:
         return {"earliest": None, "latest": None, "events": 0}
     first = min(groups, key=lambda g: g["first_epoch"])

@@ -37,6 +37,7 @@ from huntbook.store.parts import lean_arrow_memory
 
 if TYPE_CHECKING:
     from huntbook.store.core import Store
+    from huntbook.store.manifest import InputEntry
     from huntbook.store.writer import BatchWriter
 
 
@@ -227,7 +228,7 @@ class _Run:
 
     def _write_batch(self, done: _Done) -> None:
         """Commit the files of ``done`` as one batch; files with nothing readable add nothing."""
-        entries = [
+        entries: list[InputEntry] = [
             {
                 "path": str(job.path.resolve()),
                 "sha256": job.result.sha256,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -21,6 +21,9 @@ from huntbook.query.spl.compiler import build_base, compile_commands, final_sele
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.parser import parse
+
+if TYPE_CHECKING:
+    from huntbook.store import StoreLike
 
 __all__ = ["CompiledQuery", "SearchResult", "compile_spl", "run_spl"]
 
@@ -79,7 +82,7 @@ def compile_spl(
 
 
 def run_spl(
-    store: Any,
+    store: StoreLike,
     text: str,
     *,
     earliest: str | None = None,
@@ -100,11 +103,10 @@ def run_spl(
         latest=latest,
         limit=limit,
         lookup_dirs=lookup_dirs,
-        columns=store.columns() if hasattr(store, "columns") else None,
+        columns=store.columns(),
     )
     return DuckDBEngine(store).execute(query)
 
 
-def _lookup_dirs(store: Any) -> list[Path]:
-    path = getattr(store, "path", None)
-    return [Path(path) / "lookups"] if path is not None else []
+def _lookup_dirs(store: StoreLike) -> list[Path]:
+    return [store.lookups]

@@ -4,6 +4,7 @@ The store persists only: batches (written from parts, store/writer.py), the mani
 checks, compact and repair. Files are read and normalized on the ingest side (huntbook.ingest),
 which hands the parts to ``Store.batch_from``.
 
+``StoreLike`` (store/protocol.py) is what searches, hunts and analytics read of a store.
 ``Store`` is loaded on first use, so an ingest worker (``python -m huntbook.ingest.workers``),
 which writes parts (store/parts.py), does not import DuckDB.
 """
@@ -15,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from huntbook.store.core import Store
+    from huntbook.store.protocol import StoreLike
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoreLike"]
+_HOMES = {"Store": "huntbook.store.core", "StoreLike": "huntbook.store.protocol"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Store":
-        return import_module("huntbook.store.core").Store
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
