@@ -89,6 +89,22 @@ def _gone(pids: set[int], seconds: float = 15.0) -> bool:
     return False
 
 
+def test_the_same_content_twice_in_one_ingest_is_stored_once(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jsonl", "b.jsonl"):  # one content under two names
+        (folder / name).write_bytes((DATA / "wmi_chain.jsonl").read_bytes())
+    for name in ("x.jsonl", "y.jsonl"):  # a file that fails is no reason to skip its copy
+        (folder / name).write_bytes(b"{broken\n")
+    summary = ingest(Store(tmp_path / "s"), sorted(folder.iterdir()))
+    assert [(Path(f.path).name, f.status) for f in summary.files] == [
+        ("a.jsonl", "stored"),
+        ("b.jsonl", "duplicate"),
+        ("x.jsonl", "failed"),
+        ("y.jsonl", "failed"),
+    ]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(
     tmp_path: Path, workers: int
