@@ -311,14 +311,15 @@ def child_ingest(store: str, workers: int, paths: list[str]) -> None:
     ``maxrss_mib`` is the larger of this process's peak and its biggest worker's (each process
     has its own); ``tree_mib`` is the peak of all of them together, sampled every 50 ms.
     """
-    import huntbook.store.ingesting  # noqa: F401  # the readers and normalizers, imported up front
+    from huntbook.ingest import IngestSettings, ingest  # the readers and normalizers, up front
     from huntbook.normalize.tables import tables
     from huntbook.store import Store
 
     tables()
 
     def run() -> int:
-        summary = Store(store).ingest(paths, index="bench", workers=workers)
+        settings = IngestSettings(workers=workers)
+        summary = ingest(Store(store), paths, index="bench", settings=settings)
         if summary.failed:
             raise SystemExit(f"failed: {[f.error for f in summary.failed]}")
         return summary.events

@@ -14,6 +14,7 @@ import click
 import pytest
 
 from huntbook.cli import cli, main
+from huntbook.ingest import ingest
 from huntbook.store import Store
 
 ROOT = Path(__file__).resolve().parent
@@ -72,7 +73,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("exit") / "store"
-    Store(path).ingest([DATA / "wmi_chain.jsonl"])
+    ingest(Store(path), [DATA / "wmi_chain.jsonl"])
     return path
 
 

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     from huntbook.hunts.detections import Emitted
     from huntbook.hunts.problems import Problem
     from huntbook.hunts.result import HuntResult
+    from huntbook.ingest import IngestSummary
     from huntbook.query import CompiledQuery
     from huntbook.query.result import SearchResult, SearchStream
-    from huntbook.store import IngestSummary, Store
+    from huntbook.store import Store
     from huntbook.store.integrity import Damage
 
 DEFAULT_STORE = "./huntbook-store"
@@ -76,16 +77,28 @@ class Workspace:
         max_member_bytes: int | None = None,
         max_line_bytes: int | None = None,
     ) -> IngestSummary:
-        """Ingest files, folders and archives into the store; see ``Store.ingest``."""
-        return self.store.ingest(
+        """Ingest files, folders and archives into the store in atomic batches.
+
+        ``workers``: processes reading files (None or 0: one per core for input over 8 MB).
+        ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
+        how long a line or record may be (None or 0: ``huntbook.ingest.Limits``'s defaults).
+        Returns what happened to every file (``huntbook.ingest.ingest`` has the rules).
+        """
+        from huntbook.ingest import IngestSettings, Limits, ingest
+
+        limits = Limits(
+            member_bytes=max_member_bytes or Limits.member_bytes,
+            line_bytes=max_line_bytes or Limits.line_bytes,
+        )
+        settings = IngestSettings(workers=workers, limits=limits)
+        return ingest(
+            self.store,
             paths,
             index=index,
             sourcetype=sourcetype,
             fmt=fmt,
             progress=progress,
-            workers=workers,
-            max_member_bytes=max_member_bytes,
-            max_line_bytes=max_line_bytes,
+            settings=settings,
         )
 
     def stats(self) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from huntbook.ingest import ingest
 from huntbook.store import Store
 from huntbook.store.testing import make_store
 
@@ -132,7 +133,7 @@ def recording(
             if not path.is_file():
                 pytest.skip(f"{path} is absent")
             store = Store(tmp_path_factory.mktemp(name[:20]))
-            store.ingest([path], index="botsv2")
+            ingest(store, [path], index="botsv2")
             cache[name] = store
         return cache[name]
 

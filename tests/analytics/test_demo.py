@@ -12,6 +12,7 @@ import pytest
 
 from huntbook.analytics import conclude, find_lateral_movement, powershell_findings, visibility
 from huntbook.demo import generator
+from huntbook.ingest import ingest
 from huntbook.store import Store
 
 
@@ -20,7 +21,7 @@ def demo_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     generator.generate(root / "logs", events=3000)
     store = Store(root / "store")
-    store.ingest([root / "logs"], index="botsv2")
+    ingest(store, [root / "logs"], index="botsv2")
     return store
 
 

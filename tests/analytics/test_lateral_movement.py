@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from huntbook.analytics import find_lateral_movement
+from huntbook.ingest import ingest
 
 from .conftest import logon, outbound, proc, security, sysmon, system
 
@@ -272,5 +273,5 @@ def test_rdp_tunnel_in_evtx_attack_samples(shared_data, tmp_path):
         / "Command and Control"
         / "DE_RDP_Tunneling_4624.evtx"
     )
-    store.ingest([evtx])
+    ingest(store, [evtx])
     assert _summary(find_lateral_movement(store)) == [("PC02", "PC02", "IEUser", "RDP tunnel")]

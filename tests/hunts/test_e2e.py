@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from huntbook.hunts import run_hunt
+from huntbook.ingest import ingest
 from huntbook.store import Store
 
 pytestmark = pytest.mark.shared
@@ -19,7 +20,7 @@ WMI = "empire_wmi_dcerpc_wmi_IWbemServices_ExecMethod"
 
 def _ingest(shared_data: Path, tmp: Path, name: str) -> Store:
     store = Store(tmp / name)
-    store.ingest([shared_data / "security-datasets" / f"{name}.zip"], index="botsv2")
+    ingest(store, [shared_data / "security-datasets" / f"{name}.zip"], index="botsv2")
     return store
 
 

@@ -24,6 +24,7 @@ from huntbook.hunts.builtin import names, playbook_dir
 from huntbook.hunts.model import Playbook, Query
 from huntbook.hunts.sigma import to_sigma
 from huntbook.hunts.spltree import pipeline
+from huntbook.ingest import ingest
 from huntbook.query import run_spl
 from huntbook.query.spl import ast
 from huntbook.store import Store
@@ -74,7 +75,7 @@ def test_every_built_in_sigma_rule_is_read_and_converted_by_pysigma() -> None:
 @pytest.fixture(scope="module")
 def recordings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
     store = Store(tmp_path_factory.mktemp("sigma") / "store")
-    store.ingest([shared_data / "security-datasets" / f"{n}.zip" for n in RECORDINGS], index="x")
+    ingest(store, [shared_data / "security-datasets" / f"{n}.zip" for n in RECORDINGS], index="x")
     return store
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from huntbook.store import IngestSummary, Store
+from huntbook.ingest import IngestSummary, ingest
+from huntbook.store import Store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -21,10 +22,10 @@ def index_name(path: Path) -> str:
 def shared_ingest(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every file of ../shared/data ingested once: EVTX as index ``evtx``, each recording apart."""
     store = Store(tmp_path_factory.mktemp("shared") / "store")
-    summaries: list[IngestSummary] = [store.ingest([shared_data / "evtx"], index="evtx")]
+    summaries: list[IngestSummary] = [ingest(store, [shared_data / "evtx"], index="evtx")]
     for recording in sorted((shared_data / "security-datasets").glob("*.zip")):
-        summaries.append(store.ingest([recording], index=index_name(recording)))
-    summaries.append(store.ingest([shared_data / "security-datasets"], index="again"))
+        summaries.append(ingest(store, [recording], index=index_name(recording)))
+    summaries.append(ingest(store, [shared_data / "security-datasets"], index="again"))
     return {"store": store, "summaries": summaries}
 
 
@@ -32,6 +33,6 @@ def shared_ingest(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
 def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """tests/data ingested once (the WMI chain of one recording, in every supported format)."""
     store = Store(tmp_path_factory.mktemp("fixtures") / "store")
-    summary = store.ingest([DATA], index="fixtures")
+    summary = ingest(store, [DATA], index="fixtures")
     assert not summary.failed, [f.error for f in summary.failed]
     return store

@@ -13,6 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from huntbook.cli import cli
+from huntbook.ingest import ingest
 from huntbook.store import Store
 from huntbook.store.testing import make_store
 
@@ -34,7 +35,7 @@ def test_zip_and_tar_gz_members_are_detected_one_by_one(tmp_path: Path) -> None:
         for name in MEMBERS[:2]:
             tf.add(DATA / name, f"host2/{name}")
     store = Store(tmp_path / "s")
-    summary = store.ingest([tmp_path / "logs.zip", tmp_path / "logs.tar.gz"])
+    summary = ingest(store, [tmp_path / "logs.zip", tmp_path / "logs.tar.gz"])
     zipped, tarred = summary.files
     assert (zipped.status, zipped.events, zipped.fmt) == ("stored", 6, "wineventlog")
     assert any("README.txt" in reason for reason in zipped.ignored)  # noted, not fatal
@@ -47,7 +48,7 @@ def test_zip_and_tar_gz_members_are_detected_one_by_one(tmp_path: Path) -> None:
 def test_gzip_file_is_read_through(tmp_path: Path) -> None:
     path = tmp_path / "sysmon.xml.gz"
     path.write_bytes(gzip.compress((DATA / "wmi_chain_sysmon.xml").read_bytes()))
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert (result.status, result.fmt, result.events) == ("stored", "xml", 1)
 
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from huntbook.cli import cli
+from huntbook.ingest import ingest
 from huntbook.store import Store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -28,7 +29,7 @@ def test_unreadable_json_line_is_skipped(tmp_path: Path) -> None:
     good = (DATA / "wmi_chain.jsonl").read_bytes().splitlines()
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"\n".join([good[0], b'{"EventID": 4624, "Channel": "Secu', good[2]]) + b"\n")
-    summary = Store(tmp_path / "s").ingest([path])
+    summary = ingest(Store(tmp_path / "s"), [path])
     (result,) = summary.files
     assert (result.status, result.events, result.skipped_count) == ("stored", 2, 1)
     assert result.partial and summary.partial == [result]
@@ -40,7 +41,7 @@ def test_truncated_gzip_keeps_what_came_before(tmp_path: Path) -> None:
     packed = gzip.compress(_many_lines(3000), compresslevel=1)
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(packed[: len(packed) // 2])
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert result.status == "stored" and 0 < result.events < 3000
     assert result.skipped_count == 1
     assert result.skipped[0].position.startswith("line ")
@@ -53,7 +54,7 @@ def test_gzip_cut_inside_its_header_fails_alone(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     shutil.copy(DATA / "wmi_chain.jsonl", good)
     store = Store(tmp_path / "s")
-    summary = store.ingest([bad, good])
+    summary = ingest(store, [bad, good])
     assert [f.status for f in summary.files] == ["failed", "stored"]
     assert str(bad) in summary.files[0].error
     assert store.connect().execute("SELECT count(*) FROM events").fetchone() == (3,)
@@ -69,7 +70,7 @@ def test_corrupt_evtx_chunk_is_skipped(shared_data: Path, tmp_path: Path) -> Non
     data[third_chunk + 64 : third_chunk + 4096] = b"\x41" * (4096 - 64)
     path = tmp_path / "corrupt.evtx"
     path.write_bytes(bytes(data))
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert result.status == "stored" and result.partial
     assert 200 < result.events < 351 and result.skipped_count == 1  # one chunk left out, whole
     (skip,) = result.skipped
@@ -119,7 +120,7 @@ def test_unknown_format_option_suggests_the_closest(tmp_path: Path) -> None:
 
 def test_format_option_overrides_detection(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
-    summary = store.ingest([DATA / "wmi_chain_security.log"], fmt="jsonl")
+    summary = ingest(store, [DATA / "wmi_chain_security.log"], fmt="jsonl")
     assert summary.files[0].status == "failed"  # text read as JSON: every line unreadable
-    summary = store.ingest([DATA / "wmi_chain_security.log"], fmt="wineventlog")
+    summary = ingest(store, [DATA / "wmi_chain_security.log"], fmt="wineventlog")
     assert summary.events == 2

@@ -14,6 +14,7 @@ from typing import Any
 import evtx
 import pytest
 
+from huntbook.ingest import ingest
 from huntbook.store import Store
 
 pytestmark = pytest.mark.shared
@@ -30,7 +31,7 @@ def sample(
         r["data"] for r in evtx.PyEvtxParser(str(path)).records() if f">{RECORD}<" in r["data"]
     )
     store = Store(tmp_path_factory.mktemp("chainsaw"))
-    store.ingest([path], index="chainsaw")
+    ingest(store, [path], index="chainsaw")
     cur = store.connect().execute("SELECT * FROM events WHERE EventRecordID = ?", [RECORD])
     field_of = {column: field for field, column in store.columns().items()}  # user~1 -> user
     names = [field_of.get(d[0], d[0]) for d in cur.description]

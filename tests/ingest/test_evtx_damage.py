@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from evtx_bytes import CHUNK, FILE_HEADER, evtx_file
 
 from huntbook.cli import cli
-from huntbook.ingest import Member
+from huntbook.ingest import IngestSettings, Member, ingest
 from huntbook.ingest.evtx_check import survey
-from huntbook.store import Store, ingesting
+from huntbook.store import Store
 
 MANY = ("DeepBlueCLI", "Powershell-Invoke-Obfuscation-many.evtx")  # 302 records, 48 chunks
 
@@ -140,7 +140,7 @@ def test_flipped_record_bytes_drop_their_chunk_not_alter_it(
     path = tmp_path / "flipped.evtx"
     path.write_bytes(bytes(data))
     store = Store(tmp_path / "s")
-    (result,) = store.ingest([path]).files
+    (result,) = ingest(store, [path]).files
     assert result.partial and result.events == 302 - len(_chunk_ids(bytes(data), 7))
     (skip,) = result.skipped
     assert skip.position == "chunk 7"
@@ -149,17 +149,15 @@ def test_flipped_record_bytes_drop_their_chunk_not_alter_it(
 
 
 @pytest.mark.shared
-def test_damage_is_found_when_the_file_is_read_in_pieces(
-    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_damage_is_found_when_the_file_is_read_in_pieces(shared_data: Path, tmp_path: Path) -> None:
     data = bytearray((shared_data / "evtx" / Path(*MANY)).read_bytes())
     data[30] ^= 0x01  # the file header's next record id: its CRC32 fails
     (free,) = struct.unpack_from("<I", data, FILE_HEADER + 9 * CHUNK + 48)
     data[FILE_HEADER + 9 * CHUNK + free - 100] ^= 0x01
     path = tmp_path / "pieces.evtx"
     path.write_bytes(bytes(data[: FILE_HEADER + 30 * CHUNK + 100]))
-    monkeypatch.setattr(ingesting, "PIECE_BYTES", 4 * CHUNK)
-    (result,) = Store(tmp_path / "s").ingest([path], workers=2).files
+    settings = IngestSettings(workers=2, piece_bytes=4 * CHUNK)
+    (result,) = ingest(Store(tmp_path / "s"), [path], settings=settings).files
     assert result.partial
     assert [(s.position, s.reason.split(":")[0]) for s in result.skipped] == [
         ("chunks 0-3, file header", "CRC32 mismatch"),

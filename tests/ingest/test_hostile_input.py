@@ -19,12 +19,17 @@ from pathlib import Path
 
 import pytest
 
+from huntbook.ingest import IngestSettings, Limits, ingest
 from huntbook.store import Store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FIRST_EVENT = (DATA / "wmi_chain.jsonl").read_bytes().splitlines()[0] + b"\n"
 BOMB_BYTES = 32 << 20  # newlines after one good line: a small zip bomb (32 MB from ~32 KB)
 CAP = 1 << 20
+
+
+def _limited(**limits: int) -> IngestSettings:
+    return IngestSettings(limits=Limits(**limits))
 
 
 def _newlines(total: int) -> bytes:
@@ -49,7 +54,7 @@ def test_a_zip_bomb_is_refused_and_the_file_beside_it_stored(tmp_path: Path) -> 
     good = _good(tmp_path)
     store = Store(tmp_path / "s")
     started = time.perf_counter()
-    refused, stored = store.ingest([bomb, good], max_member_bytes=CAP).files
+    refused, stored = ingest(store, [bomb, good], settings=_limited(member_bytes=CAP)).files
     assert time.perf_counter() - started < 20
     assert (refused.status, stored.status, stored.events) == ("failed", "stored", 3)
     assert refused.error.startswith(f"{bomb}:logs/bomb.jsonl: archive member says it holds")
@@ -67,7 +72,7 @@ def test_gzip_and_tar_bombs_stop_at_the_cap(tmp_path: Path, suffix: str) -> None
             tf.addfile(info, io.BytesIO(_newlines(BOMB_BYTES)))
     else:  # a gzip stream says nothing trustworthy of its size: stopped while reading
         path.write_bytes(gzip.compress(_newlines(BOMB_BYTES), compresslevel=9))
-    (result,) = Store(tmp_path / "s").ingest([path], max_member_bytes=CAP).files
+    (result,) = ingest(Store(tmp_path / "s"), [path], settings=_limited(member_bytes=CAP)).files
     assert result.status == "failed" and result.events == 0
     assert result.error.startswith(f"{path}:bomb.jsonl: archive member ")
     assert f"more than {CAP:,} bytes (--max-member-bytes)" in result.error
@@ -77,7 +82,9 @@ def test_a_line_over_the_limit_fails_its_file_only(tmp_path: Path) -> None:
     long = tmp_path / "long.jsonl"
     long.write_bytes(FIRST_EVENT + b'{"EventID": 1, "x": "' + b"a" * 50_000 + b'"}\n')
     good = _good(tmp_path)
-    refused, stored = Store(tmp_path / "s").ingest([long, good], max_line_bytes=20_000).files
+    refused, stored = ingest(
+        Store(tmp_path / "s"), [long, good], settings=_limited(line_bytes=20_000)
+    ).files
     assert (refused.status, stored.status, stored.events) == ("failed", "stored", 3)
     assert refused.error.startswith(f"{long}: line 2 is longer than 20,000 bytes")
 
@@ -85,7 +92,7 @@ def test_a_line_over_the_limit_fails_its_file_only(tmp_path: Path) -> None:
 def test_an_endless_xml_event_fails_at_the_line_limit(tmp_path: Path) -> None:
     path = tmp_path / "endless.xml"
     path.write_bytes(b"<Events><Event><System>" + b"x" * 3_000_000)
-    (result,) = Store(tmp_path / "s").ingest([path], max_line_bytes=1_000_000).files
+    (result,) = ingest(Store(tmp_path / "s"), [path], settings=_limited(line_bytes=1_000_000)).files
     assert result.status == "failed"
     assert "an <Event> element at char 8 is longer than 1,000,000 bytes" in result.error
 
@@ -94,7 +101,7 @@ def test_line_numbers_hold_across_long_blank_stretches(tmp_path: Path) -> None:
     path = tmp_path / "gaps.jsonl"
     blank = b"\n" * (3 << 20) + b" \t\r\n" * 1000  # over several read blocks
     path.write_bytes(FIRST_EVENT + blank + b"{bad\n" + blank + FIRST_EVENT)
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert (result.events, result.skipped_count) == (2, 1)
     assert result.skipped[0].position == f"line {2 + (3 << 20) + 1000}"
 

@@ -11,6 +11,7 @@ import orjson
 from click.testing import CliRunner
 
 from huntbook.cli import cli
+from huntbook.ingest import ingest
 from huntbook.store import Store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -27,7 +28,7 @@ def test_windows_1252_text_keeps_its_letters(tmp_path: Path) -> None:
     path = tmp_path / "ansi.log"
     path.write_bytes(text.encode("cp1252"))
     store = Store(tmp_path / "s")
-    (result,) = store.ingest([path]).files
+    (result,) = ingest(store, [path]).files
     assert (result.status, result.events, result.skipped_count) == ("stored", 2, 0)
     assert _count(store, "_raw LIKE '%pgüstävo%' AND _raw NOT LIKE '%\ufffd%'") == 2
 
@@ -35,7 +36,7 @@ def test_windows_1252_text_keeps_its_letters(tmp_path: Path) -> None:
 def test_utf16_text_is_read(tmp_path: Path) -> None:
     path = tmp_path / "unicode.log"
     path.write_bytes((DATA / "wmi_chain_security.log").read_text().encode("utf-16"))
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert (result.fmt, result.events, result.skipped_count) == ("wineventlog", 2, 0)
 
 
@@ -43,7 +44,7 @@ def test_bytes_no_code_page_reads_are_counted(tmp_path: Path) -> None:
     raw = (DATA / "wmi_chain_security.log").read_bytes()
     path = tmp_path / "odd.log"
     path.write_bytes(raw.replace(b"pgustavo", b"pg\x81stavo\x9d", 1))  # undefined in cp1252
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert (result.status, result.events, result.partial) == ("stored", 2, True)
     (skip,) = result.skipped
     assert skip.position == "line 30"
@@ -53,7 +54,7 @@ def test_bytes_no_code_page_reads_are_counted(tmp_path: Path) -> None:
 def test_json_lines_with_a_byte_order_mark_keep_their_first_event(tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + CHAIN.read_bytes())
-    (result,) = Store(tmp_path / "s").ingest([path]).files
+    (result,) = ingest(Store(tmp_path / "s"), [path]).files
     assert (result.status, result.events, result.skipped_count) == ("stored", 3, 0)
 
 
@@ -70,7 +71,7 @@ def test_a_bad_first_line_costs_that_line_only(tmp_path: Path) -> None:
     for n, first in enumerate(firsts):
         path = _bad_first_line(tmp_path, first)
         store = Store(tmp_path / f"s{n}")
-        (result,) = store.ingest([path]).files
+        (result,) = ingest(store, [path]).files
         assert (result.fmt, result.events, result.partial) == ("jsonl", 99, True), first
         assert [s.position for s in result.skipped] == ["line 1"]
         assert _count(store) == 99

@@ -9,9 +9,9 @@ import evtx
 import orjson
 import pytest
 
-from huntbook.ingest import members
+from huntbook.ingest import IngestSettings, ingest, members
 from huntbook.ingest.pieces import EVTX_CHUNK, pieces
-from huntbook.store import Store, ingesting
+from huntbook.store import Store
 
 BIG = ("DeepBlueCLI", "Powershell-Invoke-Obfuscation-many.evtx")  # 49 chunks, 3.2 MB
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -47,14 +47,13 @@ def _rows(store: Store) -> list[tuple[Any, ...]]:
 
 @pytest.mark.shared
 def test_pieces_read_by_workers_make_the_same_store_as_the_whole_file(
-    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_data: Path, tmp_path: Path
 ) -> None:
     folder = shared_data / "evtx" / BIG[0]
     whole = Store(tmp_path / "whole")
-    assert whole.ingest([folder], workers=1).ok
-    monkeypatch.setattr(ingesting, "PIECE_BYTES", 4 * EVTX_CHUNK)
+    assert ingest(whole, [folder], settings=IngestSettings(workers=1)).ok
     cut = Store(tmp_path / "cut")
-    summary = cut.ingest([folder], workers=2)
+    summary = ingest(cut, [folder], settings=IngestSettings(workers=2, piece_bytes=4 * EVTX_CHUNK))
     assert summary.ok and summary.events == len(_rows(whole))
     assert _rows(cut) == _rows(whole)
     assert [b["inputs"] for b in cut.manifest()["batches"]] == [
@@ -63,16 +62,14 @@ def test_pieces_read_by_workers_make_the_same_store_as_the_whole_file(
 
 
 @pytest.mark.shared
-def test_a_corrupt_chunk_in_a_piece_is_skipped_and_named(
-    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_corrupt_chunk_in_a_piece_is_skipped_and_named(shared_data: Path, tmp_path: Path) -> None:
     data = bytearray((shared_data / "evtx" / Path(*BIG)).read_bytes())
     sixth_chunk = 4096 + 5 * EVTX_CHUNK + 512
     data[sixth_chunk + 64 : sixth_chunk + 4096] = b"\x41" * (4096 - 64)
     path = tmp_path / "corrupt.evtx"
     path.write_bytes(bytes(data))
-    monkeypatch.setattr(ingesting, "PIECE_BYTES", 4 * EVTX_CHUNK)
-    (result,) = Store(tmp_path / "s").ingest([path], workers=2).files
+    settings = IngestSettings(workers=2, piece_bytes=4 * EVTX_CHUNK)
+    (result,) = ingest(Store(tmp_path / "s"), [path], settings=settings).files
     assert result.status == "stored" and result.partial
     assert [s.position for s in result.skipped] == ["chunks 4-7, chunk 5"]
 
@@ -104,15 +101,12 @@ def test_a_json_lines_file_cut_at_line_breaks_reads_every_line_once(tmp_path: Pa
     ]
 
 
-def test_json_lines_pieces_make_the_same_store_and_name_the_files_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_json_lines_pieces_make_the_same_store_and_name_the_files_lines(tmp_path: Path) -> None:
     path = _big_jsonl(tmp_path / "big.jsonl", 200, bad_line=456)
     whole = Store(tmp_path / "whole")
-    (one,) = whole.ingest([path], workers=1).files
-    monkeypatch.setattr(ingesting, "PIECE_BYTES", 256 << 10)
+    (one,) = ingest(whole, [path], settings=IngestSettings(workers=1)).files
     cut = Store(tmp_path / "cut")
-    (two,) = cut.ingest([path], workers=2).files
+    (two,) = ingest(cut, [path], settings=IngestSettings(workers=2, piece_bytes=256 << 10)).files
     assert one.events == two.events > 0
     assert [s.position for s in two.skipped] == [s.position for s in one.skipped] == ["line 456"]
     with whole.connect() as a, cut.connect() as b:
@@ -121,20 +115,21 @@ def test_json_lines_pieces_make_the_same_store_and_name_the_files_lines(
 
 
 def test_progress_counts_every_input_byte_once_and_moves_within_a_big_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     _big_jsonl(folder / "big.jsonl", 200, bad_line=456)
     (folder / "notes.txt").write_text("not a log\n")
-    monkeypatch.setattr(ingesting, "PIECE_BYTES", 256 << 10)
+    two = IngestSettings(workers=2, piece_bytes=256 << 10)
     store = Store(tmp_path / "s")
     for _ in range(2):  # the second time every file is a duplicate
         ticks: list[int] = []
-        store.ingest([folder, DATA], workers=2, progress=ticks.append)
+        ingest(store, [folder, DATA], progress=ticks.append, settings=two)
         total = sum(p.stat().st_size for p in [*folder.iterdir(), *DATA.iterdir()])
         assert sum(ticks) == total
     big = (folder / "big.jsonl").stat().st_size
     first: list[int] = []
-    Store(tmp_path / "t").ingest([folder / "big.jsonl"], workers=1, progress=first.append)
+    one = IngestSettings(workers=1, piece_bytes=256 << 10)
+    ingest(Store(tmp_path / "t"), [folder / "big.jsonl"], progress=first.append, settings=one)
     assert len(first) > 10 and sum(first) == big

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from huntbook.ingest import ingest
+
 RECORDING = "security-datasets/empire_wmi_dcerpc_wmi_IWbemServices_ExecMethod.zip"
 STAGER = "powershell -noP -sta -w 1 -enc"
 
@@ -61,7 +63,7 @@ def botsv2(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     from huntbook.store import Store
 
     store = Store(tmp_path_factory.mktemp("thp") / "store")
-    store.ingest([shared_data / RECORDING], index="botsv2")
+    ingest(store, [shared_data / RECORDING], index="botsv2")
     return store
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from huntbook.ingest import ingest
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / ".." / "shared" / "seed" / "wmi-lateral-movement-hunt.md"
 RECORDING = "security-datasets/empire_wmi_dcerpc_wmi_IWbemServices_ExecMethod.zip"
@@ -38,7 +40,7 @@ def botsv2(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     from huntbook.store import Store
 
     store = Store(tmp_path_factory.mktemp("seed") / "store")
-    store.ingest([shared_data / RECORDING], index="botsv2")
+    ingest(store, [shared_data / RECORDING], index="botsv2")
     return store
 
 

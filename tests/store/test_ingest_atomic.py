@@ -15,16 +15,18 @@ from typing import Any
 import orjson
 import pytest
 
-from huntbook.ingest import Member
-from huntbook.store import Store, ingesting, reading, writer
-from huntbook.store.reading import ReadTask, read_files
-from huntbook.store.workers import WorkerError, reader, worker_count
+from huntbook.ingest import DEFAULT_SETTINGS, IngestSettings, Member, ingest, reading
+from huntbook.ingest.reading import ReadTask, read_files
+from huntbook.ingest.workers import WorkerError, reader, worker_count
+from huntbook.store import Store, writer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES, LINES = 20, 100
 INGEST = (
-    "import sys; from huntbook.store import Store; print('ready', flush=True); "
-    "Store(sys.argv[1]).ingest([sys.argv[2]], batch_bytes=0, workers=int(sys.argv[3]))"
+    "import sys; from huntbook.store import Store; "
+    "from huntbook.ingest import IngestSettings, ingest; print('ready', flush=True); "
+    "ingest(Store(sys.argv[1]), [sys.argv[2]], "
+    "settings=IngestSettings(batch_bytes=0, workers=int(sys.argv[3])))"
 )
 
 
@@ -55,10 +57,10 @@ def _check_whole_batches(store: Store) -> int:
 
 def test_ingesting_twice_changes_nothing(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
-    first = store.ingest([DATA], index="a")
+    first = ingest(store, [DATA], index="a")
     manifest = (tmp_path / "s" / "manifest.json").read_bytes()
     files = sorted(p.name for p in (tmp_path / "s").rglob("*.parquet"))
-    again = store.ingest([DATA], index="a")
+    again = ingest(store, [DATA], index="a")
     assert first.events > 0 and again.events == 0
     assert len(again.duplicates) == len(first.stored)
     assert (tmp_path / "s" / "manifest.json").read_bytes() == manifest
@@ -87,6 +89,22 @@ def _gone(pids: set[int], seconds: float = 15.0) -> bool:
     return False
 
 
+def test_the_same_content_twice_in_one_ingest_is_stored_once(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jsonl", "b.jsonl"):  # one content under two names
+        (folder / name).write_bytes((DATA / "wmi_chain.jsonl").read_bytes())
+    for name in ("x.jsonl", "y.jsonl"):  # a file that fails is no reason to skip its copy
+        (folder / name).write_bytes(b"{broken\n")
+    summary = ingest(Store(tmp_path / "s"), sorted(folder.iterdir()))
+    assert [(Path(f.path).name, f.status) for f in summary.files] == [
+        ("a.jsonl", "stored"),
+        ("b.jsonl", "duplicate"),
+        ("x.jsonl", "failed"),
+        ("y.jsonl", "failed"),
+    ]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(
     tmp_path: Path, workers: int
@@ -107,7 +125,7 @@ def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(
         assert _gone(left), "reading workers outlived the ingest that started them"
         seen.append(_check_whole_batches(Store(path)))
     assert seen == sorted(seen)
-    summary = Store(path).ingest([inputs], batch_bytes=0)
+    summary = ingest(Store(path), [inputs], settings=IngestSettings(batch_bytes=0))
     assert len(summary.stored) + len(summary.duplicates) == FILES
     assert _check_whole_batches(Store(path)) == FILES * LINES
     assert not list((path / "tmp").glob("*"))
@@ -117,11 +135,11 @@ def test_small_files_share_a_batch_and_a_broken_one_fails_alone(tmp_path: Path) 
     inputs = _inputs(tmp_path / "in")
     (inputs / "part05.jsonl").write_bytes(b"\x00not json at all\n")
     store = Store(tmp_path / "s")
-    summary = store.ingest([inputs])
+    summary = ingest(store, [inputs])
     assert [f.status for f in summary.files].count("stored") == FILES - 1
     assert len(store.manifest()["batches"]) == 1
     assert _check_whole_batches(store) == (FILES - 1) * LINES
-    assert Store(tmp_path / "s").ingest([inputs]).events == 0
+    assert ingest(Store(tmp_path / "s"), [inputs]).events == 0
 
 
 def test_a_file_that_breaks_while_read_fails_alone(
@@ -138,18 +156,17 @@ def test_a_file_that_breaks_while_read_fails_alone(
 
     monkeypatch.setattr(reading, "normalize", breaks_on_one_file)
     store = Store(tmp_path / "s")
-    summary = store.ingest([inputs])
+    summary = ingest(store, [inputs])
     failed = [f for f in summary.files if f.status == "failed"]
     assert [Path(f.path).name for f in failed] == ["part07.jsonl"]
     assert "not declared multivalue" in failed[0].error
     assert _check_whole_batches(store) == (FILES - 1) * LINES
 
 
-@pytest.mark.parametrize("task_bytes", [ingesting.TASK_BYTES, 1])  # files sharing a task or not
+@pytest.mark.parametrize("task_bytes", [DEFAULT_SETTINGS.task_bytes, 1])  # files share a task?
 def test_a_batch_that_breaks_at_commit_is_retried_file_by_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task_bytes: int
 ) -> None:
-    monkeypatch.setattr(ingesting, "TASK_BYTES", task_bytes)
     real = writer.BatchWriter.assemble
 
     def fails_with_many_files(self: writer.BatchWriter) -> list[Path]:
@@ -159,20 +176,21 @@ def test_a_batch_that_breaks_at_commit_is_retried_file_by_file(
 
     monkeypatch.setattr(writer.BatchWriter, "assemble", fails_with_many_files)
     store = Store(tmp_path / "s")
-    summary = store.ingest([_inputs(tmp_path / "in")])
+    summary = ingest(
+        store, [_inputs(tmp_path / "in")], settings=IngestSettings(task_bytes=task_bytes)
+    )
     assert [f.status for f in summary.files] == ["stored"] * FILES
     assert len(store.manifest()["batches"]) == FILES  # each file read again, a batch of its own
     assert _check_whole_batches(store) == FILES * LINES
 
 
-def test_workers_build_the_same_store_as_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ingesting, "TASK_BYTES", 1)  # a task per file: work for both workers
+def test_workers_build_the_same_store_as_one_process(tmp_path: Path) -> None:
     inputs = _inputs(tmp_path / "in")
     stores = [Store(tmp_path / f"s{n}") for n in (1, 2)]
     for n, store in enumerate(stores, start=1):
-        summary = store.ingest([inputs], workers=n, batch_bytes=LINES * 1500)
+        # a task per file: work for both workers
+        settings = IngestSettings(workers=n, batch_bytes=LINES * 1500, task_bytes=1)
+        summary = ingest(store, [inputs], settings=settings)
         assert summary.ok and summary.events == FILES * LINES and summary.workers == n
     one, two = ([b["events"] for b in s.manifest()["batches"]] for s in stores)
     assert one == two and len(one) > 1
@@ -181,8 +199,7 @@ def test_workers_build_the_same_store_as_one_process(
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
 
 
-def _task(tmp_path: Path, member: Member, parent: int | None = None) -> ReadTask:
-    extra = {} if parent is None else {"parent": parent}
+def _task(tmp_path: Path, member: Member, **extra: int) -> ReadTask:
     plan = ((member, "jsonl"),)
     return ReadTask(((tmp_path / "x.jsonl", plan),), "main", None, tmp_path, "t", **extra)
 
@@ -199,13 +216,10 @@ def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
         list(read([_task(tmp_path, dies), _task(tmp_path, dies)]))
 
 
-def test_a_reader_left_behind_by_its_ingest_stops(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(reading, "ORPHAN_CHECK", 1)
+def test_a_reader_left_behind_by_its_ingest_stops(tmp_path: Path) -> None:
     lines = Member("lines", functools.partial(open, DATA / "wmi_chain.jsonl", "rb"))
     with pytest.raises(reading.Orphaned, match="is gone"):
-        read_files(_task(tmp_path, lines, parent=-1))
+        read_files(_task(tmp_path, lines, parent=-1, orphan_check=1))
     assert not list(tmp_path.glob("t-*"))  # nothing of it left
 
 

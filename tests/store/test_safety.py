@@ -18,6 +18,7 @@ import pytest
 
 from huntbook.cli import main
 from huntbook.errors import StoreDamagedError, StoreError, StoreMissingError
+from huntbook.ingest import ingest
 from huntbook.store import Store, core
 from huntbook.store.compact import MERGED
 from huntbook.store.testing import make_store
@@ -96,7 +97,7 @@ def test_an_empty_store_is_not_a_missing_one(
 def test_an_ingest_that_stores_nothing_still_creates_the_store(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b"\x00not json\n")
-    summary = Store(tmp_path / "s").ingest([bad])
+    summary = ingest(Store(tmp_path / "s"), [bad])
     assert len(summary.failed) == 1
     assert Store(tmp_path / "s").stats() == []
 
@@ -117,7 +118,7 @@ def test_a_read_only_store_is_a_store_error(
 ) -> None:
     """As root chmod does not stop writes: the lock file's open fails as it would."""
     path = Store(tmp_path / "s").path
-    Store(path).ingest([CHAIN])
+    ingest(Store(path), [CHAIN])
     real_open = os.open
 
     def read_only_open(target: Any, flags: int, *args: Any, **kwargs: Any) -> int:
@@ -142,7 +143,7 @@ def test_a_failing_write_inside_the_store_is_a_store_error(tmp_path: Path) -> No
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod")
 def test_a_chmod_read_only_store_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "s"
-    Store(path).ingest([CHAIN])
+    ingest(Store(path), [CHAIN])
     for folder in [path, *path.rglob("*")]:
         folder.chmod(0o555 if folder.is_dir() else 0o444)
     try:
@@ -191,8 +192,8 @@ def test_a_damaged_batch_is_named_repaired_and_its_files_ingested_again(
     shutil.copy(DATA / "wmi_chain_sysmon.xml", other)
     path = tmp_path / "s"
     store = Store(path)
-    store.ingest([inputs])  # batch b000001: both files
-    store.ingest([other])  # batch b000002
+    ingest(store, [inputs])  # batch b000001: both files
+    ingest(store, [other])  # batch b000002
     assert _huntbook(monkeypatch, "search", SEARCH, "--store", str(path), "--format", "json") == 0
     before = orjson.loads(capsys.readouterr().out)
 
@@ -240,7 +241,7 @@ def test_a_store_without_recorded_sizes_is_checked_by_its_footers(
 ) -> None:
     """Stores written before sizes were recorded: magic and footer row counts, on every open."""
     path = tmp_path / "s"
-    Store(path).ingest([_chain_inputs(tmp_path / "in", files=2)])
+    ingest(Store(path), [_chain_inputs(tmp_path / "in", files=2)])
     manifest = orjson.loads((path / "manifest.json").read_bytes())
     del manifest["batches"][0]["bytes"]
     (path / "manifest.json").write_bytes(orjson.dumps(manifest))
@@ -252,7 +253,7 @@ def test_a_store_without_recorded_sizes_is_checked_by_its_footers(
 
 def test_a_writer_records_the_sizes_an_older_store_lacks(tmp_path: Path) -> None:
     path = tmp_path / "s"
-    Store(path).ingest([CHAIN])
+    ingest(Store(path), [CHAIN])
     manifest = orjson.loads((path / "manifest.json").read_bytes())
     recorded = manifest["batches"][0].pop("bytes")
     (path / "manifest.json").write_bytes(orjson.dumps(manifest))
@@ -325,7 +326,7 @@ def test_a_failed_manifest_write_leaves_no_folder_for_the_retry_to_trip_on(
         real_write(root, manifest)
 
     monkeypatch.setattr(core, "write_manifest", once)
-    summary = store.ingest([inputs])
+    summary = ingest(store, [inputs])
     assert [f.error for f in summary.failed] == []
     assert len(summary.stored) == 3 and not failures
     batches = Store(store.path).manifest()["batches"]

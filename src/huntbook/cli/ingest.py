@@ -12,10 +12,8 @@ import click
 
 from huntbook.cli._options import store_option, writing_workspace
 from huntbook.errors import IngestError
-from huntbook.ingest import FORMATS, expand
+from huntbook.ingest import FORMATS, FileResult, IngestSummary, expand
 from huntbook.ingest.base import Limits
-from huntbook.store import IngestSummary
-from huntbook.store.summary import FileResult
 from huntbook.workspace import default_store_path
 
 MAX_LISTED = 20

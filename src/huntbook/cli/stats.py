@@ -7,6 +7,7 @@ after the table, or on stderr with ``--format json`` so the JSON stays one array
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def command(store: Path | None, fmt: str) -> None:
     _partial_inputs(workspace.store.inputs(), err=fmt == "json")
 
 
-def _partial_inputs(inputs: list[dict[str, Any]], *, err: bool) -> None:
+def _partial_inputs(inputs: Sequence[Mapping[str, Any]], *, err: bool) -> None:
     """The inputs stored only in part, each with what could not be read."""
     partial = [i for i in inputs if i.get("skipped")]
     if not partial:

@@ -64,6 +64,7 @@ def _key(seed: int, events: int) -> str:
 def _prepare(out: Path, seed: int, events: int, say: Callable[[str], None]) -> tuple[bool, int]:
     """Make sure out/logs and out/store hold this key's data; returns (generated, events)."""
     from huntbook.store import Store
+    from huntbook.workspace import Workspace
 
     logs, store_dir, key_file = out / "logs", out / "store", out / KEY_FILE
     key = _key(seed, events)
@@ -78,7 +79,7 @@ def _prepare(out: Path, seed: int, events: int, say: Callable[[str], None]) -> t
         say(f"Ingesting {summary.events:,} events as index {INDEX} ...")
         # Sysmon files first: the store names the shared User/user column after the first one.
         files = [f for name in LOG_FILES for f in sorted(logs.glob(f"*/{name}"))]
-        Store(store_dir).ingest(files, index=INDEX)
+        Workspace(store_dir).ingest(files, index=INDEX)
         key_file.write_text(key)
     count = sum(int(r.get("count", 0)) for r in Store(store_dir).stats())
     return fresh, count

@@ -45,6 +45,7 @@ from huntbook.hunts.results_map import map_results
 from huntbook.hunts.retarget import named_indexes, retarget
 from huntbook.query import run_spl
 from huntbook.query.spl import ast
+from huntbook.store.protocol import StoreLike
 
 SAMPLE_ROWS = 20
 KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
@@ -69,7 +70,7 @@ class Search(Protocol):
     """``huntbook.query.run_spl``'s shape: ``pipeline`` is ``spl`` parsed and rewritten."""
 
     def __call__(
-        self, store: Any, spl: str, /, *, pipeline: ast.Pipeline | None = None
+        self, store: StoreLike, spl: str, /, *, pipeline: ast.Pipeline | None = None
     ) -> SearchResultLike: ...
 
 
@@ -83,7 +84,7 @@ class Searcher:
     replaced: dict[str, None] = field(default_factory=dict)
     unscoped: bool = False  # some search named no index: it read every index
 
-    def __call__(self, store: Any, spl: str) -> SearchResultLike:
+    def __call__(self, store: StoreLike, spl: str) -> SearchResultLike:
         tree = spltree.pipeline(spl)
         if tree is None:  # a query that does not parse fails as it is
             return self.search(store, spl)
@@ -100,7 +101,7 @@ class Searcher:
             return [self.index]
         return None if self.unscoped else sorted(self.replaced)
 
-    def probe(self, store: Any, spl: str) -> SearchResultLike:
+    def probe(self, store: StoreLike, spl: str) -> SearchResultLike:
         """A probe the runner wrote itself (its index, if any, is already the one searched)."""
         return self.search(store, spl)
 
@@ -115,7 +116,7 @@ Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
 
 
 def run_hunt(
-    store: Any,
+    store: StoreLike,
     playbook: str | os.PathLike[str] | Playbook,
     params: Mapping[str, str] | None = None,
     out: str | os.PathLike[str] | None = None,
@@ -188,7 +189,7 @@ def _load(
 
 
 def _run_queries(
-    store: Any, book: Playbook, params: dict[str, str], search: Searcher, cap: int
+    store: StoreLike, book: Playbook, params: dict[str, str], search: Searcher, cap: int
 ) -> list[QueryOutcome]:
     earlier: Earlier = []
     outcomes = []
@@ -201,7 +202,12 @@ def _run_queries(
 
 
 def _run_query(
-    store: Any, query: Query, params: dict[str, str], earlier: Earlier, search: Searcher, cap: int
+    store: StoreLike,
+    query: Query,
+    params: dict[str, str],
+    earlier: Earlier,
+    search: Searcher,
+    cap: int,
 ) -> tuple[QueryOutcome, list[dict[str, Any]]]:
     outcome = QueryOutcome(query.index, query.title, query.line, query.spl)
     names = placeholder_names(query.spl)
@@ -238,7 +244,7 @@ def _unfilled_note(missing: list[str]) -> str:
 
 
 def _execute(
-    store: Any,
+    store: StoreLike,
     spl: str,
     values: dict[str, str],
     outcome: QueryOutcome,
@@ -271,7 +277,7 @@ def _execute(
     return rows[:KEPT_ROWS]
 
 
-def _explain_zero(store: Any, outcome: QueryOutcome, search: Searcher) -> None:
+def _explain_zero(store: StoreLike, outcome: QueryOutcome, search: Searcher) -> None:
     """Mark a zero as "no data" when the events the query needs are absent from where it looked,
     and say which indexes of the store hold them instead."""
     if outcome.status != QueryStatus.OK or outcome.hits:
@@ -293,7 +299,7 @@ def _explain_zero(store: Any, outcome: QueryOutcome, search: Searcher) -> None:
         outcome.note = no_data_note(absent, holders)
 
 
-def _holders(store: Any, need: Need, search: Searcher) -> list[str]:
+def _holders(store: StoreLike, need: Need, search: Searcher) -> list[str]:
     """The indexes that hold the events ``need`` names (none when the probe fails)."""
     try:
         rows = search.probe(store, need.locate()).rows()
@@ -309,18 +315,17 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store_stamp(store: Any) -> StoreStamp:
-    inputs = store.inputs() if hasattr(store, "inputs") else []
-    return StoreStamp(str(getattr(store, "path", "")), [_input(i) for i in inputs])
+def _store_stamp(store: StoreLike) -> StoreStamp:
+    return StoreStamp(str(store.path), [_input(i) for i in store.inputs()])
 
 
 def _input(doc: Mapping[str, Any]) -> InputStamp:
     return InputStamp(doc.get("path"), doc.get("sha256"), doc.get("events"), doc.get("index"))
 
 
-def _time_range(store: Any) -> TimeRange:
+def _time_range(store: StoreLike) -> TimeRange:
     """First and last event time in the store and its event count (from ``Store.stats()``)."""
-    groups = store.stats() if hasattr(store, "stats") else []
+    groups = store.stats()
     if not groups:
         return TimeRange()
     first = min(groups, key=lambda g: g["first_epoch"])
@@ -334,10 +339,10 @@ def _time_range(store: Any) -> TimeRange:
     )
 
 
-def _coverage(store: Any, searched: list[str] | None) -> Coverage:
+def _coverage(store: StoreLike, searched: list[str] | None) -> Coverage:
     """The part of the store the searches covered (they carry no time bounds, so all of it in the
     indexes they read): indexes (every one when ``searched`` is None), hosts, time span, events."""
-    groups = store.stats() if hasattr(store, "stats") else []
+    groups = store.stats()
     if searched is not None:
         wanted = {i.lower() for i in searched}
         groups = [g for g in groups if str(g["index"]).lower() in wanted]

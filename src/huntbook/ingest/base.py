@@ -48,6 +48,27 @@ DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """How an ingest cuts its work (ingest/run.py); the defaults suit any input.
+
+    ``batch_bytes``: input committed as one atomic batch (small files share one: each batch costs
+    a Parquet file and a manifest write); ``task_bytes``: input read into shared parts as one task
+    of a worker; ``piece_bytes``: a bigger file that can be cut (EVTX, lines) is read in pieces of
+    this size, maybe by several workers; ``workers``: processes that read (None or 0: one per core
+    for big enough input); ``limits``: what one input may make huntbook read.
+    """
+
+    batch_bytes: int = 32 * MiB
+    task_bytes: int = 2 * MiB
+    piece_bytes: int = 4 * MiB
+    workers: int | None = None
+    limits: Limits = DEFAULT_LIMITS
+
+
+DEFAULT_SETTINGS = IngestSettings()
+
+
+@dataclass(frozen=True)
 class Member:
     """One readable stream: a plain file, a file inside an archive, or a piece of a big file.
 

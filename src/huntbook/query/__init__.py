@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -25,6 +25,9 @@ from huntbook.query.spl.compiler import build_base, compile_commands, final_sele
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.parser import parse
+
+if TYPE_CHECKING:
+    from huntbook.store import StoreLike
 
 __all__ = [
     "CompiledQuery",
@@ -127,7 +130,7 @@ def _named(last: ast.Command | None) -> frozenset[str] | None:
 
 
 def run_spl(
-    store: Any,
+    store: StoreLike,
     text: str,
     *,
     earliest: str | None = None,
@@ -158,7 +161,7 @@ def run_spl(
 
 
 def stream_spl(
-    store: Any,
+    store: StoreLike,
     text: str,
     *,
     earliest: str | None = None,
@@ -177,7 +180,7 @@ def stream_spl(
 
 
 def compile_for_store(
-    store: Any,
+    store: StoreLike,
     text: str,
     *,
     earliest: str | None = None,
@@ -197,14 +200,14 @@ def compile_for_store(
         latest=latest,
         limit=limit,
         lookup_dirs=lookup_folders(store, lookups),
-        columns=store.columns() if hasattr(store, "columns") else None,
+        columns=store.columns(),
         pipeline=pipeline,
     )
 
 
-def lookup_folders(store: Any, extra: Sequence[str | os.PathLike[str]] = ()) -> tuple[str, ...]:
+def lookup_folders(
+    store: StoreLike, extra: Sequence[str | os.PathLike[str]] = ()
+) -> tuple[str, ...]:
     """The folders a search on ``store`` may read lookups from: the store's ``lookups/``, then
     ``extra`` (the user's ``--lookups`` folders), in that order."""
-    path = getattr(store, "path", None)
-    own = [Path(path) / "lookups"] if path is not None else []
-    return tuple(str(p) for p in [*own, *(Path(e) for e in extra)])
+    return tuple(str(p) for p in [store.lookups, *(Path(e) for e in extra)])

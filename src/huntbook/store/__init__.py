@@ -1,7 +1,12 @@
 """The event store: Parquet files and a manifest, read through DuckDB (architecture.md §2).
 
-``Store`` and ``IngestSummary`` are loaded on first use, so an ingest worker
-(``python -m huntbook.store.workers``) does not import DuckDB and the query compiler it never uses.
+The store persists only: batches (written from parts, store/writer.py), the manifest, integrity
+checks, compact and repair. Files are read and normalized on the ingest side (huntbook.ingest),
+which hands the parts to ``Store.batch_from``.
+
+``StoreLike`` (store/protocol.py) is what searches, hunts and analytics read of a store.
+``Store`` is loaded on first use, so an ingest worker (``python -m huntbook.ingest.workers``),
+which writes parts (store/parts.py), does not import DuckDB.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from huntbook.store.core import Store
-    from huntbook.store.summary import IngestSummary
+    from huntbook.store.protocol import StoreLike
 
-__all__ = ["IngestSummary", "Store"]
-_HOMES = {"Store": "huntbook.store.core", "IngestSummary": "huntbook.store.summary"}
+__all__ = ["Store", "StoreLike"]
+_HOMES = {"Store": "huntbook.store.core", "StoreLike": "huntbook.store.protocol"}
 
 
 def __getattr__(name: str) -> Any:

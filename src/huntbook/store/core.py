@@ -20,7 +20,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
@@ -30,6 +30,10 @@ from huntbook.store.compact import MERGED, merge_parts
 from huntbook.store.integrity import Damage, damage_error, damaged_batches, sizes
 from huntbook.store.manifest import (
     MANIFEST,
+    BatchEntry,
+    Catalog,
+    InputEntry,
+    Manifest,
     empty_manifest,
     fsync_path,
     read_manifest,
@@ -39,10 +43,7 @@ from huntbook.store.manifest import (
 from huntbook.store.views import DIALECT, events_view, stats_query
 from huntbook.store.writer import BatchWriter
 
-if TYPE_CHECKING:
-    from huntbook.store.summary import IngestSummary
-
-EVENTS, TMP = "events", "tmp"
+EVENTS, TMP, LOOKUPS = "events", "tmp", "lookups"
 READ_ONLY = {
     errno.EACCES: "permission denied",
     errno.EPERM: "permission denied",
@@ -50,10 +51,16 @@ READ_ONLY = {
 }
 
 
+def _utc(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat().replace("+00:00", "Z")
+    return None if epoch is None else _utc(dt.datetime.fromtimestamp(epoch, dt.UTC))
+
+
+def _now() -> str:
+    return _utc(dt.datetime.now(dt.UTC))
 
 
 @contextlib.contextmanager
@@ -83,14 +90,19 @@ class Store:
     ) -> None:
         self.path = Path(path)
         self.on_wait = on_wait
-        self._held: dict[str, Any] | None = None  # the manifest, while this object holds the lock
+        self._held: Manifest | None = None  # the manifest, while this object holds the lock
         self._whole: set[str] = set()  # ids of batches found whole (checked once per object)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
+    @property
+    def lookups(self) -> Path:
+        """The folder of the store's lookup tables (``lookup`` and ``inputlookup`` read it)."""
+        return self.path / LOOKUPS
+
     # --- reading -------------------------------------------------------------------------------
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         """The committed manifest; StoreMissingError when there is no store at ``path``."""
         if self._held is not None:
             return self._held
@@ -105,7 +117,7 @@ class Store:
         store/integrity.py)."""
         return damaged_batches(self.path, self.manifest()["batches"], deep=True)
 
-    def _checked(self, manifest: dict[str, Any]) -> dict[str, Any]:
+    def _checked(self, manifest: Manifest) -> Manifest:
         """``manifest``, once its batches are found whole (each checked once per object)."""
         fresh = [b for b in manifest["batches"] if b["id"] not in self._whole]
         damaged = damaged_batches(self.path, fresh)
@@ -122,9 +134,9 @@ class Store:
         con.execute(events_view(files, manifest["columns"]).sql(dialect=DIALECT))
         return con
 
-    def catalog(self) -> dict[str, dict[str, dict[str, str]]]:
+    def catalog(self) -> Catalog:
         """index -> sourcetype -> field -> type, over every committed batch."""
-        merged: dict[str, dict[str, dict[str, str]]] = {}
+        merged: Catalog = {}
         for batch in self.manifest()["batches"]:
             for index, sts in batch["catalog"].items():
                 for st, fields in sts.items():
@@ -175,13 +187,9 @@ class Store:
         """Events in every committed batch (from the manifest)."""
         return sum(int(b["events"]) for b in self.manifest()["batches"])
 
-    def inputs(self) -> list[dict[str, Any]]:
+    def inputs(self) -> list[InputEntry]:
         """Every ingested input file: path, sha256, events, index (for stamping reports)."""
-        return [dict(i) for b in self.manifest()["batches"] for i in b["inputs"]]
-
-    def has_input(self, sha256: str) -> bool:
-        """Whether a file with this content hash is already committed."""
-        return any(i["sha256"] == sha256 for i in self.inputs())
+        return [InputEntry(**i) for b in self.manifest()["batches"] for i in b["inputs"]]
 
     # --- writing -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -211,7 +219,7 @@ class Store:
                 finally:
                     self._held = None
 
-    def _sized(self, manifest: dict[str, Any]) -> None:
+    def _sized(self, manifest: Manifest) -> None:
         """Record the sizes of batch files of stores written before sizes were (found whole)."""
         unsized = [b for b in manifest["batches"] if "bytes" not in b]
         for batch in unsized:
@@ -219,7 +227,7 @@ class Store:
         if unsized:
             write_manifest(self.path, manifest)
 
-    def _clean_leftovers(self, manifest: dict[str, Any]) -> None:
+    def _clean_leftovers(self, manifest: Manifest) -> None:
         """Drop what a crashed writer left: work files, uncommitted batches, unlisted files."""
         shutil.rmtree(self.path / TMP, ignore_errors=True)
         listed = {b["id"]: set(b["files"]) for b in manifest["batches"]}
@@ -250,7 +258,7 @@ class Store:
                     merged += 1
         return merged
 
-    def _compact_batch(self, manifest: dict[str, Any], entry: dict[str, Any]) -> None:
+    def _compact_batch(self, manifest: Manifest, entry: BatchEntry) -> None:
         parts = [self.path / f for f in entry["files"]]
         work = self.path / TMP
         work.mkdir(parents=True, exist_ok=True)
@@ -286,16 +294,16 @@ class Store:
     def write_batch(
         self,
         events: Iterable[Mapping[str, Any]],
-        inputs: list[dict[str, Any]] | None = None,
-        **extra: Any,
-    ) -> dict[str, Any]:
-        """Write ``events`` as one atomic batch (caller holds ``writing()``); returns its entry."""
+        inputs: list[InputEntry] | None = None,
+    ) -> BatchEntry | None:
+        """Write ``events`` as one atomic batch (caller holds ``writing()``); returns its entry
+        (None when there was nothing to commit)."""
 
         def fill(writer: BatchWriter) -> None:
             for event in events:
                 writer.add(event)
 
-        return self.batch_from(fill, inputs, **extra)
+        return self.batch_from(fill, inputs)
 
     def work_dir(self, name: str) -> Path:
         """A folder for work files (under tmp/, cleared by the next writer if left behind)."""
@@ -306,10 +314,12 @@ class Store:
     def batch_from(
         self,
         fill: Callable[[BatchWriter], None],
-        inputs: list[dict[str, Any]] | None = None,
-        **extra: Any,
-    ) -> dict[str, Any]:
-        """Run ``fill(writer)`` and commit what it wrote as one batch; on error nothing is kept."""
+        inputs: list[InputEntry] | None = None,
+    ) -> BatchEntry | None:
+        """Run ``fill(writer)`` and commit what it wrote as one batch; on error nothing is kept.
+
+        Returns the batch's manifest entry; None when there was nothing to commit (no events and
+        no inputs)."""
         manifest = self.manifest()  # read only: _commit builds the next one
         batch_id = f"b{manifest['next_batch']:06d}"
         work = self.path / TMP / batch_id
@@ -322,20 +332,19 @@ class Store:
         try:
             fill(writer)
             writer.flush()
-            return self._commit(manifest, batch_id, writer, inputs or [], extra)
+            return self._commit(manifest, batch_id, writer, inputs or [])
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
     def _commit(
         self,
-        manifest: dict[str, Any],
+        manifest: Manifest,
         batch_id: str,
         writer: BatchWriter,
-        inputs: list[dict[str, Any]],
-        extra: dict[str, Any],
-    ) -> dict[str, Any]:
+        inputs: list[InputEntry],
+    ) -> BatchEntry | None:
         if not writer.events and not inputs:
-            return {"id": None, "files": [], "events": 0, "inputs": []}  # nothing to commit
+            return None  # nothing to commit
         final = self.path / EVENTS / batch_id
         parts = writer.assemble()
         recorded = [part.stat().st_size for part in parts]
@@ -346,7 +355,7 @@ class Store:
             final.parent.mkdir(parents=True, exist_ok=True)
             writer.out_dir.replace(final)
             fsync_path(final.parent)
-        entry = {
+        entry: BatchEntry = {
             "id": batch_id,
             "files": [f"{EVENTS}/{batch_id}/{p.name}" for p in parts],
             "bytes": recorded,
@@ -354,8 +363,7 @@ class Store:
             "first_cd": manifest["next_cd"],
             "inputs": inputs,
             "catalog": writer.field_catalog(),
-            "committed": _iso(dt.datetime.now(dt.UTC).timestamp()),
-            **extra,
+            "committed": _now(),
         }
         manifest = {
             **manifest,
@@ -383,43 +391,3 @@ class Store:
         with contextlib.suppress(StoreError, OSError):
             if all(b["id"] != batch_id for b in read_manifest(self.path)["batches"]):
                 shutil.rmtree(self.path / EVENTS / batch_id, ignore_errors=True)
-
-    def ingest(
-        self,
-        paths: Iterable[str | os.PathLike[str]],
-        *,
-        index: str = "main",
-        sourcetype: str | None = None,
-        fmt: str | None = None,
-        progress: Callable[[int], None] | None = None,
-        batch_bytes: int | None = None,
-        workers: int | None = None,
-        max_member_bytes: int | None = None,
-        max_line_bytes: int | None = None,
-    ) -> IngestSummary:
-        """Ingest files, folders and archives in atomic batches of about ``batch_bytes`` of input.
-
-        ``workers``: processes reading files (None or 0: one per core for input over 8 MB).
-        ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
-        how long a line or record may be (None: ``huntbook.ingest.Limits``'s defaults).
-        Returns what happened to every file (huntbook.store.ingesting has the rules).
-        """
-        from huntbook.ingest import Limits
-        from huntbook.store.ingesting import BATCH_BYTES, ingest_paths
-
-        if not index:
-            raise StoreError("index must not be empty")
-        return ingest_paths(
-            self,
-            paths,
-            index=index,
-            sourcetype=sourcetype,
-            fmt=fmt,
-            progress=progress,
-            batch_bytes=BATCH_BYTES if batch_bytes is None else batch_bytes,
-            workers=workers,
-            limits=Limits(
-                member_bytes=max_member_bytes or Limits.member_bytes,
-                line_bytes=max_line_bytes or Limits.line_bytes,
-            ),
-        )

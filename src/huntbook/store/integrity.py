@@ -11,15 +11,15 @@ ingested again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huntbook.errors import StoreDamagedError
+from huntbook.store.manifest import BatchEntry
 
 MAGIC = b"PAR1"
 TAIL = 8  # the footer's length (4 bytes, little-endian), then the magic
@@ -34,7 +34,7 @@ class _Broken(Exception):
 class Damage:
     """A committed batch whose files are missing or not whole, and why."""
 
-    batch: dict[str, Any]  # its manifest entry
+    batch: BatchEntry  # its manifest entry
     reason: str
 
     @property
@@ -75,12 +75,12 @@ def _rows(path: Path) -> int:
         raise _Broken(f"unreadable footer ({exc})") from exc
 
 
-def batch_damage(root: Path, batch: dict[str, Any], *, deep: bool) -> Damage | None:
+def batch_damage(root: Path, batch: BatchEntry, *, deep: bool) -> Damage | None:
     """What is wrong with one committed batch, or None when its files are whole.
 
     ``deep`` (or no recorded sizes): the footers' row counts must add up to its events.
     """
-    recorded = batch.get("bytes") or [None] * len(batch["files"])
+    recorded: Sequence[int | None] = batch.get("bytes") or [None] * len(batch["files"])
     deep = deep or "bytes" not in batch
     rows = 0
     for name, size in zip(batch["files"], recorded, strict=True):
@@ -95,7 +95,7 @@ def batch_damage(root: Path, batch: dict[str, Any], *, deep: bool) -> Damage | N
 
 
 def damaged_batches(
-    root: Path, batches: Iterable[dict[str, Any]], *, deep: bool = False
+    root: Path, batches: Iterable[BatchEntry], *, deep: bool = False
 ) -> list[Damage]:
     """Every damaged batch among ``batches``."""
     found = (batch_damage(root, b, deep=deep) for b in batches)

@@ -15,7 +15,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 import orjson
 
@@ -25,13 +25,55 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 
+Catalog = dict[str, dict[str, dict[str, str]]]  # index -> sourcetype -> field -> type
 
-def empty_manifest() -> dict[str, Any]:
+
+class InputDamage(TypedDict, total=False):
+    """What the manifest keeps of an input stored only in part (nothing for a whole one)."""
+
+    skipped: int  # records (or stretches) that could not be read
+    damage: list[str]  # the first few of them: "position: reason"
+
+
+class InputEntry(InputDamage):
+    """One input file a batch holds the events of."""
+
+    path: str  # absolute, as ingested
+    sha256: str  # of its content: the same content is not ingested twice
+    index: str
+    events: int
+
+
+class BatchEntry(TypedDict):
+    """One committed batch: its Parquet files and where its events came from."""
+
+    id: str  # b000001, ...
+    files: list[str]  # relative to the store, in row order
+    bytes: NotRequired[list[int]]  # each file's size; absent in stores written before sizes were
+    events: int
+    first_cd: int  # _cd of its first row
+    inputs: list[InputEntry]
+    catalog: Catalog  # the fields this batch stored
+    committed: str  # ISO-8601 UTC
+
+
+class Manifest(TypedDict):
+    """``manifest.json``: the committed batches and what the next batch continues from."""
+
+    format: int
+    next_cd: int
+    next_batch: int
+    columns: dict[str, str]  # lower-cased name -> the spelling that owns the column
+    variants: NotRequired[dict[str, str]]  # case variant -> its column (``user~1``)
+    batches: list[BatchEntry]
+
+
+def empty_manifest() -> Manifest:
     """A manifest with no batches; ``columns`` maps lower-cased names to their stored spelling."""
     return {"format": FORMAT, "next_cd": 0, "next_batch": 1, "columns": {}, "batches": []}
 
 
-def read_manifest(root: Path) -> dict[str, Any]:
+def read_manifest(root: Path) -> Manifest:
     """Load ``root/manifest.json``; StoreMissingError when there is none (no store there)."""
     path = root / MANIFEST
     try:
@@ -44,10 +86,10 @@ def read_manifest(root: Path) -> dict[str, Any]:
         raise StoreError(f"{path}: unreadable manifest ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StoreError(f"{path}: not a huntbook store manifest (format {FORMAT})")
-    return data
+    return cast(Manifest, data)
 
 
-def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+def write_manifest(root: Path, manifest: Manifest) -> None:
     """Replace ``root/manifest.json`` atomically (tmp file, fsync, os.replace, fsync dir)."""
     tmp = root / f".{MANIFEST}.tmp"
     with tmp.open("wb") as fh:

@@ -4,7 +4,7 @@ A ``PartWriter`` gathers events column by column and writes every ``chunk_rows``
 an Arrow IPC file (lz4) whose columns carry the *field* names, ``_time`` first. Parts are work
 files: the batch (store/writer.py) decides the store's column names (case variants), numbers the
 rows (``_cd``) and assembles the parts into the batch's Parquet file at commit. So the same code
-runs in the ingesting process and in worker processes (store/workers.py), and what reaches the
+runs in the ingesting process and in worker processes (ingest/workers.py), and what reaches the
 batch is only the list of part files, their row counts and the fields they hold.
 """
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from huntbook.store.manifest import InputDamage
 
 MAX_SKIP_DETAILS = 100
 MAX_DAMAGE_NOTED = 5  # skipped records the manifest keeps per input stored in part
@@ -41,7 +45,7 @@ class FileResult:
         """Stored, but only in part: some records or stretches of it could not be read."""
         return self.status == "stored" and self.skipped_count > 0
 
-    def damage(self) -> dict[str, object]:
+    def damage(self) -> InputDamage:
         """What the manifest keeps of a file stored in part (nothing for a whole one)."""
         if not self.partial:
             return {}
@@ -65,7 +69,7 @@ class FileResult:
 
 @dataclass
 class IngestSummary:
-    """The outcome of ``Store.ingest``: per file results and totals."""
+    """The outcome of ``huntbook.ingest.ingest``: per file results and totals."""
 
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the whole ingest

@@ -1,11 +1,12 @@
-"""Drive an ingest: expand paths, read input files in atomic batches, say what happened.
+"""Drive an ingest: expand paths, read input files, hand them to the store in atomic batches.
 
 Per input file: hash it (the same content twice adds nothing), detect each member's format (or use
-``--format``), then read, normalize and write its events as parts (store/reading.py), in worker
-processes when the input is big enough (store/workers.py). A bad record is skipped and counted and
+``--format``), then read, normalize and write its events as parts (ingest/reading.py), in worker
+processes when the input is big enough (ingest/workers.py). A bad record is skipped and counted and
 its file is stored in part (``FileResult.partial``, remembered in the manifest); a file with nothing
 readable, or over a safety limit (``huntbook.ingest.Limits``), or not a regular file, fails on its
-own and adds nothing; the other files go on.
+own and adds nothing; the other files go on. The store only persists: it commits each batch's parts
+(``Store.batch_from``) and knows nothing of files, formats or readers.
 
 Small files share a batch (up to ``batch_bytes`` of input) because each batch costs a Parquet file
 and a manifest write: a folder of sixty small EVTX files is one batch, not sixty. A batch is still
@@ -22,30 +23,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from huntbook.errors import HuntbookError, IngestError, UnrecognizedFormatError
-from huntbook.ingest import (
-    DEFAULT_LIMITS,
-    Limits,
-    Member,
-    check_format,
-    check_regular,
-    detect_format,
-    expand,
-    members,
-    sha256_of,
-)
+from huntbook.errors import HuntbookError, IngestError, StoreError, UnrecognizedFormatError
+from huntbook.ingest.base import DEFAULT_SETTINGS, IngestSettings, Limits, Member
+from huntbook.ingest.detect import check_format, detect_format
 from huntbook.ingest.pieces import pieces
-from huntbook.store.core import Store
+from huntbook.ingest.reading import Plan, ReadOutcome, ReadTask, joined, read_files
+from huntbook.ingest.sources import check_regular, expand, members, sha256_of
+from huntbook.ingest.summary import FileResult, IngestSummary
+from huntbook.ingest.workers import reader, worker_count
 from huntbook.store.parts import lean_arrow_memory
-from huntbook.store.reading import Plan, ReadOutcome, ReadTask, joined, read_files
-from huntbook.store.summary import FileResult, IngestSummary
-from huntbook.store.workers import reader, worker_count
-from huntbook.store.writer import BatchWriter
 
-BATCH_BYTES = 32 << 20
-TASK_BYTES = 2 << 20  # files read into shared parts, as one task of a worker (store/reading.py)
-PIECE_BYTES = 4 << 20  # a bigger file that can be cut (EVTX) is read in pieces of this size
+if TYPE_CHECKING:
+    from huntbook.store.core import Store
+    from huntbook.store.manifest import InputEntry
+    from huntbook.store.writer import BatchWriter
 
 
 @dataclass
@@ -78,17 +71,23 @@ def _plan(
 
 
 def _prepare(
-    store: Store, path: Path, named: bool, fmt: str | None, pending: set[str], limits: Limits
+    path: Path, named: bool, fmt: str | None, seen: set[str], limits: Limits
 ) -> tuple[FileResult, _Job | None]:
-    """Hash and plan one file; no job when it is a duplicate, unrecognized or unreadable."""
+    """Hash and plan one file; no job when it is a duplicate, unrecognized or unreadable.
+
+    ``seen``: the content hashes already in the store or planned in this ingest; a planned file's
+    hash is added to it.
+    """
     result = FileResult(str(path))
     try:
         check_regular(path)
         result.sha256 = sha256_of(path)
-        if store.has_input(result.sha256) or result.sha256 in pending:
+        if result.sha256 in seen:
             result.status = "duplicate"
             return result, None
-        return result, _Job(path, _plan(path, fmt, result, limits), result, path.stat().st_size)
+        job = _Job(path, _plan(path, fmt, result, limits), result, path.stat().st_size)
+        seen.add(result.sha256)
+        return result, job
     except UnrecognizedFormatError as exc:
         result.status, result.error = ("failed" if named else "ignored"), str(exc)
     except (IngestError, OSError) as exc:
@@ -147,6 +146,7 @@ class _Run:
     sourcetype: str | None
     staging: Path  # where files are read to parts before a batch takes them
     progress: Callable[[int], None]  # bytes of input read
+    settings: IngestSettings
     tasks: int = 0
     workers: int = 1  # processes that read, once decided
 
@@ -158,23 +158,23 @@ class _Run:
         """One task for a group of files; a task per piece for a big file that can be cut."""
         if len(group) == 1 and len(group[0].plan) == 1:
             job, (member, fmt) = group[0], group[0].plan[0]
-            cut = pieces(member, fmt, PIECE_BYTES)
+            cut = pieces(member, fmt, self.settings.piece_bytes)
             if len(cut) > 1:
                 return [self._task(((job.path, ((piece, fmt),)),)) for piece in cut]
         return [self._task(_files(group))]
 
-    def commit_all(
-        self, jobs: list[_Job], batch_bytes: int, workers: int | None
-    ) -> Iterator[FileResult]:
+    def commit_all(self, jobs: list[_Job]) -> Iterator[FileResult]:
         """Each file's result once its batch is committed; a batch is ~``batch_bytes`` of input.
 
         A file is never split between batches: its pieces are read as tasks of their own, maybe
         by several workers, and joined before the batch takes them.
         """
-        groups = list(_tasks_of(jobs, min(TASK_BYTES, batch_bytes)))  # a task is in one batch
-        units = [(group, self.tasks_of(group)) for group in groups]
+        batch_bytes = self.settings.batch_bytes
+        task_bytes = min(self.settings.task_bytes, batch_bytes)  # a task is in one batch
+        units = [(group, self.tasks_of(group)) for group in _tasks_of(jobs, task_bytes)]
         tasks = [task for _, unit in units for task in unit]
-        count = self.workers = worker_count(workers, len(tasks), sum(job.size for job in jobs))
+        total = sum(job.size for job in jobs)
+        count = self.workers = worker_count(self.settings.workers, len(tasks), total)
         done: _Done = []
         size = 0
         with reader(count) as read:
@@ -228,7 +228,7 @@ class _Run:
 
     def _write_batch(self, done: _Done) -> None:
         """Commit the files of ``done`` as one batch; files with nothing readable add nothing."""
-        entries = [
+        entries: list[InputEntry] = [
             {
                 "path": str(job.path.resolve()),
                 "sha256": job.result.sha256,
@@ -248,41 +248,43 @@ class _Run:
         self.store.batch_from(fill, entries)
 
 
-def ingest_paths(
+def ingest(
     store: Store,
     paths: Iterable[str | os.PathLike[str]],
     *,
-    index: str,
-    sourcetype: str | None,
-    fmt: str | None,
-    progress: Callable[[int], None] | None,
-    batch_bytes: int = BATCH_BYTES,
-    workers: int | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    index: str = "main",
+    sourcetype: str | None = None,
+    fmt: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    settings: IngestSettings = DEFAULT_SETTINGS,
 ) -> IngestSummary:
-    """Ingest every file under ``paths``; ``progress`` gets each file's size in bytes when done.
+    """Ingest every file under ``paths`` into ``store`` in atomic batches of about
+    ``settings.batch_bytes`` of input; ``progress`` gets each file's size in bytes when done.
 
-    ``workers``: processes that read files (None or 0: one per core when the input is big enough,
-    store/workers.py); batches are committed in input order either way.
+    ``settings.workers``: processes that read files (None or 0: one per core when the input is big
+    enough, ingest/workers.py); batches are committed in input order either way.
     """
+    if not index:
+        raise StoreError("index must not be empty")
     started = time.perf_counter()
     fmt = check_format(fmt) if fmt else None
     files = expand(paths)
     tick = progress or (lambda size: None)
     results: dict[str, FileResult] = {}
     with store.writing(create=True), lean_arrow_memory():
+        seen = {entry["sha256"] for entry in store.inputs()}  # and each file planned below
         jobs: list[_Job] = []
         for path, named in files:
-            pending = {j.result.sha256 for j in jobs}
-            result, job = _prepare(store, path, named, fmt, pending, limits)
+            result, job = _prepare(path, named, fmt, seen, settings.limits)
             results[str(path)] = result
             if job is None:
                 tick(path.stat().st_size)
             else:
                 jobs.append(job)
-        run = _Run(store, index, sourcetype, store.work_dir(f"read-{os.getpid()}"), tick)
+        staging = store.work_dir(f"read-{os.getpid()}")
+        run = _Run(store, index, sourcetype, staging, tick, settings)
         try:
-            for result in run.commit_all(jobs, batch_bytes, workers):
+            for result in run.commit_all(jobs):
                 results[result.path] = result
         finally:
             shutil.rmtree(run.staging, ignore_errors=True)

@@ -3,11 +3,11 @@
 Normalizing is Python work per event and per field (BENCHMARKS.md "Ingest"), so one process uses
 one core whatever the machine has. With more than one worker, each task (a file, or a few small
 files) is read by ``read_files`` in a worker process and only its outcome (results and part paths,
-store/reading.py) comes back;
+ingest/reading.py) comes back;
 the ingesting process commits in input order, so the store is the same whatever the number of
 workers.
 
-Workers are ``python -m huntbook.store.workers`` children talking pickle over their stdin and
+Workers are ``python -m huntbook.ingest.workers`` children talking pickle over their stdin and
 stdout, not a ``multiprocessing`` pool: nothing of the ingesting process (locks, threads of
 DuckDB, Arrow or the EVTX parser) is forked, and the caller's ``__main__`` is not imported again,
 so a script without an ``if __name__ == "__main__"`` guard does not ingest twice. A worker whose
@@ -31,8 +31,8 @@ from typing import IO, Any
 import pyarrow as pa
 
 from huntbook.errors import IngestError
+from huntbook.ingest.reading import ReadOutcome, ReadTask, read_files
 from huntbook.store.parts import POOL
-from huntbook.store.reading import ReadOutcome, ReadTask, read_files
 
 PARALLEL_MIN_BYTES = 8 << 20  # below this, starting workers (~0.5 s each) costs more than it saves
 MAX_WORKERS = 8

@@ -3,7 +3,7 @@
 ``read_files`` takes a picklable ``ReadTask`` (files, their members' formats, where to write) and
 returns a ``ReadOutcome``: each file's result (format, events per sourcetype, skipped records) and
 the parts written (store/parts.py). It never touches the store itself: the ingesting process
-absorbs the parts into a batch and commits it (store/ingesting.py), so a worker that dies or is
+hands the parts to a batch the store commits (ingest/run.py), so a worker that dies or is
 left behind by a killed ingest cannot leave anything half-written in the store.
 """
 
@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huntbook.errors import HuntbookError, IngestError
-from huntbook.ingest import READERS, Member, Skip
+from huntbook.ingest import READERS
+from huntbook.ingest.base import Member, Skip
+from huntbook.ingest.summary import FileResult
 from huntbook.normalize import normalize
 from huntbook.store.parts import Parts, PartWriter
-from huntbook.store.summary import FileResult
 
 ORPHAN_CHECK = 4096  # records between two checks that the ingesting process is still there
 
@@ -31,7 +32,11 @@ Plan = tuple[tuple[Member, str], ...]  # a file's members with their formats
 
 @dataclass(frozen=True)
 class ReadTask:
-    """Files to read into one series of parts (small files share parts), and where to write."""
+    """Files to read into one series of parts (small files share parts), and where to write.
+
+    Every ``orphan_check`` records the reader checks that the process that asked (``parent``) is
+    still there.
+    """
 
     files: tuple[tuple[Path, Plan], ...]
     index: str
@@ -39,6 +44,7 @@ class ReadTask:
     out_dir: Path
     prefix: str
     parent: int = field(default_factory=os.getpid)
+    orphan_check: int = ORPHAN_CHECK
 
 
 @dataclass
@@ -107,7 +113,7 @@ def _read_member(
     task: ReadTask, member: Member, fmt: str, writer: PartWriter, result: FileResult
 ) -> None:
     for n, item in enumerate(READERS[fmt](member), start=1):
-        if n % ORPHAN_CHECK == 0 and task.parent not in (os.getppid(), os.getpid()):
+        if n % task.orphan_check == 0 and task.parent not in (os.getppid(), os.getpid()):
             raise Orphaned(f"{member.name}: the ingesting process {task.parent} is gone")
         if isinstance(item, Skip):
             result.skip(member.name, _where(member, item.position), item.reason)
