@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from huntbook.hunts.result import HuntResult
     from huntbook.query.result import SearchResult
+    from huntbook.query.spl.macros import MacroTable
     from huntbook.store import IngestSummary, Store
     from huntbook.store.integrity import Damage
 
@@ -29,6 +30,8 @@ class Workspace:
             store raises StoreMissingError when there is none).
         on_wait: called with the pid (None if unknown) of another process writing to the store
             when a write has to wait for it.
+        macros: search macro files or folders (macros.conf, ESCU macros/*.yml) that searches and
+            hunts may call, over the store's own ``macros/`` folder.
     """
 
     def __init__(
@@ -36,9 +39,11 @@ class Workspace:
         store: str | os.PathLike[str] | None = None,
         *,
         on_wait: Callable[[int | None], None] | None = None,
+        macros: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         self.path = Path(store) if store is not None else default_store_path()
         self.on_wait = on_wait
+        self.macros = tuple(Path(m) for m in macros)
 
     @property
     def store(self) -> Store:
@@ -84,7 +89,46 @@ class Workspace:
         """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``."""
         from huntbook.query import run_spl
 
-        return run_spl(self.store, spl, earliest=earliest, latest=latest, limit=limit)
+        return run_spl(
+            self.store, spl, earliest=earliest, latest=latest, limit=limit, macro_paths=self.macros
+        )
+
+    def detection(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        earliest: str | None = None,
+        latest: str | None = None,
+        limit: int | None = None,
+    ) -> SearchResult:
+        """Run an ESCU detection file's ``search:`` with its content's macros and lookups."""
+        from huntbook.query import run_spl
+
+        text, macros, lookups = self.search_inputs(None, path)
+        return run_spl(
+            self.store,
+            text,
+            earliest=earliest,
+            latest=latest,
+            limit=limit,
+            macros=macros,
+            lookup_paths=lookups,
+        )
+
+    def search_inputs(
+        self, spl: str | None, detection: str | os.PathLike[str] | None = None
+    ) -> tuple[str, MacroTable, tuple[str, ...]]:
+        """The search text, its macro definitions and extra lookup folders: of ``spl``, or of
+        the ESCU ``detection`` file (its content's macros and lookups, then ``self.macros``)."""
+        from huntbook.query import store_macro_table
+        from huntbook.query.escu import load_detection
+
+        if detection is None:
+            return spl or "", store_macro_table(self.store, self.macros), ()
+        found = load_detection(detection)
+        table = store_macro_table(self.store, (*found.macro_dirs, *self.macros))
+        lookups = tuple(str(p) for p in found.lookup_dirs)
+        return found.search, found.macros(table), lookups
 
     def hunt(
         self,
@@ -94,6 +138,10 @@ class Workspace:
         out: str | os.PathLike[str] | None = None,
     ) -> HuntResult:
         """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports."""
-        from huntbook.hunts import run_hunt
+        from functools import partial
 
-        return run_hunt(self.store, playbook, params=dict(params or {}), out=out)
+        from huntbook.hunts import run_hunt
+        from huntbook.query import run_spl
+
+        search = partial(run_spl, macro_paths=self.macros) if self.macros else None
+        return run_hunt(self.store, playbook, params=dict(params or {}), out=out, search=search)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import macros_option, store_option
 from huntbook.cli._table import text_table
 from huntbook.workspace import Workspace, default_store_path
 
@@ -70,16 +70,18 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     default=None,
     help="Write savedsearches.conf and Sigma rules for the hunt here.",
 )
+@macros_option
 def run(
     playbook: str,
     store: Path | None,
     params: tuple[str, ...],
     out: Path | None,
     detections: Path | None,
+    macros: tuple[Path, ...],
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
-    workspace = Workspace(store if store is not None else default_store_path())
+    workspace = Workspace(store if store is not None else default_store_path(), macros=macros)
     result = workspace.hunt(playbook, params=values, out=out)
     if not result.time_range.get("events"):
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import macros_option, store_option
 from huntbook.cli._table import cell_text, text_table
 from huntbook.workspace import Workspace, default_store_path
 
@@ -53,8 +53,15 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 @click.command("search")
-@click.argument("spl")
+@click.argument("spl", required=False)
 @store_option
+@macros_option
+@click.option(
+    "--detection",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Run an ESCU detection file's search (with its content's macros and lookups).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -79,8 +86,10 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
     help="SQL dialect for --explain.",
 )
 def command(
-    spl: str,
+    spl: str | None,
     store: Path | None,
+    macros: tuple[Path, ...],
+    detection: Path | None,
     fmt: str,
     earliest: str | None,
     latest: str | None,
@@ -89,11 +98,16 @@ def command(
     dialect: str,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
-    workspace = Workspace(store or default_store_path())
+    if (spl is None) == (detection is None):
+        raise click.UsageError("give either an SPL search or --detection FILE")
+    workspace = Workspace(store or default_store_path(), macros=macros)
     if explain:
-        _explain(workspace, spl, earliest, latest, limit, dialect)
+        _explain(workspace, spl, detection, earliest, latest, limit, dialect)
         return
-    result = workspace.search(spl, earliest=earliest, latest=latest, limit=limit)
+    if detection is not None:
+        result = workspace.detection(detection, earliest=earliest, latest=latest, limit=limit)
+    else:
+        result = workspace.search(spl or "", earliest=earliest, latest=latest, limit=limit)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if not workspace.store.event_count():
@@ -103,7 +117,8 @@ def command(
 
 def _explain(
     workspace: Workspace,
-    spl: str,
+    spl: str | None,
+    detection: Path | None,
     earliest: str | None,
     latest: str | None,
     limit: int | None,
@@ -113,9 +128,20 @@ def _explain(
 
     store = workspace.store
     columns = store.columns() if hasattr(store, "columns") else None
+    text, macros, extra = workspace.search_inputs(spl, detection)
+    lookups = (str(workspace.path / "lookups"), *extra)
     query = compile_spl(
-        spl, store.fields(), earliest=earliest, latest=latest, limit=limit, columns=columns
+        text,
+        store.fields(),
+        earliest=earliest,
+        latest=latest,
+        limit=limit,
+        columns=columns,
+        macros=macros,
+        lookup_dirs=lookups,
     )
+    if query.expanded != query.source:
+        click.echo(f"-- search after macro expansion: {query.expanded}")
     click.echo(query.sql(dialect, pretty=True))
     for warning in query.warnings:
         click.echo(f"-- warning: {warning}")

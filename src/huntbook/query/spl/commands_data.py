@@ -382,14 +382,19 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     aggs: list[ast.Agg] = []
     where: ast.SearchExpr | None = None
     by: list[str] = []
+    datamodel: str | None = None
+    span: str | None = None
     while not cur.at_end():
         if cur.accept(TokenType.COMMA):
             continue
+        cur.accept_word("from")
         if cur.peek(1).is_op("="):
             key, value = cur.option()
-            if key in ("from", "datamodel"):
-                raise cur.error("tstats over data models is not supported", value)
-            continue  # summariesonly=, allow_old_summaries=, prestats=: no effect here
+            if key == "datamodel":
+                datamodel = value.value
+            elif key == "span" and by:
+                span = value.value
+            continue  # summariesonly=, allow_old_summaries=, fillnull_value=, prestats=: no effect
         if cur.accept_word("where"):
             where = _tstats_where(cur)
         elif by_tok := cur.accept_word("by"):
@@ -398,7 +403,21 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
             aggs.append(parse_agg(cur))
     if not aggs:
         raise cur.error("tstats needs an aggregate (e.g. count)")
-    return ast.TStats(tuple(aggs), where, tuple(by))
+    where, node = _nodename(where)
+    if node:
+        datamodel = f"{datamodel.split('.')[0]}.{node}" if datamodel else node
+    return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span)
+
+
+def _nodename(where: ast.SearchExpr | None) -> tuple[ast.SearchExpr | None, str | None]:
+    """``where nodename=Model.Dataset.Child ...``: the node, taken out of the where clause."""
+    items = where.items if isinstance(where, ast.SAnd) else (where,) if where else ()
+    nodes = [i for i in items if isinstance(i, ast.Compare) and i.field.lower() == "nodename"]
+    if not nodes:
+        return where, None
+    rest = tuple(i for i in items if i not in nodes)
+    rest_expr = None if not rest else rest[0] if len(rest) == 1 else ast.SAnd(rest)
+    return rest_expr, nodes[0].value.text
 
 
 def _tstats_where(cur: Cursor) -> ast.SearchExpr | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from huntbook.errors import QueryError
+from huntbook.query.escu import lookup_definition
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.state import (
@@ -92,6 +93,12 @@ def find_lookup(ctx: Context, table: str, pos: int) -> Path:
     for path in candidates:
         if path.is_file():
             return path
+    for folder in ctx.lookup_dirs:
+        found = lookup_definition(Path(folder), table)  # an ESCU lookups/<name>.yml
+        if found is not None:
+            for warning in found[1]:
+                ctx.warn(warning)
+            return found[0]
     raise ctx.error(
         f"lookup table {table!r} not found (looked in: {', '.join(ctx.lookup_dirs) or 'cwd'})", pos
     )
