@@ -21,6 +21,7 @@ from huntbook.errors import MacroFileError
 from huntbook.query.spl.macros import Macro, MacroTable
 
 FILTER_DEFINITION = "search *"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def load_detection(path: str | Path) -> Detection:
     """
     path = Path(path)
     try:
-        doc: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise MacroFileError(f"cannot read detection {path}: {exc.__class__.__name__}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("search"), str):

@@ -392,13 +392,11 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
             key, value = cur.option()
             if key == "datamodel":
                 datamodel = value.value
-            elif key == "span" and by:
-                span = value.value
             continue  # summariesonly=, allow_old_summaries=, fillnull_value=, prestats=: no effect
         if cur.accept_word("where"):
             where = _tstats_where(cur)
         elif by_tok := cur.accept_word("by"):
-            by = cur.fields_after(by_tok)
+            by, span = _tstats_by(cur, by_tok)
         else:
             aggs.append(parse_agg(cur))
     if not aggs:
@@ -407,6 +405,16 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     if node:
         datamodel = f"{datamodel.split('.')[0]}.{node}" if datamodel else node
     return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span)
+
+
+def _tstats_by(cur: Cursor, by_tok: Token) -> tuple[list[str], str | None]:
+    """``BY f1 _time span=1h f2``: the fields, and the span given anywhere among them."""
+    by = cur.fields_after(by_tok)
+    span = None
+    while cur.is_option("span"):
+        span = cur.option()[1].value
+        by += cur.field_list()
+    return by, span
 
 
 def _nodename(where: ast.SearchExpr | None) -> tuple[ast.SearchExpr | None, str | None]:

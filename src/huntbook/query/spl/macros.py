@@ -21,7 +21,7 @@ from huntbook.errors import SplSyntaxError, UnsupportedSplError
 COMMENT = "```"
 MAX_DEPTH = 20  # nesting deeper than this is taken for recursion that a name check missed
 MAX_EXPANDED = 1_000_000  # characters: a macro that doubles itself per level stops here
-ARG_NAME = re.compile(r"^[A-Za-z_][\w.]*$")
+ARG_NAME = re.compile(r"^[\w-]+$")
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,15 @@ def _split_call(call: str, text: str, pos: int) -> tuple[str, list[str]]:
     name, _, rest = stripped.partition("(")
     if not rest.endswith(")") or not name.strip():
         raise SplSyntaxError(f"malformed macro call `{call}`: expected name(arg, ...)", text, pos)
-    return name.strip(), [a.strip() for a in _top_level_commas(rest[:-1])]
+    return name.strip(), [_arg_value(a.strip()) for a in _top_level_commas(rest[:-1])]
+
+
+def _arg_value(arg: str) -> str:
+    """A quoted argument is the text inside the quotes, ``\"`` read as ``"`` ([S-Use search
+    macros in searches]: escape quotes inside a quoted argument); others are kept as written."""
+    if len(arg) >= 2 and arg[0] == arg[-1] == '"':
+        return arg[1:-1].replace('\\"', '"')
+    return arg
 
 
 def _top_level_commas(text: str) -> list[str]:
@@ -238,5 +246,5 @@ def _undefined(call: str, table: MacroTable) -> str:
 
 
 def valid_arg_name(name: str) -> bool:
-    """Argument names are letters, digits, ``_`` and ``.`` ([S-macros conf spec] args)."""
+    """Argument names are letters, digits, ``_`` and ``-`` ([S-Define search macros in Settings])."""
     return bool(ARG_NAME.match(name))

@@ -90,15 +90,15 @@ def find_lookup(ctx: Context, table: str, pos: int) -> Path:
     candidates = [Path(table)]
     for folder in ctx.lookup_dirs:
         candidates += [Path(folder) / table, Path(folder) / f"{table}.csv"]
-    for path in candidates:
-        if path.is_file():
-            return path
     for folder in ctx.lookup_dirs:
         found = lookup_definition(Path(folder), table)  # an ESCU lookups/<name>.yml
         if found is not None:
             for warning in found[1]:
                 ctx.warn(warning)
             return found[0]
+    for path in candidates:
+        if path.is_file():
+            return path
     raise ctx.error(
         f"lookup table {table!r} not found (looked in: {', '.join(ctx.lookup_dirs) or 'cwd'})", pos
     )
