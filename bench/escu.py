@@ -113,9 +113,10 @@ def markdown(outcomes: list[Outcome]) -> str:
     ran = sum(o.ran for o in outcomes)
     hits = sum(1 for o in outcomes if o.ran and o.rows)
     blockers = Counter(o.blocker for o in outcomes if not o.ran)
+    share = f"{ran} run ({100 * ran / len(outcomes):.1f}%)"
     lines = [
         BEGIN,
-        f"Of {len(outcomes)} ESCU endpoint detections, **{ran} run ({100 * ran / len(outcomes):.1f}%)**"
+        f"Of {len(outcomes)} ESCU endpoint detections, **{share}**"
         f" on a store of ../shared/data/evtx and lateral-movement (compiled and executed; {hits}"
         " return rows on those recordings). What stops the others, by detections blocked:",
         "",

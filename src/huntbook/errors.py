@@ -148,7 +148,7 @@ class QueryLimitError(QueryError):
 
 
 class MacroFileError(QueryError):
-    """A search macro definitions file (macros.conf, ESCU macros/*.yml) is unreadable or malformed."""
+    """A search macro file (macros.conf, ESCU macros/*.yml) is unreadable or malformed."""
 
 
 class PlaybookError(HuntbookError):

@@ -78,7 +78,8 @@ def compile_spl(
         call = expansion.locate(err.pos) if err.query == expansion.text else None
         if call is None:
             raise
-        raise type(err)(f"{err.reason} (in the expansion of macro `{call}`)", err.query, err.pos)
+        where = f"{err.reason} (in the expansion of macro `{call}`)"
+        raise type(err)(where, err.query, err.pos) from None
 
 
 def _compile(

@@ -11,6 +11,7 @@ huntbook defines it the same way unless the macros given define it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class Detection:
         return MacroTable({**base.macros, macro.key: macro}, base.searched)
 
 
-def load_detection(path: str | Path) -> Detection:
+def load_detection(path: str | os.PathLike[str]) -> Detection:
     """Read an ESCU detection YAML.
 
     Raises:
@@ -66,7 +67,9 @@ def load_detection(path: str | Path) -> Detection:
     root = content_root(path)
     macro_dirs = (root / "macros",) if root else ()
     lookup_dirs = (root / "lookups",) if root else ()
-    return Detection(path, str(doc.get("name") or path.stem), doc["search"], macro_dirs, lookup_dirs)
+    return Detection(
+        path, str(doc.get("name") or path.stem), doc["search"], macro_dirs, lookup_dirs
+    )
 
 
 def content_root(path: Path) -> Path | None:

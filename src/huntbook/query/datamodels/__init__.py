@@ -1,4 +1,4 @@
-"""CIM data models over the events: the table in ``models.yaml`` compiled to one relation per dataset.
+"""CIM data models over the events: ``models.yaml`` compiled to one relation per dataset.
 
     dataset_state(state, "Endpoint.Processes", pos) -> State
 
@@ -84,7 +84,9 @@ def resolve(spec: str) -> tuple[Dataset, str | None]:
     model, _, rest = spec.partition(".")
     if model not in models:
         known = ", ".join(sorted(models))
-        raise UnsupportedSplError(f"data model {model!r} is not mapped by huntbook (mapped: {known})")
+        raise UnsupportedSplError(
+            f"data model {model!r} is not mapped by huntbook (mapped: {known})"
+        )
     datasets = models[model]
     parts = [p for p in rest.split(".") if p]
     if not parts:
@@ -116,7 +118,7 @@ def dataset_state(state: State, spec: str, pos: int = 0) -> State:
     parts = [_source_select(dataset, source, state) for source in dataset.sources]
     kinds = _kinds(parts, dataset)
     selects = [_projection(select, values, kinds, dataset) for select, values in parts]
-    union = selects[0]
+    union: exp.Query = selects[0]
     for select in selects[1:]:
         union = exp.union(union, select, distinct=False)
     name = state.ctx.add_stage(union)
@@ -136,9 +138,7 @@ def dataset_state(state: State, spec: str, pos: int = 0) -> State:
     return out
 
 
-def _source_select(
-    dataset: Dataset, source: Source, state: State
-) -> tuple[State, dict[str, Val]]:
+def _source_select(dataset: Dataset, source: Source, state: State) -> tuple[State, dict[str, Val]]:
     where = _parse_where(source.where)
     filtered = state.then(state.select_from(exp.Star()).where(predicate(where, state), copy=False))
     compiler = ExprCompiler(filtered)
@@ -149,7 +149,9 @@ def _source_select(
 def _kinds(parts: list[tuple[State, dict[str, Val]]], dataset: Dataset) -> dict[str, str]:
     """A field is multivalue when any source makes it one, else text."""
     return {
-        name: LIST if any(v.get(name, Val(exp.Null(), TEXT)).kind == LIST for _, v in parts) else TEXT
+        name: LIST
+        if any(v.get(name, Val(exp.Null(), TEXT)).kind == LIST for _, v in parts)
+        else TEXT
         for name in dataset.fields
     }
 
@@ -163,8 +165,13 @@ def _projection(
     for name in dataset.fields:
         value = values.get(name)
         convert = as_list if kinds[name] == LIST else as_text
-        expr = convert(value) if value is not None else exp.Cast(
-            this=exp.Null(), to=exp.DataType.build("VARCHAR[]" if kinds[name] == LIST else "VARCHAR")
+        expr = (
+            convert(value)
+            if value is not None
+            else exp.Cast(
+                this=exp.Null(),
+                to=exp.DataType.build("VARCHAR[]" if kinds[name] == LIST else "VARCHAR"),
+            )
         )
         columns.append(alias(expr, f"{dataset.name}.{name}"))
     return state.select_from(*columns)

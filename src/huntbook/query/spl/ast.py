@@ -436,4 +436,3 @@ class TStats(Command):
     by: tuple[str, ...] = ()
     datamodel: str | None = None  # Model.Dataset (from datamodel=, or where nodename=)
     span: str | None = None  # BY _time span=
-

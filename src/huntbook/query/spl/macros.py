@@ -152,9 +152,7 @@ def expand(text: str, table: MacroTable) -> Expansion:
     return Expansion("".join(pieces), tuple(spans))
 
 
-def _expand_call(
-    call: str, table: MacroTable, text: str, pos: int, stack: tuple[str, ...]
-) -> str:
+def _expand_call(call: str, table: MacroTable, text: str, pos: int, stack: tuple[str, ...]) -> str:
     name, args = _split_call(call, text, pos)
     key = macro_key(name, len(args))
     if key in stack or len(stack) >= MAX_DEPTH:
@@ -246,5 +244,5 @@ def _undefined(call: str, table: MacroTable) -> str:
 
 
 def valid_arg_name(name: str) -> bool:
-    """Argument names are letters, digits, ``_`` and ``-`` ([S-Define search macros in Settings])."""
+    """Argument names: letters, digits, ``_`` and ``-`` ([S-Define search macros in Settings])."""
     return bool(ARG_NAME.match(name))
