@@ -55,3 +55,21 @@ def test_the_share_that_runs_meets_the_goal(outcomes: list[Any]) -> None:
 def test_docs_report_the_measured_figures(outcomes: list[Any]) -> None:
     bench = _bench()
     assert bench.doc_section() == bench.markdown(outcomes), "run: python bench/escu.py --write"
+
+
+def test_whoami_detection_finds_every_whoami_launch(escu_store: Any, shared_data: Path) -> None:
+    """Checked by hand on the raw events: whoami.exe starts 4 times on IEWIN7 (Sysmon 1) and once
+    on IE10Win7 (a Windows 7 4688 without a creator process, so parent_process is fillnull's
+    "null"); the detection, a tstats over Endpoint.Processes, lists each launch."""
+    from huntbook.workspace import Workspace
+
+    detection = "splunk-content/detections/endpoint/system_user_discovery_with_whoami.yml"
+    rows = Workspace(escu_store.path).detection(shared_data / detection).rows()
+    assert sorted((r["dest"], str(r["process_id"]), r["parent_process"]) for r in rows) == [
+        ("IE10Win7", "3160", "null"),
+        ("IEWIN7", "1168", "cmd.exe /c whoami /groups "),
+        ("IEWIN7", "1372", "cmd"),
+        ("IEWIN7", "3576", "Powershell"),
+        ("IEWIN7", "3980", "Powershell"),
+    ]
+    assert {r["process_name"] for r in rows} == {"whoami.exe"}

@@ -384,6 +384,7 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     by: list[str] = []
     datamodel: str | None = None
     span: str | None = None
+    fillnull: str | None = None
     while not cur.at_end():
         if cur.accept(TokenType.COMMA):
             continue
@@ -392,7 +393,9 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
             key, value = cur.option()
             if key == "datamodel":
                 datamodel = value.value
-            continue  # summariesonly=, allow_old_summaries=, fillnull_value=, prestats=: no effect
+            elif key == "fillnull_value":
+                fillnull = value.value
+            continue  # summariesonly=, allow_old_summaries=, prestats=: no effect
         if cur.accept_word("where"):
             where = _tstats_where(cur)
         elif by_tok := cur.accept_word("by"):
@@ -404,7 +407,7 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     where, node = _nodename(where)
     if node:
         datamodel = f"{datamodel.split('.')[0]}.{node}" if datamodel else node
-    return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span)
+    return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span, fillnull)
 
 
 def _tstats_by(cur: Cursor, by_tok: Token) -> tuple[list[str], str | None]:

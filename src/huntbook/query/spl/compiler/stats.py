@@ -28,6 +28,7 @@ from huntbook.query.spl.compiler.values import (
     TEXT,
     Val,
     as_num,
+    as_text,
     cast,
     col,
     lit,
@@ -102,6 +103,18 @@ def compile_tstats(cmd: ast.TStats, state: State) -> State:
         from huntbook.query.spl.compiler.charts import compile_bin
 
         state = compile_bin(ast.Bin("_time", cmd.span, pos=cmd.pos), state)
+    if cmd.fillnull is not None:
+        filled = [
+            (
+                n,
+                Val(
+                    exp.Coalesce(this=as_text(state.get(n)), expressions=[lit(cmd.fillnull)]), TEXT
+                ),
+            )
+            for n in cmd.by
+            if n != "_time"
+        ]
+        state = assign_many(state, filled)
     return grouped(state, cmd.aggs, cmd.by)
 
 
