@@ -88,7 +88,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "inputlookup": (P, "CSV files; `where <search>`; no append=true"),
     "makeresults": (S, "count="),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
-    "tstats": (P, "over the events or `from datamodel=M.D` (docs/data-models.md); `where`, BY, span=, fillnull_value=, nodename="),
+    "tstats": (
+        P,
+        "over the events or `from datamodel=M.D` (docs/data-models.md); "
+        "`where`, BY, span=, fillnull_value=, nodename=",
+    ),
 }
 
 # Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in
