@@ -147,6 +147,10 @@ class QueryLimitError(QueryError):
     exit_code = 14
 
 
+class MacroFileError(QueryError):
+    """A search macro file (macros.conf, ESCU macros/*.yml) is unreadable or malformed."""
+
+
 class PlaybookError(HuntbookError):
     """A hunt document is malformed; ``problems`` lists every (location, message)."""
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from huntbook.ingest import IngestSummary
     from huntbook.query import CompiledQuery
     from huntbook.query.result import SearchResult, SearchStream
+    from huntbook.query.spl.macros import MacroTable
     from huntbook.store import Store
     from huntbook.store.integrity import Damage
 
@@ -40,6 +41,8 @@ class Workspace:
         timeout: seconds one search may run before it is stopped; default no limit.
         lookups: folders searches may read lookup tables from, besides the store's ``lookups/``
             (nothing else is readable by ``lookup``/``inputlookup``).
+        macros: search macro files or folders (macros.conf, ESCU macros/*.yml) that searches and
+            hunts may call, over the store's own ``macros/`` folder.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class Workspace:
         memory_limit: int | str | None = None,
         timeout: float | None = None,
         lookups: Iterable[str | os.PathLike[str]] = (),
+        macros: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         from huntbook.engines.base import Limits, parse_size
 
@@ -58,6 +62,7 @@ class Workspace:
         memory = parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
         self.limits = Limits(memory=memory, timeout=timeout)
         self.lookups = [Path(p) for p in lookups]
+        self.macros = tuple(Path(m) for m in macros)
 
     @property
     def store(self) -> Store:
@@ -115,77 +120,122 @@ class Workspace:
 
     def search(
         self,
-        spl: str,
+        spl: str = "",
         *,
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
         lookups: Iterable[str | os.PathLike[str]] = (),
+        detection: str | os.PathLike[str] | None = None,
     ) -> SearchResult:
         """Run an SPL search; the result converts with ``.to_arrow()`` / ``.to_pandas()``.
 
         ``limit`` caps the rows (0 or None: no cap); ``lookups`` adds folders to the workspace's
-        lookup folders for this search.
+        lookup folders for this search; ``detection`` runs an ESCU detection file's search (with
+        its content's macros and lookups) in place of ``spl``.
 
         Raises:
             StoreMissingError: no store at ``path``.
             QueryLimitError: the search hit the memory or time limit.
         """
-        stream = self.stream(spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups)
+        stream = self.stream(
+            spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups, detection=detection
+        )
         return stream.collect()
+
+    def detection(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        earliest: str | None = None,
+        latest: str | None = None,
+        limit: int | None = None,
+    ) -> SearchResult:
+        """Run an ESCU detection file's ``search:`` with its content's macros and lookups."""
+        return self.search(earliest=earliest, latest=latest, limit=limit, detection=path)
 
     def stream(
         self,
-        spl: str,
+        spl: str = "",
         *,
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
         lookups: Iterable[str | os.PathLike[str]] = (),
+        detection: str | os.PathLike[str] | None = None,
     ) -> SearchStream:
-        """Start an SPL search whose rows come as Arrow record batches (use it in ``with``)."""
+        """Start a search whose rows come as Arrow record batches (use it in ``with``)."""
         from huntbook.engines.duckdb import DuckDBEngine
 
-        query = self.compile(spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups)
+        query = self.compile(
+            spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups, detection=detection
+        )
         return DuckDBEngine(self.store, limits=self.limits).stream(query)
 
     def compile(
         self,
-        spl: str,
+        spl: str = "",
         *,
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
         lookups: Iterable[str | os.PathLike[str]] = (),
+        detection: str | os.PathLike[str] | None = None,
     ) -> CompiledQuery:
-        """Compile SPL against this store (its fields and column names); lookups come from the
-        store's ``lookups/``, the workspace's ``lookups`` and this call's ``lookups`` only.
+        """Compile a search against this store (its fields and column names). Lookups come from
+        the store's ``lookups/``, the workspace's ``lookups`` and this call's ``lookups`` only;
+        macros from huntbook's CIM macros, the store's ``macros/`` and the workspace's ``macros``.
 
         Raises:
             StoreMissingError: no store at ``path``.
         """
         from huntbook.query import compile_for_store
 
-        folders = [*self.lookups, *(Path(p) for p in lookups)]
+        text, macros, extra = self.search_inputs(spl, detection)
         return compile_for_store(
-            self.store, spl, earliest=earliest, latest=latest, limit=limit, lookups=folders
+            self.store,
+            text,
+            earliest=earliest,
+            latest=latest,
+            limit=limit,
+            lookups=[*self.lookups, *(Path(p) for p in lookups), *extra],
+            macros=macros,
         )
 
     def explain(
         self,
-        spl: str,
+        spl: str = "",
         *,
         dialect: str = "duckdb",
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
+        detection: str | os.PathLike[str] | None = None,
     ) -> str:
-        """The SQL a search compiles to, in ``dialect`` ("duckdb" or "spark"), then its
-        warnings as ``-- warning:`` lines."""
-        query = self.compile(spl, earliest=earliest, latest=latest, limit=limit)
-        lines = [query.sql(dialect, pretty=True)]
+        """The SQL a search compiles to, in ``dialect`` ("duckdb" or "spark"): after the search
+        as macros expanded it (when they changed it), then its warnings as ``-- warning:`` lines."""
+        query = self.compile(
+            spl, earliest=earliest, latest=latest, limit=limit, detection=detection
+        )
+        lines = [f"-- search after macro expansion: {query.expanded}"]
+        lines = lines if query.expanded != query.source else []
+        lines += [query.sql(dialect, pretty=True)]
         lines += [f"-- warning: {w}" for w in query.warnings]
         return "\n".join(lines)
+
+    def search_inputs(
+        self, spl: str, detection: str | os.PathLike[str] | None = None
+    ) -> tuple[str, MacroTable, tuple[Path, ...]]:
+        """The search text, its macro definitions and extra lookup folders: of ``spl``, or of
+        the ESCU ``detection`` file (its content's macros and lookups, then ``self.macros``)."""
+        from huntbook.query import store_macro_table
+        from huntbook.query.escu import load_detection
+
+        if detection is None:
+            return spl, store_macro_table(self.store, self.macros), ()
+        found = load_detection(detection)
+        table = store_macro_table(self.store, (*found.macro_dirs, *self.macros))
+        return found.search, found.macros(table), tuple(Path(p) for p in found.lookup_dirs)
 
     def hunt(
         self,
@@ -202,7 +252,9 @@ class Workspace:
         from huntbook.hunts import run_hunt
         from huntbook.query import run_spl
 
-        search = functools.partial(run_spl, lookups=self.lookups, limits=self.limits)
+        search = functools.partial(
+            run_spl, lookups=self.lookups, limits=self.limits, macro_paths=self.macros
+        )
         return run_hunt(
             self.store,
             playbook,
@@ -232,9 +284,7 @@ class Workspace:
         return lint(resolve(playbook), params)
 
     @staticmethod
-    def emit_detections(
-        playbook: str | os.PathLike[str], out: str | os.PathLike[str]
-    ) -> Emitted:
+    def emit_detections(playbook: str | os.PathLike[str], out: str | os.PathLike[str]) -> Emitted:
         """Write a playbook's alert-worthy searches as savedsearches.conf and Sigma rules."""
         from huntbook.hunts.builtin import resolve
         from huntbook.hunts.detections import emit_detections

@@ -16,6 +16,15 @@ store_option = click.option(
     help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
 )
 
+macros_option = click.option(
+    "--macros",
+    "macros",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Search macro definitions: a macros.conf, an ESCU macro .yml, or a folder of them; "
+    "repeatable, over the store's macros/ folder.",
+)
+
 
 def writing_workspace(store: Path | None) -> Workspace:
     """The workspace on ``--store`` (or the default) for a command that writes to the store.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from huntbook.cli._options import lookups_option, store_option
+from huntbook.cli._options import lookups_option, macros_option, store_option
 from huntbook.cli._table import text_table
 from huntbook.hunts.render.common import hits_text, index_override_text
 from huntbook.hunts.result import HuntResult, QueryStatus
@@ -84,6 +84,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     default=None,
     help="Write savedsearches.conf and Sigma rules for the hunt here.",
 )
+@macros_option
 def run(
     playbook: str,
     store: Path | None,
@@ -93,10 +94,13 @@ def run(
     index: str | None,
     hunter: str | None,
     detections: Path | None,
+    macros: tuple[Path, ...],
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
-    workspace = Workspace(store if store is not None else default_store_path(), lookups=lookups)
+    workspace = Workspace(
+        store if store is not None else default_store_path(), lookups=lookups, macros=macros
+    )
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)

@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from huntbook.cli._options import lookups_option, store_option
+from huntbook.cli._options import lookups_option, macros_option, store_option
 from huntbook.cli._table import cell_text, text_table, wrap_pairs
 from huntbook.engines.base import parse_size
 from huntbook.errors import QueryError
@@ -120,9 +120,16 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 @click.command("search")
-@click.argument("spl")
+@click.argument("spl", required=False)
 @store_option
 @lookups_option
+@macros_option
+@click.option(
+    "--detection",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Run an ESCU detection file's search (with its content's macros and lookups).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -167,9 +174,11 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
     help="SQL dialect for --explain.",
 )
 def command(
-    spl: str,
+    spl: str | None,
     store: Path | None,
     lookups: tuple[Path, ...],
+    macros: tuple[Path, ...],
+    detection: Path | None,
     fmt: str,
     earliest: str | None,
     latest: str | None,
@@ -180,16 +189,32 @@ def command(
     dialect: str,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
+    if (spl is None) == (detection is None):
+        raise click.UsageError("give either an SPL search or --detection FILE")
     workspace = Workspace(
-        store or default_store_path(), memory_limit=memory_limit, timeout=timeout, lookups=lookups
+        store or default_store_path(),
+        memory_limit=memory_limit,
+        timeout=timeout,
+        lookups=lookups,
+        macros=macros,
     )
+    text = spl or ""
     if explain:
         click.echo(
-            workspace.explain(spl, dialect=dialect, earliest=earliest, latest=latest, limit=limit)
+            workspace.explain(
+                text,
+                dialect=dialect,
+                earliest=earliest,
+                latest=latest,
+                limit=limit,
+                detection=detection,
+            )
         )
         return
     fetch = TABLE_ROWS + 1 if fmt == "table" and limit is None else limit
-    with workspace.stream(spl, earliest=earliest, latest=latest, limit=fetch) as stream:
+    with workspace.stream(
+        text, earliest=earliest, latest=latest, limit=fetch, detection=detection
+    ) as stream:
         for warning in stream.warnings:
             click.echo(f"Warning: {warning}", err=True)
         if not workspace.store.event_count():

@@ -3,6 +3,9 @@
     compile_spl(text, fields) -> CompiledQuery   (no database needed: the schema is passed in)
     run_spl(store, text) -> SearchResult
 
+Macros are expanded first (huntbook.query.spl.macros); ``run_spl`` reads definitions from
+huntbook's CIM macros, the store's ``macros/`` folder and ``macro_paths``, in that order.
+
 Contract: docs/architecture.md §3.
 """
 
@@ -18,12 +21,15 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from huntbook.engines.base import Limits
+from huntbook.errors import SplSyntaxError
 from huntbook.query.grid import GridCheck
+from huntbook.query.macro_files import load_macros, store_macros
 from huntbook.query.result import SearchResult, SearchStream
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
+from huntbook.query.spl.macros import Expansion, MacroTable, expand
 from huntbook.query.spl.parser import parse
 
 if TYPE_CHECKING:
@@ -37,6 +43,7 @@ __all__ = [
     "compile_spl",
     "lookup_folders",
     "run_spl",
+    "store_macro_table",
     "stream_spl",
 ]
 
@@ -61,6 +68,7 @@ class CompiledQuery:
     grids: list[GridCheck] = field(default_factory=list)  # charts to size before running
     events: bool = False
     named: frozenset[str] | None = frozenset()
+    expanded: str = ""  # the search after macro expansion (what was parsed)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark")."""
@@ -78,6 +86,7 @@ def compile_spl(
     lookup_dirs: tuple[str, ...] = (),
     columns: dict[str, str] | None = None,
     pipeline: ast.Pipeline | None = None,
+    macros: MacroTable | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store schema ({column: "double"|"bigint"|"text"|"list"}).
 
@@ -87,22 +96,61 @@ def compile_spl(
     to its column in ``events`` where the names differ (e.g. ``user`` stored as ``user__1``).
     ``pipeline`` is ``text`` already parsed (and possibly rewritten by the caller, e.g. a hunt run
     against another index); ``text`` still serves the error messages.
+    ``macros`` defines the search macros the text may call (none when not given).
 
     Raises:
-        SplSyntaxError: the text does not parse, or a construct is used wrongly.
-        UnsupportedSplError: a command or function huntbook does not implement.
+        SplSyntaxError: the text does not parse, or a construct is used wrongly; an error inside
+            a macro's expansion names the macro.
+        UnsupportedSplError: a command or function huntbook does not implement, or an undefined
+            macro.
     """
-    pipeline = parse(text) if pipeline is None else pipeline
-    ctx = Context(text=text, now=time.time() if now is None else now, lookup_dirs=lookup_dirs)
+    expansion = expand(text, macros or MacroTable())
+    try:
+        return _compile(
+            text,
+            expansion,
+            fields,
+            now=now,
+            bounds=(earliest, latest),
+            limit=limit,
+            lookup_dirs=lookup_dirs,
+            columns=columns,
+            pipeline=pipeline,
+        )
+    except SplSyntaxError as err:
+        call = expansion.locate(err.pos) if err.query == expansion.text else None
+        if call is None:
+            raise
+        where = f"{err.reason} (in the expansion of macro `{call}`)"
+        raise type(err)(where, err.query, err.pos) from None
+
+
+def _compile(
+    text: str,
+    expansion: Expansion,
+    fields: dict[str, str],
+    *,
+    now: float | None,
+    bounds: tuple[str | None, str | None],
+    limit: int | None,
+    lookup_dirs: tuple[str, ...],
+    columns: dict[str, str] | None,
+    pipeline: ast.Pipeline | None,
+) -> CompiledQuery:
+    pipeline = parse(expansion.text) if pipeline is None else pipeline
+    ctx = Context(
+        text=expansion.text, now=time.time() if now is None else now, lookup_dirs=lookup_dirs
+    )
+    earliest, latest = bounds
     for value in (earliest, latest):
         if value:
             parse_time(value, ctx.now)  # a bad bound is reported without a caret into the query
-    bounds = [
+    time_bounds = [
         ast.TimeBound(kind, value)
         for kind, value in (("earliest", earliest), ("latest", latest))
         if value
     ]
-    base = build_base(ctx, fields, bounds, columns)
+    base = build_base(ctx, fields, time_bounds, columns)
     ctx.base = base
     limit = limit or None
     state = compile_commands(pipeline, ctx, base, limit)
@@ -117,6 +165,7 @@ def compile_spl(
         list(ctx.grids),
         events="_raw" in names and not transforming,
         named=_named(transforming[-1] if transforming else None),
+        expanded=expansion.text,
     )
 
 
@@ -140,11 +189,13 @@ def run_spl(
     limits: Limits | None = None,
     pipeline: ast.Pipeline | None = None,
     lookups: Sequence[str | os.PathLike[str]] = (),
+    macros: MacroTable | None = None,
+    macro_paths: Sequence[str | os.PathLike[str]] = (),
 ) -> SearchResult:
     """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
     ``events``) within ``limits`` (memory, time; see ``huntbook.engines.base.Limits``);
     ``pipeline`` as in ``compile_spl``. Lookups are read from the store's ``lookups/`` folder
-    and the folders in ``lookups`` only."""
+    and the folders in ``lookups`` only; macros as in ``compile_for_store``."""
     from huntbook.engines.duckdb import DuckDBEngine
 
     query = compile_for_store(
@@ -156,6 +207,8 @@ def run_spl(
         now=now,
         pipeline=pipeline,
         lookups=lookups,
+        macros=macros,
+        macro_paths=macro_paths,
     )
     return DuckDBEngine(store, limits=limits).execute(query)
 
@@ -169,12 +222,21 @@ def stream_spl(
     limit: int | None = None,
     limits: Limits | None = None,
     lookups: Sequence[str | os.PathLike[str]] = (),
+    macros: MacroTable | None = None,
+    macro_paths: Sequence[str | os.PathLike[str]] = (),
 ) -> SearchStream:
     """Like ``run_spl``, but the rows come batch by batch (close the stream when done)."""
     from huntbook.engines.duckdb import DuckDBEngine
 
     query = compile_for_store(
-        store, text, earliest=earliest, latest=latest, limit=limit, lookups=lookups
+        store,
+        text,
+        earliest=earliest,
+        latest=latest,
+        limit=limit,
+        lookups=lookups,
+        macros=macros,
+        macro_paths=macro_paths,
     )
     return DuckDBEngine(store, limits=limits).stream(query)
 
@@ -189,9 +251,12 @@ def compile_for_store(
     now: float | None = None,
     pipeline: ast.Pipeline | None = None,
     lookups: Sequence[str | os.PathLike[str]] = (),
+    macros: MacroTable | None = None,
+    macro_paths: Sequence[str | os.PathLike[str]] = (),
 ) -> CompiledQuery:
     """``compile_spl`` with the store's schema and column names; lookups are read from the
-    store's ``lookups/`` folder and the folders in ``lookups`` only."""
+    store's ``lookups/`` folder and the folders in ``lookups`` only. Macros: ``macros`` when
+    given, else huntbook's CIM macros, the store's ``macros/`` folder and ``macro_paths``."""
     return compile_spl(
         text,
         store.fields(),
@@ -202,6 +267,7 @@ def compile_for_store(
         lookup_dirs=lookup_folders(store, lookups),
         columns=store.columns(),
         pipeline=pipeline,
+        macros=macros if macros is not None else store_macro_table(store, macro_paths),
     )
 
 
@@ -211,3 +277,10 @@ def lookup_folders(
     """The folders a search on ``store`` may read lookups from: the store's ``lookups/``, then
     ``extra`` (the user's ``--lookups`` folders), in that order."""
     return tuple(str(p) for p in [store.lookups, *(Path(e) for e in extra)])
+
+
+def store_macro_table(
+    store: StoreLike, macro_paths: Sequence[str | os.PathLike[str]] = ()
+) -> MacroTable:
+    """huntbook's CIM macros, then the store's ``macros/`` folder, then ``macro_paths``."""
+    return load_macros([*store_macros(store.path), *(Path(p) for p in macro_paths)])

@@ -41,6 +41,7 @@ CASE_KEYS = {
     "events",
     "generate",
     "lookups",
+    "macros",
     "expect",
     "ordered",
     "project",
@@ -59,6 +60,7 @@ def _load_cases() -> Iterator[Any]:
             case = {**case}
             case.setdefault("events", doc.get("events", []))
             case.setdefault("lookups", doc.get("lookups", {}))
+            case.setdefault("macros", doc.get("macros", {}))
             case["file"] = path.stem
             marks = [pytest.mark.xfail(reason=case["xfail"])] if "xfail" in case else []
             yield pytest.param(case, id=f"{path.stem}/{case['name']}", marks=marks)
@@ -202,6 +204,7 @@ def _check_exact(
 
 # --- running --------------------------------------------------------------------------------------
 LOOKUP_DIRS = ("lookups",)
+MACRO_DIR = "macros"  # file-level `macros`: files written into the store's macros/ folder
 
 
 @pytest.fixture(scope="session")
@@ -210,10 +213,15 @@ def store_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": tmp_path_factory.mktemp("conformance"), "stores": {}}
 
 
-def build_store(cache: dict[str, Any], events: list[dict[str, Any]], lookups: dict[str, str]):
+def build_store(
+    cache: dict[str, Any],
+    events: list[dict[str, Any]],
+    lookups: dict[str, str],
+    macros: dict[str, str] | None = None,
+):
     from huntbook.store.testing import make_store
 
-    payload = json.dumps([events, lookups], sort_keys=True, default=str).encode()
+    payload = json.dumps([events, lookups, macros], sort_keys=True, default=str).encode()
     key = hashlib.sha256(payload).hexdigest()[:16]
     if key not in cache["stores"]:
         path = cache["root"] / key
@@ -222,6 +230,9 @@ def build_store(cache: dict[str, Any], events: list[dict[str, Any]], lookups: di
             for sub in LOOKUP_DIRS:
                 (path / sub).mkdir(parents=True, exist_ok=True)
                 (path / sub / name).write_text(text, encoding="utf-8")
+        for name, text in (macros or {}).items():
+            (path / MACRO_DIR).mkdir(parents=True, exist_ok=True)
+            (path / MACRO_DIR / name).write_text(text, encoding="utf-8")
         cache["stores"][key] = store
     return cache["stores"][key]
 
@@ -231,7 +242,7 @@ def test_conformance(case: dict[str, Any], store_cache: dict[str, Any]) -> None:
     from huntbook.errors import HuntbookError
     from huntbook.query import run_spl
 
-    store = build_store(store_cache, case_events(case), case["lookups"])
+    store = build_store(store_cache, case_events(case), case["lookups"], case["macros"])
     expect = case["expect"]
     if isinstance(expect, dict) and "error" in expect:
         with pytest.raises(HuntbookError, match=expect["error"]):

@@ -434,3 +434,6 @@ class TStats(Command):
     aggs: tuple[Agg, ...]
     where: SearchExpr | None = None
     by: tuple[str, ...] = ()
+    datamodel: str | None = None  # Model.Dataset (from datamodel=, or where nodename=)
+    span: str | None = None  # BY _time span=
+    fillnull: str | None = None  # fillnull_value=: the value of a missing BY field

@@ -382,23 +382,53 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     aggs: list[ast.Agg] = []
     where: ast.SearchExpr | None = None
     by: list[str] = []
+    datamodel: str | None = None
+    span: str | None = None
+    fillnull: str | None = None
     while not cur.at_end():
         if cur.accept(TokenType.COMMA):
             continue
+        cur.accept_word("from")
         if cur.peek(1).is_op("="):
             key, value = cur.option()
-            if key in ("from", "datamodel"):
-                raise cur.error("tstats over data models is not supported", value)
-            continue  # summariesonly=, allow_old_summaries=, prestats=: no effect here
+            if key == "datamodel":
+                datamodel = value.value
+            elif key == "fillnull_value":
+                fillnull = value.value
+            continue  # summariesonly=, allow_old_summaries=, prestats=: no effect
         if cur.accept_word("where"):
             where = _tstats_where(cur)
         elif by_tok := cur.accept_word("by"):
-            by = cur.fields_after(by_tok)
+            by, span = _tstats_by(cur, by_tok)
         else:
             aggs.append(parse_agg(cur))
     if not aggs:
         raise cur.error("tstats needs an aggregate (e.g. count)")
-    return ast.TStats(tuple(aggs), where, tuple(by))
+    where, node = _nodename(where)
+    if node:
+        datamodel = f"{datamodel.split('.')[0]}.{node}" if datamodel else node
+    return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span, fillnull)
+
+
+def _tstats_by(cur: Cursor, by_tok: Token) -> tuple[list[str], str | None]:
+    """``BY f1 _time span=1h f2``: the fields, and the span given anywhere among them."""
+    by = cur.fields_after(by_tok)
+    span = None
+    while cur.is_option("span"):
+        span = cur.option()[1].value
+        by += cur.field_list()
+    return by, span
+
+
+def _nodename(where: ast.SearchExpr | None) -> tuple[ast.SearchExpr | None, str | None]:
+    """``where nodename=Model.Dataset.Child ...``: the node, taken out of the where clause."""
+    items = where.items if isinstance(where, ast.SAnd) else (where,) if where else ()
+    nodes = [i for i in items if isinstance(i, ast.Compare) and i.field.lower() == "nodename"]
+    if not nodes:
+        return where, None
+    rest = tuple(i for i in items if i not in nodes)
+    rest_expr = None if not rest else rest[0] if len(rest) == 1 else ast.SAnd(rest)
+    return rest_expr, nodes[0].value.text
 
 
 def _tstats_where(cur: Cursor) -> ast.SearchExpr | None:

@@ -93,7 +93,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     ),
     "makeresults": (S, "count= (at most 50,000, Splunk's [searchresults] maxresultrows)"),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
-    "tstats": (P, "aggregates over the events table with `where <search>` and BY; no data models"),
+    "tstats": (
+        P,
+        "over the events or `from datamodel=M.D` (docs/data-models.md); "
+        "`where`, BY, span=, fillnull_value=, nodename=",
+    ),
 }
 
 # Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from huntbook.errors import LookupAccessError
+from huntbook.query.escu import lookup_definition
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.values import lit
 
@@ -38,6 +39,12 @@ def find_lookup(ctx: Context, table: str, pos: int) -> Path:
             f"lookup {table!r} is not a plain lookup name (like assets.csv or assets); "
             f"lookups are read only from {_listing(folders)}"
         )
+    for folder in folders:
+        found = lookup_definition(folder, table)  # an ESCU lookups/<name>.yml naming its CSV
+        if found is not None:
+            for warning in found[1]:
+                ctx.warn(warning)
+            return _contained(table, found[0], folders)
     names = [table] if table.lower().endswith(EXTENSION) else [table, table + EXTENSION]
     for folder in folders:
         for name in names:

@@ -28,6 +28,7 @@ from huntbook.query.spl.compiler.values import (
     TEXT,
     Val,
     as_num,
+    as_text,
     cast,
     col,
     lit,
@@ -88,11 +89,32 @@ def compile_stats(cmd: ast.Stats, state: State) -> State:
 
 
 def compile_tstats(cmd: ast.TStats, state: State) -> State:
-    """``tstats count where ... by ...`` runs over the events table (no data models)."""
+    """``tstats count [from datamodel=M.D] where ... by ... [span=]`` over the events, or over a
+    CIM dataset's rows (huntbook.query.datamodels)."""
+    if cmd.datamodel is not None:
+        from huntbook.query.datamodels import dataset_state
+
+        state = dataset_state(state, cmd.datamodel, cmd.pos)
     if cmd.where is not None:
         state = state.then(
             state.select_from(exp.Star()).where(predicate(cmd.where, state), copy=False)
         )
+    if cmd.span is not None:
+        from huntbook.query.spl.compiler.charts import compile_bin
+
+        state = compile_bin(ast.Bin("_time", cmd.span, pos=cmd.pos), state)
+    if cmd.fillnull is not None:
+        filled = [
+            (
+                n,
+                Val(
+                    exp.Coalesce(this=as_text(state.get(n)), expressions=[lit(cmd.fillnull)]), TEXT
+                ),
+            )
+            for n in cmd.by
+            if n != "_time"
+        ]
+        state = assign_many(state, filled)
     return grouped(state, cmd.aggs, cmd.by)
 
 
