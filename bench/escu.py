@@ -52,13 +52,12 @@ class Outcome:
 
 
 def build_store(path: Path) -> Any:
-    from huntbook.store import Store
+    from huntbook import Workspace
 
-    fresh = not path.exists()
-    store = Store(path)
-    if fresh:
-        store.ingest([SHARED / r for r in RECORDINGS])
-    return store
+    workspace = Workspace(path)
+    if not path.exists():
+        workspace.ingest([SHARED / r for r in RECORDINGS])
+    return workspace.store
 
 
 def survey(store: Any, content: Path = CONTENT) -> list[Outcome]:

@@ -29,11 +29,11 @@ def _bench() -> Any:
 
 @pytest.fixture(scope="module")
 def escu_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from huntbook.store import Store
+    from huntbook import Workspace
 
-    store = Store(tmp_path_factory.mktemp("escu") / "store")
-    store.ingest([shared_data / name for name in _bench().RECORDINGS])
-    return store
+    workspace = Workspace(tmp_path_factory.mktemp("escu") / "store")
+    workspace.ingest([shared_data / name for name in _bench().RECORDINGS])
+    return workspace.store
 
 
 @pytest.fixture(scope="module")
