@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from huntbook.hunts.builtin import BuiltinPlaybook
     from huntbook.hunts.result import HuntResult
+    from huntbook.query.explore import Exploration
     from huntbook.query.result import SearchResult
     from huntbook.store import IngestSummary, Store
     from huntbook.store.integrity import Damage
@@ -97,3 +99,24 @@ class Workspace:
         from huntbook.hunts import run_hunt
 
         return run_hunt(self.store, playbook, params=dict(params or {}), out=out)
+
+    def explore(
+        self, spl: str, *, earliest: str | None = None, latest: str | None = None
+    ) -> Exploration:
+        """A search to look at piece by piece (the web workbench): pages, total, fields summary,
+        timeline, each computed by the engine; ``close()`` it, ``cancel()`` it from any thread."""
+        from huntbook.query.explore import Exploration
+
+        return Exploration(self.store, spl, earliest=earliest, latest=latest)
+
+    def playbooks(self) -> list[BuiltinPlaybook]:
+        """The playbooks shipped with huntbook (name, title, ATT&CK ids)."""
+        from huntbook.hunts import list_builtin
+
+        return list_builtin()
+
+    def report_html(self, result: HuntResult) -> str:
+        """A hunt's report as the one self-contained HTML page ``huntbook hunt`` writes."""
+        from huntbook.hunts import render_html
+
+        return render_html(result)
