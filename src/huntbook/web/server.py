@@ -3,8 +3,12 @@ run uvicorn on that socket until interrupted."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
+import time
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -52,3 +56,23 @@ def server(workspace: Workspace, host: str) -> uvicorn.Server:
     allowed = LOOPBACK_NAMES + (host,) if is_loopback(host) else ("*",)
     config = uvicorn.Config(create_app(workspace, allowed), log_level="warning", access_log=False)
     return uvicorn.Server(config)
+
+
+@contextlib.contextmanager
+def background(workspace: Workspace, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve on a free port in a thread while the block runs; yields the base URL (tests,
+    screenshots and benchmarks drive a real server this way)."""
+    sock = bind(host, 0)
+    running = server(workspace, host)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not running.started:
+            if not thread.is_alive():
+                raise RuntimeError("the web server stopped while starting")
+            time.sleep(0.02)
+        yield url_of(sock).removesuffix("/search")
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
