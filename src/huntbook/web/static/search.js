@@ -14,6 +14,8 @@ let current = { q: "", earliest: "", latest: "" };
 let running = null;  // {sid, controller} of the search in flight
 let lastTotal = 0;
 let offset = 0;
+let pendingSummary = null;  // a summary that arrived before its rows
+let shownSid = null;  // the search whose rows are shown
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -93,9 +95,12 @@ async function cancelRunning() {
   const { sid, controller } = running;
   running = null;
   controller.abort();
-  await fetch("/api/cancel?sid=" + encodeURIComponent(sid), { method: "POST" }).catch(() => {});
+  for (const id of [sid, sid + "-summary"]) {
+    await fetch("/api/cancel?sid=" + encodeURIComponent(id), { method: "POST" }).catch(() => {});
+  }
 }
 
+// Rows come first; the fields summary and timeline (summary) arrive by a second request.
 async function start(at, summary) {
   await cancelRunning();
   const sid = Math.random().toString(36).slice(2);
@@ -106,22 +111,35 @@ async function start(at, summary) {
   $("status").textContent = "Searching…";
   $("cancel").hidden = false;
   const began = performance.now();
-  let response;
-  let body;
+  const ask = (extra) => fetch("/api/search?" + query(extra), { signal: controller.signal })
+    .then(async (response) => ({ ok: response.ok, body: await response.json() }));
+  if (summary) {
+    ask({ count: 0, sid: sid + "-summary" }).then((answer) => {
+      if (answer.ok && running === null && shownSid === sid) {
+        drawFields(answer.body.fields);
+        drawTimeline(answer.body.timeline);
+      } else if (answer.ok) pendingSummary = { sid, body: answer.body };
+    }).catch(() => {});
+  }
+  let answer;
   try {
-    const q = query({ offset: at, count: PAGE, sid, summary: summary ? 1 : 0 });
-    response = await fetch("/api/search?" + q, { signal: controller.signal });
-    body = await response.json();
+    answer = await ask({ offset: at, count: PAGE, sid, summary: 0 });
   } catch (e) {
     if (running && running.sid === sid) finish("The search did not answer: " + e);
     return;
   }
   if (!running || running.sid !== sid) return;  // a newer search replaced this one
   running = null;
+  shownSid = sid;
   $("cancel").hidden = true;
-  if (!response.ok) return showError(body.error);
+  if (!answer.ok) return showError(answer.body.error);
   const took = ((performance.now() - began) / 1000).toFixed(2);
-  draw(body, summary, took);
+  draw(answer.body, took);
+  if (pendingSummary && pendingSummary.sid === sid) {
+    drawFields(pendingSummary.body.fields);
+    drawTimeline(pendingSummary.body.timeline);
+  }
+  pendingSummary = null;
 }
 
 function finish(message) {
@@ -150,16 +168,12 @@ function showError(error) {
 }
 
 // --- drawing ---------------------------------------------------------------------------------
-function draw(body, summary, took) {
+function draw(body, took) {
   lastTotal = body.total;
   const noun = body.events ? "event" : "result";
   $("status").textContent = `${body.total.toLocaleString()} ${noun}${body.total === 1 ? "" : "s"} (${took} s)`;
   $("warnings").hidden = body.warnings.length === 0;
   $("warnings").replaceChildren(...body.warnings.map((w) => el("div", {}, "Warning: " + w)));
-  if (summary) {
-    drawFields(body.fields);
-    drawTimeline(body.timeline);
-  }
   const last = Math.min(body.offset + body.rows.length, body.total);
   $("count").textContent = body.total ? `${body.offset + 1}–${last} of ${body.total.toLocaleString()}` : "No results.";
   $("page").textContent = ` page ${Math.floor(body.offset / PAGE) + 1} of ${Math.max(1, Math.ceil(body.total / PAGE))} `;
