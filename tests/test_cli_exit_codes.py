@@ -67,6 +67,8 @@ CASES = [
     ("generate no out", ["generate"], 2),
     ("demo", ["demo", "--events", "200", "--out", "{tmp}/demo"], 0),
     ("demo bad events", ["demo", "--events", "-1", "--out", "{tmp}/demo"], 2),
+    ("serve missing store", ["serve", "--store", "{missing}"], 13),
+    ("serve bad port", ["serve", "--port", "70000", "--store", "{store}"], 2),
 ]
 
 

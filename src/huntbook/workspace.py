@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from huntbook.hunts.result import HuntResult
     from huntbook.ingest import IngestSummary
     from huntbook.query import CompiledQuery
+    from huntbook.query.explore import Exploration
     from huntbook.query.result import SearchResult, SearchStream
     from huntbook.query.spl.macros import MacroTable
     from huntbook.store import Store
@@ -291,3 +292,21 @@ class Workspace:
         from huntbook.hunts.loader import load_playbook
 
         return emit_detections(load_playbook(resolve(playbook)), out)
+
+
+    def explore(
+        self, spl: str, *, earliest: str | None = None, latest: str | None = None
+    ) -> Exploration:
+        """A search to look at piece by piece (the web workbench): pages, total, fields summary,
+        timeline, each computed by the engine; ``close()`` it, ``cancel()`` it from any thread.
+        Compiled as ``compile`` compiles (the workspace's lookups and macros)."""
+        from huntbook.query.explore import Exploration
+
+        return Exploration(self.store, self.compile(spl, earliest=earliest, latest=latest))
+
+    @staticmethod
+    def report_html(result: HuntResult) -> str:
+        """A hunt's report as the one self-contained HTML page ``huntbook hunt`` writes."""
+        from huntbook.hunts import render_html
+
+        return render_html(result)

@@ -1,0 +1,294 @@
+"""``Exploration``: one search looked at page by page, as the web workbench shows it.
+
+The compiled search runs inside other sqlglot SELECTs on one DuckDB connection: a page is the
+search with LIMIT/OFFSET, the profile (total, time range, how many rows hold each field) one
+aggregate over it, the fields' top values one UNPIVOT and GROUP BY over it, the timeline one GROUP
+BY over time buckets. No step loads every row into Python. ``cancel()``, from another thread,
+interrupts whatever runs on the connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from huntbook.errors import QueryRuntimeError
+from huntbook.query import CompiledQuery
+from huntbook.query.result import SearchResult
+from huntbook.query.spl.compiler.values import data_type, lit
+
+if TYPE_CHECKING:
+    from huntbook.store import StoreLike
+
+TIME = "_time"
+TOP_VALUES = 10  # values listed per field in the fields summary
+MAX_BUCKETS = 120  # the timeline picks the smallest span giving at most this many buckets
+SPANS = (1, 2, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400)
+UNSUMMARIZED = frozenset({TIME, "_raw", "_cd"})  # a value per event: no top values to show
+RESULT = "r"
+
+
+@dataclass(frozen=True)
+class FieldSummary:
+    """A field of the results: rows holding a value, and its most common values with counts."""
+
+    name: str
+    count: int
+    top: list[tuple[Any, int]]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Rows in the whole result, the first and last ``_time`` (None without one), and how many
+    rows hold a value of each column (in the result's column order)."""
+
+    total: int
+    first: float | None
+    last: float | None
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Matching rows per time bucket; bucket ``i`` covers ``start + i*span`` up to the next."""
+
+    start: float
+    span: int
+    counts: list[int]
+
+
+def iso_time(epoch: Any) -> Any:
+    """Epoch seconds -> ``2019-05-18T21:04:13.123000Z`` (UTC), the CLI's JSON form."""
+    if not isinstance(epoch, int | float):
+        return epoch
+    return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def export_rows(result: SearchResult) -> list[dict[str, Any]]:
+    """Rows as ``huntbook search --format json`` prints them (``_time`` ISO-8601 UTC)."""
+    return [{k: iso_time(v) if k == TIME else v for k, v in r.items()} for r in result.rows()]
+
+
+class Exploration:
+    """A compiled search and the connection its pieces run on (``close()`` it when done).
+
+    Raises (at construction): SplSyntaxError / UnsupportedSplError for bad SPL, StoreError when
+    the store is missing or damaged (on the first run).
+    """
+
+    def __init__(self, store: StoreLike, query: CompiledQuery) -> None:
+        self.store = store
+        self.query = query
+        self._con: Any = None
+        self._lock = threading.Lock()
+        self._schema: pa.Schema | None = None
+        self.cancelled = False
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.query.warnings)
+
+    @staticmethod
+    def export(result: SearchResult) -> list[dict[str, Any]]:
+        """A page's rows as ``huntbook search --format json`` prints them."""
+        return export_rows(result)
+
+    # --- the pieces ----------------------------------------------------------------------------
+    def page(self, offset: int, count: int) -> SearchResult:
+        """Rows ``offset`` .. ``offset + count - 1`` of the result, in the search's order."""
+        select = self.query.expr.copy().limit(lit(count), copy=False).offset(lit(offset))
+        return self._run(select)
+
+    def schema(self) -> pa.Schema:
+        """The result's columns and their Arrow types (the search run with LIMIT 0)."""
+        if self._schema is None:
+            self._schema = self.page(0, 0).table.schema
+        return self._schema
+
+    def profile(self) -> Profile:
+        """The total, the time range and each column's count, in one aggregate."""
+        schema = self.schema()
+        timed = _is_time(schema)
+        terms: list[exp.Expr] = [exp.Count(this=exp.Star())]
+        if timed:
+            terms += [exp.Min(this=_column(TIME)), exp.Max(this=_column(TIME))]
+        terms += [exp.Count(this=_present(f)) for f in schema]
+        row = self._run(self._over_result(terms)).table.to_pylist()[0]
+        values = list(row.values())
+        first, last = (values[1], values[2]) if timed else (None, None)
+        counts = values[3:] if timed else values[1:]
+        return Profile(int(values[0]), first, last, dict(zip(schema.names, counts, strict=True)))
+
+    def fields(self, profile: Profile) -> list[FieldSummary]:
+        """Every column holding a value, most-populated first, with its top values."""
+        present = [
+            f for f in self.schema() if profile.counts[f.name] and f.name not in UNSUMMARIZED
+        ]
+        top: dict[str, list[tuple[Any, int]]] = {f"c{i}": [] for i in range(len(present))}
+        if present:
+            for row in self._run(self._top_values(present)).table.to_pylist():
+                top[row["k"]].append((row["v"], row["n"]))
+        summaries = [
+            FieldSummary(f.name, profile.counts[f.name], top[f"c{i}"])
+            for i, f in enumerate(present)
+        ]
+        return sorted(summaries, key=lambda s: (-s.count, s.name.lower()))
+
+    def _top_values(self, fields: list[pa.Field]) -> exp.Select:
+        """``(k, v, n)``: the TOP_VALUES most common values ``v`` of field ``c<i>`` (``k``).
+
+        Single-valued fields go through one UNPIVOT (one pass over the result); each multivalue
+        field is unnested on its own. Ties keep the smaller value first.
+        """
+        keyed = [(f"c{i}", f) for i, f in enumerate(fields)]
+        scalars = [(k, f) for k, f in keyed if not pa.types.is_list(f.type)]
+        branches: list[exp.Select] = []
+        if scalars:
+            texts = [exp.alias_(_text(_column(f.name), f.type), k) for k, f in scalars]
+            unpivot = exp.Pivot(
+                this=self._over_result(texts).subquery(),
+                expressions=[exp.Columns(this=exp.Star())],
+                unpivot=True,
+                into=exp.UnpivotColumns(this=exp.column("k"), expressions=[exp.column("v")]),
+            )
+            branches.append(_from(unpivot))
+        for k, f in keyed:
+            if pa.types.is_list(f.type):
+                value = _text(exp.Unnest(expressions=[_column(f.name)]), f.type.value_type)
+                terms = [exp.alias_(lit(k), "k"), exp.alias_(value, "v")]
+                branches.append(self._over_result(terms))
+        values: exp.Query = branches[0]
+        for branch in branches[1:]:
+            values = exp.union(values, branch, distinct=False)
+        counted = (
+            exp.select("k", "v", exp.alias_(exp.Count(this=exp.Star()), "n"))
+            .from_(values.subquery("u"))
+            .where(exp.Not(this=exp.Is(this=exp.column("v"), expression=exp.Null())))
+            .group_by("k", "v")
+        )
+        rank = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=[exp.column("k")],
+            order=exp.Order(
+                expressions=[exp.Ordered(this=exp.column("n"), desc=True), exp.column("v")]
+            ),
+        )
+        ranked = exp.select("k", "v", "n", exp.alias_(rank, "rk")).from_(counted.subquery("g"))
+        return (
+            exp.select("k", "v", "n")
+            .from_(ranked.subquery("t"))
+            .where(exp.LTE(this=exp.column("rk"), expression=lit(TOP_VALUES)))
+            .order_by("k", exp.Ordered(this=exp.column("n"), desc=True), "v")
+        )
+
+    def timeline(self, profile: Profile) -> Timeline | None:
+        """Rows per time bucket over the result's time range; None without ``_time`` values."""
+        if profile.first is None or profile.last is None:
+            return None
+        span = next((s for s in SPANS if (profile.last - profile.first) / s < MAX_BUCKETS), 0)
+        span = span or _coarse_span(profile.last - profile.first)
+        start = math.floor(profile.first / span) * span
+        bucket = exp.cast(
+            exp.Floor(this=exp.Div(this=_column(TIME), expression=lit(float(span)))),
+            data_type("BIGINT"),
+        )
+        n = exp.alias_(exp.Count(this=exp.Star()), "n")
+        select = self._over_result([exp.alias_(bucket, "b"), n])
+        select = select.where(exp.Not(this=exp.Is(this=_column(TIME), expression=exp.Null())))
+        select = select.group_by(lit(1)).order_by(lit(1))
+        rows = self._run(select).table.to_pylist()
+        counts = [0] * (int((profile.last - start) // span) + 1)
+        for row in rows:
+            counts[row["b"] - start // span] = row["n"]
+        return Timeline(float(start), span, counts)
+
+    # --- running -------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop what runs now and refuse what comes next (safe from any thread)."""
+        self.cancelled = True
+        con = self._con
+        if con is not None:
+            con.interrupt()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def _over_result(self, terms: list[exp.Expr]) -> exp.Select:
+        """``SELECT terms FROM (search) AS r``; the search's final ORDER BY is dropped (without
+        a LIMIT it does not change which rows there are, and aggregates ignore order)."""
+        search = self.query.expr.copy()
+        if search.args.get("limit") is None:
+            search.set("order", None)
+        return exp.select(*terms).from_(search.subquery(RESULT))
+
+    def _run(self, select: exp.Select) -> SearchResult:
+        from huntbook.engines.duckdb import DuckDBEngine
+
+        with self._lock:
+            self._check_cancelled()
+            if self._con is None:
+                self._con = self.store.connect()
+            try:
+                return DuckDBEngine(connection=self._con).execute(
+                    CompiledQuery(select, [], self.warnings, self.query.source)
+                )
+            except QueryRuntimeError:
+                self._check_cancelled()
+                raise
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled:
+            raise QueryRuntimeError("the search was cancelled")
+
+
+def _from(unpivot: exp.Pivot) -> exp.Select:
+    return exp.select("k", "v").from_(
+        exp.Subquery(this=unpivot, alias=exp.TableAlias(this=exp.to_identifier("p")))
+    )
+
+
+def _column(name: str) -> exp.Column:
+    return exp.column(exp.to_identifier(name, quoted=True))
+
+
+def _is_time(schema: pa.Schema) -> bool:
+    return TIME in schema.names and pa.types.is_floating(schema.field(TIME).type)
+
+
+def _present(field: pa.Field) -> exp.Expr:
+    """What COUNT counts for a column: a value (an empty multivalue counts as none)."""
+    if pa.types.is_list(field.type):
+        return exp.Nullif(this=exp.ArraySize(this=_column(field.name)), expression=lit(0))
+    return _column(field.name)
+
+
+def _text(value: exp.Expr, kind: pa.DataType) -> exp.Expr:
+    """A value as the text Splunk shows: whole doubles without ``.0`` (as ``splunk_value``)."""
+    text = data_type("VARCHAR")
+    if not pa.types.is_floating(kind):
+        return exp.cast(value, text)
+    whole = exp.and_(
+        exp.EQ(this=value.copy(), expression=exp.Floor(this=value.copy())),
+        exp.LT(this=exp.Abs(this=value.copy()), expression=lit(1e15)),
+    )
+    return exp.Case(
+        ifs=[exp.If(this=whole, true=exp.cast(exp.cast(value.copy(), data_type("BIGINT")), text))],
+        default=exp.cast(value, text),
+    )
+
+
+def _coarse_span(width: float) -> int:
+    """A span in whole days giving at most MAX_BUCKETS buckets over ``width`` seconds."""
+    return 86400 * max(1, math.ceil(width / 86400 / (MAX_BUCKETS - 1)))
+
+
+__all__ = ["Exploration", "FieldSummary", "Profile", "Timeline", "export_rows", "iso_time"]
