@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from huntbook.engines.result import SearchResult, SearchStream
     from huntbook.hunts.builtin import BuiltinPlaybook
     from huntbook.hunts.detections import Emitted
     from huntbook.hunts.problems import Problem
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from huntbook.ingest import IngestSummary
     from huntbook.query import CompiledQuery
     from huntbook.query.explore import Exploration
-    from huntbook.query.result import SearchResult, SearchStream
     from huntbook.query.spl.macros import MacroTable
     from huntbook.store import Store
     from huntbook.store.integrity import Damage
@@ -106,6 +106,20 @@ class Workspace:
             progress=progress,
             settings=settings,
         )
+
+    @staticmethod
+    def ingest_formats() -> tuple[str, ...]:
+        """The input formats ingest reads (``fmt=`` / ``--format`` names)."""
+        from huntbook.ingest import FORMATS
+
+        return tuple(FORMATS)
+
+    @staticmethod
+    def input_bytes(paths: Iterable[str | os.PathLike[str]]) -> int:
+        """How many bytes ingest would read from ``paths`` (files, folders, archives as files)."""
+        from huntbook.ingest import expand
+
+        return sum(path.stat().st_size for path, _ in expand(paths))
 
     def stats(self) -> list[dict[str, Any]]:
         """Event counts and first/last times per index, sourcetype, host and source."""

@@ -12,11 +12,12 @@ import click
 
 from huntbook.cli._options import store_option, writing_workspace
 from huntbook.errors import IngestError
-from huntbook.ingest import FORMATS, FileResult, IngestSummary, expand
 from huntbook.ingest.base import Limits
-from huntbook.workspace import default_store_path
+from huntbook.ingest.summary import FileResult, IngestSummary
+from huntbook.workspace import Workspace, default_store_path
 
 MAX_LISTED = 20
+FORMATS = Workspace.ingest_formats()
 PARTIAL_EXIT = 3  # docs/errors.md: every file stored, some only in part
 
 
@@ -26,7 +27,7 @@ def _progress(paths: tuple[str, ...]) -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield None
         return
-    total = sum(p.stat().st_size for p, _ in expand(paths))
+    total = Workspace.input_bytes(paths)
     with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
         yield bar.update
 

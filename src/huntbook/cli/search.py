@@ -22,8 +22,8 @@ import orjson
 from huntbook.cli._options import lookups_option, macros_option, store_option
 from huntbook.cli._table import cell_text, text_table, wrap_pairs
 from huntbook.engines.base import parse_size
+from huntbook.engines.result import SearchStream
 from huntbook.errors import QueryError
-from huntbook.query.result import SearchStream
 from huntbook.workspace import Workspace, default_store_path
 
 TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given

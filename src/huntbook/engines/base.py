@@ -1,4 +1,9 @@
-"""The engine contract: render a ``CompiledQuery`` in ``dialect`` and execute it within limits."""
+"""The engine contract: render a compiled search in ``dialect`` and execute it within limits.
+
+Engines sit below ``huntbook.query``: the compiler hands them anything shaped like
+``CompiledSearch`` (``huntbook.query.CompiledSearch`` is the one it builds), and they return
+``SearchResult`` / ``SearchStream`` (engines/result.py).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from huntbook.errors import QueryError
 
 if TYPE_CHECKING:
-    from huntbook.query import CompiledQuery
-    from huntbook.query.result import SearchResult
+    from huntbook.engines.grid import GridCheck
+    from huntbook.engines.result import SearchResult
 
 MEMORY_SHARE = 0.5  # default memory limit: this share of the machine's RAM
 _UNITS = {
@@ -61,13 +66,34 @@ class Limits:
         return self.memory if self.memory is not None else default_memory_limit()
 
 
+class CompiledSearch(Protocol):
+    """What an engine needs of a compiled search."""
+
+    @property
+    def warnings(self) -> list[str]: ...
+
+    @property
+    def grids(self) -> list[GridCheck]:
+        """Charts to size before running."""
+
+    @property
+    def events(self) -> bool:
+        """The rows are raw events (no transforming command)."""
+
+    @property
+    def named(self) -> frozenset[str] | None:
+        """The columns the last transforming command named."""
+
+    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str: ...
+
+
 class Engine(ABC):
     """An engine only renders and runs: every engine runs the same sqlglot expression."""
 
     dialect: ClassVar[str]
 
-    def render(self, query: CompiledQuery) -> str:
+    def render(self, query: CompiledSearch) -> str:
         return query.sql(self.dialect)
 
     @abstractmethod
-    def execute(self, query: CompiledQuery) -> SearchResult: ...
+    def execute(self, query: CompiledSearch) -> SearchResult: ...

@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 import duckdb
 import pyarrow as pa
 
-from huntbook.engines.base import Engine, Limits
+from huntbook.engines.base import CompiledSearch, Engine, Limits
+from huntbook.engines.grid import grid_warning
+from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import QueryError, QueryLimitError, QueryRuntimeError
-from huntbook.query.grid import grid_warning
-from huntbook.query.result import SearchResult, SearchStream
 
 BATCH_ROWS = 10_000  # rows per record batch handed to the caller
 
@@ -92,10 +92,10 @@ class DuckDBEngine(Engine):
         con: duckdb.DuckDBPyConnection = self.store.connect()
         return con
 
-    def execute(self, query: Any) -> SearchResult:
+    def execute(self, query: CompiledSearch) -> SearchResult:
         return self.stream(query).collect()
 
-    def stream(self, query: Any) -> SearchStream:
+    def stream(self, query: CompiledSearch) -> SearchStream:
         """Start the search; its grid checks run first (they may refuse it or add warnings).
 
         Raises:
@@ -123,7 +123,7 @@ class DuckDBEngine(Engine):
             named=query.named,
         )
 
-    def _grid_warnings(self, run: _Run, query: Any) -> list[str]:
+    def _grid_warnings(self, run: _Run, query: CompiledSearch) -> list[str]:
         warnings = []
         for check in query.grids:
             rows = run.con.sql(check.select.sql(dialect=self.dialect)).fetchall()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from huntbook.engines.base import Engine
+from huntbook.engines.base import CompiledSearch, Engine
+from huntbook.engines.result import SearchResult
 from huntbook.errors import EngineError, QueryRuntimeError
-from huntbook.query.result import SearchResult
 
 
 class SparkEngine(Engine):
@@ -18,7 +18,7 @@ class SparkEngine(Engine):
     def __init__(self, session: Any = None) -> None:
         self.session = session
 
-    def execute(self, query: Any) -> SearchResult:
+    def execute(self, query: CompiledSearch) -> SearchResult:
         if self.session is None:
             try:
                 from pyspark.sql import SparkSession

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from huntbook.engines.base import Limits
+from huntbook.engines.grid import GridCheck
+from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import SplSyntaxError
-from huntbook.query.grid import GridCheck
 from huntbook.query.macro_files import load_macros, store_macros
-from huntbook.query.result import SearchResult, SearchStream
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
 from huntbook.query.spl.compiler.state import Context

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
+from huntbook.engines.result import SearchResult
 from huntbook.errors import QueryRuntimeError
 from huntbook.query import CompiledQuery
-from huntbook.query.result import SearchResult
 from huntbook.query.spl.compiler.values import data_type, lit
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from huntbook.engines.grid import GridCheck
 from huntbook.errors import UnsupportedSplError
-from huntbook.query.grid import GridCheck
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler.basic import assign
 from huntbook.query.spl.compiler.state import Field, State, alias, aliased_table, ordered

@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
+from huntbook.engines.grid import GridCheck
 from huntbook.errors import QueryError
-from huntbook.query.grid import GridCheck
 from huntbook.query.spl.compiler.values import NULL, Val, col, null_val
 
 
