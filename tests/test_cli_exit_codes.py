@@ -53,6 +53,7 @@ CASES = [
     ("search damaged store", ["search", "index=*", "--store", "{damaged}"], 13),
     ("hunt", ["hunt", "{playbooks}/minimal.md", "--store", "{store}"], 0),
     ("hunt run built-in", ["hunt", "run", "wmi-lateral-movement", "--store", "{store}"], 0),
+    ("hunt failing search", ["hunt", "{playbooks}/failing-search.md", "--store", "{store}"], 12),
     ("hunt bad param", ["hunt", "wmi-lateral-movement", "--param", "x", "--store", "{store}"], 2),
     ("hunt bad playbook", ["hunt", "{playbooks}/missing-section.md", "--store", "{store}"], 11),
     ("hunt unknown playbook", ["hunt", "no-such-playbook", "--store", "{store}"], 11),

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from huntbook.engines.base import parse_size
+from huntbook.errors import QueryError
 from huntbook.workspace import Workspace, default_store_path
 
 store_option = click.option(
@@ -53,4 +55,27 @@ lookups_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A folder lookup/inputlookup may read tables from, besides the store's lookups/; "
     "repeatable. Nothing else is readable.",
+)
+
+
+def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    try:
+        return parse_size(value) if value is not None else None
+    except QueryError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+memory_limit_option = click.option(
+    "--memory-limit",
+    default=None,
+    callback=_memory_limit,
+    help="Memory each search may use, e.g. 8GB or 512MiB; over it the search stops (exit 14). "
+    "Default: half the machine's RAM.",
+)
+
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop each search after SECONDS (exit 14). Default: no time limit.",
 )

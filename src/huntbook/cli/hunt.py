@@ -11,8 +11,15 @@ from pathlib import Path
 
 import click
 
-from huntbook.cli._options import lookups_option, macros_option, store_option
+from huntbook.cli._options import (
+    lookups_option,
+    macros_option,
+    memory_limit_option,
+    store_option,
+    timeout_option,
+)
 from huntbook.cli._table import text_table
+from huntbook.errors import QueryError
 from huntbook.hunts.render.common import hits_text, index_override_text
 from huntbook.hunts.result import HuntResult, QueryStatus
 from huntbook.workspace import Workspace, default_store_path
@@ -85,6 +92,8 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     help="Write savedsearches.conf and Sigma rules for the hunt here.",
 )
 @macros_option
+@memory_limit_option
+@timeout_option
 def run(
     playbook: str,
     store: Path | None,
@@ -95,11 +104,17 @@ def run(
     hunter: str | None,
     detections: Path | None,
     macros: tuple[Path, ...],
+    memory_limit: int | None,
+    timeout: float | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
     workspace = Workspace(
-        store if store is not None else default_store_path(), lookups=lookups, macros=macros
+        store if store is not None else default_store_path(),
+        lookups=lookups,
+        macros=macros,
+        memory_limit=memory_limit,
+        timeout=timeout,
     )
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:
@@ -112,6 +127,12 @@ def run(
         click.echo(f"Detections: {', '.join(str(p) for p in written.files)}")
         for note in written.notes:
             click.echo(f"  {note}")
+    failed = [q.title for q in result.queries if q.status == QueryStatus.ERROR]
+    if failed:
+        raise QueryError(
+            f"{len(failed)} of the hunt's {len(result.queries)} searches failed (marked above; "
+            "the reports say why): its findings may be incomplete"
+        )
 
 
 def _summary(result: HuntResult) -> None:

@@ -19,11 +19,15 @@ from typing import IO, Any
 import click
 import orjson
 
-from huntbook.cli._options import lookups_option, macros_option, store_option
+from huntbook.cli._options import (
+    lookups_option,
+    macros_option,
+    memory_limit_option,
+    store_option,
+    timeout_option,
+)
 from huntbook.cli._table import cell_text, text_table, wrap_pairs
-from huntbook.engines.base import parse_size
 from huntbook.engines.result import SearchStream
-from huntbook.errors import QueryError
 from huntbook.workspace import Workspace, default_store_path
 
 TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given
@@ -112,13 +116,6 @@ WRITERS: dict[str, Callable[[SearchStream, IO[str]], None]] = {
 }
 
 
-def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
-    try:
-        return parse_size(value) if value is not None else None
-    except QueryError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command("search")
 @click.argument("spl", required=False)
 @store_option
@@ -152,19 +149,8 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
     help=f"At most N rows; 0 means no limit (as Splunk's maxresults = 0). Without it the table "
     f"shows the first {TABLE_ROWS}; the other formats print every row.",
 )
-@click.option(
-    "--memory-limit",
-    default=None,
-    callback=_memory_limit,
-    help="Memory the search may use, e.g. 8GB or 512MiB; over it the search stops (exit 14). "
-    "Default: half the machine's RAM.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Stop the search after SECONDS (exit 14). Default: no time limit.",
-)
+@memory_limit_option
+@timeout_option
 @click.option("--explain", is_flag=True, help="Print the compiled SQL instead of running it.")
 @click.option(
     "--dialect",
