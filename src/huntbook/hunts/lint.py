@@ -17,9 +17,9 @@ from huntbook.hunts.pivots import fill, find_placeholders
 from huntbook.hunts.problems import Collector, ErrorLevel, Problem
 from huntbook.hunts.tables import DATA_NEED_ALIASES, PLACEHOLDER_ALIASES, canonical_need
 from huntbook.normalize.types import CORE_COLUMNS, field_type
-from huntbook.query import compile_spl
+from huntbook.query import CompiledQuery, compile_spl
 
-Compiler = Callable[[str], object]
+Compiler = Callable[[str], CompiledQuery]
 STAND_IN = "placeholder"
 
 
@@ -43,9 +43,13 @@ def lint(
 
 
 def check_playbook(
-    playbook: Playbook, collector: Collector, params: Mapping[str, str], compiler: Compiler
+    playbook: Playbook,
+    collector: Collector,
+    params: Mapping[str, str],
+    compiler: Compiler | None,
 ) -> None:
-    """The checks beyond the loader's: data needs, placeholders, SPL that compiles."""
+    """The checks beyond the loader's: data needs, placeholders, and (given a ``compiler``) SPL
+    that compiles."""
     for need in playbook.data_needed:
         if canonical_need(need.name) is None:
             hint = did_you_mean(need.name, DATA_NEED_ALIASES)
@@ -61,7 +65,7 @@ def check_playbook(
             )
     for query in playbook.queries:
         _check_placeholders(query, params, collector)
-        if query.spl.strip():
+        if compiler is not None and query.spl.strip():
             _check_spl(query, compiler, collector)
 
 
@@ -90,7 +94,7 @@ def _check_spl(query: Query, compiler: Compiler, collector: Collector) -> None:
     except QueryError as exc:
         collector.error(query.spl_line, "spl", f"query '{query.title}': {exc}")
     else:
-        for warning in getattr(compiled, "warnings", None) or []:
+        for warning in compiled.warnings:
             collector.warning(query.spl_line, "spl-warning", f"query '{query.title}': {warning}")
 
 

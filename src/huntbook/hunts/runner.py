@@ -184,7 +184,7 @@ def _load(
     on (``huntbook hunt lint`` reports it up front).
     """
     book, collector = parse_file(builtin.resolve(playbook), ErrorLevel.RAISE)
-    check_playbook(book, collector, params, compiler=lambda text: None)
+    check_playbook(book, collector, params, compiler=None)
     return book, collector.check()
 
 

@@ -11,7 +11,7 @@ from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import aggregates
 from huntbook.query.spl.compiler.basic import assign_many
-from huntbook.query.spl.compiler.search import predicate
+from huntbook.query.spl.compiler.search import equals, predicate
 from huntbook.query.spl.compiler.state import (
     Field,
     State,
@@ -265,12 +265,9 @@ def compile_metadata(cmd: ast.Metadata, state: State) -> State:
     """
     key = _METADATA_KEYS[cmd.type]
     if cmd.indexes:
-        from huntbook.query.spl import ast as a
-        from huntbook.query.spl.compiler.search import equals
-
         index = state.get("index")
         tests = (
-            [equals(index, a.SearchValue(i)) for i in cmd.indexes]
+            [equals(index, ast.SearchValue(i)) for i in cmd.indexes]
             if index.kind != NULL
             else [exp.false()]
         )
