@@ -15,7 +15,8 @@ Library code raises these; only ``huntbook.cli`` decides what to print and how t
     │   │   └── UnsupportedSplError  a command/function/option huntbook does not implement
     │   ├── LookupAccessError  a lookup outside the folders a query may read
     │   ├── QueryRuntimeError  the engine failed while running a compiled query
-    │   └── QueryLimitError    a search hit its time or memory limit
+    │   ├── QueryLimitError    a search hit its time or memory limit
+    │   └── SigmaRuleError     a Sigma rule huntbook cannot convert (detect skips it, with why)
     ├── PlaybookError          a hunt document is malformed (line numbers)
     └── EngineError            an engine (DuckDB, Spark) is unknown or unavailable
 """
@@ -37,6 +38,7 @@ __all__ = [
     "QueryError",
     "QueryLimitError",
     "QueryRuntimeError",
+    "SigmaRuleError",
     "SourceLocation",
     "SplSyntaxError",
     "StoreDamagedError",
@@ -145,6 +147,10 @@ class QueryLimitError(QueryError):
     """A search hit its time limit (--timeout) or memory limit (--memory-limit)."""
 
     exit_code = 14
+
+
+class SigmaRuleError(QueryError):
+    """A Sigma rule huntbook cannot convert; ``huntbook detect`` lists it as skipped, with why."""
 
 
 class PlaybookError(HuntbookError):

@@ -1,0 +1,133 @@
+"""Sigma files -> ``Rule``: parsed by pySigma, field names by huntbook's pipeline per branch, the
+condition tree compiled to one predicate. Every file's every rule comes back, ready or with why not.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+from sqlglot import exp
+
+from huntbook.detect.cache import RuleCache
+from huntbook.detect.compile import Compiled, compile_condition
+from huntbook.detect.mapping import Branch, Mapping, load_mapping
+from huntbook.detect.model import FAILED, SKIPPED, Branched, Rule
+from huntbook.errors import SigmaRuleError
+
+SUFFIXES = (".yml", ".yaml")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Top-level keys of documents that are not single-event rules, and why they do not run.
+NOT_RULES = {
+    "correlation": "correlation rules not supported yet",
+    "action": "rule collections (action: global/reset/repeat) are not supported",
+    "filter": "Sigma filters (meta filters) are not supported",
+}
+
+
+def rule_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The Sigma files among ``paths`` (folders searched recursively), in a stable order."""
+    found: list[Path] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found.extend(sorted(p for p in given.rglob("*") if p.suffix.lower() in SUFFIXES))
+        else:
+            found.append(given)
+    return found
+
+
+def load_rules(paths: Iterable[str | os.PathLike[str]], cache: RuleCache | None) -> list[Rule]:
+    """Every rule of every file, converted (from ``cache`` when converted before)."""
+    mapping = load_mapping()
+    rules: list[Rule] = []
+    for path in rule_files(paths):
+        rules.extend(_file_rules(path, mapping, cache))
+    return rules
+
+
+def _file_rules(path: Path, mapping: Mapping, cache: RuleCache | None) -> list[Rule]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Rule(str(path), "", path.stem, status=FAILED, reason=f"cannot read: {exc}")]
+    cached = cache.get(text) if cache else None
+    if cached is not None:
+        for rule in cached:
+            rule.path = str(path)
+        return cached
+    rules = list(_convert_text(str(path), text, mapping))
+    if cache:
+        cache.put(text, rules)
+    return rules
+
+
+def _convert_text(path: str, text: str, mapping: Mapping) -> Iterator[Rule]:
+    try:
+        documents = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]  # noqa: S506
+    except yaml.YAMLError as exc:
+        yield Rule(path, "", Path(path).stem, status=FAILED, reason=f"not YAML: {exc}")
+        return
+    for document in documents:
+        yield convert_document(path, document, mapping)
+
+
+def convert_document(path: str, document: Any, mapping: Mapping) -> Rule:
+    """One YAML document -> a ready, skipped or failed ``Rule``."""
+    started = time.perf_counter()
+    if not isinstance(document, dict):
+        return Rule(path, "", Path(path).stem, status=FAILED, reason="not a Sigma rule (no mapping)")
+    rule = Rule(path, str(document.get("id", "")), str(document.get("title", Path(path).stem)))
+    kind = next((k for k in NOT_RULES if k in document), None)
+    if kind is not None:
+        rule.status, rule.reason = SKIPPED, NOT_RULES[kind]
+        return rule
+    try:
+        parsed = SigmaRule.from_dict(document)
+    except SigmaError as exc:
+        rule.status, rule.reason = FAILED, f"pySigma cannot parse it: {exc}"
+        return rule
+    _describe(rule, parsed)
+    try:
+        _compile(rule, parsed, document, mapping)
+    except SigmaRuleError as exc:
+        rule.status, rule.reason = SKIPPED, str(exc)
+    except SigmaError as exc:
+        rule.status, rule.reason = FAILED, f"pySigma cannot process it: {exc}"
+    rule.seconds = time.perf_counter() - started
+    return rule
+
+
+def _describe(rule: Rule, parsed: SigmaRule) -> None:
+    rule.level = parsed.level.name.lower() if parsed.level else ""
+    rule.tags = [f"{t.namespace}.{t.name}" for t in parsed.tags]
+    source = parsed.logsource
+    parts = (("product", source.product), ("category", source.category), ("service", source.service))
+    rule.logsource = " ".join(f"{k}:{v}" for k, v in parts if v)
+
+
+def _compile(rule: Rule, parsed: SigmaRule, document: dict[str, Any], mapping: Mapping) -> None:
+    branches = mapping.branches(parsed.logsource)
+    if branches is None:
+        raise SigmaRuleError(f"no log source mapping for {rule.logsource or 'an empty logsource'}")
+    used = Compiled()
+    rule.branches = [
+        Branched(b.source, b.codes, _branch_predicate(b, document, mapping, used)) for b in branches
+    ]
+    rule.fields = sorted(used.fields)
+    rule.lowered = sorted(used.lowered)
+
+
+def _branch_predicate(
+    branch: Branch, document: dict[str, Any], mapping: Mapping, used: Compiled
+) -> exp.Expr:
+    """The rule's conditions (OR'd) under the branch's field names."""
+    copy = SigmaRule.from_dict(document)
+    mapping.pipeline(branch).apply(copy)
+    conditions = [compile_condition(c.parsed, used) for c in copy.detection.parsed_condition]
+    return exp.or_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]

@@ -1,0 +1,91 @@
+"""What ``huntbook detect`` works with: converted rules, hits and the run's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
+LEVELS = ("informational", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Branched:
+    """A rule's predicate on one branch's events (``source``, event codes; '' and () for all)."""
+
+    source: str
+    codes: tuple[str, ...]
+    predicate: exp.Expr
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        return (self.source, self.codes)
+
+
+@dataclass
+class Rule:
+    """One Sigma rule as converted: its predicate over the scan, or why it has none."""
+
+    path: str
+    id: str
+    title: str
+    level: str = ""
+    tags: list[str] = field(default_factory=list)
+    logsource: str = ""
+    status: str = RAN
+    reason: str = ""
+    branches: list[Branched] = field(default_factory=list)  # one per log-source branch
+    fields: list[str] = field(default_factory=list)  # store fields the rule reads
+    lowered: list[str] = field(default_factory=list)  # ... of those, read lower-cased
+    hits: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "path": self.path,
+            "level": self.level,
+            "logsource": self.logsource,
+            "status": self.status,
+        }
+        if self.status != RAN:
+            entry["reason"] = self.reason
+        entry["hits"] = self.hits
+        entry["seconds"] = round(self.seconds, 4)
+        return entry
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One event a rule matched: the rule and the event's columns (the rule's fields included)."""
+
+    rule: Rule
+    event: dict[str, Any]
+
+    def record(self) -> dict[str, Any]:
+        """The ``detections.jsonl`` line."""
+        return {
+            "rule_id": self.rule.id,
+            "title": self.rule.title,
+            "level": self.rule.level,
+            "tags": self.rule.tags,
+            **self.event,
+        }
+
+
+@dataclass
+class DetectResult:
+    """Every rule given, with its status, and every hit in time order."""
+
+    rules: list[Rule]
+    hits: list[Hit]
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        out = {RAN: 0, SKIPPED: 0, FAILED: 0}
+        for rule in self.rules:
+            out[rule.status] += 1
+        return out
