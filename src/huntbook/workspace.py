@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from huntbook.detect import DetectResult
     from huntbook.hunts.builtin import BuiltinPlaybook
     from huntbook.hunts.detections import Emitted
     from huntbook.hunts.problems import Problem
@@ -228,3 +229,20 @@ class Workspace:
         from huntbook.hunts.loader import load_playbook
 
         return emit_detections(load_playbook(resolve(playbook)), out)
+
+    def detect(
+        self,
+        rules: Iterable[str | os.PathLike[str]],
+        *,
+        index: str | None = None,
+        level: str | None = None,
+        tags: Iterable[str] = (),
+        out: str | os.PathLike[str] | None = None,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> DetectResult:
+        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports."""
+        from huntbook.detect import run_detect
+
+        return run_detect(
+            self.store, rules, index=index, level=level, tags=list(tags), out=out, cache=cache
+        )

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "huntbook.cli.hunt",
     "huntbook.cli.demo",
     "huntbook.cli.generate",
+    "huntbook.cli.detect",
 )
 
 
