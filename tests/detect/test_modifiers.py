@@ -19,22 +19,42 @@ SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 
 
 def _event(n: int, **fields: Any) -> dict[str, Any]:
-    base = {"_time": 1_600_000_000 + n, "_raw": "", "index": "main", "host": "pc",
-            "source": SYSMON, "sourcetype": SYSMON, "EventCode": "1"}
+    base = {
+        "_time": 1_600_000_000 + n,
+        "_raw": "",
+        "index": "main",
+        "host": "pc",
+        "source": SYSMON,
+        "sourcetype": SYSMON,
+        "EventCode": "1",
+    }
     return {**base, **fields}
 
 
 EVENTS = [
-    _event(0, Image=r"C:\Windows\System32\cmd.exe", CommandLine="cmd /c whoami",
-           _raw="<Event>cmd /c WHOAMI</Event>"),
-    _event(1, Image=r"C:\Tools\PsExec.exe", CommandLine="psexec -s -accepteula cmd",
-           ParentImage=r"C:\Tools\PsExec.exe"),
+    _event(
+        0,
+        Image=r"C:\Windows\System32\cmd.exe",
+        CommandLine="cmd /c whoami",
+        _raw="<Event>cmd /c WHOAMI</Event>",
+    ),
+    _event(
+        1,
+        Image=r"C:\Tools\PsExec.exe",
+        CommandLine="psexec -s -accepteula cmd",
+        ParentImage=r"C:\Tools\PsExec.exe",
+    ),
     _event(2, Image=r"C:\a\powershell.exe", CommandLine="powershell -enc SQBFAFgA 100%_done"),
     _event(3, source=SYSMON, EventCode="3", DestinationIp="fe80::1%12", Initiated="true"),
     _event(4, source=SYSMON, EventCode="3", DestinationIp="::1", Initiated="false"),
     _event(5, source=SYSMON, EventCode="3", DestinationIp="10.1.2.3"),
-    _event(6, source="WinEventLog:Security", EventCode="4688",
-           NewProcessName=r"C:\Windows\System32\whoami.exe", CommandLine="whoami /all"),
+    _event(
+        6,
+        source="WinEventLog:Security",
+        EventCode="4688",
+        NewProcessName=r"C:\Windows\System32\whoami.exe",
+        CommandLine="whoami /all",
+    ),
 ]
 
 
@@ -43,7 +63,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return make_store(tmp_path_factory.mktemp("store"), EVENTS)
 
 
-def _hits(store: Any, tmp_path: Path, detection: str, category: str = "process_creation") -> list[int]:
+def _hits(
+    store: Any, tmp_path: Path, detection: str, category: str = "process_creation"
+) -> list[int]:
     body = textwrap.indent(textwrap.dedent(detection).strip(), "    ")
     rule = (
         "title: t\nid: 00000000-0000-0000-0000-000000000001\n"
@@ -59,69 +81,125 @@ def _hits(store: Any, tmp_path: Path, detection: str, category: str = "process_c
 
 def test_plain_string_is_whole_value_case_insensitive(store: Any, tmp_path: Path) -> None:
     # spec "Strings": plain values match the whole field, case-insensitively
-    assert _hits(store, tmp_path, r"""
+    assert _hits(
+        store,
+        tmp_path,
+        r"""
         sel: {Image: 'c:\windows\system32\CMD.EXE'}
-        condition: sel""") == [0]
+        condition: sel""",
+    ) == [0]
 
 
 def test_contains_startswith_endswith(store: Any, tmp_path: Path) -> None:
     # spec "Value modifiers": contains / startswith / endswith
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|contains: 'WHOAMI'}
-        condition: a""") == [0, 6]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [0, 6]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|startswith: 'PSEXEC -s'}
-        condition: a""") == [1]
-    assert _hits(store, tmp_path, r"""
+        condition: a""",
+    ) == [1]
+    assert _hits(
+        store,
+        tmp_path,
+        r"""
         a: {Image|endswith: '\psexec.exe'}
-        condition: a""") == [1]
+        condition: a""",
+    ) == [1]
 
 
 def test_list_is_or_and_all_is_and(store: Any, tmp_path: Path) -> None:
     # spec "Lists": values of a list are OR'd; the `all` modifier ANDs them
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|contains: ['whoami', '-enc']}
-        condition: a""") == [0, 2, 6]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [0, 2, 6]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|contains|all: ['psexec', '-accepteula']}
-        condition: a""") == [1]
+        condition: a""",
+    ) == [1]
 
 
 def test_wildcards_and_literal_like_characters(store: Any, tmp_path: Path) -> None:
     # spec "Wildcards": * and ? in values; % and _ are plain characters
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine: 'cmd /c who?mi'}
-        condition: a""") == [0]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [0]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|endswith: '100%_done'}
-        condition: a""") == [2]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [2]
+    assert (
+        _hits(
+            store,
+            tmp_path,
+            """
         a: {CommandLine: 'cmd*%*'}
-        condition: a""") == []
+        condition: a""",
+        )
+        == []
+    )
 
 
 def test_regex_case_sensitive_unless_i_flag(store: Any, tmp_path: Path) -> None:
     # spec "re": case-sensitive by default, `i` flag, `(?i)` inside a group (RE2)
-    assert _hits(store, tmp_path, """
+    assert (
+        _hits(
+            store,
+            tmp_path,
+            """
         a: {CommandLine|re: 'PSEXEC'}
-        condition: a""") == []
-    assert _hits(store, tmp_path, """
+        condition: a""",
+        )
+        == []
+    )
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|re|i: 'PSEXEC\\s+-s'}
-        condition: a""") == [1]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [1]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|re: '(zz|(?i:WHOAMI /ALL))'}
-        condition: a""") == [6]
+        condition: a""",
+    ) == [6]
 
 
 def test_unsupported_regex_skips_the_rule_with_the_reason(store: Any, tmp_path: Path) -> None:
     path = tmp_path / "r.yml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         title: lookahead
         logsource: {product: windows, category: process_creation}
         detection:
             a: {CommandLine|re: 'who(?=ami)'}
             condition: a
-    """))
+    """)
+    )
     (rule,) = run_detect(store, [path], cache=tmp_path / "c").rules
     assert rule.status == "skipped"
     assert "RE2" in rule.reason
@@ -144,66 +222,107 @@ def test_bool_string_matches_text(store: Any, tmp_path: Path) -> None:
 
 def test_null_exists_and_not(store: Any, tmp_path: Path) -> None:
     # spec "null" and the `exists` modifier; NOT of a missing field is true
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {ParentImage: null}
-        condition: a""") == [0, 2, 6]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [0, 2, 6]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {ParentImage|exists: true}
-        condition: a""") == [1]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [1]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|contains: 'cmd'}
         f: {ParentImage|endswith: 'psexec.exe'}
-        condition: a and not f""") == [0]
+        condition: a and not f""",
+    ) == [0]
 
 
 def test_fieldref(store: Any, tmp_path: Path) -> None:
     # spec "fieldref": compare with another field of the same event
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {Image|fieldref: ParentImage}
-        condition: a""") == [1]
+        condition: a""",
+    ) == [1]
 
 
 def test_base64offset_and_windash(store: Any, tmp_path: Path) -> None:
     # spec "base64offset" (all three offsets) with "wide" (UTF-16LE) and "windash" (- / – —)
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|wide|base64offset|contains: 'IEX'}
-        condition: a""") == [2]
-    assert _hits(store, tmp_path, """
+        condition: a""",
+    ) == [2]
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {CommandLine|windash|contains: ' /s '}
-        condition: a""") == [1]
+        condition: a""",
+    ) == [1]
 
 
 def test_numeric_comparison(store: Any, tmp_path: Path) -> None:
     # spec "gt/gte/lt/lte": numeric comparison of the field
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         a: {EventCode|gte: 4000}
-        condition: a""") == [6]
+        condition: a""",
+    ) == [6]
 
 
 def test_keywords_search_the_raw_event(store: Any, tmp_path: Path) -> None:
     # spec "Keywords": a list of values without a field, case-insensitive, anywhere in the event
-    assert _hits(store, tmp_path, """
+    assert _hits(
+        store,
+        tmp_path,
+        """
         keywords: ['whoami']
-        condition: keywords""") == [0]
+        condition: keywords""",
+    ) == [0]
 
 
 def test_process_creation_runs_on_security_4688_with_its_names(store: Any, tmp_path: Path) -> None:
     # Hayabusa's mapping: Image is NewProcessName on Security 4688
-    assert _hits(store, tmp_path, r"""
+    assert _hits(
+        store,
+        tmp_path,
+        r"""
         a: {Image|endswith: '\whoami.exe'}
-        condition: a""") == [6]
+        condition: a""",
+    ) == [6]
 
 
 def test_every_rule_is_accounted_for(store: Any, tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text("title: broken\ndetection: {condition: nope}\n")
     (tmp_path / "corr.yml").write_text("title: c\ncorrelation: {type: event_count}\n")
-    (tmp_path / "ls.yml").write_text(textwrap.dedent("""
+    (tmp_path / "ls.yml").write_text(
+        textwrap.dedent("""
         title: file access
         logsource: {product: windows, category: file_access}
         detection: {a: {TargetFilename: x}, condition: a}
-    """))
+    """)
+    )
     result = run_detect(store, [tmp_path], cache=tmp_path / "c")
     states = {r.title: (r.status, r.reason) for r in result.rules}
     assert states["broken"][0] == "failed"
     assert states["c"] == ("skipped", "correlation rules not supported yet")
-    assert states["file access"] == ("skipped", "no log source mapping for product:windows category:file_access")
+    assert states["file access"] == (
+        "skipped",
+        "no log source mapping for product:windows category:file_access",
+    )

@@ -26,12 +26,26 @@ TABLE_COLUMNS = ("_time", "level", "title", "host", "EventCode")
 @click.argument("rules", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @store_option
 @click.option("--index", default=None, help="Only events of this index.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write detections.jsonl, summary.json and report.html here.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
-              default="table", show_default=True, help="How to print the hits (without --out).")
-@click.option("--level", type=click.Choice(list(LEVELS[1:])), default=None,
-              help="Only rules of this level or above.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write detections.jsonl, summary.json and report.html here.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+    help="How to print the hits (without --out).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(list(LEVELS[1:])),
+    default=None,
+    help="Only rules of this level or above.",
+)
 @click.option("--tags", multiple=True, help="Only rules with one of these tags (repeatable).")
 def command(
     rules: tuple[Path, ...],

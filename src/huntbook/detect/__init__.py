@@ -54,7 +54,10 @@ def _select(rule: Rule, level: str | None, tags: list[str]) -> None:
     if rule.status != RAN:
         return
     if level is not None and _rank(rule.level) < _rank(level):
-        rule.status, rule.reason = SKIPPED, f"level {rule.level or 'unset'} is below --level {level}"
+        rule.status, rule.reason = (
+            SKIPPED,
+            f"level {rule.level or 'unset'} is below --level {level}",
+        )
     elif tags and not {t.lower() for t in rule.tags} & set(tags):
         rule.status, rule.reason = SKIPPED, f"none of the tags {', '.join(tags)}"
     if rule.status == SKIPPED:

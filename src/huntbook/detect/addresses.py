@@ -45,7 +45,9 @@ def ipv6_hex(address: exp.Expr) -> exp.Expr:
     )
     zeros = fn("list_transform", fn("range", missing), _lambda(lit("0"), "__z"))
     groups = fn("list_concat", fn("list_concat", left.copy(), zeros), right.copy())
-    padded = fn("list_transform", groups, _lambda(fn("lpad", exp.column("__g"), lit(4), lit("0")), "__g"))
+    padded = fn(
+        "list_transform", groups, _lambda(fn("lpad", exp.column("__g"), lit(4), lit("0")), "__g")
+    )
     valid = exp.and_(
         fn("regexp_full_match", text.copy(), lit(_SHAPE)),
         exp.Not(this=fn("contains", text.copy(), lit(":::"))),

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlglot import serde
+from sqlglot import exp, serde
 
 from huntbook import __version__
 from huntbook.detect.mapping import load_mapping
@@ -77,7 +77,14 @@ def _dump(rule: Rule) -> dict[str, Any]:
     return entry
 
 
+def _tree(dumped: Any) -> exp.Expr:
+    tree = serde.load(dumped)
+    if not isinstance(tree, exp.Expr):
+        raise TypeError("cached predicate is not an expression")
+    return tree
+
+
 def _load(entry: dict[str, Any]) -> Rule:
     rule = Rule(path="", **{k: entry[k] for k in _SAVED})
-    rule.branches = [Branched(s, tuple(c), serde.load(p)) for s, c, p in entry["branches"]]
+    rule.branches = [Branched(s, tuple(c), _tree(p)) for s, c, p in entry["branches"]]
     return rule

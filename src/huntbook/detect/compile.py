@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sigma.conditions import (
@@ -104,8 +105,8 @@ def _or(node: ConditionOR, used: Compiled) -> exp.Expr:
     plain: dict[str, list[SigmaString]] = {}
     rest: list[exp.Expr] = []
     for arg in node.args:
-        if _is_plain(arg):
-            plain.setdefault(arg.field, []).append(arg.value)
+        if isinstance(arg, ConditionFieldEqualsValueExpression) and _is_plain(arg):
+            plain.setdefault(str(arg.field), []).append(arg.value)  # type: ignore[arg-type]
         else:
             rest.append(compile_condition(arg, used))
     for name, values in plain.items():
@@ -113,12 +114,16 @@ def _or(node: ConditionOR, used: Compiled) -> exp.Expr:
         if len(values) == 1:
             rest.append(_string(name, values[0], used))
             continue
-        pattern = "(?s)" + "|".join(_regex_alternative(v) for v in values)
-        rest.append(_each(name, lambda t, p=pattern: exp.RegexpLike(this=t, expression=lit(p)), True, used))
+        pattern = lit("(?s)" + "|".join(_regex_alternative(v) for v in values))
+        rest.append(_each(name, partial(_regexp_like, pattern=pattern), True, used))
     return exp.or_(*rest, copy=False)
 
 
-def _is_plain(arg: Any) -> bool:
+def _regexp_like(text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
+    return exp.RegexpLike(this=text, expression=pattern.copy())
+
+
+def _is_plain(arg: ConditionFieldEqualsValueExpression) -> bool:
     return (
         isinstance(arg, ConditionFieldEqualsValueExpression)
         and arg.field is not None
@@ -163,7 +168,9 @@ def match_value(name: str, value: Any, used: Compiled) -> exp.Expr:
     return handler(name, value, used)
 
 
-def _each(name: str, test: Callable[[exp.Expr], exp.Expr], lowered: bool, used: Compiled) -> exp.Expr:
+def _each(
+    name: str, test: Callable[[exp.Expr], exp.Expr], lowered: bool, used: Compiled
+) -> exp.Expr:
     """``test`` on the field's text; a multivalue field matches when any of its values does."""
     if field_type(name) != LIST:
         if lowered:
@@ -190,8 +197,12 @@ def _text_match(text: exp.Expr, value: SigmaString, *, lower: bool) -> exp.Expr:
     if all(isinstance(p, str) for p in middle):
         literal = "".join(str(p) for p in middle)
         literal = literal.lower() if lower else literal
-        function = {(False, False): None, (True, True): "contains",
-                    (False, True): "starts_with", (True, False): "ends_with"}[(lead, trail)]
+        function = {
+            (False, False): None,
+            (True, True): "contains",
+            (False, True): "starts_with",
+            (True, False): "ends_with",
+        }[(lead, trail)]
         if function is None:
             return exp.EQ(this=text, expression=lit(literal))
         return fn(function, text, lit(literal))
@@ -211,7 +222,9 @@ def _bool(name: str, value: SigmaBool, used: Compiled) -> exp.Expr:
 def _null(name: str, value: SigmaNull, used: Compiled) -> exp.Expr:
     column = col(value_column(name))
     if field_type(name) == LIST:
-        return exp.or_(is_null(column), exp.EQ(this=exp.ArraySize(this=column.copy()), expression=lit(0)))
+        return exp.or_(
+            is_null(column), exp.EQ(this=exp.ArraySize(this=column.copy()), expression=lit(0))
+        )
     return exp.or_(is_null(column), exp.EQ(this=column.copy(), expression=lit("")))
 
 
@@ -222,10 +235,8 @@ def _exists(name: str, value: SigmaExists, used: Compiled) -> exp.Expr:
 
 def _regex(name: str, value: SigmaRegularExpression, used: Compiled) -> exp.Expr:
     flags = "".join(sorted(_FLAGS[f] for f in value.flags))
-    pattern = regex.checked(value.regexp, flags)
-    return _each(
-        name, lambda t: exp.RegexpLike(this=t, expression=lit(pattern)), False, used
-    )
+    pattern = regex.checked(str(value.regexp), flags)
+    return _each(name, lambda t: exp.RegexpLike(this=t, expression=lit(pattern)), False, used)
 
 
 def _cidr(name: str, value: SigmaCIDRExpression, used: Compiled) -> exp.Expr:
@@ -296,7 +307,7 @@ def _regex_alternative(value: SigmaString) -> str:
     lead = bool(parts) and parts[0] == SpecialChars.WILDCARD_MULTI
     trail = len(parts) > 1 and parts[-1] == SpecialChars.WILDCARD_MULTI
     body = "".join(
-        p.lower().translate(_RE_SPECIAL) if isinstance(p, str) else _RE_WILDCARDS[p]
+        p.lower().translate(_RE_SPECIAL) if isinstance(p, str) else _RE_WILDCARDS[p]  # type: ignore[index]
         for p in parts[int(lead) : len(parts) - int(trail)]
     )
     return f"{'' if lead else '^'}{body}{'' if trail else '$'}"

@@ -81,7 +81,9 @@ def convert_document(path: str, document: Any, mapping: Mapping) -> Rule:
     """One YAML document -> a ready, skipped or failed ``Rule``."""
     started = time.perf_counter()
     if not isinstance(document, dict):
-        return Rule(path, "", Path(path).stem, status=FAILED, reason="not a Sigma rule (no mapping)")
+        return Rule(
+            path, "", Path(path).stem, status=FAILED, reason="not a Sigma rule (no mapping)"
+        )
     rule = Rule(path, str(document.get("id", "")), str(document.get("title", Path(path).stem)))
     kind = next((k for k in NOT_RULES if k in document), None)
     if kind is not None:
@@ -107,7 +109,11 @@ def _describe(rule: Rule, parsed: SigmaRule) -> None:
     rule.level = parsed.level.name.lower() if parsed.level else ""
     rule.tags = [f"{t.namespace}.{t.name}" for t in parsed.tags]
     source = parsed.logsource
-    parts = (("product", source.product), ("category", source.category), ("service", source.service))
+    parts = (
+        ("product", source.product),
+        ("category", source.category),
+        ("service", source.service),
+    )
     rule.logsource = " ".join(f"{k}:{v}" for k, v in parts if v)
 
 

@@ -58,7 +58,8 @@ class Mapping:
 
     def pipeline(self, branch: Branch) -> ProcessingPipeline:
         """huntbook's field names for one branch, as a pySigma processing pipeline."""
-        names = {**self.common, **branch.field_map()}
+        pairs = [*self.common.items(), *branch.fields]
+        names: dict[str | None, str | list[str]] = dict(pairs)
         item = ProcessingItem(FieldMappingTransformation(names), identifier="huntbook_fields")
         return ProcessingPipeline(name="huntbook", priority=10, items=[item])
 

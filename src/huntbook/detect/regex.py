@@ -23,5 +23,7 @@ def checked(pattern: str, flags: str) -> str:
         _CHECKER.execute(probe.sql(dialect="duckdb")).fetchall()
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
-        raise SigmaRuleError(f"regular expression {pattern!r} does not run in RE2: {reason}") from exc
+        raise SigmaRuleError(
+            f"regular expression {pattern!r} does not run in RE2: {reason}"
+        ) from exc
     return full

@@ -12,6 +12,11 @@ from typing import Any
 
 from huntbook.detect.model import RAN, DetectResult
 
+STYLE = (
+    "body{font-family:sans-serif}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:2px 6px}"
+)
+
 
 def iso(epoch: Any) -> Any:
     """Epoch seconds as ISO-8601 UTC; other values unchanged."""
@@ -65,11 +70,13 @@ def render_html(result: DetectResult) -> str:
         f"<h1>huntbook detect</h1><p>{len(result.rules)} rules: {counts['ran']} ran, "
         f"{counts['skipped']} skipped, {counts['failed']} failed; {len(result.hits)} hits.</p>",
         "<h2>Hits by host</h2>" + _table(["host", "hits"], [list(x) for x in hosts.most_common()]),
-        "<h2>Hits over time (UTC day)</h2>" + _table(["day", "hits"], sorted(map(list, days.items()))),
+        "<h2>Hits over time (UTC day)</h2>"
+        + _table(["day", "hits"], sorted(map(list, days.items()))),
         "<h2>Rules that matched</h2>"
         + _table(["level", "rule", "hits"], [[lv, t, n] for (lv, t), n in by_rule.most_common()]),
-        "<h2>ATT&amp;CK techniques seen</h2>" + _table(["tag", "hits by rules"], [list(x) for x in tags.most_common()]),
+        "<h2>ATT&amp;CK techniques seen</h2>"
+        + _table(["tag", "hits by rules"], [list(x) for x in tags.most_common()]),
         "<h2>Rules that did not run</h2>" + _table(["status", "rule", "file", "reason"], not_run),
     ]
-    style = "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>huntbook detect</title><style>{style}</style></head><body>{''.join(sections)}</body></html>\n"
+    head = f"<meta charset='utf-8'><title>huntbook detect</title><style>{STYLE}</style>"
+    return f"<!doctype html><html><head>{head}</head><body>{''.join(sections)}</body></html>\n"

@@ -25,7 +25,14 @@ from huntbook.store.views import DIALECT, SQL_TYPES, VIEW
 
 # Columns every hit carries (its provenance included), besides the fields its rule read.
 EVENT_COLUMNS = (
-    "_time", "host", "EventCode", "index", "source", "sourcetype", "_cd", "EventRecordID"
+    "_time",
+    "host",
+    "EventCode",
+    "index",
+    "source",
+    "sourcetype",
+    "_cd",
+    "EventRecordID",
 )
 _MATCHED = "__rules"
 _VAR = "__r"
@@ -104,13 +111,18 @@ class Scanner:
         return hits
 
     def group_query(self, key: Key, rules: list[Rule]) -> exp.Select:
-        """``SELECT <event columns>, [matched rule numbers] FROM (scan) WHERE some rule matched``."""
+        """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``."""
         fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
         lowered = sorted({f for r in rules for f in r.lowered})
         scan = exp.select(
-            *(exp.alias_(self._column(f), value_column(f), quoted=True, copy=False) for f in fields),
             *(
-                exp.alias_(exp.Lower(this=self._column(f)), lower_column(f), quoted=True, copy=False)
+                exp.alias_(self._column(f), value_column(f), quoted=True, copy=False)
+                for f in fields
+            ),
+            *(
+                exp.alias_(
+                    exp.Lower(this=self._column(f)), lower_column(f), quoted=True, copy=False
+                )
                 for f in lowered
             ),
         ).from_(VIEW, copy=False)
