@@ -61,7 +61,7 @@ def _select(rule: Rule, level: str | None, tags: list[str]) -> None:
     elif tags and not {t.lower() for t in rule.tags} & set(tags):
         rule.status, rule.reason = SKIPPED, f"none of the tags {', '.join(tags)}"
     if rule.status == SKIPPED:
-        rule.branches = []
+        rule.predicate = None
 
 
 def _rank(level: str) -> int:

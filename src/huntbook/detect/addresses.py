@@ -66,6 +66,14 @@ def cidr_predicate(
     """``address`` (text) lies in ``network``."""
     if isinstance(network, ipaddress.IPv4Network):
         return ipv4_cidr(address, network.with_prefixlen)
-    low = f"{int(network.network_address):032x}"
-    high = f"{int(network.broadcast_address):032x}"
-    return exp.Between(this=ipv6_hex(address), low=lit(low), high=lit(high))
+    return address_range(ipv6_hex(address), network)
+
+
+def address_range(
+    address: exp.Expr, network: ipaddress.IPv4Network | ipaddress.IPv6Network
+) -> exp.Expr:
+    """``address`` (``ipv4_number``'s number or ``ipv6_hex``'s text) lies in ``network``."""
+    low, high = int(network.network_address), int(network.broadcast_address)
+    if isinstance(network, ipaddress.IPv4Network):
+        return exp.Between(this=address, low=lit(low), high=lit(high))
+    return exp.Between(this=address, low=lit(f"{low:032x}"), high=lit(f"{high:032x}"))

@@ -15,12 +15,24 @@ from typing import Any
 from sqlglot import exp, serde
 
 from huntbook import __version__
-from huntbook.detect.mapping import load_mapping
-from huntbook.detect.model import Branched, Rule
+from huntbook.detect.mapping import Branch, load_mapping
+from huntbook.detect.model import Rule
 from huntbook.normalize.types import multivalue_fields
 
 FORMAT = 1
-_SAVED = ("id", "title", "level", "tags", "logsource", "status", "reason", "fields", "lowered")
+_SAVED = (
+    "id",
+    "title",
+    "level",
+    "tags",
+    "logsource",
+    "status",
+    "reason",
+    "fields",
+    "lowered",
+    "ipv4",
+    "ipv6",
+)
 
 
 def default_cache_dir() -> Path:
@@ -73,7 +85,10 @@ class RuleCache:
 
 def _dump(rule: Rule) -> dict[str, Any]:
     entry = {k: getattr(rule, k) for k in _SAVED}
-    entry["branches"] = [[b.source, list(b.codes), serde.dump(b.predicate)] for b in rule.branches]
+    entry["predicate"] = serde.dump(rule.predicate) if rule.predicate is not None else None
+    entry["branches"] = [
+        [b.source, list(b.codes), [list(f) for f in b.fields]] for b in rule.branches
+    ]
     return entry
 
 
@@ -86,5 +101,8 @@ def _tree(dumped: Any) -> exp.Expr:
 
 def _load(entry: dict[str, Any]) -> Rule:
     rule = Rule(path="", **{k: entry[k] for k in _SAVED})
-    rule.branches = [Branched(s, tuple(c), _tree(p)) for s, c, p in entry["branches"]]
+    rule.predicate = _tree(entry["predicate"]) if entry["predicate"] is not None else None
+    rule.branches = [
+        Branch(s, tuple(c), tuple((a, b) for a, b in f)) for s, c, f in entry["branches"]
+    ]
     return rule

@@ -9,6 +9,7 @@ matches nothing except ``null`` and ``exists: false``. Anything else raises ``Si
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -39,7 +40,7 @@ from sigma.types import (
 from sqlglot import exp
 
 from huntbook.detect import regex
-from huntbook.detect.addresses import cidr_predicate
+from huntbook.detect.addresses import address_range, cidr_predicate
 from huntbook.errors import SigmaRuleError
 from huntbook.normalize.types import LIST, field_type
 from huntbook.query.spl.compiler.values import (
@@ -74,6 +75,16 @@ def value_column(name: str) -> str:
     return f"v:{name}"
 
 
+def ipv4_column(name: str) -> str:
+    """The scan column holding field ``name`` as a number when it is a dotted quad."""
+    return f"n:{name}"
+
+
+def ipv6_column(name: str) -> str:
+    """The scan column holding field ``name`` as 32 hex digits when it is IPv6 text."""
+    return f"x:{name}"
+
+
 def lower_column(name: str) -> str:
     """The scan column holding field ``name`` lower-cased (text fields only)."""
     return f"l:{name}"
@@ -85,6 +96,8 @@ class Compiled:
 
     fields: set[str] = field(default_factory=set)
     lowered: set[str] = field(default_factory=set)
+    ipv4: set[str] = field(default_factory=set)
+    ipv6: set[str] = field(default_factory=set)
 
 
 def compile_condition(tree: Any, used: Compiled) -> exp.Expr:
@@ -240,7 +253,15 @@ def _regex(name: str, value: SigmaRegularExpression, used: Compiled) -> exp.Expr
 
 
 def _cidr(name: str, value: SigmaCIDRExpression, used: Compiled) -> exp.Expr:
-    return _each(name, lambda t: cidr_predicate(t, value.network), False, used)
+    """On the scan's number (IPv4) or hex (IPv6) column of the field, computed once per event."""
+    network = value.network
+    if field_type(name) == LIST:
+        return _each(name, lambda t: cidr_predicate(t, network), False, used)
+    if isinstance(network, ipaddress.IPv4Network):
+        used.ipv4.add(name)
+        return address_range(col(ipv4_column(name)), network)
+    used.ipv6.add(name)
+    return address_range(col(ipv6_column(name)), network)
 
 
 def _compare(name: str, value: SigmaCompareExpression, used: Compiled) -> exp.Expr:

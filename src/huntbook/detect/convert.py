@@ -17,8 +17,8 @@ from sqlglot import exp
 
 from huntbook.detect.cache import RuleCache
 from huntbook.detect.compile import Compiled, compile_condition
-from huntbook.detect.mapping import Branch, Mapping, load_mapping
-from huntbook.detect.model import FAILED, SKIPPED, Branched, Rule
+from huntbook.detect.mapping import Mapping, load_mapping
+from huntbook.detect.model import FAILED, SKIPPED, Rule
 from huntbook.errors import SigmaRuleError
 
 SUFFIXES = (".yml", ".yaml")
@@ -96,7 +96,7 @@ def convert_document(path: str, document: Any, mapping: Mapping) -> Rule:
         return rule
     _describe(rule, parsed)
     try:
-        _compile(rule, parsed, document, mapping)
+        _compile(rule, parsed, mapping)
     except SigmaRuleError as exc:
         rule.status, rule.reason = SKIPPED, str(exc)
     except SigmaError as exc:
@@ -117,23 +117,16 @@ def _describe(rule: Rule, parsed: SigmaRule) -> None:
     rule.logsource = " ".join(f"{k}:{v}" for k, v in parts if v)
 
 
-def _compile(rule: Rule, parsed: SigmaRule, document: dict[str, Any], mapping: Mapping) -> None:
+def _compile(rule: Rule, parsed: SigmaRule, mapping: Mapping) -> None:
     branches = mapping.branches(parsed.logsource)
     if branches is None:
         raise SigmaRuleError(f"no log source mapping for {rule.logsource or 'an empty logsource'}")
+    mapping.pipeline().apply(parsed)
     used = Compiled()
-    rule.branches = [
-        Branched(b.source, b.codes, _branch_predicate(b, document, mapping, used)) for b in branches
-    ]
+    conditions = [compile_condition(c.parsed, used) for c in parsed.detection.parsed_condition]
+    rule.predicate = exp.or_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
+    rule.branches = list(branches)
     rule.fields = sorted(used.fields)
     rule.lowered = sorted(used.lowered)
-
-
-def _branch_predicate(
-    branch: Branch, document: dict[str, Any], mapping: Mapping, used: Compiled
-) -> exp.Expr:
-    """The rule's conditions (OR'd) under the branch's field names."""
-    copy = SigmaRule.from_dict(document)
-    mapping.pipeline(branch).apply(copy)
-    conditions = [compile_condition(c.parsed, used) for c in copy.detection.parsed_condition]
-    return exp.or_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
+    rule.ipv4 = sorted(used.ipv4)
+    rule.ipv6 = sorted(used.ipv6)

@@ -1,9 +1,10 @@
 """Sigma log sources and field names -> the store's events (``logsources.yaml``).
 
 A rule's log source resolves to branches: each branch selects events (a ``source`` and, for a
-category, its event codes) and names the fields of those events. The field names become a pySigma
-``ProcessingPipeline`` of huntbook's own, applied to a copy of the rule per branch, so a
-process_creation rule compiles once for Sysmon 1 and once for Security 4688 with 4688's names.
+category, its event codes) and names the fields of those events. The names every branch shares
+(``EventID`` -> ``EventCode``) are a pySigma ``ProcessingPipeline`` of huntbook's own, applied
+before compiling; a branch's own names (Security 4688's ``NewProcessName`` for ``Image``) are
+resolved by the scan, per event, so a rule compiles once for all its branches.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ class Branch:
     codes: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = field(default=())
 
-    def field_map(self) -> dict[str, str]:
-        return dict(self.fields)
+    def column(self, name: str) -> str:
+        """The store field holding Sigma's ``name`` on this branch's events."""
+        return dict(self.fields).get(name, name)
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,9 @@ class Mapping:
             return self.services.get(service)
         return (Branch(source=""),)  # product: windows alone: every event
 
-    def pipeline(self, branch: Branch) -> ProcessingPipeline:
-        """huntbook's field names for one branch, as a pySigma processing pipeline."""
-        pairs = [*self.common.items(), *branch.fields]
-        names: dict[str | None, str | list[str]] = dict(pairs)
+    def pipeline(self) -> ProcessingPipeline:
+        """huntbook's field names common to every branch, as a pySigma processing pipeline."""
+        names: dict[str | None, str | list[str]] = dict(self.common.items())
         item = ProcessingItem(FieldMappingTransformation(names), identifier="huntbook_fields")
         return ProcessingPipeline(name="huntbook", priority=10, items=[item])
 

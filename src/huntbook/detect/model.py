@@ -7,21 +7,10 @@ from typing import Any
 
 from sqlglot import exp
 
+from huntbook.detect.mapping import Branch
+
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
 LEVELS = ("informational", "low", "medium", "high", "critical")
-
-
-@dataclass(frozen=True)
-class Branched:
-    """A rule's predicate on one branch's events (``source``, event codes; '' and () for all)."""
-
-    source: str
-    codes: tuple[str, ...]
-    predicate: exp.Expr
-
-    @property
-    def key(self) -> tuple[str, tuple[str, ...]]:
-        return (self.source, self.codes)
 
 
 @dataclass
@@ -36,9 +25,12 @@ class Rule:
     logsource: str = ""
     status: str = RAN
     reason: str = ""
-    branches: list[Branched] = field(default_factory=list)  # one per log-source branch
+    predicate: exp.Expr | None = None  # over Sigma's field names (after huntbook's pipeline)
+    branches: list[Branch] = field(default_factory=list)  # the log source's events, names
     fields: list[str] = field(default_factory=list)  # store fields the rule reads
     lowered: list[str] = field(default_factory=list)  # ... of those, read lower-cased
+    ipv4: list[str] = field(default_factory=list)  # ... of those, read as an IPv4 number
+    ipv6: list[str] = field(default_factory=list)  # ... of those, read as IPv6 hex
     hits: int = 0
     seconds: float = 0.0
 

@@ -17,9 +17,12 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from huntbook.detect.compile import lower_column, value_column
-from huntbook.detect.model import FAILED, Branched, Hit, Rule
+from huntbook.detect.addresses import ipv6_hex
+from huntbook.detect.compile import ipv4_column, ipv6_column, lower_column, value_column
+from huntbook.detect.mapping import Branch
+from huntbook.detect.model import FAILED, Hit, Rule
 from huntbook.normalize.types import TIME, field_type
+from huntbook.query.spl.compiler.search import ipv4_number
 from huntbook.query.spl.compiler.values import col, lit, not_null
 from huntbook.store.views import DIALECT, SQL_TYPES, VIEW
 
@@ -36,7 +39,6 @@ EVENT_COLUMNS = (
 )
 _MATCHED = "__rules"
 _VAR = "__r"
-Key = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 class Scanner:
@@ -57,7 +59,7 @@ class Scanner:
         self.pairs = {(s, c) for s, c in con.execute(pairs.sql(dialect=DIALECT)).fetchall()}
         self.sources = {s for s, _ in self.pairs}
 
-    def _live(self, branch: Branched) -> bool:
+    def _live(self, branch: Branch) -> bool:
         if not branch.source:
             return True
         if not branch.codes:
@@ -66,9 +68,9 @@ class Scanner:
 
     def run(self, rules: list[Rule]) -> list[Hit]:
         """Every rule's hits; each rule's ``hits`` and ``seconds`` (its share of the scan) set."""
-        groups: dict[Key, list[Rule]] = {}
+        groups: dict[tuple[Branch, ...], list[Rule]] = {}
         for rule in rules:
-            key = tuple(b.key for b in rule.branches if self._live(b))
+            key = tuple(b for b in rule.branches if self._live(b))
             if key:
                 groups.setdefault(key, []).append(rule)
         hits: list[Hit] = []
@@ -76,7 +78,7 @@ class Scanner:
             hits.extend(self._group(key, members))
         return hits
 
-    def _group(self, key: Key, rules: list[Rule]) -> list[Hit]:
+    def _group(self, key: tuple[Branch, ...], rules: list[Rule]) -> list[Hit]:
         started = time.perf_counter()
         try:
             found = self._query(key, rules)
@@ -87,7 +89,7 @@ class Scanner:
             rule.seconds += share
         return found
 
-    def _alone(self, key: Key, rule: Rule) -> list[Hit]:
+    def _alone(self, key: tuple[Branch, ...], rule: Rule) -> list[Hit]:
         started = time.perf_counter()
         try:
             found = self._query(key, [rule])
@@ -97,7 +99,7 @@ class Scanner:
         rule.seconds += time.perf_counter() - started
         return found
 
-    def _query(self, key: Key, rules: list[Rule]) -> list[Hit]:
+    def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> list[Hit]:
         query = self.group_query(key, rules)
         cursor = self.con.execute(query.sql(dialect=DIALECT))
         names = [d[0] for d in cursor.description or []]
@@ -110,35 +112,28 @@ class Scanner:
             hit.rule.hits += 1
         return hits
 
-    def group_query(self, key: Key, rules: list[Rule]) -> exp.Select:
+    def group_query(self, key: tuple[Branch, ...], rules: list[Rule]) -> exp.Select:
         """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``."""
         fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
         lowered = sorted({f for r in rules for f in r.lowered})
+        ipv4 = sorted({f for r in rules for f in r.ipv4})
+        ipv6 = sorted({f for r in rules for f in r.ipv6})
         scan = exp.select(
-            *(
-                exp.alias_(self._column(f), value_column(f), quoted=True, copy=False)
-                for f in fields
-            ),
-            *(
-                exp.alias_(
-                    exp.Lower(this=self._column(f)), lower_column(f), quoted=True, copy=False
-                )
-                for f in lowered
-            ),
+            *(_alias(self._resolved(key, f), value_column(f)) for f in fields),
+            *(_alias(exp.Lower(this=self._resolved(key, f)), lower_column(f)) for f in lowered),
+            *(_alias(ipv4_number(self._resolved(key, f)), ipv4_column(f)) for f in ipv4),
+            *(_alias(ipv6_hex(self._resolved(key, f)), ipv6_column(f)) for f in ipv6),
         ).from_(VIEW, copy=False)
         where = self._where(key)
         if where is not None:
             scan = scan.where(where, copy=False)
         numbers = exp.Array(
             expressions=[
-                exp.Case(ifs=[exp.If(this=self._predicate(key, r), true=lit(i))])
-                for i, r in enumerate(rules)
+                exp.Case(ifs=[exp.If(this=r.predicate, true=lit(i))]) for i, r in enumerate(rules)
             ]
         )
         keep = exp.Lambda(this=not_null(exp.column(_VAR)), expressions=[exp.to_identifier(_VAR)])
-        matched = exp.alias_(
-            exp.ArrayFilter(this=numbers, expression=keep), _MATCHED, quoted=True, copy=False
-        )
+        matched = _alias(exp.ArrayFilter(this=numbers, expression=keep), _MATCHED)
         tagged = exp.select(*(col(value_column(f)) for f in fields), matched).from_(
             exp.Subquery(this=scan, alias=exp.TableAlias(this=exp.to_identifier("scan"))),
             copy=False,
@@ -147,42 +142,50 @@ class Scanner:
             exp.Subquery(this=tagged, alias=exp.TableAlias(this=exp.to_identifier("tagged"))),
             copy=False,
         )
-        matching = outer.where(exp.GT(this=exp.ArraySize(this=col(_MATCHED)), expression=lit(0)))
+        size = exp.ArraySize(this=col(_MATCHED))
+        matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
         return matching.order_by(col(value_column(TIME)), copy=False)
 
-    def _predicate(self, key: Key, rule: Rule) -> exp.Expr:
-        """The rule on the group's branches; with one branch the scan's filter already holds."""
-        live = [b for b in rule.branches if b.key in key]
-        if len(key) == 1:
-            return live[0].predicate
-        parts = [exp.and_(*_branch_filter(b.source, b.codes), b.predicate) for b in live]
-        return exp.or_(*parts, copy=False)
+    def _resolved(self, key: tuple[Branch, ...], name: str) -> exp.Expr:
+        """Sigma's field ``name`` on each event: the column its branch names it by."""
+        stored = [b.column(name) for b in key]
+        if len(set(stored)) == 1:
+            return self._column(stored[0])
+        ifs = [
+            exp.If(this=exp.and_(*_branch_filter(b), copy=False), true=self._column(c))
+            for b, c in zip(key, stored, strict=True)
+        ]
+        return exp.Case(ifs=ifs)
 
     def _column(self, name: str) -> exp.Expr:
         if name not in self.present:
             return exp.Cast(this=exp.Null(), to=exp.DataType.build(SQL_TYPES[field_type(name)]))
         return col(self.columns.get(name, name))
 
-    def _where(self, key: Key) -> exp.Expr | None:
-        """The group's branches (DuckDB reads the select's aliases here) and the index."""
+    def _where(self, key: tuple[Branch, ...]) -> exp.Expr | None:
+        """The group's branches and the index."""
         tests: list[exp.Expr] = []
-        if all(source for source, _ in key):
-            scopes = [exp.and_(*_branch_filter(s, c), copy=False) for s, c in key]
+        if all(b.source for b in key):
+            scopes = [exp.and_(*_branch_filter(b), copy=False) for b in key]
             tests.append(exp.or_(*scopes, copy=False))
         if self.index is not None:
-            index = exp.Lower(this=col(value_column("index")))
+            index = exp.Lower(this=col("index"))
             tests.append(exp.EQ(this=index, expression=lit(self.index.lower())))
         return exp.and_(*tests, copy=False) if tests else None
 
 
-def _branch_filter(source: str, codes: tuple[str, ...]) -> list[exp.Expr]:
+def _alias(expression: exp.Expr, name: str) -> exp.Expr:
+    return exp.alias_(expression, name, quoted=True, copy=False)
+
+
+def _branch_filter(branch: Branch) -> list[exp.Expr]:
     """The predicates selecting a branch's events: its ``source``, its event codes."""
     tests: list[exp.Expr] = []
-    if source:
-        tests.append(exp.EQ(this=col(value_column("source")), expression=lit(source)))
-    if codes:
-        code = col(value_column("EventCode"))
-        tests.append(exp.In(this=code, expressions=[lit(c) for c in codes]))
+    if branch.source:
+        tests.append(exp.EQ(this=col("source"), expression=lit(branch.source)))
+    if branch.codes:
+        code = col("EventCode")
+        tests.append(exp.In(this=code, expressions=[lit(c) for c in branch.codes]))
     return tests or [exp.true()]
 
 
