@@ -310,7 +310,7 @@ def test_process_creation_runs_on_security_4688_with_its_names(store: Any, tmp_p
 
 def test_every_rule_is_accounted_for(store: Any, tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text("title: broken\ndetection: {condition: nope}\n")
-    (tmp_path / "corr.yml").write_text("title: c\ncorrelation: {type: event_count}\n")
+    (tmp_path / "corr.yml").write_text("title: c\ncorrelation: {type: value_sum}\n")
     (tmp_path / "ls.yml").write_text(
         textwrap.dedent("""
         title: file access
@@ -321,8 +321,85 @@ def test_every_rule_is_accounted_for(store: Any, tmp_path: Path) -> None:
     result = run_detect(store, [tmp_path], cache=tmp_path / "c")
     states = {r.title: (r.status, r.reason) for r in result.rules}
     assert states["broken"][0] == "failed"
-    assert states["c"] == ("skipped", "correlation rules not supported yet")
+    assert states["c"][0] == "skipped"
+    assert "correlation" in states["c"][1]
     assert states["file access"] == (
         "skipped",
         "no log source mapping for product:windows category:file_access",
     )
+
+
+CORRELATED = """
+title: whoami
+id: 00000000-0000-0000-0000-00000000000a
+name: whoami_run
+logsource: {product: windows, category: process_creation}
+detection: {a: {CommandLine|contains: whoami}, condition: a}
+---
+title: psexec
+id: 00000000-0000-0000-0000-00000000000b
+logsource: {product: windows, category: process_creation}
+detection: {a: {CommandLine|contains: psexec}, condition: a}
+---
+title: whoami all
+name: whoami_all
+logsource: {product: windows, category: process_creation}
+detection: {a: {CommandLine|contains: whoami /all}, condition: a}
+"""
+
+
+@pytest.mark.parametrize(
+    ("correlation", "expected"),
+    [
+        # spec "Event Count": two whoami runs on one host within 10 s
+        (
+            "{type: event_count, rules: [whoami_run], group-by: [host], timespan: 10s, "
+            "condition: {gte: 2}}",
+            [(1_600_000_000, 2)],
+        ),
+        (
+            "{type: event_count, rules: [whoami_run], group-by: [host], timespan: 5s, "
+            "condition: {gte: 2}}",
+            [],
+        ),
+        # spec "Value Count": distinct EventID values (EventCode in the store)
+        (
+            "{type: value_count, rules: [whoami_run], group-by: [host], timespan: 1h, "
+            "condition: {gte: 2, field: EventID}}",
+            [(1_599_998_400, 2)],
+        ),
+        # spec "Temporal Proximity": both rules within 10 s
+        (
+            "{type: temporal, rules: [whoami_run, 00000000-0000-0000-0000-00000000000b], "
+            "group-by: [host], timespan: 10s}",
+            [(1_600_000_000, 2)],
+        ),
+        # spec "Ordered Temporal Proximity": psexec (t=1) then a whoami (t=6) holds, whoami (t=0)
+        # then psexec (t=1) too; psexec after `whoami /all` (t=6) does not
+        (
+            "{type: temporal_ordered, rules: [00000000-0000-0000-0000-00000000000b, whoami_run], "
+            "group-by: [host], timespan: 10s}",
+            [(1_600_000_000, 2)],
+        ),
+        (
+            "{type: temporal_ordered, rules: [whoami_run, 00000000-0000-0000-0000-00000000000b], "
+            "group-by: [host], timespan: 10s}",
+            [(1_600_000_000, 2)],
+        ),
+        (
+            "{type: temporal_ordered, rules: [whoami_all, 00000000-0000-0000-0000-00000000000b], "
+            "group-by: [host], timespan: 10s}",
+            [],
+        ),
+    ],
+)
+def test_correlation_rules(
+    store: Any, tmp_path: Path, correlation: str, expected: list[tuple[int, int]]
+) -> None:
+    (tmp_path / "base.yml").write_text(CORRELATED)
+    (tmp_path / "corr.yml").write_text(f"title: corr\ncorrelation: {correlation}\nlevel: high\n")
+    result = run_detect(store, [tmp_path], cache=tmp_path / "c")
+    (rule,) = [r for r in result.rules if r.title == "corr"]
+    assert rule.status == "ran", rule.reason
+    got = [(h.event["_time"], h.event["value"]) for h in result.hits if h.rule is rule]
+    assert got == expected

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from huntbook.detect.cache import RuleCache, default_cache_dir
 from huntbook.detect.convert import load_rules
+from huntbook.detect.correlate import correlate, link
 from huntbook.detect.model import LEVELS, RAN, SKIPPED, DetectResult, Rule
 from huntbook.detect.scan import Scanner
 from huntbook.store import Store
@@ -37,9 +38,11 @@ def run_detect(
     rules = load_rules(rule_paths, RuleCache(cache or default_cache_dir()))
     for rule in rules:
         _select(rule, level, [t.lower() for t in tags])
+    link(rules)
     with contextlib.closing(store.connect()) as con:
         scanner = Scanner(con, store.fields(), store.columns(), index)
-        hits = scanner.run([r for r in rules if r.status == RAN])
+        hits = scanner.run([r for r in rules if r.status == RAN and r.predicate is not None])
+    hits.extend(correlate(rules, hits))
     hits.sort(key=lambda h: (h.event.get("_time") or 0, h.rule.title))
     result = DetectResult(rules, hits, time.perf_counter() - started)
     if out is not None:

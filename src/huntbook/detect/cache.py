@@ -32,6 +32,8 @@ _SAVED = (
     "lowered",
     "ipv4",
     "ipv6",
+    "name",
+    "correlation",
 )
 
 

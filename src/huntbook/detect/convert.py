@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from huntbook.detect.cache import RuleCache
 from huntbook.detect.compile import Compiled, compile_condition
+from huntbook.detect.correlate import parse_correlation
 from huntbook.detect.mapping import Mapping, load_mapping
 from huntbook.detect.model import FAILED, SKIPPED, Rule
 from huntbook.errors import SigmaRuleError
@@ -25,7 +26,6 @@ SUFFIXES = (".yml", ".yaml")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Top-level keys of documents that are not single-event rules, and why they do not run.
 NOT_RULES = {
-    "correlation": "correlation rules not supported yet",
     "action": "rule collections (action: global/reset/repeat) are not supported",
     "filter": "Sigma filters (meta filters) are not supported",
 }
@@ -85,10 +85,13 @@ def convert_document(path: str, document: Any, mapping: Mapping) -> Rule:
             path, "", Path(path).stem, status=FAILED, reason="not a Sigma rule (no mapping)"
         )
     rule = Rule(path, str(document.get("id", "")), str(document.get("title", Path(path).stem)))
+    rule.name = str(document.get("name", ""))
     kind = next((k for k in NOT_RULES if k in document), None)
     if kind is not None:
         rule.status, rule.reason = SKIPPED, NOT_RULES[kind]
         return rule
+    if "correlation" in document:
+        return _correlation(rule, document)
     try:
         parsed = SigmaRule.from_dict(document)
     except SigmaError as exc:
@@ -102,6 +105,17 @@ def convert_document(path: str, document: Any, mapping: Mapping) -> Rule:
     except SigmaError as exc:
         rule.status, rule.reason = FAILED, f"pySigma cannot process it: {exc}"
     rule.seconds = time.perf_counter() - started
+    return rule
+
+
+def _correlation(rule: Rule, document: dict[str, Any]) -> Rule:
+    rule.level = str(document.get("level", ""))
+    rule.tags = [str(t) for t in document.get("tags") or []]
+    rule.logsource = "correlation"
+    try:
+        rule.correlation = parse_correlation(document)
+    except SigmaRuleError as exc:
+        rule.status, rule.reason = SKIPPED, str(exc)
     return rule
 
 

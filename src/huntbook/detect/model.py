@@ -21,6 +21,7 @@ class Rule:
     id: str
     title: str
     level: str = ""
+    name: str = ""  # Sigma's ``name``, by which correlation rules may refer to the rule
     tags: list[str] = field(default_factory=list)
     logsource: str = ""
     status: str = RAN
@@ -31,6 +32,7 @@ class Rule:
     lowered: list[str] = field(default_factory=list)  # ... of those, read lower-cased
     ipv4: list[str] = field(default_factory=list)  # ... of those, read as an IPv4 number
     ipv6: list[str] = field(default_factory=list)  # ... of those, read as IPv6 hex
+    correlation: dict[str, Any] | None = None  # a correlation rule's parts (correlate.py)
     hits: int = 0
     seconds: float = 0.0
 
