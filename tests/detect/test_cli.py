@@ -99,3 +99,16 @@ def test_jsonl_lines_carry_rule_and_event(
         "1",
         "cmd /c whoami",
     )
+
+
+def test_csv_has_a_header_and_a_row_per_hit(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["detect", str(setup / "rules"), "--format", "csv"]
+    assert _run(monkeypatch, *args, "--store", str(setup / "store")) == 4
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "rule_id,_time,level,title,host,EventCode,source,_cd"
+    assert lines[1:] == [
+        "00000000-0000-0000-0000-0000000000c1,2020-09-13T12:26:40.000000Z,medium,Whoami Run,pc,1,"
+        "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational,0"
+    ]

@@ -6,13 +6,15 @@ script can branch on it); errors keep their own codes (docs/errors.md).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import click
 
 from huntbook.cli._options import store_option
-from huntbook.cli._table import text_table
+from huntbook.cli._table import cell_text, text_table
 from huntbook.detect.model import LEVELS, DetectResult
 from huntbook.detect.report import detection_records
 from huntbook.errors import StoreMissingError
@@ -20,6 +22,7 @@ from huntbook.workspace import Workspace, default_store_path
 
 MATCHED_EXIT = 4
 TABLE_COLUMNS = ("_time", "level", "title", "host", "EventCode")
+CSV_COLUMNS = ("rule_id", *TABLE_COLUMNS, "source", "_cd")
 
 
 @click.command("detect")
@@ -83,9 +86,11 @@ def _print(result: DetectResult, fmt: str) -> None:
         for record in records:
             click.echo(json.dumps(record, ensure_ascii=False, default=str))
     elif fmt == "csv":
-        from huntbook.cli.search import render_csv
-
-        click.echo(render_csv(["rule_id", *TABLE_COLUMNS], records))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([cell_text(r.get(c)) for c in CSV_COLUMNS] for r in records)
+        click.echo(buffer.getvalue(), nl=False)
     elif records:
         click.echo(text_table(TABLE_COLUMNS, [[r.get(c) for c in TABLE_COLUMNS] for r in records]))
     else:
