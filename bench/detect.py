@@ -91,7 +91,6 @@ def _commands(
         "-o",
         str(work / f"{kind}-zircolite.json"),
         "-q",
-        "-n",
     ]
     return {
         "huntbook ingest+detect": (["sh", "-c", both], None),
@@ -132,7 +131,9 @@ def main() -> None:
     args.rules = args.rules or args.data / "sigma" / "rules"
     work = Path(tempfile.mkdtemp(prefix="huntbook-detect-bench-"))
     zircolite = work / "zircolite"
-    shutil.copytree(args.zircolite, zircolite)
+    shutil.copytree(args.zircolite, zircolite, copy_function=shutil.copyfile)
+    for folder, _, _ in os.walk(zircolite):  # the shared copy is read-only; Zircolite writes here
+        Path(folder).chmod(0o755)
     subprocess.run(
         [
             args.zircolite_python,

@@ -3,13 +3,19 @@ pattern RE2 cannot run (look-arounds, back-references) skips its rule with the r
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 from sqlglot import exp
 
 from huntbook.errors import SigmaRuleError
 from huntbook.query.spl.compiler.values import lit
 
-_CHECKER = duckdb.connect()
+
+@functools.cache
+def _checker() -> duckdb.DuckDBPyConnection:
+    """One in-memory connection for the checks, opened on first use (not at import)."""
+    return duckdb.connect()
 
 
 def checked(pattern: str, flags: str) -> str:
@@ -20,7 +26,7 @@ def checked(pattern: str, flags: str) -> str:
     full = f"(?{flags}){pattern}" if flags else pattern
     probe = exp.select(exp.RegexpLike(this=lit(""), expression=lit(full)))
     try:
-        _CHECKER.execute(probe.sql(dialect="duckdb")).fetchall()
+        _checker().execute(probe.sql(dialect="duckdb")).fetchall()
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         raise SigmaRuleError(
