@@ -35,13 +35,14 @@ def run_detect(
 ) -> DetectResult:
     """Run every Sigma rule under ``rule_paths`` on ``store``; with ``out``, write the reports."""
     started = time.perf_counter()
-    rules = load_rules(rule_paths, RuleCache(cache or default_cache_dir()))
+    rule_cache = RuleCache(cache or default_cache_dir())
+    rules = load_rules(rule_paths, rule_cache)
     for rule in rules:
         _select(rule, level, [t.lower() for t in tags])
     link(rules)
     with contextlib.closing(store.connect()) as con:
-        scanner = Scanner(con, store.fields(), store.columns(), index)
-        hits = scanner.run([r for r in rules if r.status == RAN and r.predicate is not None])
+        scanner = Scanner(con, store.fields(), store.columns(), index, memo=rule_cache)
+        hits = scanner.run([r for r in rules if r.runs_on_events()])
     hits.extend(correlate(rules, hits))
     hits.sort(key=lambda h: (h.event.get("_time") or 0, h.rule.title))
     result = DetectResult(rules, hits, time.perf_counter() - started)
@@ -64,7 +65,7 @@ def _select(rule: Rule, level: str | None, tags: list[str]) -> None:
     elif tags and not {t.lower() for t in rule.tags} & set(tags):
         rule.status, rule.reason = SKIPPED, f"none of the tags {', '.join(tags)}"
     if rule.status == SKIPPED:
-        rule.predicate = None
+        rule.predicate = rule.pending = None
 
 
 def _rank(level: str) -> int:

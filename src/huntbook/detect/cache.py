@@ -8,11 +8,12 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlglot import exp, serde
+from sqlglot import serde
 
 from huntbook import __version__
 from huntbook.detect.mapping import Branch, load_mapping
@@ -67,6 +68,22 @@ class RuleCache:
         key = hashlib.sha256(f"{self._version}\n{text}".encode()).hexdigest()
         return self.folder / key[:2] / f"{key}.json"
 
+    def sql(self, parts: Any, render: Callable[[], str]) -> str:
+        """The SQL sqlglot renders for a group query, memoized under everything it depends on
+        (``parts``: the rules' identities, the branches, the store's fields, the index)."""
+        text = json.dumps([self._version, parts], sort_keys=True, default=str)
+        key = hashlib.sha256(text.encode()).hexdigest()
+        path = self.folder / "sql" / f"{key}.sql"
+        with contextlib.suppress(OSError):
+            return path.read_text(encoding="utf-8")
+        rendered = render()
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(rendered, encoding="utf-8")
+            partial.replace(path)
+        return rendered
+
     def get(self, text: str) -> list[Rule] | None:
         """The rules converted from ``text`` before, or None."""
         try:
@@ -94,16 +111,9 @@ def _dump(rule: Rule) -> dict[str, Any]:
     return entry
 
 
-def _tree(dumped: Any) -> exp.Expr:
-    tree = serde.load(dumped)
-    if not isinstance(tree, exp.Expr):
-        raise TypeError("cached predicate is not an expression")
-    return tree
-
-
 def _load(entry: dict[str, Any]) -> Rule:
     rule = Rule(path="", **{k: entry[k] for k in _SAVED})
-    rule.predicate = _tree(entry["predicate"]) if entry["predicate"] is not None else None
+    rule.pending = entry["predicate"]
     rule.branches = [
         Branch(s, tuple(c), tuple((a, b) for a, b in f)) for s, c, f in entry["branches"]
     ]

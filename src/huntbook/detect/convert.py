@@ -4,6 +4,7 @@ condition tree compiled to one predicate. Every file's every rule comes back, re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -57,13 +58,12 @@ def _file_rules(path: Path, mapping: Mapping, cache: RuleCache | None) -> list[R
     except (OSError, UnicodeDecodeError) as exc:
         return [Rule(str(path), "", path.stem, status=FAILED, reason=f"cannot read: {exc}")]
     cached = cache.get(text) if cache else None
-    if cached is not None:
-        for rule in cached:
-            rule.path = str(path)
-        return cached
-    rules = list(_convert_text(str(path), text, mapping))
-    if cache:
+    rules = cached if cached is not None else list(_convert_text(str(path), text, mapping))
+    if cache and cached is None:
         cache.put(text, rules)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+    for number, rule in enumerate(rules):
+        rule.path, rule.key = str(path), f"{digest}#{number}"
     return rules
 
 

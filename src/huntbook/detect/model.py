@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlglot import exp
+from sqlglot import exp, serde
 
 from huntbook.detect.mapping import Branch
 
@@ -27,6 +27,8 @@ class Rule:
     status: str = RAN
     reason: str = ""
     predicate: exp.Expr | None = None  # over Sigma's field names (after huntbook's pipeline)
+    pending: Any = None  # the predicate as cached (sqlglot serde), turned into a tree on use
+    key: str = ""  # the rule's identity: its file's content hash and its place in the file
     branches: list[Branch] = field(default_factory=list)  # the log source's events, names
     fields: list[str] = field(default_factory=list)  # store fields the rule reads
     lowered: list[str] = field(default_factory=list)  # ... of those, read lower-cased
@@ -35,6 +37,21 @@ class Rule:
     correlation: dict[str, Any] | None = None  # a correlation rule's parts (correlate.py)
     hits: int = 0
     seconds: float = 0.0
+
+    def tree(self) -> exp.Expr:
+        """The predicate, built from its cached form the first time it is needed."""
+        if self.predicate is None and self.pending is not None:
+            built = serde.load(self.pending)
+            if not isinstance(built, exp.Expr):
+                raise TypeError(f"cached predicate of {self.path} is not an expression")
+            self.predicate, self.pending = built, None
+        if self.predicate is None:
+            raise ValueError(f"{self.title} has no predicate ({self.status})")
+        return self.predicate
+
+    def runs_on_events(self) -> bool:
+        """A single-event rule that is to run (correlations run on hits)."""
+        return self.status == RAN and self.correlation is None
 
     def summary(self) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -18,6 +18,7 @@ import duckdb
 from sqlglot import exp
 
 from huntbook.detect.addresses import ipv6_hex
+from huntbook.detect.cache import RuleCache
 from huntbook.detect.compile import ipv4_column, ipv6_column, lower_column, value_column
 from huntbook.detect.mapping import Branch
 from huntbook.detect.model import FAILED, Hit, Rule
@@ -50,8 +51,10 @@ class Scanner:
         fields: Iterable[str],
         columns: dict[str, str],
         index: str | None = None,
+        memo: RuleCache | None = None,
     ) -> None:
         self.con = con
+        self.memo = memo
         self.present = set(fields)
         self.columns = columns
         self.index = index
@@ -100,8 +103,7 @@ class Scanner:
         return found
 
     def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> list[Hit]:
-        query = self.group_query(key, rules)
-        cursor = self.con.execute(query.sql(dialect=DIALECT))
+        cursor = self.con.execute(self._sql(key, rules))
         names = [d[0] for d in cursor.description or []]
         hits = []
         for row in cursor.fetchall():
@@ -111,6 +113,17 @@ class Scanner:
         for hit in hits:
             hit.rule.hits += 1
         return hits
+
+    def _sql(self, key: tuple[Branch, ...], rules: list[Rule]) -> str:
+        def render() -> str:
+            return self.group_query(key, rules).sql(dialect=DIALECT)
+
+        if self.memo is None:
+            return render()
+        fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
+        present = [f for f in fields if f in self.present]
+        parts = [[(r.key, r.fields) for r in rules], key, present, self.columns, self.index]
+        return self.memo.sql(parts, render)
 
     def group_query(self, key: tuple[Branch, ...], rules: list[Rule]) -> exp.Select:
         """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``."""
@@ -129,7 +142,7 @@ class Scanner:
             scan = scan.where(where, copy=False)
         numbers = exp.Array(
             expressions=[
-                exp.Case(ifs=[exp.If(this=r.predicate, true=lit(i))]) for i, r in enumerate(rules)
+                exp.Case(ifs=[exp.If(this=r.tree(), true=lit(i))]) for i, r in enumerate(rules)
             ]
         )
         keep = exp.Lambda(this=not_null(exp.column(_VAR)), expressions=[exp.to_identifier(_VAR)])
