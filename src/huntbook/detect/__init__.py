@@ -12,13 +12,12 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from huntbook.detect.cache import RuleCache, default_cache_dir
-from huntbook.detect.convert import load_rules
-from huntbook.detect.correlate import correlate, link
 from huntbook.detect.model import LEVELS, RAN, SKIPPED, DetectResult, Rule
-from huntbook.detect.scan import Scanner
-from huntbook.store import Store
+
+if TYPE_CHECKING:
+    from huntbook.store import Store
 
 __all__ = ["DetectResult", "run_detect"]
 
@@ -34,6 +33,12 @@ def run_detect(
     cache: str | os.PathLike[str] | None = None,
 ) -> DetectResult:
     """Run every Sigma rule under ``rule_paths`` on ``store``; with ``out``, write the reports."""
+    # pySigma and the converter load here, not when the CLI starts (every command imports this)
+    from huntbook.detect.cache import RuleCache, default_cache_dir
+    from huntbook.detect.convert import load_rules
+    from huntbook.detect.correlate import correlate, link
+    from huntbook.detect.scan import Scanner
+
     started = time.perf_counter()
     rule_cache = RuleCache(cache or default_cache_dir())
     rules = load_rules(rule_paths, rule_cache)

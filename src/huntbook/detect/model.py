@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp, serde
 
-from huntbook.detect.mapping import Branch
+if TYPE_CHECKING:
+    from huntbook.detect.mapping import Branch
 
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
 LEVELS = ("informational", "low", "medium", "high", "critical")
