@@ -1,7 +1,7 @@
 """Every sub-command, through the real entry point, exits with the code docs/errors.md gives.
 
 0 success, 2 usage error, 10 ingest failed (a file, or nothing to ingest), 11 bad playbook or
-lint errors, 12 bad query, 13 missing or damaged store.
+lint errors, 12 bad query, 13 missing or damaged store; 4 detect matched something.
 """
 
 from __future__ import annotations
@@ -70,7 +70,17 @@ CASES = [
     ("demo bad events", ["demo", "--events", "-1", "--out", "{tmp}/demo"], 2),
     ("serve missing store", ["serve", "--store", "{missing}"], 13),
     ("serve bad port", ["serve", "--port", "70000", "--store", "{store}"], 2),
+    ("detect matched", ["detect", "{rules}/wmi.yml", "--store", "{store}"], 4),
+    ("detect nothing matched", ["detect", "{rules}/none.yml", "--store", "{store}"], 0),
+    ("detect no rules", ["detect", "--store", "{store}"], 2),
+    ("detect missing store", ["detect", "{rules}", "--store", "{missing}"], 13),
 ]
+# Sigma rules for the detect rows: one matches the store's WMI chain, one matches nothing.
+SIGMA = """
+title: {title}
+logsource: {{product: windows, category: process_creation}}
+detection: {{a: {{ParentImage|endswith: '{parent}'}}, condition: a}}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +97,10 @@ def _places(tmp_path: Path, store: Path) -> dict[str, str]:
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "notes.txt").write_text("not an event log\n")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "wmi.yml").write_text(SIGMA.format(title="wmi", parent="\\WmiPrvSE.exe"))
+    (rules / "none.yml").write_text(SIGMA.format(title="none", parent="\\nothing.exe"))
     return {
         "data": str(DATA),
         "playbooks": str(PLAYBOOKS),
@@ -96,6 +110,7 @@ def _places(tmp_path: Path, store: Path) -> dict[str, str]:
         "new": str(tmp_path / "new"),
         "junk": str(junk),
         "tmp": str(tmp_path),
+        "rules": str(rules),
     }
 
 
@@ -110,6 +125,7 @@ def test_exit_code(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     places = _places(tmp_path, store)
+    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(sys, "argv", ["huntbook", *(a.format(**places) for a in argv)])
     with pytest.raises(SystemExit) as done:
         main()

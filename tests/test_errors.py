@@ -53,3 +53,18 @@ def test_did_you_mean(name, choices, expected):
 def test_source_location_renders_path_line_col():
     assert str(SourceLocation("hunt.md", 12, 3)) == "hunt.md, line 12, col 3"
     assert str(SourceLocation(line=4)) == "<input>, line 4"
+
+
+def test_every_error_class_is_public_and_documented() -> None:
+    """docs/errors.md is generated from ``__all__``: a class left out of it has no documented
+    exit code."""
+    import huntbook.errors as errors
+
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.HuntbookError)
+    }
+    assert classes <= set(errors.__all__)
+    tree = errors.__doc__ or ""
+    assert all(name in tree for name in classes)

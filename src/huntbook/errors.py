@@ -15,7 +15,9 @@ Library code raises these; only ``huntbook.cli`` decides what to print and how t
     │   │   └── UnsupportedSplError  a command/function/option huntbook does not implement
     │   ├── LookupAccessError  a lookup outside the folders a query may read
     │   ├── QueryRuntimeError  the engine failed while running a compiled query
-    │   └── QueryLimitError    a search hit its time or memory limit
+    │   ├── QueryLimitError    a search hit its time or memory limit
+    │   ├── MacroFileError     a search macro file is unreadable or malformed
+    │   └── SigmaRuleError     a Sigma rule huntbook cannot convert (detect skips it, with why)
     ├── PlaybookError          a hunt document is malformed (line numbers)
     └── EngineError            an engine (DuckDB, Spark) is unknown or unavailable
 """
@@ -32,11 +34,13 @@ __all__ = [
     "IngestError",
     "InputLimitError",
     "LookupAccessError",
+    "MacroFileError",
     "MappingError",
     "PlaybookError",
     "QueryError",
     "QueryLimitError",
     "QueryRuntimeError",
+    "SigmaRuleError",
     "SourceLocation",
     "SplSyntaxError",
     "StoreDamagedError",
@@ -149,6 +153,10 @@ class QueryLimitError(QueryError):
 
 class MacroFileError(QueryError):
     """A search macro file (macros.conf, ESCU macros/*.yml) is unreadable or malformed."""
+
+
+class SigmaRuleError(QueryError):
+    """A Sigma rule huntbook cannot convert; ``huntbook detect`` lists it as skipped, with why."""
 
 
 class PlaybookError(HuntbookError):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from huntbook.detect import DetectResult
     from huntbook.engines.result import SearchResult, SearchStream
     from huntbook.hunts.builtin import BuiltinPlaybook
     from huntbook.hunts.detections import Emitted
@@ -307,7 +308,6 @@ class Workspace:
 
         return emit_detections(load_playbook(resolve(playbook)), out)
 
-
     def explore(
         self, spl: str, *, earliest: str | None = None, latest: str | None = None
     ) -> Exploration:
@@ -324,3 +324,20 @@ class Workspace:
         from huntbook.hunts import render_html
 
         return render_html(result)
+
+    def detect(
+        self,
+        rules: Iterable[str | os.PathLike[str]],
+        *,
+        index: str | None = None,
+        level: str | None = None,
+        tags: Iterable[str] = (),
+        out: str | os.PathLike[str] | None = None,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> DetectResult:
+        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports."""
+        from huntbook.detect import run_detect
+
+        return run_detect(
+            self.store, rules, index=index, level=level, tags=list(tags), out=out, cache=cache
+        )

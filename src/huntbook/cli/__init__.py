@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "huntbook.cli.demo",
     "huntbook.cli.generate",
     "huntbook.cli.serve",
+    "huntbook.cli.detect",
 )
 
 

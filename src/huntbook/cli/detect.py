@@ -1,0 +1,97 @@
+"""``huntbook detect RULES... --store DIR``: run Sigma rules on the store.
+
+Exit code: 0 when the rules ran and nothing matched, 4 when at least one rule matched (so a
+script can branch on it); errors keep their own codes (docs/errors.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+
+from huntbook.cli._options import store_option
+from huntbook.cli._table import cell_text, text_table
+from huntbook.detect.model import LEVELS, DetectResult
+from huntbook.detect.report import detection_records
+from huntbook.errors import StoreMissingError
+from huntbook.workspace import Workspace, default_store_path
+
+MATCHED_EXIT = 4
+TABLE_COLUMNS = ("_time", "level", "title", "host", "EventCode")
+CSV_COLUMNS = ("rule_id", *TABLE_COLUMNS, "source", "_cd")
+
+
+@click.command("detect")
+@click.argument("rules", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@store_option
+@click.option("--index", default=None, help="Only events of this index.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write detections.jsonl, summary.json and report.html here.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+    help="How to print the hits (without --out).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(list(LEVELS[1:])),
+    default=None,
+    help="Only rules of this level or above.",
+)
+@click.option("--tags", multiple=True, help="Only rules with one of these tags (repeatable).")
+def command(
+    rules: tuple[Path, ...],
+    store: Path | None,
+    index: str | None,
+    out: Path | None,
+    fmt: str,
+    level: str | None,
+    tags: tuple[str, ...],
+) -> None:
+    """Run Sigma rules (files or folders) on the event store; exit 4 when anything matched."""
+    workspace = Workspace(store or default_store_path())
+    if not workspace.path.is_dir():
+        raise StoreMissingError(f"no event store at {workspace.path}; run `huntbook ingest` first")
+    result = workspace.detect(rules, index=index, level=level, tags=tags, out=out)
+    counts = result.counts()
+    click.echo(
+        f"{len(result.rules)} rules: {counts['ran']} ran, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed; {len(result.hits)} hits in {result.seconds:.1f} s",
+        err=True,
+    )
+    if out is not None:
+        click.echo(f"Wrote {out}/detections.jsonl, summary.json, report.html", err=True)
+    else:
+        _print(result, fmt)
+    if result.hits:
+        raise click.exceptions.Exit(MATCHED_EXIT)
+
+
+def _print(result: DetectResult, fmt: str) -> None:
+    records = detection_records(result)
+    if fmt == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=1, default=str))
+    elif fmt == "jsonl":
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([cell_text(r.get(c)) for c in CSV_COLUMNS] for r in records)
+        click.echo(buffer.getvalue(), nl=False)
+    elif records:
+        click.echo(text_table(TABLE_COLUMNS, [[r.get(c) for c in TABLE_COLUMNS] for r in records]))
+    else:
+        click.echo("No detections.")

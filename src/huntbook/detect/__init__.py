@@ -1,0 +1,77 @@
+"""``huntbook detect``: Sigma rules run on the event store, every rule accounted for.
+
+``run_detect`` converts the rule files (``convert``: pySigma parses, huntbook's pipeline names
+the fields per log-source branch, ``compile`` turns the condition tree into a sqlglot predicate),
+runs them grouped by log source (``scan``) and, with ``out``, writes the reports (``report``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from huntbook.detect.model import LEVELS, RAN, SKIPPED, DetectResult, Rule
+
+if TYPE_CHECKING:
+    from huntbook.store import Store
+
+__all__ = ["DetectResult", "run_detect"]
+
+
+def run_detect(
+    store: Store,
+    rule_paths: Iterable[str | os.PathLike[str]],
+    *,
+    index: str | None = None,
+    level: str | None = None,
+    tags: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
+) -> DetectResult:
+    """Run every Sigma rule under ``rule_paths`` on ``store``; with ``out``, write the reports."""
+    # pySigma and the converter load here, not when the CLI starts (every command imports this)
+    from huntbook.detect.cache import RuleCache, default_cache_dir
+    from huntbook.detect.convert import load_rules
+    from huntbook.detect.correlate import correlate, link
+    from huntbook.detect.scan import Scanner
+
+    started = time.perf_counter()
+    rule_cache = RuleCache(cache or default_cache_dir())
+    rules = load_rules(rule_paths, rule_cache)
+    for rule in rules:
+        _select(rule, level, [t.lower() for t in tags])
+    link(rules)
+    with contextlib.closing(store.connect()) as con:
+        scanner = Scanner(con, store.fields(), store.columns(), index, memo=rule_cache)
+        hits = scanner.run([r for r in rules if r.runs_on_events()])
+    hits.extend(correlate(rules, hits))
+    hits.sort(key=lambda h: (h.event.get("_time") or 0, h.rule.title))
+    result = DetectResult(rules, hits, time.perf_counter() - started)
+    if out is not None:
+        from huntbook.detect.report import write_reports
+
+        write_reports(result, Path(out))
+    return result
+
+
+def _select(rule: Rule, level: str | None, tags: list[str]) -> None:
+    """Skip (with the reason) a rule below ``level`` or carrying none of ``tags``."""
+    if rule.status != RAN:
+        return
+    if level is not None and _rank(rule.level) < _rank(level):
+        rule.status, rule.reason = (
+            SKIPPED,
+            f"level {rule.level or 'unset'} is below --level {level}",
+        )
+    elif tags and not {t.lower() for t in rule.tags} & set(tags):
+        rule.status, rule.reason = SKIPPED, f"none of the tags {', '.join(tags)}"
+    if rule.status == SKIPPED:
+        rule.predicate = rule.pending = None
+
+
+def _rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else -1

@@ -1,0 +1,114 @@
+"""``huntbook detect`` through the console entry point: output, files and exact exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from huntbook.cli import cli
+from huntbook.cli._errors import run_guarded
+from huntbook.store.testing import make_store
+
+SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+RULE = """
+title: Whoami Run
+id: 00000000-0000-0000-0000-0000000000c1
+logsource: {product: windows, category: process_creation}
+detection: {a: {CommandLine|contains: %s}, condition: a}
+level: %s
+tags: [attack.discovery, attack.t1033]
+"""
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Path:
+    event = {
+        "_time": 1_600_000_000,
+        "_raw": "",
+        "index": "main",
+        "host": "pc",
+        "source": SYSMON,
+        "sourcetype": SYSMON,
+        "EventCode": "1",
+        "CommandLine": "cmd /c whoami",
+    }
+    make_store(tmp_path / "store", [event])
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "hit.yml").write_text(RULE % ("whoami", "medium"))
+    (tmp_path / "rules" / "miss.yml").write_text(RULE % ("mimikatz", "high"))
+    return tmp_path
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["huntbook", *args])
+    monkeypatch.setenv("HUNTBOOK_CACHE", str(Path(args[-1]).parent / "cache"))
+    return run_guarded(cli)
+
+
+def test_table_and_exit_4_when_a_rule_matched(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _run(monkeypatch, "detect", str(setup / "rules"), "--store", str(setup / "store"))
+    assert code == 4
+    captured = capsys.readouterr()
+    assert "Whoami Run" in captured.out
+    assert "2 rules: 2 ran, 0 skipped, 0 failed; 1 hits" in captured.err
+
+
+def test_exit_0_when_nothing_matched(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rule = str(setup / "rules" / "miss.yml")
+    assert _run(monkeypatch, "detect", rule, "--store", str(setup / "store")) == 0
+    assert "No detections." in capsys.readouterr().out
+
+
+def test_missing_store_is_exit_13(setup: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = _run(monkeypatch, "detect", str(setup / "rules"), "--store", str(setup / "none"))
+    assert code == 13
+
+
+def test_out_writes_the_three_files_and_level_skips_with_reason(
+    setup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = setup / "out"
+    args = ["detect", str(setup / "rules"), "--level", "high", "--out", str(out)]
+    assert _run(monkeypatch, *args, "--store", str(setup / "store")) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert [e["status"] for e in summary["results"]] == ["skipped", "ran"]
+    assert summary["results"][0]["reason"] == "level medium is below --level high"
+    assert (out / "detections.jsonl").read_text() == ""
+    assert "Rules that did not run" in (out / "report.html").read_text()
+
+
+def test_jsonl_lines_carry_rule_and_event(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["detect", str(setup / "rules"), "--format", "jsonl", "--tags", "attack.t1033"]
+    assert _run(monkeypatch, *args, "--store", str(setup / "store")) == 4
+    (line,) = capsys.readouterr().out.splitlines()
+    record = json.loads(line)
+    assert record["rule_id"] == "00000000-0000-0000-0000-0000000000c1"
+    assert record["tags"] == ["attack.discovery", "attack.t1033"]
+    assert record["_time"] == "2020-09-13T12:26:40.000000Z"
+    assert (record["host"], record["EventCode"], record["CommandLine"]) == (
+        "pc",
+        "1",
+        "cmd /c whoami",
+    )
+
+
+def test_csv_has_a_header_and_a_row_per_hit(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["detect", str(setup / "rules"), "--format", "csv"]
+    assert _run(monkeypatch, *args, "--store", str(setup / "store")) == 4
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "rule_id,_time,level,title,host,EventCode,source,_cd"
+    assert lines[1:] == [
+        "00000000-0000-0000-0000-0000000000c1,2020-09-13T12:26:40.000000Z,medium,Whoami Run,pc,1,"
+        "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational,0"
+    ]
