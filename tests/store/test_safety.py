@@ -354,7 +354,7 @@ def _children(pid: int) -> set[int]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
 def test_ctrl_c_during_a_parallel_ingest_exits_130_without_tracebacks(tmp_path: Path) -> None:
-    inputs = _chain_inputs(tmp_path / "in", files=8, lines=3000)
+    inputs = _chain_inputs(tmp_path / "in", files=16, lines=6000)  # long enough on a loaded box
     env = {**os.environ, "PYTHONPATH": SRC}
     command = [sys.executable, "-m", "huntbook", "ingest", str(inputs), "--workers", "2"]
     proc = subprocess.Popen(
