@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "query": {"errors", "engines", "normalize", "store"},
     "analytics": {"errors"},
     "hunts": {"huntbook", "errors", "normalize", "query", "analytics", "store"},
-    "detect": {"huntbook", "errors", "query", "store", "normalize"},
+    "detect": {"huntbook", "errors", "engines", "query", "store", "normalize"},
     "demo": {"errors", "hunts", "store", "workspace"},
     "workspace": {"errors", "store", "query", "hunts", "engines", "ingest", "detect"},
     "web": {"huntbook", "errors", "workspace"},

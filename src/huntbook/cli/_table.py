@@ -5,16 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from huntbook.engines.result import cell_text
+
 CELL_WIDTH = 60  # wider values are cut with an ellipsis
 
 
-def cell_text(value: Any) -> str:
-    """A value as cell text: nothing for None, a list one value per line."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "\n".join(cell_text(v) for v in value)
-    return str(value)
 
 
 def _cell_lines(value: Any, width: int | None) -> list[str]:

@@ -14,9 +14,10 @@ from pathlib import Path
 import click
 
 from huntbook.cli._options import store_option
-from huntbook.cli._table import cell_text, text_table
+from huntbook.cli._table import text_table
 from huntbook.detect.model import LEVELS, DetectResult
 from huntbook.detect.report import detection_records
+from huntbook.engines.result import cell_text
 from huntbook.errors import StoreMissingError
 from huntbook.workspace import Workspace, default_store_path
 

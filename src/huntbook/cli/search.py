@@ -9,7 +9,6 @@ table reads only the rows it shows. Everything here goes through ``Workspace``.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import shutil
 import sys
 from collections.abc import Callable
@@ -26,8 +25,8 @@ from huntbook.cli._options import (
     store_option,
     timeout_option,
 )
-from huntbook.cli._table import cell_text, text_table, wrap_pairs
-from huntbook.engines.result import SearchStream
+from huntbook.cli._table import text_table, wrap_pairs
+from huntbook.engines.result import SearchStream, cell_text, iso_time
 from huntbook.workspace import Workspace, default_store_path
 
 TABLE_ROWS = 100  # rows the terminal table shows when no --limit is given
@@ -35,12 +34,6 @@ EVENT_HEAD = ("host", "source", "sourcetype")  # shown beside an event's time
 WIDTH = (60, 120)  # the event list wraps at the terminal's width, kept in this range
 
 
-def iso_time(epoch: Any) -> Any:
-    """Epoch seconds -> ``2019-05-18T21:04:13.123000Z`` (UTC); other values pass through."""
-    if not isinstance(epoch, int | float):
-        return epoch
-    moment = dt.datetime.fromtimestamp(float(epoch), dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _export_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@ report.html (hits by host and over time, ATT&CK coverage, the rules that did not
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 from collections import Counter
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from huntbook.detect.model import RAN, DetectResult
+from huntbook.engines.result import iso_time
 
 STYLE = (
     "body{font-family:sans-serif}table{border-collapse:collapse}"
@@ -18,16 +18,11 @@ STYLE = (
 )
 
 
-def iso(epoch: Any) -> Any:
-    """Epoch seconds as ISO-8601 UTC; other values unchanged."""
-    if not isinstance(epoch, int | float):
-        return epoch
-    return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def detection_records(result: DetectResult) -> list[dict[str, Any]]:
     """The hits as ``detections.jsonl`` records, ``_time`` in ISO-8601 UTC."""
-    return [{**r, "_time": iso(r.get("_time"))} for r in (h.record() for h in result.hits)]
+    return [{**r, "_time": iso_time(r.get("_time"))} for r in (h.record() for h in result.hits)]
 
 
 def summary(result: DetectResult) -> dict[str, Any]:
@@ -62,7 +57,7 @@ def render_html(result: DetectResult) -> str:
     """A self-contained page: counts, hits by host, by day, by rule, ATT&CK tags, non-run rules."""
     counts = result.counts()
     hosts = Counter(str(h.event.get("host")) for h in result.hits)
-    days = Counter(str(iso(h.event.get("_time")))[:10] for h in result.hits)
+    days = Counter(str(iso_time(h.event.get("_time")))[:10] for h in result.hits)
     by_rule = Counter((h.rule.level, h.rule.title) for h in result.hits)
     tags = Counter(t for r in result.rules if r.hits for t in r.tags if t.startswith("attack.t"))
     not_run = [[r.status, r.title, r.path, r.reason] for r in result.rules if r.status != RAN]

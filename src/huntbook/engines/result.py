@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -137,3 +138,20 @@ def splunk_value(name: str, value: Any) -> Any:
     if isinstance(value, float) and name != "_time" and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
+
+
+def iso_time(epoch: Any) -> Any:
+    """Epoch seconds -> ``2019-05-18T21:04:13.123000Z`` (UTC), the export form of ``_time`` in
+    every output (CLI json/jsonl/csv/table, the web API, detect); other values pass through."""
+    if not isinstance(epoch, int | float):
+        return epoch
+    return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def cell_text(value: Any) -> str:
+    """A value as one text cell (CSV, terminal): nothing for None, a multivalue one per line."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(cell_text(v) for v in value)
+    return str(value)

@@ -9,7 +9,6 @@ interrupts whatever runs on the connection.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import threading
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
-from huntbook.engines.result import SearchResult
+from huntbook.engines.result import SearchResult, iso_time
 from huntbook.errors import QueryRuntimeError
 from huntbook.query import CompiledQuery
 from huntbook.query.spl.compiler.values import data_type, lit
@@ -63,11 +62,6 @@ class Timeline:
     counts: list[int]
 
 
-def iso_time(epoch: Any) -> Any:
-    """Epoch seconds -> ``2019-05-18T21:04:13.123000Z`` (UTC), the CLI's JSON form."""
-    if not isinstance(epoch, int | float):
-        return epoch
-    return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def export_rows(result: SearchResult) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from huntbook.engines.result import cell_text
 from huntbook.errors import HuntbookError
 from huntbook.web.responses import error_response, json_response
 from huntbook.web.running import Running
@@ -121,13 +122,6 @@ async def cancel(request: Request) -> Response:
     return json_response({"cancelled": running.cancel(request.query_params.get("sid", ""))})
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell as ``huntbook search --format csv`` writes it (a multivalue one per line)."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "\n".join(_cell(v) for v in value)
-    return str(value)
 
 
 def _export_chunks(exploration: Any, fmt: str) -> Iterator[bytes]:
@@ -142,7 +136,7 @@ def _export_chunks(exploration: Any, fmt: str) -> Iterator[bytes]:
             rows = exploration.export(exploration.page(offset, EXPORT_ROWS))
             for i, row in enumerate(rows):
                 if fmt == "csv":
-                    yield _csv_line([_cell(row.get(c)) for c in columns])
+                    yield _csv_line([cell_text(row.get(c)) for c in columns])
                 else:
                     yield (b"," if offset or i else b"") + orjson.dumps(row, default=str)
             if len(rows) < EXPORT_ROWS:
