@@ -77,13 +77,14 @@ def test_generate_command_writes_host_folders(tmp_path: Path) -> None:
 
 def test_the_next_steps_the_demo_prints_run_as_printed(demo_out: tuple[Path, str]) -> None:
     """A newcomer copies the demo's suggested commands; each must work on the demo's store."""
-    _, output = demo_out
+    out, output = demo_out
     commands = [
         shlex.split(line.strip())
         for line in output.split("Next, on the demo's store:")[1].splitlines()
         if line.strip().startswith("huntbook ")
     ]
     assert [c[1] for c in commands] == ["stats", "search", "hunt"]
+    assert f"huntbook serve --store {shlex.quote(str(out / 'store'))}" in output
     for words in commands:
         result = CliRunner().invoke(cli, words[1:])
         assert result.exit_code == 0, (words, result.output)

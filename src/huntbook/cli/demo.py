@@ -64,6 +64,7 @@ def _next_steps(store: Path) -> None:
     click.echo("\nNext, on the demo's store:")
     for line in NEXT_STEPS:
         click.echo("  " + line.format(store=shlex.quote(str(store))))
+    click.echo(f"To explore it in your browser: huntbook serve --store {shlex.quote(str(store))}")
 
 
 NEXT_STEPS = (
