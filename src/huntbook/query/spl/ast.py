@@ -437,3 +437,16 @@ class TStats(Command):
     datamodel: str | None = None  # Model.Dataset (from datamodel=, or where nodename=)
     span: str | None = None  # BY _time span=
     fillnull: str | None = None  # fillnull_value=: the value of a missing BY field
+
+
+@dataclass(frozen=True)
+class Foreach(Command):
+    """``foreach <wc-field>... [<<FIELD>> template]`` (mode=multifield): the template text is
+    expanded once per matching field at compile time, when the fields are known."""
+
+    key: ClassVar[str] = "foreach"
+    fields: tuple[str, ...]
+    template: str
+    fieldstr: str = "<<FIELD>>"
+    matchstr: str = "<<MATCHSTR>>"
+    matchseg: tuple[str, ...] = ("<<MATCHSEG1>>", "<<MATCHSEG2>>", "<<MATCHSEG3>>")

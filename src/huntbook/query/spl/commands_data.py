@@ -1,10 +1,11 @@
 """Parse functions of the commands that extract, correlate or generate data: rex, regex,
 transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
-lookup, inputlookup, makeresults, convert, tstats (``parse_<name>(cursor, subsearch)``).
+lookup, inputlookup, makeresults, convert, tstats, foreach (``parse_<name>(cursor, subsearch)``).
 """
 
 from __future__ import annotations
 
+from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
 from huntbook.query.spl.commands import Subsearch, aggs_and_by, parse_agg
 from huntbook.query.spl.cursor import Cursor, to_bool, to_int, to_seconds
@@ -437,3 +438,48 @@ def _tstats_where(cur: Cursor) -> ast.SearchExpr | None:
         cur.next()
     eof = Token(TokenType.EOF, "", "", cur.peek().start, cur.peek().start)
     return parse_search(Cursor(cur.text, [*cur.tokens[start : cur.i], eof]))
+
+
+# ---------------------------------------------------------------- foreach
+
+_FOREACH_SEGMENTS = ("matchseg1", "matchseg2", "matchseg3")
+
+
+def parse_foreach(cur: Cursor, sub: Subsearch) -> ast.Foreach:
+    """``foreach [mode=multifield] <wc-field>... [fieldstr=] [matchstr=] [matchsegN=] [...]``.
+
+    The subsearch is kept as text: it is a template, parsed once per field when compiled.
+    """
+    opts: dict[str, Token] = {}
+    fields: list[str] = []
+    while cur.peek().type is not TokenType.LBRACKET:
+        if cur.at_end():
+            raise cur.error("foreach needs a [subsearch] template")
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            opts[key] = value
+        else:
+            fields.append(cur.name())
+    mode = opts.get("mode")
+    if mode is not None and mode.value.lower() != "multifield":
+        raise UnsupportedSplError(
+            f"foreach mode={mode.value} is not supported (only mode=multifield)",
+            cur.text,
+            mode.start,
+        )
+    if not fields:
+        raise cur.error("foreach needs at least one field (wildcards allowed)")
+    start, end = cur.subsearch()
+    defaults = ast.Foreach((), "")
+    return ast.Foreach(
+        tuple(fields),
+        cur.text[start:end],
+        opts["fieldstr"].value if "fieldstr" in opts else defaults.fieldstr,
+        opts["matchstr"].value if "matchstr" in opts else defaults.matchstr,
+        tuple(
+            opts[key].value if key in opts else default
+            for key, default in zip(_FOREACH_SEGMENTS, defaults.matchseg, strict=True)
+        ),
+    )

@@ -35,6 +35,7 @@ from huntbook.query.spl.commands_data import (
     parse_chart,
     parse_convert,
     parse_fillnull,
+    parse_foreach,
     parse_inputlookup,
     parse_join,
     parse_lookup,
@@ -94,6 +95,7 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "makeresults": parse_makeresults,
     "convert": parse_convert,
     "tstats": parse_tstats,
+    "foreach": parse_foreach,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.

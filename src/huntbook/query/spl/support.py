@@ -93,6 +93,12 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     ),
     "makeresults": (S, "count= (at most 50,000, Splunk's [searchresults] maxresultrows)"),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
+    "foreach": (
+        P,
+        "mode=multifield over the fields at that point (wildcards; `<<FIELD>>`, "
+        "`<<MATCHSTR>>`, `<<MATCHSEGn>>`, fieldstr=/matchstr=/matchsegN=); no multivalue, "
+        "json_array or auto_collections mode",
+    ),
     "tstats": (
         P,
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
@@ -108,7 +114,7 @@ SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
     "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
     "contingency", "correlate", "datamodel", "dbinspect", "delete", "delta", "diff", "erex",
     "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
-    "folderize", "foreach", "format", "from", "fromjson", "gauge", "gentimes", "geom",
+    "folderize", "format", "from", "fromjson", "gauge", "gentimes", "geom",
     "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",
     "inputintelligence", "iplocation", "kmeans", "kv", "kvform", "loadjob", "localize",
     "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",

@@ -34,6 +34,7 @@ from huntbook.query.spl.compiler.extract import (
     compile_rex,
     compile_spath,
 )
+from huntbook.query.spl.compiler.foreach import compile_foreach
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.sources import (
     compile_append,
@@ -91,6 +92,7 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.MakeResults: compile_makeresults,
     ast.Convert: compile_convert,
     ast.TStats: compile_tstats,
+    ast.Foreach: compile_foreach,
 }
 
 
