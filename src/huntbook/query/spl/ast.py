@@ -450,3 +450,11 @@ class Foreach(Command):
     fieldstr: str = "<<FIELD>>"
     matchstr: str = "<<MATCHSTR>>"
     matchseg: tuple[str, ...] = ("<<MATCHSEG1>>", "<<MATCHSEG2>>", "<<MATCHSEG3>>")
+
+
+@dataclass(frozen=True)
+class XmlKv(Command):
+    """``xmlkv [<field>]``: ``<key>value</key>`` pairs of the field (default ``_raw``)."""
+
+    key: ClassVar[str] = "xmlkv"
+    field: str = "_raw"

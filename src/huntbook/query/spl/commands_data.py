@@ -1,6 +1,7 @@
 """Parse functions of the commands that extract, correlate or generate data: rex, regex,
 transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
-lookup, inputlookup, makeresults, convert, tstats, foreach (``parse_<name>(cursor, subsearch)``).
+lookup, inputlookup, makeresults, convert, tstats, xmlkv, foreach
+(``parse_<name>(cursor, subsearch)``).
 """
 
 from __future__ import annotations
@@ -438,6 +439,14 @@ def _tstats_where(cur: Cursor) -> ast.SearchExpr | None:
         cur.next()
     eof = Token(TokenType.EOF, "", "", cur.peek().start, cur.peek().start)
     return parse_search(Cursor(cur.text, [*cur.tokens[start : cur.i], eof]))
+
+
+def parse_xmlkv(cur: Cursor, sub: Subsearch) -> ast.XmlKv:
+    opts, rest = _options(cur)  # maxinputs=: batching only, no effect on the result
+    if len(rest) > 1:
+        raise cur.error("xmlkv takes one field", rest[1])
+    field = rest[0].value if rest else opts["field"].value if "field" in opts else "_raw"
+    return ast.XmlKv(field)
 
 
 # ---------------------------------------------------------------- foreach

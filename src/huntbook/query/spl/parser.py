@@ -49,6 +49,7 @@ from huntbook.query.spl.commands_data import (
     parse_timechart,
     parse_transaction,
     parse_tstats,
+    parse_xmlkv,
 )
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import tokenize
@@ -96,6 +97,7 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "convert": parse_convert,
     "tstats": parse_tstats,
     "foreach": parse_foreach,
+    "xmlkv": parse_xmlkv,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.

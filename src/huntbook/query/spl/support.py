@@ -99,6 +99,12 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         "`<<MATCHSTR>>`, `<<MATCHSEGn>>`, fieldstr=/matchstr=/matchsegN=); no multivalue, "
         "json_array or auto_collections mode",
     ),
+    "xmlkv": (
+        P,
+        "`<key>value</key>` pairs of a field (default _raw), first element of each key; "
+        "extracts the keys later commands name, so a later `table`/`stats`/`fields` must "
+        "name them (no wildcard); values are not XML-unescaped",
+    ),
     "tstats": (
         P,
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
@@ -124,7 +130,7 @@ SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
     "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
     "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",
     "tojson", "transpose", "trendline", "tscollect", "typeahead", "typelearner", "typer",
-    "union", "uniq", "untable", "walklex", "x11", "xmlkv", "xmlunescape", "xpath", "xyseries",
+    "union", "uniq", "untable", "walklex", "x11", "xmlunescape", "xpath", "xyseries",
 })  # fmt: skip
 
 DEVIATIONS: tuple[str, ...] = (

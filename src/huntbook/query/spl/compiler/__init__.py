@@ -33,6 +33,7 @@ from huntbook.query.spl.compiler.extract import (
     compile_regex,
     compile_rex,
     compile_spath,
+    compile_xmlkv,
 )
 from huntbook.query.spl.compiler.foreach import compile_foreach
 from huntbook.query.spl.compiler.search import predicate
@@ -93,7 +94,11 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.Convert: compile_convert,
     ast.TStats: compile_tstats,
     ast.Foreach: compile_foreach,
+    ast.XmlKv: compile_xmlkv,
 }
+
+#: Commands that create fields from the data: they create only the names later commands read.
+_READS_AHEAD = (ast.Transaction, ast.XmlKv)
 
 
 def compile_commands(
@@ -103,7 +108,7 @@ def compile_commands(
     command that builds rows (timechart's buckets) can stop at it."""
     commands = pipeline.commands
     for i, cmd in enumerate(commands):
-        ctx.needed = needed_after(commands[i + 1 :]) if isinstance(cmd, ast.Transaction) else None
+        ctx.needed = needed_after(commands[i + 1 :]) if isinstance(cmd, _READS_AHEAD) else None
         ctx.row_limit = limit if i == len(commands) - 1 else None
         state = COMMANDS[type(cmd)](cmd, state)
     ctx.needed = None
@@ -130,6 +135,8 @@ def needed_after(commands: tuple[ast.Command, ...]) -> set[str] | None:
 
 
 def _strings(node: object, out: set[str]) -> None:
+    if isinstance(node, ast.SearchValue):
+        return  # the value of a search clause is never a field name (`x IN ("*http*")`)
     if isinstance(node, str):
         out.add(node)
     elif isinstance(node, tuple | list):

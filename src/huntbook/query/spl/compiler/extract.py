@@ -1,4 +1,4 @@
-"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, convert."""
+"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, xmlkv, convert."""
 
 from __future__ import annotations
 
@@ -187,6 +187,30 @@ def compile_spath(cmd: ast.Spath, state: State) -> State:
     source = as_text(state.get(cmd.input))
     value = exp.JSONExtractScalar(this=source, expression=lit(spath_path(cmd.path)))
     return assign(state, cmd.output or cmd.path, Val(value, TEXT), cmd.pos)
+
+
+_XML_KEY = re.compile(r"^[A-Za-z]\w*$")  # a key usable as an XML tag and a regex group name
+
+
+def compile_xmlkv(cmd: ast.XmlKv, state: State) -> State:
+    """Splunk's xmlkv: ``<key>value</key>`` makes ``key=value``, from the first such element.
+
+    The keys come from the data, so only the ones later commands name are extracted (the
+    compiler's look-ahead, ``ctx.needed``); each is a rex that leaves the field as it was when
+    the element is absent. Elements with children have no value of their own.
+    """
+    needed = state.ctx.needed
+    if needed is None:
+        raise UnsupportedSplError(
+            "xmlkv creates fields named by the data; huntbook extracts the ones later commands "
+            "name, so end the search with table, fields or stats naming them (no wildcard)",
+            state.ctx.text,
+            cmd.pos,
+        )
+    for key in sorted(n for n in needed if _XML_KEY.match(n) and n != cmd.field):
+        pattern = rf"<{key}(?:\s[^>]*)?>(?P<{key}>[^<]*)</{key}>"
+        state = compile_rex(ast.Rex(pattern, cmd.field, pos=cmd.pos), state)
+    return state
 
 
 def compile_convert(cmd: ast.Convert, state: State) -> State:
