@@ -458,3 +458,12 @@ class XmlKv(Command):
 
     key: ClassVar[str] = "xmlkv"
     field: str = "_raw"
+
+
+@dataclass(frozen=True)
+class Replace(Command):
+    """``replace <wc-string> WITH <wc-string>, ... IN <field-list>``: whole-value replacement."""
+
+    key: ClassVar[str] = "replace"
+    pairs: tuple[tuple[str, str], ...]
+    fields: tuple[str, ...]

@@ -1,6 +1,6 @@
 """Parse functions of the commands that extract, correlate or generate data: rex, regex,
 transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
-lookup, inputlookup, makeresults, convert, tstats, xmlkv, foreach
+lookup, inputlookup, makeresults, convert, tstats, xmlkv, replace, foreach
 (``parse_<name>(cursor, subsearch)``).
 """
 
@@ -447,6 +447,41 @@ def parse_xmlkv(cur: Cursor, sub: Subsearch) -> ast.XmlKv:
         raise cur.error("xmlkv takes one field", rest[1])
     field = rest[0].value if rest else opts["field"].value if "field" in opts else "_raw"
     return ast.XmlKv(field)
+
+
+def parse_replace(cur: Cursor, sub: Subsearch) -> ast.Replace:
+    """``replace "a" WITH "b", x* WITH y* IN f1, f2``."""
+    pairs: list[tuple[str, str]] = []
+    while not cur.at_end() and not cur.peek().is_word("in", "IN"):
+        if cur.accept(TokenType.COMMA):
+            continue
+        old = _replace_string(cur)
+        if not cur.accept_word("with"):
+            raise cur.error("expected WITH in replace")
+        new = _replace_string(cur)
+        if "*" in new and new.count("*") != old.count("*"):
+            raise cur.error(
+                "replace: the replacement must have as many wildcards as the value, or none"
+            )
+        pairs.append((old, new))
+    if not pairs:
+        raise cur.error("replace needs 'value WITH replacement'")
+    in_tok = cur.accept_word("in")
+    if in_tok is None:
+        raise UnsupportedSplError(
+            "replace without IN <fields> (every field not made by stats or eval) is not "
+            "supported; name the fields",
+            cur.text,
+            cur.peek().start,
+        )
+    return ast.Replace(tuple(pairs), tuple(cur.fields_after(in_tok)))
+
+
+def _replace_string(cur: Cursor) -> str:
+    tok = cur.next()
+    if tok.type not in (TokenType.STRING, TokenType.WORD):
+        raise cur.error("expected a value to replace", tok)
+    return tok.value
 
 
 # ---------------------------------------------------------------- foreach

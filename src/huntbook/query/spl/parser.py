@@ -44,6 +44,7 @@ from huntbook.query.spl.commands_data import (
     parse_metadata,
     parse_mvexpand,
     parse_regex,
+    parse_replace,
     parse_rex,
     parse_spath,
     parse_timechart,
@@ -98,6 +99,7 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "tstats": parse_tstats,
     "foreach": parse_foreach,
     "xmlkv": parse_xmlkv,
+    "replace": parse_replace,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.

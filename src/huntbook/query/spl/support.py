@@ -105,6 +105,12 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         "extracts the keys later commands name, so a later `table`/`stats`/`fields` must "
         "name them (no wildcard); values are not XML-unescaped",
     ),
+    "replace": (
+        P,
+        "`a WITH b, x* WITH y* IN fields`: whole values, case-sensitive, `*` wildcards "
+        "carried over; each value replaced once (later exact values win, then wildcard "
+        "values with more fixed characters); multivalue fields value by value; IN required",
+    ),
     "tstats": (
         P,
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
@@ -126,7 +132,7 @@ SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
     "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",
     "msearch", "mstats", "multikv", "multisearch", "mvcombine", "nomv", "outlier", "outputcsv",
     "outputlookup", "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
-    "reltime", "replace", "require", "rest", "return", "rtorder", "run", "savedsearch",
+    "reltime", "require", "rest", "return", "rtorder", "run", "savedsearch",
     "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
     "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",
     "tojson", "transpose", "trendline", "tscollect", "typeahead", "typelearner", "typer",

@@ -31,6 +31,7 @@ from huntbook.query.spl.compiler.extract import (
     compile_makemv,
     compile_mvexpand,
     compile_regex,
+    compile_replace,
     compile_rex,
     compile_spath,
     compile_xmlkv,
@@ -95,6 +96,7 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.TStats: compile_tstats,
     ast.Foreach: compile_foreach,
     ast.XmlKv: compile_xmlkv,
+    ast.Replace: compile_replace,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.

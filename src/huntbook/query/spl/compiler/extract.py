@@ -1,4 +1,5 @@
-"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, xmlkv, convert."""
+"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, xmlkv, replace,
+convert."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from sqlglot import exp
 
 from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
-from huntbook.query.spl.compiler.basic import assign, assign_many
+from huntbook.query.spl.compiler.basic import assign, assign_many, expand
+from huntbook.query.spl.compiler.search import re_escape_text
 from huntbook.query.spl.compiler.state import Field, State, alias
 from huntbook.query.spl.compiler.timefuncs import format_epoch, splunk_format
 from huntbook.query.spl.compiler.values import (
@@ -211,6 +213,52 @@ def compile_xmlkv(cmd: ast.XmlKv, state: State) -> State:
         pattern = rf"<{key}(?:\s[^>]*)?>(?P<{key}>[^<]*)</{key}>"
         state = compile_rex(ast.Rex(pattern, cmd.field, pos=cmd.pos), state)
     return state
+
+
+def compile_replace(cmd: ast.Replace, state: State) -> State:
+    """Splunk's replace: a field value equal to a (wildcard) string becomes its replacement.
+
+    Search Reference, replace: later exact values take precedence over earlier ones, fuller
+    wildcard matches over lesser ones (here: more fixed characters first); `*` in the
+    replacement puts back what the wildcard matched. Each value is replaced once.
+    """
+    exact = [(old, new) for old, new in reversed(cmd.pairs) if "*" not in old]
+    wild = sorted(
+        ((old, new) for old, new in cmd.pairs if "*" in old),
+        key=lambda pair: -len(pair[0].replace("*", "")),
+    )
+    values: list[tuple[str, Val]] = []
+    for name in expand(cmd.fields, [f.name for f in state.visible()]):
+        v = state.get(name)
+        if v.kind == NULL:
+            continue
+        if v.kind == LIST:
+            var = exp.to_identifier("__v")
+            lam = exp.Lambda(this=_replaced(col("__v"), exact + wild), expressions=[var])
+            values.append((name, Val(fn("list_transform", v.expr, lam), LIST)))
+        else:
+            values.append((name, Val(_replaced(as_text(v), exact + wild), TEXT)))
+    return assign_many(state, values) if values else state
+
+
+def _replaced(value: exp.Expr, pairs: list[tuple[str, str]]) -> exp.Expr:
+    ifs: list[exp.If] = []
+    for old, new in pairs:
+        if "*" not in old:
+            ifs.append(exp.If(this=exp.EQ(this=value.copy(), expression=lit(old)), true=lit(new)))
+            continue
+        regex = "(?s)^" + "(.*)".join(re_escape_text(part) for part in old.split("*")) + "$"
+        matched = exp.RegexpLike(this=value.copy(), expression=lit(regex))
+        parts = new.split("*")
+        template = "".join(
+            part.replace("\\", "\\\\") + (f"\\{i + 1}" if i < len(parts) - 1 else "")
+            for i, part in enumerate(parts)
+        )
+        rewritten = exp.RegexpReplace(
+            this=value.copy(), expression=lit(regex), replacement=lit(template)
+        )
+        ifs.append(exp.If(this=matched, true=rewritten))
+    return exp.Case(ifs=ifs, default=value.copy())
 
 
 def compile_convert(cmd: ast.Convert, state: State) -> State:
