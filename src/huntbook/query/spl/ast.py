@@ -467,3 +467,11 @@ class Replace(Command):
     key: ClassVar[str] = "replace"
     pairs: tuple[tuple[str, str], ...]
     fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppendPipe(Command):
+    """``appendpipe [subpipeline]``: the subpipeline's results on the current ones, appended."""
+
+    key: ClassVar[str] = "appendpipe"
+    subpipeline: Pipeline

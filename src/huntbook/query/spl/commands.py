@@ -1,20 +1,24 @@
 """Parse functions of the core commands: ``parse_<name>(cursor, subsearch) -> ast node``
 (the rest are in ``commands_data``).
 
-``subsearch(start, end)`` parses a bracketed ``[ ... ]`` text range as its own pipeline.
+``subsearch(start, end)`` parses a bracketed ``[ ... ]`` text range as its own pipeline;
+``subsearch(start, end, commands=True)`` reads it as a subpipeline (appendpipe), whose first
+segment is a command, not an implicit ``search``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from typing import Protocol
 
 from huntbook.query.spl import ast
 from huntbook.query.spl.cursor import Cursor, to_bool, to_int
 from huntbook.query.spl.expressions import parse_eval, parse_search
 from huntbook.query.spl.tokens import Token, TokenType
 
-Subsearch = Callable[[int, int], ast.Pipeline]
+
+class Subsearch(Protocol):
+    def __call__(self, start: int, end: int, commands: bool = False) -> ast.Pipeline: ...
 
 
 def _eval_rest(cur: Cursor) -> Cursor:

@@ -1,6 +1,6 @@
 """Parse functions of the commands that extract, correlate or generate data: rex, regex,
 transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
-lookup, inputlookup, makeresults, convert, tstats, xmlkv, replace, foreach
+lookup, inputlookup, makeresults, convert, tstats, xmlkv, replace, appendpipe, foreach
 (``parse_<name>(cursor, subsearch)``).
 """
 
@@ -315,6 +315,14 @@ def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
 def parse_append(cur: Cursor, sub: Subsearch) -> ast.Append:
     start, end = cur.subsearch()
     return ast.Append(sub(start, end))
+
+
+def parse_appendpipe(cur: Cursor, sub: Subsearch) -> ast.AppendPipe:
+    """``appendpipe [run_in_preview=<bool>] [<subpipeline>]`` (run_in_preview: display only)."""
+    while cur.peek(1).is_op("="):
+        cur.option()
+    start, end = cur.subsearch()
+    return ast.AppendPipe(sub(start, end, commands=True))
 
 
 def _name_pairs(cur: Cursor, stop: tuple[str, ...]) -> list[tuple[str, str]]:

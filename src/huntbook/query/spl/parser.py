@@ -12,6 +12,7 @@ from collections.abc import Callable
 from huntbook.errors import HuntbookError, SplSyntaxError, UnsupportedSplError, did_you_mean
 from huntbook.query.spl import ast
 from huntbook.query.spl.commands import (
+    Subsearch,
     parse_dedup,
     parse_eval_cmd,
     parse_eventstats,
@@ -31,6 +32,7 @@ from huntbook.query.spl.commands import (
 )
 from huntbook.query.spl.commands_data import (
     parse_append,
+    parse_appendpipe,
     parse_bin,
     parse_chart,
     parse_convert,
@@ -58,8 +60,7 @@ from huntbook.query.spl.macros import check_macros
 from huntbook.query.spl.support import SPLUNK_ONLY_COMMANDS
 from huntbook.query.spl.tokens import Token, TokenType
 
-CommandParser = Callable[[Cursor, "SubsearchParser"], ast.Command]
-SubsearchParser = Callable[[int, int], ast.Pipeline]
+CommandParser = Callable[[Cursor, Subsearch], ast.Command]
 
 COMMAND_PARSERS: dict[str, CommandParser] = {
     "search": parse_search_cmd,
@@ -100,6 +101,7 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "foreach": parse_foreach,
     "xmlkv": parse_xmlkv,
     "replace": parse_replace,
+    "appendpipe": parse_appendpipe,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.
@@ -122,17 +124,17 @@ def parse(text: str) -> ast.Pipeline:
         raise SplSyntaxError(f"cannot parse query ({exc.__class__.__name__})", text, 0) from exc
 
 
-def _parse_range(text: str, start: int, end: int) -> ast.Pipeline:
+def _parse_range(text: str, start: int, end: int, subpipeline: bool = False) -> ast.Pipeline:
     tokens = tokenize(text, "search", start, end)
     segments = _split_pipes(text, tokens)
     leading_pipe = tokens[0].type is TokenType.PIPE
     commands: list[ast.Command] = []
 
-    def subsearch(s: int, e: int) -> ast.Pipeline:
-        return _parse_range(text, s, e)
+    def subsearch(start: int, end: int, commands: bool = False) -> ast.Pipeline:
+        return _parse_range(text, start, end, commands)
 
     for index, seg in enumerate(segments):
-        implicit_search = index == 0 and not leading_pipe
+        implicit_search = index == 0 and not leading_pipe and not subpipeline
         if leading_pipe and index == 0:
             continue
         if not seg[:-1] and not implicit_search:
@@ -164,7 +166,7 @@ def _split_pipes(text: str, tokens: list[Token]) -> list[list[Token]]:
 
 
 def _parse_command(
-    text: str, seg: list[Token], implicit_search: bool, subsearch: SubsearchParser
+    text: str, seg: list[Token], implicit_search: bool, subsearch: Subsearch
 ) -> ast.Command:
     cur = Cursor(text, seg)
     if implicit_search:

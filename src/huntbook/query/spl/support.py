@@ -111,6 +111,7 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         "carried over; each value replaced once (later exact values win, then wildcard "
         "values with more fixed characters); multivalue fields value by value; IN required",
     ),
+    "appendpipe": (S, "the subpipeline runs on the current results; its rows come after them"),
     "tstats": (
         P,
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
@@ -122,7 +123,7 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
 # COMMAND_SUPPORT (a test checks the two are disjoint).
 SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
     "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
-    "anomalousvalue", "anomalydetection", "appendcols", "appendpipe", "arules", "associate",
+    "anomalousvalue", "anomalydetection", "appendcols", "arules", "associate",
     "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
     "contingency", "correlate", "datamodel", "dbinspect", "delete", "delta", "diff", "erex",
     "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",

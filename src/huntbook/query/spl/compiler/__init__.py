@@ -40,6 +40,7 @@ from huntbook.query.spl.compiler.foreach import compile_foreach
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.sources import (
     compile_append,
+    compile_appendpipe,
     compile_inputlookup,
     compile_join,
     compile_lookup,
@@ -97,6 +98,7 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.Foreach: compile_foreach,
     ast.XmlKv: compile_xmlkv,
     ast.Replace: compile_replace,
+    ast.AppendPipe: compile_appendpipe,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
