@@ -73,7 +73,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "fillnull": (S, "default value 0; without fields: every field of the result"),
     "mvexpand": (S, "limit="),
     "makemv": (S, "delim=, tokenizer= (first capture group), allowempty="),
-    "spath": (P, "input=, path=, output= on JSON; without path= (extract everything) unsupported"),
+    "spath": (
+        P,
+        "input=, path=, output= on JSON; without path=, the JSON leaves later commands name "
+        "(a later table/fields/stats must name them, no wildcard); no XML",
+    ),
     "join": (
         P,
         "type=inner|left|outer, max=, overwrite=; join fields compared as "

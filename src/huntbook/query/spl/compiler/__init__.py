@@ -102,7 +102,7 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
-_READS_AHEAD = (ast.Transaction, ast.XmlKv)
+_READS_AHEAD = (ast.Transaction, ast.XmlKv, ast.Spath)
 
 
 def compile_commands(

@@ -181,14 +181,49 @@ def compile_makemv(cmd: ast.MakeMv, state: State) -> State:
 
 def compile_spath(cmd: ast.Spath, state: State) -> State:
     if cmd.path is None:
+        return _spath_auto(cmd, state)
+    source = as_text(state.get(cmd.input))
+    value = exp.JSONExtractScalar(this=source, expression=lit(spath_path(cmd.path)))
+    return assign(state, cmd.output or cmd.path, Val(value, TEXT), cmd.pos)
+
+
+_SPATH_NAME = re.compile(r"^[^_{}.][^{}.]*(?:\{\}|\.[^{}.]+)*$")  # a.b, a{}.c: object keys
+
+
+def _spath_auto(cmd: ast.Spath, state: State) -> State:
+    """spath without path=: every JSON leaf becomes a field named by its path (``a.b``, ``a{}.c``
+    for the values of an array, a multivalue). The names come from the data, so only the ones
+    later commands name are extracted (``ctx.needed``); a field the JSON lacks, or input that is
+    not JSON, leaves the field as it was. XML input is not read this way.
+    """
+    needed = state.ctx.needed
+    if needed is None:
         raise UnsupportedSplError(
-            "spath without path= is not supported (it creates fields from the data); give path=",
+            "spath without path= creates fields named by the data; huntbook extracts the ones "
+            "later commands name, so end the search with table, fields or stats naming them "
+            "(no wildcard), or give path=",
             state.ctx.text,
             cmd.pos,
         )
     source = as_text(state.get(cmd.input))
-    value = exp.JSONExtractScalar(this=source, expression=lit(spath_path(cmd.path)))
-    return assign(state, cmd.output or cmd.path, Val(value, TEXT), cmd.pos)
+    names = sorted(n for n in needed if _SPATH_NAME.match(n) and n != cmd.input)
+    values = [(name, _json_leaf(source, name, state.get(name))) for name in names]
+    return assign_many(state, values) if values else state
+
+
+def _json_leaf(source: exp.Expr, name: str, old: Val) -> Val:
+    """The JSON value at path ``name`` when ``source`` is JSON holding it, else ``old``."""
+    path = lit(spath_path(name))
+    if "{}" in name:
+        extracted: exp.Expr = fn("json_extract_string", source.copy(), path)
+        keep, kind = as_list(old), LIST
+        found: exp.Expr = exp.GT(this=exp.ArraySize(this=extracted.copy()), expression=lit(0))
+    else:
+        extracted = exp.JSONExtractScalar(this=source.copy(), expression=path)
+        keep, kind = (as_text(old) if old.kind != NULL else typed_null(TEXT)), TEXT
+        found = not_null(extracted.copy())
+    test = exp.and_(fn("json_valid", source.copy()), found, copy=False)
+    return Val(exp.Case(ifs=[exp.If(this=test, true=extracted)], default=keep), kind)
 
 
 _XML_KEY = re.compile(r"^[A-Za-z]\w*$")  # a key usable as an XML tag and a regex group name
