@@ -475,3 +475,12 @@ class AppendPipe(Command):
 
     key: ClassVar[str] = "appendpipe"
     subpipeline: Pipeline
+
+
+@dataclass(frozen=True)
+class DataModel(Command):
+    """``| datamodel <Model> <Dataset> search|flat``: the rows of a CIM dataset."""
+
+    key: ClassVar[str] = "datamodel"
+    spec: str  # Model.Dataset
+    flat: bool = False  # flat: field names without the dataset prefix

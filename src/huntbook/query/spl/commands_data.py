@@ -1,7 +1,7 @@
 """Parse functions of the commands that extract, correlate or generate data: rex, regex,
 transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
-lookup, inputlookup, makeresults, convert, tstats, xmlkv, replace, appendpipe, foreach
-(``parse_<name>(cursor, subsearch)``).
+lookup, inputlookup, makeresults, convert, tstats, datamodel, xmlkv, replace, appendpipe,
+foreach (``parse_<name>(cursor, subsearch)``).
 """
 
 from __future__ import annotations
@@ -418,6 +418,23 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     if node:
         datamodel = f"{datamodel.split('.')[0]}.{node}" if datamodel else node
     return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span, fillnull)
+
+
+_DATAMODEL_MODES = ("search", "flat")
+
+
+def parse_datamodel(cur: Cursor, sub: Subsearch) -> ast.DataModel:
+    """``| datamodel <Model> <Dataset> search|flat`` (other modes describe the model: refused)."""
+    words = [cur.name("a data model") for _ in range(3) if not cur.at_end()]
+    mode = words[-1].lower() if words else ""
+    if len(words) < 3 or mode not in _DATAMODEL_MODES:
+        raise UnsupportedSplError(
+            "datamodel is supported as `| datamodel <Model> <Dataset> search` (or flat); "
+            "describing a model (no mode, or acceleration_search) is not",
+            cur.text,
+            cur.peek().start,
+        )
+    return ast.DataModel(f"{words[0]}.{words[1]}", mode == "flat")
 
 
 def _tstats_by(cur: Cursor, by_tok: Token) -> tuple[list[str], str | None]:

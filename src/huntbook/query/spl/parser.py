@@ -36,6 +36,7 @@ from huntbook.query.spl.commands_data import (
     parse_bin,
     parse_chart,
     parse_convert,
+    parse_datamodel,
     parse_fillnull,
     parse_foreach,
     parse_inputlookup,
@@ -102,10 +103,11 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "xmlkv": parse_xmlkv,
     "replace": parse_replace,
     "appendpipe": parse_appendpipe,
+    "datamodel": parse_datamodel,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.
-GENERATING = frozenset({"metadata", "makeresults", "inputlookup", "tstats"})
+GENERATING = frozenset({"metadata", "makeresults", "inputlookup", "tstats", "datamodel"})
 
 
 def parse(text: str) -> ast.Pipeline:

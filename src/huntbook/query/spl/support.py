@@ -116,6 +116,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         "values with more fixed characters); multivalue fields value by value; IN required",
     ),
     "appendpipe": (S, "the subpipeline runs on the current results; its rows come after them"),
+    "datamodel": (
+        P,
+        "`| datamodel <Model> <Dataset> search` (fields prefixed, as tstats names them) or "
+        "`flat` (unprefixed), over the datasets of docs/data-models.md; no model description",
+    ),
     "tstats": (
         P,
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
@@ -129,7 +134,7 @@ SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
     "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
     "anomalousvalue", "anomalydetection", "appendcols", "arules", "associate",
     "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
-    "contingency", "correlate", "datamodel", "dbinspect", "delete", "delta", "diff", "erex",
+    "contingency", "correlate", "dbinspect", "delete", "delta", "diff", "erex",
     "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
     "folderize", "format", "from", "fromjson", "gauge", "gentimes", "geom",
     "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",

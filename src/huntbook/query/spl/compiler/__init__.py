@@ -49,6 +49,7 @@ from huntbook.query.spl.compiler.sources import (
 )
 from huntbook.query.spl.compiler.state import Context, State, alias
 from huntbook.query.spl.compiler.stats import (
+    compile_datamodel,
     compile_eventstats,
     compile_metadata,
     compile_stats,
@@ -99,6 +100,7 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.XmlKv: compile_xmlkv,
     ast.Replace: compile_replace,
     ast.AppendPipe: compile_appendpipe,
+    ast.DataModel: compile_datamodel,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
