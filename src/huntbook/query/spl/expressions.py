@@ -247,6 +247,10 @@ def _primary(cur: Cursor) -> ast.Expr:
         return ast.Literal(tok.value, tok.start)
     if tok.type is TokenType.QUOTED_NAME:
         return ast.FieldRef(tok.value, tok.start)
+    fraction = cur.peek()
+    if tok.is_op(".") and fraction.type is TokenType.NUMBER and fraction.start == tok.end:
+        cur.next()  # `.25` where an operand starts: a number, not concatenation
+        return ast.Literal(float("." + fraction.text), tok.start)
     if tok.type is TokenType.LPAREN:
         inner = parse_eval(cur)
         cur.expect(TokenType.RPAREN, "')'")

@@ -199,7 +199,8 @@ SPARK_NOTES: tuple[str, ...] = (
     "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`),"
     " sed without `g` (regexp_replace flags), rex past group 9 (regexp_extract's "
     "struct form), `list_slice` (mvindex ranges, list(), max_match), lambda indexes "
-    "(mvdedup, mvzip: Spark's are 0-based); these appear in `CompiledQuery.warnings` "
+    "(mvdedup, mvzip: Spark's are 0-based), `json_valid` (spath without path=), `\\1` in "
+    "replace's wildcard replacements; these appear in `CompiledQuery.warnings` "
     "where they apply.",
     "Spark's `regexp_replace` uses `$1` for back-references where DuckDB (RE2) uses `\\1`.",
 )

@@ -208,6 +208,8 @@ def _spath_auto(cmd: ast.Spath, state: State) -> State:
     source = as_text(state.get(cmd.input))
     names = sorted(n for n in needed if _SPATH_NAME.match(n) and n != cmd.input)
     values = [(name, _json_leaf(source, name, state.get(name))) for name in names]
+    if values:
+        state.ctx.warn("spath without path= tests its input with DuckDB's json_valid (DuckDB only)")
     return assign_many(state, values) if values else state
 
 
@@ -262,6 +264,10 @@ def compile_replace(cmd: ast.Replace, state: State) -> State:
         ((old, new) for old, new in cmd.pairs if "*" in old),
         key=lambda pair: -len(pair[0].replace("*", "")),
     )
+    if any("*" in new for _, new in cmd.pairs):
+        state.ctx.warn(
+            "replace with a wildcard in the replacement uses \\1 back-references (DuckDB)"
+        )
     values: list[tuple[str, Val]] = []
     for name in expand(cmd.fields, [f.name for f in state.visible()]):
         v = state.get(name)
