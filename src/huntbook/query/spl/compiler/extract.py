@@ -32,11 +32,15 @@ from huntbook.query.spl.compiler.values import (
 from huntbook.query.spl.functions import spath_path
 from huntbook.query.spl.regex import pcre_to_re2, re2_pattern
 
+_HEX_BRACED = re.compile(r"(?<!\\)((?:\\\\)*)\\x\{([0-9A-Fa-f]{1,6})\}")
+
 
 def _group_indexes(pattern: str, state: State, pos: int) -> dict[str, int]:
-    """Named groups and their numbers (Python's re reads ``(?P<n>...)`` like RE2 does)."""
+    r"""Named groups and their numbers (Python's re reads ``(?P<n>...)`` like RE2 does; RE2's and
+    PCRE's ``\x{202E}``, which Python spells ``\U0000202e``, is rewritten for the count)."""
+    python = _HEX_BRACED.sub(lambda m: f"{m.group(1)}\\U{int(m.group(2), 16):08x}", pattern)
     try:
-        return dict(re.compile(pattern).groupindex)
+        return dict(re.compile(python).groupindex)
     except re.error as exc:
         raise state.ctx.error(f"invalid regular expression: {exc}", pos) from None
 
