@@ -205,8 +205,21 @@ def parse_agg(cur: Cursor) -> ast.Agg:
         start, end = cur.balanced()
         label = cur.text[name_tok.start : end + 1]
         arg = _agg_argument(cur, start, end)
-    alias = cur.name("an alias") if cur.accept_word("as") else label
+    alias = _alias(cur) if cur.accept_word("as") else label
     return ast.Agg(func, arg, alias, param, name_tok.start)
+
+
+def _alias(cur: Cursor) -> str:
+    """The name after AS; parentheses right after a bare word belong to it (``as flags(x)``,
+    as Splunk reads the word up to the next space or comma)."""
+    word = cur.peek()
+    alias = cur.name("an alias")
+    following = cur.peek()
+    attached = following.type is TokenType.LPAREN and following.start == word.end
+    if word.type is TokenType.WORD and attached:
+        _start, end = cur.balanced()
+        return cur.text[word.start : end + 1]
+    return alias
 
 
 def _agg_argument(cur: Cursor, start: int, end: int) -> str | ast.Expr | None:
