@@ -35,6 +35,7 @@ TOP = 15  # blockers listed in the doc
 BLOCKERS: tuple[tuple[str, str], ...] = (
     (r"^Splunk's `(\w+)` command", r"command `\1`"),
     (r"^unsupported command '(\w+)'", r"command `\1`"),
+    (r"^data model '(\w+)': no events feed", r"data model `\1` (no events feed it)"),
     (r"^data model '?([\w]+)'? ", r"data model `\1`"),
     (r"^dataset '([\w.]+)'", r"dataset `\1`"),
     (r"^macro `([^`]+)` is not defined", r"undefined macro `\1`"),

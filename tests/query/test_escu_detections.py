@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GOAL = 0.93  # measured 93.4%; issue 11 aims at 95%
+GOAL = 0.95  # measured 96.3% (1,131 of 1,175): issue 11's goal
 
 
 def _bench() -> Any:
@@ -57,6 +57,12 @@ def test_docs_report_the_measured_figures(outcomes: list[Any]) -> None:
     assert bench.doc_section() == bench.markdown(outcomes), "run: python bench/escu.py --write"
 
 
+def test_a_model_no_event_feeds_is_reported_as_such() -> None:
+    reason = "data model 'Risk': no events feed Risk: its rows are risk events ..."
+    assert _bench().classify(reason) == "data model `Risk` (no events feed it)"
+    assert _bench().classify("data model 'Web' is not mapped by huntbook") == "data model `Web`"
+
+
 def test_whoami_detection_finds_every_whoami_launch(escu_store: Any, shared_data: Path) -> None:
     """Checked by hand on the raw events: whoami.exe starts 4 times on IEWIN7 (Sysmon 1) and once
     on IE10Win7 (a Windows 7 4688 without a creator process, so parent_process is fillnull's
@@ -73,3 +79,33 @@ def test_whoami_detection_finds_every_whoami_launch(escu_store: Any, shared_data
         ("IEWIN7", "3980", "Powershell"),
     ]
     assert {r["process_name"] for r in rows} == {"whoami.exe"}
+
+
+def test_short_lived_scheduled_task_finds_the_task_deleted_at_once(
+    escu_store: Any, shared_data: Path
+) -> None:
+    """Checked by hand on the raw events: on WIN-77LTAPHIQ1R, Administrator creates the task
+    \\CYAlyNSS (4698) and deletes it 31 ms later (4699); the detection (xmlkv Message, then a
+    transaction per Task_Name from 4698 to 4699) lists it as short-lived."""
+    from huntbook.workspace import Workspace
+
+    detection = "splunk-content/detections/endpoint/short_lived_scheduled_task.yml"
+    rows = Workspace(escu_store.path).detection(shared_data / detection).rows()
+    found = {(r["dest"], r["Task_Name"], r["Account_Name"], r["short_lived"]) for r in rows}
+    assert ("WIN-77LTAPHIQ1R.example.corp", "\\CYAlyNSS", "Administrator", "TRUE") in found
+
+
+def test_xmlkv_reads_the_task_xml_of_a_4698(escu_store: Any) -> None:
+    """Checked by hand: the one 4698 with a Message on WORKSTATION6 holds the task XML, whose
+    <Exec> runs cmd.exe /C notepad.exe and whose <Author> is THESHIRE\\pgustavo (the fields the
+    ESCU scheduled-task detections read after `xmlkv Message`)."""
+    from huntbook.workspace import Workspace
+
+    spl = "EventCode=4698 Computer=WORKSTATION6* | xmlkv Message | table Command Arguments Author"
+    assert Workspace(escu_store.path).search(spl).rows() == [
+        {
+            "Command": "C:\\Windows\\system32\\cmd.exe",
+            "Arguments": "/C C:\\Windows\\System32\\notepad.exe",
+            "Author": "THESHIRE\\pgustavo",
+        }
+    ]

@@ -153,7 +153,8 @@ _MEANINGS: dict[type[duckdb.Error], str] = {
     duckdb.InvalidTypeException: "a value of one type was used where another was needed",
     duckdb.OutOfRangeException: "a number is out of range",
     duckdb.InvalidInputException: "an input could not be read as expected (e.g. a lookup file "
-    "that is not valid CSV, with a header row and the same number of fields on every line)",
+    "that is not valid CSV, with a header row and the same number of fields on every line, or "
+    "a regular expression built at run time that RE2 cannot run)",
     duckdb.IOException: "a file could not be read (a store file or a lookup table)",
     duckdb.OutOfMemoryException: "the search ran out of memory",
     duckdb.InterruptException: "the search was interrupted",

@@ -62,6 +62,13 @@ def load_models() -> dict[str, dict[str, Dataset]]:
     }
 
 
+@lru_cache(maxsize=1)
+def unfed_models() -> dict[str, str]:
+    """CIM model -> why no event of the store can feed it (``unfed`` in ``models.yaml``)."""
+    doc = yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8"))
+    return dict(doc.get("unfed") or {})
+
+
 def _dataset(model: str, name: str, body: dict[str, Any]) -> Dataset:
     fields = tuple(body["fields"])
     sources = tuple(Source(s["name"], s["where"], dict(s["fields"])) for s in body["sources"])
@@ -82,6 +89,8 @@ def resolve(spec: str) -> tuple[Dataset, str | None]:
 
     models = load_models()
     model, _, rest = spec.partition(".")
+    if model in unfed_models():
+        raise UnsupportedSplError(f"data model {model!r}: {unfed_models()[model]}")
     if model not in models:
         known = ", ".join(sorted(models))
         raise UnsupportedSplError(

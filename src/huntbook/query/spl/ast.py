@@ -437,3 +437,50 @@ class TStats(Command):
     datamodel: str | None = None  # Model.Dataset (from datamodel=, or where nodename=)
     span: str | None = None  # BY _time span=
     fillnull: str | None = None  # fillnull_value=: the value of a missing BY field
+
+
+@dataclass(frozen=True)
+class Foreach(Command):
+    """``foreach <wc-field>... [<<FIELD>> template]`` (mode=multifield): the template text is
+    expanded once per matching field at compile time, when the fields are known."""
+
+    key: ClassVar[str] = "foreach"
+    fields: tuple[str, ...]
+    template: str
+    fieldstr: str = "<<FIELD>>"
+    matchstr: str = "<<MATCHSTR>>"
+    matchseg: tuple[str, ...] = ("<<MATCHSEG1>>", "<<MATCHSEG2>>", "<<MATCHSEG3>>")
+
+
+@dataclass(frozen=True)
+class XmlKv(Command):
+    """``xmlkv [<field>]``: ``<key>value</key>`` pairs of the field (default ``_raw``)."""
+
+    key: ClassVar[str] = "xmlkv"
+    field: str = "_raw"
+
+
+@dataclass(frozen=True)
+class Replace(Command):
+    """``replace <wc-string> WITH <wc-string>, ... IN <field-list>``: whole-value replacement."""
+
+    key: ClassVar[str] = "replace"
+    pairs: tuple[tuple[str, str], ...]
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppendPipe(Command):
+    """``appendpipe [subpipeline]``: the subpipeline's results on the current ones, appended."""
+
+    key: ClassVar[str] = "appendpipe"
+    subpipeline: Pipeline
+
+
+@dataclass(frozen=True)
+class DataModel(Command):
+    """``| datamodel <Model> <Dataset> search|flat``: the rows of a CIM dataset."""
+
+    key: ClassVar[str] = "datamodel"
+    spec: str  # Model.Dataset
+    flat: bool = False  # flat: field names without the dataset prefix

@@ -1,20 +1,24 @@
 """Parse functions of the core commands: ``parse_<name>(cursor, subsearch) -> ast node``
 (the rest are in ``commands_data``).
 
-``subsearch(start, end)`` parses a bracketed ``[ ... ]`` text range as its own pipeline.
+``subsearch(start, end)`` parses a bracketed ``[ ... ]`` text range as its own pipeline;
+``subsearch(start, end, commands=True)`` reads it as a subpipeline (appendpipe), whose first
+segment is a command, not an implicit ``search``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from typing import Protocol
 
 from huntbook.query.spl import ast
 from huntbook.query.spl.cursor import Cursor, to_bool, to_int
 from huntbook.query.spl.expressions import parse_eval, parse_search
 from huntbook.query.spl.tokens import Token, TokenType
 
-Subsearch = Callable[[int, int], ast.Pipeline]
+
+class Subsearch(Protocol):
+    def __call__(self, start: int, end: int, commands: bool = False) -> ast.Pipeline: ...
 
 
 def _eval_rest(cur: Cursor) -> Cursor:
@@ -201,8 +205,21 @@ def parse_agg(cur: Cursor) -> ast.Agg:
         start, end = cur.balanced()
         label = cur.text[name_tok.start : end + 1]
         arg = _agg_argument(cur, start, end)
-    alias = cur.name("an alias") if cur.accept_word("as") else label
+    alias = _alias(cur) if cur.accept_word("as") else label
     return ast.Agg(func, arg, alias, param, name_tok.start)
+
+
+def _alias(cur: Cursor) -> str:
+    """The name after AS; parentheses right after a bare word belong to it (``as flags(x)``,
+    as Splunk reads the word up to the next space or comma)."""
+    word = cur.peek()
+    alias = cur.name("an alias")
+    following = cur.peek()
+    attached = following.type is TokenType.LPAREN and following.start == word.end
+    if word.type is TokenType.WORD and attached:
+        _start, end = cur.balanced()
+        return cur.text[word.start : end + 1]
+    return alias
 
 
 def _agg_argument(cur: Cursor, start: int, end: int) -> str | ast.Expr | None:

@@ -1,10 +1,12 @@
 """Parse functions of the commands that extract, correlate or generate data: rex, regex,
 transaction, metadata, bin, timechart, chart, fillnull, mvexpand, makemv, spath, join, append,
-lookup, inputlookup, makeresults, convert, tstats (``parse_<name>(cursor, subsearch)``).
+lookup, inputlookup, makeresults, convert, tstats, datamodel, xmlkv, replace, appendpipe,
+foreach (``parse_<name>(cursor, subsearch)``).
 """
 
 from __future__ import annotations
 
+from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
 from huntbook.query.spl.commands import Subsearch, aggs_and_by, parse_agg
 from huntbook.query.spl.cursor import Cursor, to_bool, to_int, to_seconds
@@ -315,6 +317,14 @@ def parse_append(cur: Cursor, sub: Subsearch) -> ast.Append:
     return ast.Append(sub(start, end))
 
 
+def parse_appendpipe(cur: Cursor, sub: Subsearch) -> ast.AppendPipe:
+    """``appendpipe [run_in_preview=<bool>] [<subpipeline>]`` (run_in_preview: display only)."""
+    while cur.peek(1).is_op("="):
+        cur.option()
+    start, end = cur.subsearch()
+    return ast.AppendPipe(sub(start, end, commands=True))
+
+
 def _name_pairs(cur: Cursor, stop: tuple[str, ...]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     while not cur.at_end() and not cur.peek().is_word(*stop):
@@ -410,6 +420,23 @@ def parse_tstats(cur: Cursor, sub: Subsearch) -> ast.TStats:
     return ast.TStats(tuple(aggs), where, tuple(by), datamodel, span, fillnull)
 
 
+_DATAMODEL_MODES = ("search", "flat")
+
+
+def parse_datamodel(cur: Cursor, sub: Subsearch) -> ast.DataModel:
+    """``| datamodel <Model> <Dataset> search|flat`` (other modes describe the model: refused)."""
+    words = [cur.name("a data model") for _ in range(3) if not cur.at_end()]
+    mode = words[-1].lower() if words else ""
+    if len(words) < 3 or mode not in _DATAMODEL_MODES:
+        raise UnsupportedSplError(
+            "datamodel is supported as `| datamodel <Model> <Dataset> search` (or flat); "
+            "describing a model (no mode, or acceleration_search) is not",
+            cur.text,
+            cur.peek().start,
+        )
+    return ast.DataModel(f"{words[0]}.{words[1]}", mode == "flat")
+
+
 def _tstats_by(cur: Cursor, by_tok: Token) -> tuple[list[str], str | None]:
     """``BY f1 _time span=1h f2``: the fields, and the span given anywhere among them."""
     by = cur.fields_after(by_tok)
@@ -437,3 +464,91 @@ def _tstats_where(cur: Cursor) -> ast.SearchExpr | None:
         cur.next()
     eof = Token(TokenType.EOF, "", "", cur.peek().start, cur.peek().start)
     return parse_search(Cursor(cur.text, [*cur.tokens[start : cur.i], eof]))
+
+
+def parse_xmlkv(cur: Cursor, sub: Subsearch) -> ast.XmlKv:
+    opts, rest = _options(cur)  # maxinputs=: batching only, no effect on the result
+    if len(rest) > 1:
+        raise cur.error("xmlkv takes one field", rest[1])
+    field = rest[0].value if rest else opts["field"].value if "field" in opts else "_raw"
+    return ast.XmlKv(field)
+
+
+def parse_replace(cur: Cursor, sub: Subsearch) -> ast.Replace:
+    """``replace "a" WITH "b", x* WITH y* IN f1, f2``."""
+    pairs: list[tuple[str, str]] = []
+    while not cur.at_end() and not cur.peek().is_word("in", "IN"):
+        if cur.accept(TokenType.COMMA):
+            continue
+        old = _replace_string(cur)
+        if not cur.accept_word("with"):
+            raise cur.error("expected WITH in replace")
+        new = _replace_string(cur)
+        if "*" in new and new.count("*") != old.count("*"):
+            raise cur.error(
+                "replace: the replacement must have as many wildcards as the value, or none"
+            )
+        pairs.append((old, new))
+    if not pairs:
+        raise cur.error("replace needs 'value WITH replacement'")
+    in_tok = cur.accept_word("in")
+    if in_tok is None:
+        raise UnsupportedSplError(
+            "replace without IN <fields> (every field not made by stats or eval) is not "
+            "supported; name the fields",
+            cur.text,
+            cur.peek().start,
+        )
+    return ast.Replace(tuple(pairs), tuple(cur.fields_after(in_tok)))
+
+
+def _replace_string(cur: Cursor) -> str:
+    tok = cur.next()
+    if tok.type not in (TokenType.STRING, TokenType.WORD):
+        raise cur.error("expected a value to replace", tok)
+    return tok.value
+
+
+# ---------------------------------------------------------------- foreach
+
+_FOREACH_SEGMENTS = ("matchseg1", "matchseg2", "matchseg3")
+
+
+def parse_foreach(cur: Cursor, sub: Subsearch) -> ast.Foreach:
+    """``foreach [mode=multifield] <wc-field>... [fieldstr=] [matchstr=] [matchsegN=] [...]``.
+
+    The subsearch is kept as text: it is a template, parsed once per field when compiled.
+    """
+    opts: dict[str, Token] = {}
+    fields: list[str] = []
+    while cur.peek().type is not TokenType.LBRACKET:
+        if cur.at_end():
+            raise cur.error("foreach needs a [subsearch] template")
+        if cur.accept(TokenType.COMMA):
+            continue
+        if cur.peek(1).is_op("="):
+            key, value = cur.option()
+            opts[key] = value
+        else:
+            fields.append(cur.name())
+    mode = opts.get("mode")
+    if mode is not None and mode.value.lower() != "multifield":
+        raise UnsupportedSplError(
+            f"foreach mode={mode.value} is not supported (only mode=multifield)",
+            cur.text,
+            mode.start,
+        )
+    if not fields:
+        raise cur.error("foreach needs at least one field (wildcards allowed)")
+    start, end = cur.subsearch()
+    defaults = ast.Foreach((), "")
+    return ast.Foreach(
+        tuple(fields),
+        cur.text[start:end],
+        opts["fieldstr"].value if "fieldstr" in opts else defaults.fieldstr,
+        opts["matchstr"].value if "matchstr" in opts else defaults.matchstr,
+        tuple(
+            opts[key].value if key in opts else default
+            for key, default in zip(_FOREACH_SEGMENTS, defaults.matchseg, strict=True)
+        ),
+    )

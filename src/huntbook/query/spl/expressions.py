@@ -72,9 +72,9 @@ def _unary(cur: Cursor) -> ast.SearchExpr:
 
 def _atom(cur: Cursor) -> ast.SearchExpr:
     tok = cur.next()
-    if tok.type is TokenType.STRING:
+    if tok.type is TokenType.STRING and not _names_a_field(cur):
         return ast.Term(ast.SearchValue(tok.value, quoted=True))
-    if tok.type is not TokenType.WORD:
+    if tok.type not in (TokenType.WORD, TokenType.STRING):
         raise cur.error(f"unexpected {tok.text or 'end of search'!r}", tok)
     nxt = cur.peek()
     if nxt.type is TokenType.OP:
@@ -85,6 +85,13 @@ def _atom(cur: Cursor) -> ast.SearchExpr:
     if tok.text.upper() in ("TERM", "CASE") and nxt.type is TokenType.LPAREN:
         return ast.Term(_wrapped_value(cur, tok))
     return ast.Term(ast.SearchValue(tok.value))
+
+
+def _names_a_field(cur: Cursor) -> bool:
+    """A quoted string right before a comparison or ``IN (`` is a field name
+    (``"user.name"="x"``, ``"a{}" IN (...)``: names with characters a bare word cannot hold)."""
+    nxt = cur.peek()
+    return nxt.type is TokenType.OP or (nxt.is_word("IN") and cur.peek(1).type is TokenType.LPAREN)
 
 
 def _comparison(cur: Cursor, field: Token) -> ast.SearchExpr:
@@ -240,6 +247,10 @@ def _primary(cur: Cursor) -> ast.Expr:
         return ast.Literal(tok.value, tok.start)
     if tok.type is TokenType.QUOTED_NAME:
         return ast.FieldRef(tok.value, tok.start)
+    fraction = cur.peek()
+    if tok.is_op(".") and fraction.type is TokenType.NUMBER and fraction.start == tok.end:
+        cur.next()  # `.25` where an operand starts: a number, not concatenation
+        return ast.Literal(float("." + fraction.text), tok.start)
     if tok.type is TokenType.LPAREN:
         inner = parse_eval(cur)
         cur.expect(TokenType.RPAREN, "')'")

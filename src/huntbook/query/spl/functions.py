@@ -366,15 +366,30 @@ def compare_like(v: Val, pattern: Val) -> exp.Expr:
 
 
 def _match(c: ExprCompiler, node: ast.Call) -> Val:
-    """Unanchored regular-expression test (use ^...$ for a full match)."""
-    v, _regex = _args(c, node)
-    pattern = _regex_arg(c, node, 1)
+    """Unanchored regular-expression test (use ^...$ for a full match); the pattern may be
+    built at run time (``"(?i)".name``), then RE2 runs it as given."""
+    v, regex = _args(c, node)
+    pattern = _match_pattern(c, node, regex)
     if v.kind == LIST:
         from huntbook.query.spl.compiler.values import any_element
 
-        pred = exp.RegexpLike(this=col(_V), expression=lit(pattern))
+        pred = exp.RegexpLike(this=col(_V), expression=pattern)
         return Val(any_element(v.expr, pred, _V), BOOL)
-    return Val(exp.RegexpLike(this=as_text(v), expression=lit(pattern)), BOOL)
+    return Val(exp.RegexpLike(this=as_text(v), expression=pattern), BOOL)
+
+
+def _match_pattern(c: ExprCompiler, node: ast.Call, regex: Val) -> exp.Expr:
+    """A literal pattern checked and translated now; any other, its value at run time."""
+    arg = node.args[1]
+    if isinstance(arg, ast.Literal) and arg.value is not None:
+        return lit(_regex_arg(c, node, 1))
+    if regex.kind == LIST:
+        raise c.ctx.error("match(): a multivalue pattern is not supported", node.pos)
+    c.ctx.warn(
+        "match() with a pattern built at run time: RE2 runs it as given, so a PCRE-only "
+        "construct in it fails the search"
+    )
+    return as_text(regex)
 
 
 def _in(c: ExprCompiler, node: ast.Call) -> Val:
@@ -571,7 +586,13 @@ FUNCTIONS: dict[str, Function] = {
     "nullif": F(_nullif, 2, 2),
     "validate": F(_validate, 2, None),
     "like": F(_like, 2, 2),
-    "match": F(_match, 2, 2, "unanchored; RE2 syntax, named groups translated"),
+    "match": F(
+        _match,
+        2,
+        2,
+        "unanchored; RE2 syntax, named groups translated; a pattern built at run "
+        "time is run as given",
+    ),
     "in": F(_in, 2, None, "exact values, no wildcards"),
     "cidrmatch": F(_cidrmatch, 2, 2, "IPv4 only; CIDR must be a literal"),
     "searchmatch": F(_searchmatch, 1, 1, "search string must be a literal"),

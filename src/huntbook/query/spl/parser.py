@@ -12,6 +12,7 @@ from collections.abc import Callable
 from huntbook.errors import HuntbookError, SplSyntaxError, UnsupportedSplError, did_you_mean
 from huntbook.query.spl import ast
 from huntbook.query.spl.commands import (
+    Subsearch,
     parse_dedup,
     parse_eval_cmd,
     parse_eventstats,
@@ -31,10 +32,13 @@ from huntbook.query.spl.commands import (
 )
 from huntbook.query.spl.commands_data import (
     parse_append,
+    parse_appendpipe,
     parse_bin,
     parse_chart,
     parse_convert,
+    parse_datamodel,
     parse_fillnull,
+    parse_foreach,
     parse_inputlookup,
     parse_join,
     parse_lookup,
@@ -43,11 +47,13 @@ from huntbook.query.spl.commands_data import (
     parse_metadata,
     parse_mvexpand,
     parse_regex,
+    parse_replace,
     parse_rex,
     parse_spath,
     parse_timechart,
     parse_transaction,
     parse_tstats,
+    parse_xmlkv,
 )
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import tokenize
@@ -55,8 +61,7 @@ from huntbook.query.spl.macros import check_macros
 from huntbook.query.spl.support import SPLUNK_ONLY_COMMANDS
 from huntbook.query.spl.tokens import Token, TokenType
 
-CommandParser = Callable[[Cursor, "SubsearchParser"], ast.Command]
-SubsearchParser = Callable[[int, int], ast.Pipeline]
+CommandParser = Callable[[Cursor, Subsearch], ast.Command]
 
 COMMAND_PARSERS: dict[str, CommandParser] = {
     "search": parse_search_cmd,
@@ -94,10 +99,15 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "makeresults": parse_makeresults,
     "convert": parse_convert,
     "tstats": parse_tstats,
+    "foreach": parse_foreach,
+    "xmlkv": parse_xmlkv,
+    "replace": parse_replace,
+    "appendpipe": parse_appendpipe,
+    "datamodel": parse_datamodel,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.
-GENERATING = frozenset({"metadata", "makeresults", "inputlookup", "tstats"})
+GENERATING = frozenset({"metadata", "makeresults", "inputlookup", "tstats", "datamodel"})
 
 
 def parse(text: str) -> ast.Pipeline:
@@ -116,17 +126,17 @@ def parse(text: str) -> ast.Pipeline:
         raise SplSyntaxError(f"cannot parse query ({exc.__class__.__name__})", text, 0) from exc
 
 
-def _parse_range(text: str, start: int, end: int) -> ast.Pipeline:
+def _parse_range(text: str, start: int, end: int, subpipeline: bool = False) -> ast.Pipeline:
     tokens = tokenize(text, "search", start, end)
     segments = _split_pipes(text, tokens)
     leading_pipe = tokens[0].type is TokenType.PIPE
     commands: list[ast.Command] = []
 
-    def subsearch(s: int, e: int) -> ast.Pipeline:
-        return _parse_range(text, s, e)
+    def subsearch(start: int, end: int, commands: bool = False) -> ast.Pipeline:
+        return _parse_range(text, start, end, commands)
 
     for index, seg in enumerate(segments):
-        implicit_search = index == 0 and not leading_pipe
+        implicit_search = index == 0 and not leading_pipe and not subpipeline
         if leading_pipe and index == 0:
             continue
         if not seg[:-1] and not implicit_search:
@@ -158,7 +168,7 @@ def _split_pipes(text: str, tokens: list[Token]) -> list[list[Token]]:
 
 
 def _parse_command(
-    text: str, seg: list[Token], implicit_search: bool, subsearch: SubsearchParser
+    text: str, seg: list[Token], implicit_search: bool, subsearch: Subsearch
 ) -> ast.Command:
     cur = Cursor(text, seg)
     if implicit_search:

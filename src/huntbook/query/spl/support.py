@@ -73,7 +73,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "fillnull": (S, "default value 0; without fields: every field of the result"),
     "mvexpand": (S, "limit="),
     "makemv": (S, "delim=, tokenizer= (first capture group), allowempty="),
-    "spath": (P, "input=, path=, output= on JSON; without path= (extract everything) unsupported"),
+    "spath": (
+        P,
+        "input=, path=, output= on JSON; without path=, the JSON leaves later commands name "
+        "(a later table/fields/stats must name them, no wildcard); no XML",
+    ),
     "join": (
         P,
         "type=inner|left|outer, max=, overwrite=; join fields compared as "
@@ -93,6 +97,30 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     ),
     "makeresults": (S, "count= (at most 50,000, Splunk's [searchresults] maxresultrows)"),
     "convert": (P, "ctime(), mktime(), num(), auto(), none(); timeformat=; UTC"),
+    "foreach": (
+        P,
+        "mode=multifield over the fields at that point (wildcards; `<<FIELD>>`, "
+        "`<<MATCHSTR>>`, `<<MATCHSEGn>>`, fieldstr=/matchstr=/matchsegN=); no multivalue, "
+        "json_array or auto_collections mode",
+    ),
+    "xmlkv": (
+        P,
+        "`<key>value</key>` pairs of a field (default _raw), first element of each key; "
+        "extracts the keys later commands name, so a later `table`/`stats`/`fields` must "
+        "name them (no wildcard); values are not XML-unescaped",
+    ),
+    "replace": (
+        P,
+        "`a WITH b, x* WITH y* IN fields`: whole values, case-sensitive, `*` wildcards "
+        "carried over; each value replaced once (later exact values win, then wildcard "
+        "values with more fixed characters); multivalue fields value by value; IN required",
+    ),
+    "appendpipe": (S, "the subpipeline runs on the current results; its rows come after them"),
+    "datamodel": (
+        P,
+        "`| datamodel <Model> <Dataset> search` (fields prefixed, as tstats names them) or "
+        "`flat` (unprefixed), over the datasets of docs/data-models.md; no model description",
+    ),
     "tstats": (
         P,
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
@@ -104,21 +132,21 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
 # COMMAND_SUPPORT (a test checks the two are disjoint).
 SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
     "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
-    "anomalousvalue", "anomalydetection", "appendcols", "appendpipe", "arules", "associate",
+    "anomalousvalue", "anomalydetection", "appendcols", "arules", "associate",
     "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
-    "contingency", "correlate", "datamodel", "dbinspect", "delete", "delta", "diff", "erex",
+    "contingency", "correlate", "dbinspect", "delete", "delta", "diff", "erex",
     "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
-    "folderize", "foreach", "format", "from", "fromjson", "gauge", "gentimes", "geom",
+    "folderize", "format", "from", "fromjson", "gauge", "gentimes", "geom",
     "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",
     "inputintelligence", "iplocation", "kmeans", "kv", "kvform", "loadjob", "localize",
     "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",
     "msearch", "mstats", "multikv", "multisearch", "mvcombine", "nomv", "outlier", "outputcsv",
     "outputlookup", "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
-    "reltime", "replace", "require", "rest", "return", "rtorder", "run", "savedsearch",
+    "reltime", "require", "rest", "return", "rtorder", "run", "savedsearch",
     "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
     "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",
     "tojson", "transpose", "trendline", "tscollect", "typeahead", "typelearner", "typer",
-    "union", "uniq", "untable", "walklex", "x11", "xmlkv", "xmlunescape", "xpath", "xyseries",
+    "union", "uniq", "untable", "walklex", "x11", "xmlunescape", "xpath", "xyseries",
 })  # fmt: skip
 
 DEVIATIONS: tuple[str, ...] = (
@@ -171,7 +199,8 @@ SPARK_NOTES: tuple[str, ...] = (
     "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`),"
     " sed without `g` (regexp_replace flags), rex past group 9 (regexp_extract's "
     "struct form), `list_slice` (mvindex ranges, list(), max_match), lambda indexes "
-    "(mvdedup, mvzip: Spark's are 0-based); these appear in `CompiledQuery.warnings` "
+    "(mvdedup, mvzip: Spark's are 0-based), `json_valid` (spath without path=), `\\1` in "
+    "replace's wildcard replacements; these appear in `CompiledQuery.warnings` "
     "where they apply.",
     "Spark's `regexp_replace` uses `$1` for back-references where DuckDB (RE2) uses `\\1`.",
 )

@@ -31,12 +31,16 @@ from huntbook.query.spl.compiler.extract import (
     compile_makemv,
     compile_mvexpand,
     compile_regex,
+    compile_replace,
     compile_rex,
     compile_spath,
+    compile_xmlkv,
 )
+from huntbook.query.spl.compiler.foreach import compile_foreach
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.sources import (
     compile_append,
+    compile_appendpipe,
     compile_inputlookup,
     compile_join,
     compile_lookup,
@@ -45,6 +49,7 @@ from huntbook.query.spl.compiler.sources import (
 )
 from huntbook.query.spl.compiler.state import Context, State, alias
 from huntbook.query.spl.compiler.stats import (
+    compile_datamodel,
     compile_eventstats,
     compile_metadata,
     compile_stats,
@@ -91,7 +96,15 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.MakeResults: compile_makeresults,
     ast.Convert: compile_convert,
     ast.TStats: compile_tstats,
+    ast.Foreach: compile_foreach,
+    ast.XmlKv: compile_xmlkv,
+    ast.Replace: compile_replace,
+    ast.AppendPipe: compile_appendpipe,
+    ast.DataModel: compile_datamodel,
 }
+
+#: Commands that create fields from the data: they create only the names later commands read.
+_READS_AHEAD = (ast.Transaction, ast.XmlKv, ast.Spath)
 
 
 def compile_commands(
@@ -101,7 +114,7 @@ def compile_commands(
     command that builds rows (timechart's buckets) can stop at it."""
     commands = pipeline.commands
     for i, cmd in enumerate(commands):
-        ctx.needed = needed_after(commands[i + 1 :]) if isinstance(cmd, ast.Transaction) else None
+        ctx.needed = needed_after(commands[i + 1 :]) if isinstance(cmd, _READS_AHEAD) else None
         ctx.row_limit = limit if i == len(commands) - 1 else None
         state = COMMANDS[type(cmd)](cmd, state)
     ctx.needed = None
@@ -128,6 +141,8 @@ def needed_after(commands: tuple[ast.Command, ...]) -> set[str] | None:
 
 
 def _strings(node: object, out: set[str]) -> None:
+    if isinstance(node, ast.SearchValue):
+        return  # the value of a search clause is never a field name (`x IN ("*http*")`)
     if isinstance(node, str):
         out.add(node)
     elif isinstance(node, tuple | list):

@@ -1,4 +1,5 @@
-"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, convert."""
+"""Field extraction and multivalue commands: rex, regex, mvexpand, makemv, spath, xmlkv, replace,
+convert."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from sqlglot import exp
 
 from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
-from huntbook.query.spl.compiler.basic import assign, assign_many
+from huntbook.query.spl.compiler.basic import assign, assign_many, expand
+from huntbook.query.spl.compiler.search import re_escape_text
 from huntbook.query.spl.compiler.state import Field, State, alias
 from huntbook.query.spl.compiler.timefuncs import format_epoch, splunk_format
 from huntbook.query.spl.compiler.values import (
@@ -30,11 +32,15 @@ from huntbook.query.spl.compiler.values import (
 from huntbook.query.spl.functions import spath_path
 from huntbook.query.spl.regex import pcre_to_re2, re2_pattern
 
+_HEX_BRACED = re.compile(r"(?<!\\)((?:\\\\)*)\\x\{([0-9A-Fa-f]{1,6})\}")
+
 
 def _group_indexes(pattern: str, state: State, pos: int) -> dict[str, int]:
-    """Named groups and their numbers (Python's re reads ``(?P<n>...)`` like RE2 does)."""
+    r"""Named groups and their numbers (Python's re reads ``(?P<n>...)`` like RE2 does; RE2's and
+    PCRE's ``\x{202E}``, which Python spells ``\U0000202e``, is rewritten for the count)."""
+    python = _HEX_BRACED.sub(lambda m: f"{m.group(1)}\\U{int(m.group(2), 16):08x}", pattern)
     try:
-        return dict(re.compile(pattern).groupindex)
+        return dict(re.compile(python).groupindex)
     except re.error as exc:
         raise state.ctx.error(f"invalid regular expression: {exc}", pos) from None
 
@@ -179,14 +185,125 @@ def compile_makemv(cmd: ast.MakeMv, state: State) -> State:
 
 def compile_spath(cmd: ast.Spath, state: State) -> State:
     if cmd.path is None:
+        return _spath_auto(cmd, state)
+    source = as_text(state.get(cmd.input))
+    value = exp.JSONExtractScalar(this=source, expression=lit(spath_path(cmd.path)))
+    return assign(state, cmd.output or cmd.path, Val(value, TEXT), cmd.pos)
+
+
+_SPATH_NAME = re.compile(r"^[^_{}.][^{}.]*(?:\{\}|\.[^{}.]+)*$")  # a.b, a{}.c: object keys
+
+
+def _spath_auto(cmd: ast.Spath, state: State) -> State:
+    """spath without path=: every JSON leaf becomes a field named by its path (``a.b``, ``a{}.c``
+    for the values of an array, a multivalue). The names come from the data, so only the ones
+    later commands name are extracted (``ctx.needed``); a field the JSON lacks, or input that is
+    not JSON, leaves the field as it was. XML input is not read this way.
+    """
+    needed = state.ctx.needed
+    if needed is None:
         raise UnsupportedSplError(
-            "spath without path= is not supported (it creates fields from the data); give path=",
+            "spath without path= creates fields named by the data; huntbook extracts the ones "
+            "later commands name, so end the search with table, fields or stats naming them "
+            "(no wildcard), or give path=",
             state.ctx.text,
             cmd.pos,
         )
     source = as_text(state.get(cmd.input))
-    value = exp.JSONExtractScalar(this=source, expression=lit(spath_path(cmd.path)))
-    return assign(state, cmd.output or cmd.path, Val(value, TEXT), cmd.pos)
+    names = sorted(n for n in needed if _SPATH_NAME.match(n) and n != cmd.input)
+    values = [(name, _json_leaf(source, name, state.get(name))) for name in names]
+    if values:
+        state.ctx.warn("spath without path= tests its input with DuckDB's json_valid (DuckDB only)")
+    return assign_many(state, values) if values else state
+
+
+def _json_leaf(source: exp.Expr, name: str, old: Val) -> Val:
+    """The JSON value at path ``name`` when ``source`` is JSON holding it, else ``old``."""
+    path = lit(spath_path(name))
+    if "{}" in name:
+        extracted: exp.Expr = fn("json_extract_string", source.copy(), path)
+        keep, kind = as_list(old), LIST
+        found: exp.Expr = exp.GT(this=exp.ArraySize(this=extracted.copy()), expression=lit(0))
+    else:
+        extracted = exp.JSONExtractScalar(this=source.copy(), expression=path)
+        keep, kind = (as_text(old) if old.kind != NULL else typed_null(TEXT)), TEXT
+        found = not_null(extracted.copy())
+    test = exp.and_(fn("json_valid", source.copy()), found, copy=False)
+    return Val(exp.Case(ifs=[exp.If(this=test, true=extracted)], default=keep), kind)
+
+
+_XML_KEY = re.compile(r"^[A-Za-z]\w*$")  # a key usable as an XML tag and a regex group name
+
+
+def compile_xmlkv(cmd: ast.XmlKv, state: State) -> State:
+    """Splunk's xmlkv: ``<key>value</key>`` makes ``key=value``, from the first such element.
+
+    The keys come from the data, so only the ones later commands name are extracted (the
+    compiler's look-ahead, ``ctx.needed``); each is a rex that leaves the field as it was when
+    the element is absent. Elements with children have no value of their own.
+    """
+    needed = state.ctx.needed
+    if needed is None:
+        raise UnsupportedSplError(
+            "xmlkv creates fields named by the data; huntbook extracts the ones later commands "
+            "name, so end the search with table, fields or stats naming them (no wildcard)",
+            state.ctx.text,
+            cmd.pos,
+        )
+    for key in sorted(n for n in needed if _XML_KEY.match(n) and n != cmd.field):
+        pattern = rf"<{key}(?:\s[^>]*)?>(?P<{key}>[^<]*)</{key}>"
+        state = compile_rex(ast.Rex(pattern, cmd.field, pos=cmd.pos), state)
+    return state
+
+
+def compile_replace(cmd: ast.Replace, state: State) -> State:
+    """Splunk's replace: a field value equal to a (wildcard) string becomes its replacement.
+
+    Search Reference, replace: later exact values take precedence over earlier ones, fuller
+    wildcard matches over lesser ones (here: more fixed characters first); `*` in the
+    replacement puts back what the wildcard matched. Each value is replaced once.
+    """
+    exact = [(old, new) for old, new in reversed(cmd.pairs) if "*" not in old]
+    wild = sorted(
+        ((old, new) for old, new in cmd.pairs if "*" in old),
+        key=lambda pair: -len(pair[0].replace("*", "")),
+    )
+    if any("*" in new for _, new in cmd.pairs):
+        state.ctx.warn(
+            "replace with a wildcard in the replacement uses \\1 back-references (DuckDB)"
+        )
+    values: list[tuple[str, Val]] = []
+    for name in expand(cmd.fields, [f.name for f in state.visible()]):
+        v = state.get(name)
+        if v.kind == NULL:
+            continue
+        if v.kind == LIST:
+            var = exp.to_identifier("__v")
+            lam = exp.Lambda(this=_replaced(col("__v"), exact + wild), expressions=[var])
+            values.append((name, Val(fn("list_transform", v.expr, lam), LIST)))
+        else:
+            values.append((name, Val(_replaced(as_text(v), exact + wild), TEXT)))
+    return assign_many(state, values) if values else state
+
+
+def _replaced(value: exp.Expr, pairs: list[tuple[str, str]]) -> exp.Expr:
+    ifs: list[exp.If] = []
+    for old, new in pairs:
+        if "*" not in old:
+            ifs.append(exp.If(this=exp.EQ(this=value.copy(), expression=lit(old)), true=lit(new)))
+            continue
+        regex = "(?s)^" + "(.*)".join(re_escape_text(part) for part in old.split("*")) + "$"
+        matched = exp.RegexpLike(this=value.copy(), expression=lit(regex))
+        parts = new.split("*")
+        template = "".join(
+            part.replace("\\", "\\\\") + (f"\\{i + 1}" if i < len(parts) - 1 else "")
+            for i, part in enumerate(parts)
+        )
+        rewritten = exp.RegexpReplace(
+            this=value.copy(), expression=lit(regex), replacement=lit(template)
+        )
+        ifs.append(exp.If(this=matched, true=rewritten))
+    return exp.Case(ifs=ifs, default=value.copy())
 
 
 def compile_convert(cmd: ast.Convert, state: State) -> State:

@@ -126,11 +126,11 @@ def _raw_key_value(field: str, op: str, value: ast.SearchValue, state: State) ->
     else:
         body = "".join(r"[^\s,;\"]*" if ch == "*" else _re_escape(ch) for ch in value.text)
         body = f"(?i:{body})" if not value.case_sensitive else body
-    regex = rf"(?:^|[\s,;])(?:{_re_escape_text(field)})=\"?{body}(?:\"|$|[\s,;])"
+    regex = rf"(?:^|[\s,;])(?:{re_escape_text(field)})=\"?{body}(?:\"|$|[\s,;])"
     return exp.RegexpLike(this=raw.expr, expression=lit(regex))
 
 
-def _re_escape_text(text: str) -> str:
+def re_escape_text(text: str) -> str:
     return "".join(_re_escape(ch) for ch in text)
 
 

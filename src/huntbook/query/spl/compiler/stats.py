@@ -118,6 +118,17 @@ def compile_tstats(cmd: ast.TStats, state: State) -> State:
     return grouped(state, cmd.aggs, cmd.by)
 
 
+def compile_datamodel(cmd: ast.DataModel, state: State) -> State:
+    """``| datamodel M D search``: the dataset's rows; ``flat`` drops the dataset prefix."""
+    from huntbook.query.datamodels import dataset_state
+
+    rows = dataset_state(state, cmd.spec, cmd.pos)
+    if not cmd.flat:
+        return rows
+    flat = (f._replace(name=f.name.rpartition(".")[2]) for f in rows.fields.values())
+    return rows.with_fields({f.name: f for f in flat})
+
+
 def compile_eventstats(cmd: ast.EventStats, state: State) -> State:
     """Stats per group joined back onto every row of the group (rows are kept)."""
     if any(state.get(b).kind == LIST for b in cmd.by):
