@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from huntbook.store import StoreLike
 
 TIME = "_time"
+CD = "_cd"  # the store's row id
 TOP_VALUES = 10  # values listed per field in the fields summary
 MAX_BUCKETS = 120  # the timeline picks the smallest span giving at most this many buckets
 SPANS = (1, 2, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400)
@@ -62,8 +63,6 @@ class Timeline:
     counts: list[int]
 
 
-
-
 def export_rows(result: SearchResult) -> list[dict[str, Any]]:
     """Rows as ``huntbook search --format json`` prints them (``_time`` ISO-8601 UTC)."""
     return [{k: iso_time(v) if k == TIME else v for k, v in r.items()} for r in result.rows()]
@@ -95,9 +94,28 @@ class Exploration:
 
     # --- the pieces ----------------------------------------------------------------------------
     def page(self, offset: int, count: int) -> SearchResult:
-        """Rows ``offset`` .. ``offset + count - 1`` of the result, in the search's order."""
-        select = self.query.expr.copy().limit(lit(count), copy=False).offset(lit(offset))
-        return self._run(select)
+        """Rows ``offset`` .. ``offset + count - 1`` of the result, in the search's order.
+
+        An event search (ordered newest first by ``_time``, ``_cd``) is paged keys first: the
+        page's ``_cd`` from a sort of two columns, then only those rows in full; the plain
+        LIMIT/OFFSET runs when the keys do not name exactly one row each (so the page is exact).
+        """
+        search = self.query.expr
+        if count and _keyed(search):
+            page = self._keyed_page(search, offset, count)
+            if page is not None:
+                return page
+        return self._run(search.copy().limit(lit(count), copy=False).offset(lit(offset)))
+
+    def _keyed_page(self, search: exp.Select, offset: int, count: int) -> SearchResult | None:
+        keys = search.copy()
+        keys.set("expressions", [_column(CD)])
+        cds = [row[CD] for row in self._run(keys.limit(lit(count)).offset(lit(offset))).rows()]
+        if not cds or None in cds or len(set(cds)) < len(cds):
+            return None
+        wanted = exp.In(this=_column(CD), expressions=[lit(cd) for cd in cds])
+        page = self._run(search.copy().where(wanted))
+        return page if page.table.num_rows == len(cds) else None
 
     def schema(self) -> pa.Schema:
         """The result's columns and their Arrow types (the search run with LIMIT 0)."""
@@ -127,7 +145,8 @@ class Exploration:
         top: dict[str, list[tuple[Any, int]]] = {f"c{i}": [] for i in range(len(present))}
         if present:
             for row in self._run(self._top_values(present)).table.to_pylist():
-                top[row["k"]].append((row["v"], row["n"]))
+                ranked = sorted(row["top"], key=lambda t: (-t["n"], t["v"]))
+                top[row["k"]] = [(t["v"], t["n"]) for t in ranked]
         summaries = [
             FieldSummary(f.name, profile.counts[f.name], top[f"c{i}"])
             for i, f in enumerate(present)
@@ -135,7 +154,8 @@ class Exploration:
         return sorted(summaries, key=lambda s: (-s.count, s.name.lower()))
 
     def _top_values(self, fields: list[pa.Field]) -> exp.Select:
-        """``(k, v, n)``: the TOP_VALUES most common values ``v`` of field ``c<i>`` (``k``).
+        """``(k, top)``: the TOP_VALUES most common values of field ``c<i>`` (``k``) as a list
+        of ``{v, n}`` (one MIN_BY per field, not a sort of every value).
 
         Single-valued fields go through one UNPIVOT (one pass over the result); each multivalue
         field is unnested on its own. Ties keep the smaller value first.
@@ -166,20 +186,12 @@ class Exploration:
             .where(exp.Not(this=exp.Is(this=exp.column("v"), expression=exp.Null())))
             .group_by("k", "v")
         )
-        rank = exp.Window(
-            this=exp.RowNumber(),
-            partition_by=[exp.column("k")],
-            order=exp.Order(
-                expressions=[exp.Ordered(this=exp.column("n"), desc=True), exp.column("v")]
-            ),
+        top = exp.ArgMin(
+            this=_struct(v=exp.column("v"), n=exp.column("n")),
+            expression=_struct(m=exp.Neg(this=exp.column("n")), v=exp.column("v")),
+            count=lit(TOP_VALUES),
         )
-        ranked = exp.select("k", "v", "n", exp.alias_(rank, "rk")).from_(counted.subquery("g"))
-        return (
-            exp.select("k", "v", "n")
-            .from_(ranked.subquery("t"))
-            .where(exp.LTE(this=exp.column("rk"), expression=lit(TOP_VALUES)))
-            .order_by("k", exp.Ordered(this=exp.column("n"), desc=True), "v")
-        )
+        return exp.select("k", exp.alias_(top, "top")).from_(counted.subquery("g")).group_by("k")
 
     def timeline(self, profile: Profile) -> Timeline | None:
         """Rows per time bucket over the result's time range; None without ``_time`` values."""
@@ -247,6 +259,29 @@ class Exploration:
 def _from(unpivot: exp.Pivot) -> exp.Select:
     return exp.select("k", "v").from_(
         exp.Subquery(this=unpivot, alias=exp.TableAlias(this=exp.to_identifier("p")))
+    )
+
+
+def _keyed(search: exp.Select) -> bool:
+    """Whether ``search`` is events newest first: its last step selects rows of one source
+    (no aggregate, window, DISTINCT or LIMIT) ordered by ``_time DESC, _cd DESC``."""
+    order = search.args.get("order")
+    keys = [(o.this, o.args.get("desc")) for o in order.expressions] if order else []
+    shape = [(k.name if isinstance(k, exp.Column) else None, bool(desc)) for k, desc in keys]
+    simple = not any(
+        search.args.get(a) for a in ("joins", "group", "having", "distinct", "limit", "offset")
+    )
+    computed = any(e.find(exp.AggFunc, exp.Window) for e in search.expressions) or search.args.get(
+        "qualify"
+    )
+    return shape == [(TIME, True), (CD, True)] and simple and not computed
+
+
+def _struct(**fields: exp.Expr) -> exp.Struct:
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in fields.items()
+        ]
     )
 
 
