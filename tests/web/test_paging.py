@@ -66,3 +66,17 @@ def test_top_values_are_the_most_common_ties_smaller_first(workspace: Workspace)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_VALUES]
         if summary.name in ("host", "EventCode", "source"):
             assert summary.top == ranked, summary.name
+
+
+def test_the_total_alone_is_the_profile_total(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for spl in (
+        "index=botsv2",
+        "index=botsv2 EventCode=4624",
+        "index=botsv2 | stats count by host",
+    ):
+        exploration = workspace.explore(spl)
+        seen = runs(exploration, monkeypatch)
+        assert exploration.total() == exploration.profile().total > 0
+        assert len(seen[0].expressions) == 1  # COUNT(*) alone, not a count of every column

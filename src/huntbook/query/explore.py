@@ -123,6 +123,11 @@ class Exploration:
             self._schema = self.page(0, 0).table.schema
         return self._schema
 
+    def total(self) -> int:
+        """Rows in the whole result (a COUNT that reads only the columns the search filters on)."""
+        row = self._run(self._over_result([exp.alias_(exp.Count(this=exp.Star()), "n")])).rows()
+        return int(row[0]["n"])
+
     def profile(self) -> Profile:
         """The total, the time range and each column's count, in one aggregate."""
         schema = self.schema()
