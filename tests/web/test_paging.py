@@ -61,11 +61,15 @@ def test_top_values_are_the_most_common_ties_smaller_first(workspace: Workspace)
     exploration = workspace.explore("index=botsv2")
     rows = exploration.export(exploration.page(0, 10_000))
     profile = exploration.profile()
-    for summary in exploration.fields(profile):
+    summaries = exploration.fields(profile)
+    for summary in summaries:
         counts = Counter(str(r[summary.name]) for r in rows if r.get(summary.name) is not None)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_VALUES]
         if summary.name in ("host", "EventCode", "source"):
             assert summary.top == ranked, summary.name
+    held = Counter(k for r in rows for k, v in r.items() if v not in (None, []))
+    del held["_time"], held["_raw"]
+    assert {s.name: s.count for s in summaries} == dict(held)
 
 
 def test_the_total_alone_is_the_profile_total(
@@ -77,6 +81,7 @@ def test_the_total_alone_is_the_profile_total(
         "index=botsv2 | stats count by host",
     ):
         exploration = workspace.explore(spl)
+        exploration.schema()
         seen = runs(exploration, monkeypatch)
         assert exploration.total() == exploration.profile().total > 0
         assert len(seen[0].expressions) == 1  # COUNT(*) alone, not a count of every column

@@ -46,7 +46,8 @@ class FieldSummary:
 @dataclass(frozen=True)
 class Profile:
     """Rows in the whole result, the first and last ``_time`` (None without one), and how many
-    rows hold a value of each column (in the result's column order)."""
+    rows hold a value of each multivalue column (``fields()`` counts the others as it ranks
+    their values, in the same scan)."""
 
     total: int
     first: float | None
@@ -129,38 +130,42 @@ class Exploration:
         return int(row[0]["n"])
 
     def profile(self) -> Profile:
-        """The total, the time range and each column's count, in one aggregate."""
+        """The total, the time range and each multivalue column's count, in one aggregate."""
         schema = self.schema()
         timed = _is_time(schema)
+        lists = [f for f in schema if pa.types.is_list(f.type)]
         terms: list[exp.Expr] = [exp.Count(this=exp.Star())]
         if timed:
-            terms += [exp.Min(this=_column(TIME)), exp.Max(this=_column(TIME))]
-        terms += [exp.Count(this=_present(f)) for f in schema]
+            terms += [exp.Min(this=self._ref(TIME)), exp.Max(this=self._ref(TIME))]
+        terms += [exp.Count(this=_nonempty(self._ref(f.name))) for f in lists]
         row = self._run(self._over_result(terms)).table.to_pylist()[0]
         values = list(row.values())
         first, last = (values[1], values[2]) if timed else (None, None)
         counts = values[3:] if timed else values[1:]
-        return Profile(int(values[0]), first, last, dict(zip(schema.names, counts, strict=True)))
+        named = dict(zip([f.name for f in lists], counts, strict=True))
+        return Profile(int(values[0]), first, last, named)
 
     def fields(self, profile: Profile) -> list[FieldSummary]:
-        """Every column holding a value, most-populated first, with its top values."""
-        present = [
-            f for f in self.schema() if profile.counts[f.name] and f.name not in UNSUMMARIZED
+        """Every column holding a value, most-populated first, with its top values (a
+        single-valued column's count is the sum of its values' counts)."""
+        candidates = [
+            f for f in self.schema() if f.name not in UNSUMMARIZED and profile.counts.get(f.name, 1)
         ]
-        top: dict[str, list[tuple[Any, int]]] = {f"c{i}": [] for i in range(len(present))}
-        if present:
-            for row in self._run(self._top_values(present)).table.to_pylist():
+        summaries: list[FieldSummary] = []
+        if candidates:
+            for row in self._run(self._top_values(candidates)).table.to_pylist():
+                field = candidates[int(row["k"][1:])]
+                count = profile.counts.get(field.name, row["c"])
                 ranked = sorted(row["top"], key=lambda t: (-t["n"], t["v"]))
-                top[row["k"]] = [(t["v"], t["n"]) for t in ranked]
-        summaries = [
-            FieldSummary(f.name, profile.counts[f.name], top[f"c{i}"])
-            for i, f in enumerate(present)
-        ]
+                summaries.append(
+                    FieldSummary(field.name, count, [(t["v"], t["n"]) for t in ranked])
+                )
         return sorted(summaries, key=lambda s: (-s.count, s.name.lower()))
 
     def _top_values(self, fields: list[pa.Field]) -> exp.Select:
-        """``(k, top)``: the TOP_VALUES most common values of field ``c<i>`` (``k``) as a list
-        of ``{v, n}`` (one MIN_BY per field, not a sort of every value).
+        """``(k, top, c)``: the TOP_VALUES most common values of field ``c<i>`` (``k``) as a
+        list of ``{v, n}`` (one MIN_BY per field, not a sort of every value) and the sum ``c``
+        of all its values' counts; a field without a value has no row.
 
         Single-valued fields go through one UNPIVOT (one pass over the result); each multivalue
         field is unnested on its own. Ties keep the smaller value first.
@@ -169,7 +174,7 @@ class Exploration:
         scalars = [(k, f) for k, f in keyed if not pa.types.is_list(f.type)]
         branches: list[exp.Select] = []
         if scalars:
-            texts = [exp.alias_(_text(_column(f.name), f.type), k) for k, f in scalars]
+            texts = [exp.alias_(_text(self._ref(f.name), f.type), k) for k, f in scalars]
             unpivot = exp.Pivot(
                 this=self._over_result(texts).subquery(),
                 expressions=[exp.Columns(this=exp.Star())],
@@ -179,7 +184,7 @@ class Exploration:
             branches.append(_from(unpivot))
         for k, f in keyed:
             if pa.types.is_list(f.type):
-                value = _text(exp.Unnest(expressions=[_column(f.name)]), f.type.value_type)
+                value = _text(exp.Unnest(expressions=[self._ref(f.name)]), f.type.value_type)
                 terms = [exp.alias_(lit(k), "k"), exp.alias_(value, "v")]
                 branches.append(self._over_result(terms))
         values: exp.Query = branches[0]
@@ -196,7 +201,12 @@ class Exploration:
             expression=_struct(m=exp.Neg(this=exp.column("n")), v=exp.column("v")),
             count=lit(TOP_VALUES),
         )
-        return exp.select("k", exp.alias_(top, "top")).from_(counted.subquery("g")).group_by("k")
+        total = exp.alias_(exp.cast(exp.Sum(this=exp.column("n")), data_type("BIGINT")), "c")
+        return (
+            exp.select("k", exp.alias_(top, "top"), total)
+            .from_(counted.subquery("g"))
+            .group_by("k")
+        )
 
     def timeline(self, profile: Profile) -> Timeline | None:
         """Rows per time bucket over the result's time range; None without ``_time`` values."""
@@ -206,12 +216,12 @@ class Exploration:
         span = span or _coarse_span(profile.last - profile.first)
         start = math.floor(profile.first / span) * span
         bucket = exp.cast(
-            exp.Floor(this=exp.Div(this=_column(TIME), expression=lit(float(span)))),
+            exp.Floor(this=exp.Div(this=self._ref(TIME), expression=lit(float(span)))),
             data_type("BIGINT"),
         )
         n = exp.alias_(exp.Count(this=exp.Star()), "n")
         select = self._over_result([exp.alias_(bucket, "b"), n])
-        select = select.where(exp.Not(this=exp.Is(this=_column(TIME), expression=exp.Null())))
+        select = select.where(exp.Not(this=exp.Is(this=self._ref(TIME), expression=exp.Null())))
         select = select.group_by(lit(1)).order_by(lit(1))
         rows = self._run(select).table.to_pylist()
         counts = [0] * (int((profile.last - start) // span) + 1)
@@ -234,12 +244,20 @@ class Exploration:
                 self._con = None
 
     def _over_result(self, terms: list[exp.Expr]) -> exp.Select:
-        """``SELECT terms FROM (search) AS r``; the search's final ORDER BY is dropped (without
-        a LIMIT it does not change which rows there are, and aggregates ignore order)."""
+        """``SELECT terms FROM (search) AS r(f0, f1, ...)``: terms name the result's columns by
+        ``_ref`` (DuckDB binds names case-insensitively, and a result may hold ``User`` and
+        ``user``). The search's final ORDER BY is dropped (without a LIMIT it does not change
+        which rows there are, and aggregates ignore order)."""
         search = self.query.expr.copy()
         if search.args.get("limit") is None:
             search.set("order", None)
-        return exp.select(*terms).from_(search.subquery(RESULT))
+        names = [exp.to_identifier(f"f{i}") for i in range(len(self.schema()))]
+        alias = exp.TableAlias(this=exp.to_identifier(RESULT), columns=names)
+        return exp.select(*terms).from_(exp.Subquery(this=search, alias=alias))
+
+    def _ref(self, name: str) -> exp.Column:
+        """The result's column ``name`` inside ``_over_result`` (exactly that name's column)."""
+        return exp.column(f"f{self.schema().names.index(name)}")
 
     def _run(self, select: exp.Select) -> SearchResult:
         from huntbook.engines.duckdb import DuckDBEngine
@@ -298,11 +316,9 @@ def _is_time(schema: pa.Schema) -> bool:
     return TIME in schema.names and pa.types.is_floating(schema.field(TIME).type)
 
 
-def _present(field: pa.Field) -> exp.Expr:
-    """What COUNT counts for a column: a value (an empty multivalue counts as none)."""
-    if pa.types.is_list(field.type):
-        return exp.Nullif(this=exp.ArraySize(this=_column(field.name)), expression=lit(0))
-    return _column(field.name)
+def _nonempty(column: exp.Column) -> exp.Expr:
+    """What COUNT counts for a multivalue column: a value (an empty list counts as none)."""
+    return exp.Nullif(this=exp.ArraySize(this=column), expression=lit(0))
 
 
 def _text(value: exp.Expr, kind: pa.DataType) -> exp.Expr:
