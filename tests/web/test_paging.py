@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import duckdb
 import pytest
 from sqlglot import exp
 
 from huntbook import Workspace
 from huntbook.engines.result import SearchResult
+from huntbook.errors import QueryRuntimeError
 from huntbook.query.explore import TOP_VALUES, Exploration
 
 
@@ -85,3 +87,21 @@ def test_the_total_alone_is_the_profile_total(
         seen = runs(exploration, monkeypatch)
         assert exploration.total() == exploration.profile().total > 0
         assert len(seen[0].expressions) == 1  # COUNT(*) alone, not a count of every column
+
+
+def test_a_cancel_between_statements_is_the_cancelled_error(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's interrupt can land on the engine's session settings, outside its guarded query:
+    it comes out as InterruptException, which the cancelled search reports as cancelled."""
+    from huntbook.engines.duckdb import DuckDBEngine
+
+    exploration = workspace.explore("index=botsv2")
+
+    def interrupted(engine: DuckDBEngine, query: Any) -> SearchResult:
+        exploration.cancelled = True
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    monkeypatch.setattr(DuckDBEngine, "execute", interrupted)
+    with pytest.raises(QueryRuntimeError, match="cancelled"):
+        exploration.page(0, 1)

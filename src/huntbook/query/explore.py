@@ -270,7 +270,7 @@ class Exploration:
                 return DuckDBEngine(connection=self._con).execute(
                     CompiledQuery(select, [], self.warnings, self.query.source)
                 )
-            except QueryRuntimeError:
+            except Exception:  # also DuckDB's interrupt landing on the session settings
                 self._check_cancelled()
                 raise
 
