@@ -1,10 +1,11 @@
 """``Exploration``: one search looked at page by page, as the web workbench shows it.
 
-The compiled search runs inside other sqlglot SELECTs on one DuckDB connection: a page is the
-search with LIMIT/OFFSET, the profile (total, time range, how many rows hold each field) one
-aggregate over it, the fields' top values one UNPIVOT and GROUP BY over it, the timeline one GROUP
-BY over time buckets. No step loads every row into Python. ``cancel()``, from another thread,
-interrupts whatever runs on the connection.
+The compiled search runs inside other sqlglot SELECTs on one DuckDB connection: a page of events
+is the ``_cd`` of its rows (a sort of two columns) and then those rows, any other page the search
+with LIMIT/OFFSET; the total a bare COUNT; the profile (total, time range, multivalue counts) one
+aggregate over it, the fields' counts and top values one UNPIVOT and GROUP BY over it, the
+timeline one GROUP BY over time buckets. No step loads every row into Python. ``cancel()``, from
+another thread, interrupts whatever runs on the connection.
 """
 
 from __future__ import annotations
