@@ -47,7 +47,7 @@ READ_ONLY: dict[str, set[str]] = {
         "huntbook.detect.model",
         "huntbook.detect.report",
     },
-    "web": {"huntbook.engines.result", "huntbook.query.explore"},
+    "web": {"huntbook.engines.result", "huntbook.query.explore", "huntbook.detect.model"},
 }
 
 

@@ -290,6 +290,14 @@ class Workspace:
         return list_builtin()
 
     @staticmethod
+    def playbook(path: str | os.PathLike[str]) -> BuiltinPlaybook:
+        """A playbook file's name (file stem), title and ATT&CK ids; PlaybookError when it
+        cannot be loaded."""
+        from huntbook.hunts.builtin import describe
+
+        return describe(Path(path))
+
+    @staticmethod
     def lint(
         playbook: str | os.PathLike[str], params: Mapping[str, str] | None = None
     ) -> list[Problem]:

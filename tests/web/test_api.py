@@ -234,7 +234,7 @@ def test_serve_warns_off_loopback(
     from huntbook.web import server
 
     served: list[str] = []
-    monkeypatch.setattr(server, "server", lambda ws, host: FakeServer(served, host))
+    monkeypatch.setattr(server, "server", lambda ws, host, folders: FakeServer(served, host))
     argv = ["serve", "--store", str(demo_store), "--host", "0.0.0.0", "--port", "0"]
     assert run_main(argv, monkeypatch) == 0
     captured = capsys.readouterr()

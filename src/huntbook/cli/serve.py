@@ -24,12 +24,33 @@ from huntbook.workspace import Workspace, default_store_path
     "--port", type=click.IntRange(0, 65535), default=8089, show_default=True, help="0: any free."
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the search page in a browser.")
-def command(store: Path | None, host: str, port: int, open_browser: bool) -> None:
-    """Serve a local web workbench on the store: search, fields, timeline, hunts, a JSON API.
+@click.option(
+    "--rules",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of Sigma rules the detections page runs (repeatable).",
+)
+@click.option(
+    "--playbooks",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of playbooks (*.md) the hunts page lists beside the built-in ones (repeatable).",
+)
+def command(
+    store: Path | None,
+    host: str,
+    port: int,
+    open_browser: bool,
+    rules: tuple[Path, ...],
+    playbooks: tuple[Path, ...],
+) -> None:
+    """Serve a local web workbench on the store: search, fields, timeline, hunts, detections,
+    a JSON API.
 
     Read-only on the store; stop it with Ctrl-C.
     """
     from huntbook.web import server
+    from huntbook.web.app import Folders
 
     workspace = Workspace(store or default_store_path())
     workspace.store.manifest()  # no store: StoreMissingError now, not on the first search
@@ -47,4 +68,4 @@ def command(store: Path | None, host: str, port: int, open_browser: bool) -> Non
     click.echo(f"huntbook serving {workspace.path} at {url}  (Ctrl-C stops it)")
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    server.server(workspace, host).run(sockets=[sock])
+    server.server(workspace, host, Folders(rules, playbooks)).run(sockets=[sock])

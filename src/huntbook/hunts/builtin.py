@@ -31,13 +31,15 @@ def names() -> list[str]:
 
 def list_builtin() -> list[BuiltinPlaybook]:
     """Every shipped playbook with its title and techniques (loaded, so a broken one fails here)."""
+    return [describe(playbook_dir() / f"{name}.md") for name in names()]
+
+
+def describe(path: Path) -> BuiltinPlaybook:
+    """A playbook file's name (its stem), title and techniques (PlaybookError when broken)."""
     from huntbook.hunts.loader import load_playbook
 
-    found = []
-    for name in names():
-        book = load_playbook(playbook_dir() / f"{name}.md")
-        found.append(BuiltinPlaybook(name, book.title, book.attack_ids, Path(book.path)))
-    return found
+    book = load_playbook(path)
+    return BuiltinPlaybook(path.stem, book.title, book.attack_ids, Path(book.path))
 
 
 def resolve(playbook: str | os.PathLike[str]) -> Path:

@@ -1,10 +1,11 @@
 """``Exploration``: one search looked at page by page, as the web workbench shows it.
 
-The compiled search runs inside other sqlglot SELECTs on one DuckDB connection: a page is the
-search with LIMIT/OFFSET, the profile (total, time range, how many rows hold each field) one
-aggregate over it, the fields' top values one UNPIVOT and GROUP BY over it, the timeline one GROUP
-BY over time buckets. No step loads every row into Python. ``cancel()``, from another thread,
-interrupts whatever runs on the connection.
+The compiled search runs inside other sqlglot SELECTs on one DuckDB connection: a page of events
+is the ``_cd`` of its rows (a sort of two columns) and then those rows, any other page the search
+with LIMIT/OFFSET; the total a bare COUNT; the profile (total, time range, multivalue counts) one
+aggregate over it, the fields' counts and top values one UNPIVOT and GROUP BY over it, the
+timeline one GROUP BY over time buckets. No step loads every row into Python. ``cancel()``, from
+another thread, interrupts whatever runs on the connection.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from huntbook.store import StoreLike
 
 TIME = "_time"
+CD = "_cd"  # the store's row id
 TOP_VALUES = 10  # values listed per field in the fields summary
 MAX_BUCKETS = 120  # the timeline picks the smallest span giving at most this many buckets
 SPANS = (1, 2, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400)
@@ -45,7 +47,8 @@ class FieldSummary:
 @dataclass(frozen=True)
 class Profile:
     """Rows in the whole result, the first and last ``_time`` (None without one), and how many
-    rows hold a value of each column (in the result's column order)."""
+    rows hold a value of each multivalue column (``fields()`` counts the others as it ranks
+    their values, in the same scan)."""
 
     total: int
     first: float | None
@@ -60,8 +63,6 @@ class Timeline:
     start: float
     span: int
     counts: list[int]
-
-
 
 
 def export_rows(result: SearchResult) -> list[dict[str, Any]]:
@@ -95,9 +96,28 @@ class Exploration:
 
     # --- the pieces ----------------------------------------------------------------------------
     def page(self, offset: int, count: int) -> SearchResult:
-        """Rows ``offset`` .. ``offset + count - 1`` of the result, in the search's order."""
-        select = self.query.expr.copy().limit(lit(count), copy=False).offset(lit(offset))
-        return self._run(select)
+        """Rows ``offset`` .. ``offset + count - 1`` of the result, in the search's order.
+
+        An event search (ordered newest first by ``_time``, ``_cd``) is paged keys first: the
+        page's ``_cd`` from a sort of two columns, then only those rows in full; the plain
+        LIMIT/OFFSET runs when the keys do not name exactly one row each (so the page is exact).
+        """
+        search = self.query.expr
+        if count and _keyed(search):
+            page = self._keyed_page(search, offset, count)
+            if page is not None:
+                return page
+        return self._run(search.copy().limit(lit(count), copy=False).offset(lit(offset)))
+
+    def _keyed_page(self, search: exp.Select, offset: int, count: int) -> SearchResult | None:
+        keys = search.copy()
+        keys.set("expressions", [_column(CD)])
+        cds = [row[CD] for row in self._run(keys.limit(lit(count)).offset(lit(offset))).rows()]
+        if not cds or None in cds or len(set(cds)) < len(cds):
+            return None
+        wanted = exp.In(this=_column(CD), expressions=[lit(cd) for cd in cds])
+        page = self._run(search.copy().where(wanted))
+        return page if page.table.num_rows == len(cds) else None
 
     def schema(self) -> pa.Schema:
         """The result's columns and their Arrow types (the search run with LIMIT 0)."""
@@ -105,37 +125,48 @@ class Exploration:
             self._schema = self.page(0, 0).table.schema
         return self._schema
 
+    def total(self) -> int:
+        """Rows in the whole result (a COUNT that reads only the columns the search filters on)."""
+        row = self._run(self._over_result([exp.alias_(exp.Count(this=exp.Star()), "n")])).rows()
+        return int(row[0]["n"])
+
     def profile(self) -> Profile:
-        """The total, the time range and each column's count, in one aggregate."""
+        """The total, the time range and each multivalue column's count, in one aggregate."""
         schema = self.schema()
         timed = _is_time(schema)
+        lists = [f for f in schema if pa.types.is_list(f.type)]
         terms: list[exp.Expr] = [exp.Count(this=exp.Star())]
         if timed:
-            terms += [exp.Min(this=_column(TIME)), exp.Max(this=_column(TIME))]
-        terms += [exp.Count(this=_present(f)) for f in schema]
+            terms += [exp.Min(this=self._ref(TIME)), exp.Max(this=self._ref(TIME))]
+        terms += [exp.Count(this=_nonempty(self._ref(f.name))) for f in lists]
         row = self._run(self._over_result(terms)).table.to_pylist()[0]
         values = list(row.values())
         first, last = (values[1], values[2]) if timed else (None, None)
         counts = values[3:] if timed else values[1:]
-        return Profile(int(values[0]), first, last, dict(zip(schema.names, counts, strict=True)))
+        named = dict(zip([f.name for f in lists], counts, strict=True))
+        return Profile(int(values[0]), first, last, named)
 
     def fields(self, profile: Profile) -> list[FieldSummary]:
-        """Every column holding a value, most-populated first, with its top values."""
-        present = [
-            f for f in self.schema() if profile.counts[f.name] and f.name not in UNSUMMARIZED
+        """Every column holding a value, most-populated first, with its top values (a
+        single-valued column's count is the sum of its values' counts)."""
+        candidates = [
+            f for f in self.schema() if f.name not in UNSUMMARIZED and profile.counts.get(f.name, 1)
         ]
-        top: dict[str, list[tuple[Any, int]]] = {f"c{i}": [] for i in range(len(present))}
-        if present:
-            for row in self._run(self._top_values(present)).table.to_pylist():
-                top[row["k"]].append((row["v"], row["n"]))
-        summaries = [
-            FieldSummary(f.name, profile.counts[f.name], top[f"c{i}"])
-            for i, f in enumerate(present)
-        ]
+        summaries: list[FieldSummary] = []
+        if candidates:
+            for row in self._run(self._top_values(candidates)).table.to_pylist():
+                field = candidates[int(row["k"][1:])]
+                count = profile.counts.get(field.name, row["c"])
+                ranked = sorted(row["top"], key=lambda t: (-t["n"], t["v"]))
+                summaries.append(
+                    FieldSummary(field.name, count, [(t["v"], t["n"]) for t in ranked])
+                )
         return sorted(summaries, key=lambda s: (-s.count, s.name.lower()))
 
     def _top_values(self, fields: list[pa.Field]) -> exp.Select:
-        """``(k, v, n)``: the TOP_VALUES most common values ``v`` of field ``c<i>`` (``k``).
+        """``(k, top, c)``: the TOP_VALUES most common values of field ``c<i>`` (``k``) as a
+        list of ``{v, n}`` (one MIN_BY per field, not a sort of every value) and the sum ``c``
+        of all its values' counts; a field without a value has no row.
 
         Single-valued fields go through one UNPIVOT (one pass over the result); each multivalue
         field is unnested on its own. Ties keep the smaller value first.
@@ -144,7 +175,7 @@ class Exploration:
         scalars = [(k, f) for k, f in keyed if not pa.types.is_list(f.type)]
         branches: list[exp.Select] = []
         if scalars:
-            texts = [exp.alias_(_text(_column(f.name), f.type), k) for k, f in scalars]
+            texts = [exp.alias_(_text(self._ref(f.name), f.type), k) for k, f in scalars]
             unpivot = exp.Pivot(
                 this=self._over_result(texts).subquery(),
                 expressions=[exp.Columns(this=exp.Star())],
@@ -154,7 +185,7 @@ class Exploration:
             branches.append(_from(unpivot))
         for k, f in keyed:
             if pa.types.is_list(f.type):
-                value = _text(exp.Unnest(expressions=[_column(f.name)]), f.type.value_type)
+                value = _text(exp.Unnest(expressions=[self._ref(f.name)]), f.type.value_type)
                 terms = [exp.alias_(lit(k), "k"), exp.alias_(value, "v")]
                 branches.append(self._over_result(terms))
         values: exp.Query = branches[0]
@@ -166,19 +197,16 @@ class Exploration:
             .where(exp.Not(this=exp.Is(this=exp.column("v"), expression=exp.Null())))
             .group_by("k", "v")
         )
-        rank = exp.Window(
-            this=exp.RowNumber(),
-            partition_by=[exp.column("k")],
-            order=exp.Order(
-                expressions=[exp.Ordered(this=exp.column("n"), desc=True), exp.column("v")]
-            ),
+        top = exp.ArgMin(
+            this=_struct(v=exp.column("v"), n=exp.column("n")),
+            expression=_struct(m=exp.Neg(this=exp.column("n")), v=exp.column("v")),
+            count=lit(TOP_VALUES),
         )
-        ranked = exp.select("k", "v", "n", exp.alias_(rank, "rk")).from_(counted.subquery("g"))
+        total = exp.alias_(exp.cast(exp.Sum(this=exp.column("n")), data_type("BIGINT")), "c")
         return (
-            exp.select("k", "v", "n")
-            .from_(ranked.subquery("t"))
-            .where(exp.LTE(this=exp.column("rk"), expression=lit(TOP_VALUES)))
-            .order_by("k", exp.Ordered(this=exp.column("n"), desc=True), "v")
+            exp.select("k", exp.alias_(top, "top"), total)
+            .from_(counted.subquery("g"))
+            .group_by("k")
         )
 
     def timeline(self, profile: Profile) -> Timeline | None:
@@ -189,12 +217,12 @@ class Exploration:
         span = span or _coarse_span(profile.last - profile.first)
         start = math.floor(profile.first / span) * span
         bucket = exp.cast(
-            exp.Floor(this=exp.Div(this=_column(TIME), expression=lit(float(span)))),
+            exp.Floor(this=exp.Div(this=self._ref(TIME), expression=lit(float(span)))),
             data_type("BIGINT"),
         )
         n = exp.alias_(exp.Count(this=exp.Star()), "n")
         select = self._over_result([exp.alias_(bucket, "b"), n])
-        select = select.where(exp.Not(this=exp.Is(this=_column(TIME), expression=exp.Null())))
+        select = select.where(exp.Not(this=exp.Is(this=self._ref(TIME), expression=exp.Null())))
         select = select.group_by(lit(1)).order_by(lit(1))
         rows = self._run(select).table.to_pylist()
         counts = [0] * (int((profile.last - start) // span) + 1)
@@ -217,12 +245,20 @@ class Exploration:
                 self._con = None
 
     def _over_result(self, terms: list[exp.Expr]) -> exp.Select:
-        """``SELECT terms FROM (search) AS r``; the search's final ORDER BY is dropped (without
-        a LIMIT it does not change which rows there are, and aggregates ignore order)."""
+        """``SELECT terms FROM (search) AS r(f0, f1, ...)``: terms name the result's columns by
+        ``_ref`` (DuckDB binds names case-insensitively, and a result may hold ``User`` and
+        ``user``). The search's final ORDER BY is dropped (without a LIMIT it does not change
+        which rows there are, and aggregates ignore order)."""
         search = self.query.expr.copy()
         if search.args.get("limit") is None:
             search.set("order", None)
-        return exp.select(*terms).from_(search.subquery(RESULT))
+        names = [exp.to_identifier(f"f{i}") for i in range(len(self.schema()))]
+        alias = exp.TableAlias(this=exp.to_identifier(RESULT), columns=names)
+        return exp.select(*terms).from_(exp.Subquery(this=search, alias=alias))
+
+    def _ref(self, name: str) -> exp.Column:
+        """The result's column ``name`` inside ``_over_result`` (exactly that name's column)."""
+        return exp.column(f"f{self.schema().names.index(name)}")
 
     def _run(self, select: exp.Select) -> SearchResult:
         from huntbook.engines.duckdb import DuckDBEngine
@@ -235,7 +271,7 @@ class Exploration:
                 return DuckDBEngine(connection=self._con).execute(
                     CompiledQuery(select, [], self.warnings, self.query.source)
                 )
-            except QueryRuntimeError:
+            except Exception:  # also DuckDB's interrupt landing on the session settings
                 self._check_cancelled()
                 raise
 
@@ -250,6 +286,29 @@ def _from(unpivot: exp.Pivot) -> exp.Select:
     )
 
 
+def _keyed(search: exp.Select) -> bool:
+    """Whether ``search`` is events newest first: its last step selects rows of one source
+    (no aggregate, window, DISTINCT or LIMIT) ordered by ``_time DESC, _cd DESC``."""
+    order = search.args.get("order")
+    keys = [(o.this, o.args.get("desc")) for o in order.expressions] if order else []
+    shape = [(k.name if isinstance(k, exp.Column) else None, bool(desc)) for k, desc in keys]
+    simple = not any(
+        search.args.get(a) for a in ("joins", "group", "having", "distinct", "limit", "offset")
+    )
+    computed = any(e.find(exp.AggFunc, exp.Window) for e in search.expressions) or search.args.get(
+        "qualify"
+    )
+    return shape == [(TIME, True), (CD, True)] and simple and not computed
+
+
+def _struct(**fields: exp.Expr) -> exp.Struct:
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in fields.items()
+        ]
+    )
+
+
 def _column(name: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True))
 
@@ -258,11 +317,9 @@ def _is_time(schema: pa.Schema) -> bool:
     return TIME in schema.names and pa.types.is_floating(schema.field(TIME).type)
 
 
-def _present(field: pa.Field) -> exp.Expr:
-    """What COUNT counts for a column: a value (an empty multivalue counts as none)."""
-    if pa.types.is_list(field.type):
-        return exp.Nullif(this=exp.ArraySize(this=_column(field.name)), expression=lit(0))
-    return _column(field.name)
+def _nonempty(column: exp.Column) -> exp.Expr:
+    """What COUNT counts for a multivalue column: a value (an empty list counts as none)."""
+    return exp.Nullif(this=exp.ArraySize(this=column), expression=lit(0))
 
 
 def _text(value: exp.Expr, kind: pa.DataType) -> exp.Expr:

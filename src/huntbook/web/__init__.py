@@ -2,8 +2,9 @@
 
     app = create_app(Workspace("store"))      # a Starlette app: pages, JSON API, static assets
 
-Pages: ``/search`` (search bar, timeline, fields sidebar, events or a table, export) and
-``/hunts`` (built-in playbooks, their reports with an interactive host graph). JSON under
+Pages: ``/search`` (search bar, timeline, fields sidebar, events or a table, export),
+``/hunts`` (built-in playbooks and those of ``--playbooks``, their reports with an interactive
+host graph) and ``/detections`` (the Sigma rules of ``--rules`` run on the store). JSON under
 ``/api``. Everything runs through ``Workspace``; searches run in worker threads, each on its own
 DuckDB connection, so a long one blocks no other request and ``/api/cancel`` can interrupt it.
 """

@@ -74,22 +74,23 @@ def run_search(
     count: int,
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    """One page of a search, its total and (``summary``) its fields and timeline."""
+    """One page of a search, its total and (``summary``) its fields and timeline (without
+    ``summary`` the total is a bare COUNT, not the profile of every column)."""
     text, earliest, latest = query
     exploration = workspace.explore(text, earliest=earliest, latest=latest)
     with contextlib.closing(exploration), running.track(options["sid"], exploration):
         page = exploration.page(offset, count)
-        profile = exploration.profile()
+        profile = exploration.profile() if options["summary"] else None
         body: dict[str, Any] = {
             "columns": page.columns,
             "rows": exploration.export(page),
             "offset": offset,
             "count": count,
-            "total": profile.total,
+            "total": exploration.total() if profile is None else profile.total,
             "events": "_raw" in page.columns,
             "warnings": exploration.warnings,
         }
-        if options["summary"]:
+        if profile is not None:
             fields = exploration.fields(profile)
             body.update(_summary(profile, fields, exploration.timeline(profile)))
     return body
@@ -120,8 +121,6 @@ async def search(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     running: Running = request.app.state.running
     return json_response({"cancelled": running.cancel(request.query_params.get("sid", ""))})
-
-
 
 
 def _export_chunks(exploration: Any, fmt: str) -> Iterator[bytes]:

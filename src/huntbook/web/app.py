@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -12,13 +13,13 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from huntbook.web import api, hunts
+from huntbook.web import api, detections, hunts
 from huntbook.web.running import Running
 from huntbook.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
-PAGES = ("search.html", "hunts.html")  # served at /search, /hunts; each reads its URL's query
+PAGES = ("search.html", "hunts.html", "detections.html")  # at /search, /hunts, /detections
 
 
 def _page(name: str) -> Route:
@@ -32,7 +33,23 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/search")
 
 
-def create_app(workspace: Workspace, allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES) -> Starlette:
+@dataclass(frozen=True)
+class Folders:
+    """What ``huntbook serve`` was told besides the store: Sigma rule folders (the detections
+    page) and playbook folders (listed on the hunts page beside the built-in playbooks)."""
+
+    rules: tuple[Path, ...] = ()
+    playbooks: tuple[Path, ...] = ()
+
+
+NO_FOLDERS = Folders()
+
+
+def create_app(
+    workspace: Workspace,
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES,
+    folders: Folders = NO_FOLDERS,
+) -> Starlette:
     """The workbench over ``workspace``. ``allowed_hosts``: the Host headers answered (the
     loopback names by default, which keeps other web sites' pages from reading the API through
     DNS rebinding); ``("*",)`` answers any."""
@@ -44,11 +61,13 @@ def create_app(workspace: Workspace, allowed_hosts: tuple[str, ...] = LOOPBACK_N
         Route("/api/cancel", api.cancel, methods=["POST"]),
         Route("/api/hunts", hunts.hunts),
         Route("/api/hunts/{name}/report", hunts.report),
+        Route("/api/detections", detections.detections),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.workspace = workspace
     app.state.running = Running()
-    app.state.hunts = hunts.HuntRuns(workspace)
+    app.state.hunts = hunts.HuntRuns(workspace, folders.playbooks)
+    app.state.detections = detections.DetectRuns(workspace, folders.rules)
     return app

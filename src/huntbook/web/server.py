@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from huntbook.web.app import LOOPBACK_NAMES, create_app
+from huntbook.web.app import LOOPBACK_NAMES, NO_FOLDERS, Folders, create_app
 from huntbook.workspace import Workspace
 
 
@@ -50,20 +50,23 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/search"
 
 
-def server(workspace: Workspace, host: str) -> uvicorn.Server:
+def server(workspace: Workspace, host: str, folders: Folders = NO_FOLDERS) -> uvicorn.Server:
     """A uvicorn server for the workbench; on a loopback ``host`` it answers only loopback Host
     headers, elsewhere any (the caller warns)."""
     allowed = LOOPBACK_NAMES + (host,) if is_loopback(host) else ("*",)
-    config = uvicorn.Config(create_app(workspace, allowed), log_level="warning", access_log=False)
+    app = create_app(workspace, allowed, folders)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     return uvicorn.Server(config)
 
 
 @contextlib.contextmanager
-def background(workspace: Workspace, host: str = "127.0.0.1") -> Iterator[str]:
+def background(
+    workspace: Workspace, host: str = "127.0.0.1", folders: Folders = NO_FOLDERS
+) -> Iterator[str]:
     """Serve on a free port in a thread while the block runs; yields the base URL (tests,
     screenshots and benchmarks drive a real server this way)."""
     sock = bind(host, 0)
-    running = server(workspace, host)
+    running = server(workspace, host, folders)
     thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

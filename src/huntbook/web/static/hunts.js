@@ -31,8 +31,10 @@ async function loadPlaybooks() {
   const body = await response.json();
   if (!response.ok) return showError(body.error.message);
   $("playbooks").replaceChildren(...body.map((p) => el("li", {},
-    el("a", { href: "/hunts?run=" + encodeURIComponent(p.name), "data-name": p.name }, p.title),
-    el("small", {}, `${p.name}${p.attack_ids.length ? " · " + p.attack_ids.join(", ") : ""}`))));
+    p.error ? el("span", { class: "broken", "data-name": p.name }, p.title)
+      : el("a", { href: "/hunts?run=" + encodeURIComponent(p.name), "data-name": p.name }, p.title),
+    el("small", {}, `${p.name} · ${p.source}${p.attack_ids.length ? " · " + p.attack_ids.join(", ") : ""}`),
+    ...(p.error ? [el("small", { class: "reason" }, `cannot run: ${p.error}`)] : []))));
 }
 
 function showError(message) {

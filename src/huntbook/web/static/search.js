@@ -14,7 +14,7 @@ let current = { q: "", earliest: "", latest: "" };
 let running = null;  // {sid, controller} of the search in flight
 let lastTotal = 0;
 let offset = 0;
-let pendingSummary = null;  // a summary that arrived before its rows
+let summarizing = null;  // the summary request of the shown rows, while it runs: { sid, controller }
 let shownSid = null;  // the search whose rows are shown
 
 function el(tag, attrs = {}, ...children) {
@@ -91,16 +91,16 @@ function showHistory() {
 
 // --- running ---------------------------------------------------------------------------------
 async function cancelRunning() {
-  if (!running) return;
-  const { sid, controller } = running;
-  running = null;
-  controller.abort();
-  for (const id of [sid, sid + "-summary"]) {
-    await fetch("/api/cancel?sid=" + encodeURIComponent(id), { method: "POST" }).catch(() => {});
+  const stopped = [running, summarizing].filter((r) => r !== null);
+  running = summarizing = null;
+  for (const { sid, controller } of stopped) {
+    controller.abort();
+    await fetch("/api/cancel?sid=" + encodeURIComponent(sid), { method: "POST" }).catch(() => {});
   }
 }
 
-// Rows come first; the fields summary and timeline (summary) arrive by a second request.
+// Rows come first, alone; then the fields summary and timeline (summary) by a second request
+// (computed beside the rows, on a machine of two cores, it would slow them down).
 async function start(at, summary) {
   await cancelRunning();
   const sid = Math.random().toString(36).slice(2);
@@ -113,14 +113,6 @@ async function start(at, summary) {
   const began = performance.now();
   const ask = (extra) => fetch("/api/search?" + query(extra), { signal: controller.signal })
     .then(async (response) => ({ ok: response.ok, body: await response.json() }));
-  if (summary) {
-    ask({ count: 0, sid: sid + "-summary" }).then((answer) => {
-      if (answer.ok && running === null && shownSid === sid) {
-        drawFields(answer.body.fields);
-        drawTimeline(answer.body.timeline);
-      } else if (answer.ok) pendingSummary = { sid, body: answer.body };
-    }).catch(() => {});
-  }
   let answer;
   try {
     answer = await ask({ offset: at, count: PAGE, sid, summary: 0 });
@@ -135,11 +127,19 @@ async function start(at, summary) {
   if (!answer.ok) return showError(answer.body.error);
   const took = ((performance.now() - began) / 1000).toFixed(2);
   draw(answer.body, took);
-  if (pendingSummary && pendingSummary.sid === sid) {
-    drawFields(pendingSummary.body.fields);
-    drawTimeline(pendingSummary.body.timeline);
-  }
-  pendingSummary = null;
+  if (summary) summarize(ask, sid, controller);
+}
+
+function summarize(ask, sid, controller) {
+  summarizing = { sid: sid + "-summary", controller };
+  ask({ count: 0, sid: sid + "-summary" }).then((answer) => {
+    if (!summarizing || summarizing.controller !== controller) return;  // replaced
+    summarizing = null;
+    if (answer.ok && shownSid === sid) {
+      drawFields(answer.body.fields);
+      drawTimeline(answer.body.timeline);
+    }
+  }).catch(() => {});
 }
 
 function finish(message) {
@@ -359,6 +359,11 @@ function init() {
   $("prev").addEventListener("click", () => start(Math.max(0, offset - PAGE), false));
   $("next").addEventListener("click", () => { if (offset + PAGE < lastTotal) start(offset + PAGE, false); });
   window.addEventListener("popstate", () => { readUrl(); if (current.q) start(0, true); });
+  window.addEventListener("pagehide", () => {  // leaving: the server stops what this page asked
+    for (const r of [running, summarizing]) {
+      if (r) navigator.sendBeacon("/api/cancel?sid=" + encodeURIComponent(r.sid));
+    }
+  });
   readUrl();
   if (current.q) start(0, true);
   else $("q").focus();
