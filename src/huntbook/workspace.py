@@ -266,6 +266,22 @@ class Workspace:
             search=search,
         )
 
+    def findings(self, *, index: str | None = None) -> dict[str, Any]:
+        """The findings of every analytic on the whole store (or one ``index``) without a
+        playbook: ``lateral_movement``, ``powershell``, ``visibility``, ``conclusion``,
+        ``errors``, shaped as report.json's ``findings``; each evidence event names its ``file``
+        and ``record`` where the store has them.
+
+        Raises:
+            StoreMissingError: no store at ``path``.
+        """
+        from huntbook.analytics.scope import IndexScope
+        from huntbook.hunts.findings import findings_for
+
+        store = self.store
+        store.manifest()  # StoreMissingError before any analytic runs
+        return findings_for(store if index is None else IndexScope(store, index))
+
     # --- playbooks (no store needed) -----------------------------------------------------------
     @staticmethod
     def playbooks() -> list[BuiltinPlaybook]:
