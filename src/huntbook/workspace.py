@@ -274,12 +274,13 @@ class Workspace:
 
         Raises:
             StoreMissingError: no store at ``path``.
+            StoreDamagedError: a batch of the store is damaged.
         """
         from huntbook.analytics.scope import IndexScope
         from huntbook.hunts.findings import findings_for
 
         store = self.store
-        store.manifest()  # StoreMissingError before any analytic runs
+        store.connect().close()  # a missing or damaged store is the run's error, not a finding's
         return findings_for(store if index is None else IndexScope(store, index))
 
     # --- playbooks (no store needed) -----------------------------------------------------------

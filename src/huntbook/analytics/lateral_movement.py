@@ -39,7 +39,7 @@ from huntbook.analytics._sql import (
     rows,
     text,
 )
-from huntbook.analytics.addresses import AddressBook, short_host
+from huntbook.analytics.addresses import AddressBook, normalize_ip, short_host
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
 from huntbook.analytics.methods import FIELD_OF, Method, MethodTable, Rule, load_methods
@@ -59,6 +59,7 @@ EXPLICIT_FIELDS: dict[str, list[Candidate]] = {
     "SubjectUserName": ["SubjectUserName", ("Account_Name", 1)],
     "ProcessName": ["ProcessName", "Process_Name"],
 }
+UNRESOLVED = "unresolved source"
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "-", ""}
 
 
@@ -72,10 +73,18 @@ class Edge:
     account: str | None
     method: str
     attack: str
+    confidence: str
     first_seen: float
     last_seen: float
     logon_ids: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+
+    @property
+    def source_kind(self) -> str:
+        """``host`` (a name), ``address`` (an address no host owns) or ``unresolved``."""
+        if self.source.startswith(UNRESOLVED):
+            return "unresolved"
+        return "address" if normalize_ip(self.source) else "host"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +94,8 @@ class Edge:
             "account": self.account,
             "method": self.method,
             "attack": self.attack,
+            "confidence": self.confidence,
+            "source_kind": self.source_kind,
             "first_seen": iso(self.first_seen),
             "last_seen": iso(self.last_seen),
             "logon_ids": list(self.logon_ids),
@@ -103,8 +114,9 @@ class _Draft:
     method: Method
     logon_ids: list[str]
     evidence: list[Evidence]
+    confidence: list[str]
 
-    def freeze(self) -> Edge:
+    def freeze(self, ranks: tuple[str, ...]) -> Edge:
         evidence = unique_sorted(self.evidence)
         return Edge(
             self.source,
@@ -113,6 +125,7 @@ class _Draft:
             self.account,
             self.method.name,
             self.method.attack,
+            min(self.confidence, key=ranks.index),
             evidence[0].time,
             evidence[-1].time,
             tuple(dict.fromkeys(self.logon_ids)),
@@ -165,6 +178,15 @@ def _nearby(
     return found
 
 
+def _source(session: Session) -> str:
+    """The host the session came from, its address, or "unresolved source" (with the loopback
+    address a tunnel hid it behind); never a made-up host name."""
+    if session.source_label:
+        return session.source_label
+    loopback = session.logon.fields.get("IpAddress") if session.loopback else None
+    return f"{UNRESOLVED} {loopback}" if loopback else UNRESOLVED
+
+
 def _matches(
     method: Method,
     rule: Rule,
@@ -191,11 +213,12 @@ def _session_edges(
     for method in table.methods:
         anchors: list[Evidence] = []
         support: list[Evidence] = []
+        sure: list[str] = []
         for rule in method.rules:
-            (anchors if rule.anchor else support).extend(
-                _matches(method, rule, session, nearby, table)
-            )
-        source = session.source_label or ("loopback" if session.loopback else "unknown")
+            found = _matches(method, rule, session, nearby, table)
+            (anchors if rule.anchor else support).extend(found)
+            sure += [table.confidence[rule.scope]] if found and rule.anchor else []
+        source = _source(session)
         if not anchors or (source.lower() == session.host.lower() and not method.self_edges):
             continue
         evidence = [session.logon, *session.source_evidence, *anchors, *support]
@@ -209,6 +232,7 @@ def _session_edges(
                 method,
                 [session.logon_id],
                 evidence,
+                sure,
             )
         )
     return drafts
@@ -223,6 +247,7 @@ def _merge(drafts: list[_Draft]) -> dict[tuple[str, ...], _Draft]:
             continue
         merged[key].evidence.extend(d.evidence)
         merged[key].logon_ids.extend(d.logon_ids)
+        merged[key].confidence.extend(d.confidence)
         merged[key].source_ip = merged[key].source_ip or d.source_ip
     return merged
 
@@ -268,7 +293,10 @@ def _add_explicit(
             continue
         key = (source.lower(), destination.lower(), (account or "").lower(), table.explicit.name)
         draft = merged.setdefault(
-            key, _Draft(source, None, destination, account, table.explicit, [], [])
+            key,
+            _Draft(
+                source, None, destination, account, table.explicit, [], [], [table.explicit_sure]
+            ),
         )
         draft.evidence.append(evidence)
 
@@ -285,5 +313,5 @@ def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[E
     drafts = [d for s in ctx.sessions for d in _session_edges(s, nearby.get(_cd(s), []), table)]
     merged = _merge(drafts)
     _add_explicit(merged, ctx, table)
-    edges = [d.freeze() for d in merged.values() if d.evidence]
+    edges = [d.freeze(table.ranks) for d in merged.values() if d.evidence]
     return sorted(edges, key=lambda e: (e.first_seen, e.source, e.destination, e.method))

@@ -92,6 +92,9 @@ class MethodTable:
     ignore_accounts: tuple[str, ...]
     methods: tuple[Method, ...]
     explicit: Method
+    confidence: dict[str, str]  # rule scope -> how sure a match of that scope makes the edge
+    ranks: tuple[str, ...]  # confidences, surest first
+    explicit_sure: str
 
     @property
     def max_window(self) -> float:
@@ -156,4 +159,7 @@ def load_methods() -> MethodTable:
             float(explicit.get("window", 120)),
             (),
         ),
+        confidence={k: str(v) for k, v in data["confidence"].items()},
+        ranks=tuple(data["confidence_ranks"]),
+        explicit_sure=str(explicit.get("confidence", "direct")),
     )

@@ -17,8 +17,8 @@ from typing import Any
 from sqlglot import exp
 
 from huntbook.analytics._sql import DIALECT, Columns, rows, text
+from huntbook.store.views import events_view
 
-ALL_EVENTS = "events_all"
 RECORD_FIELDS = ("EventRecordID", "RecordNumber")
 
 
@@ -30,20 +30,26 @@ class IndexScope:
     index: str
 
     def connect(self) -> Any:
+        """The store's connection with ``events`` redefined over the files that hold the index
+        (a batch's catalog names its indexes), filtered to it."""
         con = self.store.connect()
-        rename = exp.Alter(
-            this=exp.to_table("events"),
-            kind="VIEW",
-            actions=[exp.AlterRename(this=exp.to_table(ALL_EVENTS))],
-        )
-        con.execute(rename.sql(dialect=DIALECT))
+        manifest = self.store.manifest()
+        holding = [
+            batch
+            for batch in manifest["batches"]
+            if self.index.lower() in {ix.lower() for ix in batch["catalog"]}
+        ]
+        # no batch holds the index: every file, so the view keeps its columns and holds nothing
+        files = [
+            str(self.store.path / f) for b in holding or manifest["batches"] for f in b["files"]
+        ]
         same_index = exp.EQ(
             this=exp.Lower(this=exp.column("index", quoted=True)),
             expression=text(self.index.lower()),
         )
-        view = exp.select(exp.Star()).from_(ALL_EVENTS).where(same_index)
-        create = exp.Create(this=exp.to_table("events"), kind="VIEW", expression=view)
-        con.execute(create.sql(dialect=DIALECT))
+        view = events_view(files, manifest["columns"])
+        view.set("expression", view.expression.where(same_index))
+        con.execute(view.sql(dialect=DIALECT))
         return con
 
     def fields(self, index: str | None = None, sourcetype: str | None = None) -> dict[str, str]:
