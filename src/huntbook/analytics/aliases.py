@@ -23,6 +23,9 @@ FIELD_ALIASES: dict[str, tuple[Candidate, ...]] = {
     "TaskName": ("TaskName", "Task_Name"),
     "ScriptBlockText": ("ScriptBlockText", "Script_Block_Text"),
     "HostApplication": ("HostApplication", "Host_Application"),
+    "ShareName": ("ShareName", "Share_Name"),
+    "RelativeTargetName": ("RelativeTargetName", "Relative_Target_Name"),
+    "AccessList": ("AccessList", "Accesses"),
 }
 
 

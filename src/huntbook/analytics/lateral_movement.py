@@ -11,13 +11,15 @@ over events on the destination host shortly after the logon (services, DCOM, tas
 session), and over the logon itself (RDP). A method with at least one anchor rule matched gives the
 session an edge ``source -> host``; the evidence is the 4624, the connection that named the source
 (when the logon had no address) and every matched event. A host reaching itself is local use, not
-movement, and is dropped, except for methods marked ``self_edges`` (RDP arriving over a loopback
-tunnel). Edges with the same source, destination, account and method merge. A 4648 (explicit
-credentials) on a source naming another machine joins the edge from that source to that machine,
-or stands as an edge of its own.
+movement, and is dropped (so is a logon over loopback), except for methods marked ``self_edges``
+(RDP arriving over a loopback tunnel, whose source is then "unresolved source 127.0.0.1").
+Edges with the same source, destination, account and method merge. A 4648 (explicit credentials)
+on a source naming another machine joins the edge from that source to that machine, or stands as
+an edge of its own.
 
 The source is the host that owns the logon's address in the data (``addresses.py``); when nothing
-owns it, ``source`` is the address itself.
+owns it, ``source`` is the address itself; with no address at all, "unresolved source" (never a
+host called "unknown"). ``source_kind`` says which: host, address, unresolved.
 """
 
 from __future__ import annotations
@@ -181,10 +183,9 @@ def _nearby(
 def _source(session: Session) -> str:
     """The host the session came from, its address, or "unresolved source" (with the loopback
     address a tunnel hid it behind); never a made-up host name."""
-    if session.source_label:
-        return session.source_label
-    loopback = session.logon.fields.get("IpAddress") if session.loopback else None
-    return f"{UNRESOLVED} {loopback}" if loopback else UNRESOLVED
+    if session.loopback:
+        return f"{UNRESOLVED} {session.logon.fields.get('IpAddress')}"
+    return session.source_label or UNRESOLVED
 
 
 def _matches(
@@ -207,8 +208,8 @@ def _matches(
 def _session_edges(
     session: Session, nearby: list[tuple[float, Activity]], table: MethodTable
 ) -> list[_Draft]:
-    """The methods one session shows; a host reaching itself only counts for ``self_edges``
-    methods (an RDP tunnel), not for local use of WMI or services."""
+    """The methods one session shows; a host reaching itself (or a logon over loopback) only
+    counts for ``self_edges`` methods (an RDP tunnel), not for local use of WMI or services."""
     drafts = []
     for method in table.methods:
         anchors: list[Evidence] = []
@@ -219,7 +220,8 @@ def _session_edges(
             (anchors if rule.anchor else support).extend(found)
             sure += [table.confidence[rule.scope]] if found and rule.anchor else []
         source = _source(session)
-        if not anchors or (source.lower() == session.host.lower() and not method.self_edges):
+        local = session.loopback or source.lower() == session.host.lower()
+        if not anchors or (local and not method.self_edges):
             continue
         evidence = [session.logon, *session.source_evidence, *anchors, *support]
         drafts.append(

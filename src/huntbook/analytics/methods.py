@@ -22,21 +22,17 @@ from huntbook.analytics.sessions import Activity
 from huntbook.errors import MappingError
 
 SCOPES = ("session", "nearby", "logon")
-CONDITIONS = (
-    "event",
-    "image",
-    "parent_image",
-    "command_line",
-    "parent_command_line",
-    "logon_type",
-    "loopback",
-)
-FIELD_OF = {
-    "image": "Image",
-    "parent_image": "ParentImage",
+# condition -> the activity field it tests: by file name (the end of a path or share) ...
+NAME_FIELDS = {"image": "Image", "parent_image": "ParentImage", "share": "ShareName"}
+# ... or by substring
+TEXT_FIELDS = {
     "command_line": "CommandLine",
     "parent_command_line": "ParentCommandLine",
+    "service_file": "ServiceFileName",
+    "access": "AccessList",
 }
+FIELD_OF = {**NAME_FIELDS, **TEXT_FIELDS}
+CONDITIONS = ("event", *FIELD_OF, "logon_type", "loopback")
 
 
 def _file_name(path: str | None) -> str:
@@ -112,12 +108,10 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
             f"methods.yaml {where}: bad rule {raw!r} (unknown keys {sorted(unknown)})"
         )
     images: dict[str, frozenset[str]] = {
-        k: frozenset(v.lower() for v in raw[k]) for k in ("image", "parent_image") if k in raw
+        k: frozenset(v.lower() for v in raw[k]) for k in NAME_FIELDS if k in raw
     }
     subs: dict[str, tuple[str, ...]] = {
-        k: tuple(v.lower() for v in raw[k])
-        for k in ("command_line", "parent_command_line")
-        if k in raw
+        k: tuple(v.lower() for v in raw[k]) for k in TEXT_FIELDS if k in raw
     }
     return Rule(
         raw["scope"],
