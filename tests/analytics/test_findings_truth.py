@@ -36,6 +36,7 @@ TECHNIQUES_OF: dict[str, tuple[str, ...]] = {
     "WMI": ("WMI",),
     "WinRM": ("WinRM",),
     "PsExec": ("PsExec",),
+    "service": ("Service",),
     "PsExec/service": ("Service", "PsExec"),
     "DCOM": ("DCOM",),
     "RDP": ("RDP",),
@@ -50,11 +51,11 @@ TECHNIQUES_OF: dict[str, tuple[str, ...]] = {
 FLOOR: dict[str, tuple[int, int]] = {
     "DCOM": (1, 0),
     "PassTheHash": (0, 0),
-    "PsExec": (0, 0),
-    "RDP": (1, 0),
+    "PsExec": (3, 0),
+    "RDP": (2, 0),
     "SMBCopy": (2, 0),
-    "ScheduledTask": (2, 0),
-    "Service": (2, 0),
+    "ScheduledTask": (3, 0),
+    "Service": (5, 0),
     "WMI": (4, 0),
     "WinRM": (4, 0),
 }

@@ -21,6 +21,7 @@ FIELD_ALIASES: dict[str, tuple[Candidate, ...]] = {
     "ServiceName": ("ServiceName", "Service_Name"),
     "ServiceFileName": ("ServiceFileName", "ImagePath", "Service_File_Name"),
     "TaskName": ("TaskName", "Task_Name"),
+    "TaskContent": ("TaskContent", "Task_Content"),
     "ScriptBlockText": ("ScriptBlockText", "Script_Block_Text"),
     "HostApplication": ("HostApplication", "Host_Application"),
     "ShareName": ("ShareName", "Share_Name"),

@@ -54,6 +54,7 @@ from huntbook.analytics.sessions import (
     session_context,
     to_activity,
 )
+from huntbook.analytics.traces import AddEdge, add_connections, add_traces
 
 EXPLICIT_FIELDS: dict[str, list[Candidate]] = {
     "TargetServerName": ["TargetServerName", "Target_Server_Name"],
@@ -200,7 +201,7 @@ def _matches(
         return [session.logon] if rule.matches_logon(session.logon_type, session.loopback) else []
     if rule.scope == "session":
         return [a.evidence for a in session.activity if rule.matches(a)]
-    if table.nearby_ignored(session.account):
+    if rule.scope != "nearby" or table.nearby_ignored(session.account):
         return []
     return [a.evidence for delay, a in nearby if delay <= method.window and rule.matches(a)]
 
@@ -307,6 +308,32 @@ def _cd(session: Session) -> int:
     return session.logon.cd if session.logon.cd is not None else -1
 
 
+def _adder(merged: dict[tuple[str, ...], _Draft]) -> AddEdge:
+    """Join a trace to an edge of the same method between the same hosts, or add an edge."""
+
+    def add(
+        source: str,
+        source_ip: str | None,
+        destination: str,
+        account: str | None,
+        method: Method,
+        evidence: list[Evidence],
+        confidence: str,
+    ) -> None:
+        route = (source.lower(), destination.lower())
+        same = [d for d in merged.values() if (d.source.lower(), d.destination.lower()) == route]
+        draft = next((d for d in same if d.method.name == method.name), None)
+        if draft is None:
+            key = (*route, (account or "").lower(), method.name)
+            draft = merged.setdefault(
+                key, _Draft(source, source_ip, destination, account, method, [], [], [])
+            )
+        draft.evidence.extend(evidence)
+        draft.confidence.append(confidence)
+
+    return add
+
+
 def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[Edge]:
     """Lateral-movement edges found in the store, ordered by first_seen."""
     table = load_methods()
@@ -314,6 +341,10 @@ def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[E
     nearby = _nearby(ctx.con, ctx.columns, table)
     drafts = [d for s in ctx.sessions for d in _session_edges(s, nearby.get(_cd(s), []), table)]
     merged = _merge(drafts)
+    claimed = {e.key for d in merged.values() for e in d.evidence}
+    add = _adder(merged)
+    add_traces(ctx, table, claimed, add)
+    add_connections(ctx, table, add)
     _add_explicit(merged, ctx, table)
     edges = [d.freeze(table.ranks) for d in merged.values() if d.evidence]
     return sorted(edges, key=lambda e: (e.first_seen, e.source, e.destination, e.method))

@@ -91,6 +91,7 @@ ACTIVITY_FIELDS: dict[str, list[Candidate]] = aliases(
     "ServiceName",
     "ServiceFileName",
     "TaskName",
+    "TaskContent",
     "ShareName",
     "RelativeTargetName",
     "AccessList",
