@@ -50,7 +50,7 @@ TECHNIQUES_OF: dict[str, tuple[str, ...]] = {
 # technique -> (moves found at least, false edges at most) on the whole table.
 FLOOR: dict[str, tuple[int, int]] = {
     "DCOM": (1, 0),
-    "PassTheHash": (0, 0),
+    "PassTheHash": (1, 0),
     "PsExec": (3, 0),
     "RDP": (2, 0),
     "SMBCopy": (2, 0),

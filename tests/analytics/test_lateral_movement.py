@@ -333,3 +333,18 @@ def test_no_address_at_all_is_an_unresolved_source(build_store):
     store = build_store([logon("venus", 1.0, "0x5", "bob"), proc("venus", 1.2, "0x5", CMD, WMI)])
     (edge,) = find_lateral_movement(store)
     assert (edge.source, edge.source_kind) == ("unresolved source", "unresolved")
+
+
+def test_an_ntlm_logon_without_a_session_key_is_pass_the_hash(build_store):
+    """KeyLength 0 on an NTLM network logon (Invoke-SMBExec with a hash); not for ANONYMOUS."""
+    ntlm = {"AuthenticationPackageName": "NTLM", "KeyLength": "0"}
+    store = build_store(
+        [
+            {**logon("venus", 1.0, "0x5", "pgustavo", ip="10.0.2.15"), **ntlm},
+            {**logon("venus", 2.0, "0x6", "ANONYMOUS LOGON", ip="10.0.2.17"), **ntlm},
+            {**logon("venus", 3.0, "0x7", "alice", ip="10.0.2.18"), **ntlm, "KeyLength": "128"},
+        ]
+    )
+    (edge,) = find_lateral_movement(store)
+    assert _summary([edge]) == [("10.0.2.15", "venus", "pgustavo", "pass the hash")]
+    assert (edge.attack, edge.confidence) == ("T1550.002", "inferred")

@@ -47,7 +47,8 @@ EXPECTED = {
     "empire_wmic_add_user_backdoor": ("WMI",),
     "empire_msbuild_dcerpc_wmi_smb": ("SMB copy", "WMI"),  # pshell.xml written over C$, then WMI
     "empire_psexec_dcerpc_tcp_svcctl": ("PsExec/service",),
-    "empire_smbexec_dcerpc_smb_svcctl": ("PsExec/service",),
+    # Invoke-SMBExec was given the hash: an NTLM logon without a session key
+    "empire_smbexec_dcerpc_smb_svcctl": ("PsExec/service", "pass the hash"),
     "empire_psremoting_stager": ("WinRM",),
     "empire_dcom_shellwindows_stager": ("DCOM",),
 }

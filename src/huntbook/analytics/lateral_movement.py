@@ -198,7 +198,8 @@ def _matches(
 ) -> list[Evidence]:
     """The events of one session that satisfy one rule."""
     if rule.scope == "logon":
-        return [session.logon] if rule.matches_logon(session.logon_type, session.loopback) else []
+        fits = rule.matches_logon(session.logon_type, session.loopback)
+        return [session.logon] if fits and rule.matches(Activity("logon", session.logon)) else []
     if rule.scope == "session":
         return [a.evidence for a in session.activity if rule.matches(a)]
     if rule.scope != "nearby" or table.nearby_ignored(session.account):
@@ -219,7 +220,9 @@ def _session_edges(
         for rule in method.rules:
             found = _matches(method, rule, session, nearby, table)
             (anchors if rule.anchor else support).extend(found)
-            sure += [table.confidence[rule.scope]] if found and rule.anchor else []
+            sure += (
+                [rule.confidence or table.confidence[rule.scope]] if found and rule.anchor else []
+            )
         source = _source(session)
         local = session.loopback or source.lower() == session.host.lower()
         if not anchors or (local and not method.self_edges):

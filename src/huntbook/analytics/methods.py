@@ -53,6 +53,7 @@ class Rule:
     loopback: bool | None = None
     patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (field, regex on its lower-case value)
     ports: frozenset[str] = frozenset()
+    confidence: str | None = None  # how sure a match makes the edge, when not its scope's default
 
     def named(self, activity: Activity, group: str) -> str | None:
         """The text a ``(?P<group>...)`` of this rule's patterns caught in the activity."""
@@ -116,7 +117,7 @@ class MethodTable:
 
 
 def _rule(raw: dict[str, Any], where: str) -> Rule:
-    unknown = set(raw) - {*CONDITIONS, "scope", "anchor"}
+    unknown = set(raw) - {*CONDITIONS, "scope", "anchor", "confidence"}
     if unknown or raw.get("scope") not in SCOPES:
         raise MappingError(
             f"methods.yaml {where}: bad rule {raw!r} (unknown keys {sorted(unknown)})"
@@ -141,6 +142,7 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
         raw.get("loopback"),
         patterns,
         frozenset(str(p) for p in raw.get("port", ())),
+        raw.get("confidence"),
     )
 
 

@@ -80,6 +80,8 @@ LOGON_FIELDS: dict[str, list[Candidate]] = {
     "IpAddress": ["IpAddress", "Source_Network_Address"],
     "WorkstationName": ["WorkstationName", "Workstation_Name"],
     "AuthenticationPackageName": ["AuthenticationPackageName", "Authentication_Package"],
+    "LogonProcessName": ["LogonProcessName", "Logon_Process"],
+    "KeyLength": ["KeyLength", "Key_Length"],
 }
 ACTIVITY_FIELDS: dict[str, list[Candidate]] = aliases(
     "Image",
