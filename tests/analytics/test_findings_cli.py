@@ -85,3 +85,16 @@ def test_an_index_without_events_finds_nothing(tmp_path: Path) -> None:
     code, out = _findings("--store", str(_store(tmp_path / "s")), "--index", "nothing")
     assert code == 0
     assert "No lateral movement found." in out
+
+
+def test_a_hunt_pointed_at_an_index_finds_only_its_moves(tmp_path: Path) -> None:
+    """The built-in hunts run the same engine, on the index their searches read."""
+    from huntbook.workspace import Workspace
+
+    workspace = Workspace(_store(tmp_path / "s"))
+    everywhere = workspace.hunt("wmi-lateral-movement").edges
+    only_b = workspace.hunt("wmi-lateral-movement", index="b").edges
+    assert sorted(e["destination"] for e in everywhere) == ["mars", "venus"]
+    assert [(e["destination"], e["evidence"][0]["file"]) for e in only_b] == [
+        ("mars", "/logs/b.evtx")
+    ]

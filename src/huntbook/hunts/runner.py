@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import huntbook
 from huntbook.errors import HuntbookError
 from huntbook.hunts import builtin, spltree
+from huntbook.analytics.scope import IndexScope
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.lint import check_playbook
 from huntbook.hunts.loader import parse_file
@@ -150,7 +151,9 @@ def run_hunt(
     searcher = Searcher(search or run_spl, index)
     run_time = dt.datetime.now(dt.UTC)
     outcomes = _run_queries(store, book, dict(params or {}), searcher, pivot_cap)
-    findings = (analytics or compute_findings)(store, book)
+    # the findings see what the searches see: the index the hunt was pointed at, if any
+    seen = store if index is None else IndexScope(store, index)
+    findings = (analytics or compute_findings)(seen, book)
     result = HuntResult(
         huntbook_version=huntbook.__version__,
         run_time=run_time.isoformat().replace("+00:00", "Z"),
