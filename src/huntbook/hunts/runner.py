@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
+from huntbook.analytics.scope import IndexScope
 from huntbook.errors import HuntbookError
 from huntbook.hunts import builtin, spltree
-from huntbook.analytics.scope import IndexScope
 from huntbook.hunts.findings import Analytics, compute_findings
 from huntbook.hunts.lint import check_playbook
 from huntbook.hunts.loader import parse_file
