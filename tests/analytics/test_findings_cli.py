@@ -77,7 +77,7 @@ def test_index_limits_the_findings_to_that_index(tmp_path: Path) -> None:
 def test_table_lists_edges_and_the_conclusion(tmp_path: Path) -> None:
     code, out = _findings("--store", str(_store(tmp_path / "s")), "--index", "a")
     assert code == 0
-    assert "Lateral movement: 1 edges" in out and "T1047" in out and "logon_id" in out
+    assert "Lateral movement: 1 edge\n" in out and "T1047" in out and "logon_id" in out
     assert "Conclusion:" in out
 
 

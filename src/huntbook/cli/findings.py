@@ -48,4 +48,5 @@ def _edges_text(edges: list[dict[str, Any]]) -> str:
     if not edges:
         return "No lateral movement found."
     rows = [[edge.get(k) for k in EDGE_COLUMNS] for edge in edges]
-    return f"Lateral movement: {len(edges)} edges\n" + text_table(EDGE_COLUMNS, rows, rule=False)
+    noun = "edge" if len(edges) == 1 else "edges"
+    return f"Lateral movement: {len(edges)} {noun}\n" + text_table(EDGE_COLUMNS, rows, rule=False)
