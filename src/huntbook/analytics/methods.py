@@ -26,12 +26,7 @@ SCOPES = ("session", "nearby", "logon", "alone", "source", "connection")
 # condition -> the activity field it tests: by file name (the end of a path or share) ...
 NAME_FIELDS = {"image": "Image", "parent_image": "ParentImage", "share": "ShareName"}
 # ... or by substring
-TEXT_FIELDS = {
-    "command_line": "CommandLine",
-    "parent_command_line": "ParentCommandLine",
-    "service_file": "ServiceFileName",
-    "access": "AccessList",
-}
+TEXT_FIELDS = {"command_line": "CommandLine", "parent_command_line": "ParentCommandLine"}
 FIELD_OF = {**NAME_FIELDS, **TEXT_FIELDS}
 CONDITIONS = ("event", *FIELD_OF, "match", "port", "logon_type", "loopback")
 
