@@ -276,8 +276,8 @@ class Workspace:
             StoreMissingError: no store at ``path``.
             StoreDamagedError: a batch of the store is damaged.
         """
-        from huntbook.analytics.scope import IndexScope
         from huntbook.hunts.findings import findings_for
+        from huntbook.hunts.scope import IndexScope
 
         store = self.store
         store.connect().close()  # a missing or damaged store is the run's error, not a finding's

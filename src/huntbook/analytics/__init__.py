@@ -10,8 +10,6 @@ ISO-8601 UTC):
   PsExec/service, PsExec, service, WinRM, DCOM, RDP, RDP tunnel, scheduled task, SMB copy, pass
   the hash, explicit credentials), its ATT&CK id and confidence, first/last seen and the events
   behind each edge, in time order (lateral_movement.py and traces.py; rules in methods.yaml).
-- ``IndexScope(store, index)`` and ``provenance(store, cds)``: one index of a store, and the file
-  and record number of evidence events (scope.py).
 - ``decode_powershell(command_line) -> Decoded | None``: encoded PowerShell, all layers, family
   and indicators (powershell.py; traits in powershell.yaml).
 - ``powershell_findings(store) -> list[PowerShellFinding]``: every encoded PowerShell in the store,

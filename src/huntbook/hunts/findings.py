@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from huntbook import analytics
-from huntbook.analytics.scope import provenance
 from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook
+from huntbook.hunts.scope import provenance
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
 Needs = tuple[str, ...]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
-from huntbook.analytics.scope import IndexScope
 from huntbook.errors import HuntbookError
 from huntbook.hunts import builtin, spltree
 from huntbook.hunts.findings import Analytics, compute_findings
@@ -44,6 +43,7 @@ from huntbook.hunts.result import (
 )
 from huntbook.hunts.results_map import map_results
 from huntbook.hunts.retarget import named_indexes, retarget
+from huntbook.hunts.scope import IndexScope
 from huntbook.query import run_spl
 from huntbook.query.spl import ast
 from huntbook.store.protocol import StoreLike
