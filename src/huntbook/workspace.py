@@ -281,6 +281,23 @@ class Workspace:
             search=search,
         )
 
+    def findings(self, *, index: str | None = None) -> dict[str, Any]:
+        """The findings of every analytic on the whole store (or one ``index``) without a
+        playbook: ``lateral_movement``, ``powershell``, ``visibility``, ``conclusion``,
+        ``errors``, shaped as report.json's ``findings``; each evidence event names its ``file``
+        and ``record`` where the store has them.
+
+        Raises:
+            StoreMissingError: no store at ``path``.
+            StoreDamagedError: a batch of the store is damaged.
+        """
+        from huntbook.hunts.findings import findings_for
+        from huntbook.hunts.scope import IndexScope
+
+        store = self.store
+        store.connect().close()  # a missing or damaged store is the run's error, not a finding's
+        return findings_for(store if index is None else IndexScope(store, index))
+
     # --- playbooks (no store needed) -----------------------------------------------------------
     @staticmethod
     def playbooks() -> list[BuiltinPlaybook]:

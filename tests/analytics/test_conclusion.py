@@ -149,3 +149,17 @@ def test_remote_access_without_payload_is_told_apart(build_store):
         "Other remote access, with no encoded PowerShell seen: "
         "frothlydc was reached from ADMIN-VPN via RDP as frothly.admin."
     )
+
+
+def test_an_unresolved_source_is_not_counted_as_a_host():
+    edge = {
+        "source": "unresolved source",
+        "source_kind": "unresolved",
+        "destination": "IE10Win7",
+        "account": None,
+        "method": "PsExec",
+    }
+    assert conclude([edge]) == (
+        "The hunt found lateral movement involving 1 host. "
+        "IE10Win7 was reached from an unresolved source via PsExec."
+    )

@@ -253,7 +253,7 @@ def test_local_use_is_not_movement_but_a_loopback_rdp_is_a_tunnel(build_store):
     )
     (edge,) = find_lateral_movement(store)
     assert (edge.source, edge.source_ip, edge.destination, edge.method, edge.attack) == (
-        "venus",
+        "unresolved source 127.0.0.1",
         "127.0.0.1",
         "venus",
         "RDP tunnel",
@@ -274,4 +274,77 @@ def test_rdp_tunnel_in_evtx_attack_samples(shared_data, tmp_path):
         / "DE_RDP_Tunneling_4624.evtx"
     )
     ingest(store, [evtx])
-    assert _summary(find_lateral_movement(store)) == [("PC02", "PC02", "IEUser", "RDP tunnel")]
+    (edge,) = find_lateral_movement(store)
+    assert _summary([edge]) == [("unresolved source 127.0.0.1", "PC02", "IEUser", "RDP tunnel")]
+    assert edge.source_kind == "unresolved" and edge.confidence == "direct"
+
+
+def test_a_task_changed_in_the_session_is_a_scheduled_task_move(build_store):
+    """4702 (task updated) over a network logon, as Update-RemoteTask does."""
+    store = build_store(
+        [
+            logon("mercury", 5.0, "0x20", "bob", ip="10.0.2.16"),
+            security(4702, "mercury", 5.1, SubjectLogonId="0x20", TaskName="\\EventCacheManager"),
+        ]
+    )
+    (edge,) = find_lateral_movement(store)
+    assert _summary([edge]) == [("10.0.2.16", "mercury", "bob", "scheduled task")]
+    assert (edge.attack, edge.confidence) == ("T1053.005", "logon_id")
+
+
+def _share(host, t, logon_id, share, access, target="Windows\\Tasks\\pshell.xml"):
+    return security(
+        5145,
+        host,
+        t,
+        SubjectLogonId=logon_id,
+        ShareName=share,
+        RelativeTargetName=target,
+        AccessList=access,
+    )
+
+
+def test_a_file_written_to_an_admin_share_is_an_smb_copy(build_store):
+    store = build_store(
+        [
+            logon("mercury", 5.0, "0x20", "bob", ip="10.0.2.16"),
+            _share("mercury", 5.1, "0x20", "\\\\*\\C$", "%%4417"),
+            # a read of C$, and a write to IPC$ (a named pipe), copy nothing
+            logon("venus", 6.0, "0x30", "bob", ip="10.0.2.16"),
+            _share("venus", 6.1, "0x30", "\\\\*\\C$", "%%4416"),
+            _share("venus", 6.2, "0x30", "\\\\*\\IPC$", "%%4417", target="svcctl"),
+        ]
+    )
+    (edge,) = find_lateral_movement(store)
+    assert _summary([edge]) == [("10.0.2.16", "mercury", "bob", "SMB copy")]
+    assert (edge.attack, edge.confidence) == ("T1570", "logon_id")
+    assert edge.evidence[-1].fields["RelativeTargetName"] == "Windows\\Tasks\\pshell.xml"
+
+
+def test_a_logon_over_loopback_is_local_use_without_a_name(build_store):
+    """WMI over a loopback network logon with no workstation name: no edge, no "unknown" host."""
+    store = build_store(
+        [logon("venus", 1.0, "0x5", "bob", ip="127.0.0.1"), proc("venus", 1.2, "0x5", CMD, WMI)]
+    )
+    assert find_lateral_movement(store) == []
+
+
+def test_no_address_at_all_is_an_unresolved_source(build_store):
+    store = build_store([logon("venus", 1.0, "0x5", "bob"), proc("venus", 1.2, "0x5", CMD, WMI)])
+    (edge,) = find_lateral_movement(store)
+    assert (edge.source, edge.source_kind) == ("unresolved source", "unresolved")
+
+
+def test_an_ntlm_logon_without_a_session_key_is_pass_the_hash(build_store):
+    """KeyLength 0 on an NTLM network logon (Invoke-SMBExec with a hash); not for ANONYMOUS."""
+    ntlm = {"AuthenticationPackageName": "NTLM", "KeyLength": "0"}
+    store = build_store(
+        [
+            {**logon("venus", 1.0, "0x5", "pgustavo", ip="10.0.2.15"), **ntlm},
+            {**logon("venus", 2.0, "0x6", "ANONYMOUS LOGON", ip="10.0.2.17"), **ntlm},
+            {**logon("venus", 3.0, "0x7", "alice", ip="10.0.2.18"), **ntlm, "KeyLength": "128"},
+        ]
+    )
+    (edge,) = find_lateral_movement(store)
+    assert _summary([edge]) == [("10.0.2.15", "venus", "pgustavo", "pass the hash")]
+    assert (edge.attack, edge.confidence) == ("T1550.002", "inferred")

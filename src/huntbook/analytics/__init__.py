@@ -7,9 +7,9 @@ ISO-8601 UTC):
 - ``logon_sessions(store, skew=5.0) -> list[Session]``: network logons (4624 type 3/10) with the
   processes, service installs and task creations of their logon session (sessions.py).
 - ``find_lateral_movement(store) -> list[Edge]``: source -> destination, account, method (WMI,
-  PsExec/service, WinRM, DCOM, RDP, RDP tunnel, scheduled task, explicit credentials), first/last
-  seen and the events behind each edge, in time order (lateral_movement.py; rules in
-  methods.yaml).
+  PsExec/service, PsExec, service, WinRM, DCOM, RDP, RDP tunnel, scheduled task, SMB copy, pass
+  the hash, explicit credentials), its ATT&CK id and confidence, first/last seen and the events
+  behind each edge, in time order (lateral_movement.py and traces.py; rules in methods.yaml).
 - ``decode_powershell(command_line) -> Decoded | None``: encoded PowerShell, all layers, family
   and indicators (powershell.py; traits in powershell.yaml).
 - ``powershell_findings(store) -> list[PowerShellFinding]``: every encoded PowerShell in the store,

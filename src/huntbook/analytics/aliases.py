@@ -21,8 +21,12 @@ FIELD_ALIASES: dict[str, tuple[Candidate, ...]] = {
     "ServiceName": ("ServiceName", "Service_Name"),
     "ServiceFileName": ("ServiceFileName", "ImagePath", "Service_File_Name"),
     "TaskName": ("TaskName", "Task_Name"),
+    "TaskContent": ("TaskContent", "Task_Content"),
     "ScriptBlockText": ("ScriptBlockText", "Script_Block_Text"),
     "HostApplication": ("HostApplication", "Host_Application"),
+    "ShareName": ("ShareName", "Share_Name"),
+    "RelativeTargetName": ("RelativeTargetName", "Relative_Target_Name"),
+    "AccessList": ("AccessList", "Accesses"),
 }
 
 

@@ -45,8 +45,13 @@ def join_names(names: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _unresolved(edge: Mapping[str, Any]) -> bool:
+    return edge.get("source_kind") == "unresolved"
+
+
 def _routes(edges: list[Mapping[str, Any]]) -> list[str]:
-    """ "B and C were reached from A via WMI as svc." per source and method."""
+    """ "B and C were reached from A via WMI as svc." per source and method ("from an unresolved
+    source" when no event names it)."""
     grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for e in edges:
         grouped[(e["source"], e["method"])].append(e)
@@ -56,8 +61,9 @@ def _routes(edges: list[Mapping[str, Any]]) -> list[str]:
         verb = "was" if len(set(destinations)) == 1 else "were"
         accounts = join_names(e.get("account") or "" for e in group)
         tail = f" as {accounts}" if accounts else ""
+        origin = f"an {source}" if _unresolved(group[0]) else source
         sentences.append(
-            f"{join_names(destinations)} {verb} reached from {source} via {method}{tail}."
+            f"{join_names(destinations)} {verb} reached from {origin} via {method}{tail}."
         )
     return sentences
 
@@ -83,8 +89,10 @@ def _movement(
     if not edges:
         return ["The hunt found no lateral movement."], []
     main, other = split_edges(edges, findings)
-    hosts = {e["source"] for e in main} | {e["destination"] for e in main}
-    sentences = [f"The hunt found lateral movement involving {len(hosts)} hosts.", *_routes(main)]
+    # an unresolved source is no host: it is not counted
+    hosts = {e["source"] for e in main if not _unresolved(e)} | {e["destination"] for e in main}
+    noun = "host" if len(hosts) == 1 else "hosts"
+    sentences = [f"The hunt found lateral movement involving {len(hosts)} {noun}.", *_routes(main)]
     others = (
         ["Other remote access, with no encoded PowerShell seen:", *_routes(other)] if other else []
     )

@@ -11,13 +11,15 @@ over events on the destination host shortly after the logon (services, DCOM, tas
 session), and over the logon itself (RDP). A method with at least one anchor rule matched gives the
 session an edge ``source -> host``; the evidence is the 4624, the connection that named the source
 (when the logon had no address) and every matched event. A host reaching itself is local use, not
-movement, and is dropped, except for methods marked ``self_edges`` (RDP arriving over a loopback
-tunnel). Edges with the same source, destination, account and method merge. A 4648 (explicit
-credentials) on a source naming another machine joins the edge from that source to that machine,
-or stands as an edge of its own.
+movement, and is dropped (so is a logon over loopback), except for methods marked ``self_edges``
+(RDP arriving over a loopback tunnel, whose source is then "unresolved source 127.0.0.1").
+Edges with the same source, destination, account and method merge. A 4648 (explicit credentials)
+on a source naming another machine joins the edge from that source to that machine, or stands as
+an edge of its own.
 
 The source is the host that owns the logon's address in the data (``addresses.py``); when nothing
-owns it, ``source`` is the address itself.
+owns it, ``source`` is the address itself; with no address at all, "unresolved source" (never a
+host called "unknown"). ``source_kind`` says which: host, address, unresolved.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from huntbook.analytics._sql import (
     rows,
     text,
 )
-from huntbook.analytics.addresses import AddressBook, short_host
+from huntbook.analytics.addresses import AddressBook, normalize_ip, short_host
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
 from huntbook.analytics.methods import FIELD_OF, Method, MethodTable, Rule, load_methods
@@ -52,6 +54,7 @@ from huntbook.analytics.sessions import (
     session_context,
     to_activity,
 )
+from huntbook.analytics.traces import AddEdge, add_connections, add_traces
 
 EXPLICIT_FIELDS: dict[str, list[Candidate]] = {
     "TargetServerName": ["TargetServerName", "Target_Server_Name"],
@@ -59,6 +62,7 @@ EXPLICIT_FIELDS: dict[str, list[Candidate]] = {
     "SubjectUserName": ["SubjectUserName", ("Account_Name", 1)],
     "ProcessName": ["ProcessName", "Process_Name"],
 }
+UNRESOLVED = "unresolved source"
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "-", ""}
 
 
@@ -72,10 +76,18 @@ class Edge:
     account: str | None
     method: str
     attack: str
+    confidence: str
     first_seen: float
     last_seen: float
     logon_ids: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+
+    @property
+    def source_kind(self) -> str:
+        """``host`` (a name), ``address`` (an address no host owns) or ``unresolved``."""
+        if self.source.startswith(UNRESOLVED):
+            return "unresolved"
+        return "address" if normalize_ip(self.source) else "host"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +97,8 @@ class Edge:
             "account": self.account,
             "method": self.method,
             "attack": self.attack,
+            "confidence": self.confidence,
+            "source_kind": self.source_kind,
             "first_seen": iso(self.first_seen),
             "last_seen": iso(self.last_seen),
             "logon_ids": list(self.logon_ids),
@@ -103,8 +117,9 @@ class _Draft:
     method: Method
     logon_ids: list[str]
     evidence: list[Evidence]
+    confidence: list[str]
 
-    def freeze(self) -> Edge:
+    def freeze(self, ranks: tuple[str, ...]) -> Edge:
         evidence = unique_sorted(self.evidence)
         return Edge(
             self.source,
@@ -113,6 +128,7 @@ class _Draft:
             self.account,
             self.method.name,
             self.method.attack,
+            min(self.confidence, key=ranks.index),
             evidence[0].time,
             evidence[-1].time,
             tuple(dict.fromkeys(self.logon_ids)),
@@ -165,6 +181,14 @@ def _nearby(
     return found
 
 
+def _source(session: Session) -> str:
+    """The host the session came from, its address, or "unresolved source" (with the loopback
+    address a tunnel hid it behind); never a made-up host name."""
+    if session.loopback:
+        return f"{UNRESOLVED} {session.logon.fields.get('IpAddress')}"
+    return session.source_label or UNRESOLVED
+
+
 def _matches(
     method: Method,
     rule: Rule,
@@ -174,10 +198,11 @@ def _matches(
 ) -> list[Evidence]:
     """The events of one session that satisfy one rule."""
     if rule.scope == "logon":
-        return [session.logon] if rule.matches_logon(session.logon_type, session.loopback) else []
+        fits = rule.matches_logon(session.logon_type, session.loopback)
+        return [session.logon] if fits and rule.matches(Activity("logon", session.logon)) else []
     if rule.scope == "session":
         return [a.evidence for a in session.activity if rule.matches(a)]
-    if table.nearby_ignored(session.account):
+    if rule.scope != "nearby" or table.nearby_ignored(session.account):
         return []
     return [a.evidence for delay, a in nearby if delay <= method.window and rule.matches(a)]
 
@@ -185,18 +210,22 @@ def _matches(
 def _session_edges(
     session: Session, nearby: list[tuple[float, Activity]], table: MethodTable
 ) -> list[_Draft]:
-    """The methods one session shows; a host reaching itself only counts for ``self_edges``
-    methods (an RDP tunnel), not for local use of WMI or services."""
+    """The methods one session shows; a host reaching itself (or a logon over loopback) only
+    counts for ``self_edges`` methods (an RDP tunnel), not for local use of WMI or services."""
     drafts = []
     for method in table.methods:
         anchors: list[Evidence] = []
         support: list[Evidence] = []
+        sure: list[str] = []
         for rule in method.rules:
-            (anchors if rule.anchor else support).extend(
-                _matches(method, rule, session, nearby, table)
+            found = _matches(method, rule, session, nearby, table)
+            (anchors if rule.anchor else support).extend(found)
+            sure += (
+                [rule.confidence or table.confidence[rule.scope]] if found and rule.anchor else []
             )
-        source = session.source_label or ("loopback" if session.loopback else "unknown")
-        if not anchors or (source.lower() == session.host.lower() and not method.self_edges):
+        source = _source(session)
+        local = session.loopback or source.lower() == session.host.lower()
+        if not anchors or (local and not method.self_edges):
             continue
         evidence = [session.logon, *session.source_evidence, *anchors, *support]
         drafts.append(
@@ -209,6 +238,7 @@ def _session_edges(
                 method,
                 [session.logon_id],
                 evidence,
+                sure,
             )
         )
     return drafts
@@ -223,6 +253,7 @@ def _merge(drafts: list[_Draft]) -> dict[tuple[str, ...], _Draft]:
             continue
         merged[key].evidence.extend(d.evidence)
         merged[key].logon_ids.extend(d.logon_ids)
+        merged[key].confidence.extend(d.confidence)
         merged[key].source_ip = merged[key].source_ip or d.source_ip
     return merged
 
@@ -268,13 +299,42 @@ def _add_explicit(
             continue
         key = (source.lower(), destination.lower(), (account or "").lower(), table.explicit.name)
         draft = merged.setdefault(
-            key, _Draft(source, None, destination, account, table.explicit, [], [])
+            key,
+            _Draft(
+                source, None, destination, account, table.explicit, [], [], [table.explicit_sure]
+            ),
         )
         draft.evidence.append(evidence)
 
 
 def _cd(session: Session) -> int:
     return session.logon.cd if session.logon.cd is not None else -1
+
+
+def _adder(merged: dict[tuple[str, ...], _Draft]) -> AddEdge:
+    """Join a trace to an edge of the same method between the same hosts, or add an edge."""
+
+    def add(
+        source: str,
+        source_ip: str | None,
+        destination: str,
+        account: str | None,
+        method: Method,
+        evidence: list[Evidence],
+        confidence: str,
+    ) -> None:
+        route = (source.lower(), destination.lower())
+        same = [d for d in merged.values() if (d.source.lower(), d.destination.lower()) == route]
+        draft = next((d for d in same if d.method.name == method.name), None)
+        if draft is None:
+            key = (*route, (account or "").lower(), method.name)
+            draft = merged.setdefault(
+                key, _Draft(source, source_ip, destination, account, method, [], [], [])
+            )
+        draft.evidence.extend(evidence)
+        draft.confidence.append(confidence)
+
+    return add
 
 
 def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[Edge]:
@@ -284,6 +344,10 @@ def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[E
     nearby = _nearby(ctx.con, ctx.columns, table)
     drafts = [d for s in ctx.sessions for d in _session_edges(s, nearby.get(_cd(s), []), table)]
     merged = _merge(drafts)
+    claimed = {e.key for d in merged.values() for e in d.evidence}
+    add = _adder(merged)
+    add_traces(ctx, table, claimed, add)
+    add_connections(ctx, table, add)
     _add_explicit(merged, ctx, table)
-    edges = [d.freeze() for d in merged.values() if d.evidence]
+    edges = [d.freeze(table.ranks) for d in merged.values() if d.evidence]
     return sorted(edges, key=lambda e: (e.first_seen, e.source, e.destination, e.method))

@@ -11,6 +11,7 @@ API: ``load_methods() -> MethodTable`` (cached); ``Rule.matches(activity)``; ``M
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,22 +22,13 @@ import yaml
 from huntbook.analytics.sessions import Activity
 from huntbook.errors import MappingError
 
-SCOPES = ("session", "nearby", "logon")
-CONDITIONS = (
-    "event",
-    "image",
-    "parent_image",
-    "command_line",
-    "parent_command_line",
-    "logon_type",
-    "loopback",
-)
-FIELD_OF = {
-    "image": "Image",
-    "parent_image": "ParentImage",
-    "command_line": "CommandLine",
-    "parent_command_line": "ParentCommandLine",
-}
+SCOPES = ("session", "nearby", "logon", "alone", "source", "connection")
+# condition -> the activity field it tests: by file name (the end of a path or share) ...
+NAME_FIELDS = {"image": "Image", "parent_image": "ParentImage", "share": "ShareName"}
+# ... or by substring
+TEXT_FIELDS = {"command_line": "CommandLine", "parent_command_line": "ParentCommandLine"}
+FIELD_OF = {**NAME_FIELDS, **TEXT_FIELDS}
+CONDITIONS = ("event", *FIELD_OF, "match", "port", "logon_type", "loopback")
 
 
 def _file_name(path: str | None) -> str:
@@ -54,10 +46,23 @@ class Rule:
     substrings: dict[str, tuple[str, ...]]
     logon_types: frozenset[str]
     loopback: bool | None = None
+    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (field, regex on its lower-case value)
+    ports: frozenset[str] = frozenset()
+    confidence: str | None = None  # how sure a match makes the edge, when not its scope's default
+
+    def named(self, activity: Activity, group: str) -> str | None:
+        """The text a ``(?P<group>...)`` of this rule's patterns caught in the activity."""
+        for name, pattern in self.patterns:
+            found = pattern.search((activity.get(name) or "").lower())
+            if found and group in pattern.groupindex:
+                return found.group(group)
+        return None
 
     def matches(self, activity: Activity) -> bool:
         """Whether an activity event satisfies every condition of this rule."""
         if self.event and activity.kind != self.event:
+            return False
+        if not all(p.search((activity.get(n) or "").lower()) for n, p in self.patterns):
             return False
         for key, names in self.images.items():
             if _file_name(activity.get(FIELD_OF[key])) not in names:
@@ -84,6 +89,7 @@ class Method:
     window: float
     rules: tuple[Rule, ...]
     self_edges: bool = False
+    source_ports: frozenset[str] = frozenset()  # `alone` rules: inbound ports that name a source
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ class MethodTable:
     ignore_accounts: tuple[str, ...]
     methods: tuple[Method, ...]
     explicit: Method
+    confidence: dict[str, str]  # rule scope -> how sure a match of that scope makes the edge
+    ranks: tuple[str, ...]  # confidences, surest first
+    explicit_sure: str
 
     @property
     def max_window(self) -> float:
@@ -103,19 +112,21 @@ class MethodTable:
 
 
 def _rule(raw: dict[str, Any], where: str) -> Rule:
-    unknown = set(raw) - {*CONDITIONS, "scope", "anchor"}
+    unknown = set(raw) - {*CONDITIONS, "scope", "anchor", "confidence"}
     if unknown or raw.get("scope") not in SCOPES:
         raise MappingError(
             f"methods.yaml {where}: bad rule {raw!r} (unknown keys {sorted(unknown)})"
         )
     images: dict[str, frozenset[str]] = {
-        k: frozenset(v.lower() for v in raw[k]) for k in ("image", "parent_image") if k in raw
+        k: frozenset(v.lower() for v in raw[k]) for k in NAME_FIELDS if k in raw
     }
     subs: dict[str, tuple[str, ...]] = {
-        k: tuple(v.lower() for v in raw[k])
-        for k in ("command_line", "parent_command_line")
-        if k in raw
+        k: tuple(v.lower() for v in raw[k]) for k in TEXT_FIELDS if k in raw
     }
+    try:
+        patterns = tuple((k, re.compile(v)) for k, v in raw.get("match", {}).items())
+    except re.error as exc:
+        raise MappingError(f"methods.yaml {where}: bad pattern in {raw!r}: {exc}") from exc
     return Rule(
         raw["scope"],
         bool(raw.get("anchor")),
@@ -124,6 +135,9 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
         subs,
         frozenset(str(t) for t in raw.get("logon_type", ())),
         raw.get("loopback"),
+        patterns,
+        frozenset(str(p) for p in raw.get("port", ())),
+        raw.get("confidence"),
     )
 
 
@@ -133,7 +147,14 @@ def _method(raw: dict[str, Any]) -> Method:
         raise MappingError(f"methods.yaml: a method needs a name: {raw!r}")
     rules = tuple(_rule(r, name) for r in raw.get("rules", ()))
     window = float(raw.get("window", 0))
-    return Method(name, str(raw.get("attack", "")), window, rules, bool(raw.get("self_edges")))
+    return Method(
+        name,
+        str(raw.get("attack", "")),
+        window,
+        rules,
+        bool(raw.get("self_edges")),
+        frozenset(str(p) for p in raw.get("source_ports", ())),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -156,4 +177,7 @@ def load_methods() -> MethodTable:
             float(explicit.get("window", 120)),
             (),
         ),
+        confidence={k: str(v) for k, v in data["confidence"].items()},
+        ranks=tuple(data["confidence_ranks"]),
+        explicit_sure=str(explicit.get("confidence", "direct")),
     )

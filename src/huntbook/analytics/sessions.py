@@ -10,7 +10,8 @@ of the same logon session on the same host:
   else ``SubjectLogonId`` (children started inside the session carry it as subject; 4688 version 1
   has no ``TargetLogonId`` at all, windows-data.md item 8). Classic text: ``Logon_ID`` = [subject,
   target];
-- 4697 (service installed) and 4698 (scheduled task created) by ``SubjectLogonId``.
+- 4697 (service installed), 4698/4702 (scheduled task created/changed) and 5145 (a file of a
+  share opened for writing) by ``SubjectLogonId``.
 
 Logon ids are compared lower-cased (classic text has ``0x3E7``, Sysmon ``0x3e7``; item 9).
 
@@ -60,7 +61,15 @@ from huntbook.analytics.evidence import Evidence, iso
 
 SKEW_SECONDS = 5.0
 NETWORK_LOGON_TYPES = ("3", "10")
-SESSION_CODES = {"4688": "process", "4697": "service", "4698": "task"}
+SESSION_CODES = {
+    "4688": "process",
+    "4697": "service",
+    "4698": "task",
+    "4702": "task",
+    "5145": "share",
+}
+# 5145 joins a session only when it wrote: WriteData/AddFile is %%4417 in EVTX, words in classic
+SHARE_WRITE = ("%%4417", "writedata")
 KIND_OF = {"1": "process", "7045": "service", **SESSION_CODES}
 
 LOGON_FIELDS: dict[str, list[Candidate]] = {
@@ -71,6 +80,8 @@ LOGON_FIELDS: dict[str, list[Candidate]] = {
     "IpAddress": ["IpAddress", "Source_Network_Address"],
     "WorkstationName": ["WorkstationName", "Workstation_Name"],
     "AuthenticationPackageName": ["AuthenticationPackageName", "Authentication_Package"],
+    "LogonProcessName": ["LogonProcessName", "Logon_Process"],
+    "KeyLength": ["KeyLength", "Key_Length"],
 }
 ACTIVITY_FIELDS: dict[str, list[Candidate]] = aliases(
     "Image",
@@ -82,6 +93,10 @@ ACTIVITY_FIELDS: dict[str, list[Candidate]] = aliases(
     "ServiceName",
     "ServiceFileName",
     "TaskName",
+    "TaskContent",
+    "ShareName",
+    "RelativeTargetName",
+    "AccessList",
 )
 LOGON_KEEP = tuple(LOGON_FIELDS)
 ACTIVITY_KEEP = (*ACTIVITY_FIELDS, "LogonId")
@@ -163,9 +178,12 @@ def activity_logon_id(columns: Columns) -> exp.Expr:
 
 
 def activity_filter(columns: Columns) -> exp.Expr:
+    access = columns.lower(*ACTIVITY_FIELDS["AccessList"])
+    wrote = exp.or_(*[exp.Like(this=access, expression=text(f"%{w}%")) for w in SHARE_WRITE])
+    share = exp.or_(exp.Not(this=code_in(columns, ["5145"])), wrote)
     return exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
-        exp.and_(code_in(columns, list(SESSION_CODES)), not_sysmon(columns)),
+        exp.and_(code_in(columns, list(SESSION_CODES)), not_sysmon(columns), share),
     )
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "huntbook.cli.repair",
     "huntbook.cli.search",
     "huntbook.cli.hunt",
+    "huntbook.cli.findings",
     "huntbook.cli.demo",
     "huntbook.cli.generate",
     "huntbook.cli.serve",

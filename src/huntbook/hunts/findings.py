@@ -18,6 +18,7 @@ from typing import Any
 from huntbook import analytics
 from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook
+from huntbook.hunts.scope import provenance
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
 Needs = tuple[str, ...]
@@ -32,8 +33,13 @@ ANALYTICS: dict[str, tuple[Callable[[Any, Needs], Any], Any]] = {
 
 def compute_findings(store: Any, playbook: Playbook) -> dict[str, Any]:
     """``lateral_movement``, ``powershell``, ``visibility``, ``conclusion`` and ``errors``."""
+    return findings_for(store, tuple(d.name for d in playbook.data_needed))
+
+
+def findings_for(store: Any, needs: Needs = ()) -> dict[str, Any]:
+    """Every analytic of ``ANALYTICS`` on ``store`` (``needs``: the data needs visibility
+    checks; none without a playbook), each evidence event named by its file and record."""
     errors: list[str] = []
-    needs = tuple(d.name for d in playbook.data_needed)
     findings: dict[str, Any] = {}
     for key, (analytic, empty) in ANALYTICS.items():
         try:
@@ -43,7 +49,26 @@ def compute_findings(store: Any, playbook: Playbook) -> dict[str, Any]:
             findings[key] = empty
     findings["conclusion"] = analytics.conclude(findings)
     findings["errors"] = errors
+    _name_sources(store, findings)
     return findings
+
+
+def _events_in(value: Any) -> list[dict[str, Any]]:
+    """Every evidence event (a dict with ``_cd`` and ``EventCode``) inside a JSON value."""
+    if isinstance(value, list):
+        return [e for v in value for e in _events_in(v)]
+    if not isinstance(value, dict):
+        return []
+    own = [value] if "_cd" in value and "EventCode" in value else []
+    return own + [e for v in value.values() for e in _events_in(v)]
+
+
+def _name_sources(store: Any, findings: dict[str, Any]) -> None:
+    """Add ``file`` and ``record`` to each evidence event the store can name them for."""
+    events = [e for e in _events_in(findings) if isinstance(e["_cd"], int)]
+    where = provenance(store, (e["_cd"] for e in events))
+    for event in events:
+        event.update(where.get(event["_cd"], {}))
 
 
 def to_jsonable(value: Any) -> Any:

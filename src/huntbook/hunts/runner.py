@@ -43,6 +43,7 @@ from huntbook.hunts.result import (
 )
 from huntbook.hunts.results_map import map_results
 from huntbook.hunts.retarget import named_indexes, retarget
+from huntbook.hunts.scope import IndexScope
 from huntbook.query import run_spl
 from huntbook.query.spl import ast
 from huntbook.store.protocol import StoreLike
@@ -150,7 +151,9 @@ def run_hunt(
     searcher = Searcher(search or run_spl, index)
     run_time = dt.datetime.now(dt.UTC)
     outcomes = _run_queries(store, book, dict(params or {}), searcher, pivot_cap)
-    findings = (analytics or compute_findings)(store, book)
+    # the findings see what the searches see: the index the hunt was pointed at, if any
+    seen = store if index is None else IndexScope(store, index)
+    findings = (analytics or compute_findings)(seen, book)
     result = HuntResult(
         huntbook_version=huntbook.__version__,
         run_time=run_time.isoformat().replace("+00:00", "Z"),

@@ -1,0 +1,52 @@
+"""``huntbook findings``: what every analytic finds on the whole store, without a playbook.
+
+JSON is report.json's ``findings`` object (``lateral_movement`` edges with ``method``, ``attack``,
+``confidence`` and their evidence, each event with its ``file`` and ``record``); the table lists
+the lateral-movement edges, then the conclusion.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from huntbook.cli._options import store_option
+from huntbook.cli._table import text_table
+from huntbook.workspace import Workspace, default_store_path
+
+EDGE_COLUMNS = ("first_seen", "source", "destination", "account", "method", "attack", "confidence")
+
+
+@click.command("findings")
+@store_option
+@click.option("--index", "index", default=None, help="Look at this index only (default: all).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people, json (report.json's findings object) for scripts.",
+)
+def command(store: Path | None, index: str | None, fmt: str) -> None:
+    """The findings of every analytic (lateral movement, encoded PowerShell, visibility) on the
+    whole store or one index, with the events behind each (file and record number)."""
+    found = Workspace(store or default_store_path()).findings(index=index)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2))
+        return
+    click.echo(_edges_text(found["lateral_movement"]))
+    click.echo(f"\nConclusion: {found['conclusion']}")
+    for error in found["errors"]:
+        click.echo(f"Not computed: {error}", err=True)
+
+
+def _edges_text(edges: list[dict[str, Any]]) -> str:
+    if not edges:
+        return "No lateral movement found."
+    rows = [[edge.get(k) for k in EDGE_COLUMNS] for edge in edges]
+    noun = "edge" if len(edges) == 1 else "edges"
+    return f"Lateral movement: {len(edges)} {noun}\n" + text_table(EDGE_COLUMNS, rows, rule=False)
