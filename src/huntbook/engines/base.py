@@ -12,7 +12,7 @@ from huntbook.errors import QueryError
 
 if TYPE_CHECKING:
     from huntbook.query import CompiledQuery
-    from huntbook.query.result import SearchResult
+    from huntbook.query.result import SearchResult, SearchStream
 
 MEMORY_SHARE = 0.5  # default memory limit: this share of the machine's RAM
 _UNITS = {
@@ -71,3 +71,6 @@ class Engine(ABC):
 
     @abstractmethod
     def execute(self, query: CompiledQuery) -> SearchResult: ...
+
+    @abstractmethod
+    def stream(self, query: CompiledQuery) -> SearchStream: ...
