@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from huntbook.engines import ENGINES
 from huntbook.workspace import Workspace, default_store_path
 
 store_option = click.option(
@@ -54,3 +57,22 @@ lookups_option = click.option(
     help="A folder lookup/inputlookup may read tables from, besides the store's lookups/; "
     "repeatable. Nothing else is readable.",
 )
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine duckdb|spark`` and ``--spark-master URL``."""
+    command = click.option(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="Spark master for --engine spark: local[N], spark://host:7077, yarn, k8s://... "
+        "(default local[2]).",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(sorted(ENGINES)),
+        default="duckdb",
+        show_default=True,
+        help="What runs the searches: duckdb on this machine, or spark (pip install "
+        "'huntbook[spark]', needs Java).",
+    )(command)

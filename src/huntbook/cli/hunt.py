@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from huntbook.cli._options import lookups_option, macros_option, store_option
+from huntbook.cli._options import engine_options, lookups_option, macros_option, store_option
 from huntbook.cli._table import text_table
 from huntbook.hunts.render.common import hits_text, index_override_text
 from huntbook.hunts.result import HuntResult, QueryStatus
@@ -85,6 +85,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     help="Write savedsearches.conf and Sigma rules for the hunt here.",
 )
 @macros_option
+@engine_options
 def run(
     playbook: str,
     store: Path | None,
@@ -95,11 +96,17 @@ def run(
     hunter: str | None,
     detections: Path | None,
     macros: tuple[Path, ...],
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
     workspace = Workspace(
-        store if store is not None else default_store_path(), lookups=lookups, macros=macros
+        store if store is not None else default_store_path(),
+        lookups=lookups,
+        macros=macros,
+        engine=engine,
+        spark_master=spark_master,
     )
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:

@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from huntbook.cli._options import lookups_option, macros_option, store_option
+from huntbook.cli._options import engine_options, lookups_option, macros_option, store_option
 from huntbook.cli._table import cell_text, text_table, wrap_pairs
 from huntbook.engines.base import parse_size
 from huntbook.errors import QueryError
@@ -169,10 +169,10 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--dialect",
     type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="SQL dialect for --explain.",
+    default=None,
+    help="SQL dialect for --explain (default: the engine's).",
 )
+@engine_options
 def command(
     spl: str | None,
     store: Path | None,
@@ -186,7 +186,9 @@ def command(
     memory_limit: int | None,
     timeout: float | None,
     explain: bool,
-    dialect: str,
+    dialect: str | None,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
     if (spl is None) == (detection is None):
@@ -197,6 +199,8 @@ def command(
         timeout=timeout,
         lookups=lookups,
         macros=macros,
+        engine=engine,
+        spark_master=spark_master,
     )
     text = spl or ""
     if explain:

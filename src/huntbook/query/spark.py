@@ -206,7 +206,8 @@ def _java_replacement(text: str) -> str:
 def _regexp_replace(node: exp.Expr) -> exp.Expr:
     """Spark replaces every match; DuckDB only the first unless the ``g`` flag is given."""
     modifiers = node.args.get("modifiers")
-    if not (isinstance(modifiers, exp.Literal) and modifiers.this == "g"):
+    every = isinstance(modifiers, exp.Literal) and modifiers.this == "g"
+    if not (every or _matches_once(node.args["expression"])):
         raise UnsupportedSplError(
             "replacing only the first match (rex mode=sed without g) is not supported on Spark"
         )
@@ -215,6 +216,26 @@ def _regexp_replace(node: exp.Expr) -> exp.Expr:
     if isinstance(replacement, exp.Literal) and replacement.is_string:
         node.set("replacement", exp.Literal.string(_java_replacement(replacement.this)))
     return node
+
+
+def _regexp_replace_flags(node: exp.Expr) -> exp.Expr:
+    """DuckDB's ``regexp_replace(s, p, r[, flags])`` called by name (first match only, or with
+    flags): the first-match form as RegexpReplace; flags (``i``) have no Spark form."""
+    args = _args(node)
+    if len(args) > 3:
+        raise UnsupportedSplError(
+            "a case-insensitive replacement (rex mode=sed with i) is not supported on Spark"
+        )
+    this, pattern, replacement = args
+    return _regexp_replace(
+        exp.RegexpReplace(this=this, expression=pattern, replacement=replacement)
+    )
+
+
+def _matches_once(pattern: exp.Expr) -> bool:
+    """A pattern anchored at the start with no alternation matches at most once."""
+    text = pattern.this if isinstance(pattern, exp.Literal) and pattern.is_string else ""
+    return text.startswith("^") and "|" not in text
 
 
 def _regexp_extract_struct(node: exp.Expr) -> exp.Expr:
@@ -258,9 +279,16 @@ def _recursive(node: exp.Expr) -> exp.Expr:
 
 
 # --- casts and times ----------------------------------------------------------------------------
+_BASE_PREFIXES = ("0x", "0b")
+
+
 def _try_cast(node: exp.Expr) -> exp.Expr:
     """sqlglot renders TRY_CAST as CAST for Spark unless told it is safe; under ANSI mode CAST
-    fails on text that is not a number, where SPL (and DuckDB's TRY_CAST) give null."""
+    fails on text that is not a number, where SPL (and DuckDB's TRY_CAST) give null. DuckDB
+    reads ``'0x1F'`` as a number, Spark does not (tonumber with base 16 or 2)."""
+    prefix = node.this.this if isinstance(node.this, exp.DPipe) else None
+    if isinstance(prefix, exp.Literal) and prefix.this in _BASE_PREFIXES:
+        raise UnsupportedSplError("tonumber(x, 16) and tonumber(x, 2) are not supported on Spark")
     node.set("safe", True)
     return node
 
@@ -314,12 +342,11 @@ FUNCTIONS: dict[str, Rewrite] = {
     "list_position": _list_position,
     "range": _range,
     "try_strptime": _strptime,
+    "regexp_replace": _regexp_replace_flags,
 }
 
 REFUSED_FUNCTIONS: dict[str, str] = {
     "read_csv": "lookup/inputlookup (CSV lookup tables)",
-    "regexp_replace": "replacing only the first match or case-insensitively (rex mode=sed "
-    "without g, or with i)",
 }
 
 REFUSED_NODES: dict[type[exp.Expr], str] = {
