@@ -279,18 +279,23 @@ def _recursive(node: exp.Expr) -> exp.Expr:
 
 
 # --- casts and times ----------------------------------------------------------------------------
-_BASE_PREFIXES = ("0x", "0b")
+# tonumber(x, 16|2) is TRY_CAST('0x' || digits AS BIGINT): DuckDB reads the prefix, Spark does not
+_BASES = {"0x": (16, "^[0-9a-fA-F]+$"), "0b": (2, "^[01]+$")}
 
 
 def _try_cast(node: exp.Expr) -> exp.Expr:
     """sqlglot renders TRY_CAST as CAST for Spark unless told it is safe; under ANSI mode CAST
-    fails on text that is not a number, where SPL (and DuckDB's TRY_CAST) give null. DuckDB
-    reads ``'0x1F'`` as a number, Spark does not (tonumber with base 16 or 2)."""
-    prefix = node.this.this if isinstance(node.this, exp.DPipe) else None
-    if isinstance(prefix, exp.Literal) and prefix.this in _BASE_PREFIXES:
-        raise UnsupportedSplError("tonumber(x, 16) and tonumber(x, 2) are not supported on Spark")
+    fails on text that is not a number, where SPL (and DuckDB's TRY_CAST) give null."""
     node.set("safe", True)
-    return node
+    prefix = node.this.this if isinstance(node.this, exp.DPipe) else None
+    if not (isinstance(prefix, exp.Literal) and prefix.this in _BASES):
+        return node
+    base, pattern = _BASES[prefix.this]
+    digits = node.this.expression
+    converted = exp.Anonymous(this="CONV", expressions=[digits.copy(), _num(base), _num(10)])
+    number = exp.TryCast(this=converted, to=node.args["to"].copy(), safe=True)
+    valid = exp.RegexpLike(this=digits.copy(), expression=exp.Literal.string(pattern))
+    return exp.Case(ifs=[exp.If(this=valid, true=number)])
 
 
 def _strptime(node: exp.Expr) -> exp.Expr:

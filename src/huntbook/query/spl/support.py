@@ -164,7 +164,7 @@ DEVIATIONS: tuple[str, ...] = (
 )
 
 SPARK_NOTES: tuple[str, ...] = (
-    "`--engine spark` (`Workspace(engine=\"spark\")`) runs the same compiled query on Spark: "
+    '`--engine spark` (`Workspace(engine="spark")`) runs the same compiled query on Spark: '
     "huntbook.query.spark rewrites DuckDB-only SQL into Spark's form of the same answer "
     "(lambda indexes from 0, `list_slice`/`list_position`, ordered `collect_list` via sorted "
     "structs, Java regex group syntax and `$1` replacements, `TRY_CAST` under ANSI mode, epoch "
@@ -191,7 +191,6 @@ SPARK_SUPPORT: dict[str, str] = {
     "when the regex is anchored at `^`; with i refused; POSIX classes refused",
     "strftime()": "subseconds (`%3N`, `%6N`) and zones (`%z`, `%Z`) refused",
     "tostring()": '`"commas"` refused',
-    "tonumber()": "bases 16 and 2 refused",
     "replace()": "POSIX classes refused",
     "perc": "Spark's exact `percentile()` (linear, as quantile_cont)",
     "median": "Spark's exact `percentile()` (linear, as quantile_cont)",
