@@ -222,3 +222,25 @@ def test_hunt_searches_run_on_spark_with_the_same_outcomes(chain_store: Path, sp
         assert _rows_same(d.sample, s.sample), d.title
         assert s.sql is None or "`" in s.sql
     assert any(q.hits for q in on_spark.queries)
+
+
+def test_chart_grid_refused_on_spark_as_on_duckdb(tmp_path: Path, spark: Any) -> None:
+    """A timechart past Splunk's maxbins is refused before it runs, on Spark too."""
+    from huntbook.errors import QueryLimitError
+    from huntbook.store.testing import make_store
+    from huntbook.workspace import Workspace
+
+    events = [{"_time": t, "_raw": "x", "host": "h"} for t in (0.0, 100_000_000.0)]
+    make_store(tmp_path / "store", events)
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(QueryLimitError, match="time buckets, over the limit of 50,000"):
+            Workspace(tmp_path / "store", engine=engine).search("* | timechart span=1m count")
+
+
+def test_empty_store_on_spark(tmp_path: Path, spark: Any) -> None:
+    """No Parquet file at all: the view still has the core columns (typed nulls)."""
+    from huntbook.store.testing import make_store
+
+    store = make_store(tmp_path / "store", [])
+    assert_same_answer(store, "index=* | table _time, host, _raw", ordered=True)
+    assert_same_answer(store, "| stats count", ordered=True)

@@ -18,7 +18,9 @@ import pyarrow as pa
 from huntbook.engines.base import Engine, Limits
 from huntbook.errors import EngineError, QueryLimitError, QueryRuntimeError
 from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
+from huntbook.query.grid import grid_warning
 from huntbook.query.result import SearchResult, SearchStream
+from huntbook.query.spark import spark_ready
 from huntbook.store.views import VIEW
 
 if TYPE_CHECKING:
@@ -158,16 +160,28 @@ class SparkEngine(Engine):
         session = self.session or spark_session(self.master)
         if self.store is not None:
             _VIEWS.register(session, self.store)
+        warnings = [*query.warnings, *self._grid_warnings(session, query)]
         table = self._run(session, sql)
         return SearchStream(
             table.schema,
             iter(table.to_batches()),
             sql,
-            list(query.warnings),
+            warnings,
             lambda: None,
             events=query.events,
             named=query.named,
         )
+
+    def _grid_warnings(self, session: Any, query: CompiledQuery) -> list[str]:
+        """A chart's grid sized before it runs, as on DuckDB (it may refuse the search)."""
+        warnings = []
+        for check in query.grids:
+            row = self._run(session, spark_ready(check.select).sql(dialect=self.dialect))
+            buckets, series, events = (int(v or 0) for v in row.to_pylist()[0].values())
+            warning = grid_warning(check, buckets, series, events)
+            if warning is not None:
+                warnings.append(warning)
+        return warnings
 
     def _run(self, session: Any, sql: str) -> pa.Table:
         timer = None

@@ -3,7 +3,8 @@ form of the same answer, or a refusal naming the SPL construct (never a differen
 
 Applied to a copy of ``CompiledQuery.expr`` when it renders in the ``spark`` dialect, so DuckDB's
 SQL is untouched. ``REWRITES`` maps a node class to its rewrite; ``FUNCTIONS`` does the same for
-DuckDB functions the compiler calls by name; ``REFUSED`` names what has no Spark form.
+DuckDB functions the compiler calls by name; ``REFUSED_NODES`` and ``REFUSED_FUNCTIONS`` name
+what has no Spark form.
 """
 
 from __future__ import annotations
