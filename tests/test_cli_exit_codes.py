@@ -43,6 +43,25 @@ CASES = [
     ("repair missing store", ["repair", "--store", "{missing}"], 13),
     ("search", ["search", "index=* | stats count", "--store", "{store}"], 0),
     ("search no query", ["search", "--store", "{store}"], 2),
+    ("search unknown engine", ["search", "x", "--engine", "sprak", "--store", "{store}"], 2),
+    (
+        "search spark explain",
+        ["search", "index=* | stats count", "--engine", "spark", "--explain", "--store", "{store}"],
+        0,
+    ),
+    (
+        "search spark explain refused",
+        [
+            "search",
+            "* | timechart count by host",
+            "--engine",
+            "spark",
+            "--explain",
+            "--store",
+            "{store}",
+        ],
+        12,
+    ),
     ("search bad query", ["search", "index=* | nosuchcommand", "--store", "{store}"], 12),
     ("search missing store", ["search", "index=*", "--store", "{missing}"], 13),
     (

@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "ingest": {"errors", "normalize", "store"},
     "normalize": {"errors"},
     "store": {"errors", "normalize"},
-    "engines": {"errors"},  # below query: results (engines/result.py) and the run live here
+    "engines": {"errors", "normalize", "store"},  # below query: results and the run live here
     "query": {"errors", "engines", "normalize", "store"},
     "analytics": {"errors"},
     "hunts": {"huntbook", "errors", "normalize", "query", "analytics", "store"},

@@ -45,6 +45,9 @@ class Workspace:
             (nothing else is readable by ``lookup``/``inputlookup``).
         macros: search macro files or folders (macros.conf, ESCU macros/*.yml) that searches and
             hunts may call, over the store's own ``macros/`` folder.
+        engine: what runs searches and hunts' searches: ``"duckdb"`` (default) or ``"spark"``
+            (needs ``huntbook[spark]`` and Java; an unknown name raises EngineError).
+        spark_master: the Spark master URL for ``engine="spark"`` (default ``local[2]``).
     """
 
     def __init__(
@@ -56,8 +59,12 @@ class Workspace:
         timeout: float | None = None,
         lookups: Iterable[str | os.PathLike[str]] = (),
         macros: Iterable[str | os.PathLike[str]] = (),
+        engine: str = "duckdb",
+        spark_master: str | None = None,
     ) -> None:
+        from huntbook.engines import EngineChoice
         from huntbook.engines.base import Limits, parse_size
+        from huntbook.engines.spark import DEFAULT_MASTER
 
         self.path = Path(store) if store is not None else default_store_path()
         self.on_wait = on_wait
@@ -65,6 +72,7 @@ class Workspace:
         self.limits = Limits(memory=memory, timeout=timeout)
         self.lookups = [Path(p) for p in lookups]
         self.macros = tuple(Path(m) for m in macros)
+        self.engine = EngineChoice(engine, spark_master or DEFAULT_MASTER)
 
     @property
     def store(self) -> Store:
@@ -107,6 +115,13 @@ class Workspace:
             progress=progress,
             settings=settings,
         )
+
+    @staticmethod
+    def engines() -> tuple[str, ...]:
+        """The engines a search can run on (``engine=`` / ``--engine`` names)."""
+        from huntbook.engines import ENGINES
+
+        return tuple(sorted(ENGINES))
 
     @staticmethod
     def ingest_formats() -> tuple[str, ...]:
@@ -180,13 +195,12 @@ class Workspace:
         lookups: Iterable[str | os.PathLike[str]] = (),
         detection: str | os.PathLike[str] | None = None,
     ) -> SearchStream:
-        """Start a search whose rows come as Arrow record batches (use it in ``with``)."""
-        from huntbook.engines.duckdb import DuckDBEngine
-
+        """Start a search whose rows come as Arrow record batches (use it in ``with``), on the
+        workspace's engine."""
         query = self.compile(
             spl, earliest=earliest, latest=latest, limit=limit, lookups=lookups, detection=detection
         )
-        return DuckDBEngine(self.store, limits=self.limits).stream(query)
+        return self.engine.open(self.store, self.limits).stream(query)
 
     def compile(
         self,
@@ -222,20 +236,25 @@ class Workspace:
         self,
         spl: str = "",
         *,
-        dialect: str = "duckdb",
+        dialect: str | None = None,
         earliest: str | None = None,
         latest: str | None = None,
         limit: int | None = None,
         detection: str | os.PathLike[str] | None = None,
     ) -> str:
-        """The SQL a search compiles to, in ``dialect`` ("duckdb" or "spark"): after the search
-        as macros expanded it (when they changed it), then its warnings as ``-- warning:`` lines."""
+        """The SQL a search compiles to, in ``dialect`` ("duckdb" or "spark"; default the
+        workspace engine's): after the search as macros expanded it (when they changed it), then
+        its warnings as ``-- warning:`` lines.
+
+        Raises:
+            UnsupportedSplError: for Spark, a construct Spark cannot run with DuckDB's answer.
+        """
         query = self.compile(
             spl, earliest=earliest, latest=latest, limit=limit, detection=detection
         )
         lines = [f"-- search after macro expansion: {query.expanded}"]
         lines = lines if query.expanded != query.source else []
-        lines += [query.sql(dialect, pretty=True)]
+        lines += [query.sql(dialect or self.engine.name, pretty=True)]
         lines += [f"-- warning: {w}" for w in query.warnings]
         return "\n".join(lines)
 
@@ -262,14 +281,19 @@ class Workspace:
         index: str | None = None,
         hunter: str | None = None,
     ) -> HuntResult:
-        """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports;
+        """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports
+        (its searches run on the workspace's engine; its analytics on DuckDB);
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
         from huntbook.query import run_spl
 
         search = functools.partial(
-            run_spl, lookups=self.lookups, limits=self.limits, macro_paths=self.macros
+            run_spl,
+            lookups=self.lookups,
+            limits=self.limits,
+            macro_paths=self.macros,
+            engine=self.engine,
         )
         return run_hunt(
             self.store,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -79,3 +81,22 @@ timeout_option = click.option(
     default=None,
     help="Stop each search after SECONDS (exit 14). Default: no time limit.",
 )
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine duckdb|spark`` and ``--spark-master URL``."""
+    command = click.option(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="Spark master for --engine spark: local[N], spark://host:7077, yarn, k8s://... "
+        "(default local[2]).",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(Workspace.engines()),
+        default="duckdb",
+        show_default=True,
+        help="What runs the searches: duckdb on this machine, or spark (pip install "
+        "'huntbook[spark]', needs Java).",
+    )(command)

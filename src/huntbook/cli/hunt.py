@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from huntbook.cli._options import (
+    engine_options,
     lookups_option,
     macros_option,
     memory_limit_option,
@@ -94,6 +95,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @macros_option
 @memory_limit_option
 @timeout_option
+@engine_options
 def run(
     playbook: str,
     store: Path | None,
@@ -106,6 +108,8 @@ def run(
     macros: tuple[Path, ...],
     memory_limit: int | None,
     timeout: float | None,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
@@ -115,6 +119,8 @@ def run(
         macros=macros,
         memory_limit=memory_limit,
         timeout=timeout,
+        engine=engine,
+        spark_master=spark_master,
     )
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:

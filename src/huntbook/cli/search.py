@@ -19,6 +19,7 @@ import click
 import orjson
 
 from huntbook.cli._options import (
+    engine_options,
     lookups_option,
     macros_option,
     memory_limit_option,
@@ -148,10 +149,10 @@ WRITERS: dict[str, Callable[[SearchStream, IO[str]], None]] = {
 @click.option(
     "--dialect",
     type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="SQL dialect for --explain.",
+    default=None,
+    help="SQL dialect for --explain (default: the engine's).",
 )
+@engine_options
 def command(
     spl: str | None,
     store: Path | None,
@@ -165,7 +166,9 @@ def command(
     memory_limit: int | None,
     timeout: float | None,
     explain: bool,
-    dialect: str,
+    dialect: str | None,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
     if (spl is None) == (detection is None):
@@ -176,6 +179,8 @@ def command(
         timeout=timeout,
         lookups=lookups,
         macros=macros,
+        engine=engine,
+        spark_master=spark_master,
     )
     text = spl or ""
     if explain:

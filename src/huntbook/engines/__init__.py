@@ -1,18 +1,22 @@
 """Engines render a compiled query in their SQL dialect and run it.
 
-``ENGINES`` maps a name to its class; ``get_engine(name)`` suggests a close name when unknown.
+``ENGINES`` maps a name to its class; ``get_engine(name)`` suggests a close name when unknown;
+``EngineChoice`` is what a workspace, a search or a hunt is told to run on.
 """
 
 from __future__ import annotations
 
-from huntbook.engines.base import Engine
+from dataclasses import dataclass
+from typing import Any
+
+from huntbook.engines.base import Engine, Limits
 from huntbook.engines.duckdb import DuckDBEngine
-from huntbook.engines.spark import SparkEngine
+from huntbook.engines.spark import DEFAULT_MASTER, SparkEngine
 from huntbook.errors import EngineError, did_you_mean
 
 ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine, "spark": SparkEngine}
 
-__all__ = ["ENGINES", "DuckDBEngine", "Engine", "SparkEngine", "get_engine"]
+__all__ = ["ENGINES", "DuckDBEngine", "Engine", "EngineChoice", "SparkEngine", "get_engine"]
 
 
 def get_engine(name: str) -> type[Engine]:
@@ -20,3 +24,20 @@ def get_engine(name: str) -> type[Engine]:
         return ENGINES[name]
     except KeyError:
         raise EngineError(f"unknown engine {name!r}.{did_you_mean(name, ENGINES)}") from None
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """An engine by name (``duckdb`` or ``spark``) and, for Spark, its master URL."""
+
+    name: str = "duckdb"
+    spark_master: str = DEFAULT_MASTER
+
+    def __post_init__(self) -> None:
+        get_engine(self.name)  # an unknown name fails here, with a suggestion
+
+    def open(self, store: Any, limits: Limits | None = None) -> Engine:
+        """The engine over ``store`` within ``limits``."""
+        if self.name == "spark":
+            return SparkEngine(store, master=self.spark_master, limits=limits)
+        return DuckDBEngine(store, limits=limits)

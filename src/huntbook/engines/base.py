@@ -17,7 +17,7 @@ from huntbook.errors import QueryError
 
 if TYPE_CHECKING:
     from huntbook.engines.grid import GridCheck
-    from huntbook.engines.result import SearchResult
+    from huntbook.engines.result import SearchResult, SearchStream
 
 MEMORY_SHARE = 0.5  # default memory limit: this share of the machine's RAM
 _UNITS = {
@@ -72,9 +72,8 @@ class CompiledSearch(Protocol):
     @property
     def warnings(self) -> list[str]: ...
 
-    @property
-    def grids(self) -> list[GridCheck]:
-        """Charts to size before running."""
+    def grid_checks(self, dialect: str) -> list[tuple[GridCheck, str]]:
+        """Each chart to size before running, with its sizing query in ``dialect``."""
 
     @property
     def events(self) -> bool:
@@ -97,3 +96,7 @@ class Engine(ABC):
 
     @abstractmethod
     def execute(self, query: CompiledSearch) -> SearchResult: ...
+
+
+    @abstractmethod
+    def stream(self, query: CompiledSearch) -> SearchStream: ...

@@ -125,8 +125,8 @@ class DuckDBEngine(Engine):
 
     def _grid_warnings(self, run: _Run, query: CompiledSearch) -> list[str]:
         warnings = []
-        for check in query.grids:
-            rows = run.con.sql(check.select.sql(dialect=self.dialect)).fetchall()
+        for check, sql in query.grid_checks(self.dialect):
+            rows = run.con.sql(sql).fetchall()
             buckets, series, events = (int(v or 0) for v in rows[0])
             warning = grid_warning(check, buckets, series, events)
             if warning is not None:

@@ -1,36 +1,218 @@
-"""Spark: renders the same expression with sqlglot's ``spark`` dialect; pyspark is optional."""
+"""Spark: the same expression, made Spark-ready (``huntbook.query.spark``) and rendered with
+sqlglot's ``spark`` dialect, run on a SparkSession where the store is the temp view ``events``.
+
+pyspark is optional (``pip install 'huntbook[spark]'``). One session per process and master: the
+session's time zone is UTC and ANSI mode stays on (the compiled SQL uses TRY_CAST where SPL reads
+text as a number). A store's view follows DuckDB's ``events`` view (store/views.py): the Parquet
+files merged by column name, the core columns always there, ``_time`` double, ``_cd`` bigint,
+multivalue fields ``array<string>``, everything else ``string``.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Any, ClassVar
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from huntbook.engines.base import CompiledSearch, Engine
-from huntbook.engines.result import SearchResult
-from huntbook.errors import EngineError, QueryRuntimeError
+import pyarrow as pa
+
+from huntbook.engines.base import CompiledSearch, Engine, Limits
+from huntbook.engines.grid import grid_warning
+from huntbook.engines.result import SearchResult, SearchStream
+from huntbook.errors import EngineError, QueryLimitError, QueryRuntimeError
+from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
+from huntbook.store.views import VIEW
+
+if TYPE_CHECKING:
+    from huntbook.store.core import Store
+
+DEFAULT_MASTER = "local[2]"
+SPARK_TYPES = {DOUBLE: "double", BIGINT: "bigint", LIST: "array<string>"}  # else string
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.parquet.mergeSchema": "true",
+    "spark.ui.showConsoleProgress": "false",  # it would print into the output
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+# On one machine (a ``local[...]`` master) few shuffle partitions: Spark's 200 cost more than
+# they split.
+LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
+_JOB_GROUP = "huntbook-search"
+
+
+def spark_session(master: str = DEFAULT_MASTER) -> Any:
+    """The process's SparkSession (created on first use with ``SESSION_CONF``).
+
+    Raises:
+        EngineError: pyspark is not installed, or Spark (Java) does not start.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError("the spark engine needs pyspark: pip install 'huntbook[spark]'") from None
+    builder = SparkSession.builder.master(master).appName("huntbook")
+    local = LOCAL_CONF if master.startswith("local") else {}
+    for key, value in {**SESSION_CONF, **local}.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # Java missing or the master unreachable: py4j raises many types
+        raise EngineError(f"Spark did not start (master {master}): {exc}") from exc
+    for key, value in SESSION_CONF.items():  # a session made elsewhere gets huntbook's settings
+        if not key.startswith("spark.ui"):
+            session.conf.set(key, value)
+    return session
+
+
+def _column_type(name: str, found: str) -> str:
+    """The Spark type of column ``name``: a case-variant column (``user~1``) keeps its list type."""
+    kind = field_type(name)
+    if kind == "text" and found.startswith("array"):
+        return SPARK_TYPES[LIST]
+    return SPARK_TYPES.get(kind, "string")
+
+
+class _Views:
+    """The DataFrame registered as ``events`` per session, re-registered when the files change."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: dict[int, tuple[str, ...]] = {}
+
+    def register(self, session: Any, store: Store) -> None:
+        files, _ = store.checked_files()
+        key = tuple(files)
+        with self.lock:
+            if self.current.get(id(session)) == key:
+                return
+            events_frame(session, files).createOrReplaceTempView(VIEW)
+            self.current[id(session)] = key
+
+
+_VIEWS = _Views()
+
+
+def events_frame(session: Any, files: list[str]) -> Any:
+    """The store's events as a DataFrame with DuckDB's ``events`` schema rules."""
+    from pyspark.sql import functions as F
+
+    if files:
+        frame = session.read.option("mergeSchema", "true").parquet(*files)
+        found = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
+    else:
+        frame, found = session.range(0).drop("id"), {}
+    lower = {n.lower() for n in found}
+    columns = [_quoted(F, n).cast(_column_type(n, t)).alias(n) for n, t in found.items()]
+    missing = [
+        F.lit(None).cast(_column_type(c, "")).alias(c)
+        for c in CORE_COLUMNS
+        if c.lower() not in lower
+    ]
+    return frame.select(*columns, *missing)
+
+
+def _quoted(functions: Any, name: str) -> Any:
+    """A column by its exact name (field names may hold dots or any character)."""
+    escaped = name.replace("`", "``")
+    return functions.col(f"`{escaped}`")
 
 
 class SparkEngine(Engine):
-    """Runs on a SparkSession where ``events`` is a registered table or view."""
+    """Runs on a SparkSession (``session``, else the one for ``master``) over ``store``'s events.
+
+    ``limits.timeout`` cancels the search's Spark jobs; memory is the cluster's to configure
+    (``spark.executor.memory``), so ``limits.memory`` does not apply.
+    """
 
     dialect: ClassVar[str] = "spark"
 
-    def __init__(self, session: Any = None) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        session: Any = None,
+        master: str = DEFAULT_MASTER,
+        limits: Limits | None = None,
+    ) -> None:
+        self.store = store
         self.session = session
+        self.master = master
+        self.limits = limits or Limits()
+
+    def render(self, query: CompiledSearch) -> str:
+        return query.sql(self.dialect)
 
     def execute(self, query: CompiledSearch) -> SearchResult:
-        if self.session is None:
-            try:
-                from pyspark.sql import SparkSession
-            except ImportError:
-                raise EngineError(
-                    "the spark engine needs pyspark (pip install huntbook[spark])"
-                ) from None
-            self.session = SparkSession.builder.getOrCreate()
+        return self.stream(query).collect()
+
+    def stream(self, query: CompiledSearch) -> SearchStream:
+        """Run the search to the end in Spark and hand its rows over as record batches.
+
+        Raises:
+            UnsupportedSplError: a construct with no Spark form (before anything runs).
+            EngineError: pyspark or Java missing.
+            QueryLimitError: over the time limit.
+            QueryRuntimeError: Spark failed otherwise.
+        """
         sql = self.render(query)
-        started = time.perf_counter()
+        session = self.session or spark_session(self.master)
+        if self.store is not None:
+            _VIEWS.register(session, self.store)
+        warnings = [*query.warnings, *self._grid_warnings(session, query)]
+        table = self._run(session, sql)
+        return SearchStream(
+            table.schema,
+            iter(table.to_batches()),
+            sql,
+            warnings,
+            lambda: None,
+            events=query.events,
+            named=query.named,
+        )
+
+    def _grid_warnings(self, session: Any, query: CompiledSearch) -> list[str]:
+        """A chart's grid sized before it runs, as on DuckDB (it may refuse the search)."""
+        warnings = []
+        for check, sql in query.grid_checks(self.dialect):
+            row = self._run(session, sql)
+            buckets, series, events = (int(v or 0) for v in row.to_pylist()[0].values())
+            warning = grid_warning(check, buckets, series, events)
+            if warning is not None:
+                warnings.append(warning)
+        return warnings
+
+    def _run(self, session: Any, sql: str) -> pa.Table:
+        timer = None
+        expired = threading.Event()
+        if self.limits.timeout is not None:
+            session.sparkContext.setJobGroup(_JOB_GROUP, "huntbook search", True)
+
+            def cancel() -> None:
+                expired.set()
+                session.sparkContext.cancelJobGroup(_JOB_GROUP)
+
+            timer = threading.Timer(self.limits.timeout, cancel)
+            timer.daemon = True
+            timer.start()
         try:
-            table = self.session.sql(sql).toArrow()
+            table: pa.Table = session.sql(sql).toArrow()
         except Exception as exc:  # pyspark raises many unrelated types
-            raise QueryRuntimeError(f"the search failed in Spark: {exc}") from exc
-        return SearchResult(table, sql, time.perf_counter() - started, list(query.warnings))
+            if expired.is_set():
+                raise QueryLimitError(
+                    f"the search ran past its time limit of {self.limits.timeout:g} s and was "
+                    "stopped; raise it with --timeout SECONDS or narrow the search"
+                ) from exc
+            raise QueryRuntimeError(runtime_message(exc)) from exc
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return table
+
+
+def runtime_message(exc: BaseException) -> str:
+    """The user's message for a Spark failure: its error class, never its SQL or data."""
+    condition = getattr(exc, "getCondition", lambda: None)() or type(exc).__name__
+    return (
+        f"the search failed in Spark ({condition}; `huntbook search --engine spark --explain` "
+        "shows the compiled SQL)"
+    )

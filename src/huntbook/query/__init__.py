@@ -25,6 +25,7 @@ from huntbook.engines.grid import GridCheck
 from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import SplSyntaxError
 from huntbook.query.macro_files import load_macros, store_macros
+from huntbook.query.spark import spark_ready
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
 from huntbook.query.spl.compiler.state import Context
@@ -33,6 +34,7 @@ from huntbook.query.spl.macros import Expansion, MacroTable, expand
 from huntbook.query.spl.parser import parse
 
 if TYPE_CHECKING:
+    from huntbook.engines import EngineChoice
     from huntbook.store import StoreLike
 
 __all__ = [
@@ -71,8 +73,21 @@ class CompiledQuery:
     expanded: str = ""  # the search after macro expansion (what was parsed)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        """The query as SQL text in ``dialect`` ("duckdb" or "spark")."""
+        """The query as SQL text in ``dialect`` ("duckdb" or "spark").
+
+        Raises:
+            UnsupportedSplError: for "spark", a construct Spark cannot run with DuckDB's answer.
+        """
+        if dialect == "spark":
+            return spark_ready(self.expr).sql(dialect=dialect, pretty=pretty)
         return self.expr.sql(dialect=dialect, pretty=pretty)
+
+    def grid_checks(self, dialect: str = "duckdb") -> list[tuple[GridCheck, str]]:
+        """Each chart to size before running, with its sizing query in ``dialect`` (rewritten
+        for Spark as the query itself is)."""
+        if dialect == "spark":
+            return [(c, spark_ready(c.select).sql(dialect=dialect)) for c in self.grids]
+        return [(c, c.select.sql(dialect=dialect)) for c in self.grids]
 
 
 def compile_spl(
@@ -191,12 +206,14 @@ def run_spl(
     lookups: Sequence[str | os.PathLike[str]] = (),
     macros: MacroTable | None = None,
     macro_paths: Sequence[str | os.PathLike[str]] = (),
+    engine: EngineChoice | None = None,
 ) -> SearchResult:
     """Compile and run SPL on a store (``store.connect()`` gives a DuckDB connection with
     ``events``) within ``limits`` (memory, time; see ``huntbook.engines.base.Limits``);
     ``pipeline`` as in ``compile_spl``. Lookups are read from the store's ``lookups/`` folder
-    and the folders in ``lookups`` only; macros as in ``compile_for_store``."""
-    from huntbook.engines.duckdb import DuckDBEngine
+    and the folders in ``lookups`` only; macros as in ``compile_for_store``; ``engine``: what
+    runs it (default DuckDB)."""
+    from huntbook.engines import EngineChoice
 
     query = compile_for_store(
         store,
@@ -210,7 +227,7 @@ def run_spl(
         macros=macros,
         macro_paths=macro_paths,
     )
-    return DuckDBEngine(store, limits=limits).execute(query)
+    return (engine or EngineChoice()).open(store, limits).execute(query)
 
 
 def stream_spl(
@@ -224,9 +241,10 @@ def stream_spl(
     lookups: Sequence[str | os.PathLike[str]] = (),
     macros: MacroTable | None = None,
     macro_paths: Sequence[str | os.PathLike[str]] = (),
+    engine: EngineChoice | None = None,
 ) -> SearchStream:
     """Like ``run_spl``, but the rows come batch by batch (close the stream when done)."""
-    from huntbook.engines.duckdb import DuckDBEngine
+    from huntbook.engines import EngineChoice
 
     query = compile_for_store(
         store,
@@ -238,7 +256,7 @@ def stream_spl(
         macros=macros,
         macro_paths=macro_paths,
     )
-    return DuckDBEngine(store, limits=limits).stream(query)
+    return (engine or EngineChoice()).open(store, limits).stream(query)
 
 
 def compile_for_store(

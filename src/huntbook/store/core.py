@@ -126,12 +126,18 @@ class Store:
         self._whole.update(b["id"] for b in fresh)
         return manifest
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
+    def checked_files(self) -> tuple[list[str], dict[str, str]]:
+        """Every committed Parquet file (absolute paths, ingest order), once its batches are
+        found whole, and the columns they carry (lower-cased name -> stored spelling)."""
         manifest = self._checked(self.manifest())
         files = [str(self.path / f) for b in manifest["batches"] for f in b["files"]]
+        return files, manifest["columns"]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
+        files, columns = self.checked_files()
         con = duckdb.connect()
-        con.execute(events_view(files, manifest["columns"]).sql(dialect=DIALECT))
+        con.execute(events_view(files, columns).sql(dialect=DIALECT))
         return con
 
     def catalog(self) -> Catalog:

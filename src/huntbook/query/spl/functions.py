@@ -201,7 +201,6 @@ def _mvdedup(c: ExprCompiler, node: ast.Call) -> Val:
     lst = as_list(v)
     first = exp.EQ(this=fn("list_position", lst.copy(), col(_V)), expression=col("__i"))
     lam = exp.Lambda(this=first, expressions=[exp.to_identifier(_V), exp.to_identifier("__i")])
-    c.ctx.warn("mvdedup: Spark's filter() index is 0-based, so the Spark rendering is off by one")
     return Val(exp.ArrayFilter(this=lst, expression=lam), LIST)
 
 

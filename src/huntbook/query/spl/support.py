@@ -192,18 +192,37 @@ DEVIATIONS: tuple[str, ...] = (
 )
 
 SPARK_NOTES: tuple[str, ...] = (
-    "Every compiled query renders with sqlglot's `spark` dialect and parses back (tested).",
-    "Ordered aggregates (`list()`, `first()`/`last()` keep order via row numbers; "
-    "transaction's `mvlist` and `_raw`) lose their ORDER BY in Spark's "
-    "`collect_list`.",
-    "DuckDB-only pieces: chart/timechart BY (PIVOT), lookup/inputlookup (`read_csv`),"
-    " sed without `g` (regexp_replace flags), rex past group 9 (regexp_extract's "
-    "struct form), `list_slice` (mvindex ranges, list(), max_match), lambda indexes "
-    "(mvdedup, mvzip: Spark's are 0-based), `json_valid` (spath without path=), `\\1` in "
-    "replace's wildcard replacements; these appear in `CompiledQuery.warnings` "
-    "where they apply.",
-    "Spark's `regexp_replace` uses `$1` for back-references where DuckDB (RE2) uses `\\1`.",
+    '`--engine spark` (`Workspace(engine="spark")`) runs the same compiled query on Spark: '
+    "huntbook.query.spark rewrites DuckDB-only SQL into Spark's form of the same answer "
+    "(lambda indexes from 0, `list_slice`/`list_position`, ordered `collect_list` via sorted "
+    "structs, Java regex group syntax and `$1` replacements, `TRY_CAST` under ANSI mode, epoch "
+    "seconds with their fraction) and refuses, before running, what has none (the Spark "
+    "column below). tests/query/test_spark_differential.py runs every conformance case and "
+    "the seed's searches on both engines and requires the same rows.",
+    "The session time zone is UTC; the store is the temp view `events` (Parquet merged by "
+    "column name, core columns always present, `_time` double, `_cd` bigint, multivalue "
+    "`array<string>`, else `string`).",
+    "A hunt's searches run on the chosen engine; its analytics (sessions, lateral movement, "
+    "PowerShell, visibility) and `huntbook serve` still run on DuckDB.",
 )
+
+AS_DUCKDB = "as DuckDB"
+# Per command / function / aggregate: what differs on Spark (absent: the same as DuckDB).
+SPARK_SUPPORT: dict[str, str] = {
+    "chart": "without BY as DuckDB; with BY refused (DuckDB's PIVOT)",
+    "timechart": "without BY as DuckDB; with BY refused (DuckDB's PIVOT)",
+    "lookup": "refused (lookup tables are read with DuckDB's read_csv)",
+    "inputlookup": "refused (lookup tables are read with DuckDB's read_csv)",
+    "transaction": "as DuckDB (mvlist members sorted oldest first); maxspan=/maxpause= refused "
+    "(Spark 4.0 cannot plan the recursive query)",
+    "rex": "as DuckDB (named groups read by number, `\\1` as `$1`); mode=sed without g only "
+    "when the regex is anchored at `^`; with i refused; POSIX classes refused",
+    "strftime()": "subseconds (`%3N`, `%6N`) and zones (`%z`, `%Z`) refused",
+    "tostring()": '`"commas"` refused',
+    "replace()": "POSIX classes refused",
+    "perc": "Spark's exact `percentile()` (linear, as quantile_cont)",
+    "median": "Spark's exact `percentile()` (linear, as quantile_cont)",
+}
 
 
 def _row(cells: list[str]) -> str:
@@ -213,10 +232,10 @@ def _row(cells: list[str]) -> str:
 def markdown_commands() -> str:
     from huntbook.query.spl.parser import COMMAND_PARSERS
 
-    lines = [_row(["command", "status", "notes"]), _row(["---", "---", "---"])]
+    lines = [_row(["command", "status", "notes", "Spark"]), _row(["---"] * 4)]
     for name in sorted(COMMAND_PARSERS):
         status, note = COMMAND_SUPPORT[name]
-        lines.append(_row([f"`{name}`", status, note]))
+        lines.append(_row([f"`{name}`", status, note, SPARK_SUPPORT.get(name, AS_DUCKDB)]))
     return "\n".join(lines) + "\n"
 
 
@@ -227,20 +246,22 @@ def markdown_splunk_only() -> str:
 def markdown_functions() -> str:
     from huntbook.query.spl.functions import FUNCTIONS
 
-    lines = [_row(["function", "arguments", "notes"]), _row(["---", "---", "---"])]
+    lines = [_row(["function", "arguments", "notes", "Spark"]), _row(["---"] * 4)]
     for name in sorted(FUNCTIONS):
         spec = FUNCTIONS[name]
-        lines.append(_row([f"`{name}()`", spec.arity_text(), spec.note]))
+        spark = SPARK_SUPPORT.get(f"{name}()", AS_DUCKDB)
+        lines.append(_row([f"`{name}()`", spec.arity_text(), spec.note, spark]))
     return "\n".join(lines) + "\n"
 
 
 def markdown_aggregates() -> str:
     from huntbook.query.spl.compiler.aggregates import AGGREGATES
 
-    lines = [_row(["function", "order-sensitive", "notes"]), _row(["---", "---", "---"])]
+    lines = [_row(["function", "order-sensitive", "notes", "Spark"]), _row(["---"] * 4)]
     for name in sorted(AGGREGATES):
         spec = AGGREGATES[name]
-        lines.append(_row([f"`{name}`", "yes" if spec.ordered else "", spec.note]))
+        spark = SPARK_SUPPORT.get(name, AS_DUCKDB)
+        lines.append(_row([f"`{name}`", "yes" if spec.ordered else "", spec.note, spark]))
     return "\n".join(lines) + "\n"
 
 

@@ -92,9 +92,6 @@ def _extract_group(source: exp.Expr, pattern: str, index: int, state: State) -> 
     ``regexp_extract(s, p, ['g1', ..., 'gN'])['gN']`` (the group list names groups 1..N)."""
     if index <= _MAX_GROUP_INDEX:
         return exp.RegexpExtract(this=source.copy(), expression=lit(pattern), group=lit(index))
-    state.ctx.warn(
-        "rex with more than 9 groups uses DuckDB's struct form of regexp_extract (DuckDB only)"
-    )
     names = [lit(f"g{i}") for i in range(1, index + 1)]
     struct = exp.RegexpExtract(
         this=source.copy(), expression=lit(pattern), group=exp.Array(expressions=names)
@@ -126,9 +123,6 @@ def _rex_sed(cmd: ast.Rex, state: State, source: exp.Expr) -> State:
             modifiers = ("g" if "g" in flags else "") + ("i" if "i" in flags else "")
             args = [source, lit(regex), lit(repl)] + ([lit(modifiers)] if modifiers else [])
             replaced = exp.Anonymous(this="REGEXP_REPLACE", expressions=args)
-            state.ctx.warn(
-                "rex mode=sed without g (or with i) uses DuckDB-only regexp_replace flags"
-            )
         return assign(state, cmd.field, Val(replaced, TEXT), cmd.pos)
     t = _TRANSLATE.match(cmd.pattern)
     if t:

@@ -126,9 +126,6 @@ def compile_makeresults(cmd: ast.MakeResults, state: State) -> State:
 def _lookup_relation(ctx: Context, table: str, pos: int) -> tuple[str, list[str]]:
     path = find_lookup(ctx, table, pos)
     header = lookup_header(ctx, table, path, pos)
-    ctx.warn(
-        "lookup/inputlookup read CSV files with DuckDB's read_csv; Spark needs the table registered"
-    )
     rn = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=lit(1))]))
     select = exp.Select(expressions=[exp.Star(), alias(rn, "__row")]).from_(
         exp.Table(this=read_csv(path, header))
