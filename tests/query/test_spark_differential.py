@@ -39,6 +39,12 @@ REFUSED: dict[str, str] = {
     "transaction/maxspan_closes": MAXSPAN,
     "transaction/maxspan_strictly_less": MAXSPAN,
     "transaction/maxspan_minutes": MAXSPAN,
+    "commands/spath_auto": "spath without path=",
+    "escu_constructs/spath_auto_input_field": "spath without path=",
+    "escu_constructs/spath_auto_not_json_keeps_fields": "spath without path=",
+    "escu_constructs/replace_wildcards_carried_over": "replacing only the first match",
+    "escu_constructs/match_runtime_pattern_not_re2_fails": "a regular expression built at run time",
+    "escu_constructs/match_pattern_built_at_run_time": "a regular expression built at run time",
 }
 # Tiny stores: planning dominates, so the test session plans lean (no adaptive re-planning, no
 # code generation, one shuffle partition); the answers do not depend on these.

@@ -49,6 +49,12 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
     for cls, message in REFUSED_NODES.items():
         if isinstance(node, cls):
             raise UnsupportedSplError(f"{message} is not supported on Spark")
+    if isinstance(node, REGEX_NODES) and not isinstance(node.expression, exp.Literal):
+        raise UnsupportedSplError(
+            "a regular expression built at run time is not supported on Spark (Java's regex "
+            "syntax differs from RE2's, and a pattern that is not a literal cannot be checked "
+            "before the search runs)"
+        )
     rewrite = REWRITES.get(type(node))
     return rewrite(node) if rewrite else node
 
@@ -353,7 +359,11 @@ FUNCTIONS: dict[str, Rewrite] = {
 
 REFUSED_FUNCTIONS: dict[str, str] = {
     "read_csv": "lookup/inputlookup (CSV lookup tables)",
+    "json_valid": "spath without path= (JSON auto-extraction)",
 }
+
+#: Regex functions whose pattern (``expression``) must be a literal to run on Spark.
+REGEX_NODES = (exp.RegexpLike, exp.RegexpExtract, exp.RegexpReplace, exp.RegexpExtractAll)
 
 REFUSED_NODES: dict[type[exp.Expr], str] = {
     exp.Pivot: "chart/timechart with BY (DuckDB's PIVOT)",

@@ -286,12 +286,14 @@ def parse_spath(cur: Cursor, sub: Subsearch) -> ast.Spath:
     )
 
 
-def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
+def _options_and_fields(cur: Cursor, missing: str) -> tuple[dict[str, Token], list[str]]:
+    """``key=value`` options and field names up to a ``[subsearch]`` (``missing``: the error
+    when none follows)."""
     opts: dict[str, Token] = {}
     fields: list[str] = []
     while cur.peek().type is not TokenType.LBRACKET:
         if cur.at_end():
-            raise cur.error("join needs a [subsearch]")
+            raise cur.error(missing)
         if cur.accept(TokenType.COMMA):
             continue
         if cur.peek(1).is_op("="):
@@ -299,6 +301,11 @@ def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
             opts[key] = value
         else:
             fields.append(cur.name())
+    return opts, fields
+
+
+def parse_join(cur: Cursor, sub: Subsearch) -> ast.Join:
+    opts, fields = _options_and_fields(cur, "join needs a [subsearch]")
     start, end = cur.subsearch()
     kind = opts["type"].value.lower() if "type" in opts else "inner"
     if kind not in ("inner", "left", "outer"):
@@ -519,18 +526,7 @@ def parse_foreach(cur: Cursor, sub: Subsearch) -> ast.Foreach:
 
     The subsearch is kept as text: it is a template, parsed once per field when compiled.
     """
-    opts: dict[str, Token] = {}
-    fields: list[str] = []
-    while cur.peek().type is not TokenType.LBRACKET:
-        if cur.at_end():
-            raise cur.error("foreach needs a [subsearch] template")
-        if cur.accept(TokenType.COMMA):
-            continue
-        if cur.peek(1).is_op("="):
-            key, value = cur.option()
-            opts[key] = value
-        else:
-            fields.append(cur.name())
+    opts, fields = _options_and_fields(cur, "foreach needs a [subsearch] template")
     mode = opts.get("mode")
     if mode is not None and mode.value.lower() != "multifield":
         raise UnsupportedSplError(
