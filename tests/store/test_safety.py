@@ -395,7 +395,7 @@ def test_an_ingest_into_a_locked_store_says_it_waits_then_goes_on(tmp_path: Path
     path = make_store(tmp_path / "s", []).path
     env = {**os.environ, "PYTHONPATH": SRC}
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), "3"], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(path), "8"], env=env, stdout=subprocess.PIPE, text=True
     )
     assert holder.stdout is not None and holder.stdout.readline() == "held\n"
     started = time.monotonic()
