@@ -213,6 +213,39 @@ def run_spl(
     ``pipeline`` as in ``compile_spl``. Lookups are read from the store's ``lookups/`` folder
     and the folders in ``lookups`` only; macros as in ``compile_for_store``; ``engine``: what
     runs it (default DuckDB)."""
+    return stream_spl(
+        store,
+        text,
+        earliest=earliest,
+        latest=latest,
+        limit=limit,
+        now=now,
+        limits=limits,
+        pipeline=pipeline,
+        lookups=lookups,
+        macros=macros,
+        macro_paths=macro_paths,
+        engine=engine,
+    ).collect()
+
+
+def stream_spl(
+    store: StoreLike,
+    text: str,
+    *,
+    earliest: str | None = None,
+    latest: str | None = None,
+    limit: int | None = None,
+    now: float | None = None,
+    limits: Limits | None = None,
+    pipeline: ast.Pipeline | None = None,
+    lookups: Sequence[str | os.PathLike[str]] = (),
+    macros: MacroTable | None = None,
+    macro_paths: Sequence[str | os.PathLike[str]] = (),
+    engine: EngineChoice | None = None,
+) -> SearchStream:
+    """Like ``run_spl``, but the rows come batch by batch (close the stream when done);
+    ``run_spl`` is this stream collected."""
     from huntbook.engines import EngineChoice
 
     query = compile_for_store(
@@ -223,35 +256,6 @@ def run_spl(
         limit=limit,
         now=now,
         pipeline=pipeline,
-        lookups=lookups,
-        macros=macros,
-        macro_paths=macro_paths,
-    )
-    return (engine or EngineChoice()).open(store, limits).execute(query)
-
-
-def stream_spl(
-    store: StoreLike,
-    text: str,
-    *,
-    earliest: str | None = None,
-    latest: str | None = None,
-    limit: int | None = None,
-    limits: Limits | None = None,
-    lookups: Sequence[str | os.PathLike[str]] = (),
-    macros: MacroTable | None = None,
-    macro_paths: Sequence[str | os.PathLike[str]] = (),
-    engine: EngineChoice | None = None,
-) -> SearchStream:
-    """Like ``run_spl``, but the rows come batch by batch (close the stream when done)."""
-    from huntbook.engines import EngineChoice
-
-    query = compile_for_store(
-        store,
-        text,
-        earliest=earliest,
-        latest=latest,
-        limit=limit,
         lookups=lookups,
         macros=macros,
         macro_paths=macro_paths,
