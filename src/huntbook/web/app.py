@@ -13,13 +13,14 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from huntbook.web import api, detections, hunts
+from huntbook.web import api, detections, findings, hunts
 from huntbook.web.running import Running
 from huntbook.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
-PAGES = ("search.html", "hunts.html", "detections.html")  # at /search, /hunts, /detections
+#: at /search, /hunts, /findings, /detections
+PAGES = ("search.html", "hunts.html", "findings.html", "detections.html")
 
 
 def _page(name: str) -> Route:
@@ -61,6 +62,7 @@ def create_app(
         Route("/api/cancel", api.cancel, methods=["POST"]),
         Route("/api/hunts", hunts.hunts),
         Route("/api/hunts/{name}/report", hunts.report),
+        Route("/api/findings", findings.findings),
         Route("/api/detections", detections.detections),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -69,5 +71,6 @@ def create_app(
     app.state.workspace = workspace
     app.state.running = Running()
     app.state.hunts = hunts.HuntRuns(workspace, folders.playbooks)
+    app.state.findings = findings.FindingsRuns(workspace)
     app.state.detections = detections.DetectRuns(workspace, folders.rules)
     return app
