@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import subprocess
@@ -26,6 +27,7 @@ EDGE = {
     "destination": "WORKSTATION6",
     "account": "pgustavo",
     "method": "WMI",
+    "attack": "T1047",
     "first_seen": "2020-09-21T03:13:44.000Z",
     "last_seen": "2020-09-21T03:13:46.000Z",
     "evidence": [
@@ -42,7 +44,10 @@ EDGE = {
 
 def _findings(store: Any, book: Any) -> dict[str, Any]:
     return {
-        "lateral_movement": [EDGE, {**EDGE, "destination": "WORKSTATION7", "method": "PsExec"}],
+        "lateral_movement": [
+            EDGE,
+            {**EDGE, "destination": "WORKSTATION7", "method": "PsExec", "attack": "T1569.002"},
+        ],
         "powershell": [
             {"host": "WORKSTATION6", "launcher": "powershell -enc", "decoded": "IEX ..."}
         ],
@@ -101,7 +106,8 @@ def test_html_is_self_contained_and_escapes_data(result: HuntResult) -> None:
     assert "<script" not in html.replace("&lt;script", "")
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert html.count('<g class="edge">') == 2 and "WMI, pgustavo" in html
+    assert html.count('<g class="edge">') == 1 and "WMI, pgustavo" in html
+    assert html.count('<g class="edge muted">') == 1  # PsExec: not the WMI hunt's technique
     assert html.count('class="event"') == 4  # two edges, two timed evidence events each
 
 
@@ -228,3 +234,79 @@ def test_markdown_cells_cannot_break_out() -> None:
 
     text = table(["a"], [["x | <img src=x onerror=alert(1)>\n| injected |"]])
     assert text.splitlines()[2] == "| x \\| &lt;img src=x onerror=alert(1)&gt; \\| injected \\| |"
+
+
+RDP_EDGE = {
+    "source": "ADMIN-VPN",
+    "destination": "frothlydc",
+    "account": "frothly.admin",
+    "method": "RDP",
+    "attack": "T1021.001",
+    "first_seen": "2020-09-22T08:00:00.000Z",
+    "last_seen": "2020-09-22T08:00:00.000Z",
+    "evidence": [],
+}
+
+
+def _glance(html: str) -> str:
+    section = re.search(r"<h2>At a Glance</h2>\n<div class=\"conclusion\">(.*?)</div>", html, re.S)
+    assert section is not None
+    return re.sub(r"<[^>]+>", "", section[1])
+
+
+def _hunt_of(result: HuntResult, technique: str, ids: list[str]) -> HuntResult:
+    from huntbook.hunts.result import TechniqueDoc
+
+    other = HuntResult.from_json(result.to_json())
+    other.playbook.techniques = [TechniqueDoc(technique, ids)]
+    return other
+
+
+def test_each_hunts_glance_answers_its_own_hypothesis(result: HuntResult) -> None:
+    """The WMI hunt's At a Glance talks about WMI, an RDP hunt's about RDP, on the same findings
+    (the whole-store conclusion stays the same in both)."""
+    result.findings.lateral_movement = [EDGE, RDP_EDGE]
+    rdp = _hunt_of(result, "Remote Services: Remote Desktop Protocol", ["T1021.001"])
+    wmi_html, rdp_html = render_html(result), render_html(rdp)
+    wmi_glance, rdp_glance = _glance(wmi_html), _glance(rdp_html)
+    assert wmi_glance.startswith(
+        "Lateral movement by Windows Management Instrumentation (T1047): found, involving 2 hosts. "
+        "WORKSTATION6 was reached from WORKSTATION5 via WMI as pgustavo."
+    )
+    assert "frothlydc" not in wmi_glance and "1 RDP (T1021.001) edge" in wmi_glance
+    assert rdp_glance.startswith(
+        "Lateral movement by Remote Services: Remote Desktop Protocol (T1021.001): found, "
+        "involving 2 hosts. frothlydc was reached from ADMIN-VPN via RDP as frothly.admin."
+    )
+    assert "WORKSTATION6 was reached" not in rdp_glance and "1 WMI (T1047) edge" in rdp_glance
+    conclusion = '<div class="conclusion"><p>WORKSTATION5 moved to WORKSTATION6'
+    assert conclusion in wmi_html and conclusion in rdp_html
+
+
+def test_a_hunt_whose_technique_found_nothing_says_so(result: HuntResult) -> None:
+    dcom = _hunt_of(result, "Remote Services: Distributed Component Object Model", ["T1021.003"])
+    glance = _glance(render_html(dcom))
+    assert glance.startswith(
+        "No lateral movement by Remote Services: Distributed Component Object Model (T1021.003) "
+        "was found in the data searched."
+    )
+    assert "Also found, outside this hunt&#x27;s techniques: 1 WMI (T1047) edge" in glance
+
+
+def test_report_md_puts_the_conclusion_first_as_report_html_does(result: HuntResult) -> None:
+    text = render_markdown(result)
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert headings[:2] == ["At a Glance", "Description"]
+    first = text.split("## At a Glance\n\n", 1)[1].split("\n", 1)[0]
+    assert first.startswith("Lateral movement by Windows Management Instrumentation (T1047)")
+    assert html.unescape(_glance(render_html(result))) == html.unescape(first)
+
+
+def test_a_decoded_script_is_shown_whole_and_folded(result: HuntResult) -> None:
+    script = "$wc=New-Object System.Net.WebClient;\n" + "# <script>x</script>\n" * 400 + "IEX $x"
+    result.findings.powershell = [{"family": "PowerShell Empire stager", "script": script}]
+    page, text = render_html(result), render_markdown(result)
+    summary = f"Decoded script: PowerShell Empire stager ({len(script):,} characters)"
+    assert f'<details class="script"><summary>{summary}</summary><pre><code>' in page
+    assert html.escape(script, quote=False) in page
+    assert f"<details><summary>{summary}</summary>\n\n```powershell\n{script}\n```\n" in text

@@ -17,15 +17,16 @@ ISO-8601 UTC):
 - ``visibility(store, needs) -> Visibility`` and ``explains_zero(store, constraints)``: data needs
   per host, and whether a zero-hit query is a no-data zero (visibility.py; table in
   visibility.yaml).
-- ``conclude(edges, powershell, visibility) -> str``: the conclusion in the seed's register
-  (conclusion.py).
+- ``conclude(edges, powershell, visibility) -> str``: the conclusion in the seed's register;
+  ``glance(findings, techniques) -> str``: the same findings as the answer to one hunt's ATT&CK
+  techniques, and ``answers(edges, techniques)``: which edges are that hunt's (conclusion.py).
 - ``address_book``/``AddressBook``: which host owns which IP, learnt from the data (addresses.py).
 """
 
 from __future__ import annotations
 
 from huntbook.analytics.addresses import AddressBook
-from huntbook.analytics.conclusion import conclude
+from huntbook.analytics.conclusion import answers, conclude, glance
 from huntbook.analytics.evidence import Evidence
 from huntbook.analytics.lateral_movement import Edge, find_lateral_movement
 from huntbook.analytics.powershell import Decoded, Layer, decode_powershell
@@ -45,10 +46,12 @@ __all__ = [
     "PowerShellFinding",
     "Session",
     "Visibility",
+    "answers",
     "conclude",
     "decode_powershell",
     "explains_zero",
     "find_lateral_movement",
+    "glance",
     "logon_sessions",
     "powershell_findings",
     "visibility",

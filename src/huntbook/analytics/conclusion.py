@@ -1,6 +1,8 @@
 """The hunt's conclusion, written from its findings in the seed report's register.
 
-API (stable): ``conclude(edges, powershell=None, visibility=None) -> str``.
+API (stable): ``conclude(edges, powershell=None, visibility=None) -> str``; ``glance(findings,
+techniques) -> str``, the same findings told as the answer to one hunt's hypothesis (its ATT&CK
+techniques): its own technique's movement first, the rest as one "also found" line.
 
 ``edges`` is the output of ``find_lateral_movement``; ``powershell`` of ``powershell_findings``;
 ``visibility`` of ``visibility``. Each may be the objects or their ``to_dict()`` forms, and the
@@ -20,6 +22,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from huntbook.analytics.methods import load_methods
 
 MAX_NAMED = 4
 MAX_C2 = 2
@@ -192,3 +196,105 @@ def conclude(edges: Any, powershell: Any = None, visibility: Any = None) -> str:
     movement, others = _movement(edge_list, ps_list)
     sentences = movement + _powershell(ps_list, edge_list) + others + _gaps(vis)
     return " ".join(sentences)
+
+
+#: the ATT&CK ids the PowerShell analytic answers (a hunt naming one asks about encoded PowerShell)
+POWERSHELL_TECHNIQUES = ("T1059.001", "T1027", "T1132")
+Techniques = Iterable[tuple[str, Iterable[str]]]
+
+
+def _covers(asked: str, attack: str) -> bool:
+    """A hunt's technique id answers for ``attack``: the same id, or ``attack`` a sub-technique."""
+    return bool(asked) and (attack == asked or attack.startswith(asked + "."))
+
+
+def _movement_attacks() -> set[str]:
+    table = load_methods()
+    return {m.attack for m in (*table.methods, table.explicit) if m.attack}
+
+
+def _asked(techniques: list[tuple[str, list[str]]], answered: Iterable[str]) -> list[str]:
+    """``name (ids)`` of each technique whose ids answer for one of ``answered``."""
+    known = list(answered)
+    return [
+        f"{name} ({', '.join(ids)})"
+        for name, ids in techniques
+        if any(_covers(i, a) for i in ids for a in known)
+    ]
+
+
+def _also(edges: list[Mapping[str, Any]]) -> list[str]:
+    """One sentence on the edges outside the hunt's techniques, counted by method."""
+    if not edges:
+        return []
+    counts: dict[str, int] = defaultdict(int)
+    for e in edges:
+        counts[f"{e.get('method') or '?'} ({e.get('attack') or 'no ATT&CK id'})"] += 1
+    listed = join_names(f"{n} {kind} edge{'s' if n > 1 else ''}" for kind, n in counts.items())
+    return [f"Also found, outside this hunt's techniques: {listed} (see Lateral Movement)."]
+
+
+def _hunt_movement(
+    mine: list[Mapping[str, Any]], named: list[str], payloads: list[Mapping[str, Any]]
+) -> list[str]:
+    """The movement by the hunt's own techniques and the payloads it delivered, or its absence."""
+    if not mine:
+        return [f"No lateral movement by {join_names(named)} was found in the data searched."]
+    hosts = {e["source"] for e in mine if not _unresolved(e)} | {e["destination"] for e in mine}
+    noun = "host" if len(hosts) == 1 else "hosts"
+    reached = {e["destination"] for e in mine}
+    delivered = [f for f in payloads if reached & set(f.get("hosts") or [])]
+    return [
+        f"Lateral movement by {join_names(named)}: found, involving {len(hosts)} {noun}.",
+        *_routes(mine),
+        *_powershell(delivered, mine),
+    ]
+
+
+def _hunt_powershell(
+    payloads: list[Mapping[str, Any]], edges: list[Mapping[str, Any]], named: list[str]
+) -> list[str]:
+    """The encoded PowerShell found (payloads, hosts, where it arrived), or its absence."""
+    if not payloads:
+        return [f"No encoded PowerShell ({join_names(named)}) was found in the data searched."]
+    hosts = {h for f in payloads for h in f.get("hosts") or []}
+    kinds = f"{len(payloads)} payload{'s' if len(payloads) > 1 else ''}"
+    noun = "host" if len(hosts) == 1 else "hosts"
+    lead = f"Encoded PowerShell ({join_names(named)}): found, {kinds} on {len(hosts)} {noun}."
+    return [lead, *_powershell(payloads, edges)]
+
+
+def answers(edges: Iterable[Mapping[str, Any]], techniques: Techniques) -> list[bool]:
+    """Per edge: whether it is movement by one of the hunt's ``techniques`` (every edge counts
+    when the hunt asks about no lateral-movement technique: then none is singled out)."""
+    rows = [(str(name), [str(i) for i in ids]) for name, ids in techniques]
+    plain = [dict(_plain(e)) for e in edges]
+    if not _asked(rows, _movement_attacks()):
+        return [True] * len(plain)
+    asked = [i for _, ids in rows for i in ids]
+    return [any(_covers(i, str(e.get("attack"))) for i in asked) for e in plain]
+
+
+def glance(findings: Mapping[str, Any], techniques: Techniques) -> str:
+    """The findings as the answer to a hunt whose playbook names ``techniques`` (``(name, ids)``
+    rows of its ATT&CK table): movement by those techniques (edges whose ``attack`` they cover),
+    encoded PowerShell when the hunt asks about it, the edges of other techniques in one line,
+    and the visibility gaps of the hunt's data needs. A hunt naming no technique the analytics
+    answer gets the whole conclusion, said to be that."""
+    rows = [(str(name), [str(i) for i in ids]) for name, ids in techniques]
+    edges = _plain(list(findings.get("lateral_movement") or []))
+    payloads = _plain(list(findings.get("powershell") or []))
+    moves = _asked(rows, _movement_attacks())
+    scripts = _asked(rows, POWERSHELL_TECHNIQUES)
+    if not moves and not scripts:
+        ids = ", ".join(i for _, ids in rows for i in ids) or "none"
+        return (
+            f"The analytics answer none of this hunt's techniques ({ids}); "
+            f"what they found in the data searched: {conclude(findings)}"
+        )
+    mine = [e for e, hit in zip(edges, answers(edges, rows), strict=True) if hit and moves]
+    sentences = _hunt_movement(mine, moves, payloads) if moves else []
+    if scripts and not mine:
+        sentences += _hunt_powershell(payloads, edges, scripts)
+    others = [e for e in edges if e not in mine]
+    return " ".join(sentences + _also(others) + _gaps(_plain(findings.get("visibility"))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from huntbook import analytics
 from huntbook.hunts.result import Coverage, HuntResult, IndexOverride, QueryOutcome, QueryStatus
 
 # What a query's status adds to its note, and what stands in its Hits cell instead of a count.
@@ -20,8 +21,7 @@ POWERSHELL_COLUMNS = (
     "first_seen",
     "last_seen",
     "iocs",
-    "script",
-)
+)  # the decoded script is not a cell: it is shown whole, folded, under the table (``scripts``)
 EDGE_HEADERS = ["Source", "Destination", "Account", "Method", "First seen", "Last seen", "Evidence"]
 
 
@@ -153,6 +153,23 @@ def conclusion(result: HuntResult) -> str:
     return f"The hunt found {len(edges)} lateral-movement edge(s): {pairs}."
 
 
+def glance(result: HuntResult) -> str:
+    """At a Glance: the findings as the answer to this hunt's hypothesis (its ATT&CK
+    techniques), not the whole-store conclusion every hunt of the store shares."""
+    findings = result.findings
+    bundle = {
+        "lateral_movement": findings.lateral_movement,
+        "powershell": findings.powershell,
+        "visibility": findings.visibility,
+    }
+    return analytics.glance(bundle, ((t.name, t.ids) for t in result.playbook.techniques))
+
+
+def hunt_edges(result: HuntResult) -> list[bool]:
+    """Per edge: whether it is movement by this hunt's techniques (the graph mutes the rest)."""
+    return analytics.answers(result.edges, ((t.name, t.ids) for t in result.playbook.techniques))
+
+
 def visibility_rows(result: HuntResult) -> list[dict[str, Any]]:
     """One row per (host, data need): its verdict and the events of each source on that host.
 
@@ -209,6 +226,20 @@ def finding_table(items: list[Any]) -> tuple[list[str], list[list[Any]]]:
     found = [i if isinstance(i, dict) else {"finding": i} for i in items]
     columns = [c for c in POWERSHELL_COLUMNS if any(c in r for r in found)] or columns_of(found)
     return columns, [[r.get(c) for c in columns] for r in found]
+
+
+def scripts(items: list[Any]) -> list[tuple[str, str]]:
+    """(title, the whole decoded script) of each finding that has one, e.g. ("Decoded script:
+    PowerShell Empire stager (4,012 characters)", "If($PSVersionTable..."): never cut."""
+    found = [i for i in items if isinstance(i, dict) and i.get("script")]
+    return [
+        (
+            f"Decoded script: {f.get('family') or f.get('payload_id') or 'payload'} "
+            f"({len(str(f['script'])):,} characters)",
+            str(f["script"]),
+        )
+        for f in found
+    ]
 
 
 def outputs(result: HuntResult) -> list[str]:

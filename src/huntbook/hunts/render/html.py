@@ -122,9 +122,12 @@ def _visibility_matrix(rows: list[dict[str, Any]]) -> str:
 
 
 def _glance(result: HuntResult) -> str:
-    """The conclusion and the host-to-host graph first: what a reader opens the report for."""
-    summary = _p(common.conclusion(result))
-    return f'<div class="conclusion">{summary}</div>' + svg.graph(result.edges)
+    """This hunt's answer and the host-to-host graph first: what a reader opens the report for
+    (edges of other techniques drawn muted)."""
+    summary = _p(common.glance(result))
+    return f'<div class="conclusion">{summary}</div>' + svg.graph(
+        result.edges, common.hunt_edges(result)
+    )
 
 
 def _results(result: HuntResult) -> str:
@@ -182,7 +185,14 @@ def _edges(result: HuntResult) -> str:
 
 def _generic(items: list[Any]) -> str:
     columns, rows = common.finding_table(items)
-    return table(columns, rows) if rows else "<p>None found.</p>"
+    if not rows:
+        return "<p>None found.</p>"
+    folded = "".join(
+        f'<details class="script"><summary>{escape(title)}</summary>'
+        f"<pre><code>{escape(script)}</code></pre></details>"
+        for title, script in common.scripts(items)
+    )
+    return table(columns, rows) + folded
 
 
 def _query(q: QueryOutcome) -> str:

@@ -1,8 +1,9 @@
 """report.md: the seed's own structure, with the Results table filled from the run.
 
-Sections appear in the seed's order (Description, Hypothesis, Data That is Needed, Queries, Results,
-Conclusion, Outputs and Follow-up Tasks, Notes, References); the run adds Findings, Visibility and
-a Run section with provenance (version, inputs and their sha256, data time range) and evidence.
+The hunt's answer comes first (At a Glance, as in report.html), then the seed's sections in the
+seed's order (Description, Hypothesis, Data That is Needed, Queries, Results, Conclusion, Outputs
+and Follow-up Tasks, Notes, References); the run adds Findings, Visibility and a Run section with
+provenance (version, inputs and their sha256, data time range) and evidence.
 
 Event fields are attacker-controlled text (a host name or a command line can hold ``<script>``):
 every value that comes from the data or the run goes through ``inline`` (table cells through
@@ -23,6 +24,8 @@ from huntbook.hunts.result import HuntResult
 def render_markdown(result: HuntResult) -> str:
     """The whole report as Markdown text."""
     parts = [
+        f"# {result.playbook.title}\n",
+        _section("At a Glance", inline(common.glance(result))),
         _header(result),
         _hypothesis(result),
         _data_needed(result),
@@ -117,7 +120,7 @@ def _header(result: HuntResult) -> str:
     )
     meta_table = table(["Field", "Description"], meta.items())
     body = f"{book.description}\n\n{meta_table}\n{attack}"
-    return f"# {book.title}\n\n" + _section("Description", body)
+    return _section("Description", body)
 
 
 def _hypothesis(result: HuntResult) -> str:
@@ -191,7 +194,14 @@ def _findings(result: HuntResult) -> str:
 
 def _generic(items: list[Any]) -> str:
     columns, rows = common.finding_table(items)
-    return table(columns, rows) if rows else "None found.\n"
+    if not rows:
+        return "None found.\n"
+    folded = "".join(
+        f"\n<details><summary>{inline(title)}</summary>\n\n"
+        f"{fenced(script, 'powershell')}\n</details>\n"
+        for title, script in common.scripts(items)
+    )
+    return table(columns, rows) + folded
 
 
 def _outputs(result: HuntResult) -> str:

@@ -4,13 +4,16 @@ Drawn by hand (no JavaScript, no external assets) so report.html opens anywhere,
 screenshot shows the same picture a browser does. Hosts stand in columns by how many hops they are
 from where the movement started (a host nobody reached is in the first column), so the graph reads
 left to right as the attacker went; each edge is an arrow source -> destination labelled "method,
-account"; parallel edges between one pair bend apart.
+account"; parallel edges between one pair bend apart, and no edge label is placed over another
+label or a host (it moves up or down to the nearest free row; the picture grows to hold it).
+Edges of other techniques than the hunt's are drawn muted (grey, dashed).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -20,8 +23,9 @@ GRAPH_W, NODE_R, ROW_H, MARGIN_X, TOP = 760, 34, 120, 130, 40  # TOP: room for s
 TIMELINE_W, LANE_H, MARGIN_L, MARGIN_R = 1000, 38, 300, 70
 
 
-def graph(edges: Sequence[dict[str, Any]]) -> str:
-    """The lateral-movement graph as an ``<svg>`` element."""
+def graph(edges: Sequence[dict[str, Any]], hunt: Sequence[bool] = ()) -> str:
+    """The lateral-movement graph as an ``<svg>`` element. ``hunt``: per edge, whether it is
+    movement by the hunt's own techniques (the others are drawn muted); all when not given."""
     if not edges:
         return _empty("No lateral-movement edges were found.", GRAPH_W, 80, "host-graph")
     hosts = list(
@@ -33,31 +37,130 @@ def graph(edges: Sequence[dict[str, Any]]) -> str:
     for e in edges:
         labels[str(e.get("source"))] = common.host_label(e, "source")
         labels[str(e.get("destination"))] = common.host_label(e, "destination")
-    parts = [
-        _svg_open("host-graph", GRAPH_W, height, "Host-to-host lateral movement graph"),
-        _MARKER,
-    ]
+    taken = [box for h in hosts for box in _node_boxes(where[h], labels[h])]
+    drawn: list[str] = []
     seen: dict[tuple[str, str], int] = {}
-    for e in edges:
-        pair = (str(e.get("source")), str(e.get("destination")))
+    for i, (e, pair) in enumerate(zip(edges, pairs, strict=True)):
         seen[pair] = seen.get(pair, 0) + 1
-        parts.append(_arrow(where[pair[0]], where[pair[1]], seen[pair] - 1, common.edge_label(e)))
+        style = STYLES[hunt[i] if i < len(hunt) else True]
+        drawn.append(
+            _arrow(
+                where[pair[0]], where[pair[1]], seen[pair] - 1, common.edge_label(e), style, taken
+            )
+        )
+    box = _bounds(taken, GRAPH_W, height)
+    parts = [
+        _svg_open("host-graph", GRAPH_W, height, "Host-to-host lateral movement graph", box),
+        _MARKERS,
+    ]
+    parts.extend(drawn)
     parts.extend(_node(where[h], labels[h]) for h in hosts)
     return "\n".join(parts) + "\n</svg>"
 
 
-_MARKER = (
-    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-    'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#b3261e"/>'
-    "</marker></defs>"
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+@dataclass(frozen=True)
+class EdgeStyle:
+    css: str
+    stroke: str
+    text: str
+    marker: str
+    dash: str
+
+
+#: an edge of the hunt's own techniques (True) and one of another technique, drawn muted (False)
+STYLES = {
+    True: EdgeStyle("edge", "#b3261e", "#7a1a14", "arrow", ""),
+    False: EdgeStyle("edge muted", "#9aa7bb", "#5b6577", "arrow-muted", ' stroke-dasharray="6 4"'),
+}
+LABEL_H, CHAR_W, LABEL_PAD, LABEL_GAP = 17.0, 7.4, 8.0, 2.0  # estimated text box at font-size 13
+LABEL_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7)  # where on its curve a label may sit, best first
+
+_MARKERS = (
+    "<defs>"
+    + "".join(
+        f'<marker id="{s.marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        f'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        f'fill="{s.stroke}"/></marker>'
+        for s in STYLES.values()
+    )
+    + "</defs>"
 )
 
 
-def _svg_open(css_class: str, width: int, height: int, title: str) -> str:
+def label_box(x: float, y: float, label: str) -> Box:
+    """The box an edge label centred on ``(x, y)`` takes (its width estimated from its length)."""
+    half = (CHAR_W * len(label) + LABEL_PAD) / 2
+    return (x - half, y - LABEL_H / 2, x + half, y + LABEL_H / 2)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _place(
+    spots: Sequence[tuple[float, float]], label: str, taken: list[Box]
+) -> tuple[float, float]:
+    """Where an edge label overlaps no label or node already placed: the first free one of
+    ``spots`` (points on its own line, best first), else the nearest free row straight above or
+    below the first (parallel edges' labels stack, none hides another). Its box joins ``taken``."""
+    x, y = spots[0]
+    step = LABEL_H + LABEL_GAP
+    shifted = [
+        (x, y + step * ((k + 1) // 2) * (1 if k % 2 else -1))
+        for k in range(1, 4 * (len(taken) + 1))
+    ]
+    for cx, cy in [*spots, *shifted]:
+        box = label_box(cx, cy, label)
+        if not any(_overlaps(box, t) for t in taken):
+            taken.append(box)
+            return cx, cy
+    taken.append(label_box(x, y, label))  # unreachable: a free row exists beyond every box
+    return x, y
+
+
+def _on_curve(
+    start: tuple[float, float], control: tuple[float, float], end: tuple[float, float]
+) -> list[tuple[float, float]]:
+    """Points of the quadratic curve, its midpoint first, then ever nearer its ends."""
+    (sx, sy), (cx, cy), (ex, ey) = start, control, end
+    return [
+        (
+            (1 - t) ** 2 * sx + 2 * (1 - t) * t * cx + t * t * ex,
+            (1 - t) ** 2 * sy + 2 * (1 - t) * t * cy + t * t * ey,
+        )
+        for t in LABEL_SPOTS
+    ]
+
+
+def _node_boxes(at: tuple[float, float], label: str) -> list[Box]:
+    x, y = at
+    name = y + NODE_R + 18
+    half = (7.8 * len(label) + LABEL_PAD) / 2
+    return [
+        (x - NODE_R, y - NODE_R, x + NODE_R, y + NODE_R),
+        (x - half, name - 14, x + half, name + 4),
+    ]
+
+
+def _bounds(boxes: list[Box], width: int, height: int) -> Box:
+    """The drawing's extent: the graph's own area grown to hold every label and node."""
+    left = min([0.0, *(b[0] - 4 for b in boxes)])
+    top = min([0.0, *(b[1] - 4 for b in boxes)])
+    right = max([float(width), *(b[2] + 4 for b in boxes)])
+    bottom = max([float(height), *(b[3] + 4 for b in boxes)])
+    return left, top, right, bottom
+
+
+def _svg_open(css_class: str, width: int, height: int, title: str, box: Box | None = None) -> str:
+    left, top, right, bottom = box or (0.0, 0.0, float(width), float(height))
+    w, h = right - left, bottom - top
     return (
         f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" '
-        f'width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img"><title>{escape(title)}</title>'
+        f'width="{w:g}" height="{h:g}" '
+        f'viewBox="{left:g} {top:g} {w:g} {h:g}" role="img"><title>{escape(title)}</title>'
     )
 
 
@@ -99,9 +202,16 @@ def _layout(
     return where, height
 
 
-def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label: str) -> str:
+def _arrow(
+    start: tuple[float, float],
+    end: tuple[float, float],
+    nth: int,
+    label: str,
+    style: EdgeStyle,
+    taken: list[Box],
+) -> str:
     if start == end:
-        return _loop(start, nth, label)
+        return _loop(start, nth, label, style, taken)
     (x1, y1), (x2, y2) = start, end
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
@@ -109,32 +219,35 @@ def _arrow(start: tuple[float, float], end: tuple[float, float], nth: int, label
     cx, cy = (x1 + x2) / 2 + uy * bend, (y1 + y2) / 2 - ux * bend
     sx, sy = x1 + ux * NODE_R, y1 + uy * NODE_R
     ex, ey = x2 - ux * (NODE_R + 2), y2 - uy * (NODE_R + 2)
-    # the label sits on the outer side of the curve's midpoint, clear of the line
-    lx, ly = (sx + 2 * cx + ex) / 4 + uy * 12, (sy + 2 * cy + ey) / 4 - ux * 12
+    # the label sits on its curve (its halo hides the line), where it covers no other label
+    lx, ly = _place(_on_curve((sx, sy), (cx, cy), (ex, ey)), label, taken)
     return (
-        f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}" '
-        f'fill="none" stroke="#b3261e" stroke-width="2.5" marker-end="url(#arrow)"/>'
-        f"{_edge_label(lx, ly, label)}</g>"
+        f'<g class="{style.css}"><path d="M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} '
+        f'{ey:.1f}" fill="none" stroke="{style.stroke}" stroke-width="2.5"{style.dash} '
+        f'marker-end="url(#{style.marker})"/>{_edge_label(lx, ly, label, style)}</g>'
     )
 
 
-def _loop(at: tuple[float, float], nth: int, label: str) -> str:
+def _loop(at: tuple[float, float], nth: int, label: str, style: EdgeStyle, taken: list[Box]) -> str:
     """A host that moved to itself (a loopback tunnel): a loop over its node, labelled above it."""
     x, y = at
     rise, spread = 44.0 + 14 * nth, 30.0 + 8 * nth
     sx, sy, ex = x - NODE_R * 0.5, y - NODE_R * 0.87, x + NODE_R * 0.5
+    lx, ly = _place([(x, sy - rise * 0.75 - 8)], label, taken)
     return (
-        f'<g class="edge"><path d="M {sx:.1f} {sy:.1f} C {x - spread:.1f} {sy - rise:.1f} '
-        f'{x + spread:.1f} {sy - rise:.1f} {ex:.1f} {sy:.1f}" fill="none" stroke="#b3261e" '
-        f'stroke-width="2.5" marker-end="url(#arrow)"/>'
-        f"{_edge_label(x, sy - rise * 0.75 - 4, label)}</g>"
+        f'<g class="{style.css}"><path d="M {sx:.1f} {sy:.1f} C {x - spread:.1f} '
+        f'{sy - rise:.1f} {x + spread:.1f} {sy - rise:.1f} {ex:.1f} {sy:.1f}" fill="none" '
+        f'stroke="{style.stroke}" stroke-width="2.5"{style.dash} '
+        f'marker-end="url(#{style.marker})"/>{_edge_label(lx, ly, label, style)}</g>'
     )
 
 
-def _edge_label(x: float, y: float, label: str) -> str:
+def _edge_label(x: float, y: float, label: str, style: EdgeStyle) -> str:
+    """The label's text centred on ``(x, y)`` (its baseline a third of a line below)."""
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="13" fill="#7a1a14" '
-        f'paint-order="stroke" stroke="#fff" stroke-width="4">{escape(label)}</text>'
+        f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" font-size="13" '
+        f'fill="{style.text}" paint-order="stroke" stroke="#fff" stroke-width="4">'
+        f"{escape(label)}</text>"
     )
 
 
