@@ -101,6 +101,21 @@ def test_fields_summary_counts_and_top_values(client: TestClient, demo_store: Pa
     assert "_raw" not in fields and "_time" not in fields
 
 
+def test_a_large_results_fields_are_those_of_its_newest_events_and_say_so(
+    client: TestClient, demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("huntbook.query.explore.SUMMARY_ROWS", 100)
+    body = api(client, q=LOGONS)
+    newest = cli_json(demo_store, LOGONS)[:100]
+    assert body["fields_from"] == 100 < body["total"]
+    host = next(f for f in body["fields"] if f["name"] == "host")
+    assert host["count"] == 100
+    assert {t["value"]: t["count"] for t in host["top"]} == Counter(r["host"] for r in newest)
+    assert sum(body["timeline"]["counts"]) == body["total"]  # the timeline: the whole result
+    monkeypatch.setattr("huntbook.query.explore.SUMMARY_ROWS", body["total"])
+    assert api(client, q=LOGONS)["fields_from"] == body["total"]
+
+
 def test_multivalue_fields_count_each_value(client: TestClient, demo_store: Path) -> None:
     rows = cli_json(demo_store, LOGONS)
     multi = next(k for r in rows for k, v in r.items() if isinstance(v, list))

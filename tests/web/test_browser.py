@@ -52,6 +52,21 @@ def test_a_modifier_click_excludes_the_value(page: Any, base_url: str) -> None:
     assert "host=venus" not in page.locator("tr.event td.summary .kv:first-child").all_inner_texts()
 
 
+def test_fields_read_from_the_newest_events_only_say_so(
+    page: Any, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_search(page, base_url, LOGONS)
+    page.wait_for_selector("#fields details.field")
+    assert page.locator("#fields-scope").count() == 0  # every event summarized: nothing to say
+    monkeypatch.setattr("huntbook.query.explore.SUMMARY_ROWS", 100)
+    open_search(page, base_url, LOGONS + " host!=nothing")
+    total = status_total(page)
+    page.wait_for_selector("#fields-scope")
+    assert page.locator("#fields-scope").inner_text() == (
+        f"Counts and top values in the first 100 of {total:,} events, in the order shown."
+    )
+
+
 def test_dragging_the_timeline_zooms_in(page: Any, base_url: str) -> None:
     open_search(page, base_url, LOGONS)
     before = status_total(page)

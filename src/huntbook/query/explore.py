@@ -1,10 +1,12 @@
 """``Exploration``: one search looked at page by page, as the web workbench shows it.
 
 The compiled search runs inside other sqlglot SELECTs on one DuckDB connection: a page of events
-is the ``_cd`` of its rows (a sort of two columns) and then those rows, any other page the search
-with LIMIT/OFFSET; the total a bare COUNT; the profile (total, time range, multivalue counts) one
-aggregate over it, the fields' counts and top values one UNPIVOT and GROUP BY over it, the
-timeline one GROUP BY over time buckets. No step loads every row into Python. ``cancel()``, from
+is the ``_cd`` of its rows (a sort of two columns, which also counts them: the total) and then those
+rows, any other page the search with LIMIT/OFFSET; the total otherwise a bare COUNT; the profile
+(total, time range, multivalue counts) one aggregate over it, the fields' counts and top values
+one UNPIVOT and GROUP BY over its first SUMMARY_ROWS rows (newest events first; the profile of
+those rows says how many were read), the timeline one GROUP BY over time buckets. No step loads
+every row into Python. ``cancel()``, from
 another thread, interrupts whatever runs on the connection.
 """
 
@@ -28,11 +30,15 @@ if TYPE_CHECKING:
 
 TIME = "_time"
 CD = "_cd"  # the store's row id
+TOTAL = "__total"  # the rows of the whole result, counted beside a page's keys
 TOP_VALUES = 10  # values listed per field in the fields summary
 MAX_BUCKETS = 120  # the timeline picks the smallest span giving at most this many buckets
 SPANS = (1, 2, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400)
 UNSUMMARIZED = frozenset({TIME, "_raw", "_cd"})  # a value per event: no top values to show
 RESULT = "r"
+#: rows the fields summary reads at most: the first ones in the search's order (for events, the
+#: newest), as Splunk's sidebar summarizes the events it has; the summary says how many it read
+SUMMARY_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,16 @@ class FieldSummary:
 
 @dataclass(frozen=True)
 class Profile:
-    """Rows in the whole result, the first and last ``_time`` (None without one), and how many
-    rows hold a value of each multivalue column (``fields()`` counts the others as it ranks
-    their values, in the same scan)."""
+    """Rows in the result, the first and last
+    ``_time`` (None without one), and how many rows hold a value of each multivalue column
+    (``fields()`` counts the others as it ranks their values, in the same scan). ``limit``:
+    of the newest ``limit`` events only."""
 
     total: int
     first: float | None
     last: float | None
     counts: dict[str, int]
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Exploration:
         self._con: Any = None
         self._lock = threading.Lock()
         self._schema: pa.Schema | None = None
+        self._total: int | None = None  # counted beside a page's keys
         self.cancelled = False
 
     @property
@@ -107,16 +116,22 @@ class Exploration:
             page = self._keyed_page(search, offset, count)
             if page is not None:
                 return page
-        return self._run(search.copy().limit(lit(count), copy=False).offset(lit(offset)))
+        return self._run(
+            search.copy().limit(lit(count), copy=False).offset(lit(offset), copy=False)
+        )
 
     def _keyed_page(self, search: exp.Select, offset: int, count: int) -> SearchResult | None:
         keys = search.copy()
-        keys.set("expressions", [_column(CD)])
-        cds = [row[CD] for row in self._run(keys.limit(lit(count)).offset(lit(offset))).rows()]
+        counted = exp.Window(this=exp.Count(this=exp.Star()))
+        keys.set("expressions", [_column(CD), exp.alias_(counted, TOTAL)])
+        rows = self._run(keys.limit(lit(count), copy=False).offset(lit(offset), copy=False)).rows()
+        cds = [row[CD] for row in rows]
+        if rows:
+            self._total = int(rows[0][TOTAL])
         if not cds or None in cds or len(set(cds)) < len(cds):
             return None
         wanted = exp.In(this=_column(CD), expressions=[lit(cd) for cd in cds])
-        page = self._run(search.copy().where(wanted))
+        page = self._run(search.copy().where(wanted, copy=False))
         return page if page.table.num_rows == len(cds) else None
 
     def schema(self) -> pa.Schema:
@@ -126,12 +141,16 @@ class Exploration:
         return self._schema
 
     def total(self) -> int:
-        """Rows in the whole result (a COUNT that reads only the columns the search filters on)."""
+        """Rows in the whole result: counted with the keys of the page fetched before, else a
+        COUNT that reads only the columns the search filters on."""
+        if self._total is not None:
+            return self._total
         row = self._run(self._over_result([exp.alias_(exp.Count(this=exp.Star()), "n")])).rows()
         return int(row[0]["n"])
 
-    def profile(self) -> Profile:
-        """The total, the time range and each multivalue column's count, in one aggregate."""
+    def profile(self, limit: int | None = None) -> Profile:
+        """The total, the time range and each multivalue column's count, in one aggregate; with
+        ``limit``, of the result's first ``limit`` rows (see ``summary_profile``)."""
         schema = self.schema()
         timed = _is_time(schema)
         lists = [f for f in schema if pa.types.is_list(f.type)]
@@ -139,22 +158,32 @@ class Exploration:
         if timed:
             terms += [exp.Min(this=self._ref(TIME)), exp.Max(this=self._ref(TIME))]
         terms += [exp.Count(this=_nonempty(self._ref(f.name))) for f in lists]
-        row = self._run(self._over_result(terms)).table.to_pylist()[0]
+        row = self._run(self._over_result(terms, limit)).table.to_pylist()[0]
         values = list(row.values())
         first, last = (values[1], values[2]) if timed else (None, None)
         counts = values[3:] if timed else values[1:]
         named = dict(zip([f.name for f in lists], counts, strict=True))
-        return Profile(int(values[0]), first, last, named)
+        return Profile(int(values[0]), first, last, named, limit)
+
+    def summary_profile(self, profile: Profile, rows: int | None = None) -> Profile:
+        """What the fields summary reads: ``profile`` (the whole result) when it has at most
+        ``rows`` rows (default SUMMARY_ROWS) or is not events newest first, else the profile of
+        its newest ``rows`` events."""
+        rows = SUMMARY_ROWS if rows is None else rows
+        if profile.total <= rows or not _keyed(self.query.expr):
+            return profile
+        return self.profile(limit=rows)
 
     def fields(self, profile: Profile) -> list[FieldSummary]:
         """Every column holding a value, most-populated first, with its top values (a
-        single-valued column's count is the sum of its values' counts)."""
+        single-valued column's count is the sum of its values' counts), in the rows ``profile``
+        counted (its ``limit``: the result's first rows only)."""
         candidates = [
             f for f in self.schema() if f.name not in UNSUMMARIZED and profile.counts.get(f.name, 1)
         ]
         summaries: list[FieldSummary] = []
         if candidates:
-            for row in self._run(self._top_values(candidates)).table.to_pylist():
+            for row in self._run(self._top_values(candidates, profile.limit)).table.to_pylist():
                 field = candidates[int(row["k"][1:])]
                 count = profile.counts.get(field.name, row["c"])
                 ranked = sorted(row["top"], key=lambda t: (-t["n"], t["v"]))
@@ -163,39 +192,29 @@ class Exploration:
                 )
         return sorted(summaries, key=lambda s: (-s.count, s.name.lower()))
 
-    def _top_values(self, fields: list[pa.Field]) -> exp.Select:
+    def _top_values(self, fields: list[pa.Field], limit: int | None) -> exp.Select:
         """``(k, top, c)``: the TOP_VALUES most common values of field ``c<i>`` (``k``) as a
         list of ``{v, n}`` (one MIN_BY per field, not a sort of every value) and the sum ``c``
         of all its values' counts; a field without a value has no row.
 
-        Single-valued fields go through one UNPIVOT (one pass over the result); each multivalue
-        field is unnested on its own. Ties keep the smaller value first.
+        One pass over the result: every field as a list of texts (a single value as a list of
+        one), one UNPIVOT of those lists, each list unnested. Ties keep the smaller value first.
         """
-        keyed = [(f"c{i}", f) for i, f in enumerate(fields)]
-        scalars = [(k, f) for k, f in keyed if not pa.types.is_list(f.type)]
-        branches: list[exp.Select] = []
-        if scalars:
-            texts = [exp.alias_(_text(self._ref(f.name), f.type), k) for k, f in scalars]
-            unpivot = exp.Pivot(
-                this=self._over_result(texts).subquery(),
-                expressions=[exp.Columns(this=exp.Star())],
-                unpivot=True,
-                into=exp.UnpivotColumns(this=exp.column("k"), expressions=[exp.column("v")]),
-            )
-            branches.append(_from(unpivot))
-        for k, f in keyed:
-            if pa.types.is_list(f.type):
-                value = _text(exp.Unnest(expressions=[self._ref(f.name)]), f.type.value_type)
-                terms = [exp.alias_(lit(k), "k"), exp.alias_(value, "v")]
-                branches.append(self._over_result(terms))
-        values: exp.Query = branches[0]
-        for branch in branches[1:]:
-            values = exp.union(values, branch, distinct=False)
+        texts = [
+            exp.alias_(_texts(self._ref(f.name), f.type), f"c{i}") for i, f in enumerate(fields)
+        ]
+        unpivot = exp.Pivot(
+            this=self._over_result(texts, limit).subquery(copy=False),
+            expressions=[exp.Columns(this=exp.Star())],
+            unpivot=True,
+            into=exp.UnpivotColumns(this=exp.column("k"), expressions=[exp.column("vs")]),
+        )
+        values = _from(unpivot)
         counted = (
             exp.select("k", "v", exp.alias_(exp.Count(this=exp.Star()), "n"))
-            .from_(values.subquery("u"))
-            .where(exp.Not(this=exp.Is(this=exp.column("v"), expression=exp.Null())))
-            .group_by("k", "v")
+            .from_(values.subquery("u", copy=False), copy=False)
+            .where(exp.Not(this=exp.Is(this=exp.column("v"), expression=exp.Null())), copy=False)
+            .group_by("k", "v", copy=False)
         )
         top = exp.ArgMin(
             this=_struct(v=exp.column("v"), n=exp.column("n")),
@@ -205,8 +224,8 @@ class Exploration:
         total = exp.alias_(exp.cast(exp.Sum(this=exp.column("n")), data_type("BIGINT")), "c")
         return (
             exp.select("k", exp.alias_(top, "top"), total)
-            .from_(counted.subquery("g"))
-            .group_by("k")
+            .from_(counted.subquery("g", copy=False), copy=False)
+            .group_by("k", copy=False)
         )
 
     def timeline(self, profile: Profile) -> Timeline | None:
@@ -222,8 +241,9 @@ class Exploration:
         )
         n = exp.alias_(exp.Count(this=exp.Star()), "n")
         select = self._over_result([exp.alias_(bucket, "b"), n])
-        select = select.where(exp.Not(this=exp.Is(this=self._ref(TIME), expression=exp.Null())))
-        select = select.group_by(lit(1)).order_by(lit(1))
+        not_null = exp.Not(this=exp.Is(this=self._ref(TIME), expression=exp.Null()))
+        select = select.where(not_null, copy=False).group_by(lit(1), copy=False)
+        select = select.order_by(lit(1), copy=False)
         rows = self._run(select).table.to_pylist()
         counts = [0] * (int((profile.last - start) // span) + 1)
         for row in rows:
@@ -244,17 +264,24 @@ class Exploration:
                 self._con.close()
                 self._con = None
 
-    def _over_result(self, terms: list[exp.Expr]) -> exp.Select:
+    def _over_result(self, terms: list[exp.Expr], limit: int | None = None) -> exp.Select:
         """``SELECT terms FROM (search) AS r(f0, f1, ...)``: terms name the result's columns by
         ``_ref`` (DuckDB binds names case-insensitively, and a result may hold ``User`` and
         ``user``). The search's final ORDER BY is dropped (without a LIMIT it does not change
-        which rows there are, and aggregates ignore order)."""
+        which rows there are, and aggregates ignore order); ``limit``: over the newest ``limit``
+        events of an event search (``_keyed``), found by their keys as a page is (a sort of
+        two columns, not of every column)."""
         search = self.query.expr.copy()
+        if limit is not None:
+            keys = search.copy()
+            keys.set("expressions", [_column(CD)])
+            newest = keys.limit(lit(limit), copy=False).subquery(copy=False)
+            search.where(exp.In(this=_column(CD), query=newest), copy=False)
         if search.args.get("limit") is None:
             search.set("order", None)
         names = [exp.to_identifier(f"f{i}") for i in range(len(self.schema()))]
         alias = exp.TableAlias(this=exp.to_identifier(RESULT), columns=names)
-        return exp.select(*terms).from_(exp.Subquery(this=search, alias=alias))
+        return exp.select(*terms).from_(exp.Subquery(this=search, alias=alias), copy=False)
 
     def _ref(self, name: str) -> exp.Column:
         """The result's column ``name`` inside ``_over_result`` (exactly that name's column)."""
@@ -281,8 +308,10 @@ class Exploration:
 
 
 def _from(unpivot: exp.Pivot) -> exp.Select:
-    return exp.select("k", "v").from_(
-        exp.Subquery(this=unpivot, alias=exp.TableAlias(this=exp.to_identifier("p")))
+    """``(k, v)``: each value of each unpivoted list ``vs``."""
+    value = exp.alias_(exp.Unnest(expressions=[exp.column("vs")]), "v")
+    return exp.select("k", value).from_(
+        exp.Subquery(this=unpivot, alias=exp.TableAlias(this=exp.to_identifier("p"))), copy=False
     )
 
 
@@ -337,9 +366,29 @@ def _text(value: exp.Expr, kind: pa.DataType) -> exp.Expr:
     )
 
 
+def _texts(value: exp.Expr, kind: pa.DataType) -> exp.Expr:
+    """A column's values as a list of texts (``_text`` each): a multivalue column's list, a
+    single value's list of one, NULL for no value (UNPIVOT leaves NULL out)."""
+    if pa.types.is_list(kind):
+        item = exp.to_identifier("x")
+        each = exp.Lambda(this=_text(exp.column(item), kind.value_type), expressions=[item])
+        return exp.Transform(this=value, expression=each)
+    missing = exp.Is(this=value.copy(), expression=exp.Null())
+    one = exp.Array(expressions=[_text(value, kind)])
+    return exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=one)
+
+
 def _coarse_span(width: float) -> int:
     """A span in whole days giving at most MAX_BUCKETS buckets over ``width`` seconds."""
     return 86400 * max(1, math.ceil(width / 86400 / (MAX_BUCKETS - 1)))
 
 
-__all__ = ["Exploration", "FieldSummary", "Profile", "Timeline", "export_rows", "iso_time"]
+__all__ = [
+    "SUMMARY_ROWS",
+    "Exploration",
+    "FieldSummary",
+    "Profile",
+    "Timeline",
+    "export_rows",
+    "iso_time",
+]

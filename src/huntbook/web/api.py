@@ -52,8 +52,11 @@ def _bad(exc: BadRequest) -> Response:
     return json_response({"error": {"type": "BadRequest", "message": str(exc)}}, 400)
 
 
-def _summary(profile: Any, fields: Any, timeline: Any) -> dict[str, Any]:
+def _summary(profile: Any, read: Any, fields: Any, timeline: Any) -> dict[str, Any]:
+    """The fields of the rows ``read`` (all, or the first ``SUMMARY_ROWS``: ``fields_from``
+    says how many) and the timeline and time range of the whole result (``profile``)."""
     return {
+        "fields_from": read.total,
         "fields": [
             {"name": f.name, "count": f.count, "top": [{"value": v, "count": n} for v, n in f.top]}
             for f in fields
@@ -75,7 +78,8 @@ def run_search(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """One page of a search, its total and (``summary``) its fields and timeline (without
-    ``summary`` the total is a bare COUNT, not the profile of every column)."""
+    ``summary`` the total is counted with the page's keys or a bare COUNT, not the profile of
+    every column; the fields are those of the result's first SUMMARY_ROWS rows at most)."""
     text, earliest, latest = query
     exploration = workspace.explore(text, earliest=earliest, latest=latest)
     with contextlib.closing(exploration), running.track(options["sid"], exploration):
@@ -91,8 +95,9 @@ def run_search(
             "warnings": exploration.warnings,
         }
         if profile is not None:
-            fields = exploration.fields(profile)
-            body.update(_summary(profile, fields, exploration.timeline(profile)))
+            read = exploration.summary_profile(profile)
+            fields = exploration.fields(read)
+            body.update(_summary(profile, read, fields, exploration.timeline(profile)))
     return body
 
 

@@ -136,7 +136,7 @@ function summarize(ask, sid, controller) {
     if (!summarizing || summarizing.controller !== controller) return;  // replaced
     summarizing = null;
     if (answer.ok && shownSid === sid) {
-      drawFields(answer.body.fields);
+      drawFields(answer.body);
       drawTimeline(answer.body.timeline);
     }
   }).catch(() => {});
@@ -259,9 +259,19 @@ function svgEl(tag, attrs = {}, ...children) {
 }
 
 // --- fields sidebar --------------------------------------------------------------------------
-function drawFields(fields) {
+// The fields of the result's first rows only when it has more than the server summarizes: said.
+function fieldsScope(body) {
+  if (body.fields_from >= body.total) return "";
+  const noun = body.events ? "events" : "results";
+  return `in the first ${body.fields_from.toLocaleString()} of ${body.total.toLocaleString()} ${noun}, in the order shown`;
+}
+
+function drawFields(body) {
+  const fields = body.fields;
   const box = $("fields");
-  box.replaceChildren(el("h3", {}, `Fields (${fields.length})`), el("div", { class: "hint" }, "Click a value to add it; Alt/Ctrl-click to exclude it."));
+  const scope = fieldsScope(body);
+  box.replaceChildren(el("h3", {}, `Fields (${fields.length})`), ...(scope ? [el("div", { class: "sampled", id: "fields-scope" }, `Counts and top values ${scope}.`)] : []),
+    el("div", { class: "hint" }, "Click a value to add it; Alt/Ctrl-click to exclude it."));
   for (const f of fields) {
     const items = f.top.map((t) => el("li", {}, el("a", {
       href: "#", "data-field": f.name, "data-value": t.value, title: t.value,
