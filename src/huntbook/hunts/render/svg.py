@@ -76,7 +76,8 @@ STYLES = {
     False: EdgeStyle("edge muted", "#9aa7bb", "#5b6577", "arrow-muted", ' stroke-dasharray="6 4"'),
 }
 LABEL_H, CHAR_W, LABEL_PAD, LABEL_GAP = 17.0, 7.4, 8.0, 2.0  # estimated text box at font-size 13
-LABEL_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7)  # where on its curve a label may sit, best first
+LABEL_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7)  # where along its curve a label may sit, best first
+LABEL_OFF = 14.0  # a label's centre this far off its curve, on the outer side
 
 _MARKERS = (
     "<defs>"
@@ -219,8 +220,11 @@ def _arrow(
     cx, cy = (x1 + x2) / 2 + uy * bend, (y1 + y2) / 2 - ux * bend
     sx, sy = x1 + ux * NODE_R, y1 + uy * NODE_R
     ex, ey = x2 - ux * (NODE_R + 2), y2 - uy * (NODE_R + 2)
-    # the label sits on its curve (its halo hides the line), where it covers no other label
-    lx, ly = _place(_on_curve((sx, sy), (cx, cy), (ex, ey)), label, taken)
+    # the label sits beside its curve, on the outer side, where it covers no other label
+    beside = [
+        (x + uy * LABEL_OFF, y - ux * LABEL_OFF) for x, y in _on_curve((sx, sy), (cx, cy), (ex, ey))
+    ]
+    lx, ly = _place(beside, label, taken)
     return (
         f'<g class="{style.css}"><path d="M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} '
         f'{ey:.1f}" fill="none" stroke="{style.stroke}" stroke-width="2.5"{style.dash} '
