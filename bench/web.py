@@ -5,13 +5,15 @@ Usage: ``python bench/web.py [--events N] [--repeat R]``
 Builds the demo (``huntbook demo``'s generator, ingest and hunt) once under ``.bench/web-<N>/``,
 serves it on a free loopback port in a thread and times, median of R runs each: the search page's
 HTML and assets, ``/api/search`` without and with the fields summary and timeline, a page deep in
-the result, an export, and the seed hunt's report; with chromium installed, the search page in a
-real browser until its rows show.
+the result, an export, the seed hunt's report and the findings of every analytic (``/findings``);
+with chromium installed, the search page in a real browser until its rows show. The load average
+(``os.getloadavg``) is printed before and after: on a shared machine the figures follow it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import time
@@ -51,7 +53,9 @@ def get(url: str) -> Callable[[], bytes]:
     return fetch
 
 
-def browser_load(base: str, spl: str) -> Callable[[], object] | None:
+def browser_load(base: str) -> Callable[[str], Callable[[], object]] | None:
+    """``load(spl)``: a fetch that opens the search page for ``spl`` in chromium until its rows
+    show (None without chromium)."""
     executable = shutil.which("chromium")
     if executable is None:
         return None
@@ -59,11 +63,10 @@ def browser_load(base: str, spl: str) -> Callable[[], object] | None:
 
     playwright = sync_playwright().start()
     page = playwright.chromium.launch(executable_path=executable).new_page()
-    url = f"{base}/search?q={urllib.parse.quote(spl)}"
 
-    def load() -> object:
-        page.goto(url)
-        return page.wait_for_selector("tr.event, table.table")
+    def load(spl: str) -> Callable[[], object]:
+        url = f"{base}/search?q={urllib.parse.quote(spl)}"
+        return lambda: (page.goto(url), page.wait_for_selector("tr.event, table.table"))
 
     return load
 
@@ -73,6 +76,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     out = ROOT / ".bench" / f"web-{args.events}"
     if not (out / "store").is_dir():
         run_demo(out, events=args.events)
@@ -101,13 +105,22 @@ def main() -> None:
         )
         report = f"{base}/api/hunts/wmi-lateral-movement/report?rerun=1"
         rows.append(("seed hunt run + report", timed(get(report), args.repeat)))
-        load = browser_load(base, SEARCHES["field filter"])
-        if load is not None:
-            rows.append(("browser: search page until rows show", timed(load, args.repeat)))
+        findings = f"{base}/api/findings?rerun=1"
+        rows.append(("findings (every analytic, whole store)", timed(get(findings), args.repeat)))
+        load = browser_load(base)
+        for name in ("raw events", "field filter") if load is not None else ():
+            shown = timed(load(SEARCHES[name]), args.repeat)
+            rows.append((f"browser: search page until rows show ({name})", shown))
     print(f"demo store: {args.events:,} events; median of {args.repeat} runs")
+    after = _load(os.getloadavg())
+    print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {after}")
     print("| Request | Median |\n|---|---:|")
     for name, seconds in rows:
         print(f"| {name} | {seconds * 1000:.0f} ms |")
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{a:.1f}" for a in averages)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Write docs/img/search.png and docs/img/hunt.png with the browser the tests use.
+"""Write docs/img/search.png, docs/img/hunt.png and docs/img/findings.png with the browser the
+tests use.
 
 Usage: ``python docs/screenshots.py`` (needs Debian's chromium; builds a 2,000-event demo store
 under .bench/). The README shows these pictures.
@@ -40,6 +41,11 @@ def main() -> None:
         page.locator('#report g.edge[data-edge="0"] text').click()
         page.locator("#report").scroll_into_view_if_needed()
         page.screenshot(path=str(OUT / "hunt.png"))
+        page.goto(f"{base}/findings")
+        page.wait_for_selector("tr.edge")
+        page.locator('tr.edge[data-edge="0"]').click()
+        page.wait_for_selector("#edge-evidence tr.evidence-event")
+        page.screenshot(path=str(OUT / "findings.png"))
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def command(
     rules: tuple[Path, ...],
     playbooks: tuple[Path, ...],
 ) -> None:
-    """Serve a local web workbench on the store: search, fields, timeline, hunts, detections,
-    a JSON API.
+    """Serve a local web workbench on the store: search, fields, timeline, hunts, findings,
+    detections, a JSON API.
 
     Read-only on the store; stop it with Ctrl-C.
     """
