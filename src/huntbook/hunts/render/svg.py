@@ -11,6 +11,7 @@ Edges of other techniques than the hunt's are drawn muted (grey, dashed).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,21 +106,19 @@ def _place(
     spots: Sequence[tuple[float, float]], label: str, taken: list[Box]
 ) -> tuple[float, float]:
     """Where an edge label overlaps no label or node already placed: the first free one of
-    ``spots`` (points on its own line, best first), else the nearest free row straight above or
-    below the first (parallel edges' labels stack, none hides another). Its box joins ``taken``."""
+    ``spots`` (points beside its own line, best first), else the nearest free row straight above
+    or below the first (parallel edges' labels stack, none hides another; finitely many boxes
+    leave a free row). Its box joins ``taken``."""
     x, y = spots[0]
     step = LABEL_H + LABEL_GAP
-    shifted = [
-        (x, y + step * ((k + 1) // 2) * (1 if k % 2 else -1))
-        for k in range(1, 4 * (len(taken) + 1))
-    ]
-    for cx, cy in [*spots, *shifted]:
-        box = label_box(cx, cy, label)
-        if not any(_overlaps(box, t) for t in taken):
-            taken.append(box)
-            return cx, cy
-    taken.append(label_box(x, y, label))  # unreachable: a free row exists beyond every box
-    return x, y
+    rows = ((x, y + step * ((k + 1) // 2) * (1 if k % 2 else -1)) for k in itertools.count(1))
+    spot = next(
+        (sx, sy)
+        for sx, sy in itertools.chain(spots, rows)
+        if not any(_overlaps(label_box(sx, sy, label), t) for t in taken)
+    )
+    taken.append(label_box(*spot, label))
+    return spot
 
 
 def _on_curve(
