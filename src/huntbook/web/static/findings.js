@@ -41,7 +41,7 @@ function eventCells(e) {
   const where = [e.file, e.record ? `record ${e.record}` : ""].filter(Boolean).join(" · ");
   const link = Number.isInteger(e._cd)
     ? el("a", { class: "event-search", href: searchUrl(`index=* _cd=${e._cd}`) }, `search event ${e._cd}`)
-    : "no store id (_cd): search it by its file and record";
+    : "no store id (_cd): its file and record, where known, name it";
   return [el("td", { class: "prov" }, where || "file not recorded"), el("td", {}, link)];
 }
 
