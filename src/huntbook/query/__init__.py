@@ -23,7 +23,7 @@ from sqlglot import exp
 from huntbook.engines.base import Limits
 from huntbook.engines.grid import GridCheck
 from huntbook.engines.result import SearchResult, SearchStream
-from huntbook.errors import SplSyntaxError
+from huntbook.errors import SplSyntaxError, UnsupportedSplError
 from huntbook.query.macro_files import load_macros, store_macros
 from huntbook.query.spark import spark_ready
 from huntbook.query.spl import ast
@@ -71,6 +71,7 @@ class CompiledQuery:
     events: bool = False
     named: frozenset[str] | None = frozenset()
     expanded: str = ""  # the search after macro expansion (what was parsed)
+    not_on_spark: tuple[str, ...] = ()  # constructs compiled for DuckDB only, refused on Spark
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark").
@@ -79,6 +80,8 @@ class CompiledQuery:
             UnsupportedSplError: for "spark", a construct Spark cannot run with DuckDB's answer.
         """
         if dialect == "spark":
+            if self.not_on_spark:
+                raise UnsupportedSplError(f"{self.not_on_spark[0]} is not supported on Spark")
             return spark_ready(self.expr).sql(dialect=dialect, pretty=pretty)
         return self.expr.sql(dialect=dialect, pretty=pretty)
 
@@ -181,6 +184,7 @@ def _compile(
         events="_raw" in names and not transforming,
         named=_named(transforming[-1] if transforming else None),
         expanded=expansion.text,
+        not_on_spark=tuple(ctx.not_on_spark),
     )
 
 
