@@ -51,7 +51,16 @@ __all__ = [
 
 
 # Commands after which rows are no longer events (Splunk's transforming commands).
-TRANSFORMING = (ast.Table, ast.Stats, ast.Top, ast.Chart, ast.Timechart, ast.TStats, ast.Metadata)
+TRANSFORMING = (
+    ast.Table,
+    ast.Stats,
+    ast.Top,
+    ast.Chart,
+    ast.Timechart,
+    ast.TStats,
+    ast.Metadata,
+    ast.FieldSummary,
+)
 
 
 @dataclass(frozen=True)

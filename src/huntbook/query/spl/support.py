@@ -131,17 +131,17 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
 # Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in
 # COMMAND_SUPPORT (a test checks the two are disjoint).
 SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
-    "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
+    "abstract", "accum", "addcoltotals", "addinfo", "analyzefields", "anomalies",
     "anomalousvalue", "anomalydetection", "appendcols", "arules", "associate",
     "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
     "contingency", "correlate", "dbinspect", "delete", "delta", "diff", "erex",
-    "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
-    "folderize", "format", "from", "fromjson", "gauge", "gentimes", "geom",
+    "eventcount", "extract", "fieldformat", "filldown", "findtypes",
+    "folderize", "format", "from", "gauge", "gentimes", "geom",
     "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",
-    "inputintelligence", "iplocation", "kmeans", "kv", "kvform", "loadjob", "localize",
+    "inputintelligence", "kmeans", "kv", "kvform", "loadjob", "localize",
     "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",
     "msearch", "mstats", "multikv", "multisearch", "mvcombine", "nomv", "outlier", "outputcsv",
-    "outputlookup", "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
+    "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
     "reltime", "require", "rest", "return", "rtorder", "run", "savedsearch",
     "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
     "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",

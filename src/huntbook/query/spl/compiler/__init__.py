@@ -57,6 +57,7 @@ from huntbook.query.spl.compiler.stats import (
     compile_top,
     compile_tstats,
 )
+from huntbook.query.spl.compiler.summaries import compile_addtotals, compile_fieldsummary
 from huntbook.query.spl.compiler.transaction import compile_transaction
 from huntbook.query.spl.compiler.values import col, lit
 
@@ -101,6 +102,8 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.Replace: compile_replace,
     ast.AppendPipe: compile_appendpipe,
     ast.DataModel: compile_datamodel,
+    ast.AddTotals: compile_addtotals,
+    ast.FieldSummary: compile_fieldsummary,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
@@ -122,7 +125,15 @@ def compile_commands(
     return state
 
 
-_PROJECTING = (ast.Table, ast.Stats, ast.Top, ast.Chart, ast.Timechart, ast.TStats)
+_PROJECTING = (
+    ast.Table,
+    ast.Stats,
+    ast.Top,
+    ast.Chart,
+    ast.Timechart,
+    ast.TStats,
+    ast.FieldSummary,
+)
 
 
 def needed_after(commands: tuple[ast.Command, ...]) -> set[str] | None:

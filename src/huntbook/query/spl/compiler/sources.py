@@ -281,17 +281,17 @@ def compile_append(cmd: ast.Append, state: State) -> State:
     """Subsearch rows after the current rows; fields are the union (missing ones null)."""
     from huntbook.query.spl.compiler import compile_commands
 
-    return _appended(state, compile_commands(cmd.subsearch, state.ctx, _base(state)))
+    return appended(state, compile_commands(cmd.subsearch, state.ctx, _base(state)))
 
 
 def compile_appendpipe(cmd: ast.AppendPipe, state: State) -> State:
     """Splunk's appendpipe: the subpipeline runs on the current results, its rows appended."""
     from huntbook.query.spl.compiler import compile_commands
 
-    return _appended(state, compile_commands(cmd.subpipeline, state.ctx, state))
+    return appended(state, compile_commands(cmd.subpipeline, state.ctx, state))
 
 
-def _appended(state: State, sub: State) -> State:
+def appended(state: State, sub: State) -> State:
     """``state``'s rows, then ``sub``'s; fields are the union (missing ones null)."""
     names = list(
         dict.fromkeys([*[f.name for f in state.visible()], *[f.name for f in sub.visible()]])
