@@ -28,6 +28,7 @@ from huntbook.query.spl.compiler.basic import (
 from huntbook.query.spl.compiler.charts import compile_bin, compile_chart, compile_timechart
 from huntbook.query.spl.compiler.extract import (
     compile_convert,
+    compile_fromjson,
     compile_makemv,
     compile_mvexpand,
     compile_regex,
@@ -104,10 +105,11 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.DataModel: compile_datamodel,
     ast.AddTotals: compile_addtotals,
     ast.FieldSummary: compile_fieldsummary,
+    ast.FromJson: compile_fromjson,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
-_READS_AHEAD = (ast.Transaction, ast.XmlKv, ast.Spath)
+_READS_AHEAD = (ast.Transaction, ast.XmlKv, ast.Spath, ast.FromJson)
 
 
 def compile_commands(

@@ -226,6 +226,66 @@ def _json_leaf(source: exp.Expr, name: str, old: Val) -> Val:
     return Val(exp.Case(ifs=[exp.If(this=test, true=extracted)], default=keep), kind)
 
 
+_JSON_KEY = re.compile(r'^[^"\\]+$')  # a top-level key quotable in a JSON path
+
+
+def compile_fromjson(cmd: ast.FromJson, state: State) -> State:
+    """Splunk's fromjson: each top-level key of the field's JSON object becomes a field
+    (``prefix`` + key): strings as they are, numbers and booleans as text, arrays as multivalue
+    fields (nested objects in them as JSON text), objects as JSON text. The keys come from the
+    data, so only the ones later commands name are extracted (``ctx.needed``); input that is not
+    a JSON object, or lacks the key, leaves the field as it was.
+    """
+    needed = state.ctx.needed
+    if needed is None:
+        raise UnsupportedSplError(
+            "fromjson creates fields named by the data; huntbook extracts the ones later "
+            "commands name, so end the search with table, fields or stats naming them "
+            "(no wildcard)",
+            state.ctx.text,
+            cmd.pos,
+        )
+    state.ctx.refuse_on_spark("fromjson")
+    source = as_text(state.get(cmd.field))
+    names = sorted(
+        n
+        for n in needed
+        if n.startswith(cmd.prefix) and n != cmd.field and _JSON_KEY.match(n[len(cmd.prefix) :])
+    )
+    values = [(n, _json_key(source, n[len(cmd.prefix) :], state.get(n))) for n in names]
+    return assign_many(state, values) if values else state
+
+
+def _json_key(source: exp.Expr, key: str, old: Val) -> Val:
+    """The value of top-level ``key`` as a multivalue (one value unless it is an array)."""
+    path = lit(f'$."{key}"')
+    kind = fn("json_type", source.copy(), path.copy())
+    elements = fn("json_extract_string", source.copy(), lit(f'$."{key}"[*]'))
+    single = exp.Array(expressions=[fn("json_extract_string", source.copy(), path.copy())])
+    value = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=kind.copy(), expression=lit("NULL")), true=typed_null(LIST)),
+            exp.If(
+                this=exp.EQ(this=kind.copy(), expression=lit("ARRAY")),
+                true=_null_if_empty_list(elements),
+            ),
+        ],
+        default=single,
+    )
+    is_object = exp.EQ(this=fn("json_type", source.copy()), expression=lit("OBJECT"))
+    found = exp.and_(is_object, fn("json_exists", source.copy(), path))
+    keep = as_list(old)
+    in_json = exp.Case(ifs=[exp.If(this=found, true=value)], default=keep.copy())
+    # CASE, not AND: the JSON functions only see text json_valid accepted
+    valid = fn("json_valid", source.copy())
+    return Val(exp.Case(ifs=[exp.If(this=valid, true=in_json)], default=keep), LIST)
+
+
+def _null_if_empty_list(lst: exp.Expr) -> exp.Expr:
+    empty = exp.EQ(this=exp.ArraySize(this=lst), expression=lit(0))
+    return exp.Case(ifs=[exp.If(this=empty, true=typed_null(LIST))], default=lst.copy())
+
+
 _XML_KEY = re.compile(r"^[A-Za-z]\w*$")  # a key usable as an XML tag and a regex group name
 
 
