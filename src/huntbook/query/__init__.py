@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -28,6 +28,7 @@ from huntbook.query.macro_files import load_macros, store_macros
 from huntbook.query.spark import spark_ready
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
+from huntbook.query.spl.compiler.runtime import LookupWrite, PythonFunction, RowCheck, prepare
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.macros import Expansion, MacroTable, expand
@@ -81,6 +82,9 @@ class CompiledQuery:
     named: frozenset[str] | None = frozenset()
     expanded: str = ""  # the search after macro expansion (what was parsed)
     not_on_spark: tuple[str, ...] = ()  # constructs compiled for DuckDB only, refused on Spark
+    checks: tuple[RowCheck, ...] = ()  # subsearch sizes checked before running
+    writes: tuple[LookupWrite, ...] = ()  # outputlookup's files, written before running
+    functions: tuple[PythonFunction, ...] = ()  # Python functions the SQL calls (iplocation)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark").
@@ -93,6 +97,15 @@ class CompiledQuery:
                 raise UnsupportedSplError(f"{self.not_on_spark[0]} is not supported on Spark")
             return spark_ready(self.expr).sql(dialect=dialect, pretty=pretty)
         return self.expr.sql(dialect=dialect, pretty=pretty)
+
+    def prepare_duckdb(self, con: Any) -> list[str]:
+        """Before the search runs on DuckDB connection ``con``: register its Python functions,
+        write its lookup files, check its subsearches' sizes; the warnings those give.
+
+        Raises:
+            LookupAccessError: an outputlookup file could not be written.
+        """
+        return prepare(con, self.functions, self.writes, self.checks)
 
     def grid_checks(self, dialect: str = "duckdb") -> list[tuple[GridCheck, str]]:
         """Each chart to size before running, with its sizing query in ``dialect`` (rewritten
@@ -194,6 +207,9 @@ def _compile(
         named=_named(transforming[-1] if transforming else None),
         expanded=expansion.text,
         not_on_spark=tuple(ctx.not_on_spark),
+        checks=tuple(ctx.checks),
+        writes=tuple(ctx.writes),
+        functions=tuple(ctx.functions),
     )
 
 

@@ -31,7 +31,7 @@ def _eval_rest(cur: Cursor) -> Cursor:
 
 
 def parse_search_cmd(cur: Cursor, sub: Subsearch) -> ast.Search:
-    return ast.Search(parse_search(cur))
+    return ast.Search(parse_search(cur, sub=lambda start, end: sub(start, end)))
 
 
 def parse_where(cur: Cursor, sub: Subsearch) -> ast.Where:
