@@ -127,6 +127,7 @@ def compile_spl(
     columns: dict[str, str] | None = None,
     pipeline: ast.Pipeline | None = None,
     macros: MacroTable | None = None,
+    lookup_output: str | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store schema ({column: "double"|"bigint"|"text"|"list"}).
 
@@ -137,6 +138,7 @@ def compile_spl(
     ``pipeline`` is ``text`` already parsed (and possibly rewritten by the caller, e.g. a hunt run
     against another index); ``text`` still serves the error messages.
     ``macros`` defines the search macros the text may call (none when not given).
+    ``lookup_output`` is the one folder ``outputlookup`` may write into (None: it may not).
 
     Raises:
         SplSyntaxError: the text does not parse, or a construct is used wrongly; an error inside
@@ -156,6 +158,7 @@ def compile_spl(
             lookup_dirs=lookup_dirs,
             columns=columns,
             pipeline=pipeline,
+            lookup_output=lookup_output,
         )
     except SplSyntaxError as err:
         call = expansion.locate(err.pos) if err.query == expansion.text else None
@@ -176,10 +179,14 @@ def _compile(
     lookup_dirs: tuple[str, ...],
     columns: dict[str, str] | None,
     pipeline: ast.Pipeline | None,
+    lookup_output: str | None,
 ) -> CompiledQuery:
     pipeline = parse(expansion.text) if pipeline is None else pipeline
     ctx = Context(
-        text=expansion.text, now=time.time() if now is None else now, lookup_dirs=lookup_dirs
+        text=expansion.text,
+        now=time.time() if now is None else now,
+        lookup_dirs=lookup_dirs,
+        output_dir=lookup_output,
     )
     earliest, latest = bounds
     for value in (earliest, latest):
@@ -307,7 +314,8 @@ def compile_for_store(
 ) -> CompiledQuery:
     """``compile_spl`` with the store's schema and column names; lookups are read from the
     store's ``lookups/`` folder and the folders in ``lookups`` only. Macros: ``macros`` when
-    given, else huntbook's CIM macros, the store's ``macros/`` folder and ``macro_paths``."""
+    given, else huntbook's CIM macros, the store's ``macros/`` folder and ``macro_paths``.
+    ``outputlookup`` writes into the store's ``lookups/`` folder."""
     return compile_spl(
         text,
         store.fields(),
@@ -319,6 +327,7 @@ def compile_for_store(
         columns=store.columns(),
         pipeline=pipeline,
         macros=macros if macros is not None else store_macro_table(store, macro_paths),
+        lookup_output=str(store.lookups),
     )
 
 

@@ -38,6 +38,7 @@ from huntbook.query.spl.compiler.extract import (
     compile_xmlkv,
 )
 from huntbook.query.spl.compiler.foreach import compile_foreach
+from huntbook.query.spl.compiler.iplocation import compile_iplocation
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.sources import (
     compile_append,
@@ -46,6 +47,7 @@ from huntbook.query.spl.compiler.sources import (
     compile_join,
     compile_lookup,
     compile_makeresults,
+    compile_outputlookup,
     events_state,
 )
 from huntbook.query.spl.compiler.state import Context, State, alias
@@ -106,6 +108,8 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.AddTotals: compile_addtotals,
     ast.FieldSummary: compile_fieldsummary,
     ast.FromJson: compile_fromjson,
+    ast.OutputLookup: compile_outputlookup,
+    ast.IpLocation: compile_iplocation,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
