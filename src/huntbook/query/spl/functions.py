@@ -190,10 +190,12 @@ def _mvmap(c: ExprCompiler, node: ast.Call) -> Val:
     current = Val(col(_V), TEXT)
     inner = ExprCompiler(c.state, {**c.overrides, **dict.fromkeys(names, current)})
     mapped = inner.compile(node.args[1])
-    each = exp.Lambda(this=as_list(mapped), expressions=[exp.to_identifier(_V)])
+    # a null result is an empty list (Spark's flatten is null when any inner list is)
+    empty = exp.Cast(this=exp.Array(expressions=[]), to=data_type("VARCHAR[]"))
+    results = exp.Coalesce(this=as_list(mapped), expressions=[empty])
+    each = exp.Lambda(this=results, expressions=[exp.to_identifier(_V)])
     values = exp.Flatten(this=exp.Transform(this=source.expr, expression=each))
-    present = exp.Lambda(this=not_null(col(_V)), expressions=[exp.to_identifier(_V)])
-    return Val(_empty_to_null(exp.ArrayFilter(this=values, expression=present)), LIST)
+    return Val(_empty_to_null(values), LIST)
 
 
 def _field_refs(node: object) -> list[ast.FieldRef]:
