@@ -29,7 +29,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     ),
     "table": (S, "wildcards; a listed field absent from the data is an empty column"),
     "fields": (S, "`fields +` keeps `_time` and `_raw` unless removed with `fields -`"),
-    "rename": (S, "wildcards; renaming a missing field onto an existing one nulls it"),
+    "rename": (
+        S,
+        "wildcards; renaming a missing field onto an existing one nulls it; a wildcard "
+        "rename leaves a target alone on rows where the matched source field is null",
+    ),
     "sort": (
         S,
         "default cap 10,000, `sort 0` unlimited, `num()`/`str()`; auto mode sorts by "
@@ -84,8 +88,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "makemv": (S, "delim=, tokenizer= (first capture group), allowempty="),
     "spath": (
         P,
-        "input=, path=, output= on JSON; without path=, the JSON leaves later commands name "
-        "(a later table/fields/stats must name them, no wildcard); no XML",
+        "input=, path=, output= on JSON; without path=, the JSON leaves or, on XML input "
+        "(text starting with `<`), the element texts (`Event.System.Computer`, the first "
+        "element of a path, not XML-unescaped, no `{@attr}`) that later commands name (a later "
+        "table/fields/stats must name them; a wildcard rename such as `rename X.* as *` is "
+        "followed back)",
     ),
     "join": (
         P,

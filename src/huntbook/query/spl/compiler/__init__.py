@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -146,15 +147,39 @@ def needed_after(commands: tuple[ast.Command, ...]) -> set[str] | None:
     """Names later commands may read, up to the first command that projects (table, stats...).
 
     Over-approximates on purpose (every string in those commands counts), so it is safe; None
-    means "everything" (no projecting command, or a wildcard). It lets transaction skip merging
-    the hundreds of fields nothing reads, which keeps it fast on wide stores.
+    means "everything" (no projecting command, or a wildcard). A ``rename`` with wildcards
+    (``rename RuleAndFileData.* as *``) is read backwards: a later name its target pattern
+    matches needs the source name it came from. It lets transaction skip merging the hundreds
+    of fields nothing reads, which keeps it fast on wide stores.
     """
     names: set[str] = set()
+    renames: list[tuple[str, str]] = []
     for cmd in commands:
-        _strings(cmd, names)
+        if isinstance(cmd, ast.Rename):
+            renames.extend(cmd.pairs)
+            _strings([p for pair in cmd.pairs for p in pair if "*" not in p], names)
+        else:
+            _strings(cmd, names)
         if isinstance(cmd, _PROJECTING) or (isinstance(cmd, ast.Fields) and not cmd.remove):
-            return None if any("*" in n for n in names) else names
+            if any("*" in n for n in names):
+                return None
+            return names | _renamed_from(renames, names)
     return None
+
+
+def _renamed_from(renames: list[tuple[str, str]], names: set[str]) -> set[str]:
+    """The source names wildcard renames turned into ``names`` (latest rename first)."""
+    found = set(names)
+    for old, new in reversed(renames):
+        if "*" not in new:
+            continue
+        pattern = re.compile("^" + "(.*)".join(re.escape(p) for p in new.split("*")) + "$")
+        for name in list(found):
+            match = pattern.match(name)
+            if match and old.count("*") == new.count("*"):
+                parts = iter(match.groups())
+                found.add(re.sub(r"\*", lambda _m: next(parts), old))
+    return found - names
 
 
 def _strings(node: object, out: set[str]) -> None:
