@@ -8,7 +8,6 @@ Each test names the Splunk Search Reference rule it pins ([S-outputlookup], [S-i
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -54,8 +53,11 @@ def test_outputlookup_append_adds_rows_and_columns(store: Any) -> None:
     """[S-outputlookup] append=true adds the results after the file's rows (a new field becomes a
     new column, empty in the older rows)."""
     run_spl(store, "user=alice | table user | outputlookup people")
-    run_spl(store, '| makeresults | eval user="zed", role="admin" | table user role '
-            "| outputlookup append=true people")
+    run_spl(
+        store,
+        '| makeresults | eval user="zed", role="admin" | table user role '
+        "| outputlookup append=true people",
+    )
     text = (store.lookups / "people.csv").read_text(encoding="utf-8").splitlines()
     assert text == ['"user","role"', '"alice",', '"zed","admin"']
 
@@ -85,7 +87,7 @@ def test_outputlookup_refuses_a_symlink(store: Any, tmp_path: Path) -> None:
     outside = tmp_path / "outside.csv"
     outside.write_text("a\n1\n", encoding="utf-8")
     store.lookups.mkdir(parents=True, exist_ok=True)
-    os.symlink(outside, store.lookups / "link.csv")
+    (store.lookups / "link.csv").symlink_to(outside)
     with pytest.raises(LookupAccessError, match="symlink"):
         run_spl(store, "| makeresults | outputlookup link.csv")
     assert outside.read_text(encoding="utf-8") == "a\n1\n"
@@ -169,11 +171,11 @@ def test_iplocation_without_a_database_names_the_file_and_folder(store: Any) -> 
 def test_subsearch_over_maxout_warns(store: Any) -> None:
     """[S-subsearch] a subsearch passes on at most 10,000 results; Splunk drops the rest silently,
     huntbook says so."""
-    spl = "user=* [| makeresults count=10001 | eval user=\"alice\" | fields user] | stats count"
+    spl = 'user=* [| makeresults count=10001 | eval user="alice" | fields user] | stats count'
     result = run_spl(store, spl)
     assert result.rows() == [{"count": 1}]
     assert any("more than 10,000 results" in w for w in result.warnings)
-    quiet = run_spl(store, "user=* [| makeresults count=10000 | eval user=\"alice\" | fields user]")
+    quiet = run_spl(store, 'user=* [| makeresults count=10000 | eval user="alice" | fields user]')
     assert not any("10,000" in w for w in quiet.warnings)
 
 

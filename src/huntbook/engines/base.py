@@ -101,6 +101,5 @@ class Engine(ABC):
     @abstractmethod
     def execute(self, query: CompiledSearch) -> SearchResult: ...
 
-
     @abstractmethod
     def stream(self, query: CompiledSearch) -> SearchStream: ...

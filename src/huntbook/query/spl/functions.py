@@ -583,7 +583,9 @@ FUNCTIONS: dict[str, Function] = {
     "mvjoin": F(_mvjoin, 2, 2),
     "mvfilter": F(_mvfilter, 1, 1, "predicate must reference exactly one field"),
     "mvappend": F(_mvappend, 1, None, "null arguments skipped"),
-    "mvmap": F(_mvmap, 2, 2, "the first argument's field is the current value; null results dropped"),
+    "mvmap": F(
+        _mvmap, 2, 2, "the first argument's field is the current value; null results dropped"
+    ),
     "mvdedup": F(_mvdedup, 1, 1, "keeps first occurrences in order"),
     "mvsort": F(_list_fn("list_sort"), 1, 1, "byte order"),
     "mvreverse": F(_list_fn("list_reverse"), 1, 1),

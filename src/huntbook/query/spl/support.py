@@ -152,7 +152,7 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         S,
         "maxvals= (default 100, 0 all), field list (wildcards; default every field not "
         "starting with `_`): field, count, distinct_count, is_exact, max, mean, min, "
-        "numeric_count, stdev, values (`[{\"value\":..,\"count\":..}]`, most common first, "
+        'numeric_count, stdev, values (`[{"value":..,"count":..}]`, most common first, '
         "ties by value); fields in name order; distinct_count is always exact (is_exact tells "
         "whether Splunk's would be: at most maxvals values); a multivalue counts each value",
     ),

@@ -176,9 +176,10 @@ def _renamed_from(renames: list[tuple[str, str]], names: set[str]) -> set[str]:
         pattern = re.compile("^" + "(.*)".join(re.escape(p) for p in new.split("*")) + "$")
         for name in list(found):
             match = pattern.match(name)
-            if match and old.count("*") == new.count("*"):
-                parts = iter(match.groups())
-                found.add(re.sub(r"\*", lambda _m: next(parts), old))
+            pieces = old.split("*")
+            if match and len(pieces) == len(match.groups()) + 1:
+                filled = [p for pair in zip(pieces, match.groups(), strict=False) for p in pair]
+                found.add("".join([*filled, pieces[-1]]))
     return found - names
 
 

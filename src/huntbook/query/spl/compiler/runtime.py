@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,20 +99,17 @@ def write_lookup(table: pa.Table, write: LookupWrite) -> None:
     if table.num_rows == 0 and not write.create_empty:
         path.unlink(missing_ok=True)
         return
-    if write.append and exists:
-        table = _united(_read_text_csv(path), table)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        if write.append and exists:
+            table = _united(_read_text_csv(path), table)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".outputlookup-", dir=path.parent)
-        os.close(handle)
-        pa_csv.write_csv(table, temporary, pa_csv.WriteOptions(quoting_style="needed"))
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(temporary)
-        raise LookupAccessError(
-            f"outputlookup could not write {path}: {exc.strerror or exc}"
-        ) from exc
+        pa_csv.write_csv(table, str(temporary), pa_csv.WriteOptions(quoting_style="needed"))
+        temporary.replace(path)
+    except (OSError, pa.ArrowException) as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise LookupAccessError(f"outputlookup could not write {path}: {exc}") from exc
 
 
 def _read_text_csv(path: Path) -> pa.Table:
@@ -130,7 +126,9 @@ def _united(old: pa.Table, new: pa.Table) -> pa.Table:
 
     def widened(t: pa.Table) -> pa.Table:
         columns = [
-            t.column(n).cast(pa.string()) if n in t.column_names else pa.nulls(t.num_rows, pa.string())
+            t.column(n).cast(pa.string())
+            if n in t.column_names
+            else pa.nulls(t.num_rows, pa.string())
             for n in names
         ]
         return pa.table(columns, names=names)

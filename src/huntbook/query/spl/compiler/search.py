@@ -279,6 +279,7 @@ def _re_escape(ch: str) -> str:
 
 _REGEX_SPECIAL = set("\\.^$|?*+()[]{}")
 
+
 def _subsearch(node: ast.SubsearchFilter, state: State) -> exp.Expr:
     from huntbook.query.spl.compiler.subsearch import subsearch_filter
 

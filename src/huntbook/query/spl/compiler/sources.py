@@ -173,9 +173,7 @@ def compile_outputlookup(cmd: ast.OutputLookup, state: State) -> State:
     with_ = ctx.with_clause()
     if with_ is not None:
         rows.set("with_", with_)
-    ctx.writes.append(
-        LookupWrite(rows, path, cmd.append, cmd.create_empty, cmd.override_if_empty)
-    )
+    ctx.writes.append(LookupWrite(rows, path, cmd.append, cmd.create_empty, cmd.override_if_empty))
     return state
 
 

@@ -105,12 +105,10 @@ _ROW, _NAME, _VALUE, _COUNT, _RANK = "__row", "__f", "__v", "__c", "__r"
 
 
 def _values_of(state: State, name: str) -> exp.Select:
-    """``(row, field name, value)`` for each value of ``name`` (multivalue fields value by value)."""
+    """``(row, field name, value)`` per value of ``name`` (a multivalue field value by value)."""
     v = state.get(name)
     value = exp.Explode(this=v.expr) if v.kind == LIST else as_text(v)
-    return state.select_from(
-        alias(col(_ROW), _ROW), alias(lit(name), _NAME), alias(value, _VALUE)
-    )
+    return state.select_from(alias(col(_ROW), _ROW), alias(lit(name), _NAME), alias(value, _VALUE))
 
 
 def _values_json(maxvals: int) -> exp.Expr:
