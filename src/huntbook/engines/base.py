@@ -11,7 +11,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from huntbook.errors import QueryError
 
@@ -72,6 +72,10 @@ class CompiledSearch(Protocol):
     @property
     def warnings(self) -> list[str]: ...
 
+    def prepare_duckdb(self, con: Any) -> list[str]:
+        """Before running on DuckDB connection ``con``: what the search needs done first
+        (Python functions, lookup files written, subsearch sizes checked); its warnings."""
+
     def grid_checks(self, dialect: str) -> list[tuple[GridCheck, str]]:
         """Each chart to size before running, with its sizing query in ``dialect``."""
 
@@ -96,7 +100,6 @@ class Engine(ABC):
 
     @abstractmethod
     def execute(self, query: CompiledSearch) -> SearchResult: ...
-
 
     @abstractmethod
     def stream(self, query: CompiledSearch) -> SearchStream: ...

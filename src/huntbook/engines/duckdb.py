@@ -105,7 +105,11 @@ class DuckDBEngine(Engine):
         sql = self.render(query)
         run = _Run(self._connect(), self.limits, own=self.connection is None)
         try:
-            warnings = [*query.warnings, *self._grid_warnings(run, query)]
+            warnings = [
+                *query.warnings,
+                *query.prepare_duckdb(run.con),
+                *self._grid_warnings(run, query),
+            ]
             reader = run.con.sql(sql).to_arrow_reader(BATCH_ROWS)
         except duckdb.Error as exc:
             run.close()

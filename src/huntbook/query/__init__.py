@@ -16,18 +16,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from huntbook.engines.base import Limits
 from huntbook.engines.grid import GridCheck
 from huntbook.engines.result import SearchResult, SearchStream
-from huntbook.errors import SplSyntaxError
+from huntbook.errors import SplSyntaxError, UnsupportedSplError
 from huntbook.query.macro_files import load_macros, store_macros
 from huntbook.query.spark import spark_ready
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
+from huntbook.query.spl.compiler.runtime import LookupWrite, PythonFunction, RowCheck, prepare
 from huntbook.query.spl.compiler.state import Context
 from huntbook.query.spl.compiler.timeutil import parse_time
 from huntbook.query.spl.macros import Expansion, MacroTable, expand
@@ -51,7 +52,16 @@ __all__ = [
 
 
 # Commands after which rows are no longer events (Splunk's transforming commands).
-TRANSFORMING = (ast.Table, ast.Stats, ast.Top, ast.Chart, ast.Timechart, ast.TStats, ast.Metadata)
+TRANSFORMING = (
+    ast.Table,
+    ast.Stats,
+    ast.Top,
+    ast.Chart,
+    ast.Timechart,
+    ast.TStats,
+    ast.Metadata,
+    ast.FieldSummary,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,10 @@ class CompiledQuery:
     events: bool = False
     named: frozenset[str] | None = frozenset()
     expanded: str = ""  # the search after macro expansion (what was parsed)
+    not_on_spark: tuple[str, ...] = ()  # constructs compiled for DuckDB only, refused on Spark
+    checks: tuple[RowCheck, ...] = ()  # subsearch sizes checked before running
+    writes: tuple[LookupWrite, ...] = ()  # outputlookup's files, written before running
+    functions: tuple[PythonFunction, ...] = ()  # Python functions the SQL calls (iplocation)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark").
@@ -79,8 +93,19 @@ class CompiledQuery:
             UnsupportedSplError: for "spark", a construct Spark cannot run with DuckDB's answer.
         """
         if dialect == "spark":
+            if self.not_on_spark:
+                raise UnsupportedSplError(f"{self.not_on_spark[0]} is not supported on Spark")
             return spark_ready(self.expr).sql(dialect=dialect, pretty=pretty)
         return self.expr.sql(dialect=dialect, pretty=pretty)
+
+    def prepare_duckdb(self, con: Any) -> list[str]:
+        """Before the search runs on DuckDB connection ``con``: register its Python functions,
+        write its lookup files, check its subsearches' sizes; the warnings those give.
+
+        Raises:
+            LookupAccessError: an outputlookup file could not be written.
+        """
+        return prepare(con, self.functions, self.writes, self.checks)
 
     def grid_checks(self, dialect: str = "duckdb") -> list[tuple[GridCheck, str]]:
         """Each chart to size before running, with its sizing query in ``dialect`` (rewritten
@@ -102,6 +127,7 @@ def compile_spl(
     columns: dict[str, str] | None = None,
     pipeline: ast.Pipeline | None = None,
     macros: MacroTable | None = None,
+    lookup_output: str | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store schema ({column: "double"|"bigint"|"text"|"list"}).
 
@@ -112,6 +138,7 @@ def compile_spl(
     ``pipeline`` is ``text`` already parsed (and possibly rewritten by the caller, e.g. a hunt run
     against another index); ``text`` still serves the error messages.
     ``macros`` defines the search macros the text may call (none when not given).
+    ``lookup_output`` is the one folder ``outputlookup`` may write into (None: it may not).
 
     Raises:
         SplSyntaxError: the text does not parse, or a construct is used wrongly; an error inside
@@ -131,6 +158,7 @@ def compile_spl(
             lookup_dirs=lookup_dirs,
             columns=columns,
             pipeline=pipeline,
+            lookup_output=lookup_output,
         )
     except SplSyntaxError as err:
         call = expansion.locate(err.pos) if err.query == expansion.text else None
@@ -151,10 +179,14 @@ def _compile(
     lookup_dirs: tuple[str, ...],
     columns: dict[str, str] | None,
     pipeline: ast.Pipeline | None,
+    lookup_output: str | None,
 ) -> CompiledQuery:
     pipeline = parse(expansion.text) if pipeline is None else pipeline
     ctx = Context(
-        text=expansion.text, now=time.time() if now is None else now, lookup_dirs=lookup_dirs
+        text=expansion.text,
+        now=time.time() if now is None else now,
+        lookup_dirs=lookup_dirs,
+        output_dir=lookup_output,
     )
     earliest, latest = bounds
     for value in (earliest, latest):
@@ -181,6 +213,10 @@ def _compile(
         events="_raw" in names and not transforming,
         named=_named(transforming[-1] if transforming else None),
         expanded=expansion.text,
+        not_on_spark=tuple(ctx.not_on_spark),
+        checks=tuple(ctx.checks),
+        writes=tuple(ctx.writes),
+        functions=tuple(ctx.functions),
     )
 
 
@@ -278,7 +314,8 @@ def compile_for_store(
 ) -> CompiledQuery:
     """``compile_spl`` with the store's schema and column names; lookups are read from the
     store's ``lookups/`` folder and the folders in ``lookups`` only. Macros: ``macros`` when
-    given, else huntbook's CIM macros, the store's ``macros/`` folder and ``macro_paths``."""
+    given, else huntbook's CIM macros, the store's ``macros/`` folder and ``macro_paths``.
+    ``outputlookup`` writes into the store's ``lookups/`` folder."""
     return compile_spl(
         text,
         store.fields(),
@@ -290,6 +327,7 @@ def compile_for_store(
         columns=store.columns(),
         pipeline=pipeline,
         macros=macros if macros is not None else store_macro_table(store, macro_paths),
+        lookup_output=str(store.lookups),
     )
 
 

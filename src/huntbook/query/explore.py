@@ -21,7 +21,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from huntbook.engines.result import SearchResult, iso_time
-from huntbook.errors import QueryRuntimeError
+from huntbook.errors import LookupAccessError, QueryRuntimeError
 from huntbook.query import CompiledQuery
 from huntbook.query.spl.compiler.values import data_type, lit
 
@@ -81,22 +81,29 @@ def export_rows(result: SearchResult) -> list[dict[str, Any]]:
 class Exploration:
     """A compiled search and the connection its pieces run on (``close()`` it when done).
 
-    Raises (at construction): SplSyntaxError / UnsupportedSplError for bad SPL, StoreError when
-    the store is missing or damaged (on the first run).
+    Raises (at construction): SplSyntaxError / UnsupportedSplError for bad SPL, LookupAccessError
+    for a search that writes a lookup (the workbench reads the store, never writes it), StoreError
+    when the store is missing or damaged (on the first run).
     """
 
     def __init__(self, store: StoreLike, query: CompiledQuery) -> None:
+        if query.writes:
+            raise LookupAccessError(
+                "outputlookup is not run here: the web workbench opens the store read-only "
+                "(run the search with huntbook search to write the lookup)"
+            )
         self.store = store
         self.query = query
         self._con: Any = None
         self._lock = threading.Lock()
         self._schema: pa.Schema | None = None
         self._total: int | None = None  # counted beside a page's keys
+        self._prepared: list[str] = []  # warnings of the search's checks (on the first run)
         self.cancelled = False
 
     @property
     def warnings(self) -> list[str]:
-        return list(self.query.warnings)
+        return [*self.query.warnings, *self._prepared]
 
     @staticmethod
     def export(result: SearchResult) -> list[dict[str, Any]]:
@@ -294,6 +301,7 @@ class Exploration:
             self._check_cancelled()
             if self._con is None:
                 self._con = self.store.connect()
+                self._prepared = self._prepare(self._con)
             try:
                 return DuckDBEngine(connection=self._con).execute(
                     CompiledQuery(select, [], self.warnings, self.query.source)
@@ -301,6 +309,17 @@ class Exploration:
             except Exception:  # also DuckDB's interrupt landing on the session settings
                 self._check_cancelled()
                 raise
+
+    def _prepare(self, con: Any) -> list[str]:
+        """The search's Python functions registered on ``con``, its checks run (their warnings)."""
+        import duckdb
+
+        from huntbook.engines.duckdb import runtime_message
+
+        try:
+            return self.query.prepare_duckdb(con)
+        except duckdb.Error as exc:
+            raise QueryRuntimeError(runtime_message(exc)) from exc
 
     def _check_cancelled(self) -> None:
         if self.cancelled:

@@ -68,7 +68,16 @@ class SNot:
     item: SearchExpr
 
 
-SearchExpr = Compare | InList | Term | TimeBound | SAnd | SOr | SNot
+@dataclass(frozen=True)
+class SubsearchFilter:
+    """A ``[subsearch]`` inside a search clause: its results as Splunk's ``format`` writes them,
+    ``(a="v1" AND b="v2") OR (...)``, matched as search terms."""
+
+    pipeline: Pipeline
+    pos: int = 0
+
+
+SearchExpr = Compare | InList | Term | TimeBound | SAnd | SOr | SNot | SubsearchFilter
 
 # ---------------------------------------------------------------- eval expressions (spl.md §2)
 
@@ -484,3 +493,57 @@ class DataModel(Command):
     key: ClassVar[str] = "datamodel"
     spec: str  # Model.Dataset
     flat: bool = False  # flat: field names without the dataset prefix
+
+
+@dataclass(frozen=True)
+class AddTotals(Command):
+    """``addtotals [row=] [col=] [labelfield=] [label=] [fieldname=] [<field>...]``."""
+
+    key: ClassVar[str] = "addtotals"
+    fields: tuple[str, ...] = ()  # wildcards allowed; empty: every field
+    row: bool = True
+    col: bool = False
+    labelfield: str | None = None
+    label: str = "Total"
+    fieldname: str = "Total"
+
+
+@dataclass(frozen=True)
+class FieldSummary(Command):
+    """``fieldsummary [maxvals=N] [<wc-field>...]``: a row of statistics per field."""
+
+    key: ClassVar[str] = "fieldsummary"
+    fields: tuple[str, ...] = ()
+    maxvals: int = 100  # 0: every value
+
+
+@dataclass(frozen=True)
+class FromJson(Command):
+    """``fromjson <field> [prefix=]``: the top-level keys of a JSON object as fields."""
+
+    key: ClassVar[str] = "fromjson"
+    field: str
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class OutputLookup(Command):
+    """``outputlookup [append=] [create_empty=] [override_if_empty=] [max=] <name>``."""
+
+    key: ClassVar[str] = "outputlookup"
+    table: str
+    append: bool = False
+    create_empty: bool = True
+    override_if_empty: bool = True
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class IpLocation(Command):
+    """``iplocation [prefix=] [allfields=] [lang=] <ip-field>``: MaxMind City fields."""
+
+    key: ClassVar[str] = "iplocation"
+    field: str
+    prefix: str = ""
+    allfields: bool = False
+    lang: str = "en"

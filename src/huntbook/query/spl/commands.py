@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from huntbook.errors import UnsupportedSplError
 from huntbook.query.spl import ast
 from huntbook.query.spl.cursor import Cursor, to_bool, to_int
 from huntbook.query.spl.expressions import parse_eval, parse_search
@@ -30,7 +31,7 @@ def _eval_rest(cur: Cursor) -> Cursor:
 
 
 def parse_search_cmd(cur: Cursor, sub: Subsearch) -> ast.Search:
-    return ast.Search(parse_search(cur))
+    return ast.Search(parse_search(cur, sub=lambda start, end: sub(start, end)))
 
 
 def parse_where(cur: Cursor, sub: Subsearch) -> ast.Where:
@@ -270,9 +271,20 @@ def parse_eventstats(cur: Cursor, sub: Subsearch) -> ast.EventStats:
     return ast.EventStats(tuple(aggs), tuple(by))
 
 
+_STREAMSTATS_OPTIONS = ("current", "window")
+
+
 def parse_streamstats(cur: Cursor, sub: Subsearch) -> ast.StreamStats:
     options: dict[str, Token] = {}
     aggs, by = aggs_and_by(cur, options)
+    for name, token in options.items():
+        if name not in _STREAMSTATS_OPTIONS:
+            raise UnsupportedSplError(
+                f"streamstats option {name}= is not supported (only "
+                f"{', '.join(_STREAMSTATS_OPTIONS)})",
+                cur.text,
+                token.start,
+            )
     current = to_bool(options["current"], cur) if "current" in options else True
     window = to_int(options["window"], cur) if "window" in options else 0
     return ast.StreamStats(tuple(aggs), tuple(by), current, window)

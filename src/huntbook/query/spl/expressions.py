@@ -8,6 +8,8 @@ rearc/spl_transpiler reading; spl.md §8 item 4 says it is unverified).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from huntbook.query.spl import ast
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import unescape
@@ -28,9 +30,15 @@ _EMPTY_IN = "IN needs at least one value inside the parentheses"
 
 # ---------------------------------------------------------------- search language
 
+#: Parses the text range of a ``[subsearch]`` as a pipeline (the search command's subsearch).
+SubsearchParser = Callable[[int, int], ast.Pipeline]
 
-def parse_search(cur: Cursor, stop_at_rparen: bool = False) -> ast.SearchExpr | None:
-    """Parse a whole search expression; None when there are no terms at all."""
+
+def parse_search(
+    cur: Cursor, stop_at_rparen: bool = False, sub: SubsearchParser | None = None
+) -> ast.SearchExpr | None:
+    """Parse a whole search expression; None when there are no terms at all. ``sub`` parses a
+    ``[subsearch]`` used as a filter (the search command allows one; other clauses do not)."""
     groups: list[ast.SearchExpr] = []
     while not cur.at_end():
         if cur.peek().type is TokenType.RPAREN:
@@ -39,32 +47,35 @@ def parse_search(cur: Cursor, stop_at_rparen: bool = False) -> ast.SearchExpr | 
             raise cur.error("unbalanced ')'")
         if cur.peek().is_word("AND") and groups:
             cur.next()
-        groups.append(_or_group(cur))
+        groups.append(_or_group(cur, sub))
     if not groups:
         return None
     return groups[0] if len(groups) == 1 else ast.SAnd(tuple(groups))
 
 
-def _or_group(cur: Cursor) -> ast.SearchExpr:
-    items = [_unary(cur)]
+def _or_group(cur: Cursor, sub: SubsearchParser | None) -> ast.SearchExpr:
+    items = [_unary(cur, sub)]
     while cur.peek().is_word("OR"):
         cur.next()
-        items.append(_unary(cur))
+        items.append(_unary(cur, sub))
     return items[0] if len(items) == 1 else ast.SOr(tuple(items))
 
 
-def _unary(cur: Cursor) -> ast.SearchExpr:
+def _unary(cur: Cursor, sub: SubsearchParser | None) -> ast.SearchExpr:
     tok = cur.peek()
     if tok.is_word("NOT"):
         cur.next()
-        return ast.SNot(_unary(cur))
+        return ast.SNot(_unary(cur, sub))
     if tok.type is TokenType.LPAREN:
         cur.next()
-        inner = parse_search(cur, stop_at_rparen=True)
+        inner = parse_search(cur, stop_at_rparen=True, sub=sub)
         cur.expect(TokenType.RPAREN, "')'")
         if inner is None:
             raise cur.error("empty parentheses", tok)
         return inner
+    if tok.type is TokenType.LBRACKET and sub is not None:
+        start, end = cur.subsearch()
+        return ast.SubsearchFilter(sub(start, end), tok.start)
     if tok.is_word("AND", "OR"):
         raise cur.error(f"{tok.text} needs a term on each side")
     return _atom(cur)

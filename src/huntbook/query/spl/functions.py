@@ -173,6 +173,31 @@ def _mvfilter(c: ExprCompiler, node: ast.Call) -> Val:
     return Val(_empty_to_null(exp.ArrayFilter(this=as_list(source), expression=lam)), LIST)
 
 
+def _mvmap(c: ExprCompiler, node: ast.Call) -> Val:
+    """The expression applied to each value of the first argument (a multivalue is returned; a
+    single value gives a single value); inside it, the field the first argument names is the
+    current value. Results that are null are dropped (a multivalue holds no nulls)."""
+    names = sorted({n.name for n in _field_refs(node.args[0])})
+    if len(names) > 1:
+        raise c.ctx.error("mvmap()'s first argument may reference one field only", node.pos)
+    source = c.compile(node.args[0])
+    if source.kind == NULL:
+        return Val(typed_null(LIST), NULL)
+    if source.kind != LIST:
+        return ExprCompiler(c.state, {**c.overrides, **dict.fromkeys(names, source)}).compile(
+            node.args[1]
+        )
+    current = Val(col(_V), TEXT)
+    inner = ExprCompiler(c.state, {**c.overrides, **dict.fromkeys(names, current)})
+    mapped = inner.compile(node.args[1])
+    # a null result is an empty list (Spark's flatten is null when any inner list is)
+    empty = exp.Cast(this=exp.Array(expressions=[]), to=data_type("VARCHAR[]"))
+    results = exp.Coalesce(this=as_list(mapped), expressions=[empty])
+    each = exp.Lambda(this=results, expressions=[exp.to_identifier(_V)])
+    values = exp.Flatten(this=exp.Transform(this=source.expr, expression=each))
+    return Val(_empty_to_null(values), LIST)
+
+
 def _field_refs(node: object) -> list[ast.FieldRef]:
     if isinstance(node, ast.FieldRef):
         return [node]
@@ -558,6 +583,9 @@ FUNCTIONS: dict[str, Function] = {
     "mvjoin": F(_mvjoin, 2, 2),
     "mvfilter": F(_mvfilter, 1, 1, "predicate must reference exactly one field"),
     "mvappend": F(_mvappend, 1, None, "null arguments skipped"),
+    "mvmap": F(
+        _mvmap, 2, 2, "the first argument's field is the current value; null results dropped"
+    ),
     "mvdedup": F(_mvdedup, 1, 1, "keeps first occurrences in order"),
     "mvsort": F(_list_fn("list_sort"), 1, 1, "byte order"),
     "mvreverse": F(_list_fn("list_reverse"), 1, 1),

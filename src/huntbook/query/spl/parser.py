@@ -55,6 +55,13 @@ from huntbook.query.spl.commands_data import (
     parse_tstats,
     parse_xmlkv,
 )
+from huntbook.query.spl.commands_extra import (
+    parse_addtotals,
+    parse_fieldsummary,
+    parse_fromjson,
+    parse_iplocation,
+    parse_outputlookup,
+)
 from huntbook.query.spl.cursor import Cursor
 from huntbook.query.spl.lexer import tokenize
 from huntbook.query.spl.macros import check_macros
@@ -104,6 +111,11 @@ COMMAND_PARSERS: dict[str, CommandParser] = {
     "replace": parse_replace,
     "appendpipe": parse_appendpipe,
     "datamodel": parse_datamodel,
+    "addtotals": parse_addtotals,
+    "fieldsummary": parse_fieldsummary,
+    "fromjson": parse_fromjson,
+    "outputlookup": parse_outputlookup,
+    "iplocation": parse_iplocation,
 }
 
 # Commands that must come first (after a leading pipe): they generate rows instead of filtering.

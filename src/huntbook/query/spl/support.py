@@ -15,7 +15,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         S,
         "OR binds tighter than AND; values case-insensitive, `*` wildcards, CIDR "
         "(IPv4), `!=` vs `NOT`, multivalue any-match, `TERM()`/`CASE()`; bare terms: "
-        "see deviations",
+        "see deviations; a `[subsearch]` as a filter: its results as format writes them, "
+        "`(a=v1 AND b=v2) OR ...` (fields starting with `_` left out, a multivalue's values "
+        "ORed, no results match nothing), at most 10,000 results (Splunk's maxout; huntbook "
+        "warns where Splunk drops the rest silently); a subsearch returning a `search` or "
+        "`query` field is refused",
     ),
     "where": (S, "eval expression; comparisons case-sensitive; `like()` for wildcards"),
     "eval": (
@@ -25,7 +29,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     ),
     "table": (S, "wildcards; a listed field absent from the data is an empty column"),
     "fields": (S, "`fields +` keeps `_time` and `_raw` unless removed with `fields -`"),
-    "rename": (S, "wildcards; renaming a missing field onto an existing one nulls it"),
+    "rename": (
+        S,
+        "wildcards; renaming a missing field onto an existing one nulls it; a wildcard "
+        "rename leaves a target alone on rows where the matched source field is null",
+    ),
     "sort": (
         S,
         "default cap 10,000, `sort 0` unlimited, `num()`/`str()`; auto mode sorts by "
@@ -37,7 +45,12 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "dedup": (S, "N, keepempty, consecutive, sortby; multivalue fields must match on all values"),
     "stats": (S, "BY multivalue field counts each value; rows missing a BY field are dropped"),
     "eventstats": (P, "no BY on multivalue fields"),
-    "streamstats": (P, "count, sum, avg, min, max only; current=, window="),
+    "streamstats": (
+        P,
+        "count, sum, avg, mean, min, max, range, stdev, var, first, last (events without the "
+        "field skipped); current=, window=; other options (reset_on_change=, time_window=, "
+        "...) refused by name",
+    ),
     "top": (S, "limit, countfield, percentfield, showcount, showperc, BY; no useother/otherstr"),
     "rare": (S, "as top, least common first"),
     "rex": (
@@ -75,8 +88,11 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
     "makemv": (S, "delim=, tokenizer= (first capture group), allowempty="),
     "spath": (
         P,
-        "input=, path=, output= on JSON; without path=, the JSON leaves later commands name "
-        "(a later table/fields/stats must name them, no wildcard); no XML",
+        "input=, path=, output= on JSON; without path=, the JSON leaves or, on XML input "
+        "(text starting with `<`), the element texts (`Event.System.Computer`, the first "
+        "element of a path, not XML-unescaped, no `{@attr}`) that later commands name (a later "
+        "table/fields/stats must name them; a wildcard rename such as `rename X.* as *` is "
+        "followed back)",
     ),
     "join": (
         P,
@@ -126,22 +142,60 @@ COMMAND_SUPPORT: dict[str, tuple[str, str]] = {
         "over the events or `from datamodel=M.D` (docs/data-models.md); "
         "`where`, BY, span=, fillnull_value=, nodename=",
     ),
+    "addtotals": (
+        S,
+        "row=, col=, labelfield=, label=, fieldname=, field list (wildcards, commas): the sum "
+        "of the values that read as numbers (a multivalue by its first value); no field list: "
+        "every field not starting with `_`; a row without a number gets no total",
+    ),
+    "fieldsummary": (
+        S,
+        "maxvals= (default 100, 0 all), field list (wildcards; default every field not "
+        "starting with `_`): field, count, distinct_count, is_exact, max, mean, min, "
+        'numeric_count, stdev, values (`[{"value":..,"count":..}]`, most common first, '
+        "ties by value); fields in name order; distinct_count is always exact (is_exact tells "
+        "whether Splunk's would be: at most maxvals values); a multivalue counts each value",
+    ),
+    "fromjson": (
+        P,
+        "the top-level keys of a JSON object as fields, prefix=; strings as they are, numbers "
+        "and booleans as text, arrays as multivalue fields, objects as JSON text; extracts "
+        "the keys later commands name (a later table/fields/stats must name them, no "
+        "wildcard); not JSON: fields unchanged",
+    ),
+    "outputlookup": (
+        P,
+        "writes a CSV into the store's lookups/ folder only (plain name, `.csv` added when "
+        "missing; no folder part, no `.csv.gz`, no symlink), with pyarrow before the search "
+        "runs, then passes the results on; append= (new fields become new columns), "
+        "create_empty=, override_if_empty=, max=; every value text (a multivalue one value "
+        "per line); no results: a header-only file (Splunk: an empty one); refused without a "
+        "store and by `huntbook serve` (read-only); no KV store options",
+    ),
+    "iplocation": (
+        P,
+        "from GeoLite2-City.mmdb (MaxMind DB format) placed in the store's lookups/ folder or "
+        "a --lookups folder (huntbook downloads nothing; without it an error says where), read "
+        "with the maxminddb package: City, Country, Region, lat, lon; allfields= adds "
+        "Continent, MetroCode, Timezone; prefix=, lang=; an address the database lacks "
+        "(private ranges) gets empty fields",
+    ),
 }
 
 # Splunk Enterprise Search Reference, "Command quick reference" (9.x/10.0), minus the commands in
 # COMMAND_SUPPORT (a test checks the two are disjoint).
 SPLUNK_ONLY_COMMANDS: frozenset[str] = frozenset({
-    "abstract", "accum", "addcoltotals", "addinfo", "addtotals", "analyzefields", "anomalies",
+    "abstract", "accum", "addcoltotals", "addinfo", "analyzefields", "anomalies",
     "anomalousvalue", "anomalydetection", "appendcols", "arules", "associate",
     "audit", "autoregress", "bucketdir", "cluster", "cofilter", "collect", "concurrency",
     "contingency", "correlate", "dbinspect", "delete", "delta", "diff", "erex",
-    "eventcount", "extract", "fieldformat", "fieldsummary", "filldown", "findtypes",
-    "folderize", "format", "from", "fromjson", "gauge", "gentimes", "geom",
+    "eventcount", "extract", "fieldformat", "filldown", "findtypes",
+    "folderize", "format", "from", "gauge", "gentimes", "geom",
     "geomfilter", "geostats", "highlight", "history", "iconify", "inputcsv",
-    "inputintelligence", "iplocation", "kmeans", "kv", "kvform", "loadjob", "localize",
+    "inputintelligence", "kmeans", "kv", "kvform", "loadjob", "localize",
     "localop", "makecontinuous", "map", "mcollect", "metasearch", "meventcollect", "mpreview",
     "msearch", "mstats", "multikv", "multisearch", "mvcombine", "nomv", "outlier", "outputcsv",
-    "outputlookup", "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
+    "outputtext", "overlap", "pivot", "predict", "rangemap", "redistribute",
     "reltime", "require", "rest", "return", "rtorder", "run", "savedsearch",
     "script", "scrub", "searchtxn", "selfjoin", "sendalert", "sendemail", "set", "setfields",
     "sichart", "sirare", "sistats", "sitimechart", "sitop", "strcat", "tags", "timewrap",
@@ -220,6 +274,11 @@ SPARK_SUPPORT: dict[str, str] = {
     "strftime()": "subseconds (`%3N`, `%6N`) and zones (`%z`, `%Z`) refused",
     "tostring()": '`"commas"` refused',
     "spath": "with path= as DuckDB; without path= refused (JSON auto-extraction)",
+    "search": "as DuckDB; a [subsearch] as a filter refused (a correlated EXISTS)",
+    "fieldsummary": "refused",
+    "fromjson": "refused (DuckDB's JSON functions)",
+    "outputlookup": "refused (writes run on DuckDB)",
+    "iplocation": "refused (a Python function registered on DuckDB)",
     "replace": "exact values as DuckDB; wildcard patterns refused (first-match replacement)",
     "match()": "literal patterns as DuckDB; a pattern built at run time refused",
     "replace()": "POSIX classes refused",

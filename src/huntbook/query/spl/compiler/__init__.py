@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from huntbook.query.spl.compiler.basic import (
 from huntbook.query.spl.compiler.charts import compile_bin, compile_chart, compile_timechart
 from huntbook.query.spl.compiler.extract import (
     compile_convert,
+    compile_fromjson,
     compile_makemv,
     compile_mvexpand,
     compile_regex,
@@ -37,6 +39,7 @@ from huntbook.query.spl.compiler.extract import (
     compile_xmlkv,
 )
 from huntbook.query.spl.compiler.foreach import compile_foreach
+from huntbook.query.spl.compiler.iplocation import compile_iplocation
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.sources import (
     compile_append,
@@ -45,6 +48,7 @@ from huntbook.query.spl.compiler.sources import (
     compile_join,
     compile_lookup,
     compile_makeresults,
+    compile_outputlookup,
     events_state,
 )
 from huntbook.query.spl.compiler.state import Context, State, alias
@@ -57,6 +61,7 @@ from huntbook.query.spl.compiler.stats import (
     compile_top,
     compile_tstats,
 )
+from huntbook.query.spl.compiler.summaries import compile_addtotals, compile_fieldsummary
 from huntbook.query.spl.compiler.transaction import compile_transaction
 from huntbook.query.spl.compiler.values import col, lit
 
@@ -101,10 +106,15 @@ COMMANDS: dict[type[ast.Command], CompileFn] = {
     ast.Replace: compile_replace,
     ast.AppendPipe: compile_appendpipe,
     ast.DataModel: compile_datamodel,
+    ast.AddTotals: compile_addtotals,
+    ast.FieldSummary: compile_fieldsummary,
+    ast.FromJson: compile_fromjson,
+    ast.OutputLookup: compile_outputlookup,
+    ast.IpLocation: compile_iplocation,
 }
 
 #: Commands that create fields from the data: they create only the names later commands read.
-_READS_AHEAD = (ast.Transaction, ast.XmlKv, ast.Spath)
+_READS_AHEAD = (ast.Transaction, ast.XmlKv, ast.Spath, ast.FromJson)
 
 
 def compile_commands(
@@ -122,22 +132,55 @@ def compile_commands(
     return state
 
 
-_PROJECTING = (ast.Table, ast.Stats, ast.Top, ast.Chart, ast.Timechart, ast.TStats)
+_PROJECTING = (
+    ast.Table,
+    ast.Stats,
+    ast.Top,
+    ast.Chart,
+    ast.Timechart,
+    ast.TStats,
+    ast.FieldSummary,
+)
 
 
 def needed_after(commands: tuple[ast.Command, ...]) -> set[str] | None:
     """Names later commands may read, up to the first command that projects (table, stats...).
 
     Over-approximates on purpose (every string in those commands counts), so it is safe; None
-    means "everything" (no projecting command, or a wildcard). It lets transaction skip merging
-    the hundreds of fields nothing reads, which keeps it fast on wide stores.
+    means "everything" (no projecting command, or a wildcard). A ``rename`` with wildcards
+    (``rename RuleAndFileData.* as *``) is read backwards: a later name its target pattern
+    matches needs the source name it came from. It lets transaction skip merging the hundreds
+    of fields nothing reads, which keeps it fast on wide stores.
     """
     names: set[str] = set()
+    renames: list[tuple[str, str]] = []
     for cmd in commands:
-        _strings(cmd, names)
+        if isinstance(cmd, ast.Rename):
+            renames.extend(cmd.pairs)
+            _strings([p for pair in cmd.pairs for p in pair if "*" not in p], names)
+        else:
+            _strings(cmd, names)
         if isinstance(cmd, _PROJECTING) or (isinstance(cmd, ast.Fields) and not cmd.remove):
-            return None if any("*" in n for n in names) else names
+            if any("*" in n for n in names):
+                return None
+            return names | _renamed_from(renames, names)
     return None
+
+
+def _renamed_from(renames: list[tuple[str, str]], names: set[str]) -> set[str]:
+    """The source names wildcard renames turned into ``names`` (latest rename first)."""
+    found = set(names)
+    for old, new in reversed(renames):
+        if "*" not in new:
+            continue
+        pattern = re.compile("^" + "(.*)".join(re.escape(p) for p in new.split("*")) + "$")
+        for name in list(found):
+            match = pattern.match(name)
+            pieces = old.split("*")
+            if match and len(pieces) == len(match.groups()) + 1:
+                filled = [p for pair in zip(pieces, match.groups(), strict=False) for p in pair]
+                found.add("".join([*filled, pieces[-1]]))
+    return found - names
 
 
 def _strings(node: object, out: set[str]) -> None:

@@ -19,6 +19,7 @@ from huntbook.query.spl.compiler.values import (
     TEXT,
     Val,
     as_bool,
+    as_list,
     as_text,
     col,
     first_of,
@@ -116,10 +117,35 @@ def compile_fields(cmd: ast.Fields, state: State) -> State:
 
 
 def compile_rename(cmd: ast.Rename, state: State) -> State:
-    fields = dict(state.fields)
     for old, new in cmd.pairs:
-        fields = _rename_one(fields, old, new)
-    return state.with_fields(fields, state.hidden_fields & set(fields))
+        state = _keep_targets(state, old, new)
+        fields = _rename_one(dict(state.fields), old, new)
+        state = state.with_fields(fields, state.hidden_fields & set(fields))
+    return state
+
+
+def _keep_targets(state: State, old: str, new: str) -> State:
+    """A wildcard rename renames the fields an event has: on a row without a matched source
+    field, a target field of the same name keeps its value (``rename X.* as *`` after spath)."""
+    if "*" not in old:
+        return state
+    prefix, _, suffix = old.partition("*")
+    new_prefix, _, new_suffix = new.partition("*")
+    merged: list[tuple[str, Val]] = []
+    for name in [n for n in state.fields if fnmatch.fnmatchcase(n, old)]:
+        middle = name[len(prefix) : len(name) - len(suffix) if suffix else None]
+        target = new_prefix + middle + new_suffix
+        if target != name and state.has(target):
+            merged.append((name, _coalesced(state.get(name), state.get(target))))
+    return assign_many(state, merged) if merged else state
+
+
+def _coalesced(first: Val, second: Val) -> Val:
+    if first.kind == second.kind:
+        return Val(exp.Coalesce(this=first.expr, expressions=[second.expr]), first.kind)
+    if LIST in (first.kind, second.kind):
+        return Val(exp.Coalesce(this=as_list(first), expressions=[as_list(second)]), LIST)
+    return Val(exp.Coalesce(this=as_text(first), expressions=[as_text(second)]), TEXT)
 
 
 def _rename_one(fields: dict[str, Field], old: str, new: str) -> dict[str, Field]:

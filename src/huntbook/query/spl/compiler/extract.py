@@ -190,9 +190,11 @@ _SPATH_NAME = re.compile(r"^[^_{}.][^{}.]*(?:\{\}|\.[^{}.]+)*$")  # a.b, a{}.c: 
 
 def _spath_auto(cmd: ast.Spath, state: State) -> State:
     """spath without path=: every JSON leaf becomes a field named by its path (``a.b``, ``a{}.c``
-    for the values of an array, a multivalue). The names come from the data, so only the ones
-    later commands name are extracted (``ctx.needed``); a field the JSON lacks, or input that is
-    not JSON, leaves the field as it was. XML input is not read this way.
+    for the values of an array, a multivalue); on XML input (text starting with ``<``) every
+    element holding text, named by its element path from the root (``Event.System.Computer``).
+    The names come from the data, so only the ones later commands name are extracted
+    (``ctx.needed``); a field the input lacks, or input that is neither, leaves the field as it
+    was. XML attributes (``a{@name}``) are not extracted.
     """
     needed = state.ctx.needed
     if needed is None:
@@ -205,10 +207,39 @@ def _spath_auto(cmd: ast.Spath, state: State) -> State:
         )
     source = as_text(state.get(cmd.input))
     names = sorted(n for n in needed if _SPATH_NAME.match(n) and n != cmd.input)
-    values = [(name, _json_leaf(source, name, state.get(name))) for name in names]
+    values = [(name, _json_or_xml_leaf(source, name, state.get(name))) for name in names]
     if values:
         state.ctx.warn("spath without path= tests its input with DuckDB's json_valid (DuckDB only)")
     return assign_many(state, values) if values else state
+
+
+def _json_or_xml_leaf(source: exp.Expr, name: str, old: Val) -> Val:
+    """The JSON leaf at ``name``, or on XML input (text starting with ``<``) the element's text;
+    ``old`` where the input has neither."""
+    json = _json_leaf(source, name, old)
+    xml = _xml_leaf(source, name)
+    if xml is None:  # not an element path (a{}.b): JSON only
+        return json
+    keep = as_text(old) if old.kind != NULL else typed_null(TEXT)
+    present = exp.RegexpLike(this=source.copy(), expression=xml.expression.copy())
+    in_xml = exp.Case(ifs=[exp.If(this=present, true=xml)], default=keep)
+    is_xml = exp.Like(this=exp.Trim(this=source.copy()), expression=lit("<%"))
+    return Val(exp.Case(ifs=[exp.If(this=is_xml, true=in_xml)], default=json.expr), TEXT)
+
+
+_XML_PATH = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$")  # element names, dotted
+
+
+def _xml_leaf(source: exp.Expr, name: str) -> exp.RegexpExtract | None:
+    """The text of the first element at path ``name`` (each element inside the one before it;
+    not XML-unescaped), or None when ``name`` is no element path."""
+    if not _XML_PATH.match(name):
+        return None
+    *outer, leaf = name.split(".")
+    opening = "".join(rf"<{re_escape_text(e)}(?:\s[^>]*)?>(?s:.*?)" for e in outer)
+    leaf_re = re_escape_text(leaf)
+    regex = rf"{opening}<{leaf_re}(?:\s[^>]*)?>([^<]*)</{leaf_re}>"
+    return exp.RegexpExtract(this=source.copy(), expression=lit(regex), group=lit(1))
 
 
 def _json_leaf(source: exp.Expr, name: str, old: Val) -> Val:
@@ -224,6 +255,66 @@ def _json_leaf(source: exp.Expr, name: str, old: Val) -> Val:
         found = not_null(extracted.copy())
     test = exp.and_(fn("json_valid", source.copy()), found, copy=False)
     return Val(exp.Case(ifs=[exp.If(this=test, true=extracted)], default=keep), kind)
+
+
+_JSON_KEY = re.compile(r'^[^"\\]+$')  # a top-level key quotable in a JSON path
+
+
+def compile_fromjson(cmd: ast.FromJson, state: State) -> State:
+    """Splunk's fromjson: each top-level key of the field's JSON object becomes a field
+    (``prefix`` + key): strings as they are, numbers and booleans as text, arrays as multivalue
+    fields (nested objects in them as JSON text), objects as JSON text. The keys come from the
+    data, so only the ones later commands name are extracted (``ctx.needed``); input that is not
+    a JSON object, or lacks the key, leaves the field as it was.
+    """
+    needed = state.ctx.needed
+    if needed is None:
+        raise UnsupportedSplError(
+            "fromjson creates fields named by the data; huntbook extracts the ones later "
+            "commands name, so end the search with table, fields or stats naming them "
+            "(no wildcard)",
+            state.ctx.text,
+            cmd.pos,
+        )
+    state.ctx.refuse_on_spark("fromjson")
+    source = as_text(state.get(cmd.field))
+    names = sorted(
+        n
+        for n in needed
+        if n.startswith(cmd.prefix) and n != cmd.field and _JSON_KEY.match(n[len(cmd.prefix) :])
+    )
+    values = [(n, _json_key(source, n[len(cmd.prefix) :], state.get(n))) for n in names]
+    return assign_many(state, values) if values else state
+
+
+def _json_key(source: exp.Expr, key: str, old: Val) -> Val:
+    """The value of top-level ``key`` as a multivalue (one value unless it is an array)."""
+    path = lit(f'$."{key}"')
+    kind = fn("json_type", source.copy(), path.copy())
+    elements = fn("json_extract_string", source.copy(), lit(f'$."{key}"[*]'))
+    single = exp.Array(expressions=[fn("json_extract_string", source.copy(), path.copy())])
+    value = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=kind.copy(), expression=lit("NULL")), true=typed_null(LIST)),
+            exp.If(
+                this=exp.EQ(this=kind.copy(), expression=lit("ARRAY")),
+                true=_null_if_empty_list(elements),
+            ),
+        ],
+        default=single,
+    )
+    is_object = exp.EQ(this=fn("json_type", source.copy()), expression=lit("OBJECT"))
+    found = exp.and_(is_object, fn("json_exists", source.copy(), path))
+    keep = as_list(old)
+    in_json = exp.Case(ifs=[exp.If(this=found, true=value)], default=keep.copy())
+    # CASE, not AND: the JSON functions only see text json_valid accepted
+    valid = fn("json_valid", source.copy())
+    return Val(exp.Case(ifs=[exp.If(this=valid, true=in_json)], default=keep), LIST)
+
+
+def _null_if_empty_list(lst: exp.Expr) -> exp.Expr:
+    empty = exp.EQ(this=exp.ArraySize(this=lst), expression=lit(0))
+    return exp.Case(ifs=[exp.If(this=empty, true=typed_null(LIST))], default=lst.copy())
 
 
 _XML_KEY = re.compile(r"^[A-Za-z]\w*$")  # a key usable as an XML tag and a regex group name

@@ -54,6 +54,34 @@ def find_lookup(ctx: Context, table: str, pos: int) -> Path:
     raise ctx.error(f"lookup table {table!r} not found in {_listing(folders)}", pos)
 
 
+def output_path(ctx: Context, table: str) -> Path:
+    """Where ``outputlookup`` writes ``table``: the store's ``lookups/`` folder only, under a plain
+    name ending ``.csv`` (added when missing), never through a symlink.
+
+    Raises:
+        LookupAccessError: no writable lookups folder, a name that is not plain or is compressed,
+            or a symlink where the file would go.
+    """
+    if ctx.output_dir is None:
+        raise LookupAccessError(
+            "outputlookup writes only into the store's lookups folder, and this search may not "
+            "write there (no store, or a read-only one such as huntbook serve's)"
+        )
+    folder = Path(os.path.realpath(ctx.output_dir))
+    if not PLAIN_NAME.fullmatch(table) or table.lower().endswith(".gz"):
+        raise LookupAccessError(
+            f"outputlookup {table!r}: lookups are written under a plain name (like assets.csv "
+            f"or assets; no folder part, no .csv.gz) into {folder}"
+        )
+    path = folder / (table if table.lower().endswith(EXTENSION) else table + EXTENSION)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise LookupAccessError(
+            f"outputlookup {table!r}: {path} is a symlink or not a regular file; huntbook "
+            "writes only plain files in the lookups folder"
+        )
+    return path
+
+
 def _contained(table: str, candidate: Path, folders: list[Path]) -> Path:
     real = Path(os.path.realpath(candidate))
     if any(real.is_relative_to(folder) for folder in folders):
@@ -123,4 +151,4 @@ def read_csv(path: Path, header: list[str]) -> exp.Expr:
     )
 
 
-__all__ = ["check_fields", "find_lookup", "lookup_header", "read_csv"]
+__all__ = ["check_fields", "find_lookup", "lookup_header", "output_path", "read_csv"]

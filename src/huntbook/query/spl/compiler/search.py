@@ -279,7 +279,15 @@ def _re_escape(ch: str) -> str:
 
 _REGEX_SPECIAL = set("\\.^$|?*+()[]{}")
 
+
+def _subsearch(node: ast.SubsearchFilter, state: State) -> exp.Expr:
+    from huntbook.query.spl.compiler.subsearch import subsearch_filter
+
+    return subsearch_filter(node, state)
+
+
 _HANDLERS: dict[type, Callable[[Any, State], exp.Expr]] = {
+    ast.SubsearchFilter: _subsearch,
     ast.SAnd: _and,
     ast.SOr: _or,
     ast.SNot: _not,

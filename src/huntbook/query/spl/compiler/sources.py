@@ -9,7 +9,14 @@ from sqlglot import exp
 
 from huntbook.errors import QueryError, QueryLimitError
 from huntbook.query.spl import ast
-from huntbook.query.spl.compiler.lookups import check_fields, find_lookup, lookup_header, read_csv
+from huntbook.query.spl.compiler.lookups import (
+    check_fields,
+    find_lookup,
+    lookup_header,
+    output_path,
+    read_csv,
+)
+from huntbook.query.spl.compiler.runtime import LookupWrite
 from huntbook.query.spl.compiler.search import predicate
 from huntbook.query.spl.compiler.searchtime import field_aliases
 from huntbook.query.spl.compiler.state import (
@@ -150,6 +157,32 @@ def compile_inputlookup(cmd: ast.InputLookup, state: State) -> State:
     return out
 
 
+def compile_outputlookup(cmd: ast.OutputLookup, state: State) -> State:
+    """The results at this point written to a CSV file in the store's lookups folder before the
+    search runs (``LookupWrite``, with pyarrow), then passed on unchanged. Every column is text:
+    numbers as Splunk prints them, a multivalue's values one per line."""
+    ctx = state.ctx
+    ctx.refuse_on_spark("outputlookup")
+    path = output_path(ctx, cmd.table)
+    columns = [alias(_csv_text(state.get(f.name)), f.name) for f in state.visible()]
+    rows = state.select_from(*columns)
+    if state.order:
+        rows = rows.order_by(*state.order_by(), copy=False)
+    if cmd.max is not None:
+        rows = rows.limit(lit(cmd.max), copy=False)
+    with_ = ctx.with_clause()
+    if with_ is not None:
+        rows.set("with_", with_)
+    ctx.writes.append(LookupWrite(rows, path, cmd.append, cmd.create_empty, cmd.override_if_empty))
+    return state
+
+
+def _csv_text(v: Val) -> exp.Expr:
+    if v.kind == LIST:
+        return exp.ArrayToString(this=v.expr, expression=lit("\n"))
+    return as_text(v)
+
+
 def compile_lookup(cmd: ast.Lookup, state: State) -> State:
     """Case-sensitive match on the key fields; OUTPUT overwrites, OUTPUTNEW fills only missing.
 
@@ -281,17 +314,17 @@ def compile_append(cmd: ast.Append, state: State) -> State:
     """Subsearch rows after the current rows; fields are the union (missing ones null)."""
     from huntbook.query.spl.compiler import compile_commands
 
-    return _appended(state, compile_commands(cmd.subsearch, state.ctx, _base(state)))
+    return appended(state, compile_commands(cmd.subsearch, state.ctx, _base(state)))
 
 
 def compile_appendpipe(cmd: ast.AppendPipe, state: State) -> State:
     """Splunk's appendpipe: the subpipeline runs on the current results, its rows appended."""
     from huntbook.query.spl.compiler import compile_commands
 
-    return _appended(state, compile_commands(cmd.subpipeline, state.ctx, state))
+    return appended(state, compile_commands(cmd.subpipeline, state.ctx, state))
 
 
-def _appended(state: State, sub: State) -> State:
+def appended(state: State, sub: State) -> State:
     """``state``'s rows, then ``sub``'s; fields are the union (missing ones null)."""
     names = list(
         dict.fromkeys([*[f.name for f in state.visible()], *[f.name for f in sub.visible()]])

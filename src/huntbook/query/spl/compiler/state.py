@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from huntbook.engines.grid import GridCheck
 from huntbook.errors import QueryError
+from huntbook.query.spl.compiler.runtime import LookupWrite, PythonFunction, RowCheck
 from huntbook.query.spl.compiler.values import NULL, Val, col, null_val
 
 
@@ -83,6 +84,11 @@ class Context:
     needed: set[str] | None = None  # fields later commands may read; None = all (see needed_after)
     row_limit: int | None = None  # the run's --limit, set while the last command compiles
     grids: list[GridCheck] = field(default_factory=list)  # charts to size before running
+    not_on_spark: list[str] = field(default_factory=list)  # constructs Spark refuses, by name
+    output_dir: str | None = None  # the folder outputlookup writes into (None: it may not)
+    checks: list[RowCheck] = field(default_factory=list)  # subsearch sizes, before running
+    writes: list[LookupWrite] = field(default_factory=list)  # outputlookup, before running
+    functions: list[PythonFunction] = field(default_factory=list)  # Python functions the SQL calls
 
     def add_stage(self, select: exp.Expr) -> str:
         name = f"s{next(self.counter)}"
@@ -99,6 +105,11 @@ class Context:
             for name, body in self.ctes
         ]
         return exp.With(expressions=ctes, recursive=self.recursive or None) if ctes else None
+
+    def refuse_on_spark(self, construct: str) -> None:
+        """Name a construct the Spark engine refuses before running (no Spark rendering)."""
+        if construct not in self.not_on_spark:
+            self.not_on_spark.append(construct)
 
     def hidden(self, base: str) -> str:
         return f"__{base}{next(self.counter)}"

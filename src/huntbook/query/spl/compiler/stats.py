@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from sqlglot import exp
 
@@ -176,20 +175,69 @@ def compile_eventstats(cmd: ast.EventStats, state: State) -> State:
     )
 
 
-_STREAM_FUNCS: dict[str, Callable[[Any], exp.Expr]] = {
-    "count": lambda v: exp.Count(this=exp.Star()) if v is None else exp.Count(this=v.expr),
-    "sum": lambda v: exp.Sum(this=as_num(v)),
-    "avg": lambda v: exp.Avg(this=as_num(v)),
-    "mean": lambda v: exp.Avg(this=as_num(v)),
-    "min": lambda v: exp.Min(this=as_num(v)),
-    "max": lambda v: exp.Max(this=as_num(v)),
+Over = Callable[[exp.Expr], exp.Expr]  # an aggregate -> the aggregate over the running frame
+StreamFunc = Callable[[Val | None, Over], Val]
+
+
+def _num_window(make: Callable[[exp.Expr], exp.Expr]) -> StreamFunc:
+    return lambda v, over: Val(over(make(as_num(_present(v)))), NUM)
+
+
+def _present(v: Val | None) -> Val:
+    assert v is not None  # aggregate_input refused a missing argument already
+    return v
+
+
+def _stream_range(v: Val | None, over: Over) -> Val:
+    n = as_num(_present(v))
+    return Val(exp.Sub(this=over(exp.Max(this=n)), expression=over(exp.Min(this=n.copy()))), NUM)
+
+
+def _edge_value(cls: type[exp.Func]) -> StreamFunc:
+    """first()/last(): the first/last value in the window, events without the field skipped."""
+
+    def make(v: Val | None, over: Over) -> Val:
+        value = _present(v)
+        kind = value.kind if value.kind in (INT, NUM, LIST) else TEXT
+        inner = value.expr if kind != TEXT else as_text(value)
+        return Val(over(exp.IgnoreNulls(this=cls(this=inner))), kind)
+
+    return make
+
+
+def _stream_count(v: Val | None, over: Over) -> Val:
+    return Val(over(exp.Count(this=exp.Star() if v is None else v.expr)), INT)
+
+
+# streamstats functions: each builds its aggregate over the running frame (``over``).
+_STREAM_FUNCS: dict[str, StreamFunc] = {
+    "count": _stream_count,
+    "sum": _num_window(lambda n: exp.Sum(this=n)),
+    "avg": _num_window(lambda n: exp.Avg(this=n)),
+    "mean": _num_window(lambda n: exp.Avg(this=n)),
+    "min": _num_window(lambda n: exp.Min(this=n)),
+    "max": _num_window(lambda n: exp.Max(this=n)),
+    "range": _stream_range,
+    "stdev": _num_window(lambda n: exp.Stddev(this=n)),
+    "var": _num_window(lambda n: exp.Variance(this=n)),
+    "first": _edge_value(exp.FirstValue),
+    "last": _edge_value(exp.LastValue),
 }
 
 
 def compile_streamstats(cmd: ast.StreamStats, state: State) -> State:
-    """Running aggregates in current row order (count, sum, avg, min, max)."""
+    """Running aggregates in current row order (``_STREAM_FUNCS``), window=/current=."""
     partition = [state.get(b).expr for b in cmd.by]
     spec = _frame(cmd)
+
+    def over(agg: exp.Expr) -> exp.Expr:
+        return exp.Window(
+            this=agg,
+            partition_by=[p.copy() for p in partition] or None,
+            order=exp.Order(expressions=state.order_by()),
+            spec=spec.copy(),
+        )
+
     values: list[tuple[str, Val]] = []
     for agg in cmd.aggs:
         make = _STREAM_FUNCS.get(agg.func)
@@ -200,13 +248,7 @@ def compile_streamstats(cmd: ast.StreamStats, state: State) -> State:
                 agg.pos,
             )
         arg = None if agg.arg is None else aggregates.aggregate_input(agg, state, None).value
-        window = exp.Window(
-            this=make(arg),
-            partition_by=[p.copy() for p in partition] or None,
-            order=exp.Order(expressions=state.order_by()),
-            spec=spec.copy(),
-        )
-        values.append((agg.alias, Val(window, INT if agg.func == "count" else NUM)))
+        values.append((agg.alias, make(arg, over)))
     return assign_many(state, values)
 
 
