@@ -25,7 +25,7 @@ from huntbook.workspace import Workspace
 DERIVED = ROOT / "tests" / "truth" / "derived"
 TRUTH = ROOT / "tests" / "truth" / "derived_lateral_movement.yaml"
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(TRUTH.read_text(encoding="utf-8"))["recordings"]
-SECTION = "## Derived fixtures"
+SECTION = "## Derived fixtures (not real recordings)"
 
 
 @pytest.fixture(scope="module")
