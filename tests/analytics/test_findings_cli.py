@@ -4,6 +4,7 @@ evidence event named by its file and record."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -98,3 +99,32 @@ def test_a_hunt_pointed_at_an_index_finds_only_its_moves(tmp_path: Path) -> None
     assert [(e["destination"], e["evidence"][0]["file"]) for e in only_b] == [
         ("mars", "/logs/b.evtx")
     ]
+
+
+def test_evidence_names_the_archive_member_and_search_selects_it(tmp_path: Path) -> None:
+    """A zip of two recordings: each edge's events name the zip, their member and their record,
+    and ``huntbook search '_cd=N'`` gives the event back (the derived fixtures, zipped)."""
+    derived = Path(__file__).resolve().parents[1] / "truth" / "derived"
+    archive = tmp_path / "moves.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(derived / "rdp_channels.json", "x/first.json")
+        out.write(derived / "dcom_excel.json", "second.json")
+    store = tmp_path / "s"
+    assert CliRunner().invoke(cli, ["ingest", "--store", str(store), str(archive)]).exit_code == 0
+    code, out = _findings("--store", str(store), "--format", "json")
+    assert code == 0
+    where = {
+        e["method"]: {(ev["file"], ev["member"], ev["record"]) for ev in e["evidence"]}
+        for e in json.loads(out)["lateral_movement"]
+    }
+    assert where["DCOM"] == {
+        (str(archive), "second.json", record) for record in ("429410", "900000001", "900000002")
+    }
+    assert {member for _, member, _ in where["RDP"]} == {"x/first.json"}
+    dcom = next(e for e in json.loads(out)["lateral_movement"] if e["method"] == "DCOM")
+    cd = dcom["evidence"][1]["_cd"]
+    found = CliRunner().invoke(
+        cli, ["search", "--store", str(store), f"_cd={cd} | table RecordNumber, NewProcessName"]
+    )
+    assert found.exit_code == 0
+    assert "900000001" in found.output and "EXCEL.EXE" in found.output

@@ -45,6 +45,7 @@ TECHNIQUES_OF: dict[str, tuple[str, ...]] = {
     "SMB copy": ("SMBCopy",),
     "explicit credentials": ("ExplicitCredentials",),
     "pass the hash": ("PassTheHash",),
+    "remote registry": ("RemoteRegistry",),
 }
 
 # technique -> (moves found at least, false edges at most) on the whole table.
@@ -61,6 +62,7 @@ FLOOR: dict[str, tuple[int, int]] = {
 }
 
 ROW = re.compile(r"^\| (\w+) \| (\d+) \| (\d+) \| (\d+) \| ([\d.-]+) \| ([\d.-]+) \|$", re.M)
+REAL_SECTION = "## Precision and recall on the truth table"
 
 pytestmark = pytest.mark.shared
 
@@ -169,7 +171,12 @@ def test_nothing_false_on_recordings_without_movement(score: Score) -> None:
     assert [w for w in score.wrong if w.split(":", 1)[0] in quiet] == []
 
 
+def stated_rows(heading: str) -> list[tuple[str, ...]]:
+    """The figures table of one section of docs/findings.md (from ``heading`` to the next)."""
+    text = DOC.read_text(encoding="utf-8").split(heading + "\n", 1)[1].split("\n## ", 1)[0]
+    return ROW.findall(text)
+
+
 def test_docs_state_the_figures(score: Score) -> None:
-    table = DOC.read_text(encoding="utf-8")
-    stated = ROW.findall(table)
+    stated = stated_rows(REAL_SECTION)
     assert [tuple(map(str, row)) for row in score.rows()] == stated

@@ -27,6 +27,14 @@ FIELD_ALIASES: dict[str, tuple[Candidate, ...]] = {
     "ShareName": ("ShareName", "Share_Name"),
     "RelativeTargetName": ("RelativeTargetName", "Relative_Target_Name"),
     "AccessList": ("AccessList", "Accesses"),
+    "ImageLoaded": ("ImageLoaded",),
+    "Signed": ("Signed",),
+    "TargetFilename": ("TargetFilename",),
+    "TargetObject": ("TargetObject",),
+    "ServiceDisplayName": ("param1",),  # 7036: the service that changed state
+    # the RDP channels: 1149 Param1/Param3, LocalSessionManager User/Address, RdpCoreTS ClientIP
+    "RdpAddress": ("Param3", "Address", "ClientIP"),
+    "RdpUser": ("Param1", "User"),
 }
 
 

@@ -44,8 +44,10 @@ from huntbook.analytics._sql import (
 from huntbook.analytics.addresses import AddressBook, normalize_ip, short_host
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
+from huntbook.analytics.kinds import extra_kinds, kind_sql, planted_sql
 from huntbook.analytics.methods import FIELD_OF, Method, MethodTable, Rule, load_methods
 from huntbook.analytics.sessions import (
+    ACTIVITY_FIELDS,
     Activity,
     Session,
     SessionContext,
@@ -164,7 +166,34 @@ def _nearby_filter(columns: Columns, table: MethodTable) -> exp.Expr:
     ]
     fits = exp.or_(*[_rule_filter(columns, r) for r in rules]) if rules else exp.false()
     others = exp.and_(code_in(columns, ["7045", "4697", "4698"]), not_sysmon(columns))
-    return exp.or_(exp.and_(process, fits), others)
+    return exp.or_(exp.and_(process, fits), others, _nearby_kinds(columns, table))
+
+
+def _nearby_kinds(columns: Columns, table: MethodTable) -> exp.Expr:
+    """Events of the extra kinds (kinds.py) that a nearby rule could match, with its names and
+    patterns tested in the engine (DLL loads and registry writes are many)."""
+    tests = [
+        exp.and_(
+            kind_sql(columns, r.event),
+            _rule_filter(columns, r),
+            *_patterns(columns, r),
+            *([planted_sql(columns)] if r.planted else []),
+        )
+        for m in table.methods
+        for r in m.rules
+        if r.scope == "nearby" and r.event in extra_kinds()
+    ]
+    return exp.or_(*tests) if tests else exp.false()
+
+
+def _patterns(columns: Columns, rule: Rule) -> list[exp.Expr]:
+    return [
+        exp.RegexpLike(
+            this=exp.Coalesce(this=columns.lower(*ACTIVITY_FIELDS[name]), expressions=[text("")]),
+            expression=text(pattern.pattern),
+        )
+        for name, pattern in rule.patterns
+    ]
 
 
 def _nearby(
@@ -307,6 +336,23 @@ def _add_explicit(
         draft.evidence.append(evidence)
 
 
+def _refine(merged: dict[tuple[str, ...], _Draft]) -> None:
+    """An edge of a method that ``refines`` others takes in their edges on the same route (the
+    same move, told more precisely: renamed PsExec is a PsExec/service edge with its pipes)."""
+    for key, draft in list(merged.items()):
+        if key not in merged:
+            continue
+        route = (draft.source.lower(), draft.destination.lower())
+        for other_key, other in list(merged.items()):
+            if other.method.name not in draft.method.refines or other_key == key:
+                continue
+            if (other.source.lower(), other.destination.lower()) == route:
+                draft.evidence.extend(other.evidence)
+                draft.logon_ids.extend(other.logon_ids)
+                draft.confidence.extend(other.confidence)
+                del merged[other_key]
+
+
 def _cd(session: Session) -> int:
     return session.logon.cd if session.logon.cd is not None else -1
 
@@ -333,6 +379,7 @@ def _adder(merged: dict[tuple[str, ...], _Draft]) -> AddEdge:
             )
         draft.evidence.extend(evidence)
         draft.confidence.append(confidence)
+        draft.account = draft.account or account  # a later event may name who moved
 
     return add
 
@@ -349,5 +396,6 @@ def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[E
     add_traces(ctx, table, claimed, add)
     add_connections(ctx, table, add)
     _add_explicit(merged, ctx, table)
+    _refine(merged)
     edges = [d.freeze(table.ranks) for d in merged.values() if d.evidence]
     return sorted(edges, key=lambda e: (e.first_seen, e.source, e.destination, e.method))

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from huntbook.analytics.kinds import extra_kinds
 from huntbook.analytics.sessions import Activity
 from huntbook.errors import MappingError
 
@@ -28,7 +29,8 @@ NAME_FIELDS = {"image": "Image", "parent_image": "ParentImage", "share": "ShareN
 # ... or by substring
 TEXT_FIELDS = {"command_line": "CommandLine", "parent_command_line": "ParentCommandLine"}
 FIELD_OF = {**NAME_FIELDS, **TEXT_FIELDS}
-CONDITIONS = ("event", *FIELD_OF, "match", "port", "logon_type", "loopback")
+CONDITIONS = ("event", *FIELD_OF, "match", "port", "logon_type", "loopback", "planted")
+BUILTIN_KINDS = ("process", "service", "task", "share")
 
 
 def _file_name(path: str | None) -> str:
@@ -49,6 +51,9 @@ class Rule:
     patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (field, regex on its lower-case value)
     ports: frozenset[str] = frozenset()
     confidence: str | None = None  # how sure a match makes the edge, when not its scope's default
+    planted: bool = (
+        False  # nearby image_load: the DLL was written by the SMB server (in the engine)
+    )
 
     def named(self, activity: Activity, group: str) -> str | None:
         """The text a ``(?P<group>...)`` of this rule's patterns caught in the activity."""
@@ -90,6 +95,7 @@ class Method:
     rules: tuple[Rule, ...]
     self_edges: bool = False
     source_ports: frozenset[str] = frozenset()  # `alone` rules: inbound ports that name a source
+    refines: tuple[str, ...] = ()  # methods whose edge on the same route this one takes in
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,8 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
         raise MappingError(
             f"methods.yaml {where}: bad rule {raw!r} (unknown keys {sorted(unknown)})"
         )
+    if raw.get("event") not in (None, *BUILTIN_KINDS, *extra_kinds()):
+        raise MappingError(f"methods.yaml {where}: unknown event kind {raw['event']!r}")
     images: dict[str, frozenset[str]] = {
         k: frozenset(v.lower() for v in raw[k]) for k in NAME_FIELDS if k in raw
     }
@@ -138,6 +146,7 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
         patterns,
         frozenset(str(p) for p in raw.get("port", ())),
         raw.get("confidence"),
+        bool(raw.get("planted")),
     )
 
 
@@ -154,6 +163,7 @@ def _method(raw: dict[str, Any]) -> Method:
         rules,
         bool(raw.get("self_edges")),
         frozenset(str(p) for p in raw.get("source_ports", ())),
+        tuple(str(m) for m in raw.get("refines", ())),
     )
 
 

@@ -58,6 +58,7 @@ from huntbook.analytics.addresses import (
 )
 from huntbook.analytics.aliases import aliases
 from huntbook.analytics.evidence import Evidence, iso
+from huntbook.analytics.kinds import kind_of
 
 SKEW_SECONDS = 5.0
 NETWORK_LOGON_TYPES = ("3", "10")
@@ -97,6 +98,13 @@ ACTIVITY_FIELDS: dict[str, list[Candidate]] = aliases(
     "ShareName",
     "RelativeTargetName",
     "AccessList",
+    "ImageLoaded",
+    "Signed",
+    "TargetFilename",
+    "TargetObject",
+    "ServiceDisplayName",
+    "RdpAddress",
+    "RdpUser",
 )
 LOGON_KEEP = tuple(LOGON_FIELDS)
 ACTIVITY_KEEP = (*ACTIVITY_FIELDS, "LogonId")
@@ -188,9 +196,11 @@ def activity_filter(columns: Columns) -> exp.Expr:
 
 
 def activity_select(columns: Columns, where: exp.Expr) -> exp.Select:
-    """Activity rows with their canonical field names and the session id ``LogonId``."""
+    """Activity rows with their canonical field names, the session id ``LogonId`` and ``source``
+    (the channel, which tells event kinds with the same EventCode apart: kinds.py)."""
     fields = [columns.get(*names).as_(alias) for alias, names in ACTIVITY_FIELDS.items()]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    core.append(columns.get("source").as_("source"))
     return (
         exp.select(*core, *fields, activity_logon_id(columns).as_("LogonId"))
         .from_("events")
@@ -252,7 +262,8 @@ def _joined_activity(con: Any, columns: Columns, skew: float) -> list[dict[str, 
 
 
 def to_activity(row: Mapping[str, Any]) -> Activity:
-    return Activity(KIND_OF.get(row["EventCode"], "other"), Evidence.from_row(row, ACTIVITY_KEEP))
+    kind = kind_of(row) or KIND_OF.get(row["EventCode"], "other")
+    return Activity(kind, Evidence.from_row(row, ACTIVITY_KEEP))
 
 
 def _assign(joined: list[dict[str, Any]]) -> dict[int, list[Activity]]:

@@ -7,9 +7,11 @@ the attacker's host keeps ``sc.exe \\\\TARGET start SVC`` while the target's pay
 SYSTEM outside any session; an RDP session shows only as svchost accepting 3389. A hunter still
 reports these moves, and says how sure they are:
 
-- ``alone``: an event on the destination matching a known remote-execution pattern. Its source is
-  the peer of an inbound connection on one of the method's ``source_ports`` in the ``window``
-  before it (confidence ``time``), else ``unresolved source`` (confidence ``inferred``). An event
+- ``alone``: an event on the destination matching a known remote-execution pattern. When the
+  event records its client's address (the rule's ``(?P<source>...)`` group: the RDP channels),
+  that is the source (confidence ``direct``). Otherwise its source is the peer of an inbound
+  connection on one of the method's ``source_ports`` in the ``window`` before it (confidence
+  ``time``), else ``unresolved source`` (confidence ``inferred``). An event
   already behind an edge found through a logon adds nothing.
 - ``source``: a process on the source whose command line names the destination (the pattern's
   ``(?P<destination>...)`` group); confidence ``inferred``. It joins an edge of the same method
@@ -32,6 +34,7 @@ from sqlglot import exp
 from huntbook.analytics._sql import Columns, code_in, is_sysmon, not_sysmon, rows, text
 from huntbook.analytics.addresses import AddressBook, Connection, short_host, usable_ip
 from huntbook.analytics.evidence import Evidence
+from huntbook.analytics.kinds import kind_sql
 from huntbook.analytics.methods import Method, MethodTable, Rule
 from huntbook.analytics.sessions import (
     ACTIVITY_FIELDS,
@@ -55,6 +58,8 @@ AddEdge = Callable[[str, str | None, str, str | None, Method, list[Evidence], st
 
 
 def _kind_filter(columns: Columns, kind: str) -> exp.Expr:
+    if kind not in KIND_CODES:
+        return kind_sql(columns, kind)
     codes, sysmon = KIND_CODES[kind]
     channel = is_sysmon(columns) if sysmon else not_sysmon(columns)
     own = exp.and_(code_in(columns, codes), channel)
@@ -64,10 +69,11 @@ def _kind_filter(columns: Columns, kind: str) -> exp.Expr:
 
 
 def _rule_sql(columns: Columns, rule: Rule) -> exp.Expr:
-    """A rule's event kind and patterns as a filter (values lower-cased, as the rule reads them)."""
+    """A rule's event kind and patterns as a filter (values lower-cased and an absent field as
+    the empty text, as the rule reads them)."""
     tests = [_kind_filter(columns, rule.event)] if rule.event else []
     for name, pattern in rule.patterns:
-        value = columns.lower(*ACTIVITY_FIELDS[name])
+        value = exp.Coalesce(this=columns.lower(*ACTIVITY_FIELDS[name]), expressions=[text("")])
         tests.append(exp.RegexpLike(this=value, expression=text(pattern.pattern)))
     return exp.and_(*tests) if tests else exp.false()
 
@@ -101,9 +107,35 @@ def _inbound_peer(
     return max(fits, key=lambda c: c.time, default=None)
 
 
+def _named_source(
+    activity: Activity, rule: Rule, method: Method, ctx: SessionContext, add: AddEdge
+) -> bool:
+    """An event that records its own source address (the pattern's ``(?P<source>...)``, e.g. the
+    client address of an RDP logon) and account (``(?P<account>...)``): one edge, confidence
+    ``direct`` unless the rule says otherwise. False when the rule names no source."""
+    address = rule.named(activity, "source")
+    if not address:
+        return False
+    host = ctx.book.canonical(activity.evidence.host)
+    remote = usable_ip(address)
+    source = (ctx.book.host_for(remote) or remote) if remote else f"unresolved source {address}"
+    if source.lower() != host.lower():
+        account = rule.named(activity, "account") or None
+        sure = rule.confidence or "direct"
+        add(source, remote, host, account, method, [activity.evidence], sure)
+    return True
+
+
 def _alone(
-    activity: Activity, method: Method, ctx: SessionContext, table: MethodTable, add: AddEdge
+    activity: Activity,
+    rule: Rule,
+    method: Method,
+    ctx: SessionContext,
+    table: MethodTable,
+    add: AddEdge,
 ) -> None:
+    if _named_source(activity, rule, method, ctx, add):
+        return
     host = ctx.book.canonical(activity.evidence.host)
     peer = _inbound_peer(ctx.connections, host, activity.time, method, table.skew)
     if peer is None:
@@ -140,7 +172,7 @@ def add_traces(ctx: SessionContext, table: MethodTable, claimed: set[Any], add: 
             if not rule.matches(activity):
                 continue
             if rule.scope == "alone":
-                _alone(activity, method, ctx, table, add)
+                _alone(activity, rule, method, ctx, table, add)
             else:
                 _source(activity, rule, method, ctx.book, add)
             break

@@ -1,8 +1,8 @@
 """``huntbook findings``: what every analytic finds on the whole store, without a playbook.
 
 JSON is report.json's ``findings`` object (``lateral_movement`` edges with ``method``, ``attack``,
-``confidence`` and their evidence, each event with its ``file`` and ``record``); the table lists
-the lateral-movement edges, then the conclusion.
+``confidence`` and their evidence, each event with its ``file``, ``member`` and ``record``); the
+table lists the lateral-movement edges, then the conclusion.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ EDGE_COLUMNS = ("first_seen", "source", "destination", "account", "method", "att
 )
 def command(store: Path | None, index: str | None, fmt: str) -> None:
     """The findings of every analytic (lateral movement, encoded PowerShell, visibility) on the
-    whole store or one index, with the events behind each (file and record number)."""
+    whole store or one index, with the events behind each (file, archive member, record number)."""
     found = Workspace(store or default_store_path()).findings(index=index)
     if fmt == "json":
         click.echo(json.dumps(found, indent=2))

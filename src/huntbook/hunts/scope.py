@@ -5,7 +5,8 @@ reads an edge wants each event one command away. :class:`IndexScope` wraps a sto
 ``events`` view holds one index (the analytics query ``events`` by name and need no change);
 :func:`provenance` names, for the events behind findings, the ingested file each came from (from
 the manifest: a batch's inputs own consecutive ``_cd`` ranges in input order) and its record
-number (``EventRecordID``, or ``RecordNumber`` in classic text) when the store has one.
+number (``EventRecordID``, or ``RecordNumber`` in classic text) when the store has one; for an
+archive, the member (the manifest counts each member's events, in row order).
 """
 
 from __future__ import annotations
@@ -60,10 +61,14 @@ class IndexScope:
         return getattr(self.store, name)
 
 
-def input_ranges(batches: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, str]]:
-    """``(first_cd, end_cd, path)`` per ingested file, for batches whose inputs account for
-    every event of the batch (otherwise which event came from which file is not known)."""
-    ranges = []
+Range = tuple[int, int, str, str | None]  # first_cd, end_cd, file, archive member (or None)
+
+
+def input_ranges(batches: Iterable[Mapping[str, Any]]) -> list[Range]:
+    """``(first_cd, end_cd, path, member)`` per ingested file (per member of an archive whose
+    members the manifest counts), for batches whose inputs account for every event of the batch
+    (otherwise which event came from which file is not known)."""
+    ranges: list[Range] = []
     for batch in batches:
         inputs = batch.get("inputs", [])
         if sum(int(i.get("events", 0)) for i in inputs) != int(batch.get("events", 0)):
@@ -71,13 +76,27 @@ def input_ranges(batches: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, s
         start = int(batch["first_cd"])
         for item in inputs:
             end = start + int(item.get("events", 0))
-            ranges.append((start, end, str(item["path"])))
+            ranges.extend(_member_ranges(start, item) or [(start, end, str(item["path"]), None)])
             start = end
     return ranges
 
 
-def _file_of(cd: int, ranges: list[tuple[int, int, str]]) -> str | None:
-    return next((path for start, end, path in ranges if start <= cd < end), None)
+def _member_ranges(start: int, item: Mapping[str, Any]) -> list[Range]:
+    """An archive's members' ranges, when its members account for all its events."""
+    members = item.get("members", [])
+    if sum(int(m["events"]) for m in members) != int(item.get("events", 0)):
+        return []
+    ranges: list[Range] = []
+    for member in members:
+        end = start + int(member["events"])
+        ranges.append((start, end, str(item["path"]), str(member["name"])))
+        start = end
+    return ranges
+
+
+def _origin(cd: int, ranges: list[Range]) -> tuple[str | None, str | None]:
+    """The file (and archive member) an event came from."""
+    return next(((p, m) for start, end, p, m in ranges if start <= cd < end), (None, None))
 
 
 def _records(store: Any, cds: list[int]) -> dict[int, str]:
@@ -100,13 +119,14 @@ def _records(store: Any, cds: list[int]) -> dict[int, str]:
 
 
 def provenance(store: Any, cds: Iterable[int]) -> dict[int, dict[str, str]]:
-    """For each ``_cd``: ``file`` (the ingested file) and ``record`` (its record number), each
-    only when the store knows it."""
+    """For each ``_cd``: ``file`` (the ingested file), ``member`` (its member, for an archive)
+    and ``record`` (its record number), each only when the store knows it."""
     wanted = sorted(set(cds))
     ranges = input_ranges(store.manifest()["batches"]) if hasattr(store, "manifest") else []
     records = _records(store, wanted)
     found: dict[int, dict[str, str]] = {}
     for cd in wanted:
-        where = {"file": _file_of(cd, ranges), "record": records.get(cd)}
+        path, member = _origin(cd, ranges)
+        where = {"file": path, "member": member, "record": records.get(cd)}
         found[cd] = {k: v for k, v in where.items() if v is not None}
     return found

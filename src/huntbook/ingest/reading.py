@@ -93,7 +93,9 @@ def read_files(task: ReadTask) -> ReadOutcome:
             results.append(result)
             for member, fmt in plan:
                 result.fmt = result.fmt or fmt
+                start = writer.events
                 _read_member(task, member, fmt, writer, result)
+                _count_member(result, path, member, writer.events - start)
             result.events = writer.events - before
         parts = writer.close()
     except (HuntbookError, OSError) as exc:
@@ -102,6 +104,14 @@ def read_files(task: ReadTask) -> ReadOutcome:
             raise
         return ReadOutcome(results, Parts(), error=_naming(results[-1].path, str(exc)))
     return ReadOutcome(results, parts)
+
+
+def _count_member(result: FileResult, path: Path, member: Member, events: int) -> None:
+    """Events per archive member (named ``path:member``) in read order; a plain file has none."""
+    prefix = f"{path}:"
+    if member.path is None and member.name.startswith(prefix) and events:
+        name = member.name[len(prefix) :]
+        result.members[name] = result.members.get(name, 0) + events
 
 
 def _naming(path: str, message: str) -> str:

@@ -235,6 +235,7 @@ class _Run:
                 "index": self.index,
                 "events": job.result.events,
                 **job.result.damage(),
+                **job.result.archive(),
             }
             for group, outcome in done
             for job, read in zip(group, outcome.results, strict=True)

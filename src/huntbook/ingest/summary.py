@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from huntbook.store.manifest import InputDamage
+    from huntbook.store.manifest import InputDamage, InputMembers
 
 MAX_SKIP_DETAILS = 100
 MAX_DAMAGE_NOTED = 5  # skipped records the manifest keeps per input stored in part
@@ -39,6 +39,7 @@ class FileResult:
     skipped: list[Skipped] = field(default_factory=list)  # the first MAX_SKIP_DETAILS of them
     skipped_count: int = 0
     ignored: list[str] = field(default_factory=list)  # archive members in no known format
+    members: dict[str, int] = field(default_factory=dict)  # archive member -> events, read order
 
     @property
     def partial(self) -> bool:
@@ -51,6 +52,12 @@ class FileResult:
             return {}
         noted = [f"{s.position}: {s.reason}" for s in self.skipped[:MAX_DAMAGE_NOTED]]
         return {"skipped": self.skipped_count, "damage": noted}
+
+    def archive(self) -> InputMembers:
+        """What the manifest keeps of an archive's members: their events, in row order."""
+        if not self.members:
+            return {}
+        return {"members": [{"name": n, "events": c} for n, c in self.members.items()]}
 
     def skip(self, where: str, position: str, reason: str) -> None:
         """Count a skipped record; keep the details of the first few."""
@@ -65,6 +72,8 @@ class FileResult:
         self.sourcetypes.update(other.sourcetypes)
         self.skipped.extend(other.skipped[: MAX_SKIP_DETAILS - len(self.skipped)])
         self.skipped_count += other.skipped_count
+        for name, events in other.members.items():
+            self.members[name] = self.members.get(name, 0) + events
 
 
 @dataclass

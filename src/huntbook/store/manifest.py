@@ -35,7 +35,20 @@ class InputDamage(TypedDict, total=False):
     damage: list[str]  # the first few of them: "position: reason"
 
 
-class InputEntry(InputDamage):
+class MemberEntry(TypedDict):
+    """One member of an archive input and how many events it gave."""
+
+    name: str  # its name inside the archive
+    events: int
+
+
+class InputMembers(TypedDict, total=False):
+    """An archive input's members that gave events, in row order (nothing for a plain file)."""
+
+    members: list[MemberEntry]
+
+
+class InputEntry(InputDamage, InputMembers):
     """One input file a batch holds the events of."""
 
     path: str  # absolute, as ingested
