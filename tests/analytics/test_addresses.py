@@ -21,7 +21,7 @@ from .conftest import logon, outbound, security, sysmon
 
 
 def _book(store):
-    columns = Columns(store.fields())
+    columns = Columns.of(store)
     con = store.connect()
     return address_book(con, columns, connections(con, columns))
 

@@ -34,29 +34,46 @@ class StoreLike(Protocol):
 
     def fields(self) -> dict[str, str]: ...
 
+    def columns(self) -> dict[str, str]: ...
+
 
 class Columns:
-    """Candidate-name lookups against one store's columns (case-insensitive, as in DuckDB)."""
+    """Candidate-name lookups against one store's columns.
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.types = {name.lower(): kind for name, kind in fields.items()}
+    Analytics name fields case-insensitively: a candidate ``Param1`` reads every spelling the
+    store holds (System 7036's ``param1`` and RemoteConnectionManager 1149's ``Param1`` are
+    stored in two columns, the second as a case variant ``Param1~1``; see ``Store.columns``), so
+    an event's value is never lost to another channel's spelling of the same name.
+    """
+
+    def __init__(
+        self, fields: Mapping[str, str], variants: Mapping[str, str] | None = None
+    ) -> None:
+        self.spellings: dict[str, list[tuple[str, str]]] = {}  # lower name -> (column, type)
+        for name, kind in fields.items():
+            column = (variants or {}).get(name, name)
+            self.spellings.setdefault(name.lower(), []).append((column, kind))
+
+    @classmethod
+    def of(cls, store: StoreLike) -> Columns:
+        """The columns of a store (its fields and the columns of their case variants)."""
+        return cls(store.fields(), store.columns())
 
     def has(self, name: str) -> bool:
-        return name.lower() in self.types
+        return name.lower() in self.spellings
 
     def one(self, candidate: Candidate) -> exp.Expr:
         """One candidate as an expression, or NULL when its column is absent."""
         name, pos = (candidate, None) if isinstance(candidate, str) else candidate
-        kind = self.types.get(name.lower())
-        if kind is None:
+        spellings = self.spellings.get(name.lower(), [])
+        present = [e for c, k in spellings if not isinstance(e := _value(c, k, pos), exp.Null)]
+        if len({k for _, k in spellings}) > 1:  # a number in one spelling, text in another
+            present = [exp.cast(e, exp.DataType.Type.VARCHAR) for e in present]
+        if not present:
             return exp.Null()
-        column = exp.column(name, quoted=True)
-        if kind == "list":
-            index = -1 if pos is None else pos
-            return exp.func("list_extract", column, exp.Literal.number(index))
-        if pos not in (None, 1, -1):
-            return exp.Null()
-        return column
+        if len(present) == 1:
+            return present[0]
+        return exp.Coalesce(this=present[0], expressions=present[1:])
 
     def get(self, *candidates: Candidate) -> exp.Expr:
         """COALESCE of the candidates that exist (empty strings and ``-`` count as missing)."""
@@ -70,6 +87,18 @@ class Columns:
 
     def lower(self, *candidates: Candidate) -> exp.Expr:
         return exp.Lower(this=self.get(*candidates))
+
+
+def _value(column_name: str, kind: str, pos: int | None) -> exp.Expr:
+    """One column's value: a multivalue's element at ``pos`` (last by default), a single value
+    only at position 1 or -1 (it is both the first and the last)."""
+    column = exp.column(column_name, quoted=True)
+    if kind == "list":
+        index = -1 if pos is None else pos
+        return exp.func("list_extract", column, exp.Literal.number(index))
+    if pos not in (None, 1, -1):
+        return exp.Null()
+    return column
 
 
 def _blank_to_null(expr: exp.Expr) -> exp.Expr:

@@ -134,7 +134,7 @@ def _where(columns: Columns) -> exp.Expr:
 
 
 def _rows(store: StoreLike) -> list[dict[str, Any]]:
-    columns = Columns(store.fields())
+    columns = Columns.of(store)
     fields = [_field(columns, alias).as_(alias) for alias in SOURCE_FIELDS]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
     query = (

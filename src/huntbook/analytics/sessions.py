@@ -356,7 +356,7 @@ class SessionContext:
 
 
 def session_context(store: StoreLike, skew: float = SKEW_SECONDS) -> SessionContext:
-    columns = Columns(store.fields())
+    columns = Columns.of(store)
     con = store.connect()
     conns = connections(con, columns)
     book = address_book(con, columns, conns)

@@ -171,7 +171,7 @@ def _field_sets() -> list[tuple[Candidate, ...]]:
 
 
 def _counts(store: StoreLike) -> list[dict[str, Any]]:
-    columns = Columns(store.fields())
+    columns = Columns.of(store)
     sysmon = exp.Coalesce(this=is_sysmon(columns), expressions=[exp.false()])
     keys = [
         exp.column("host", quoted=True).as_("host"),

@@ -101,7 +101,7 @@ def _origin(cd: int, ranges: list[Range]) -> tuple[str | None, str | None]:
 
 def _records(store: Any, cds: list[int]) -> dict[int, str]:
     """``_cd`` -> record number, for the events that carry one."""
-    columns = Columns(store.fields())
+    columns = Columns.of(store)
     present = [name for name in RECORD_FIELDS if columns.has(name)]
     if not present or not cds:
         return {}
