@@ -128,35 +128,41 @@ def _compare(kind: str, out: Path, zircolite_json: Path) -> list[str]:
     return lines
 
 
-def _tree_kib(root: int) -> int:
-    """Resident KiB of ``root`` and every process under it (/proc)."""
+def _tree(root: int) -> tuple[int, float]:
+    """Resident KiB and CPU seconds (user + system) of ``root`` and every process under it."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    usage: dict[int, tuple[int, float]] = {}
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
         pid = int(stat.parent.name)
-        parents[pid], rss[pid] = int(fields[1]), int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        parents[pid] = int(fields[1])
+        cpu = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+        usage[pid] = int(fields[21]) * page // 1024, cpu
     tree, grew = {root}, True
     while grew:
         more = {p for p, parent in parents.items() if parent in tree} - tree
         tree, grew = tree | more, bool(more)
-    return sum(rss.get(p, 0) for p in tree) // 1024
+    found = [usage[p] for p in tree if p in usage]
+    return sum(k for k, _ in found), sum(c for _, c in found)
 
 
 def watched(
     command: Sequence[str], cwd: Path | None, cap_seconds: float, cap_mib: float
 ) -> dict[str, object]:
-    """Run ``command``; its wall time, its tree's peak MiB and how it ended (killed past a cap)."""
+    """Run ``command``: its wall time, its tree's peak MiB and CPU seconds (sampled, so a CPU
+    figure misses the last half second) and how it ended (killed past a cap)."""
     started = time.perf_counter()
     with subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     ) as process:
-        peak, ended = 0.0, "finished"
+        peak, cpu, ended = 0.0, 0.0, "finished"
         while process.poll() is None:
-            peak = max(peak, _tree_kib(process.pid) / 1024)
+            kib, seconds = _tree(process.pid)
+            peak, cpu = max(peak, kib / 1024), max(cpu, seconds)
             elapsed = time.perf_counter() - started
             cap = "time" if elapsed > cap_seconds else "memory" if peak > cap_mib else ""
             if cap:
@@ -167,7 +173,8 @@ def watched(
         _, err = process.communicate()
     if ended == "finished" and process.returncode not in (0, 4):
         ended = f"exit {process.returncode}: {err.decode(errors='replace')[-500:]}"
-    return {"seconds": round(time.perf_counter() - started, 2), "mib": round(peak), "ended": ended}
+    wall = round(time.perf_counter() - started, 2)
+    return {"seconds": wall, "cpu": round(cpu, 1), "mib": round(peak), "ended": ended}
 
 
 def _copies(data: Path, work: Path, lines: int) -> Path:
