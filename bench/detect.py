@@ -25,7 +25,7 @@ Security-Datasets recordings, unzipped into ``--work`` and copied until about LI
 (copy k ends with k extra blank lines, so ingest's content hash sees distinct files; both tools skip
 blank lines), then each command once: huntbook ingest, huntbook detect alone on that store (their
 sum is "ingest + detect") and Zircolite, each with its wall time and the peak resident memory of
-its whole process tree (sampled every 0.5 s). Zircolite runs under ``--cap-minutes`` and
+its whole process tree (sampled every 0.5 s). Every command runs under ``--cap-minutes`` and
 ``--cap-gib``: past either it is killed and reported as such. ``--tools`` picks which of the two
 run (``huntbook``, ``zircolite``); each result is also appended to ``WORK/results.jsonl``.
 """
@@ -236,8 +236,9 @@ def scale(args: argparse.Namespace, work: Path, zircolite: Path) -> None:
                 "--out",
                 str(out),
             ]
-            runs["huntbook ingest"] = watched(ingest, None, float("inf"), float("inf"))
-            runs["huntbook detect"] = watched(detect, None, float("inf"), float("inf"))
+            runs["huntbook ingest"] = watched(ingest, None, cap_seconds, cap_mib)
+            if runs["huntbook ingest"]["ended"] == "finished":
+                runs["huntbook detect"] = watched(detect, None, cap_seconds, cap_mib)
         if "zircolite" in args.tools:
             (work / f"zircolite-{lines}.json").unlink(missing_ok=True)
             command = [
@@ -245,16 +246,17 @@ def scale(args: argparse.Namespace, work: Path, zircolite: Path) -> None:
                 "-r", str(work / "ruleset.json"), "-o", str(work / f"zircolite-{lines}.json"), "-q",
             ]  # fmt: skip
             runs["zircolite"] = watched(command, zircolite, cap_seconds, cap_mib)
-        result = work / f"zircolite-{lines}.json"
-        finished = runs.get("zircolite", {}).get("ended", "finished") == "finished"
-        if finished and (out / "summary.json").exists() and result.exists():  # both ran
-            print("\n".join(_compare(f"{lines:,} lines", out, result)), flush=True)
+            if runs["zircolite"]["ended"] != "finished":  # what it wrote is not the whole answer
+                (work / f"zircolite-{lines}.json").unlink(missing_ok=True)
         load = os.getloadavg()
         for name, run in runs.items():
             print(f"{lines:>10,} {name:16s} {run}  load {load[0]:.2f}", flush=True)
             entry = {"lines": lines, "command": name, **run, "load": load}
             with (work / "results.jsonl").open("a") as log:
                 log.write(json.dumps(entry) + "\n")
+        result = work / f"zircolite-{lines}.json"
+        if (out / "summary.json").exists() and result.exists():  # both ran (now or before)
+            print("\n".join(_compare(f"{lines:,} lines", out, result)), flush=True)
 
 
 def main() -> None:
