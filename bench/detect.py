@@ -254,9 +254,20 @@ def scale(args: argparse.Namespace, work: Path, zircolite: Path) -> None:
             entry = {"lines": lines, "command": name, **run, "load": load}
             with (work / "results.jsonl").open("a") as log:
                 log.write(json.dumps(entry) + "\n")
-        result = work / f"zircolite-{lines}.json"
-        if (out / "summary.json").exists() and result.exists():  # both ran (now or before)
+        if (out / "summary.json").exists() and _finished(work, lines):  # both ran, now or before
+            result = work / f"zircolite-{lines}.json"
             print("\n".join(_compare(f"{lines:,} lines", out, result)), flush=True)
+
+
+def _finished(work: Path, lines: int) -> bool:
+    """Whether a Zircolite run on ``lines`` lines finished (``results.jsonl``): another run may
+    still be writing its output."""
+    log = work / "results.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return any(
+        e["lines"] == lines and e["command"] == "zircolite" and e["ended"] == "finished"
+        for e in entries
+    )
 
 
 def main() -> None:
