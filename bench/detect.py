@@ -114,7 +114,9 @@ def _compare(kind: str, out: Path, zircolite_json: Path) -> list[str]:
     """Rule by rule (title): the matches of each tool, every difference listed."""
     summary = json.loads((out / "summary.json").read_text())
     ours = {e["title"]: e["hits"] for e in summary["results"] if e["status"] == "ran"}
-    theirs = {d["title"]: d["count"] for d in json.loads(zircolite_json.read_text())}
+    theirs: dict[str, int] = {}
+    for entry in json.loads(zircolite_json.read_text()):  # one entry per rule and input file
+        theirs[entry["title"]] = theirs.get(entry["title"], 0) + entry["count"]
     lines = [
         f"{kind}: huntbook {sum(ours.values())} matches over {sum(1 for v in ours.values() if v)} "
         f"rules; Zircolite {sum(theirs.values())} over {len(theirs)} rules"
