@@ -50,7 +50,8 @@ class LazyGroup(click.Group):
         module = f"huntbook.cli.{cmd_name}"
         if cmd_name not in self._loaded and module in COMMAND_MODULES:
             self._loaded[cmd_name] = importlib.import_module(module).command
-        return self._loaded.get(cmd_name)
+        # a command not named after its module (or no such command): look through them all
+        return self._loaded.get(cmd_name) or self.commands.get(cmd_name)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
