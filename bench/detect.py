@@ -19,6 +19,15 @@ wall time and peak resident memory from ``/usr/bin/time -v``:
 
 Then, rule by rule (by title), the matches of each tool where both ran the rule: every rule where
 Zircolite finds more is listed (to be explained in BENCHMARKS.md).
+
+At scale, ``--scale LINES [LINES ...]`` (e.g. ``--scale 1000000 10000000``) runs instead: the eight
+Security-Datasets recordings, unzipped into ``--work`` and copied until about LINES JSON lines
+(copy k ends with k extra blank lines, so ingest's content hash sees distinct files; both tools skip
+blank lines), then each command once: huntbook ingest, huntbook detect alone on that store (their
+sum is "ingest + detect") and Zircolite, each with its wall time and the peak resident memory of
+its whole process tree (sampled every 0.5 s). Every command runs under ``--cap-minutes`` and
+``--cap-gib``: past either it is killed and reported as such. ``--tools`` picks which of the two
+run (``huntbook``, ``zircolite``); each result is also appended to ``WORK/results.jsonl``.
 """
 
 from __future__ import annotations
@@ -28,9 +37,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,12 +110,13 @@ def _commands(
     }
 
 
-def _compare(kind: str, work: Path) -> list[str]:
-    summary = json.loads((work / f"{kind}-out" / "summary.json").read_text())
+def _compare(kind: str, out: Path, zircolite_json: Path) -> list[str]:
+    """Rule by rule (title): the matches of each tool, every difference listed."""
+    summary = json.loads((out / "summary.json").read_text())
     ours = {e["title"]: e["hits"] for e in summary["results"] if e["status"] == "ran"}
-    theirs = {
-        d["title"]: d["count"] for d in json.loads((work / f"{kind}-zircolite.json").read_text())
-    }
+    theirs: dict[str, int] = {}
+    for entry in json.loads(zircolite_json.read_text()):  # one entry per rule and input file
+        theirs[entry["title"]] = theirs.get(entry["title"], 0) + entry["count"]
     lines = [
         f"{kind}: huntbook {sum(ours.values())} matches over {sum(1 for v in ours.values() if v)} "
         f"rules; Zircolite {sum(theirs.values())} over {len(theirs)} rules"
@@ -118,6 +130,148 @@ def _compare(kind: str, work: Path) -> list[str]:
     return lines
 
 
+def _tree(root: int) -> tuple[int, float]:
+    """Resident KiB and CPU seconds (user + system) of ``root`` and every process under it."""
+    parents: dict[int, int] = {}
+    usage: dict[int, tuple[int, float]] = {}
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        cpu = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+        usage[pid] = int(fields[21]) * page // 1024, cpu
+    tree, grew = {root}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | more, bool(more)
+    found = [usage[p] for p in tree if p in usage]
+    return sum(k for k, _ in found), sum(c for _, c in found)
+
+
+def watched(
+    command: Sequence[str], cwd: Path | None, cap_seconds: float, cap_mib: float
+) -> dict[str, object]:
+    """Run ``command``: its wall time, its tree's peak MiB and CPU seconds (sampled, so a CPU
+    figure misses the last half second) and how it ended (killed past a cap)."""
+    started = time.perf_counter()
+    with subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    ) as process:
+        peak, cpu, ended = 0.0, 0.0, "finished"
+        while process.poll() is None:
+            kib, seconds = _tree(process.pid)
+            peak, cpu = max(peak, kib / 1024), max(cpu, seconds)
+            elapsed = time.perf_counter() - started
+            cap = "time" if elapsed > cap_seconds else "memory" if peak > cap_mib else ""
+            if cap:
+                os.killpg(process.pid, signal.SIGKILL)  # the session this call started
+                ended = f"killed at the {cap} cap"
+                break
+            time.sleep(0.5)
+        _, err = process.communicate()
+    if ended == "finished" and process.returncode not in (0, 4):
+        ended = f"exit {process.returncode}: {err.decode(errors='replace')[-500:]}"
+    wall = round(time.perf_counter() - started, 2)
+    return {"seconds": wall, "cpu": round(cpu, 1), "mib": round(peak), "ended": ended}
+
+
+def _copies(data: Path, work: Path, lines: int) -> Path:
+    """A folder of the recordings repeated to about ``lines`` lines (hard links to one pool)."""
+    pool, bodies = work / "pool", {}
+    for archive in sorted((data / "security-datasets").glob("*.zip")):
+        with zipfile.ZipFile(archive) as zf:
+            bodies[Path(zf.namelist()[0]).name] = zf.read(zf.namelist()[0])
+    per_copy = sum(body.count(b"\n") for body in bodies.values())
+    copies = max(1, round(lines / per_copy))
+    folder = work / f"input-{lines}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pool.mkdir(exist_ok=True)
+    for copy in range(copies):
+        for name, body in bodies.items():
+            shared, path = pool / f"{copy:04d}-{name}", folder / f"{copy:04d}-{name}"
+            if not shared.exists():
+                shared.write_bytes(body + b"\n" * copy)  # distinct content, same events
+            if not path.exists():
+                os.link(shared, path)
+    print(f"{folder}: {copies} copies, {copies * per_copy:,} JSON lines", flush=True)
+    return folder
+
+
+def _warm(args: argparse.Namespace, work: Path) -> None:
+    """Convert the rules once (on one recording's store): the timed detect runs find them cached."""
+    store = work / "warm-store"
+    if not store.exists():
+        source = _largest_recording(args.data, work)
+        subprocess.run([*HUNTBOOK, "ingest", str(source), "--store", str(store)], check=True)
+    detect = [
+        *HUNTBOOK,
+        "detect",
+        str(args.rules),
+        "--store",
+        str(store),
+        "--out",
+        str(work / "warm"),
+    ]
+    subprocess.run(detect, capture_output=True, check=False)
+
+
+def scale(args: argparse.Namespace, work: Path, zircolite: Path) -> None:
+    """Each ``--scale`` size once: huntbook ingest, huntbook detect, Zircolite under its caps."""
+    cap_seconds, cap_mib = args.cap_minutes * 60, args.cap_gib * 1024
+    for lines in args.scale:
+        source = _copies(args.data, work, lines)
+        store, out = work / f"store-{lines}", work / f"out-{lines}"
+        runs: dict[str, dict[str, object]] = {}
+        if "huntbook" in args.tools:
+            shutil.rmtree(store, ignore_errors=True)
+            ingest = [*HUNTBOOK, "ingest", str(source), "--store", str(store)]
+            detect = [
+                *HUNTBOOK,
+                "detect",
+                str(args.rules),
+                "--store",
+                str(store),
+                "--out",
+                str(out),
+            ]
+            runs["huntbook ingest"] = watched(ingest, None, cap_seconds, cap_mib)
+            if runs["huntbook ingest"]["ended"] == "finished":
+                runs["huntbook detect"] = watched(detect, None, cap_seconds, cap_mib)
+        if "zircolite" in args.tools:
+            (work / f"zircolite-{lines}.json").unlink(missing_ok=True)
+            command = [
+                args.zircolite_python, "zircolite.py", "--jsononly", "--evtx", str(source),
+                "-r", str(work / "ruleset.json"), "-o", str(work / f"zircolite-{lines}.json"), "-q",
+            ]  # fmt: skip
+            runs["zircolite"] = watched(command, zircolite, cap_seconds, cap_mib)
+            if runs["zircolite"]["ended"] != "finished":  # what it wrote is not the whole answer
+                (work / f"zircolite-{lines}.json").unlink(missing_ok=True)
+        load = os.getloadavg()
+        for name, run in runs.items():
+            print(f"{lines:>10,} {name:16s} {run}  load {load[0]:.2f}", flush=True)
+            entry = {"lines": lines, "command": name, **run, "load": load}
+            with (work / "results.jsonl").open("a") as log:
+                log.write(json.dumps(entry) + "\n")
+        if (out / "summary.json").exists() and _finished(work, lines):  # both ran, now or before
+            result = work / f"zircolite-{lines}.json"
+            print("\n".join(_compare(f"{lines:,} lines", out, result)), flush=True)
+
+
+def _finished(work: Path, lines: int) -> bool:
+    """Whether a Zircolite run on ``lines`` lines finished (``results.jsonl``): another run may
+    still be writing its output."""
+    log = work / "results.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return any(
+        e["lines"] == lines and e["command"] == "zircolite" and e["ended"] == "finished"
+        for e in entries
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -127,13 +281,44 @@ def main() -> None:
     )
     parser.add_argument("--zircolite-python", required=True)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scale", type=int, nargs="*", default=[], help="JSON lines (at scale)")
+    parser.add_argument("--tools", nargs="+", default=["huntbook", "zircolite"])
+    parser.add_argument("--cap-minutes", type=float, default=30.0)
+    parser.add_argument("--cap-gib", type=float, default=8.0)
+    parser.add_argument("--work", type=Path, default=None, help="kept, and reused, when given")
     args = parser.parse_args()
     args.rules = args.rules or args.data / "sigma" / "rules"
-    work = Path(tempfile.mkdtemp(prefix="huntbook-detect-bench-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="huntbook-detect-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     zircolite = work / "zircolite"
-    shutil.copytree(args.zircolite, zircolite, copy_function=shutil.copyfile)
-    for folder, _, _ in os.walk(zircolite):  # the shared copy is read-only; Zircolite writes here
-        Path(folder).chmod(0o755)
+    if not zircolite.exists():
+        shutil.copytree(args.zircolite, zircolite, copy_function=shutil.copyfile)
+        for folder, _, _ in os.walk(zircolite):  # the shared copy is read-only; Zircolite writes
+            Path(folder).chmod(0o755)
+    if not (work / "ruleset.json").exists():
+        _zircolite_ruleset(args, work, zircolite)
+    os.environ["HUNTBOOK_CACHE"] = str(work / "cache")  # converted rules: cold once, then warm
+    if args.scale:
+        if "huntbook" in args.tools:
+            _warm(args, work)
+        scale(args, work, zircolite)
+        return
+    inputs = {"evtx": args.data / "evtx", "json": _largest_recording(args.data, work)}
+    print(f"work folder {work}")
+    for kind, source in inputs.items():
+        commands = _commands(source, kind, args, work, zircolite)
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(args.repeat):
+            for name, (command, cwd) in commands.items():
+                run = timed(command, cwd)
+                best[name] = min(best.get(name, run), run)  # the fastest run, with its memory
+        for name, (wall, rss) in best.items():
+            print(f"{kind:5s} {name:24s} {wall:7.2f} s  peak {rss:7.1f} MiB")
+        print("\n".join(_compare(kind, work / f"{kind}-out", work / f"{kind}-zircolite.json")))
+
+
+def _zircolite_ruleset(args: argparse.Namespace, work: Path, zircolite: Path) -> None:
+    """The SigmaHQ rules converted once by Zircolite itself, saved as the timed runs' ruleset."""
     subprocess.run(
         [
             args.zircolite_python,
@@ -156,19 +341,6 @@ def main() -> None:
         check=True,
     )
     (next(zircolite.glob("ruleset-*.json"))).replace(work / "ruleset.json")
-    os.environ["HUNTBOOK_CACHE"] = str(work / "cache")  # converted rules: cold once, then warm
-    inputs = {"evtx": args.data / "evtx", "json": _largest_recording(args.data, work)}
-    print(f"work folder {work}")
-    for kind, source in inputs.items():
-        commands = _commands(source, kind, args, work, zircolite)
-        best: dict[str, tuple[float, float]] = {}
-        for _ in range(args.repeat):
-            for name, (command, cwd) in commands.items():
-                run = timed(command, cwd)
-                best[name] = min(best.get(name, run), run)  # the fastest run, with its memory
-        for name, (wall, rss) in best.items():
-            print(f"{kind:5s} {name:24s} {wall:7.2f} s  peak {rss:7.1f} MiB")
-        print("\n".join(_compare(kind, work)))
 
 
 if __name__ == "__main__":

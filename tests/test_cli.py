@@ -40,3 +40,24 @@ def test_a_listed_command_module_that_does_not_import_is_an_error(monkeypatch):
     monkeypatch.setattr(package, "COMMAND_MODULES", ("huntbook.cli.no_such_command",))
     with pytest.raises(ModuleNotFoundError, match="huntbook.cli.no_such_command"):
         package._register()
+
+
+def test_commands_load_on_use_and_one_named_unlike_its_module_is_found(monkeypatch):
+    """The group imports a command's module when it runs; a name that is not a module's is
+    looked up through every command instead of being reported missing."""
+    import types
+
+    import click
+
+    import huntbook.cli as package
+
+    module = types.ModuleType("huntbook.cli.renamed")
+    module.command = click.Command("other-name", help="A command named unlike its module.")
+    monkeypatch.setitem(sys.modules, "huntbook.cli.renamed", module)
+    monkeypatch.setattr(package, "COMMAND_MODULES", ("huntbook.cli.renamed",))
+    group = package.LazyGroup(name="huntbook")
+    monkeypatch.setattr(package, "cli", group)
+    context = click.Context(group)
+    assert group.get_command(context, "other-name") is module.command
+    assert group.get_command(context, "no-such-command") is None
+    assert list(group.commands) == ["other-name"]

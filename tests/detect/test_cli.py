@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -112,3 +114,37 @@ def test_csv_has_a_header_and_a_row_per_hit(
         "00000000-0000-0000-0000-0000000000c1,2020-09-13T12:26:40.000000Z,medium,Whoami Run,pc,1,"
         "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational,0"
     ]
+
+
+# A second run in a fresh interpreter: which modules did it import? (printed as JSON)
+_IMPORTS = """
+import json, sys
+from huntbook.cli import main
+sys.argv = ["huntbook", "detect", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _fresh_run(setup: Path, *args: str) -> dict[str, object]:
+    env = {**os.environ, "HUNTBOOK_CACHE": str(setup / "cache")}
+    command = [sys.executable, "-c", _IMPORTS, *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_a_run_on_cached_rules_imports_neither_pysigma_nor_other_commands(setup: Path) -> None:
+    args = [str(setup / "rules"), "--store", str(setup / "store"), "--out", str(setup / "out")]
+    first = _fresh_run(setup, *args)
+    assert first["code"] == 4
+    assert "sigma.rule" in first["modules"]  # the rules were converted: pySigma was needed
+    second = _fresh_run(setup, *args)
+    assert second["code"] == 4
+    loaded = set(second["modules"])  # type: ignore[call-overload]
+    # pySigma, the SPL compiler (the group SQL is cached too), the hunt and search commands
+    assert not {"sigma", "huntbook.query", "huntbook.hunts", "huntbook.cli.hunt"} & loaded
+    assert json.loads((setup / "out" / "summary.json").read_text())["hits"] == 1

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from huntbook import Workspace
+from huntbook.detect import scan
 
 pytestmark = pytest.mark.shared
 
@@ -77,3 +79,18 @@ def test_pinned_hits_on_the_evtx_recordings(evtx_run: Any) -> None:
         "_cd",
     } <= set(first)
     assert "<h2>Rules that did not run</h2>" in (out / "report.html").read_text()
+
+
+def test_smaller_queries_on_one_thread_find_the_same_hits(
+    evtx_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group queries cut in chunks and run on threads: how they are cut changes nothing."""
+    result, out = evtx_run
+    monkeypatch.setattr(scan, "CHUNK", 40)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    workspace = Workspace(out.parent / "store")
+    again = workspace.detect(
+        [r.path for r in result.rules], cache=out.parent / "cache", out=tmp_path / "out"
+    )
+    assert {r.key: r.hits for r in again.rules} == {r.key: r.hits for r in result.rules}
+    assert sum(r.hits for r in again.rules) > 300

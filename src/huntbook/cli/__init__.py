@@ -29,7 +29,32 @@ COMMAND_MODULES = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a sub-command's module when that command runs (``huntbook detect`` does not load the
+    hunt renderer); whatever lists the commands (``--help``, ``cli.commands``) imports them all."""
+
+    _complete = False
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        if not self._complete:
+            self._complete = True
+            _register()
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._loaded = dict(value)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = f"huntbook.cli.{cmd_name}"
+        if cmd_name not in self._loaded and module in COMMAND_MODULES:
+            self._loaded[cmd_name] = importlib.import_module(module).command
+        # a command not named after its module (or no such command): look through them all
+        return self._loaded.get(cmd_name) or self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="huntbook")
 def cli() -> None:
     """huntbook: run SPL hunts on raw Windows logs and get a report a hunter would sign."""
@@ -38,9 +63,6 @@ def cli() -> None:
 def _register() -> None:
     for name in COMMAND_MODULES:
         cli.add_command(importlib.import_module(name).command)
-
-
-_register()
 
 
 def main() -> None:

@@ -33,10 +33,10 @@ def run_detect(
     cache: str | os.PathLike[str] | None = None,
 ) -> DetectResult:
     """Run every Sigma rule under ``rule_paths`` on ``store``; with ``out``, write the reports."""
-    # pySigma and the converter load here, not when the CLI starts (every command imports this)
+    # loaded here, not when the CLI starts; pySigma only when a rule is not in the cache
     from huntbook.detect.cache import RuleCache, default_cache_dir
-    from huntbook.detect.convert import load_rules
     from huntbook.detect.correlate import correlate, link
+    from huntbook.detect.loader import load_rules
     from huntbook.detect.scan import Scanner
 
     started = time.perf_counter()

@@ -41,6 +41,7 @@ from sqlglot import exp
 
 from huntbook.detect import regex
 from huntbook.detect.addresses import address_range, cidr_predicate
+from huntbook.detect.model import ipv4_column, ipv6_column, lower_column, value_column
 from huntbook.errors import SigmaRuleError
 from huntbook.normalize.types import LIST, field_type
 from huntbook.query.spl.compiler.values import (
@@ -68,26 +69,6 @@ _COMPARE: dict[Any, type[exp.Expr]] = {
     SigmaCompareExpression.CompareOperators.GTE: exp.GTE,
     SigmaCompareExpression.CompareOperators.NEQ: exp.NEQ,
 }
-
-
-def value_column(name: str) -> str:
-    """The scan column holding field ``name`` as stored."""
-    return f"v:{name}"
-
-
-def ipv4_column(name: str) -> str:
-    """The scan column holding field ``name`` as a number when it is a dotted quad."""
-    return f"n:{name}"
-
-
-def ipv6_column(name: str) -> str:
-    """The scan column holding field ``name`` as 32 hex digits when it is IPv6 text."""
-    return f"x:{name}"
-
-
-def lower_column(name: str) -> str:
-    """The scan column holding field ``name`` lower-cased (text fields only)."""
-    return f"l:{name}"
 
 
 @dataclass

@@ -1,13 +1,13 @@
-"""Sigma files -> ``Rule``: parsed by pySigma, field names by huntbook's pipeline per branch, the
-condition tree compiled to one predicate. Every file's every rule comes back, ready or with why not.
+"""Sigma text -> ``Rule``: parsed by pySigma, field names by huntbook's pipeline per branch, the
+condition tree compiled to one predicate. Every document comes back, ready or with why not.
+Imported only when a rule file is not in the cache (``huntbook.detect.loader``): pySigma is slow
+to import.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,12 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 from sqlglot import exp
 
-from huntbook.detect.cache import RuleCache
 from huntbook.detect.compile import Compiled, compile_condition
 from huntbook.detect.correlate import parse_correlation
 from huntbook.detect.mapping import Mapping, load_mapping
 from huntbook.detect.model import FAILED, SKIPPED, Rule
 from huntbook.errors import SigmaRuleError
 
-SUFFIXES = (".yml", ".yaml")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Top-level keys of documents that are not single-event rules, and why they do not run.
 NOT_RULES = {
@@ -32,42 +30,12 @@ NOT_RULES = {
 }
 
 
-def rule_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """The Sigma files among ``paths`` (folders searched recursively), in a stable order."""
-    found: list[Path] = []
-    for given in map(Path, paths):
-        if given.is_dir():
-            found.extend(sorted(p for p in given.rglob("*") if p.suffix.lower() in SUFFIXES))
-        else:
-            found.append(given)
-    return found
+def convert_text(path: str, text: str) -> list[Rule]:
+    """Every rule of one Sigma file's text, converted (ready, skipped or failed)."""
+    return list(_documents(path, text, load_mapping()))
 
 
-def load_rules(paths: Iterable[str | os.PathLike[str]], cache: RuleCache | None) -> list[Rule]:
-    """Every rule of every file, converted (from ``cache`` when converted before)."""
-    mapping = load_mapping()
-    rules: list[Rule] = []
-    for path in rule_files(paths):
-        rules.extend(_file_rules(path, mapping, cache))
-    return rules
-
-
-def _file_rules(path: Path, mapping: Mapping, cache: RuleCache | None) -> list[Rule]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [Rule(str(path), "", path.stem, status=FAILED, reason=f"cannot read: {exc}")]
-    cached = cache.get(text) if cache else None
-    rules = cached if cached is not None else list(_convert_text(str(path), text, mapping))
-    if cache and cached is None:
-        cache.put(text, rules)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-    for number, rule in enumerate(rules):
-        rule.path, rule.key = str(path), f"{digest}#{number}"
-    return rules
-
-
-def _convert_text(path: str, text: str, mapping: Mapping) -> Iterator[Rule]:
+def _documents(path: str, text: str, mapping: Mapping) -> Iterator[Rule]:
     try:
         documents = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]  # noqa: S506
     except yaml.YAMLError as exc:

@@ -13,9 +13,6 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationRule
-from sigma.exceptions import SigmaError
-
 from huntbook.detect.mapping import load_mapping
 from huntbook.detect.model import RAN, SKIPPED, Hit, Rule
 from huntbook.errors import SigmaRuleError
@@ -33,6 +30,9 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def parse_correlation(document: dict[str, Any]) -> dict[str, Any]:
     """The parts of a correlation rule huntbook evaluates; SigmaRuleError when unsupported."""
+    from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationRule
+    from sigma.exceptions import SigmaError
+
     try:
         parsed = SigmaCorrelationRule.from_dict(document)
     except SigmaError as exc:

@@ -13,14 +13,15 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import FieldMappingTransformation
-from sigma.rule import SigmaLogSource
 
 from huntbook.errors import MappingError
+
+if TYPE_CHECKING:  # pySigma loads only when a rule is converted (a cached run never needs it)
+    from sigma.processing.pipeline import ProcessingPipeline
+    from sigma.rule import SigmaLogSource
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Mapping:
 
     def pipeline(self) -> ProcessingPipeline:
         """huntbook's field names common to every branch, as a pySigma processing pipeline."""
+        from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+        from sigma.processing.transformations import FieldMappingTransformation
+
         names: dict[str | None, str | list[str]] = dict(self.common.items())
         item = ProcessingItem(FieldMappingTransformation(names), identifier="huntbook_fields")
         return ProcessingPipeline(name="huntbook", priority=10, items=[item])

@@ -12,6 +12,38 @@ if TYPE_CHECKING:
 
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
 LEVELS = ("informational", "low", "medium", "high", "critical")
+# Columns every hit carries (its provenance included), besides the fields its rule read.
+EVENT_COLUMNS = (
+    "_time",
+    "host",
+    "EventCode",
+    "index",
+    "source",
+    "sourcetype",
+    "_cd",
+    "EventRecordID",
+)
+MATCHED = "__rules"  # the group query's column: the numbers of the rules an event matched
+
+
+def value_column(name: str) -> str:
+    """The scan column holding field ``name`` as stored."""
+    return f"v:{name}"
+
+
+def ipv4_column(name: str) -> str:
+    """The scan column holding field ``name`` as a number when it is a dotted quad."""
+    return f"n:{name}"
+
+
+def ipv6_column(name: str) -> str:
+    """The scan column holding field ``name`` as 32 hex digits when it is IPv6 text."""
+    return f"x:{name}"
+
+
+def lower_column(name: str) -> str:
+    """The scan column holding field ``name`` lower-cased (text fields only)."""
+    return f"l:{name}"
 
 
 @dataclass

@@ -1,45 +1,35 @@
-"""Run converted rules on the store: one query per log-source group, one DuckDB connection.
+"""Run converted rules on the store: a few queries per log-source group, one DuckDB database.
 
 First one cheap query lists the (source, EventCode) pairs the store holds, so a branch without
 events drops out of every rule (and a group without any costs no query). Each group query then
 reads the events of its branches once, with only the columns its rules read (text fields also
 lower-cased once, for the case-insensitive matches), and returns the matching events with the
-numbers of the rules each matched. A group whose query fails runs rule by rule, so a broken rule
-is reported as failed without taking its group down.
+numbers of the rules each matched (``huntbook.detect.plan`` builds it). DuckDB's time to plan a
+query grows faster than the query's size, so a big group is cut into queries of at most
+``CHUNK`` rules; the queries run on a cursor per thread, as many threads as cores. A group whose
+query fails runs rule by rule, so a broken rule is reported as failed without taking its group
+down.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
 from sqlglot import exp
 
-from huntbook.detect.addresses import ipv6_hex
 from huntbook.detect.cache import RuleCache
-from huntbook.detect.compile import ipv4_column, ipv6_column, lower_column, value_column
 from huntbook.detect.mapping import Branch
-from huntbook.detect.model import FAILED, Hit, Rule
-from huntbook.normalize.types import TIME, field_type
-from huntbook.query.spl.compiler.search import ipv4_number
-from huntbook.query.spl.compiler.values import col, lit, not_null
-from huntbook.store.views import DIALECT, SQL_TYPES, VIEW
+from huntbook.detect.model import EVENT_COLUMNS, FAILED, MATCHED, Hit, Rule, value_column
+from huntbook.store.views import DIALECT, VIEW
 
-# Columns every hit carries (its provenance included), besides the fields its rule read.
-EVENT_COLUMNS = (
-    "_time",
-    "host",
-    "EventCode",
-    "index",
-    "source",
-    "sourcetype",
-    "_cd",
-    "EventRecordID",
-)
-_MATCHED = "__rules"
-_VAR = "__r"
+CHUNK = 150  # rules per group query
+Job = tuple[tuple[Branch, ...], list[Rule]]
 
 
 class Scanner:
@@ -52,13 +42,16 @@ class Scanner:
         columns: dict[str, str],
         index: str | None = None,
         memo: RuleCache | None = None,
+        threads: int | None = None,
     ) -> None:
         self.con = con
         self.memo = memo
         self.present = set(fields)
         self.columns = columns
         self.index = index
-        pairs = exp.select(col("source"), col("EventCode")).distinct().from_(VIEW)
+        self.threads = threads or min(os.cpu_count() or 1, 4)
+        self._cursors = threading.local()
+        pairs = exp.select(exp.column("source"), exp.column("EventCode")).distinct().from_(VIEW)
         self.pairs = {(s, c) for s, c in con.execute(pairs.sql(dialect=DIALECT)).fetchall()}
         self.sources = {s for s, _ in self.pairs}
 
@@ -69,19 +62,38 @@ class Scanner:
             return branch.source in self.sources
         return any((branch.source, c) in self.pairs for c in branch.codes)
 
-    def run(self, rules: list[Rule]) -> list[Hit]:
-        """Every rule's hits; each rule's ``hits`` and ``seconds`` (its share of the scan) set."""
+    def jobs(self, rules: list[Rule]) -> list[Job]:
+        """The group queries: rules with the same live branches, at most ``CHUNK`` a query."""
         groups: dict[tuple[Branch, ...], list[Rule]] = {}
         for rule in rules:
             key = tuple(b for b in rule.branches if self._live(b))
             if key:
                 groups.setdefault(key, []).append(rule)
-        hits: list[Hit] = []
-        for key, members in groups.items():
-            hits.extend(self._group(key, members))
-        return hits
+        return [
+            (key, members[start : start + CHUNK])
+            for key, members in groups.items()
+            for start in range(0, len(members), CHUNK)
+        ]
 
-    def _group(self, key: tuple[Branch, ...], rules: list[Rule]) -> list[Hit]:
+    def run(self, rules: list[Rule]) -> list[Hit]:
+        """Every rule's hits; each rule's ``hits`` and ``seconds`` (its share of the scan) set."""
+        jobs = sorted(self.jobs(rules), key=lambda job: -len(job[1]))  # the longest first
+        if self.threads == 1 or len(jobs) == 1:
+            found = [self._group(job) for job in jobs]
+        else:
+            with ThreadPoolExecutor(self.threads) as pool:
+                found = list(pool.map(self._group, jobs))
+        return [hit for hits in found for hit in hits]
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the store's database."""
+        cursor = getattr(self._cursors, "cursor", None)
+        if cursor is None:
+            cursor = self._cursors.cursor = self.con.cursor()
+        return cursor
+
+    def _group(self, job: Job) -> list[Hit]:
+        key, rules = job
         started = time.perf_counter()
         try:
             found = self._query(key, rules)
@@ -103,20 +115,23 @@ class Scanner:
         return found
 
     def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> list[Hit]:
-        cursor = self.con.execute(self._sql(key, rules))
+        cursor = self._cursor().execute(self._sql(key, rules))
         names = [d[0] for d in cursor.description or []]
         hits = []
         for row in cursor.fetchall():
             values = dict(zip(names, row, strict=True))
-            for i in values.pop(_MATCHED):
+            for i in values.pop(MATCHED):
                 hits.append(Hit(rules[i], _event(rules[i], values)))
         for hit in hits:
-            hit.rule.hits += 1
+            hit.rule.hits += 1  # a rule is in one job only: no other thread counts it
         return hits
 
     def _sql(self, key: tuple[Branch, ...], rules: list[Rule]) -> str:
         def render() -> str:
-            return self.group_query(key, rules).sql(dialect=DIALECT)
+            from huntbook.detect.plan import GroupPlan
+
+            plan = GroupPlan(self.present, self.columns, self.index)
+            return plan.query(key, rules).sql(dialect=DIALECT)
 
         if self.memo is None:
             return render()
@@ -124,82 +139,6 @@ class Scanner:
         present = [f for f in fields if f in self.present]
         parts = [[(r.key, r.fields) for r in rules], key, present, self.columns, self.index]
         return self.memo.sql(parts, render)
-
-    def group_query(self, key: tuple[Branch, ...], rules: list[Rule]) -> exp.Select:
-        """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``."""
-        fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
-        lowered = sorted({f for r in rules for f in r.lowered})
-        ipv4 = sorted({f for r in rules for f in r.ipv4})
-        ipv6 = sorted({f for r in rules for f in r.ipv6})
-        scan = exp.select(
-            *(_alias(self._resolved(key, f), value_column(f)) for f in fields),
-            *(_alias(exp.Lower(this=self._resolved(key, f)), lower_column(f)) for f in lowered),
-            *(_alias(ipv4_number(self._resolved(key, f)), ipv4_column(f)) for f in ipv4),
-            *(_alias(ipv6_hex(self._resolved(key, f)), ipv6_column(f)) for f in ipv6),
-        ).from_(VIEW, copy=False)
-        where = self._where(key)
-        if where is not None:
-            scan = scan.where(where, copy=False)
-        numbers = exp.Array(
-            expressions=[
-                exp.Case(ifs=[exp.If(this=r.tree(), true=lit(i))]) for i, r in enumerate(rules)
-            ]
-        )
-        keep = exp.Lambda(this=not_null(exp.column(_VAR)), expressions=[exp.to_identifier(_VAR)])
-        matched = _alias(exp.ArrayFilter(this=numbers, expression=keep), _MATCHED)
-        tagged = exp.select(*(col(value_column(f)) for f in fields), matched).from_(
-            exp.Subquery(this=scan, alias=exp.TableAlias(this=exp.to_identifier("scan"))),
-            copy=False,
-        )
-        outer = exp.select(exp.Star()).from_(
-            exp.Subquery(this=tagged, alias=exp.TableAlias(this=exp.to_identifier("tagged"))),
-            copy=False,
-        )
-        size = exp.ArraySize(this=col(_MATCHED))
-        matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
-        return matching.order_by(col(value_column(TIME)), copy=False)
-
-    def _resolved(self, key: tuple[Branch, ...], name: str) -> exp.Expr:
-        """Sigma's field ``name`` on each event: the column its branch names it by."""
-        stored = [b.column(name) for b in key]
-        if len(set(stored)) == 1:
-            return self._column(stored[0])
-        ifs = [
-            exp.If(this=exp.and_(*_branch_filter(b), copy=False), true=self._column(c))
-            for b, c in zip(key, stored, strict=True)
-        ]
-        return exp.Case(ifs=ifs)
-
-    def _column(self, name: str) -> exp.Expr:
-        if name not in self.present:
-            return exp.Cast(this=exp.Null(), to=exp.DataType.build(SQL_TYPES[field_type(name)]))
-        return col(self.columns.get(name, name))
-
-    def _where(self, key: tuple[Branch, ...]) -> exp.Expr | None:
-        """The group's branches and the index."""
-        tests: list[exp.Expr] = []
-        if all(b.source for b in key):
-            scopes = [exp.and_(*_branch_filter(b), copy=False) for b in key]
-            tests.append(exp.or_(*scopes, copy=False))
-        if self.index is not None:
-            index = exp.Lower(this=col("index"))
-            tests.append(exp.EQ(this=index, expression=lit(self.index.lower())))
-        return exp.and_(*tests, copy=False) if tests else None
-
-
-def _alias(expression: exp.Expr, name: str) -> exp.Expr:
-    return exp.alias_(expression, name, quoted=True, copy=False)
-
-
-def _branch_filter(branch: Branch) -> list[exp.Expr]:
-    """The predicates selecting a branch's events: its ``source``, its event codes."""
-    tests: list[exp.Expr] = []
-    if branch.source:
-        tests.append(exp.EQ(this=col("source"), expression=lit(branch.source)))
-    if branch.codes:
-        code = col("EventCode")
-        tests.append(exp.In(this=code, expressions=[lit(c) for c in branch.codes]))
-    return tests or [exp.true()]
 
 
 def _event(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,117 @@
+"""The SQL tree of one group query (``huntbook.detect.scan`` runs it): the group's events read
+once, with only the columns its rules read, and the numbers of the rules each event matched.
+
+Imported only when a group's SQL is not in the cache: building the tree needs the SPL compiler's
+helpers, whose package is slow to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from sqlglot import exp
+
+from huntbook.detect.addresses import ipv6_hex
+from huntbook.detect.mapping import Branch
+from huntbook.detect.model import (
+    EVENT_COLUMNS,
+    MATCHED,
+    Rule,
+    ipv4_column,
+    ipv6_column,
+    lower_column,
+    value_column,
+)
+from huntbook.normalize.types import TIME, field_type
+from huntbook.query.spl.compiler.search import ipv4_number
+from huntbook.query.spl.compiler.values import col, lit, not_null
+from huntbook.store.views import SQL_TYPES, VIEW
+
+_VAR = "__r"
+
+
+class GroupPlan:
+    """The store's present fields and their columns, and the ``--index`` the scan keeps to."""
+
+    def __init__(
+        self, present: Collection[str], columns: Mapping[str, str], index: str | None
+    ) -> None:
+        self.present = present
+        self.columns = columns
+        self.index = index
+
+    def query(self, key: tuple[Branch, ...], rules: list[Rule]) -> exp.Select:
+        """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``."""
+        fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
+        lowered = sorted({f for r in rules for f in r.lowered})
+        ipv4 = sorted({f for r in rules for f in r.ipv4})
+        ipv6 = sorted({f for r in rules for f in r.ipv6})
+        scan = exp.select(
+            *(_alias(self._resolved(key, f), value_column(f)) for f in fields),
+            *(_alias(exp.Lower(this=self._resolved(key, f)), lower_column(f)) for f in lowered),
+            *(_alias(ipv4_number(self._resolved(key, f)), ipv4_column(f)) for f in ipv4),
+            *(_alias(ipv6_hex(self._resolved(key, f)), ipv6_column(f)) for f in ipv6),
+        ).from_(VIEW, copy=False)
+        where = self._where(key)
+        if where is not None:
+            scan = scan.where(where, copy=False)
+        numbers = exp.Array(
+            expressions=[
+                exp.Case(ifs=[exp.If(this=r.tree(), true=lit(i))]) for i, r in enumerate(rules)
+            ]
+        )
+        keep = exp.Lambda(this=not_null(exp.column(_VAR)), expressions=[exp.to_identifier(_VAR)])
+        matched = _alias(exp.ArrayFilter(this=numbers, expression=keep), MATCHED)
+        tagged = exp.select(*(col(value_column(f)) for f in fields), matched).from_(
+            exp.Subquery(this=scan, alias=exp.TableAlias(this=exp.to_identifier("scan"))),
+            copy=False,
+        )
+        outer = exp.select(exp.Star()).from_(
+            exp.Subquery(this=tagged, alias=exp.TableAlias(this=exp.to_identifier("tagged"))),
+            copy=False,
+        )
+        size = exp.ArraySize(this=col(MATCHED))
+        matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
+        return matching.order_by(col(value_column(TIME)), copy=False)
+
+    def _resolved(self, key: tuple[Branch, ...], name: str) -> exp.Expr:
+        """Sigma's field ``name`` on each event: the column its branch names it by."""
+        stored = [b.column(name) for b in key]
+        if len(set(stored)) == 1:
+            return self._column(stored[0])
+        ifs = [
+            exp.If(this=exp.and_(*_branch_filter(b), copy=False), true=self._column(c))
+            for b, c in zip(key, stored, strict=True)
+        ]
+        return exp.Case(ifs=ifs)
+
+    def _column(self, name: str) -> exp.Expr:
+        if name not in self.present:
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build(SQL_TYPES[field_type(name)]))
+        return col(self.columns.get(name, name))
+
+    def _where(self, key: tuple[Branch, ...]) -> exp.Expr | None:
+        """The group's branches and the index."""
+        tests: list[exp.Expr] = []
+        if all(b.source for b in key):
+            scopes = [exp.and_(*_branch_filter(b), copy=False) for b in key]
+            tests.append(exp.or_(*scopes, copy=False))
+        if self.index is not None:
+            index = exp.Lower(this=col("index"))
+            tests.append(exp.EQ(this=index, expression=lit(self.index.lower())))
+        return exp.and_(*tests, copy=False) if tests else None
+
+
+def _alias(expression: exp.Expr, name: str) -> exp.Expr:
+    return exp.alias_(expression, name, quoted=True, copy=False)
+
+
+def _branch_filter(branch: Branch) -> list[exp.Expr]:
+    """The predicates selecting a branch's events: its ``source``, its event codes."""
+    tests: list[exp.Expr] = []
+    if branch.source:
+        tests.append(exp.EQ(this=col("source"), expression=lit(branch.source)))
+    if branch.codes:
+        code = col("EventCode")
+        tests.append(exp.In(this=code, expressions=[lit(c) for c in branch.codes]))
+    return tests or [exp.true()]
