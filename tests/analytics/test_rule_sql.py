@@ -112,3 +112,28 @@ def test_only_sessions_a_rule_can_use_reach_python(build_store):
     # without a focus every session comes whole, as logon_sessions promises
     assert [len(s.activity) for s in logon_sessions(store)] == [1, 2]
     assert [e.account for e in find_lateral_movement(store)] == ["bob"]
+
+
+def test_explicit_credentials_for_this_machine_stay_in_the_engine(build_store, monkeypatch):
+    """A 4648 naming localhost is no move: only the one naming another host reaches Python."""
+    from huntbook.analytics import lateral_movement
+
+    fetched: list[int] = []
+    real_rows = lateral_movement.rows
+
+    def counting(con, query):
+        found = real_rows(con, query)
+        fetched.append(len(found))
+        return found
+
+    monkeypatch.setattr(lateral_movement, "rows", counting)
+    local = [
+        security(4648, "wrk-btun", float(i), TargetServerName="LOCALHOST", TargetUserName="a")
+        for i in range(20)
+    ]
+    remote = security(4648, "wrk-btun", 30.0, TargetServerName="venus$", TargetUserName="admin")
+    edges = find_lateral_movement(build_store([*local, remote]))
+    assert [(e.source, e.destination, e.method) for e in edges] == [
+        ("wrk-btun", "venus", "explicit credentials")
+    ]
+    assert fetched == [1]

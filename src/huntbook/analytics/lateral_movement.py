@@ -258,7 +258,11 @@ def _merge(drafts: list[_Draft]) -> dict[tuple[str, ...], _Draft]:
 def _explicit_rows(con: Any, columns: Columns) -> list[dict[str, Any]]:
     fields = [columns.get(*names).as_(alias) for alias, names in EXPLICIT_FIELDS.items()]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    where = exp.and_(code_in(columns, ["4648"]), not_sysmon(columns))
+    # a 4648 naming this machine (``localhost``, none) is no move: left out in the engine
+    server = columns.lower(*EXPLICIT_FIELDS["TargetServerName"])
+    named = exp.Coalesce(this=server, expressions=[exp.Literal.string("")])
+    remote = exp.Not(this=named.isin(*[exp.Literal.string(n) for n in sorted(LOCAL_NAMES)]))
+    where = exp.and_(code_in(columns, ["4648"]), not_sysmon(columns), remote)
     return rows(
         con, exp.select(*core, *fields).from_("events").where(where).order_by("_time", "_cd")
     )
