@@ -17,6 +17,7 @@ from huntbook.analytics.sessions import (
     session_context,
     to_activity,
 )
+from huntbook.analytics.traces import _rule_sql, _trace_rules
 
 from .conftest import logon, proc, security, system
 
@@ -79,6 +80,27 @@ def test_each_rule_filter_keeps_every_event_the_rule_matches(build_store):
         assert python <= kept, rule
         matched += len(python)
     assert matched >= 6  # the events above do exercise the rules
+
+
+def test_each_trace_filter_keeps_every_event_its_rule_matches(build_store):
+    """alone/source rules: kind, file names and substrings, then patterns, all in the engine."""
+    store = build_store(
+        [
+            *EVENTS,
+            proc(
+                "wrk", 2.0, "0x9", "C:\\Windows\\sc.exe", "cmd.exe", cmd="sc \\\\venus start evil"
+            ),
+        ]
+    )
+    columns, con = Columns(store.fields()), store.connect()
+    everything = rows(con, activity_select(columns, exp.true()))
+    matched = 0
+    for _, rule in _trace_rules(load_methods()):
+        kept = {r["_cd"] for r in rows(con, activity_select(columns, _rule_sql(columns, rule)))}
+        python = {r["_cd"] for r in everything if rule.matches(to_activity(r))}
+        assert python <= kept, rule
+        matched += len(python)
+    assert matched >= 3
 
 
 def test_a_logon_rule_pattern_left_to_python_is_still_applied(build_store):

@@ -94,17 +94,23 @@ def _any_of(column: exp.Expr, values: Sequence[str]) -> exp.Expr:
     return column.isin(*[text(v) for v in values]) if values else exp.false()
 
 
-def rule_filter(columns: Columns, rule: Rule, fields: Fields, logon_type: str) -> exp.Expr:
-    """Events ``rule`` could match; ``fields`` names where each field is read (the activity's or
-    the logon's projection), ``logon_type`` the field a logon rule's ``logon_type`` tests."""
-    tests: list[exp.Expr] = []
-    if rule.event:
-        tests.append(_any_of(exp.column("EventCode", quoted=True), KIND_CODES.get(rule.event, ())))
+def name_tests(columns: Columns, rule: Rule, fields: Fields) -> list[exp.Expr]:
+    """A rule's file-name and substring conditions as filters (cheap: one pass over a value)."""
+    tests = []
     for key, names in rule.images.items():
         tests.append(_any_of(file_name(_value(columns, fields, FIELD_OF[key])), sorted(names)))
     for key, parts in rule.substrings.items():
         value = _lowered(columns, fields, FIELD_OF[key])
         tests.append(exp.or_(*[exp.func("contains", value, text(p)) for p in parts]))
+    return tests
+
+
+def rule_filter(columns: Columns, rule: Rule, fields: Fields, logon_type: str) -> exp.Expr:
+    """Events ``rule`` could match; ``fields`` names where each field is read (the activity's or
+    the logon's projection), ``logon_type`` the field a logon rule's ``logon_type`` tests."""
+    tests = name_tests(columns, rule, fields)
+    if rule.event:
+        tests.append(_any_of(exp.column("EventCode", quoted=True), KIND_CODES.get(rule.event, ())))
     for name, pattern in rule.patterns:
         engine = engine_pattern(pattern.pattern)
         if engine is not None:
