@@ -139,3 +139,25 @@ def test_own_traffic_outvotes_up_to_nine_false_claims(owners, liars):
             book.add(ip, liar, WEIGHTS["claimed"])
     assert all(book.host_for(ip) == host for ip, host in owners.items())
     assert book.to_dict() == dict(sorted(owners.items()))
+
+
+def test_logons_naming_their_source_are_counted_in_the_engine(build_store, monkeypatch):
+    """Fifty logons naming the same (address, workstation) arrive as one row weighing fifty."""
+    import huntbook.analytics.addresses as addresses
+
+    fetched: list[int] = []
+    real_rows = addresses.rows
+
+    def counting(con, query):
+        found = real_rows(con, query)
+        fetched.append(len(found))
+        return found
+
+    monkeypatch.setattr(addresses, "rows", counting)
+    logons = [logon("venus", float(i), f"0x{i}", "bob", "10.0.0.9", "WRK-A") for i in range(50)]
+    logons += [
+        logon("venus", 60.0 + i, f"0x{60 + i}", "eve", "10.0.0.9", "WRK-B") for i in range(3)
+    ]
+    book = _book(build_store(logons))
+    assert book.votes["10.0.0.9"] == {"WRK-A": 50 * WEIGHTS["claimed"], "WRK-B": 3}
+    assert fetched[-1] == 2  # the pairs, not the 53 logons

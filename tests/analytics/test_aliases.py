@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huntbook.analytics import lateral_movement, sessions
+from huntbook.analytics import sessions
 from huntbook.analytics.aliases import FIELD_ALIASES
+from huntbook.analytics.methods import FIELD_OF
 from huntbook.analytics.powershell_findings import SOURCE_FIELDS
 from huntbook.analytics.visibility import _source, _table
 from huntbook.hunts.tables import PLACEHOLDER_ALIASES
@@ -24,7 +25,8 @@ def test_each_alias_spelling_is_written_once() -> None:
 def test_every_user_reads_the_table() -> None:
     for name in ("Image", "ParentImage", "CommandLine"):
         assert sessions.ACTIVITY_FIELDS[name] == list(FIELD_ALIASES[name])
-    assert lateral_movement.PROCESS_FIELDS["parent_image"] == list(FIELD_ALIASES["ParentImage"])
+    # the method rules read their fields (parent_image -> ParentImage) from the activity's table
+    assert sessions.ACTIVITY_FIELDS[FIELD_OF["parent_image"]] == list(FIELD_ALIASES["ParentImage"])
     assert SOURCE_FIELDS["CommandLine"] == list(FIELD_ALIASES["CommandLine"])
     assert set(FIELD_ALIASES["Image"]) < set(PLACEHOLDER_ALIASES["image"])
     cmd = next(

@@ -224,3 +224,30 @@ def test_engine_events_parsed_from_message_and_counted_once(build_store):
     assert finding.events == 5 and len(finding.evidence) == 1
     assert finding.launchers == ("powershell host > powershell -nop -sta -w 1 -enc <payload>",)
     assert finding.family == "PowerShell Empire stager"
+
+
+def test_only_events_behind_a_decoding_text_reach_python(build_store, monkeypatch):
+    """Forty copies of a plain PowerShell command line (it mentions ``-e``xecutionpolicy) come
+    to Python as one distinct text; the events fetched are only those of the encoded one."""
+    import importlib
+
+    module = importlib.import_module("huntbook.analytics.powershell_findings")
+    fetched: list[int] = []
+    real_rows = module.rows
+
+    def counting(con, query):
+        found = real_rows(con, query)
+        fetched.append(len(found))
+        return found
+
+    monkeypatch.setattr(module, "rows", counting)
+    ps = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+    plain = "powershell.exe -ExecutionPolicy Bypass -File C:\\inventory.ps1"
+    events = [proc("venus", float(i), "0x1", ps, "svchost.exe", plain) for i in range(40)]
+    events += [
+        proc("venus", 50.0 + i, "0x2", ps, "wmiprvse.exe", f"powershell -enc {enc('whoami')}")
+        for i in range(2)
+    ]
+    (finding,) = powershell_findings(build_store(events))
+    assert (finding.script, finding.events, len(finding.evidence)) == ("whoami", 2, 2)
+    assert sum(fetched) == 2 + 2  # two distinct texts, then the two encoded events

@@ -34,8 +34,11 @@ class FakeResult:
     sql: str = "SELECT 1"
     elapsed: float = 0.001
 
-    def rows(self) -> list[dict[str, Any]]:
-        return list(self.data)
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        return list(self.data[:limit])
 
 
 @dataclass

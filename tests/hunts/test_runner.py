@@ -175,3 +175,38 @@ def test_playbook_warnings_reach_the_report(store: Any, tmp_path: Path, fixture_
     from huntbook.hunts import render_markdown
 
     assert "- Playbook warning, line 1: missing section '## Notes'" in render_markdown(result)
+
+
+def test_hits_count_every_row_but_only_kept_rows_become_python_values(
+    store: Any, seed_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search of 10,000 rows counts 10,000 hits; at most KEPT_ROWS rows are converted."""
+    from huntbook.hunts import runner
+
+    from .conftest import FakeResult
+
+    asked: list[tuple[int, int | None]] = []
+
+    class Counted(FakeResult):
+        def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+            asked.append((len(self.data), limit))
+            return super().rows(limit)
+
+    big = [{"session": "0x9", "host": "W6"}] * 10_000
+    monkeypatch.setattr(runner, "KEPT_ROWS", 50)
+    search = RecordingSearch(answers=[("transaction session", big)])
+    result = _run(store, seed_path, _CountedSearch(search, Counted))
+    assert result.queries[3].hits == 10_000 and result.queries[3].sample_truncated
+    assert (10_000, 50) in asked
+    assert all(limit == 50 for size, limit in asked if size > 50)
+
+
+class _CountedSearch:
+    """RecordingSearch's answers as ``Counted`` results."""
+
+    def __init__(self, search: RecordingSearch, kind: type) -> None:
+        self.search, self.kind = search, kind
+
+    def __call__(self, store: Any, spl: str, *, pipeline: Any = None) -> Any:
+        found = self.search(store, spl, pipeline=pipeline)
+        return self.kind(found.columns, found.data, found.sql, found.elapsed)

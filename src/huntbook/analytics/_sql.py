@@ -129,16 +129,6 @@ def not_sysmon(columns: Columns) -> exp.Expr:
     )
 
 
-def ends_with_any(expr: exp.Expr, suffixes: Sequence[str]) -> exp.Expr:
-    """``lower(expr) LIKE '%\\suffix' OR ...`` for file-name matches on a full path."""
-    lowered = exp.Lower(this=expr)
-    tests: list[exp.Expr] = []
-    for suffix in suffixes:
-        tests.append(exp.Like(this=lowered, expression=text("%\\" + suffix.lower())))
-        tests.append(exp.EQ(this=lowered, expression=text(suffix.lower())))
-    return exp.or_(*tests) if tests else exp.false()
-
-
 def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> list[exp.Expr]:
     """SELECT list ``alias <- COALESCE(candidates)`` plus the core columns every analytic keeps."""
     core = [

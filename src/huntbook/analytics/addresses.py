@@ -198,8 +198,19 @@ def address_book(con: Any, columns: Columns, conns: list[Connection]) -> Address
     book = AddressBook([short_host(r["host"]) for r in host_rows if r["host"]])
     for conn in conns:
         book.add(conn.local_ip, conn.host, WEIGHTS["own"])
-    where = exp.and_(code_in(columns, ["4624", "4625"]), not_sysmon(columns))
-    query = exp.select(*projection(columns, LOGON_PAIR_FIELDS)).from_("events").where(where)
+    pair = [columns.get(*names) for names in LOGON_PAIR_FIELDS.values()]
+    where = exp.and_(
+        code_in(columns, ["4624", "4625"]),
+        not_sysmon(columns),
+        *[exp.Not(this=exp.Is(this=value, expression=exp.Null())) for value in pair],
+    )
+    named = [value.as_(alias) for value, alias in zip(pair, LOGON_PAIR_FIELDS, strict=True)]
+    query = (  # one row per (address, name) pair with its logons counted in the engine
+        exp.select(*named, exp.Count(this=exp.Star()).as_("logons"))
+        .from_("events")
+        .where(where)
+        .group_by(*[exp.Literal.number(i + 1) for i in range(len(pair))])
+    )
     for row in rows(con, query):
-        book.add(row["ip"], row["workstation"], WEIGHTS["claimed"])
+        book.add(row["ip"], row["workstation"], WEIGHTS["claimed"] * row["logons"])
     return book

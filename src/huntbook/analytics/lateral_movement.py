@@ -25,6 +25,7 @@ host called "unknown"). ``source_kind`` says which: host, address, unresolved.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,20 +36,21 @@ from huntbook.analytics._sql import (
     Columns,
     StoreLike,
     code_in,
-    ends_with_any,
     is_sysmon,
     not_sysmon,
     rows,
     text,
 )
 from huntbook.analytics.addresses import AddressBook, normalize_ip, short_host
-from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
 from huntbook.analytics.kinds import extra_kinds, kind_sql, planted_sql
-from huntbook.analytics.methods import FIELD_OF, Method, MethodTable, Rule, load_methods
+from huntbook.analytics.methods import Method, MethodTable, Rule, load_methods
+from huntbook.analytics.rule_sql import any_rule, engine_pattern, name_tests
 from huntbook.analytics.sessions import (
     ACTIVITY_FIELDS,
+    LOGON_FIELDS,
     Activity,
+    Focus,
     Session,
     SessionContext,
     pair_with_logons,
@@ -138,35 +140,20 @@ class _Draft:
         )
 
 
-PROCESS_FIELDS: dict[str, list[Candidate]] = {
-    key: list(FIELD_ALIASES[name]) for key, name in FIELD_OF.items()
-}
-
-
-def _rule_filter(columns: Columns, rule: Rule) -> exp.Expr:
-    """SQL for one nearby process rule: its file names and command-line substrings."""
-    tests = [
-        ends_with_any(columns.get(*PROCESS_FIELDS[k]), sorted(v)) for k, v in rule.images.items()
-    ]
-    for key, parts in rule.substrings.items():
-        value = columns.lower(*PROCESS_FIELDS[key])
-        tests.append(exp.or_(*[exp.Like(this=value, expression=text(f"%{p}%")) for p in parts]))
-    return exp.and_(*tests) if tests else exp.true()
+def _rules(table: MethodTable, scope: str) -> list[Rule]:
+    return [r for m in table.methods for r in m.rules if r.scope == scope]
 
 
 def _nearby_filter(columns: Columns, table: MethodTable) -> exp.Expr:
-    """Events that a nearby rule could match: service installs, task creations, and process
-    starts that fit some nearby process rule (so busy parents like svchost.exe stay cheap)."""
+    """Events that a nearby rule could match: service installs, task creations and process
+    starts, each only when some nearby rule could match it (decided in the engine)."""
     process = exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(code_in(columns, ["4688"]), not_sysmon(columns)),
     )
-    rules = [
-        r for m in table.methods for r in m.rules if r.scope == "nearby" and r.event == "process"
-    ]
-    fits = exp.or_(*[_rule_filter(columns, r) for r in rules]) if rules else exp.false()
     others = exp.and_(code_in(columns, ["7045", "4697", "4698"]), not_sysmon(columns))
-    return exp.or_(exp.and_(process, fits), others, _nearby_kinds(columns, table))
+    fits = any_rule(columns, _rules(table, "nearby"), ACTIVITY_FIELDS)
+    return exp.or_(exp.and_(exp.or_(process, others), fits), _nearby_kinds(columns, table))
 
 
 def _nearby_kinds(columns: Columns, table: MethodTable) -> exp.Expr:
@@ -175,25 +162,36 @@ def _nearby_kinds(columns: Columns, table: MethodTable) -> exp.Expr:
     tests = [
         exp.and_(
             kind_sql(columns, r.event),
-            _rule_filter(columns, r),
+            *name_tests(columns, r, ACTIVITY_FIELDS),
             *_patterns(columns, r),
             *([planted_sql(columns)] if r.planted else []),
         )
-        for m in table.methods
-        for r in m.rules
-        if r.scope == "nearby" and r.event in extra_kinds()
+        for r in _rules(table, "nearby")
+        if r.event in extra_kinds()
     ]
     return exp.or_(*tests) if tests else exp.false()
 
 
 def _patterns(columns: Columns, rule: Rule) -> list[exp.Expr]:
-    return [
-        exp.RegexpLike(
-            this=exp.Coalesce(this=columns.lower(*ACTIVITY_FIELDS[name]), expressions=[text("")]),
-            expression=text(pattern.pattern),
-        )
-        for name, pattern in rule.patterns
-    ]
+    """The rule's patterns RE2 reads as Python does (the others are left to Python)."""
+    tests: list[exp.Expr] = []
+    for name, pattern in rule.patterns:
+        engine = engine_pattern(pattern.pattern)
+        if engine is None:
+            continue
+        value = exp.Coalesce(this=columns.lower(*ACTIVITY_FIELDS[name]), expressions=[text("")])
+        tests.append(exp.RegexpLike(this=value, expression=text(engine)))
+    return tests
+
+
+def _focus(columns: Columns, table: MethodTable, nearby: Mapping[int, Any]) -> Focus:
+    """The sessions a rule can give an edge: those with activity a session rule could match, a
+    logon a logon rule could match, or an event a nearby rule could match."""
+    return Focus(
+        activity=any_rule(columns, _rules(table, "session"), ACTIVITY_FIELDS),
+        logons=any_rule(columns, _rules(table, "logon"), LOGON_FIELDS, "LogonType"),
+        logon_cds=frozenset(nearby),
+    )
 
 
 def _nearby(
@@ -290,7 +288,11 @@ def _merge(drafts: list[_Draft]) -> dict[tuple[str, ...], _Draft]:
 def _explicit_rows(con: Any, columns: Columns) -> list[dict[str, Any]]:
     fields = [columns.get(*names).as_(alias) for alias, names in EXPLICIT_FIELDS.items()]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    where = exp.and_(code_in(columns, ["4648"]), not_sysmon(columns))
+    # a 4648 naming this machine (``localhost``, none) is no move: left out in the engine
+    server = columns.lower(*EXPLICIT_FIELDS["TargetServerName"])
+    named = exp.Coalesce(this=server, expressions=[exp.Literal.string("")])
+    remote = exp.Not(this=named.isin(*[exp.Literal.string(n) for n in sorted(LOCAL_NAMES)]))
+    where = exp.and_(code_in(columns, ["4648"]), not_sysmon(columns), remote)
     return rows(
         con, exp.select(*core, *fields).from_("events").where(where).order_by("_time", "_cd")
     )
@@ -387,8 +389,10 @@ def _adder(merged: dict[tuple[str, ...], _Draft]) -> AddEdge:
 def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[Edge]:
     """Lateral-movement edges found in the store, ordered by first_seen."""
     table = load_methods()
-    ctx = session_context(store, table.skew if skew is None else skew)
-    nearby = _nearby(ctx.con, ctx.columns, table)
+    columns, con = Columns(store.fields()), store.connect()
+    nearby = _nearby(con, columns, table)
+    focus = _focus(columns, table, nearby)
+    ctx = session_context(store, table.skew if skew is None else skew, focus, con)
     drafts = [d for s in ctx.sessions for d in _session_edges(s, nearby.get(_cd(s), []), table)]
     merged = _merge(drafts)
     claimed = {e.key for d in merged.values() for e in d.evidence}

@@ -134,13 +134,24 @@ def _where(columns: Columns) -> exp.Expr:
 
 
 def _rows(store: StoreLike) -> list[dict[str, Any]]:
-    columns = Columns.of(store)
+    """The events carrying a command line or script that decodes, in time order.
+
+    Two passes in the engine, so Python sees the distinct texts and then only the events behind
+    the ones that decode (a store repeats a few launchers' command lines many times): the
+    distinct texts of the candidate events, decoded once each; then the events holding one."""
+    columns, con = Columns.of(store), store.connect()
+    texts = {name: _field(columns, name) for name in TEXT_FIELDS}
+    where = _where(columns)
+    distinct = exp.select(*[v.as_(n) for n, v in texts.items()]).distinct().from_("events")
+    seen = rows(con, distinct.where(where))
+    encoded = sorted({row[n] for row in seen for n in TEXT_FIELDS if _decode(row[n])})
+    if not encoded:
+        return []
+    carries = exp.or_(*[v.isin(*[text(t) for t in encoded]) for v in texts.values()])
     fields = [_field(columns, alias).as_(alias) for alias in SOURCE_FIELDS]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    query = (
-        exp.select(*core, *fields).from_("events").where(_where(columns)).order_by("_time", "_cd")
-    )
-    return rows(store.connect(), query)
+    query = exp.select(*core, *fields).from_("events").where(exp.and_(where, carries))
+    return rows(con, query.order_by("_time", "_cd"))
 
 
 def _file_name(path: str | None) -> str:

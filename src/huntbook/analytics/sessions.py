@@ -31,7 +31,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,8 +249,11 @@ def seconds_after_logon(offset: float) -> exp.Expr:
     return exp.Add(this=exp.column("_time", "logon"), expression=exp.Literal.number(offset))
 
 
-def _joined_activity(con: Any, columns: Columns, skew: float) -> list[dict[str, Any]]:
-    """Activity rows paired with every network logon whose session id they carry."""
+def _joined_activity(
+    con: Any, columns: Columns, skew: float, where: exp.Expr
+) -> list[dict[str, Any]]:
+    """Activity rows matching ``where`` paired with every network logon whose session id they
+    carry."""
     condition = exp.and_(
         exp.EQ(
             this=exp.column("LogonId", "act"),
@@ -258,7 +261,7 @@ def _joined_activity(con: Any, columns: Columns, skew: float) -> list[dict[str, 
         ),
         exp.GTE(this=exp.column("_time", "act"), expression=seconds_after_logon(-skew)),
     )
-    return pair_with_logons(con, columns, activity_filter(columns), condition)
+    return pair_with_logons(con, columns, where, condition)
 
 
 def to_activity(row: Mapping[str, Any]) -> Activity:
@@ -345,6 +348,29 @@ def _session(
 
 
 @dataclass(frozen=True)
+class Focus:
+    """The sessions a caller can use, so the engine leaves out the others: activity rows it can
+    use (``activity``, over the activity projection's sources) and the logons it needs even
+    without such activity (``logons``, over the logon's; ``logon_cds`` by store id). A focused
+    session holds only the activity ``activity`` lets through."""
+
+    activity: exp.Expr
+    logons: exp.Expr
+    logon_cds: frozenset[int] = frozenset()
+
+
+def _logons(columns: Columns, focus: Focus | None, joined: Iterable[int]) -> exp.Select:
+    """Network logons in time order: all of them, or those ``focus`` wants and those its
+    activity joined."""
+    query = logon_select(columns).order_by("_time", "_cd")
+    if focus is None:
+        return query
+    cds = sorted(focus.logon_cds.union(joined))
+    wanted = exp.column("_cd", quoted=True).isin(*[exp.Literal.number(c) for c in cds])
+    return query.where(exp.or_(focus.logons, wanted) if cds else focus.logons)
+
+
+@dataclass(frozen=True)
 class SessionContext:
     """Sessions plus what was learnt building them (reused by the lateral-movement analytic)."""
 
@@ -355,13 +381,22 @@ class SessionContext:
     con: Any
 
 
-def session_context(store: StoreLike, skew: float = SKEW_SECONDS) -> SessionContext:
+def session_context(
+    store: StoreLike,
+    skew: float = SKEW_SECONDS,
+    focus: Focus | None = None,
+    con: Any = None,
+) -> SessionContext:
+    """Sessions (every one, or those ``focus`` wants), on ``con`` or a new connection."""
     columns = Columns.of(store)
-    con = store.connect()
+    con = store.connect() if con is None else con
     conns = connections(con, columns)
     book = address_book(con, columns, conns)
-    grouped = _assign(_joined_activity(con, columns, skew))
-    logons = rows(con, logon_select(columns).order_by("_time", "_cd"))
+    where = activity_filter(columns)
+    if focus is not None:
+        where = exp.and_(where, focus.activity)
+    grouped = _assign(_joined_activity(con, columns, skew, where))
+    logons = rows(con, _logons(columns, focus, grouped))
     inbound = InboundIndex(conns)
     sessions = [_session(r, grouped.get(r["_cd"], []), book, inbound, skew) for r in logons]
     return SessionContext(sessions, book, conns, columns, con)

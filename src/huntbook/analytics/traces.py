@@ -36,6 +36,7 @@ from huntbook.analytics.addresses import AddressBook, Connection, short_host, us
 from huntbook.analytics.evidence import Evidence
 from huntbook.analytics.kinds import kind_sql
 from huntbook.analytics.methods import Method, MethodTable, Rule
+from huntbook.analytics.rule_sql import name_tests
 from huntbook.analytics.sessions import (
     ACTIVITY_FIELDS,
     Activity,
@@ -69,9 +70,11 @@ def _kind_filter(columns: Columns, kind: str) -> exp.Expr:
 
 
 def _rule_sql(columns: Columns, rule: Rule) -> exp.Expr:
-    """A rule's event kind and patterns as a filter (values lower-cased and an absent field as
-    the empty text, as the rule reads them)."""
+    """A rule's event kind, file names, substrings and patterns as a filter (values lower-cased
+    and an absent field as the empty text, as the rule reads them; names first, so the engine runs
+    patterns on fewer events)."""
     tests = [_kind_filter(columns, rule.event)] if rule.event else []
+    tests += name_tests(columns, rule, ACTIVITY_FIELDS)
     for name, pattern in rule.patterns:
         value = exp.Coalesce(this=columns.lower(*ACTIVITY_FIELDS[name]), expressions=[text("")])
         tests.append(exp.RegexpLike(this=value, expression=text(pattern.pattern)))

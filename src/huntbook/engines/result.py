@@ -55,9 +55,11 @@ class SearchResult:
             frame["_time"] = pandas.to_datetime(frame["_time"], unit="s", utc=True)
         return frame
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One dict per row; multivalue fields are lists, ``_time`` a float (epoch seconds)."""
-        return shaped_rows(self.table.to_pylist())
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """One dict per row (the first ``limit`` rows when given: only those are converted);
+        multivalue fields are lists, ``_time`` a float (epoch seconds)."""
+        table = self.table if limit is None else self.table.slice(0, limit)
+        return shaped_rows(table.to_pylist())
 
 
 class SearchStream:

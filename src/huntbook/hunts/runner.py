@@ -64,7 +64,9 @@ class SearchResultLike(Protocol):
     @property
     def elapsed(self) -> float: ...
 
-    def rows(self) -> list[dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]: ...
 
 
 class Search(Protocol):
@@ -255,11 +257,12 @@ def _execute(
     *,
     templated: bool,
 ) -> list[dict[str, Any]]:
-    """Run one SPL text, fold it into ``outcome`` and return (up to KEPT_ROWS) rows."""
+    """Run one SPL text, fold it into ``outcome`` and return (up to KEPT_ROWS) rows; only
+    those rows become Python values (hits are the result's length)."""
     started = time.perf_counter()
     try:
         result = search(store, spl)
-        rows = result.rows()
+        hits, rows = len(result), result.rows(limit=KEPT_ROWS)
     except Exception as exc:  # noqa: BLE001 - one failing query must not sink the hunt (issue 4)
         elapsed = time.perf_counter() - started
         message = str(exc) if isinstance(exc, HuntbookError) else f"{type(exc).__name__}: {exc}"
@@ -268,16 +271,16 @@ def _execute(
         if templated:
             outcome.runs.append(QueryRun(values, spl, 0, elapsed, message))
         return []
-    outcome.hits += len(rows)
+    outcome.hits += hits
     outcome.elapsed += result.elapsed
     outcome.sql = outcome.sql or result.sql
     outcome.columns = outcome.columns or list(result.columns)
     room = SAMPLE_ROWS - len(outcome.sample)
     outcome.sample.extend(_jsonable(r) for r in rows[: max(room, 0)])
-    outcome.sample_truncated = outcome.sample_truncated or len(rows) > room
+    outcome.sample_truncated = outcome.sample_truncated or hits > room
     if templated:
-        outcome.runs.append(QueryRun(values, spl, len(rows), result.elapsed))
-    return rows[:KEPT_ROWS]
+        outcome.runs.append(QueryRun(values, spl, hits, result.elapsed))
+    return rows
 
 
 def _explain_zero(store: StoreLike, outcome: QueryOutcome, search: Searcher) -> None:
@@ -290,7 +293,7 @@ def _explain_zero(store: StoreLike, outcome: QueryOutcome, search: Searcher) -> 
 
     def count(probe: str) -> int:
         try:
-            return len(search.probe(store, probe).rows())
+            return len(search.probe(store, probe))
         except HuntbookError:
             return 1  # cannot tell: do not claim missing data
 
