@@ -70,7 +70,7 @@ EVENTS = [
 
 def test_each_rule_filter_keeps_every_event_the_rule_matches(build_store):
     store = build_store(EVENTS)
-    columns, con = Columns(store.fields()), store.connect()
+    columns, con = Columns.of(store), store.connect()
     everything = rows(con, activity_select(columns, exp.true()))
     matched = 0
     for rule in (r for m in load_methods().methods for r in m.rules if r.scope != "logon"):
@@ -92,7 +92,7 @@ def test_each_trace_filter_keeps_every_event_its_rule_matches(build_store):
             ),
         ]
     )
-    columns, con = Columns(store.fields()), store.connect()
+    columns, con = Columns.of(store), store.connect()
     everything = rows(con, activity_select(columns, exp.true()))
     matched = 0
     for _, rule in _trace_rules(load_methods()):
@@ -122,12 +122,14 @@ def test_only_sessions_a_rule_can_use_reach_python(build_store):
         [
             logon("venus", 1.0, "0x5", "bob", ip="10.9.9.9"),
             proc("venus", 1.2, "0x5", PS, WMI),
-            logon("venus", 2.0, "0x6", "carol", ip="10.9.9.8"),
-            proc("venus", 2.2, "0x6", SYS32 + "notepad.exe", SYS32 + "svchost.exe"),
-            proc("venus", 2.3, "0x6", SYS32 + "whoami.exe", SYS32 + "svchost.exe"),
+            # later than methods.yaml's skew (5 s) after bob's payload, which a nearby rule
+            # (WmiPrvSE's payload children) would otherwise pair with carol's logon too
+            logon("venus", 20.0, "0x6", "carol", ip="10.9.9.8"),
+            proc("venus", 20.2, "0x6", SYS32 + "notepad.exe", SYS32 + "svchost.exe"),
+            proc("venus", 20.3, "0x6", SYS32 + "whoami.exe", SYS32 + "svchost.exe"),
         ]
     )
-    columns, con, table = Columns(store.fields()), store.connect(), load_methods()
+    columns, con, table = Columns.of(store), store.connect(), load_methods()
     focus = _focus(columns, table, _nearby(con, columns, table))
     (session,) = session_context(store, focus=focus, con=con).sessions
     assert (session.logon_id, [a.get("Image") for a in session.activity]) == ("0x5", [PS])

@@ -389,7 +389,7 @@ def _adder(merged: dict[tuple[str, ...], _Draft]) -> AddEdge:
 def find_lateral_movement(store: StoreLike, skew: float | None = None) -> list[Edge]:
     """Lateral-movement edges found in the store, ordered by first_seen."""
     table = load_methods()
-    columns, con = Columns(store.fields()), store.connect()
+    columns, con = Columns.of(store), store.connect()
     nearby = _nearby(con, columns, table)
     focus = _focus(columns, table, nearby)
     ctx = session_context(store, table.skew if skew is None else skew, focus, con)
