@@ -343,16 +343,24 @@ def _parent_of(stat: Path) -> int:
 
 
 class TreeMemory:
-    """The peak of the summed resident memory of this process and its children, sampled."""
+    """The peak of the summed resident memory of this process and its children, sampled.
+
+    Each sample reads every process's ``/proc/<pid>/stat`` (~3 ms of CPU with 140 processes, 20
+    samples a second); ``cpu`` is what the sampling thread spent, which the ingest's CPU time
+    leaves out (it counted as ingest time before: ~2.6 s of a 7 s JSON-lines ingest on a machine
+    running 140 processes).
+    """
 
     def __init__(self, every: float = 0.05) -> None:
         self.peak_kib = 0
+        self.cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, args=(every,), daemon=True)
 
     def _sample(self, every: float) -> None:
         while not self._stop.wait(every):
             self.peak_kib = max(self.peak_kib, _tree_rss_kib(os.getpid()))
+        self.cpu = time.thread_time()
 
     def __enter__(self) -> TreeMemory:
         self._thread.start()
@@ -400,6 +408,7 @@ def child_ingest(store: str, workers: int, paths: list[str]) -> None:
 
     with TreeMemory() as tree:
         result = _timed(run)
+    result["cpu"] -= tree.cpu
     result["tree_mib"] = tree.peak_kib / 1024
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, CHILDREN))
     result["maxrss_mib"] = peak / 1024
