@@ -24,7 +24,15 @@ import pyarrow as pa
 
 from huntbook.normalize.types import CD, TIME, column_owners, field_type
 from huntbook.store.compact import MERGED, write_merged
-from huntbook.store.parts import ARROW_TYPES, PART_ROWS, Parts, PartWriter, part_schema, read_part
+from huntbook.store.parts import (
+    ARROW_TYPES,
+    PART_ROWS,
+    Parts,
+    PartWriter,
+    numbers,
+    part_schema,
+    read_part,
+)
 
 ROW_GROUP_ROWS = 16_384  # rows of a row group of the batch file: parts are joined up to this
 OWN_PARTS = "parts"  # the batch's own PartWriter writes here, inside the batch's work folder
@@ -131,7 +139,7 @@ class BatchWriter:
             tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
         )
         n = table.num_rows
-        cds = pa.array(range(self.next_cd, self.next_cd + n), pa.int64())
+        cds = numbers(range(self.next_cd, self.next_cd + n), "q", pa.int64())
         self.next_cd += n
         return table.add_column(1, CD, cds)
 
