@@ -35,7 +35,9 @@ class Workspace:
 
     Args:
         store: the store directory; created by the first ingest (anything else that needs a
-            store raises StoreMissingError when there is none).
+            store raises StoreMissingError when there is none). ``s3://``, ``gs://`` or
+            ``abfss://`` names a store on object storage, which is only read
+            (store/remote.py).
         on_wait: called with the pid (None if unknown) of another process writing to the store
             when a write has to wait for it.
         memory_limit: bytes (or a size like ``"8GB"``) one search may use; default half the
@@ -65,8 +67,9 @@ class Workspace:
         from huntbook.engines import EngineChoice
         from huntbook.engines.base import Limits, parse_size
         from huntbook.engines.spark import DEFAULT_MASTER
+        from huntbook.store.location import store_path
 
-        self.path = Path(store) if store is not None else default_store_path()
+        self.path = store_path(store if store is not None else default_store_path())
         self.on_wait = on_wait
         memory = parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
         self.limits = Limits(memory=memory, timeout=timeout)
@@ -76,9 +79,9 @@ class Workspace:
 
     @property
     def store(self) -> Store:
-        from huntbook.store import Store
+        from huntbook.store.remote import open_store
 
-        return Store(self.path, on_wait=self.on_wait)
+        return open_store(self.path, on_wait=self.on_wait)
 
     def ingest(
         self,

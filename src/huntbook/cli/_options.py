@@ -17,7 +17,8 @@ store_option = click.option(
     "store",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
+    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store); s3://, gs:// or "
+    "abfss:// names a store on object storage, which is only read (docs/scale-out.md).",
 )
 
 macros_option = click.option(

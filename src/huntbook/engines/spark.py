@@ -18,8 +18,9 @@ import pyarrow as pa
 from huntbook.engines.base import CompiledSearch, Engine, Limits
 from huntbook.engines.grid import grid_warning
 from huntbook.engines.result import SearchResult, SearchStream
-from huntbook.errors import EngineError, QueryLimitError, QueryRuntimeError
+from huntbook.errors import EngineError, HuntbookError, QueryLimitError, QueryRuntimeError
 from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
+from huntbook.store.location import spark_location
 from huntbook.store.views import VIEW
 
 if TYPE_CHECKING:
@@ -38,6 +39,15 @@ SESSION_CONF = {
 # they split.
 LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
 _JOB_GROUP = "huntbook-search"
+# Hadoop's connector per object-storage scheme Spark reads a store with (store/location.py), and
+# how Spark says one is missing.
+CONNECTORS = {
+    "s3a": "hadoop-aws (org.apache.hadoop:hadoop-aws, the version of Spark's Hadoop)",
+    "gs": "the Cloud Storage connector (com.google.cloud.bigdataoss:gcs-connector)",
+    "abfss": "hadoop-azure (org.apache.hadoop:hadoop-azure)",
+    "abfs": "hadoop-azure (org.apache.hadoop:hadoop-azure)",
+}
+NO_CONNECTOR = ("ClassNotFoundException", "No FileSystem for scheme")
 
 
 def spark_session(master: str = DEFAULT_MASTER) -> Any:
@@ -85,7 +95,8 @@ class _Views:
         with self.lock:
             if self.current.get(id(session)) == key:
                 return
-            events_frame(session, files).createOrReplaceTempView(VIEW)
+            frame = events_frame(session, [spark_location(f) for f in files])
+            frame.createOrReplaceTempView(VIEW)
             self.current[id(session)] = key
 
 
@@ -97,7 +108,10 @@ def events_frame(session: Any, files: list[str]) -> Any:
     from pyspark.sql import functions as F
 
     if files:
-        frame = session.read.option("mergeSchema", "true").parquet(*files)
+        try:
+            frame = session.read.option("mergeSchema", "true").parquet(*files)
+        except Exception as exc:  # py4j and Spark Connect raise many types
+            raise read_error(exc, files[0]) from exc
         found = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
     else:
         frame, found = session.range(0).drop("id"), {}
@@ -109,6 +123,20 @@ def events_frame(session: Any, files: list[str]) -> Any:
         if c.lower() not in lower
     ]
     return frame.select(*columns, *missing)
+
+
+def read_error(exc: BaseException, location: str) -> HuntbookError:
+    """The error for store files Spark could not open: a missing Hadoop connector for object
+    storage named as such (pyspark's wheel has none), else a runtime error."""
+    scheme = location.partition("://")[0]
+    text = str(exc)
+    if scheme in CONNECTORS and any(sign in text for sign in NO_CONNECTOR):
+        return EngineError(
+            f"Spark cannot read the store's {scheme}:// files: its Hadoop has no connector for "
+            f"them; put {CONNECTORS[scheme]} on Spark's classpath (spark.jars.packages), or run "
+            "this search with --engine duckdb"
+        )
+    return QueryRuntimeError(runtime_message(exc))
 
 
 def _quoted(functions: Any, name: str) -> Any:

@@ -136,9 +136,13 @@ class Store:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
         files, columns = self.checked_files()
-        con = duckdb.connect()
+        con = self._connection()
         con.execute(events_view(files, columns).sql(dialect=DIALECT))
         return con
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection that can read the store's files."""
+        return duckdb.connect()
 
     def catalog(self) -> Catalog:
         """index -> sourcetype -> field -> type, over every committed batch."""
