@@ -50,6 +50,8 @@ class Workspace:
         engine: what runs searches and hunts' searches: ``"duckdb"`` (default) or ``"spark"``
             (needs ``huntbook[spark]`` and Java; an unknown name raises EngineError).
         spark_master: the Spark master URL for ``engine="spark"`` (default ``local[2]``).
+        spark_remote: a Spark Connect server (``sc://host:15002``) for ``engine="spark"``,
+            in place of ``spark_master`` (EngineError when both are given).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Workspace:
         macros: Iterable[str | os.PathLike[str]] = (),
         engine: str = "duckdb",
         spark_master: str | None = None,
+        spark_remote: str | None = None,
     ) -> None:
         from huntbook.engines import EngineChoice
         from huntbook.engines.base import Limits, parse_size
@@ -75,7 +78,7 @@ class Workspace:
         self.limits = Limits(memory=memory, timeout=timeout)
         self.lookups = [Path(p) for p in lookups]
         self.macros = tuple(Path(m) for m in macros)
-        self.engine = EngineChoice(engine, spark_master or DEFAULT_MASTER)
+        self.engine = EngineChoice(engine, spark_master or DEFAULT_MASTER, spark_remote)
 
     @property
     def store(self) -> Store:

@@ -85,7 +85,14 @@ timeout_option = click.option(
 
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--engine duckdb|spark`` and ``--spark-master URL``."""
+    """``--engine duckdb|spark``, ``--spark-master URL`` and ``--spark-remote sc://...``."""
+    command = click.option(
+        "--spark-remote",
+        default=None,
+        metavar="URL",
+        help="Spark Connect server for --engine spark, e.g. sc://host:15002 (in place of "
+        "--spark-master; exit 1 when no server answers there).",
+    )(command)
     command = click.option(
         "--spark-master",
         default=None,
