@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,27 @@ if TYPE_CHECKING:
     from huntbook.store.integrity import Damage
 
 DEFAULT_STORE = "./huntbook-store"
+DUCKDB = "duckdb"  # the engine the analytics and Sigma rules run on
+
+
+def analytics_off(engine: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """A hunt's findings on ``engine``: no analytic computed (they run on DuckDB only, and a hunt
+    on another engine reads the store through that engine), each named in ``errors`` and the
+    conclusion saying so."""
+
+    def findings(store: Any, playbook: Any) -> dict[str, Any]:
+        from huntbook.hunts.findings import ANALYTICS
+
+        why = f"not computed: it runs on DuckDB only and this hunt ran on --engine {engine}"
+        return {
+            **{key: copy.deepcopy(empty) for key, (_, empty) in ANALYTICS.items()},
+            "conclusion": f"The analytics ({', '.join(ANALYTICS)}) were not computed: they run "
+            f"on DuckDB only, and this hunt ran its searches on --engine {engine} (run it with "
+            "--engine duckdb for them).",
+            "errors": [f"{key}: {why}" for key in ANALYTICS],
+        }
+
+    return findings
 
 
 def default_store_path() -> Path:
@@ -288,7 +310,8 @@ class Workspace:
         hunter: str | None = None,
     ) -> HuntResult:
         """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports
-        (its searches run on the workspace's engine; its analytics on DuckDB);
+        (its searches run on the workspace's engine; its analytics run on DuckDB only, so on
+        Spark they are not computed and the findings say so, naming each: ``analytics_off``);
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
@@ -309,6 +332,7 @@ class Workspace:
             index=index,
             hunter=hunter,
             search=search,
+            analytics=None if self.engine.name == DUCKDB else analytics_off(self.engine.name),
         )
 
     def findings(self, *, index: str | None = None) -> dict[str, Any]:
@@ -320,13 +344,26 @@ class Workspace:
         Raises:
             StoreMissingError: no store at ``path``.
             StoreDamagedError: a batch of the store is damaged.
+            EngineError: the workspace's engine is not DuckDB (the analytics run on DuckDB only).
         """
-        from huntbook.hunts.findings import findings_for
+        from huntbook.hunts.findings import ANALYTICS, findings_for
         from huntbook.hunts.scope import IndexScope
 
+        self._duckdb_only(f"huntbook findings (its analytics: {', '.join(ANALYTICS)})")
         store = self.store
         store.connect().close()  # a missing or damaged store is the run's error, not a finding's
         return findings_for(store if index is None else IndexScope(store, index))
+
+    def _duckdb_only(self, what: str) -> None:
+        """EngineError unless the workspace runs on DuckDB: ``what`` runs on DuckDB only, and
+        running it there behind another engine's back would mix engines silently."""
+        from huntbook.errors import EngineError
+
+        if self.engine.name != DUCKDB:
+            raise EngineError(
+                f"{what} runs on DuckDB only, not on --engine {self.engine.name}; run it with "
+                "--engine duckdb (the default)"
+            )
 
     # --- playbooks (no store needed) -----------------------------------------------------------
     @staticmethod
@@ -390,9 +427,14 @@ class Workspace:
         out: str | os.PathLike[str] | None = None,
         cache: str | os.PathLike[str] | None = None,
     ) -> DetectResult:
-        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports."""
+        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports.
+
+        Raises:
+            EngineError: the workspace's engine is not DuckDB (the rules' scanner runs on DuckDB).
+        """
         from huntbook.detect import run_detect
 
+        self._duckdb_only("huntbook detect (its Sigma rule scanner, huntbook.detect.scan)")
         return run_detect(
             self.store, rules, index=index, level=level, tags=list(tags), out=out, cache=cache
         )

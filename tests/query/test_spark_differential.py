@@ -228,6 +228,15 @@ def test_hunt_searches_run_on_spark_with_the_same_outcomes(chain_store: Path, sp
         assert _rows_same(d.sample, s.sample), d.title
         assert s.sql is None or "`" in s.sql
     assert any(q.hits for q in on_spark.queries)
+    # the analytics run on DuckDB only: on Spark none is computed, and the findings say so
+    assert duck.findings.lateral_movement and not duck.findings.errors
+    assert not on_spark.findings.lateral_movement
+    assert [e.split(":")[0] for e in on_spark.findings.errors] == [
+        "lateral_movement",
+        "powershell",
+        "visibility",
+    ]
+    assert "were not computed" in on_spark.findings.conclusion
 
 
 def test_chart_grid_refused_on_spark_as_on_duckdb(tmp_path: Path, spark: Any) -> None:
