@@ -52,6 +52,44 @@ def default_store_path() -> Path:
     return Path(os.environ.get("HUNTBOOK_STORE") or DEFAULT_STORE)
 
 
+class _Select:
+    """A plain SELECT in the shape an engine runs (``huntbook.engines.base.CompiledSearch``)."""
+
+    warnings: list[str] = []
+    events = False
+    named = None
+
+    def __init__(self, select: Any) -> None:
+        self.select = select
+
+    def grid_checks(self, dialect: str) -> list[Any]:
+        return []
+
+    def sql(self, dialect: str = DUCKDB, pretty: bool = False) -> str:
+        text: str = self.select.sql(dialect=dialect, pretty=pretty)
+        return text
+
+
+class _StatsOn:
+    """``store`` whose ``stats()`` (a hunt's time range and coverage) runs on the workspace's
+    engine, not on DuckDB behind its back; everything else is the store's."""
+
+    def __init__(self, store: Store, workspace: Workspace) -> None:
+        self.store = store
+        self.workspace = workspace
+
+    def stats(self) -> list[dict[str, Any]]:
+        from huntbook.store.core import stats_rows
+        from huntbook.store.views import stats_query
+
+        engine = self.workspace.engine.open(self.store, self.workspace.limits)
+        table = engine.execute(_Select(stats_query())).table
+        return stats_rows(tuple(row.values()) for row in table.to_pylist())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
 class Workspace:
     """An event store plus everything that runs on it.
 
@@ -310,8 +348,9 @@ class Workspace:
         hunter: str | None = None,
     ) -> HuntResult:
         """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports
-        (its searches run on the workspace's engine; its analytics run on DuckDB only, so on
-        Spark they are not computed and the findings say so, naming each: ``analytics_off``);
+        (its searches and the store's time range run on the workspace's engine; its analytics
+        run on DuckDB only, so on Spark they are not computed and the findings say so, naming
+        each: ``analytics_off``);
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
@@ -324,8 +363,9 @@ class Workspace:
             macro_paths=self.macros,
             engine=self.engine,
         )
+        store = self.store if self.engine.name == DUCKDB else _StatsOn(self.store, self)
         return run_hunt(
-            self.store,
+            store,
             playbook,
             params=dict(params or {}),
             out=out,
