@@ -18,15 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.query.test_spark_differential import TEST_CONF, _rows_same, _sorted
+from tests.query.test_spark_differential import (
+    TEST_CONF,
+    _rows_same,
+    _sorted,
+    assert_timeout_stops,
+)
 
 from huntbook.workspace import Workspace
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
 START_SECONDS = 240
-SEARCHES = [
-    "index=botsv2 | stats count by host, EventCode",
+SEARCHES = [  # the hunt below runs plain filters and stats; these add Spark's rewrites
     "index=botsv2 | stats list(EventCode) as codes by host",
     "index=botsv2 | transaction host maxevents=3 | table host, eventcount, EventCode",
 ]
@@ -149,3 +153,8 @@ def test_spark_remote_refused_with_exit_1(
     assert done.value.code == 1, err
     assert message in err and "Traceback" not in err
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.spark
+def test_timeout_interrupts_spark_connect_jobs(connect_url: str) -> None:
+    assert_timeout_stops(remote=connect_url)

@@ -269,3 +269,40 @@ def test_empty_store_on_spark(tmp_path: Path, spark: Any) -> None:
     store = make_store(tmp_path / "store", [])
     assert_same_answer(store, "index=* | table _time, host, _raw", ordered=True)
     assert_same_answer(store, "| stats count", ordered=True)
+
+
+class SlowQuery:
+    """A query Spark needs minutes for (a sum over ten billion generated rows)."""
+
+    warnings: list[str] = []
+    events = False
+    named = None
+
+    def grid_checks(self, dialect: str) -> list[Any]:
+        return []
+
+    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
+        from sqlglot import exp
+
+        ids = exp.column("id")
+        rows = exp.Anonymous(this="range", expressions=[exp.Literal.number(10**10)])
+        select = exp.select(exp.Sum(this=exp.Mul(this=ids, expression=ids))).from_(rows)
+        return select.sql(dialect=dialect)
+
+
+def assert_timeout_stops(**engine: Any) -> None:
+    """``--timeout`` interrupts the search's Spark jobs (by their tag) and says so (exit 14)."""
+    import time
+
+    from huntbook.engines.base import Limits
+    from huntbook.engines.spark import SparkEngine
+    from huntbook.errors import QueryLimitError
+
+    started = time.monotonic()
+    with pytest.raises(QueryLimitError, match="ran past its time limit of 2 s"):
+        SparkEngine(limits=Limits(timeout=2.0), **engine).execute(SlowQuery())
+    assert time.monotonic() - started < 60
+
+
+def test_timeout_interrupts_spark_jobs(spark: Any) -> None:
+    assert_timeout_stops(session=spark)
