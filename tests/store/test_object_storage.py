@@ -8,6 +8,7 @@ Hadoop's S3A connector, which pyspark's wheel does not carry: without it the Spa
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -191,3 +192,25 @@ def test_spark_on_s3_names_the_missing_connector(remote: str) -> None:
             Workspace(remote, engine="spark").search("index=* | stats count")
         return
     pytest.skip("this Spark has the S3A connector: configure fs.s3a.* to test it against moto")
+
+
+def test_reads_keep_a_position_per_thread(remote: str, local_store: Path) -> None:
+    """DuckDB reads one file from several threads through one handle, each seeking then reading
+    (two calls): a seek in one thread must not move another's read (it did through fsspec's
+    own file, and a 200,000-event store failed with "only N bytes returned")."""
+    import threading
+
+    from huntbook.store.remote import RemoteStore, _DuckDBFiles
+
+    store = Workspace(remote).store
+    assert isinstance(store, RemoteStore)
+    name = store.manifest()["batches"][0]["files"][0]
+    expected = (local_store / name).read_bytes()
+    handle = _DuckDBFiles(store._files).open(f"{remote}/{name}", "rb")
+    handle.seek(4)
+    other = threading.Thread(target=lambda: (handle.seek(100), handle.read(50)))
+    other.start()
+    other.join()
+    assert handle.read(16) == expected[4:20]
+    assert handle.seek(-8, os.SEEK_END) == len(expected) - 8
+    assert handle.read() == expected[-8:] and handle.read(5) == b""

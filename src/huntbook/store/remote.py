@@ -18,6 +18,7 @@ not read; ``--lookups``/``--macros`` folders on this machine are.
 from __future__ import annotations
 
 import os
+import threading
 from functools import cached_property
 from typing import Any, NoReturn
 
@@ -78,6 +79,46 @@ class _DuckDBFiles(ArrowFSWrapper):  # type: ignore[misc]  # fsspec has no type 
 
     def _strip_protocol(self, path: Any) -> str:  # per instance: the store's own mapping
         return self.files.path(str(path))
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> _PositionalFile:
+        if mode != "rb":
+            raise StoreError(f"the store {self.files.uri} on object storage is only read")
+        return _PositionalFile(self.fs.open_input_file(path))
+
+
+class _PositionalFile:
+    """A store file as DuckDB reads it: from several threads at once through one handle, each
+    calling ``seek`` then ``read`` (two calls, the GIL released between them). The position is
+    kept per thread and each read is positional (``read_at``), so no thread moves another's."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.size: int = raw.size()
+        self.local = threading.local()
+
+    def tell(self) -> int:
+        return int(getattr(self.local, "pos", 0))
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.tell(), os.SEEK_END: self.size}[whence]
+        self.local.pos = base + offset
+        return self.tell()
+
+    def read(self, length: int = -1) -> bytes:
+        start = self.tell()
+        wanted = self.size - start if length < 0 else min(length, self.size - start)
+        data: bytes = self.raw.read_at(max(wanted, 0), start) if wanted > 0 else b""
+        self.local.pos = start + len(data)
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> _PositionalFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class RemoteStore(Store):
