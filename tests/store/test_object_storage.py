@@ -149,30 +149,45 @@ def test_damaged_store_on_s3(s3: Any, local_store: Path) -> None:
     assert [d.batch["id"] for d in Workspace(uri).store.damage()] == [batch["id"]]
 
 
+SIGMA = """
+title: wmi child
+logsource: {product: windows, category: process_creation}
+detection: {a: {ParentImage|endswith: '\\\\WmiPrvSE.exe'}, condition: a}
+"""
+
+
 @pytest.mark.parametrize(
-    ("argv", "code"),
+    ("argv", "code", "shown"),
     [
-        (["search", "index=botsv2 | stats count", "--format", "json"], 0),
-        (["ingest", str(DATA / "wmi_chain.jsonl")], 13),
-        (["repair"], 13),
+        (["search", "index=botsv2 | stats count", "--format", "json"], 0, '{"count":3}'),
+        (["stats", "--format", "json"], 0, '"index": "botsv2"'),
+        (["findings"], 0, "Lateral movement: 1 edge"),
+        (["detect", "{rule}"], 4, "wmi child"),
+        (["ingest", str(DATA / "wmi_chain.jsonl")], 13, "only reads"),
+        (["repair"], 13, "only reads"),
     ],
 )
 def test_cli_on_s3(
     argv: list[str],
     code: int,
+    shown: str,
     remote: str,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from huntbook.cli import main
 
+    (tmp_path / "rule.yml").write_text(SIGMA)
+    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
+    argv = [a.format(rule=tmp_path / "rule.yml") for a in argv]
     monkeypatch.setattr(sys, "argv", ["huntbook", *argv, "--store", remote])
     with pytest.raises(SystemExit) as done:
         main()
     out = capsys.readouterr()
     assert done.value.code == code, out.err
     assert "Traceback" not in out.err
-    assert '{"count":3}' in out.out if code == 0 else "only reads" in out.err
+    assert shown in (out.out if code in (0, 4) else out.err)
 
 
 @pytest.mark.spark
