@@ -18,12 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.query.test_spark_differential import (
-    TEST_CONF,
-    _rows_same,
-    _sorted,
-    assert_timeout_stops,
-)
+from tests.query.test_spark_differential import TEST_CONF, _rows_same, _sorted
 
 from huntbook.workspace import Workspace
 
@@ -153,8 +148,3 @@ def test_spark_remote_refused_with_exit_1(
     assert done.value.code == 1, err
     assert message in err and "Traceback" not in err
     assert time.monotonic() - started < 30
-
-
-@pytest.mark.spark
-def test_timeout_interrupts_spark_connect_jobs(connect_url: str) -> None:
-    assert_timeout_stops(remote=connect_url)

@@ -43,6 +43,7 @@ SESSION_CONF = {
 # they split.
 LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
 _JOB_TAG = "huntbook-search"  # the tag a search's Spark jobs carry (cancelled on its timeout)
+INTERRUPT_EVERY = 0.5  # seconds between interrupts once a search is past its time limit
 CONNECT_PORT = 15002  # Spark Connect's default port
 CONNECT_PROBE_SECONDS = 5.0
 # Hadoop's connector per object-storage scheme Spark reads a store with (store/location.py), and
@@ -303,13 +304,15 @@ class SparkEngine(Engine):
 
     def _run(self, session: Any, sql: str) -> pa.Table:
         timer = None
-        expired = threading.Event()
+        expired, finished = threading.Event(), threading.Event()
         if self.limits.timeout is not None:
             session.addTag(_JOB_TAG)  # job tags: classic Spark and Spark Connect alike
 
-            def cancel() -> None:
+            def cancel() -> None:  # again until it ends: a job still being planned has no tag yet
                 expired.set()
-                session.interruptTag(_JOB_TAG)
+                while not finished.is_set():
+                    session.interruptTag(_JOB_TAG)
+                    finished.wait(INTERRUPT_EVERY)
 
             timer = threading.Timer(self.limits.timeout, cancel)
             timer.daemon = True
@@ -324,6 +327,7 @@ class SparkEngine(Engine):
                 ) from exc
             raise QueryRuntimeError(runtime_message(exc)) from exc
         finally:
+            finished.set()
             if timer is not None:
                 timer.cancel()
                 session.removeTag(_JOB_TAG)
