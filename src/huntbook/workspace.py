@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,27 @@ if TYPE_CHECKING:
     from huntbook.store.integrity import Damage
 
 DEFAULT_STORE = "./huntbook-store"
+DUCKDB = "duckdb"  # the engine the analytics and Sigma rules run on
+
+
+def analytics_off(engine: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """A hunt's findings on ``engine``: no analytic computed (they run on DuckDB only, and a hunt
+    on another engine reads the store through that engine), each named in ``errors`` and the
+    conclusion saying so."""
+
+    def findings(store: Any, playbook: Any) -> dict[str, Any]:
+        from huntbook.hunts.findings import ANALYTICS
+
+        why = f"not computed: it runs on DuckDB only and this hunt ran on --engine {engine}"
+        return {
+            **{key: copy.deepcopy(empty) for key, (_, empty) in ANALYTICS.items()},
+            "conclusion": f"The analytics ({', '.join(ANALYTICS)}) were not computed: they run "
+            f"on DuckDB only, and this hunt ran its searches on --engine {engine} (run it with "
+            "--engine duckdb for them).",
+            "errors": [f"{key}: {why}" for key in ANALYTICS],
+        }
+
+    return findings
 
 
 def default_store_path() -> Path:
@@ -30,12 +52,52 @@ def default_store_path() -> Path:
     return Path(os.environ.get("HUNTBOOK_STORE") or DEFAULT_STORE)
 
 
+class _Select:
+    """A plain SELECT in the shape an engine runs (``huntbook.engines.base.CompiledSearch``)."""
+
+    warnings: list[str] = []
+    events = False
+    named = None
+
+    def __init__(self, select: Any) -> None:
+        self.select = select
+
+    def grid_checks(self, dialect: str) -> list[Any]:
+        return []
+
+    def sql(self, dialect: str = DUCKDB, pretty: bool = False) -> str:
+        text: str = self.select.sql(dialect=dialect, pretty=pretty)
+        return text
+
+
+class _StatsOn:
+    """``store`` whose ``stats()`` (a hunt's time range and coverage) runs on the workspace's
+    engine, not on DuckDB behind its back; everything else is the store's."""
+
+    def __init__(self, store: Store, workspace: Workspace) -> None:
+        self.store = store
+        self.workspace = workspace
+
+    def stats(self) -> list[dict[str, Any]]:
+        from huntbook.store.core import stats_rows
+        from huntbook.store.views import stats_query
+
+        engine = self.workspace.engine.open(self.store, self.workspace.limits)
+        table = engine.execute(_Select(stats_query())).table
+        return stats_rows(tuple(row.values()) for row in table.to_pylist())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
 class Workspace:
     """An event store plus everything that runs on it.
 
     Args:
         store: the store directory; created by the first ingest (anything else that needs a
-            store raises StoreMissingError when there is none).
+            store raises StoreMissingError when there is none). ``s3://``, ``gs://`` or
+            ``abfss://`` names a store on object storage, which is only read
+            (store/remote.py).
         on_wait: called with the pid (None if unknown) of another process writing to the store
             when a write has to wait for it.
         memory_limit: bytes (or a size like ``"8GB"``) one search may use; default half the
@@ -48,6 +110,8 @@ class Workspace:
         engine: what runs searches and hunts' searches: ``"duckdb"`` (default) or ``"spark"``
             (needs ``huntbook[spark]`` and Java; an unknown name raises EngineError).
         spark_master: the Spark master URL for ``engine="spark"`` (default ``local[2]``).
+        spark_remote: a Spark Connect server (``sc://host:15002``) for ``engine="spark"``,
+            in place of ``spark_master`` (EngineError when both are given).
     """
 
     def __init__(
@@ -61,24 +125,26 @@ class Workspace:
         macros: Iterable[str | os.PathLike[str]] = (),
         engine: str = "duckdb",
         spark_master: str | None = None,
+        spark_remote: str | None = None,
     ) -> None:
         from huntbook.engines import EngineChoice
         from huntbook.engines.base import Limits, parse_size
         from huntbook.engines.spark import DEFAULT_MASTER
+        from huntbook.store.location import store_path
 
-        self.path = Path(store) if store is not None else default_store_path()
+        self.path = store_path(store if store is not None else default_store_path())
         self.on_wait = on_wait
         memory = parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
         self.limits = Limits(memory=memory, timeout=timeout)
         self.lookups = [Path(p) for p in lookups]
         self.macros = tuple(Path(m) for m in macros)
-        self.engine = EngineChoice(engine, spark_master or DEFAULT_MASTER)
+        self.engine = EngineChoice(engine, spark_master or DEFAULT_MASTER, spark_remote)
 
     @property
     def store(self) -> Store:
-        from huntbook.store import Store
+        from huntbook.store.remote import open_store
 
-        return Store(self.path, on_wait=self.on_wait)
+        return open_store(self.path, on_wait=self.on_wait)
 
     def ingest(
         self,
@@ -282,7 +348,9 @@ class Workspace:
         hunter: str | None = None,
     ) -> HuntResult:
         """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports
-        (its searches run on the workspace's engine; its analytics on DuckDB);
+        (its searches and the store's time range run on the workspace's engine; its analytics
+        run on DuckDB only, so on Spark they are not computed and the findings say so, naming
+        each: ``analytics_off``);
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
@@ -295,14 +363,16 @@ class Workspace:
             macro_paths=self.macros,
             engine=self.engine,
         )
+        store = self.store if self.engine.name == DUCKDB else _StatsOn(self.store, self)
         return run_hunt(
-            self.store,
+            store,
             playbook,
             params=dict(params or {}),
             out=out,
             index=index,
             hunter=hunter,
             search=search,
+            analytics=None if self.engine.name == DUCKDB else analytics_off(self.engine.name),
         )
 
     def findings(self, *, index: str | None = None) -> dict[str, Any]:
@@ -314,13 +384,26 @@ class Workspace:
         Raises:
             StoreMissingError: no store at ``path``.
             StoreDamagedError: a batch of the store is damaged.
+            EngineError: the workspace's engine is not DuckDB (the analytics run on DuckDB only).
         """
-        from huntbook.hunts.findings import findings_for
+        from huntbook.hunts.findings import ANALYTICS, findings_for
         from huntbook.hunts.scope import IndexScope
 
+        self._duckdb_only(f"huntbook findings (its analytics: {', '.join(ANALYTICS)})")
         store = self.store
         store.connect().close()  # a missing or damaged store is the run's error, not a finding's
         return findings_for(store if index is None else IndexScope(store, index))
+
+    def _duckdb_only(self, what: str) -> None:
+        """EngineError unless the workspace runs on DuckDB: ``what`` runs on DuckDB only, and
+        running it there behind another engine's back would mix engines silently."""
+        from huntbook.errors import EngineError
+
+        if self.engine.name != DUCKDB:
+            raise EngineError(
+                f"{what} runs on DuckDB only, not on --engine {self.engine.name}; run it with "
+                "--engine duckdb (the default)"
+            )
 
     # --- playbooks (no store needed) -----------------------------------------------------------
     @staticmethod
@@ -384,9 +467,14 @@ class Workspace:
         out: str | os.PathLike[str] | None = None,
         cache: str | os.PathLike[str] | None = None,
     ) -> DetectResult:
-        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports."""
+        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports.
+
+        Raises:
+            EngineError: the workspace's engine is not DuckDB (the rules' scanner runs on DuckDB).
+        """
         from huntbook.detect import run_detect
 
+        self._duckdb_only("huntbook detect (its Sigma rule scanner, huntbook.detect.scan)")
         return run_detect(
             self.store, rules, index=index, level=level, tags=list(tags), out=out, cache=cache
         )

@@ -233,19 +233,38 @@ def test_workspace_search_runs_on_spark(chain_store: Path, spark: Any) -> None:
     assert duck.rows()
 
 
-def test_hunt_searches_run_on_spark_with_the_same_outcomes(chain_store: Path, spark: Any) -> None:
+def test_hunt_searches_run_on_spark_with_the_same_outcomes(
+    chain_store: Path, spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The seed playbook through Workspace(engine="spark").hunt: every query's status, hits,
-    columns and sample rows as on DuckDB, and its SQL the Spark rendering."""
+    columns and sample rows as on DuckDB, and its SQL the Spark rendering; nothing of the hunt
+    reads the store through DuckDB (its time range comes from Spark too)."""
+    from huntbook.store import Store
     from huntbook.workspace import Workspace
 
     duck = Workspace(chain_store).hunt("wmi-lateral-movement")
+
+    def no_duckdb(store: Any) -> None:
+        pytest.fail("a hunt on Spark read the store through DuckDB")
+
+    monkeypatch.setattr(Store, "connect", no_duckdb)
     on_spark = Workspace(chain_store, engine="spark").hunt("wmi-lateral-movement")
+    assert on_spark.time_range == duck.time_range and duck.time_range.events
     assert len(duck.queries) == len(on_spark.queries) == 6
     for d, s in zip(duck.queries, on_spark.queries, strict=True):
         assert (d.status, d.hits, d.columns) == (s.status, s.hits, s.columns), d.title
         assert _rows_same(d.sample, s.sample), d.title
         assert s.sql is None or "`" in s.sql
     assert any(q.hits for q in on_spark.queries)
+    # the analytics run on DuckDB only: on Spark none is computed, and the findings say so
+    assert duck.findings.lateral_movement and not duck.findings.errors
+    assert not on_spark.findings.lateral_movement
+    assert [e.split(":")[0] for e in on_spark.findings.errors] == [
+        "lateral_movement",
+        "powershell",
+        "visibility",
+    ]
+    assert "were not computed" in on_spark.findings.conclusion
 
 
 def test_chart_grid_refused_on_spark_as_on_duckdb(tmp_path: Path, spark: Any) -> None:

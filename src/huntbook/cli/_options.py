@@ -17,7 +17,8 @@ store_option = click.option(
     "store",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store).",
+    help="Event store directory (default $HUNTBOOK_STORE or ./huntbook-store); s3://, gs:// or "
+    "abfss:// names a store on object storage, which is only read (docs/scale-out.md).",
 )
 
 macros_option = click.option(
@@ -84,7 +85,14 @@ timeout_option = click.option(
 
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--engine duckdb|spark`` and ``--spark-master URL``."""
+    """``--engine duckdb|spark``, ``--spark-master URL`` and ``--spark-remote sc://...``."""
+    command = click.option(
+        "--spark-remote",
+        default=None,
+        metavar="URL",
+        help="Spark Connect server for --engine spark, e.g. sc://host:15002 (in place of "
+        "--spark-master; exit 1 when no server answers there).",
+    )(command)
     command = click.option(
         "--spark-master",
         default=None,

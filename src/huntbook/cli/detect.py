@@ -13,12 +13,11 @@ from pathlib import Path
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import engine_options, store_option
 from huntbook.cli._table import text_table
 from huntbook.detect.model import LEVELS, DetectResult
 from huntbook.detect.report import detection_records
 from huntbook.engines.result import cell_text
-from huntbook.errors import StoreMissingError
 from huntbook.workspace import Workspace, default_store_path
 
 MATCHED_EXIT = 4
@@ -51,6 +50,7 @@ CSV_COLUMNS = ("rule_id", *TABLE_COLUMNS, "source", "_cd")
     help="Only rules of this level or above.",
 )
 @click.option("--tags", multiple=True, help="Only rules with one of these tags (repeatable).")
+@engine_options
 def command(
     rules: tuple[Path, ...],
     store: Path | None,
@@ -59,11 +59,19 @@ def command(
     fmt: str,
     level: str | None,
     tags: tuple[str, ...],
+    engine: str,
+    spark_master: str | None,
+    spark_remote: str | None,
 ) -> None:
-    """Run Sigma rules (files or folders) on the event store; exit 4 when anything matched."""
-    workspace = Workspace(store or default_store_path())
-    if not workspace.path.is_dir():
-        raise StoreMissingError(f"no event store at {workspace.path}; run `huntbook ingest` first")
+    """Run Sigma rules (files or folders) on the event store; exit 4 when anything matched.
+    The rules run on DuckDB only: --engine spark is refused (exit 1)."""
+    workspace = Workspace(
+        store or default_store_path(),
+        engine=engine,
+        spark_master=spark_master,
+        spark_remote=spark_remote,
+    )
+    workspace.store.manifest()  # no store: StoreMissingError before the rules load
     result = workspace.detect(rules, index=index, level=level, tags=tags, out=out)
     counts = result.counts()
     click.echo(

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option
+from huntbook.cli._options import engine_options, store_option
 from huntbook.cli._table import text_table
 from huntbook.workspace import Workspace, default_store_path
 
@@ -31,10 +31,25 @@ EDGE_COLUMNS = ("first_seen", "source", "destination", "account", "method", "att
     show_default=True,
     help="table for people, json (report.json's findings object) for scripts.",
 )
-def command(store: Path | None, index: str | None, fmt: str) -> None:
+@engine_options
+def command(
+    store: Path | None,
+    index: str | None,
+    fmt: str,
+    engine: str,
+    spark_master: str | None,
+    spark_remote: str | None,
+) -> None:
     """The findings of every analytic (lateral movement, encoded PowerShell, visibility) on the
-    whole store or one index, with the events behind each (file, archive member, record number)."""
-    found = Workspace(store or default_store_path()).findings(index=index)
+    whole store or one index, with the events behind each (file, archive member, record number). The
+    analytics run on DuckDB only: --engine spark is refused (exit 1)."""
+    workspace = Workspace(
+        store or default_store_path(),
+        engine=engine,
+        spark_master=spark_master,
+        spark_remote=spark_remote,
+    )
+    found = workspace.findings(index=index)
     if fmt == "json":
         click.echo(json.dumps(found, indent=2))
         return

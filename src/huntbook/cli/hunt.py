@@ -110,6 +110,7 @@ def run(
     timeout: float | None,
     engine: str,
     spark_master: str | None,
+    spark_remote: str | None,
 ) -> None:
     """Run PLAYBOOK (a file or a built-in name) on the store and report what it found."""
     values = _params(params)
@@ -121,6 +122,7 @@ def run(
         timeout=timeout,
         engine=engine,
         spark_master=spark_master,
+        spark_remote=spark_remote,
     )
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:

@@ -169,6 +169,7 @@ def command(
     dialect: str | None,
     engine: str,
     spark_master: str | None,
+    spark_remote: str | None,
 ) -> None:
     """Run an SPL search (Splunk's language) on the event store."""
     if (spl is None) == (detection is None):
@@ -181,6 +182,7 @@ def command(
         macros=macros,
         engine=engine,
         spark_master=spark_master,
+        spark_remote=spark_remote,
     )
     text = spl or ""
     if explain:

@@ -28,16 +28,25 @@ def get_engine(name: str) -> type[Engine]:
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """An engine by name (``duckdb`` or ``spark``) and, for Spark, its master URL."""
+    """An engine by name (``duckdb`` or ``spark``) and, for Spark, its master URL or the URL of
+    a Spark Connect server (``spark_remote``, ``sc://host:port``; not both)."""
 
     name: str = "duckdb"
     spark_master: str = DEFAULT_MASTER
+    spark_remote: str | None = None
 
     def __post_init__(self) -> None:
         get_engine(self.name)  # an unknown name fails here, with a suggestion
+        if self.spark_remote is not None and self.spark_master != DEFAULT_MASTER:
+            raise EngineError(
+                "give a Spark master (--spark-master) or a Spark Connect server "
+                "(--spark-remote), not both"
+            )
 
     def open(self, store: Any, limits: Limits | None = None) -> Engine:
         """The engine over ``store`` within ``limits``."""
         if self.name == "spark":
-            return SparkEngine(store, master=self.spark_master, limits=limits)
+            return SparkEngine(
+                store, master=self.spark_master, remote=self.spark_remote, limits=limits
+            )
         return DuckDBEngine(store, limits=limits)

@@ -1,7 +1,9 @@
 """Spark: the same expression, made Spark-ready (``huntbook.query.spark``) and rendered with
 sqlglot's ``spark`` dialect, run on a SparkSession where the store is the temp view ``events``.
 
-pyspark is optional (``pip install 'huntbook[spark]'``). One session per process and master: the
+pyspark is optional (``pip install 'huntbook[spark]'``). One session per process and master, or
+per Spark Connect server (``remote``, ``sc://host:port``: the Connect client runs here, Spark on
+the server's side); the
 session's time zone is UTC and ANSI mode stays on (the compiled SQL uses TRY_CAST where SPL reads
 text as a number). A store's view follows DuckDB's ``events`` view (store/views.py): the Parquet
 files merged by column name, the core columns always there, ``_time`` double, ``_cd`` bigint,
@@ -10,7 +12,9 @@ multivalue fields ``array<string>``, everything else ``string``.
 
 from __future__ import annotations
 
+import socket
 import threading
+import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
@@ -18,8 +22,9 @@ import pyarrow as pa
 from huntbook.engines.base import CompiledSearch, Engine, Limits
 from huntbook.engines.grid import grid_warning
 from huntbook.engines.result import SearchResult, SearchStream
-from huntbook.errors import EngineError, QueryLimitError, QueryRuntimeError
+from huntbook.errors import EngineError, HuntbookError, QueryLimitError, QueryRuntimeError
 from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
+from huntbook.store.location import spark_location
 from huntbook.store.views import VIEW
 
 if TYPE_CHECKING:
@@ -37,15 +42,30 @@ SESSION_CONF = {
 # On one machine (a ``local[...]`` master) few shuffle partitions: Spark's 200 cost more than
 # they split.
 LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
-_JOB_GROUP = "huntbook-search"
+_JOB_TAG = "huntbook-search"  # the tag a search's Spark jobs carry (cancelled on its timeout)
+INTERRUPT_EVERY = 0.5  # seconds between interrupts once a search is past its time limit
+CONNECT_PORT = 15002  # Spark Connect's default port
+CONNECT_PROBE_SECONDS = 5.0
+# Hadoop's connector per object-storage scheme Spark reads a store with (store/location.py), and
+# how Spark says one is missing.
+CONNECTORS = {
+    "s3a": "hadoop-aws (org.apache.hadoop:hadoop-aws, the version of Spark's Hadoop)",
+    "gs": "the Cloud Storage connector (com.google.cloud.bigdataoss:gcs-connector)",
+    "abfss": "hadoop-azure (org.apache.hadoop:hadoop-azure)",
+    "abfs": "hadoop-azure (org.apache.hadoop:hadoop-azure)",
+}
+NO_CONNECTOR = ("ClassNotFoundException", "No FileSystem for scheme")
 
 
-def spark_session(master: str = DEFAULT_MASTER) -> Any:
-    """The process's SparkSession (created on first use with ``SESSION_CONF``).
+def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> Any:
+    """The process's SparkSession (created on first use with ``SESSION_CONF``); with ``remote``
+    (``sc://host:port``), a Spark Connect session to that server instead (``connect_session``).
 
     Raises:
         EngineError: pyspark is not installed, or Spark (Java) does not start.
     """
+    if remote is not None:
+        return connect_session(remote)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -58,10 +78,90 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
         session = builder.getOrCreate()
     except Exception as exc:  # Java missing or the master unreachable: py4j raises many types
         raise EngineError(f"Spark did not start (master {master}): {exc}") from exc
-    for key, value in SESSION_CONF.items():  # a session made elsewhere gets huntbook's settings
+    _configure(session)
+    return session
+
+
+def _configure(session: Any) -> None:
+    """huntbook's settings on a session made elsewhere (a cluster's, a Connect server's)."""
+    for key, value in SESSION_CONF.items():
         if not key.startswith("spark.ui"):
             session.conf.set(key, value)
+
+
+class _Connected:
+    """One Spark Connect session per server URL in this process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sessions: dict[str, Any] = {}
+
+    def get(self, url: str) -> Any:
+        with self.lock:
+            if url not in self.sessions:
+                self.sessions[url] = _open_connect(url)
+            return self.sessions[url]
+
+
+_CONNECTED = _Connected()
+
+
+def connect_session(url: str) -> Any:
+    """A Spark Connect session to the server at ``url`` (``sc://host:port``), with huntbook's
+    settings; made once per URL. The server is asked for first (a plain TCP connection, within
+    ``CONNECT_PROBE_SECONDS``), since the Connect client itself retries for minutes.
+
+    Raises:
+        EngineError: not an ``sc://`` URL, no server answers there, or the Connect client
+            (pyspark's connect extra: grpcio, ...) is missing.
+    """
+    return _CONNECTED.get(url)
+
+
+def _open_connect(url: str) -> Any:
+    _reachable(url)
+    try:
+        from pyspark.sql.connect.session import SparkSession
+    except ImportError as exc:  # pyspark checks grpcio, pandas, ... on import
+        raise EngineError(
+            f"Spark Connect needs pyspark's connect client: pip install 'huntbook[spark]' ({exc})"
+        ) from None
+    try:
+        session = SparkSession.builder.remote(url).create()
+        _configure(session)
+    except Exception as exc:  # grpc and pyspark raise many types
+        raise EngineError(
+            f"the Spark Connect server at {url} did not open a session ({type(exc).__name__})"
+        ) from exc
     return session
+
+
+def _reachable(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port or CONNECT_PORT
+    except ValueError:
+        port = None
+    if parts.scheme != "sc" or not parts.hostname or port is None:
+        raise EngineError(f"{url!r} is not a Spark Connect URL like sc://host:{CONNECT_PORT}")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=CONNECT_PROBE_SECONDS).close()
+    except OSError as exc:
+        raise EngineError(
+            f"no Spark Connect server answers at {url} ({exc.strerror or exc}); start one "
+            "(Spark's sbin/start-connect-server.sh) or check --spark-remote"
+        ) from exc
+
+
+def _functions(session: Any) -> Any:
+    """pyspark's column functions for the session's kind: Spark Connect's or classic Spark's."""
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        from pyspark.sql.connect import functions as connect_functions
+
+        return connect_functions
+    from pyspark.sql import functions
+
+    return functions
 
 
 def _column_type(name: str, found: str) -> str:
@@ -85,7 +185,8 @@ class _Views:
         with self.lock:
             if self.current.get(id(session)) == key:
                 return
-            events_frame(session, files).createOrReplaceTempView(VIEW)
+            frame = events_frame(session, [spark_location(f) for f in files])
+            frame.createOrReplaceTempView(VIEW)
             self.current[id(session)] = key
 
 
@@ -94,10 +195,13 @@ _VIEWS = _Views()
 
 def events_frame(session: Any, files: list[str]) -> Any:
     """The store's events as a DataFrame with DuckDB's ``events`` schema rules."""
-    from pyspark.sql import functions as F
+    F = _functions(session)  # noqa: N806  # pyspark's usual name
 
     if files:
-        frame = session.read.option("mergeSchema", "true").parquet(*files)
+        try:
+            frame = session.read.option("mergeSchema", "true").parquet(*files)
+        except Exception as exc:  # py4j and Spark Connect raise many types
+            raise read_error(exc, files[0]) from exc
         found = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
     else:
         frame, found = session.range(0).drop("id"), {}
@@ -111,6 +215,20 @@ def events_frame(session: Any, files: list[str]) -> Any:
     return frame.select(*columns, *missing)
 
 
+def read_error(exc: BaseException, location: str) -> HuntbookError:
+    """The error for store files Spark could not open: a missing Hadoop connector for object
+    storage named as such (pyspark's wheel has none), else a runtime error."""
+    scheme = location.partition("://")[0]
+    text = str(exc)
+    if scheme in CONNECTORS and any(sign in text for sign in NO_CONNECTOR):
+        return EngineError(
+            f"Spark cannot read the store's {scheme}:// files: its Hadoop has no connector for "
+            f"them; put {CONNECTORS[scheme]} on Spark's classpath (spark.jars.packages), or run "
+            "this search with --engine duckdb"
+        )
+    return QueryRuntimeError(runtime_message(exc))
+
+
 def _quoted(functions: Any, name: str) -> Any:
     """A column by its exact name (field names may hold dots or any character)."""
     escaped = name.replace("`", "``")
@@ -118,7 +236,8 @@ def _quoted(functions: Any, name: str) -> Any:
 
 
 class SparkEngine(Engine):
-    """Runs on a SparkSession (``session``, else the one for ``master``) over ``store``'s events.
+    """Runs on a SparkSession (``session``, else the Spark Connect one for ``remote``, else the
+    one for ``master``) over ``store``'s events.
 
     ``limits.timeout`` cancels the search's Spark jobs; memory is the cluster's to configure
     (``spark.executor.memory``), so ``limits.memory`` does not apply.
@@ -132,11 +251,13 @@ class SparkEngine(Engine):
         *,
         session: Any = None,
         master: str = DEFAULT_MASTER,
+        remote: str | None = None,
         limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.session = session
         self.master = master
+        self.remote = remote
         self.limits = limits or Limits()
 
     def render(self, query: CompiledSearch) -> str:
@@ -155,7 +276,7 @@ class SparkEngine(Engine):
             QueryRuntimeError: Spark failed otherwise.
         """
         sql = self.render(query)
-        session = self.session or spark_session(self.master)
+        session = self.session or spark_session(self.master, self.remote)
         if self.store is not None:
             _VIEWS.register(session, self.store)
         warnings = [*query.warnings, *self._grid_warnings(session, query)]
@@ -183,13 +304,15 @@ class SparkEngine(Engine):
 
     def _run(self, session: Any, sql: str) -> pa.Table:
         timer = None
-        expired = threading.Event()
+        expired, finished = threading.Event(), threading.Event()
         if self.limits.timeout is not None:
-            session.sparkContext.setJobGroup(_JOB_GROUP, "huntbook search", True)
+            session.addTag(_JOB_TAG)  # job tags: classic Spark and Spark Connect alike
 
-            def cancel() -> None:
+            def cancel() -> None:  # again until it ends: a job still being planned has no tag yet
                 expired.set()
-                session.sparkContext.cancelJobGroup(_JOB_GROUP)
+                while not finished.is_set():
+                    session.interruptTag(_JOB_TAG)
+                    finished.wait(INTERRUPT_EVERY)
 
             timer = threading.Timer(self.limits.timeout, cancel)
             timer.daemon = True
@@ -204,8 +327,10 @@ class SparkEngine(Engine):
                 ) from exc
             raise QueryRuntimeError(runtime_message(exc)) from exc
         finally:
+            finished.set()
             if timer is not None:
                 timer.cancel()
+                session.removeTag(_JOB_TAG)
         return table
 
 

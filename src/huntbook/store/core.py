@@ -18,7 +18,7 @@ import datetime as dt
 import errno
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,21 @@ def _writable(root: Path) -> Iterator[None]:
         raise StoreError(
             f"cannot write to the store {root}: {READ_ONLY[exc.errno]}{where}"
         ) from exc
+
+
+def stats_rows(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """``stats_query()``'s rows (whichever engine ran it) as ``Store.stats`` gives them."""
+    keys = ("index", "sourcetype", "host", "source", "count")
+    return [
+        {
+            **dict(zip(keys, r[:5], strict=True)),
+            "first_time": _iso(r[5]),
+            "last_time": _iso(r[6]),
+            "first_epoch": r[5],
+            "last_epoch": r[6],
+        }
+        for r in rows
+    ]
 
 
 class Store:
@@ -136,9 +151,13 @@ class Store:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
         files, columns = self.checked_files()
-        con = duckdb.connect()
+        con = self._connection()
         con.execute(events_view(files, columns).sql(dialect=DIALECT))
         return con
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection that can read the store's files."""
+        return duckdb.connect()
 
     def catalog(self) -> Catalog:
         """index -> sourcetype -> field -> type, over every committed batch."""
@@ -177,17 +196,7 @@ class Store:
         """Per index, sourcetype, host, source: count and first/last time (ISO-8601 UTC)."""
         with contextlib.closing(self.connect()) as con:
             rows = con.execute(stats_query().sql(dialect=DIALECT)).fetchall()
-        keys = ("index", "sourcetype", "host", "source", "count")
-        return [
-            {
-                **dict(zip(keys, r[:5], strict=True)),
-                "first_time": _iso(r[5]),
-                "last_time": _iso(r[6]),
-                "first_epoch": r[5],
-                "last_epoch": r[6],
-            }
-            for r in rows
-        ]
+        return stats_rows(rows)
 
     def event_count(self) -> int:
         """Events in every committed batch (from the manifest)."""

@@ -90,16 +90,30 @@ def read_manifest(root: Path) -> Manifest:
     """Load ``root/manifest.json``; StoreMissingError when there is none (no store there)."""
     path = root / MANIFEST
     try:
-        data = orjson.loads(path.read_bytes())
+        data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError) as exc:
-        raise StoreMissingError(
-            f"no event store at {root}; create one with `huntbook ingest FILES --store {root}`"
-        ) from exc
-    except (OSError, orjson.JSONDecodeError) as exc:
+        raise missing_store(root) from exc
+    except OSError as exc:
         raise StoreError(f"{path}: unreadable manifest ({exc})") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    return parse_manifest(data, path)
+
+
+def missing_store(root: object) -> StoreMissingError:
+    """The error for a path with no manifest: only ingest creates a store."""
+    return StoreMissingError(
+        f"no event store at {root}; create one with `huntbook ingest FILES --store {root}`"
+    )
+
+
+def parse_manifest(data: bytes, path: object) -> Manifest:
+    """The manifest in ``data`` (read from ``path``, which errors name)."""
+    try:
+        loaded = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise StoreError(f"{path}: unreadable manifest ({exc})") from exc
+    if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
         raise StoreError(f"{path}: not a huntbook store manifest (format {FORMAT})")
-    return cast(Manifest, data)
+    return cast(Manifest, loaded)
 
 
 def write_manifest(root: Path, manifest: Manifest) -> None:

@@ -1,0 +1,98 @@
+"""``--engine`` on ``huntbook findings`` and ``huntbook detect``: both run on DuckDB only (the
+analytics and the Sigma rule scanner query DuckDB directly), so ``--engine spark`` is refused
+before anything runs, naming what runs on DuckDB, instead of mixing engines (exit 1, EngineError,
+docs/errors.md). No Java or pyspark is needed for the refusal.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SIGMA = """
+title: wmi child
+logsource: {product: windows, category: process_creation}
+detection: {a: {ParentImage|endswith: '\\\\WmiPrvSE.exe'}, condition: a}
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from huntbook.ingest import ingest
+    from huntbook.store import Store
+
+    path = tmp_path_factory.mktemp("engine-commands") / "store"
+    ingest(Store(path), [DATA / "wmi_chain.jsonl"], index="botsv2")
+    return path
+
+
+def _run(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[Any, Any]:
+    from huntbook.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["huntbook", *argv])
+    with pytest.raises(SystemExit) as done:
+        main()
+    return done.value.code, capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "named"),
+    [
+        (["findings"], 1, "huntbook findings (its analytics: lateral_movement, powershell, "),
+        (["detect", "{rules}"], 1, "huntbook detect (its Sigma rule scanner"),
+    ],
+)
+def test_spark_refused_naming_what_runs_on_duckdb(
+    command: list[str],
+    code: int,
+    named: str,
+    store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "rule.yml").write_text(SIGMA)
+    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
+    argv = [a.format(rules=tmp_path / "rule.yml") for a in command]
+    got, out = _run([*argv, "--engine", "spark", "--store", str(store)], monkeypatch, capsys)
+    assert got == code, out.err
+    assert named in out.err and "runs on DuckDB only, not on --engine spark" in out.err
+    assert "Traceback" not in out.err
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "shown"),
+    [(["findings"], 0, "Lateral movement: 1 edge"), (["detect", "{rules}"], 4, "wmi child")],
+)
+def test_duckdb_engine_named_explicitly(
+    command: list[str],
+    code: int,
+    shown: str,
+    store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "rule.yml").write_text(SIGMA)
+    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
+    argv = [a.format(rules=tmp_path / "rule.yml") for a in command]
+    got, out = _run([*argv, "--engine", "duckdb", "--store", str(store)], monkeypatch, capsys)
+    assert got == code, out.err
+    assert shown in out.out
+
+
+def test_workspace_refuses_spark_for_findings_and_detect(store: Path) -> None:
+    from huntbook.errors import EngineError
+    from huntbook.workspace import Workspace
+
+    spark = Workspace(store, engine="spark")
+    with pytest.raises(EngineError, match="lateral_movement, powershell, visibility"):
+        spark.findings()
+    with pytest.raises(EngineError, match="Sigma rule scanner"):
+        spark.detect([DATA])
