@@ -62,6 +62,9 @@ class _Select:
     def __init__(self, select: Any) -> None:
         self.select = select
 
+    def prepare_duckdb(self, con: Any) -> list[str]:
+        return []  # a plain SELECT needs nothing done before it
+
     def grid_checks(self, dialect: str) -> list[Any]:
         return []
 
