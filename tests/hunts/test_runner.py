@@ -201,12 +201,70 @@ def test_hits_count_every_row_but_only_kept_rows_become_python_values(
     assert all(limit == 50 for size, limit in asked if size > 50)
 
 
+def test_a_templated_querys_runs_together_keep_kept_rows(
+    store: Any, seed_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten pivot runs of a big query convert KEPT_ROWS rows in all, not KEPT_ROWS each; every
+    run's hits still count."""
+    from huntbook.hunts import runner
+
+    from .conftest import FakeResult
+
+    asked: list[int | None] = []
+
+    class Counted(FakeResult):
+        def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+            if "Logon_ID=" in self.sql:
+                asked.append(limit)
+            return super().rows(limit)
+
+    sessions = [{"session": f"0x{n}", "host": "W6"} for n in range(3)]
+    events = [{"EventCode": 4688, "CommandLine": "cmd.exe"}] * 40
+    monkeypatch.setattr(runner, "KEPT_ROWS", 50)
+    search = RecordingSearch(answers=[("transaction session", sessions), ("Logon_ID=", events)])
+    result = _run(store, seed_path, _CountedSearch(search, Counted, sql_is_spl=True))
+    templated = result.queries[4]
+    assert [run.hits for run in templated.runs] == [40, 40, 40] and templated.hits == 120
+    assert asked == [50, 10, 0]  # 40 + 10 kept, then none: the sample (20) is full already
+    assert len(templated.sample) == runner.SAMPLE_ROWS
+
+
+def test_a_streamed_search_keeps_its_count_and_first_rows(store: Any) -> None:
+    """``SearchStream.keep`` reads every row, keeping the first ones as ``run_spl`` orders them."""
+    from huntbook.query import run_spl, stream_spl
+
+    whole = run_spl(store, "index=botsv2")
+    kept = stream_spl(store, "index=botsv2").keep(2)
+    assert len(whole) == 3 and len(kept) == 3
+    assert kept.rows() == whole.rows(limit=2) and kept.rows(limit=1) == whole.rows(limit=1)
+    assert kept.columns == whole.columns and kept.sql == whole.sql
+    assert stream_spl(store, "index=botsv2").keep(0).rows() == []
+
+
+def test_the_default_search_streams_and_keeps_kept_rows(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner's default search keeps at most KEPT_ROWS rows (never fewer than a sample) of a
+    search and counts them all."""
+    from huntbook.engines.result import KeptResult
+    from huntbook.hunts import runner
+    from huntbook.query import stream_spl
+
+    monkeypatch.setattr(runner, "SAMPLE_ROWS", 1)
+    monkeypatch.setattr(runner, "KEPT_ROWS", 2)
+    found = runner.Searcher(stream_spl)(store, "index=botsv2")
+    assert isinstance(found, KeptResult) and len(found) == 3 and len(found.rows()) == 2
+    monkeypatch.setattr(runner, "SAMPLE_ROWS", 3)
+    assert len(runner.Searcher(stream_spl)(store, "index=botsv2").rows()) == 3
+
+
 class _CountedSearch:
     """RecordingSearch's answers as ``Counted`` results."""
 
-    def __init__(self, search: RecordingSearch, kind: type) -> None:
-        self.search, self.kind = search, kind
+    def __init__(self, search: RecordingSearch, kind: type, *, sql_is_spl: bool = False) -> None:
+        self.search, self.kind, self.sql_is_spl = search, kind, sql_is_spl
 
     def __call__(self, store: Any, spl: str, *, pipeline: Any = None) -> Any:
         found = self.search(store, spl, pipeline=pipeline)
-        return self.kind(found.columns, found.data, found.sql, found.elapsed)
+        sql = spl if self.sql_is_spl else found.sql
+        return self.kind(found.columns, found.data, sql, found.elapsed)

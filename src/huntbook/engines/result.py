@@ -1,5 +1,6 @@
-"""What a search returns: ``SearchStream`` (record batches as the engine makes them) and
-``SearchResult`` (the whole Arrow table, for notebooks and hunts)."""
+"""What a search returns: ``SearchStream`` (record batches as the engine makes them),
+``SearchResult`` (the whole Arrow table, for notebooks) and ``KeptResult`` (the row count and only
+the first rows, for hunts)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,30 @@ class SearchResult:
         return shaped_rows(table.to_pylist())
 
 
+@dataclass(frozen=True)
+class KeptResult:
+    """A search read to its end but only its first rows kept: ``len()`` is every row it returned,
+    ``rows()`` gives the kept ones (``table``), shaped as ``SearchResult.rows`` shapes them."""
+
+    table: pa.Table
+    hits: int
+    sql: str
+    elapsed: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.column_names)
+
+    def __len__(self) -> int:
+        return self.hits
+
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """One dict per kept row (the first ``limit`` of them when given)."""
+        table = self.table if limit is None else self.table.slice(0, limit)
+        return shaped_rows(table.to_pylist())
+
+
 class SearchStream:
     """A running search read batch by batch (constant memory); close it, or use ``with``.
 
@@ -107,6 +132,21 @@ class SearchStream:
         with self:
             table = pa.Table.from_batches(list(self._batches), schema=self.schema)
         return SearchResult(table, self.sql, time.perf_counter() - self._started, self.warnings)
+
+    def keep(self, limit: int) -> KeptResult:
+        """Read every batch, keep the first ``limit`` rows and the count, and close the stream:
+        memory follows ``limit`` and the engine's batch, not the result's length."""
+        kept: list[pa.RecordBatch] = []
+        hits = 0
+        with self:
+            for batch in self._batches:
+                room = limit - hits
+                if room > 0:
+                    kept.append(batch.slice(0, room))
+                hits += batch.num_rows
+        table = pa.Table.from_batches(kept, schema=self.schema).combine_chunks()
+        elapsed = time.perf_counter() - self._started
+        return KeptResult(table, hits, self.sql, elapsed, self.warnings)
 
     def close(self) -> None:
         self._close()

@@ -1,8 +1,11 @@
 """Run a playbook's queries in order and build the ``HuntResult``.
 
-Each query runs through a search function (``huntbook.query.run_spl`` unless one is passed in, which
-is how the runner is tested apart from the engine). A failing query records its error and the hunt
-goes on; a broken document (missing sections, empty or untitled queries) stops before anything runs.
+Each query runs through a search function (``huntbook.query.stream_spl`` unless one is passed in,
+which is how the runner is tested apart from the engine). A search that streams is read to its end
+but only its first ``KEPT_ROWS`` rows are kept (and its count): a query or pivot run returning
+millions of events costs the engine's batches, not the whole result, in memory. A failing query
+records its error and the hunt goes on; a broken document (missing sections, empty or untitled
+queries) stops before anything runs.
 """
 
 from __future__ import annotations
@@ -44,12 +47,12 @@ from huntbook.hunts.result import (
 from huntbook.hunts.results_map import map_results
 from huntbook.hunts.retarget import named_indexes, retarget
 from huntbook.hunts.scope import IndexScope
-from huntbook.query import run_spl
+from huntbook.query import SearchStream, stream_spl
 from huntbook.query.spl import ast
 from huntbook.store.protocol import StoreLike
 
 SAMPLE_ROWS = 20
-KEPT_ROWS = 5000  # rows kept in memory per query for later pivots
+KEPT_ROWS = 5000  # rows kept in memory per query (all its pivot runs together) for later pivots
 
 
 class SearchResultLike(Protocol):
@@ -70,11 +73,12 @@ class SearchResultLike(Protocol):
 
 
 class Search(Protocol):
-    """``huntbook.query.run_spl``'s shape: ``pipeline`` is ``spl`` parsed and rewritten."""
+    """``huntbook.query.stream_spl``'s (or ``run_spl``'s) shape: ``pipeline`` is ``spl`` parsed
+    and rewritten."""
 
     def __call__(
         self, store: StoreLike, spl: str, /, *, pipeline: ast.Pipeline | None = None
-    ) -> SearchResultLike: ...
+    ) -> SearchResultLike | SearchStream: ...
 
 
 @dataclass
@@ -90,13 +94,13 @@ class Searcher:
     def __call__(self, store: StoreLike, spl: str) -> SearchResultLike:
         tree = spltree.pipeline(spl)
         if tree is None:  # a query that does not parse fails as it is
-            return self.search(store, spl)
+            return _kept(self.search(store, spl))
         named = named_indexes(tree)
         self.replaced.update(dict.fromkeys(named))
         self.unscoped = self.unscoped or not named
         if self.index is None:
-            return self.search(store, spl)
-        return self.search(store, spl, pipeline=retarget(tree, self.index).pipeline)
+            return _kept(self.search(store, spl))
+        return _kept(self.search(store, spl, pipeline=retarget(tree, self.index).pipeline))
 
     def searched(self) -> list[str] | None:
         """The indexes the searches read; None when some search read every index."""
@@ -106,13 +110,20 @@ class Searcher:
 
     def probe(self, store: StoreLike, spl: str) -> SearchResultLike:
         """A probe the runner wrote itself (its index, if any, is already the one searched)."""
-        return self.search(store, spl)
+        return _kept(self.search(store, spl))
 
     def override(self) -> IndexOverride | None:
         """report.json's ``index_override``: the index searched and those the playbook named."""
         if self.index is None:
             return None
         return IndexOverride(self.index, list(self.replaced))
+
+
+def _kept(found: SearchResultLike | SearchStream) -> SearchResultLike:
+    """A streamed search read to its end, keeping its count and first ``KEPT_ROWS`` rows (never
+    fewer than a sample's)."""
+    keep = max(KEPT_ROWS, SAMPLE_ROWS)
+    return found.keep(keep) if isinstance(found, SearchStream) else found
 
 
 Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
@@ -137,7 +148,8 @@ def run_hunt(
         playbook: a markdown path, a built-in name (``huntbook hunt list``) or a loaded Playbook.
         params: placeholder values (``login_id`` -> ``0x3e7``); others pivot on earlier rows.
         out: the report directory, or None to only return the result.
-        search: ``(store, spl) -> SearchResult``; defaults to ``huntbook.query.run_spl``.
+        search: ``(store, spl) -> SearchStream or SearchResult``; defaults to
+            ``huntbook.query.stream_spl``.
         analytics: ``(store, playbook) -> findings``; defaults to ``huntbook.analytics``.
         pivot_cap: at most this many runs of a templated query.
         index: run every search against this index in place of the indexes it names.
@@ -150,7 +162,7 @@ def run_hunt(
     book, problems = (
         (playbook, []) if isinstance(playbook, Playbook) else _load(playbook, params or {})
     )
-    searcher = Searcher(search or run_spl, index)
+    searcher = Searcher(search or stream_spl, index)
     run_time = dt.datetime.now(dt.UTC)
     outcomes = _run_queries(store, book, dict(params or {}), searcher, pivot_cap)
     # the findings see what the searches see: the index the hunt was pointed at, if any
@@ -218,7 +230,9 @@ def _run_query(
     names = placeholder_names(query.spl)
     outcome.placeholders = names
     if not names:
-        return outcome, _execute(store, query.spl, {}, outcome, search, templated=False)
+        return outcome, _execute(
+            store, query.spl, {}, outcome, search, templated=False, keep=KEPT_ROWS
+        )
     missing = [n for n in names if n not in params]
     value_sets = [{n: params[n] for n in names if n in params}]
     if missing:
@@ -231,9 +245,9 @@ def _run_query(
         value_sets = [{**value_sets[0], **v} for v in found.values]
     rows: list[dict[str, Any]] = []
     for values in value_sets:
-        rows.extend(
-            _execute(store, fill(query.spl, values), values, outcome, search, templated=True)
-        )
+        spl = fill(query.spl, values)
+        room = KEPT_ROWS - len(rows)  # the query's runs together keep KEPT_ROWS rows
+        rows.extend(_execute(store, spl, values, outcome, search, templated=True, keep=room))
     outcome.hits_note = f"sum of {len(outcome.runs)} run(s), one per distinct value set"
     if outcome.pivot and outcome.pivot.distinct > cap:
         outcome.hits_note += f" (first {cap} of {outcome.pivot.distinct} distinct value sets)"
@@ -256,13 +270,15 @@ def _execute(
     search: Searcher,
     *,
     templated: bool,
+    keep: int,
 ) -> list[dict[str, Any]]:
-    """Run one SPL text, fold it into ``outcome`` and return (up to KEPT_ROWS) rows; only
-    those rows become Python values (hits are the result's length)."""
+    """Run one SPL text, fold it into ``outcome`` and return its first ``keep`` rows; only those
+    and the sample's become Python values (hits are the result's length)."""
     started = time.perf_counter()
+    room = SAMPLE_ROWS - len(outcome.sample)
     try:
         result = search(store, spl)
-        hits, rows = len(result), result.rows(limit=KEPT_ROWS)
+        hits, rows = len(result), result.rows(limit=max(keep, room, 0))
     except Exception as exc:  # noqa: BLE001 - one failing query must not sink the hunt (issue 4)
         elapsed = time.perf_counter() - started
         message = str(exc) if isinstance(exc, HuntbookError) else f"{type(exc).__name__}: {exc}"
@@ -275,12 +291,11 @@ def _execute(
     outcome.elapsed += result.elapsed
     outcome.sql = outcome.sql or result.sql
     outcome.columns = outcome.columns or list(result.columns)
-    room = SAMPLE_ROWS - len(outcome.sample)
     outcome.sample.extend(_jsonable(r) for r in rows[: max(room, 0)])
     outcome.sample_truncated = outcome.sample_truncated or hits > room
     if templated:
         outcome.runs.append(QueryRun(values, spl, hits, result.elapsed))
-    return rows
+    return rows[: max(keep, 0)]
 
 
 def _explain_zero(store: StoreLike, outcome: QueryOutcome, search: Searcher) -> None:
