@@ -18,6 +18,7 @@ from huntbook.errors import QueryError
 if TYPE_CHECKING:
     from huntbook.engines.grid import GridCheck
     from huntbook.engines.result import SearchResult, SearchStream
+    from huntbook.query.spark import SeriesValues
 
 MEMORY_SHARE = 0.5  # default memory limit: this share of the machine's RAM
 _UNITS = {
@@ -87,7 +88,10 @@ class CompiledSearch(Protocol):
     def named(self) -> frozenset[str] | None:
         """The columns the last transforming command named."""
 
-    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str: ...
+    def sql(
+        self, dialect: str = "duckdb", pretty: bool = False, series: SeriesValues | None = None
+    ) -> str:
+        """The SQL in ``dialect``; ``series`` reads a chart's series from the data (Spark)."""
 
 
 class Engine(ABC):

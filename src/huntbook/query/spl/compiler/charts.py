@@ -2,8 +2,9 @@
 
 Time spans align to the epoch (UTC). Without ``span=`` the span is picked from the data's range
 like Splunk's automatic binning (the smallest "nice" span giving at most ``bins`` buckets, 100 by
-default). ``BY`` columns need the data's values, so timechart/chart ``BY`` use DuckDB's PIVOT:
-the SQL then no longer renders for Spark, and the output columns are known only at run time.
+default). ``BY`` columns need the data's values, so timechart/chart ``BY`` use DuckDB's PIVOT
+and the output columns are known only at run time (on Spark, ``huntbook.query.spark`` reads the
+series first and makes one column each).
 """
 
 from __future__ import annotations
@@ -286,7 +287,6 @@ def _pivot(stats: State, agg: ast.Agg, over: str, split: str) -> State:
         ],
         group=exp.Group(expressions=[col(stats.fields[over].sql)]),
     )
-    stats.ctx.warn("timechart/chart BY uses DuckDB PIVOT, which Spark SQL cannot run as rendered")
     name = stats.ctx.add_stage(exp.Select(expressions=[exp.Star()]).from_(exp.Subquery(this=pivot)))
     first = stats.fields[over]
     return replace(
