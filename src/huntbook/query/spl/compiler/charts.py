@@ -209,9 +209,12 @@ def _series(
     by = (over,) if split is None else (over, split)
     stats = grouped(state, aggs, by)
     if split is not None and limit > 0:
-        value_col = stats.fields[aggs[0].alias].sql
         stats = _top_series(
-            stats, stats.fields[split].sql, value_col, limit, useother and aggs[0].func in _ADDITIVE
+            stats,
+            stats.fields[split].sql,
+            stats.fields[aggs[0].alias],
+            limit,
+            useother and aggs[0].func in _ADDITIVE,
         )
     stats = _dense(stats, aggs, over, split, buckets)
     if split is None:
@@ -298,9 +301,12 @@ def _pivot(stats: State, agg: ast.Agg, over: str, split: str) -> State:
     )
 
 
-def _top_series(stats: State, split_col: str, value_col: str, limit: int, other: bool) -> State:
-    """Keep the ``limit`` largest series; the rest become OTHER (or are dropped)."""
-    total = exp.Window(this=exp.Sum(this=col(value_col)), partition_by=[col(split_col)])
+def _top_series(stats: State, split_col: str, value: Field, limit: int, other: bool) -> State:
+    """Keep the ``limit`` largest series (by the sum of their values as numbers: ``max(x)`` of a
+    text field is text); the rest become OTHER (or are dropped)."""
+    value_col = value.sql
+    number = as_num(Val(col(value_col), value.kind))
+    total = exp.Window(this=exp.Sum(this=number), partition_by=[col(split_col)])
     ranked = stats.then(stats.select_from(exp.Star(), alias(total, "__total")), added=["__total"])
     rank = exp.Window(
         this=exp.DenseRank(),
