@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -18,7 +19,6 @@ from huntbook.errors import QueryError
 if TYPE_CHECKING:
     from huntbook.engines.grid import GridCheck
     from huntbook.engines.result import SearchResult, SearchStream
-    from huntbook.query.spark import SeriesValues
 
 MEMORY_SHARE = 0.5  # default memory limit: this share of the machine's RAM
 _UNITS = {
@@ -89,9 +89,13 @@ class CompiledSearch(Protocol):
         """The columns the last transforming command named."""
 
     def sql(
-        self, dialect: str = "duckdb", pretty: bool = False, series: SeriesValues | None = None
+        self,
+        dialect: str = "duckdb",
+        pretty: bool = False,
+        series: Callable[[Any], list[str]] | None = None,
     ) -> str:
-        """The SQL in ``dialect``; ``series`` reads a chart's series from the data (Spark)."""
+        """The SQL in ``dialect``; ``series`` gives a one-column query's values (a chart's series
+        read from the data, for Spark: huntbook.query.spark.SeriesValues)."""
 
 
 class Engine(ABC):
