@@ -68,8 +68,8 @@ class _Select:
     def grid_checks(self, dialect: str) -> list[Any]:
         return []
 
-    def sql(self, dialect: str = DUCKDB, pretty: bool = False) -> str:
-        text: str = self.select.sql(dialect=dialect, pretty=pretty)
+    def sql(self, dialect: str = DUCKDB, pretty: bool = False, series: Any = None) -> str:
+        text: str = self.select.sql(dialect=dialect, pretty=pretty)  # no chart: no series
         return text
 
 

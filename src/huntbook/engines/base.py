@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -87,7 +88,14 @@ class CompiledSearch(Protocol):
     def named(self) -> frozenset[str] | None:
         """The columns the last transforming command named."""
 
-    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str: ...
+    def sql(
+        self,
+        dialect: str = "duckdb",
+        pretty: bool = False,
+        series: Callable[[Any], list[str]] | None = None,
+    ) -> str:
+        """The SQL in ``dialect``; ``series`` gives a one-column query's values (a chart's series
+        read from the data, for Spark: huntbook.query.spark.SeriesValues)."""
 
 
 class Engine(ABC):

@@ -18,6 +18,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
+from sqlglot import exp
 
 from huntbook.engines.base import CompiledSearch, Engine, Limits
 from huntbook.engines.grid import grid_warning
@@ -275,10 +276,15 @@ class SparkEngine(Engine):
             QueryLimitError: over the time limit.
             QueryRuntimeError: Spark failed otherwise.
         """
-        sql = self.render(query)
-        session = self.session or spark_session(self.master, self.remote)
-        if self.store is not None:
-            _VIEWS.register(session, self.store)
+        opened: list[Any] = []  # Spark starts when a chart's series are read, else after rendering
+
+        def session_now() -> Any:
+            if not opened:
+                opened.append(self._session())
+            return opened[0]
+
+        sql = query.sql(self.dialect, series=lambda q: self._column(session_now(), q))
+        session = session_now()
         warnings = [*query.warnings, *self._grid_warnings(session, query)]
         table = self._run(session, sql)
         return SearchStream(
@@ -290,6 +296,18 @@ class SparkEngine(Engine):
             events=query.events,
             named=query.named,
         )
+
+    def _session(self) -> Any:
+        session = self.session or spark_session(self.master, self.remote)
+        if self.store is not None:
+            _VIEWS.register(session, self.store)
+        return session
+
+    def _column(self, session: Any, query: exp.Expr) -> list[str]:
+        """The values of a one-column query (a chart's series)."""
+        table = self._run(session, query.sql(dialect=self.dialect))
+        values: list[str] = table.column(0).to_pylist()
+        return values
 
     def _grid_warnings(self, session: Any, query: CompiledSearch) -> list[str]:
         """A chart's grid sized before it runs, as on DuckDB (it may refuse the search)."""

@@ -4,7 +4,8 @@ form of the same answer, or a refusal naming the SPL construct (never a differen
 Applied to a copy of ``CompiledQuery.expr`` when it renders in the ``spark`` dialect, so DuckDB's
 SQL is untouched. ``REWRITES`` maps a node class to its rewrite; ``FUNCTIONS`` does the same for
 DuckDB functions the compiler calls by name; ``REFUSED_NODES`` and ``REFUSED_FUNCTIONS`` name
-what has no Spark form.
+what has no Spark form. chart/timechart ``BY`` (DuckDB's PIVOT, whose columns are the data's
+values) needs its series read first: ``series`` runs a one-column query on the engine.
 """
 
 from __future__ import annotations
@@ -17,18 +18,22 @@ from sqlglot import exp
 from huntbook.errors import UnsupportedSplError
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
+SeriesValues = Callable[[exp.Expr], list[str]]  # a one-column query's values, run on Spark
 
 _INDEX = "__i"  # the lambda parameter a rewrite adds (no SPL field starts with two underscores)
 _ITEM = "__x"
 
 
-def spark_ready(tree: exp.Expr) -> exp.Expr:
-    """``tree`` (a copy) with every DuckDB-only form rewritten for Spark.
+def spark_ready(tree: exp.Expr, series: SeriesValues | None = None) -> exp.Expr:
+    """``tree`` (a copy) with every DuckDB-only form rewritten for Spark; each PIVOT becomes
+    conditional aggregates over the series ``series`` finds (without it, PIVOT is refused).
 
     Raises:
         UnsupportedSplError: a construct Spark cannot run with DuckDB's answer.
     """
     root = tree.copy()
+    if series is not None:
+        root = _pivots(root, series)
     for node in reversed(list(root.dfs())):  # children before their parent
         new = _rewrite(node)
         if new is not node:
@@ -65,6 +70,70 @@ def _args(node: exp.Expr) -> list[exp.Expr]:
 
 def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
+
+
+# --- chart/timechart BY ---------------------------------------------------------------------------
+def _pivots(root: exp.Expr, series: SeriesValues) -> exp.Expr:
+    """Each PIVOT (first to last: a later one may read an earlier one's stage) as conditional
+    aggregates over its series, which ``series`` reads from the stages before it."""
+    while (pivot := root.find(exp.Pivot, bfs=False)) is not None:
+        values = series(spark_ready(_series_query(root, pivot), series))
+        target = pivot.parent if isinstance(pivot.parent, exp.Subquery) else pivot
+        target.replace(exp.Subquery(this=_crossed(pivot, sorted(values)), alias="__pivot"))
+    return root
+
+
+def _series_query(root: exp.Expr, pivot: exp.Pivot) -> exp.Select:
+    """The pivot's distinct series values, over the stages up to its source."""
+    stage = pivot.this.name
+    ctes: list[exp.CTE] = []
+    for cte in root.args["with_"].expressions:
+        ctes.append(cte.copy())
+        if cte.alias == stage:
+            break
+    split = pivot.expressions[0].copy()
+    query = exp.Select(expressions=[split]).from_(stage).distinct()
+    query.set("with_", exp.With(expressions=ctes))
+    return query
+
+
+def _crossed(pivot: exp.Pivot, values: list[str]) -> exp.Select:
+    """DuckDB's ``PIVOT src ON split USING agg(v) GROUP BY over``: ``agg(CASE WHEN split = 'x'
+    THEN v END) AS x`` per series in DuckDB's order (sorted) and with DuckDB's column names."""
+    over = pivot.args["group"].expressions[0]
+    split = pivot.expressions[0]
+    agg = pivot.args["using"][0]
+    columns: list[exp.Expr] = [over.copy()]
+    for value, name in zip(values, _pivot_names(over.name, values), strict=True):
+        picked = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=split.copy(), expression=exp.Literal.string(value)),
+                    true=agg.this.copy(),
+                )
+            ]
+        )
+        columns.append(exp.alias_(agg.__class__(this=picked), name, quoted=True))
+    return (
+        exp.Select(expressions=columns).from_(pivot.this.copy()).group_by(over.copy(), copy=False)
+    )
+
+
+def _pivot_names(over: str, values: list[str]) -> list[str]:
+    """DuckDB's names for PIVOT columns: ``''`` for the empty value, and a name equal (ignoring
+    case) to one before it gets ``_1`` (``_2``, ...) added."""
+    used = {over.lower()}
+    names = []
+    for value in values:
+        name = value or "''"
+        if name.lower() in used:
+            n = 1
+            while f"{name}_{n}".lower() in used:
+                n += 1
+            name = f"{name}_{n}"
+        used.add(name.lower())
+        names.append(name)
+    return names
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -366,6 +435,9 @@ REFUSED_FUNCTIONS: dict[str, str] = {
 REGEX_NODES = (exp.RegexpLike, exp.RegexpExtract, exp.RegexpReplace, exp.RegexpExtractAll)
 
 REFUSED_NODES: dict[type[exp.Expr], str] = {
-    exp.Pivot: "chart/timechart with BY (DuckDB's PIVOT)",
+    exp.Pivot: (
+        "chart/timechart with BY rendered without reading its series from the data (Spark's "
+        "SQL must name the columns)"
+    ),
     exp.Format: 'tostring(x, "commas")',
 }

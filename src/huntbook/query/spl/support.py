@@ -263,8 +263,10 @@ SPARK_NOTES: tuple[str, ...] = (
 AS_DUCKDB = "as DuckDB"
 # Per command / function / aggregate: what differs on Spark (absent: the same as DuckDB).
 SPARK_SUPPORT: dict[str, str] = {
-    "chart": "without BY as DuckDB; with BY refused (DuckDB's PIVOT)",
-    "timechart": "without BY as DuckDB; with BY refused (DuckDB's PIVOT)",
+    "chart": "as DuckDB; with BY the series are read from the data first (one more Spark "
+    "query), then one column each (same order and names as DuckDB's PIVOT)",
+    "timechart": "as DuckDB; with BY the series are read from the data first (one more Spark "
+    "query), then one column each (same order and names as DuckDB's PIVOT)",
     "lookup": "refused (lookup tables are read with DuckDB's read_csv)",
     "inputlookup": "refused (lookup tables are read with DuckDB's read_csv)",
     "transaction": "as DuckDB (mvlist members sorted oldest first); maxspan=/maxpause= refused "

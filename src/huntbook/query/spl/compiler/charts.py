@@ -2,8 +2,9 @@
 
 Time spans align to the epoch (UTC). Without ``span=`` the span is picked from the data's range
 like Splunk's automatic binning (the smallest "nice" span giving at most ``bins`` buckets, 100 by
-default). ``BY`` columns need the data's values, so timechart/chart ``BY`` use DuckDB's PIVOT:
-the SQL then no longer renders for Spark, and the output columns are known only at run time.
+default). ``BY`` columns need the data's values, so timechart/chart ``BY`` use DuckDB's PIVOT
+and the output columns are known only at run time (on Spark, ``huntbook.query.spark`` reads the
+series first and makes one column each).
 """
 
 from __future__ import annotations
@@ -208,9 +209,12 @@ def _series(
     by = (over,) if split is None else (over, split)
     stats = grouped(state, aggs, by)
     if split is not None and limit > 0:
-        value_col = stats.fields[aggs[0].alias].sql
         stats = _top_series(
-            stats, stats.fields[split].sql, value_col, limit, useother and aggs[0].func in _ADDITIVE
+            stats,
+            stats.fields[split].sql,
+            stats.fields[aggs[0].alias],
+            limit,
+            useother and aggs[0].func in _ADDITIVE,
         )
     stats = _dense(stats, aggs, over, split, buckets)
     if split is None:
@@ -286,7 +290,6 @@ def _pivot(stats: State, agg: ast.Agg, over: str, split: str) -> State:
         ],
         group=exp.Group(expressions=[col(stats.fields[over].sql)]),
     )
-    stats.ctx.warn("timechart/chart BY uses DuckDB PIVOT, which Spark SQL cannot run as rendered")
     name = stats.ctx.add_stage(exp.Select(expressions=[exp.Star()]).from_(exp.Subquery(this=pivot)))
     first = stats.fields[over]
     return replace(
@@ -298,9 +301,12 @@ def _pivot(stats: State, agg: ast.Agg, over: str, split: str) -> State:
     )
 
 
-def _top_series(stats: State, split_col: str, value_col: str, limit: int, other: bool) -> State:
-    """Keep the ``limit`` largest series; the rest become OTHER (or are dropped)."""
-    total = exp.Window(this=exp.Sum(this=col(value_col)), partition_by=[col(split_col)])
+def _top_series(stats: State, split_col: str, value: Field, limit: int, other: bool) -> State:
+    """Keep the ``limit`` largest series (by the sum of their values as numbers: ``max(x)`` of a
+    text field is text); the rest become OTHER (or are dropped)."""
+    value_col = value.sql
+    number = as_num(Val(col(value_col), value.kind))
+    total = exp.Window(this=exp.Sum(this=number), partition_by=[col(split_col)])
     ranked = stats.then(stats.select_from(exp.Star(), alias(total, "__total")), added=["__total"])
     rank = exp.Window(
         this=exp.DenseRank(),
