@@ -163,7 +163,7 @@ class Workspace:
     ) -> IngestSummary:
         """Ingest files, folders and archives into the store in atomic batches.
 
-        ``workers``: processes reading files (None or 0: one per core for input over 8 MB).
+        ``workers``: processes reading files (None or 0: one per core for input over 24 MB).
         ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
         how long a line or record may be (None or 0: ``huntbook.ingest.Limits``'s defaults).
         Returns what happened to every file (``huntbook.ingest.ingest`` has the rules).

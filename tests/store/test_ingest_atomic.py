@@ -226,6 +226,7 @@ def test_a_reader_left_behind_by_its_ingest_stops(tmp_path: Path) -> None:
 def test_how_many_workers_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     assert worker_count(None, 10, 1 << 20) == 1  # small input: starting workers costs more
+    assert worker_count(None, 61, 8_518_399) == 1  # the shared EVTX folder: mostly chunk slack
     assert worker_count(None, 10, 64 << 20) == 4  # one per core
     assert worker_count(None, 2, 64 << 20) == 2  # never more than tasks
     assert worker_count(3, 10, 1) == 3  # asked for

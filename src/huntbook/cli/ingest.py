@@ -95,7 +95,7 @@ def _partial_line(result: FileResult) -> str:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Processes that read files; 0: one per core when the input is over 8 MB.",
+    help="Processes that read files; 0: one per core when the input is over 24 MB.",
 )
 @click.option(
     "--max-member-bytes",
