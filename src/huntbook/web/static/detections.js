@@ -2,17 +2,6 @@
 // rule with its status (ran, skipped, failed and why) and every hit, linked to its event's search.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 function eventLink(cd) {
   if (!Number.isInteger(cd)) return "no store id (_cd)";

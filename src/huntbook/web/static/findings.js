@@ -3,20 +3,9 @@
 // store id), the decoded PowerShell payloads, visibility, the conclusion.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const EDGE_KEYS = ["first_seen", "source", "destination", "account", "method", "attack", "confidence"];
 const HIDDEN_KEYS = ["_time", "_raw", "_cd", "host", "EventCode", "file", "record"];
 const CLIP = 200;  // characters of an evidence value shown (the event's search shows it whole)
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 function text(value) {
   if (value === null || value === undefined) return "";

@@ -2,18 +2,7 @@
 // lateral-movement graph made clickable: a host searches its events, an edge shows its evidence.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const CLIP = 200;  // characters of an evidence value shown (the search shows them whole)
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 function quote(value) {
   return '"' + String(value).replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';

@@ -1,7 +1,6 @@
 // The search page: reads q/earliest/latest from the URL, asks /api/search, draws the results.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 const HISTORY_KEY = "huntbook.history";
 const HISTORY_MAX = 20;
@@ -16,17 +15,6 @@ let lastTotal = 0;
 let offset = 0;
 let summarizing = null;  // the summary request of the shown rows, while it runs: { sid, controller }
 let shownSid = null;  // the search whose rows are shown
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 function text(value) {
   if (value === null || value === undefined) return "";
