@@ -41,6 +41,13 @@ def _run(
     return done.value.code, capsys.readouterr()
 
 
+def _with_rule(command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``command`` with ``{rules}`` naming a Sigma rule written for it (and a cache of its own)."""
+    (tmp_path / "rule.yml").write_text(SIGMA)
+    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
+    return [a.format(rules=tmp_path / "rule.yml") for a in command]
+
+
 @pytest.mark.parametrize(
     ("command", "code", "named"),
     [
@@ -57,9 +64,7 @@ def test_spark_refused_naming_what_runs_on_duckdb(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "rule.yml").write_text(SIGMA)
-    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
-    argv = [a.format(rules=tmp_path / "rule.yml") for a in command]
+    argv = _with_rule(command, tmp_path, monkeypatch)
     got, out = _run([*argv, "--engine", "spark", "--store", str(store)], monkeypatch, capsys)
     assert got == code, out.err
     assert named in out.err and "runs on DuckDB only, not on --engine spark" in out.err
@@ -79,9 +84,7 @@ def test_duckdb_engine_named_explicitly(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "rule.yml").write_text(SIGMA)
-    monkeypatch.setenv("HUNTBOOK_CACHE", str(tmp_path / "cache"))
-    argv = [a.format(rules=tmp_path / "rule.yml") for a in command]
+    argv = _with_rule(command, tmp_path, monkeypatch)
     got, out = _run([*argv, "--engine", "duckdb", "--store", str(store)], monkeypatch, capsys)
     assert got == code, out.err
     assert shown in out.out
