@@ -132,7 +132,6 @@ class Workspace:
     ) -> None:
         from huntbook.engines import EngineChoice
         from huntbook.engines.base import Limits, parse_size
-        from huntbook.engines.spark import DEFAULT_MASTER
         from huntbook.store.location import store_path
 
         self.path = store_path(store if store is not None else default_store_path())
@@ -141,11 +140,11 @@ class Workspace:
         self.limits = Limits(memory=memory, timeout=timeout)
         self.lookups = [Path(p) for p in lookups]
         self.macros = tuple(Path(m) for m in macros)
-        self.engine = EngineChoice(engine, spark_master or DEFAULT_MASTER, spark_remote)
+        self.engine = EngineChoice(engine, spark_master, spark_remote)
 
     @property
     def store(self) -> Store:
-        from huntbook.store.remote import open_store
+        from huntbook.store import open_store
 
         return open_store(self.path, on_wait=self.on_wait)
 

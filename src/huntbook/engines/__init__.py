@@ -1,43 +1,52 @@
 """Engines render a compiled query in their SQL dialect and run it.
 
-``ENGINES`` maps a name to its class; ``get_engine(name)`` suggests a close name when unknown;
-``EngineChoice`` is what a workspace, a search or a hunt is told to run on.
+``ENGINES`` maps a name to the module and class of its engine, which ``get_engine(name)`` imports
+(suggesting a close name when unknown): an engine loads when something runs on it, so an ingest
+imports neither DuckDB's nor Spark's. ``EngineChoice`` is what a workspace, a search or a hunt is
+told to run on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from huntbook.engines.base import Engine, Limits
-from huntbook.engines.duckdb import DuckDBEngine
-from huntbook.engines.spark import DEFAULT_MASTER, SparkEngine
 from huntbook.errors import EngineError, did_you_mean
 
-ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine, "spark": SparkEngine}
+if TYPE_CHECKING:
+    from huntbook.engines.base import Engine, Limits
 
-__all__ = ["ENGINES", "DuckDBEngine", "Engine", "EngineChoice", "SparkEngine", "get_engine"]
+ENGINES: dict[str, tuple[str, str]] = {
+    "duckdb": ("huntbook.engines.duckdb", "DuckDBEngine"),
+    "spark": ("huntbook.engines.spark", "SparkEngine"),
+}
+
+__all__ = ["ENGINES", "EngineChoice", "get_engine"]
 
 
 def get_engine(name: str) -> type[Engine]:
-    try:
-        return ENGINES[name]
-    except KeyError:
-        raise EngineError(f"unknown engine {name!r}.{did_you_mean(name, ENGINES)}") from None
+    if name not in ENGINES:
+        raise EngineError(f"unknown engine {name!r}.{did_you_mean(name, ENGINES)}")
+    module, cls = ENGINES[name]
+    engine: type[Engine] = getattr(import_module(module), cls)
+    return engine
 
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """An engine by name (``duckdb`` or ``spark``) and, for Spark, its master URL or the URL of
-    a Spark Connect server (``spark_remote``, ``sc://host:port``; not both)."""
+    """An engine by name (``duckdb`` or ``spark``) and, for Spark, its master URL (None:
+    ``huntbook.engines.spark.DEFAULT_MASTER``) or the URL of a Spark Connect server
+    (``spark_remote``, ``sc://host:port``; not both)."""
 
     name: str = "duckdb"
-    spark_master: str = DEFAULT_MASTER
+    spark_master: str | None = None
     spark_remote: str | None = None
 
     def __post_init__(self) -> None:
-        get_engine(self.name)  # an unknown name fails here, with a suggestion
-        if self.spark_remote is not None and self.spark_master != DEFAULT_MASTER:
+        if self.name not in ENGINES:  # an unknown name fails here, with a suggestion
+            get_engine(self.name)
+        if self.spark_remote is not None and self.spark_master is not None:
             raise EngineError(
                 "give a Spark master (--spark-master) or a Spark Connect server "
                 "(--spark-remote), not both"
@@ -46,7 +55,10 @@ class EngineChoice:
     def open(self, store: Any, limits: Limits | None = None) -> Engine:
         """The engine over ``store`` within ``limits``."""
         if self.name == "spark":
-            return SparkEngine(
-                store, master=self.spark_master, remote=self.spark_remote, limits=limits
-            )
+            from huntbook.engines.spark import DEFAULT_MASTER, SparkEngine
+
+            master = self.spark_master or DEFAULT_MASTER
+            return SparkEngine(store, master=master, remote=self.spark_remote, limits=limits)
+        from huntbook.engines.duckdb import DuckDBEngine
+
         return DuckDBEngine(store, limits=limits)

@@ -11,6 +11,7 @@ which writes parts (store/parts.py), does not import DuckDB.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from huntbook.store.core import Store
     from huntbook.store.protocol import StoreLike
 
-__all__ = ["Store", "StoreLike"]
+__all__ = ["Store", "StoreLike", "open_store"]
 _HOMES = {"Store": "huntbook.store.core", "StoreLike": "huntbook.store.protocol"}
 
 
@@ -26,3 +27,18 @@ def __getattr__(name: str) -> Any:
     if name in _HOMES:
         return getattr(import_module(_HOMES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def open_store(path: str | os.PathLike[str], on_wait: Any = None) -> Store:
+    """The store at ``path``: a RemoteStore for an object-storage URI (store/remote.py, which
+    alone loads fsspec and the object-storage file systems), else a local Store."""
+    from huntbook.store.location import remote_path
+
+    remote = remote_path(path)
+    if remote is None:
+        from huntbook.store.core import Store
+
+        return Store(path, on_wait=on_wait)
+    from huntbook.store.remote import RemoteStore
+
+    return RemoteStore(remote)

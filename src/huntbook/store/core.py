@@ -20,9 +20,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from huntbook.errors import StoreError
 from huntbook.normalize.types import CORE_COLUMNS, field_type
@@ -40,8 +38,10 @@ from huntbook.store.manifest import (
     store_lock,
     write_manifest,
 )
-from huntbook.store.views import DIALECT, events_view, stats_query
 from huntbook.store.writer import BatchWriter
+
+if TYPE_CHECKING:  # DuckDB and the views' sqlglot load when a store is read (an ingest does not)
+    import duckdb
 
 EVENTS, TMP, LOOKUPS = "events", "tmp", "lookups"
 READ_ONLY = {
@@ -150,6 +150,8 @@ class Store:
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection whose view ``events`` spans every committed file."""
+        from huntbook.store.views import DIALECT, events_view
+
         files, columns = self.checked_files()
         con = self._connection()
         con.execute(events_view(files, columns).sql(dialect=DIALECT))
@@ -157,6 +159,8 @@ class Store:
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection that can read the store's files."""
+        import duckdb
+
         return duckdb.connect()
 
     def catalog(self) -> Catalog:
@@ -194,6 +198,8 @@ class Store:
 
     def stats(self) -> list[dict[str, Any]]:
         """Per index, sourcetype, host, source: count and first/last time (ISO-8601 UTC)."""
+        from huntbook.store.views import DIALECT, stats_query
+
         with contextlib.closing(self.connect()) as con:
             rows = con.execute(stats_query().sql(dialect=DIALECT)).fetchall()
         return stats_rows(rows)

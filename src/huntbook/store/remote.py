@@ -30,7 +30,7 @@ from fsspec.implementations.arrow import ArrowFSWrapper
 from huntbook.errors import StoreError
 from huntbook.store.core import Store
 from huntbook.store.integrity import Damage, damage_error
-from huntbook.store.location import RemotePath, remote_path
+from huntbook.store.location import RemotePath
 from huntbook.store.manifest import MANIFEST, Manifest, missing_store, parse_manifest
 
 
@@ -181,9 +181,3 @@ class RemoteStore(Store):
             "compact and repair write to a local store (copy it up afterwards, e.g. "
             "`aws s3 sync STORE s3://bucket/prefix`)"
         )
-
-
-def open_store(path: str | os.PathLike[str], on_wait: Any = None) -> Store:
-    """The store at ``path``: a RemoteStore for an object-storage URI, else a local Store."""
-    remote = remote_path(path)
-    return RemoteStore(remote) if remote is not None else Store(path, on_wait=on_wait)
