@@ -120,7 +120,7 @@ def test_csv_has_a_header_and_a_row_per_hit(
 _IMPORTS = """
 import json, sys
 from huntbook.cli import main
-sys.argv = ["huntbook", "detect", *sys.argv[1:]]
+sys.argv = ["huntbook", *sys.argv[1:]]
 try:
     main()
 except SystemExit as done:
@@ -131,7 +131,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 def _fresh_run(setup: Path, *args: str) -> dict[str, object]:
     env = {**os.environ, "HUNTBOOK_CACHE": str(setup / "cache")}
-    command = [sys.executable, "-c", _IMPORTS, *args]
+    command = [sys.executable, "-c", _IMPORTS, "detect", *args]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
     return result
@@ -148,3 +148,35 @@ def test_a_run_on_cached_rules_imports_neither_pysigma_nor_other_commands(setup:
     # pySigma, the SPL compiler (the group SQL is cached too), the hunt and search commands
     assert not {"sigma", "huntbook.query", "huntbook.hunts", "huntbook.cli.hunt"} & loaded
     assert json.loads((setup / "out" / "summary.json").read_text())["hits"] == 1
+
+
+def test_an_ingest_imports_no_engine_duckdb_sqlglot_or_fsspec(tmp_path: Path) -> None:
+    """Ingest + detect on a few files is mostly start-up: an ingest loads only what it uses."""
+    data = tmp_path / "two.jsonl"
+    line = '{"EventID": 4688, "Hostname": "H", "@timestamp": "2020-09-18T13:07:51.000Z"}\n'
+    data.write_text(line * 2)
+    command = [sys.executable, "-c", _IMPORTS, "ingest", str(data), "--store", str(tmp_path / "s")]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    run = json.loads(done.stdout.splitlines()[-1])
+    assert run["code"] == 0
+    assert "Ingested 2 events" in done.stdout
+    unused = ("duckdb", "sqlglot", "fsspec", "huntbook.engines.duckdb", "huntbook.engines.spark")
+    assert [m for m in run["modules"] if m.split(".")[0] in unused or m in unused] == []
+
+
+def test_json_prints_what_one_dump_of_the_list_prints(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--format json is written record by record, byte for byte ``json.dumps(list, indent=1)``."""
+    (setup / "rules" / "also.yml").write_text(
+        (RULE % ("cmd", "low")).replace("0000000000c1", "0000000000c2")
+    )
+    store = ["--store", str(setup / "store")]
+    assert _run(monkeypatch, "detect", str(setup / "rules"), "--format", "jsonl", *store) == 4
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == 2
+    assert _run(monkeypatch, "detect", str(setup / "rules"), "--format", "json", *store) == 4
+    assert capsys.readouterr().out == json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+    miss = str(setup / "rules" / "miss.yml")
+    assert _run(monkeypatch, "detect", miss, "--format", "json", *store) == 0
+    assert capsys.readouterr().out == "[]\n"

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -88,19 +91,32 @@ def command(
 
 
 def _print(result: DetectResult, fmt: str) -> None:
+    """The hits on stdout, record by record as they are read back (the table excepted: its
+    column widths need every row, of which it keeps only the printed columns)."""
     records = detection_records(result)
     if fmt == "json":
-        click.echo(json.dumps(records, ensure_ascii=False, indent=1, default=str))
+        _json_list(records)
     elif fmt == "jsonl":
         for record in records:
             click.echo(json.dumps(record, ensure_ascii=False, default=str))
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows([cell_text(r.get(c)) for c in CSV_COLUMNS] for r in records)
-        click.echo(buffer.getvalue(), nl=False)
-    elif records:
+        rows = ([cell_text(r.get(c)) for c in CSV_COLUMNS] for r in records)
+        for row in itertools.chain([CSV_COLUMNS], rows):
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow(row)
+            click.echo(buffer.getvalue(), nl=False)
+    elif result.hits:
         click.echo(text_table(TABLE_COLUMNS, [[r.get(c) for c in TABLE_COLUMNS] for r in records]))
     else:
         click.echo("No detections.")
+
+
+def _json_list(records: Iterator[dict[str, Any]]) -> None:
+    """What ``json.dumps(list(records), indent=1)`` prints, one record at a time."""
+    separator = "\n"
+    click.echo("[", nl=False)
+    for record in records:
+        element = json.dumps([record], ensure_ascii=False, indent=1, default=str)[2:-2]
+        click.echo(separator + element, nl=False)
+        separator = ",\n"
+    click.echo("]" if separator == "\n" else "\n]")

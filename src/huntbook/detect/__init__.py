@@ -38,6 +38,7 @@ def run_detect(
     from huntbook.detect.correlate import correlate, link
     from huntbook.detect.loader import load_rules
     from huntbook.detect.scan import Scanner
+    from huntbook.detect.spool import HitSpool
 
     started = time.perf_counter()
     rule_cache = RuleCache(cache or default_cache_dir())
@@ -45,11 +46,11 @@ def run_detect(
     for rule in rules:
         _select(rule, level, [t.lower() for t in tags])
     link(rules)
+    hits = HitSpool(rules)  # on disk, read back in time order
     with contextlib.closing(store.connect()) as con:
         scanner = Scanner(con, store.fields(), store.columns(), index, memo=rule_cache)
-        hits = scanner.run([r for r in rules if r.runs_on_events()])
-    hits.extend(correlate(rules, hits))
-    hits.sort(key=lambda h: (h.event.get("_time") or 0, h.rule.title))
+        scanner.run([r for r in rules if r.runs_on_events()], hits)
+    hits.add_last(correlate(rules, hits))
     result = DetectResult(rules, hits, time.perf_counter() - started)
     if out is not None:
         from huntbook.detect.report import write_reports

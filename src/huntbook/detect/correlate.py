@@ -10,7 +10,7 @@ the condition's count of them) to match in the bucket; ``temporal_ordered`` need
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from huntbook.detect.mapping import load_mapping
@@ -77,12 +77,20 @@ def link(rules: list[Rule]) -> None:
             base.fields = sorted({*base.fields, *extra})
 
 
-def correlate(rules: list[Rule], hits: list[Hit]) -> list[Hit]:
-    """The correlation hits of every correlation rule that ran."""
-    by_rule: dict[int, list[Hit]] = {}
-    for hit in hits:
-        by_rule.setdefault(id(hit.rule), []).append(hit)
+def correlate(rules: list[Rule], hits: Iterable[Hit]) -> list[Hit]:
+    """The correlation hits of every correlation rule that ran (of ``hits``, only those of the
+    rules a correlation names are held)."""
     known = {key: r for r in rules for key in (r.id, r.name) if key}
+    wanted = {
+        id(known[ref])
+        for rule in rules
+        if rule.status == RAN and rule.correlation is not None
+        for ref in rule.correlation["rules"]
+    }
+    by_rule: dict[int, list[Hit]] = {}
+    for hit in hits if wanted else ():
+        if id(hit.rule) in wanted:
+            by_rule.setdefault(id(hit.rule), []).append(hit)
     found: list[Hit] = []
     for rule in rules:
         if rule.status == RAN and rule.correlation is not None:

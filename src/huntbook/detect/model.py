@@ -9,6 +9,7 @@ from sqlglot import exp, serde
 
 if TYPE_CHECKING:
     from huntbook.detect.mapping import Branch
+    from huntbook.detect.spool import HitSpool
 
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -122,10 +123,11 @@ class Hit:
 
 @dataclass
 class DetectResult:
-    """Every rule given, with its status, and every hit in time order."""
+    """Every rule given, with its status, and every hit in time order (``hits`` is read from
+    disk each time it is iterated: ``huntbook.detect.spool``)."""
 
     rules: list[Rule]
-    hits: list[Hit]
+    hits: HitSpool
     seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,9 @@ STYLE = (
 )
 
 
-
-
-def detection_records(result: DetectResult) -> list[dict[str, Any]]:
-    """The hits as ``detections.jsonl`` records, ``_time`` in ISO-8601 UTC."""
-    return [{**r, "_time": iso_time(r.get("_time"))} for r in (h.record() for h in result.hits)]
+def detection_records(result: DetectResult) -> Iterator[dict[str, Any]]:
+    """The hits as ``detections.jsonl`` records, ``_time`` in ISO-8601 UTC, one at a time."""
+    return ({**r, "_time": iso_time(r.get("_time"))} for r in (h.record() for h in result.hits))
 
 
 def summary(result: DetectResult) -> dict[str, Any]:
@@ -56,9 +55,13 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 def render_html(result: DetectResult) -> str:
     """A self-contained page: counts, hits by host, by day, by rule, ATT&CK tags, non-run rules."""
     counts = result.counts()
-    hosts = Counter(str(h.event.get("host")) for h in result.hits)
-    days = Counter(str(iso_time(h.event.get("_time")))[:10] for h in result.hits)
-    by_rule = Counter((h.rule.level, h.rule.title) for h in result.hits)
+    hosts: Counter[str] = Counter()
+    days: Counter[str] = Counter()
+    by_rule: Counter[tuple[str, str]] = Counter()
+    for hit in result.hits:  # one pass over the spooled hits
+        hosts[str(hit.event.get("host"))] += 1
+        days[str(iso_time(hit.event.get("_time")))[:10]] += 1
+        by_rule[(hit.rule.level, hit.rule.title)] += 1
     tags = Counter(t for r in result.rules if r.hits for t in r.tags if t.startswith("attack.t"))
     not_run = [[r.status, r.title, r.path, r.reason] for r in result.rules if r.status != RAN]
     sections = [

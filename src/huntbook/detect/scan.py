@@ -4,11 +4,12 @@ First one cheap query lists the (source, EventCode) pairs the store holds, so a 
 events drops out of every rule (and a group without any costs no query). Each group query then
 reads the events of its branches once, with only the columns its rules read (text fields also
 lower-cased once, for the case-insensitive matches), and returns the matching events with the
-numbers of the rules each matched (``huntbook.detect.plan`` builds it). DuckDB's time to plan a
-query grows faster than the query's size, so a big group is cut into queries of at most
-``CHUNK`` rules; the queries run on a cursor per thread, as many threads as cores. A group whose
-query fails runs rule by rule, so a broken rule is reported as failed without taking its group
-down.
+numbers of the rules each matched (``huntbook.detect.plan`` builds it), which go to the run's
+spool as they come (``huntbook.detect.spool``: memory does not grow with the hits). DuckDB's
+time to plan a query grows faster than the query's size, so a big group is cut into queries of
+at most ``CHUNK`` rules; the queries run on a cursor per thread, as many threads as cores. A
+group whose query fails runs rule by rule, so a broken rule is reported as failed without taking
+its group down.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,10 +27,12 @@ from sqlglot import exp
 from huntbook.detect.cache import RuleCache
 from huntbook.detect.mapping import Branch
 from huntbook.detect.model import EVENT_COLUMNS, FAILED, MATCHED, Hit, Rule, value_column
+from huntbook.detect.spool import HitSpool
 from huntbook.store.views import DIALECT, VIEW
 
 CHUNK = 150  # rules per group query
 Job = tuple[tuple[Branch, ...], list[Rule]]
+FETCH = 2_048  # rows taken from DuckDB at a time
 
 
 class Scanner:
@@ -75,15 +78,17 @@ class Scanner:
             for start in range(0, len(members), CHUNK)
         ]
 
-    def run(self, rules: list[Rule]) -> list[Hit]:
-        """Every rule's hits; each rule's ``hits`` and ``seconds`` (its share of the scan) set."""
+    def run(self, rules: list[Rule], spool: HitSpool) -> None:
+        """Every rule's hits into ``spool``; each rule's ``hits`` and ``seconds`` (its share of
+        the scan) set."""
         jobs = sorted(self.jobs(rules), key=lambda job: -len(job[1]))  # the longest first
+        numbered = [(number, job, spool) for number, job in enumerate(jobs)]
         if self.threads == 1 or len(jobs) == 1:
-            found = [self._group(job) for job in jobs]
+            for task in numbered:
+                self._group(task)
         else:
             with ThreadPoolExecutor(self.threads) as pool:
-                found = list(pool.map(self._group, jobs))
-        return [hit for hits in found for hit in hits]
+                list(pool.map(self._group, numbered))
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor on the store's database."""
@@ -92,39 +97,44 @@ class Scanner:
             cursor = self._cursors.cursor = self.con.cursor()
         return cursor
 
-    def _group(self, job: Job) -> list[Hit]:
-        key, rules = job
+    def _group(self, task: tuple[int, Job, HitSpool]) -> None:
+        number, (key, rules), spool = task
         started = time.perf_counter()
         try:
-            found = self._query(key, rules)
+            spool.write(number, -1, self._query(key, rules))
         except duckdb.Error:
-            return [h for rule in rules for h in self._alone(key, rule)]
+            spool.drop(number, -1)
+            for alone, rule in enumerate(rules):
+                rule.hits = 0
+                self._alone(key, rule, spool, (number, alone))
+            return
         share = (time.perf_counter() - started) / len(rules)
         for rule in rules:
             rule.seconds += share
-        return found
 
-    def _alone(self, key: tuple[Branch, ...], rule: Rule) -> list[Hit]:
+    def _alone(
+        self, key: tuple[Branch, ...], rule: Rule, spool: HitSpool, place: tuple[int, int]
+    ) -> None:
         started = time.perf_counter()
         try:
-            found = self._query(key, [rule])
+            spool.write(*place, self._query(key, [rule]))
         except duckdb.Error as exc:
+            spool.drop(*place)
             rule.status, rule.reason = FAILED, f"DuckDB: {str(exc).splitlines()[0]}"
-            found = []
+            rule.hits = 0
         rule.seconds += time.perf_counter() - started
-        return found
 
-    def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> list[Hit]:
+    def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> Iterator[Hit]:
+        """The hits of the group query, ``FETCH`` rows at a time; each rule's ``hits`` counted
+        (a rule is in one job only: no other thread counts it)."""
         cursor = self._cursor().execute(self._sql(key, rules))
         names = [d[0] for d in cursor.description or []]
-        hits = []
-        for row in cursor.fetchall():
-            values = dict(zip(names, row, strict=True))
-            for i in values.pop(MATCHED):
-                hits.append(Hit(rules[i], _event(rules[i], values)))
-        for hit in hits:
-            hit.rule.hits += 1  # a rule is in one job only: no other thread counts it
-        return hits
+        while rows := cursor.fetchmany(FETCH):
+            for row in rows:
+                values = dict(zip(names, row, strict=True))
+                for i in values.pop(MATCHED):
+                    rules[i].hits += 1
+                    yield Hit(rules[i], _event(rules[i], values))
 
     def _sql(self, key: tuple[Branch, ...], rules: list[Rule]) -> str:
         def render() -> str:
