@@ -130,8 +130,9 @@ def _compare(kind: str, out: Path, zircolite_json: Path) -> list[str]:
     return lines
 
 
-def _tree(root: int) -> tuple[int, float]:
-    """Resident KiB and CPU seconds (user + system) of ``root`` and every process under it."""
+def _tree(root: int, read: dict[int, int]) -> tuple[int, float]:
+    """Resident KiB and CPU seconds (user + system) of ``root`` and every process under it; the
+    bytes each of them has read so far (``/proc/PID/io`` rchar) are recorded in ``read``."""
     parents: dict[int, int] = {}
     usage: dict[int, tuple[int, float]] = {}
     tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
@@ -149,6 +150,12 @@ def _tree(root: int) -> tuple[int, float]:
         more = {p for p, parent in parents.items() if parent in tree} - tree
         tree, grew = tree | more, bool(more)
     found = [usage[p] for p in tree if p in usage]
+    for pid in tree:
+        try:
+            io = (Path("/proc") / str(pid) / "io").read_text()
+        except OSError:
+            continue
+        read[pid] = max(read.get(pid, 0), int(io.split("rchar:")[1].split()[0]))
     return sum(k for k, _ in found), sum(c for _, c in found)
 
 
@@ -156,14 +163,16 @@ def watched(
     command: Sequence[str], cwd: Path | None, cap_seconds: float, cap_mib: float
 ) -> dict[str, object]:
     """Run ``command``: its wall time, its tree's peak MiB and CPU seconds (sampled, so a CPU
-    figure misses the last half second) and how it ended (killed past a cap)."""
+    figure misses the last half second), the GiB its processes had read by the last sample (all
+    they read, input and libraries; of a run killed at a cap, an upper bound of the input it got
+    through) and how it ended (killed past a cap)."""
     started = time.perf_counter()
     with subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     ) as process:
-        peak, cpu, ended = 0.0, 0.0, "finished"
+        peak, cpu, ended, read = 0.0, 0.0, "finished", dict[int, int]()
         while process.poll() is None:
-            kib, seconds = _tree(process.pid)
+            kib, seconds = _tree(process.pid, read)
             peak, cpu = max(peak, kib / 1024), max(cpu, seconds)
             elapsed = time.perf_counter() - started
             cap = "time" if elapsed > cap_seconds else "memory" if peak > cap_mib else ""
@@ -176,7 +185,14 @@ def watched(
     if ended == "finished" and process.returncode not in (0, 4):
         ended = f"exit {process.returncode}: {err.decode(errors='replace')[-500:]}"
     wall = round(time.perf_counter() - started, 2)
-    return {"seconds": wall, "cpu": round(cpu, 1), "mib": round(peak), "ended": ended}
+    gib = round(sum(read.values()) / 2**30, 2)
+    return {
+        "seconds": wall,
+        "cpu": round(cpu, 1),
+        "mib": round(peak),
+        "read_gib": gib,
+        "ended": ended,
+    }
 
 
 def _copies(data: Path, work: Path, lines: int) -> Path:
@@ -197,7 +213,10 @@ def _copies(data: Path, work: Path, lines: int) -> Path:
                 shared.write_bytes(body + b"\n" * copy)  # distinct content, same events
             if not path.exists():
                 os.link(shared, path)
-    print(f"{folder}: {copies} copies, {copies * per_copy:,} JSON lines", flush=True)
+    size = sum(f.stat().st_size for f in folder.iterdir()) / 2**30
+    print(
+        f"{folder}: {copies} copies, {copies * per_copy:,} JSON lines, {size:.2f} GiB", flush=True
+    )
     return folder
 
 
