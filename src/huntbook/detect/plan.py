@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from sqlglot import exp
 
 from huntbook.detect.addresses import ipv6_hex
+from huntbook.detect.fold import absent_columns, fold
 from huntbook.detect.mapping import Branch
 from huntbook.detect.model import (
     EVENT_COLUMNS,
@@ -40,9 +41,16 @@ class GroupPlan:
         self.columns = columns
         self.index = index
 
-    def query(self, key: tuple[Branch, ...], rules: list[Rule]) -> exp.Select:
-        """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``."""
+    def query(self, key: tuple[Branch, ...], rules: list[Rule]) -> exp.Select | None:
+        """``SELECT <event columns>, [matched rules] FROM (scan) WHERE some rule matched``; each
+        rule's terms on fields no branch of the group stores decided first (``fold``). None when
+        no rule can match."""
         fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
+        absent = absent_columns(f for f in fields if self._absent(key, f))
+        folded = [(i, fold(r.tree(), absent)) for i, r in enumerate(rules)]
+        live = [(i, tree) for i, tree in folded if not _never(tree)]
+        if not live:
+            return None
         lowered = sorted({f for r in rules for f in r.lowered})
         ipv4 = sorted({f for r in rules for f in r.ipv4})
         ipv6 = sorted({f for r in rules for f in r.ipv6})
@@ -56,9 +64,7 @@ class GroupPlan:
         if where is not None:
             scan = scan.where(where, copy=False)
         numbers = exp.Array(
-            expressions=[
-                exp.Case(ifs=[exp.If(this=r.tree(), true=lit(i))]) for i, r in enumerate(rules)
-            ]
+            expressions=[exp.Case(ifs=[exp.If(this=tree, true=lit(i))]) for i, tree in live]
         )
         keep = exp.Lambda(this=not_null(exp.column(_VAR)), expressions=[exp.to_identifier(_VAR)])
         matched = _alias(exp.ArrayFilter(this=numbers, expression=keep), MATCHED)
@@ -73,6 +79,10 @@ class GroupPlan:
         size = exp.ArraySize(this=col(MATCHED))
         matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
         return matching.order_by(col(value_column(TIME)), copy=False)
+
+    def _absent(self, key: tuple[Branch, ...], name: str) -> bool:
+        """Whether no branch of the group stores Sigma's field ``name`` (it reads NULL)."""
+        return all(b.column(name) not in self.present for b in key)
 
     def _resolved(self, key: tuple[Branch, ...], name: str) -> exp.Expr:
         """Sigma's field ``name`` on each event: the column its branch names it by."""
@@ -100,6 +110,11 @@ class GroupPlan:
             index = exp.Lower(this=col("index"))
             tests.append(exp.EQ(this=index, expression=lit(self.index.lower())))
         return exp.and_(*tests, copy=False) if tests else None
+
+
+def _never(tree: exp.Expr) -> bool:
+    """A predicate folded to FALSE or NULL: the rule matches no event of the group."""
+    return isinstance(tree, exp.Null) or (isinstance(tree, exp.Boolean) and not tree.this)
 
 
 def _alias(expression: exp.Expr, name: str) -> exp.Expr:

@@ -127,7 +127,10 @@ class Scanner:
     def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> Iterator[Hit]:
         """The hits of the group query, ``FETCH`` rows at a time; each rule's ``hits`` counted
         (a rule is in one job only: no other thread counts it)."""
-        cursor = self._cursor().execute(self._sql(key, rules))
+        sql = self._sql(key, rules)
+        if not sql:  # no rule of the group can match its events (``GroupPlan.query``)
+            return
+        cursor = self._cursor().execute(sql)
         names = [d[0] for d in cursor.description or []]
         while rows := cursor.fetchmany(FETCH):
             for row in rows:
@@ -141,12 +144,14 @@ class Scanner:
             from huntbook.detect.plan import GroupPlan
 
             plan = GroupPlan(self.present, self.columns, self.index)
-            return plan.query(key, rules).sql(dialect=DIALECT)
+            query = plan.query(key, rules)
+            return "" if query is None else query.sql(dialect=DIALECT)
 
         if self.memo is None:
             return render()
         fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
-        present = [f for f in fields if f in self.present]
+        stored = {b.column(f) for f in fields for b in key} | set(fields)  # each branch's names
+        present = sorted(stored & self.present)
         parts = [[(r.key, r.fields) for r in rules], key, present, self.columns, self.index]
         return self.memo.sql(parts, render)
 
