@@ -180,3 +180,35 @@ def test_json_prints_what_one_dump_of_the_list_prints(
     miss = str(setup / "rules" / "miss.yml")
     assert _run(monkeypatch, "detect", miss, "--format", "json", *store) == 0
     assert capsys.readouterr().out == "[]\n"
+
+
+SECURITY_4688 = (
+    '{"EventID": 4688, "Hostname": "H", "Channel": "Security", "@timestamp": '
+    '"2020-09-18T13:07:51.000Z", "CommandLine": "cmd /c whoami"}\n'
+)
+
+
+def test_ingest_option_ingests_then_detects_in_one_run(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (setup / "new.jsonl").write_text(SECURITY_4688)
+    store = ["--store", str(setup / "fresh")]
+    args = ["detect", str(setup / "rules" / "hit.yml"), "--ingest", str(setup / "new.jsonl")]
+    assert _run(monkeypatch, *args, "--format", "jsonl", *store) == 4
+    captured = capsys.readouterr()
+    (line,) = captured.out.splitlines()  # stdout holds the hits only
+    assert (json.loads(line)["EventCode"], json.loads(line)["host"]) == ("4688", "H")
+    assert "Ingested 1 events from 1 files" in captured.err
+    assert _run(monkeypatch, *args, "--format", "jsonl", *store) == 4  # the file is not added twice
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 1
+    assert "Already in the store (same content, nothing added): 1" in captured.err
+
+
+def test_ingest_option_exits_as_ingest_does_without_detecting(
+    setup: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (setup / "notes.txt").write_text("not an event log\n")
+    args = ["detect", str(setup / "rules"), "--ingest", str(setup / "notes.txt")]
+    assert _run(monkeypatch, *args, "--store", str(setup / "fresh")) == 10
+    assert "rules:" not in capsys.readouterr().err

@@ -1,15 +1,20 @@
 """``huntbook detect RULES... --store DIR``: run Sigma rules on the store.
 
 Exit code: 0 when the rules ran and nothing matched, 4 when at least one rule matched (so a
-script can branch on it); errors keep their own codes (docs/errors.md).
+script can branch on it); errors keep their own codes (docs/errors.md). ``--ingest PATH`` runs
+``huntbook ingest PATH`` first in the same process (its report on stderr), as
+``huntbook ingest PATH && huntbook detect`` would: when the ingest exits non-zero, detect does
+not run and that is the exit code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,8 +58,19 @@ CSV_COLUMNS = ("rule_id", *TABLE_COLUMNS, "source", "_cd")
     help="Only rules of this level or above.",
 )
 @click.option("--tags", multiple=True, help="Only rules with one of these tags (repeatable).")
+@click.option(
+    "--ingest",
+    "ingest",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(exists=True),
+    help="Ingest these files or folders into the store first, in the same process, as "
+    "`huntbook ingest PATH --store DIR [--index NAME]` does (repeatable; report on stderr).",
+)
 @engine_options
+@click.pass_context
 def command(
+    ctx: click.Context,
     rules: tuple[Path, ...],
     store: Path | None,
     index: str | None,
@@ -62,12 +78,19 @@ def command(
     fmt: str,
     level: str | None,
     tags: tuple[str, ...],
+    ingest: tuple[str, ...],
     engine: str,
     spark_master: str | None,
     spark_remote: str | None,
 ) -> None:
     """Run Sigma rules (files or folders) on the event store; exit 4 when anything matched.
-    The rules run on DuckDB only: --engine spark is refused (exit 1)."""
+    The rules run on DuckDB only: --engine spark is refused (exit 1). With --ingest, the files
+    are ingested first (`huntbook ingest`'s exit codes when it does not exit 0)."""
+    if ingest:
+        from huntbook.cli.ingest import command as ingest_command
+
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for the hits
+            ctx.invoke(ingest_command, paths=ingest, index=index or "main", store=store)
     workspace = Workspace(
         store or default_store_path(),
         engine=engine,
