@@ -10,10 +10,11 @@ is what each timed run loads, as Zircolite is used. huntbook's converted-rule ca
 warmed once before timing (the cold conversion is timed once and printed too).
 
 Inputs: the EVTX folder of DATA/evtx and the largest Security-Datasets recording (unzipped JSON
-lines). Per input, three commands, interleaved, best of ``--repeat`` runs each, whole-process
+lines). Per input, four commands, interleaved, best of ``--repeat`` runs each, whole-process
 wall time and peak resident memory from ``/usr/bin/time -v``:
 
 - huntbook ingest + detect (a fresh store each run, ``--out`` written),
+- the same in one process: ``huntbook detect --ingest SOURCE`` (a fresh store each run),
 - huntbook detect alone (on a store ingested beforehand),
 - Zircolite (``--evtx`` for EVTX; ``--jsononly`` for JSON lines; ``-o`` written).
 
@@ -92,6 +93,7 @@ def _commands(
         f"rm -rf {fresh} && {' '.join(HUNTBOOK)} ingest {source} --store {fresh} >/dev/null "
         f"&& {' '.join(detect)} --store {fresh}; test $? -le 4"
     )
+    one = f"rm -rf {fresh} && {' '.join(detect)} --store {fresh} --ingest {source}; test $? -le 4"
     flag = ["--evtx", str(source)] if kind == "evtx" else ["--jsononly", "--evtx", str(source)]
     zc = [
         args.zircolite_python,
@@ -105,6 +107,7 @@ def _commands(
     ]
     return {
         "huntbook ingest+detect": (["sh", "-c", both], None),
+        "huntbook detect --ingest": (["sh", "-c", one], None),
         "huntbook detect": ([*detect, "--store", str(store)], None),
         "zircolite": (zc, zircolite),
     }
