@@ -11,7 +11,7 @@ import pytest
 from sqlglot import exp
 
 from huntbook.detect import run_detect
-from huntbook.detect.fold import absent_columns, fold
+from huntbook.detect.fold import absent_columns, fold, share
 from huntbook.query.spl.compiler.values import (
     any_element,
     col,
@@ -115,6 +115,34 @@ def test_what_folds_and_what_is_left() -> None:
     kept = PREDICATES["coalesce kept"]()
     assert fold(kept, ABSENT) is kept
     assert fold(exp.Not(this=x_is("a")), ABSENT) == exp.Null()  # NOT NULL is NULL
+
+
+def test_shared_terms_are_computed_once_with_the_same_values(
+    rows: duckdb.DuckDBPyConnection,
+) -> None:
+    def starts() -> exp.Expr:
+        return fn("starts_with", y(), lit("b"))
+
+    trees = [
+        exp.and_(on_y(), null_safe_not(starts())),
+        exp.or_(starts(), x_is("a")),
+        on_y(),
+        exp.Not(this=x_is("a")),
+    ]
+    rewritten, terms = share([t.copy() for t in trees], lambda n: f"t:{n}")
+    assert terms == [on_y(), starts(), x_is("a")]  # each found twice; in order of first use
+    assert rewritten[2] == exp.column("t:0", quoted=True)
+    assert [t.sql() for t in rewritten[:2]] == [
+        '"t:0" AND NOT COALESCE("t:1", FALSE)',
+        '"t:1" OR "t:2"',
+    ]
+    with_terms = exp.select(
+        exp.Star(), *(exp.alias_(t, f"t:{n}", quoted=True) for n, t in enumerate(terms))
+    ).from_("t")
+    for tree, new in zip(trees, rewritten, strict=True):
+        query = exp.select(new).from_(exp.Subquery(this=with_terms.copy(), alias="s"))
+        got = [r[0] for r in rows.execute(query.sql(dialect="duckdb")).fetchall()]
+        assert got == _values(rows, tree)
 
 
 SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"

@@ -9,14 +9,18 @@ AND/OR under it, and under ``COALESCE(.., FALSE)``, huntbook's NOT), never under
 Terms are only folded when every step from them down to the missing column passes NULL on;
 anything else is left for DuckDB. A rule that folds to FALSE cannot match in its group.
 
+Then ``share``: a term several rules of the group test (the same ``Image`` suffix, the same
+``OriginalFileName``) is computed once, in a column the rules read.
+
 DuckDB spends most of a detect run on small stores planning the group queries (BENCHMARKS.md
 "Detect"), in proportion to their terms: the terms decided here are never parsed, bound or
-optimized.
+optimized, and a shared term is bound once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 from sqlglot import exp
 
@@ -144,3 +148,51 @@ def _propagates(column: exp.Column, top: exp.Expr) -> bool:
             return False
         node = parent
     return True
+
+
+def share(
+    trees: list[exp.Expr], name: Callable[[int], str]
+) -> tuple[list[exp.Expr], list[exp.Expr]]:
+    """The terms found in more than one place of ``trees`` (rules of a group test the same
+    ``Image`` suffix dozens of times), each replaced by the column ``name(n)`` of the n-th: the
+    query computes each once (its value, NULL included, is the term's), and DuckDB binds it
+    once instead of once per rule. Returns the rewritten trees and the shared terms."""
+    counts: Counter[exp.Expr] = Counter(term for tree in trees for term in _terms(tree))
+    numbers = {term: n for n, term in enumerate(t for t, c in counts.items() if c > 1)}
+    rewritten = [_replace(tree, numbers, name) for tree in trees]
+    return rewritten, list(numbers)
+
+
+def _children(node: exp.Expr) -> list[exp.Expr] | None:
+    """The operands of AND/OR/NOT, a parenthesis or huntbook's null-safe NOT; None for a term."""
+    if isinstance(node, (exp.And, exp.Or)):
+        return [node.this, node.expression]
+    if isinstance(node, (exp.Paren, exp.Not)):
+        return [node.this]
+    if isinstance(node, exp.Coalesce) and _is_false_default(node):
+        return [node.this]
+    return None
+
+
+def _terms(node: exp.Expr) -> Iterator[exp.Expr]:
+    children = _children(node)
+    if children is None:
+        yield node
+        return
+    for child in children:
+        yield from _terms(child)
+
+
+def _replace(node: exp.Expr, numbers: dict[exp.Expr, int], name: Callable[[int], str]) -> exp.Expr:
+    children = _children(node)
+    if children is None:
+        number = numbers.get(node)
+        return node if number is None else exp.column(name(number), quoted=True)
+    new = [_replace(child, numbers, name) for child in children]
+    if all(a is b for a, b in zip(new, children, strict=True)):
+        return node
+    if isinstance(node, (exp.And, exp.Or)):
+        return type(node)(this=new[0], expression=new[1])
+    if isinstance(node, exp.Coalesce):
+        return exp.Coalesce(this=new[0], expressions=[exp.false()])
+    return type(node)(this=new[0])

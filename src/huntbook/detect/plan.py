@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from sqlglot import exp
 
 from huntbook.detect.addresses import ipv6_hex
-from huntbook.detect.fold import absent_columns, fold
+from huntbook.detect.fold import absent_columns, fold, share
 from huntbook.detect.mapping import Branch
 from huntbook.detect.model import (
     EVENT_COLUMNS,
@@ -63,19 +63,23 @@ class GroupPlan:
         where = self._where(key)
         if where is not None:
             scan = scan.where(where, copy=False)
+        trees, terms = share([tree for _, tree in live], _term_column)
+        if terms:  # the terms several rules test, computed once between the scan and the rules
+            scan = exp.select(
+                exp.Star(), *(_alias(t, _term_column(n)) for n, t in enumerate(terms))
+            ).from_(_subquery(scan, "scan"), copy=False)
         numbers = exp.Array(
-            expressions=[exp.Case(ifs=[exp.If(this=tree, true=lit(i))]) for i, tree in live]
+            expressions=[
+                exp.Case(ifs=[exp.If(this=tree, true=lit(i))])
+                for (i, _), tree in zip(live, trees, strict=True)
+            ]
         )
         keep = exp.Lambda(this=not_null(exp.column(_VAR)), expressions=[exp.to_identifier(_VAR)])
         matched = _alias(exp.ArrayFilter(this=numbers, expression=keep), MATCHED)
         tagged = exp.select(*(col(value_column(f)) for f in fields), matched).from_(
-            exp.Subquery(this=scan, alias=exp.TableAlias(this=exp.to_identifier("scan"))),
-            copy=False,
+            _subquery(scan, "events"), copy=False
         )
-        outer = exp.select(exp.Star()).from_(
-            exp.Subquery(this=tagged, alias=exp.TableAlias(this=exp.to_identifier("tagged"))),
-            copy=False,
-        )
+        outer = exp.select(exp.Star()).from_(_subquery(tagged, "tagged"), copy=False)
         size = exp.ArraySize(this=col(MATCHED))
         matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
         return matching.order_by(col(value_column(TIME)), copy=False)
@@ -110,6 +114,15 @@ class GroupPlan:
             index = exp.Lower(this=col("index"))
             tests.append(exp.EQ(this=index, expression=lit(self.index.lower())))
         return exp.and_(*tests, copy=False) if tests else None
+
+
+def _term_column(number: int) -> str:
+    """The column of the group query holding its ``number``-th shared term."""
+    return f"t:{number}"
+
+
+def _subquery(query: exp.Select, alias: str) -> exp.Subquery:
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def _never(tree: exp.Expr) -> bool:
