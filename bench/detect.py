@@ -303,6 +303,7 @@ def main() -> None:
     )
     parser.add_argument("--zircolite-python", required=True)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--inputs", nargs="+", choices=["evtx", "json"], default=["evtx", "json"])
     parser.add_argument("--scale", type=int, nargs="*", default=[], help="JSON lines (at scale)")
     parser.add_argument("--tools", nargs="+", default=["huntbook", "zircolite"])
     parser.add_argument("--cap-minutes", type=float, default=30.0)
@@ -325,7 +326,11 @@ def main() -> None:
             _warm(args, work)
         scale(args, work, zircolite)
         return
-    inputs = {"evtx": args.data / "evtx", "json": _largest_recording(args.data, work)}
+    sources = {
+        "evtx": lambda: args.data / "evtx",
+        "json": lambda: _largest_recording(args.data, work),
+    }
+    inputs = {kind: sources[kind]() for kind in args.inputs}
     print(f"work folder {work}")
     for kind, source in inputs.items():
         commands = _commands(source, kind, args, work, zircolite)
