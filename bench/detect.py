@@ -11,7 +11,8 @@ warmed once before timing (the cold conversion is timed once and printed too).
 
 Inputs: the EVTX folder of DATA/evtx and the largest Security-Datasets recording (unzipped JSON
 lines). Per input, four commands, interleaved, best of ``--repeat`` runs each, whole-process
-wall time and peak resident memory from ``/usr/bin/time -v``:
+wall time, peak resident memory and CPU seconds (user + system) from ``/usr/bin/time -v``
+(every run is printed as it ends):
 
 - huntbook ingest + detect (a fresh store each run, ``--out`` written),
 - the same in one process: ``huntbook detect --ingest SOURCE`` (a fresh store each run),
@@ -51,8 +52,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HUNTBOOK = [sys.executable, "-m", "huntbook"]
 
 
-def timed(command: Sequence[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Whole-process wall seconds and peak resident MiB of ``command`` (``/usr/bin/time -v``)."""
+def timed(command: Sequence[str], cwd: Path | None = None) -> tuple[float, float, float]:
+    """Whole-process wall seconds, peak resident MiB and CPU seconds (user + system, children
+    included) of ``command`` (``/usr/bin/time -v``)."""
     done = subprocess.run(
         ["/usr/bin/time", "-v", *command], cwd=cwd, capture_output=True, text=True, check=False
     )
@@ -60,10 +62,11 @@ def timed(command: Sequence[str], cwd: Path | None = None) -> tuple[float, float
         raise SystemExit(f"{command[:4]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    assert wall and rss
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr)
+    assert wall and rss and len(cpu) == 2
     hours, minutes, seconds = wall.groups()
     total = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
-    return total, int(rss.group(1)) / 1024
+    return total, int(rss.group(1)) / 1024, sum(map(float, cpu))
 
 
 def _largest_recording(data: Path, work: Path) -> Path:
@@ -84,7 +87,7 @@ def _commands(
         [*HUNTBOOK, "ingest", str(source), "--store", str(store)], check=True, capture_output=True
     )
     detect = [*HUNTBOOK, "detect", str(args.rules), "--out", str(out)]
-    wall, rss = timed([*detect, "--store", str(store)])
+    wall, rss, _ = timed([*detect, "--store", str(store)])
     print(
         f"{kind:5s} huntbook detect, first run  {wall:7.2f} s  peak {rss:7.1f} MiB (cache "
         f"{'cold: converts every rule' if kind == 'evtx' else 'warm'})"
@@ -334,13 +337,14 @@ def main() -> None:
     print(f"work folder {work}")
     for kind, source in inputs.items():
         commands = _commands(source, kind, args, work, zircolite)
-        best: dict[str, tuple[float, float]] = {}
+        best: dict[str, tuple[float, float, float]] = {}
         for _ in range(args.repeat):
             for name, (command, cwd) in commands.items():
                 run = timed(command, cwd)
                 best[name] = min(best.get(name, run), run)  # the fastest run, with its memory
-        for name, (wall, rss) in best.items():
-            print(f"{kind:5s} {name:24s} {wall:7.2f} s  peak {rss:7.1f} MiB")
+                print(f"  {kind} {name}: {run[0]:.2f} s, {run[2]:.2f} CPU-s", flush=True)
+        for name, (wall, rss, cpu) in best.items():
+            print(f"{kind:5s} {name:24s} {wall:7.2f} s  peak {rss:7.1f} MiB  {cpu:6.2f} CPU-s")
         print("\n".join(_compare(kind, work / f"{kind}-out", work / f"{kind}-zircolite.json")))
 
 
