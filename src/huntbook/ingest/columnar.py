@@ -1,0 +1,495 @@
+"""Flat JSON lines (Security-Datasets/NXLog) read into columns by Arrow's compiled JSON reader.
+
+The Python path (json_reader.py, then huntbook.normalize) builds a dict per line and a dict per
+event and puts each value in its column one by one. Most of an NXLog object's ~50 keys are
+EventData that the normalizer only renames: ``finish`` never reads or writes them. Here Arrow
+parses a run of lines into columns; those *pass-through* keys keep Arrow's column (numbers and
+booleans turned into text the way the Python path does); only the keys the normalizer consults
+(time, ``EventID``, ``Channel``, the header aliases, the classic and CIM sources and targets:
+``consulted_names``) go to the real normalizer, one small dict a line, so every derived field is
+what the Python path computes. The events' field order (a part's columns are in first-seen order)
+is rebuilt per *shape*: the pass-through keys a line holds and the keys of its normalized small
+event.
+
+A run of lines the compiled path cannot reproduce exactly is read by the Python path instead
+(``Refused`` says why; ``REFUSALS`` counts the reasons): lines Arrow cannot parse (bad JSON, not
+an object, not UTF-8, a key of two value types), a float or a nested object outside the consulted
+keys, another shape of JSON (``Event``, ``winlog``, ``_raw``...), a line without ``EventID``, a line
+the normalizer skips, a line too long, two keys renamed to one name, or key order that differs from
+Arrow's column order (checked on one line of each shape).
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from huntbook.errors import IngestError
+from huntbook.ingest.base import Member, Skip
+from huntbook.ingest.json_reader import _NOT_FLAT
+from huntbook.ingest.lines import text_blocks
+from huntbook.normalize import normalize
+from huntbook.normalize.finish import finish, short_host
+from huntbook.normalize.flat import _DROP, _LIST, _TIME_KEYS, _key_plan, flat_time, flat_values
+from huntbook.normalize.tables import tables
+from huntbook.normalize.types import CORE_COLUMNS, LIST, field_type
+from huntbook.store.parts import ARROW_TYPES, Block, numbers, string_lists, strings
+
+RUN_BYTES = 4 << 20  # lines parsed by Arrow at a time
+REFUSALS: Counter[str] = Counter()  # runs read by the Python path instead, by reason (this process)
+READ: Counter[str] = Counter()  # runs and events the compiled path read (this process)
+_BLANK = " \t\n\r\f\v"  # what the Python reader's ``\S`` search skips as blank
+_TIME_RAW = frozenset((*_TIME_KEYS, "EventReceivedTime", "EventID"))
+_AS_TEXT = {pa.string(): None, pa.int64(): pa.string(), pa.bool_(): pa.string()}
+
+
+# Arrow scalars taken from arrays: ``pa.scalar`` (and a Python value handed to a compute
+# function) asks pyarrow's pandas shim about it, which imports pandas (~0.7 s) where installed.
+_EMPTY, _NULL = strings(["", None])
+_BITS = numbers([1 << bit for bit in range(63)], "q", pa.int64())
+_ZERO, _ONE, _TWO = numbers([0, 1, 2], "q", pa.int64())
+LIST_TYPE = ARROW_TYPES[LIST]
+_NULL_LIST = string_lists([None])[0]
+
+
+class Refused(Exception):
+    """A run of lines the compiled path does not read: the Python path reads it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run of whole lines of a member: its bytes, its lines that are not blank (as the Python
+    reader's ``_raw``), the numbers of its first line and of its last line that is not blank;
+    ``text`` False when it is not UTF-8."""
+
+    data: bytes
+    lines: pa.Array  # string
+    first_line: int
+    last_line: int  # the number of its last line that is not blank
+    text: bool = True
+
+    def member(self, of: Member) -> Member:
+        """The run as a member of its own, for the Python reader (lines numbered as in ``of``)."""
+        data = self.data
+        return replace(of, open=lambda: io.BytesIO(data), path=None, first_line=self.first_line)
+
+
+@lru_cache(maxsize=1)
+def consulted_names() -> frozenset[str]:
+    """Every field name the normalizer's ``finish`` reads or writes, per the mapping tables."""
+    t = tables()
+    names = set(CORE_COLUMNS) | {"Channel", "LogName", "Computer", "Level", "TaskCategory", "Type"}
+    names |= set(t.header_aliases) | set(t.header_aliases.values())
+    for table in (t.classic_default, *t.classic_by_event.values()):
+        names |= set(table) | set(table.values())
+    for rules in t.cim.values():
+        for rule in rules:
+            names |= {rule.name, *(source for source, _ in rule.sources)}
+    return frozenset(names)
+
+
+def runs(member: Member) -> Iterator[Run | Skip]:
+    """The member's lines in runs of about ``RUN_BYTES`` (a line over the limit is a run of its
+    own, for the Python reader to refuse); a stream that breaks ends with the Skip the Python
+    reader gives."""
+    line_no, last = member.first_line, member.first_line - 1
+    rest = b""
+    try:
+        with member.open() as fh:
+            for block in text_blocks(fh):
+                rest += block
+                end = rest.rfind(b"\n") + 1
+                if len(rest) >= RUN_BYTES and (end or len(rest) > member.limits.line_bytes):
+                    run, line_no = _run(rest[: end or len(rest)], line_no)
+                    rest = rest[end or len(rest) :]
+                    last = max(last, run.last_line)
+                    yield run
+    except (OSError, EOFError, zlib.error) as exc:
+        complete = rest[: rest.rfind(b"\n") + 1]
+        if complete:
+            run, line_no = _run(complete, line_no)
+            last = max(last, run.last_line)
+            yield run
+        yield Skip(f"line {last + 1}", f"stream ends early: {exc}")
+        return
+    if rest:
+        yield _run(rest, line_no)[0]
+
+
+_INK = r"[^ \t\n\r\f\v]"  # a character the Python reader's ``\S`` (bytes) does not skip
+
+
+def _run(data: bytes, line_no: int) -> tuple[Run, int]:
+    """The run's lines that are not blank, cut and tested in Arrow: what ``lines`` and ``_text``
+    of the Python reader give (trailing carriage returns cut)."""
+    breaks = data.count(b"\n")
+    whole = pa.Array.from_buffers(
+        pa.binary(), 1, [None, pa.py_buffer(array("i", [0, len(data)])), pa.py_buffer(data)]
+    )
+    try:
+        text = whole.cast(pa.string())
+    except pa.ArrowInvalid:
+        return Run(data, strings([]), line_no, line_no - 1, text=False), line_no + breaks
+    lines = pc.list_flatten(pc.split_pattern(text, "\n"))
+    if data.endswith(b"\n"):
+        lines = lines.slice(0, len(lines) - 1)
+    if len(lines) and pc.all(pc.starts_with(lines, "{")).as_py():
+        last = line_no + len(lines) - 1  # every line starts an object: none is blank
+    else:
+        inked = pc.match_substring_regex(lines, _INK)
+        kept = pc.indices_nonzero(inked)
+        last = line_no + kept[-1].as_py() if len(kept) else line_no - 1
+        lines = lines.filter(inked)
+    if b"\r" in data:
+        lines = pc.replace_substring_regex(lines, pattern="\r+$", replacement="")
+    return Run(data, lines, line_no, last), line_no + breaks
+
+
+def _parse(run: Run, member: Member) -> pa.Table:
+    """Arrow's reading of the run: one thread, time keys as text (Arrow would make timestamps)."""
+    if len(run.lines) and pc.max(pc.binary_length(run.lines)).as_py() >= member.limits.line_bytes:
+        raise Refused("a line over the line limit")
+    strings: list[str] = sorted(_TIME_RAW - {"EventID"})
+    for _ in range(2):
+        schema = pa.schema([(name, pa.string()) for name in strings])
+        options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+        read = pj.ReadOptions(use_threads=False, block_size=max(len(run.data), 1 << 20) + 1)
+        try:
+            table = pj.read_json(io.BytesIO(run.data), read_options=read, parse_options=options)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise Refused(f"Arrow cannot read it: {str(exc).splitlines()[0][:80]}") from exc
+        stamps = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+        if not stamps:
+            return table.select([f.name for f in table.schema if f.name in table.column_names])
+        strings += stamps
+    raise Refused("time-like text Arrow keeps reading as timestamps")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run's columns: passed through under a field name, or consulted (in column order)."""
+
+    passed: list[tuple[str, str]]  # (raw key, field name)
+    consulted: list[str]  # raw keys the normalizer is handed (time keys and EventID among them)
+
+
+def _plan(table: pa.Table) -> Plan:
+    keys = table.column_names
+    if any(k in keys for k in _NOT_FLAT):
+        raise Refused("another JSON shape (Event, System, winlog, result or _raw)")
+    if "EventID" not in keys or table.column("EventID").null_count:
+        raise Refused("a line without EventID")
+    passed, consulted, taken = [], [], set()
+    for key in keys:
+        kind = table.schema.field(key).type
+        action, name = _key_plan(key)
+        if action == _DROP and key not in _TIME_RAW:
+            continue
+        if action == _LIST:
+            raise Refused(f"{key!r} is multivalue")
+        if pa.types.is_null(kind):
+            continue  # null in every line: no field in the Python path either
+        if kind not in _AS_TEXT:
+            raise Refused(f"{key!r} holds {kind}")
+        if action != _DROP:
+            if name in taken:
+                raise Refused(f"two keys named {name!r}")
+            taken.add(name)
+        if key in _TIME_RAW or name in consulted_names():
+            consulted.append(key)
+        else:
+            passed.append((key, name))
+    return Plan(passed, consulted)
+
+
+def _text_column(column: pa.ChunkedArray) -> pa.Array:
+    """A column as the Python path stores its values: text, empty text as no value."""
+    column = column.combine_chunks()
+    target = _AS_TEXT[column.type]
+    if target is not None:
+        return column.cast(target)
+    return pc.if_else(pc.not_equal(column, _EMPTY), column, _NULL)
+
+
+@lru_cache(maxsize=1)
+def _special_values() -> pa.Array:
+    """Values the normalizer tests by content: ``-`` (no value) and the message inserts."""
+    return strings(["-", *tables().inserts])
+
+
+def _codes(text: pa.Array, always: bool) -> tuple[pa.Array, list[str]]:
+    """Per row: 0 no value, 1 a value the normalizer only copies, 2 + i the special value i."""
+    special = text if always else pc.if_else(pc.is_in(text, _special_values()), text, _NULL)
+    encoded = pc.dictionary_encode(special)
+    index = encoded.indices.cast(pa.int64())
+    present = pc.is_valid(text).cast(pa.int64())
+    return pc.if_else(pc.is_valid(index), pc.add(index, _TWO), present), encoded.dictionary.to_pylist()
+
+
+def _group_keys(codes: list[pa.Array]) -> list[tuple[int, ...]]:
+    """Per row, its codes packed into a tuple of ints (exact: each code gets the bits it needs)."""
+    words: list[Any] = []
+    word: Any = _ZERO
+    used = 0
+    for code in codes:
+        bits = max(int(pc.max(code).as_py() or 0).bit_length(), 1)
+        if used + bits > 62:
+            words.append(word)
+            word, used = _ZERO, 0
+        word = pc.add(pc.multiply(word, _BITS[bits]), code)
+        used += bits
+    words.append(word)
+    columns = [w.to_pylist() if isinstance(w, pa.Array) else [0] * len(codes[0]) for w in words]
+    return list(zip(*columns, strict=True))
+
+
+def _marker(i: int) -> str:
+    """What the normalizer is handed for column ``i``'s value: it copies it, or keeps what
+    follows its last backslash (a CIM name without its domain)."""
+    return f"\ue000{i}\\\ue001{i}"
+
+
+_STRIPPED = "\ue001"
+Op = tuple[str, Any]  # ("copy" | "strip" | "host", column) | ("const", value) | ("list", ops)
+
+
+def _op(name: str, value: Any, markers: dict[str, int]) -> Op:
+    if isinstance(value, list):
+        items = [_op(name, v, markers) for v in value]
+        if any(kind == "const" and not v for kind, v in items):
+            raise Refused(f"{name!r}: an empty value in a list")
+        return "list", tuple(items)
+    if value is None or isinstance(value, str) and "\ue000" not in value and _STRIPPED not in value:
+        return "const", value
+    if isinstance(value, str) and value in markers:
+        return ("host" if name == "host" else "copy"), markers[value]
+    if isinstance(value, str) and value.startswith(_STRIPPED) and value in markers:
+        return "strip", markers[value]
+    stripped = {f"{_STRIPPED}{i}": i for i in markers.values()}
+    if isinstance(value, str) and value in stripped:
+        return "strip", stripped[value]
+    raise Refused(f"{name!r}: a value the normalizer makes in a way not reproduced here")
+
+
+@dataclass
+class _Group:
+    """Lines that take the same way through the normalizer: its fields' values, as ops."""
+
+    ops: dict[str, Op]
+    fields: frozenset[str]
+    key: tuple[str, str]  # (index, sourcetype)
+    held: frozenset[int]  # the consulted columns holding a value in these lines
+
+
+def _template(
+    symbolic: dict[str, Any], index: str, sourcetype: str | None, markers: dict[str, int]
+) -> tuple[dict[str, Op], str, str]:
+    try:
+        event = finish(flat_values(symbolic), 0.0, "", index, sourcetype)
+    except (IngestError, KeyError, ValueError) as exc:
+        raise Refused("a line the normalizer skips") from exc
+    ops = {n: _op(n, v, markers) for n, v in event.items() if n not in ("_time", "_raw")}
+    return ops, str(event["index"] or ""), str(event["sourcetype"] or "")
+
+
+def read_block(
+    run: Run, member: Member, index: str, sourcetype: str | None
+) -> tuple[Block, Counter[str]]:
+    """The run's events as a Block, and events per sourcetype; raises Refused."""
+    if not run.text:
+        raise Refused("not UTF-8")
+    table = _parse(run, member)
+    rows = table.num_rows
+    if rows != len(run.lines):
+        raise Refused("Arrow's rows are not the run's lines")
+    plan = _plan(table)
+    texts = {key: _text_column(table.column(key)) for key in plan.consulted}
+    passed = [_text_column(table.column(key)) for key, _ in plan.passed]
+    specials = [_codes(texts[k], _always_special(k)) for k in plan.consulted]
+    codes = [c for c, _ in specials] + [pc.is_valid(c).cast(pa.int64()) for c in passed]
+    group_of: dict[tuple[int, ...], int] = {}
+    row_groups: list[int] = []
+    firsts: list[int] = []
+    for row, key in enumerate(_group_keys(codes) if codes else [()] * rows):
+        number = group_of.get(key)
+        if number is None:
+            number = group_of[key] = len(firsts)
+            firsts.append(row)
+        row_groups.append(number)
+    markers = {_marker(i): i for i in range(len(plan.consulted))}
+    groups = [_group(table, plan, specials, passed, r, markers, index, sourcetype) for r in firsts]
+    group_ids = numbers(row_groups, "q", pa.int64())
+    columns: dict[str, Any] = {"_time": _times(table, plan)}
+    columns["_raw"] = run.lines
+    for name in dict.fromkeys(n for g in groups for n in g.ops):
+        columns[name] = _column(name, groups, group_ids, [texts[k] for k in plan.consulted])
+    for (_, name), column in zip(plan.passed, passed, strict=True):
+        if name in columns:
+            raise Refused(f"{name!r} both passed through and normalized")
+        columns[name] = column
+    reference = _Reference(run.lines, index, sourcetype)
+    shapes = [(g.fields, g.key) for g in groups]
+    block = Block(pa.table(columns), shapes, row_groups, reference.fields)
+    counts: Counter[str] = Counter()
+    for number, size in Counter(row_groups).items():
+        counts[groups[number].key[1]] += size
+    for row in firsts:
+        reference.check(block, row)
+    return block, counts
+
+
+def _always_special(key: str) -> bool:
+    """Keys whose every value steers the normalizer (the event's code, channel, level)."""
+    return key == "EventID" or _key_plan(key)[1] in ("Channel", "Level")
+
+
+def _group(
+    table: pa.Table,
+    plan: Plan,
+    specials: list[tuple[pa.Array, list[str]]],
+    passed: list[pa.Array],
+    row: int,
+    markers: dict[str, int],
+    index: str,
+    sourcetype: str | None,
+) -> _Group:
+    """The group of row ``row``: the normalizer run once on its line with each plain value
+    replaced by a marker of its column, so each field's value is known as an op on columns."""
+    symbolic: dict[str, Any] = {}
+    for i, (key, (code, values)) in enumerate(zip(plan.consulted, specials, strict=True)):
+        c = code[row].as_py()
+        if c:
+            symbolic[key] = _marker(i) if c == 1 else values[c - 2]
+    ops, group_index, group_sourcetype = _template(symbolic, index, sourcetype, markers)
+    present = {name for (_, name), column in zip(plan.passed, passed, strict=True) if column[row].is_valid}
+    held = frozenset(i for i, (code, _) in enumerate(specials) if code[row].as_py())
+    fields = frozenset(present.union(ops, ("_time", "_raw")))
+    return _Group(ops, fields, (group_index, group_sourcetype), held)
+
+
+def _column(name: str, groups: list[_Group], group_ids: pa.Array, texts: list[pa.Array]) -> pa.Array:
+    """Field ``name`` over the run: each group's op on its rows (constants in one take)."""
+    ops = [g.ops.get(name) for g in groups]
+    kind = ARROW_TYPES[field_type(name)]
+    distinct = set(ops) - {None}
+    if len(distinct) == 1:
+        op = next(iter(distinct))
+        if op[0] == "copy" and all((o is not None) == (op[1] in g.held) for o, g in zip(ops, groups)):
+            return _values(op, texts, len(group_ids), kind)  # a value exactly where its column has one
+    column: Any = None
+    if kind == pa.string() and any(o is not None and o[0] == "const" for o in ops):
+        consts = strings([o[1] if o is not None and o[0] == "const" else None for o in ops])
+        column = pc.take(consts, group_ids)
+    for op in distinct:
+        if column is not None and op[0] == "const" and kind == pa.string():
+            continue
+        values = _values(op, texts, len(group_ids), kind)
+        if len(distinct) == 1 and None not in ops:
+            return values
+        rows = pc.take(_booleans([o == op for o in ops]), group_ids)
+        column = pc.if_else(rows, values, column if column is not None else _nulls(kind))
+    return column
+
+
+def _booleans(values: list[bool]) -> pa.Array:
+    return pc.equal(numbers([int(v) for v in values], "q", pa.int64()), _ONE)
+
+
+def _values(op: Op, texts: list[pa.Array], rows: int, kind: pa.DataType) -> pa.Array:
+    what, arg = op
+    if what == "list":
+        if kind != LIST_TYPE:
+            raise Refused("a list in a field that is not multivalue")
+        items = [_values(item, texts, rows, pa.string()) for item in arg]
+        return _lists(items, rows)
+    if kind == LIST_TYPE:
+        return _lists([_values(op, texts, rows, pa.string())], rows)
+    if what == "const":
+        return _repeat(arg, rows)
+    column = texts[arg]
+    if what == "strip":
+        return pc.replace_substring_regex(column, pattern=r"(?s)^.*\\", replacement="")
+    if what == "host":
+        encoded = pc.dictionary_encode(column)
+        hosts = strings([short_host(h) for h in encoded.dictionary.to_pylist()])
+        return pc.take(hosts, encoded.indices)
+    return column
+
+
+def _repeat(value: str | None, rows: int) -> pa.Array:
+    return pa.repeat(strings([value])[0], rows)
+
+
+def _nulls(kind: pa.DataType) -> pa.Scalar:
+    return _NULL if kind == pa.string() else _NULL_LIST
+
+
+def _lists(items: list[pa.Array], rows: int) -> pa.Array:
+    """Rows of lists of len(items) texts, the i-th from ``items[i]``."""
+    width = len(items)
+    interleaved = numbers([r + i * rows for r in range(rows) for i in range(width)], "q", pa.int64())
+    values = pc.take(pa.concat_arrays(items), interleaved)
+    offsets = numbers(range(0, rows * width + 1, width), "i", pa.int32())
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+def _times(table: pa.Table, plan: Plan) -> pa.Array:
+    """Each line's ``_time`` by the Python path's rule (flat_time)."""
+    keys = [k for k in plan.consulted if k in _TIME_KEYS or k == "EventReceivedTime"]
+    columns = [table.column(k).to_pylist() for k in keys]
+    try:
+        times = [
+            flat_time({k: v for k, v in zip(keys, line, strict=True) if v is not None})
+            for line in zip(*columns, strict=True)
+        ]
+    except (IngestError, ValueError) as exc:
+        raise Refused("a line without a time the normalizer reads") from exc
+    return numbers(times, "d", pa.float64())
+
+
+@dataclass
+class _Reference:
+    """The Python path's event of a line of the run: its fields' order, and a check of a row."""
+
+    lines: pa.Array
+    index: str
+    sourcetype: str | None
+
+    def event(self, row: int) -> dict[str, Any]:
+        line = self.lines[row].as_py()
+        obj = orjson.loads(line)
+        return normalize("flat", obj, line, index=self.index, sourcetype=self.sourcetype)
+
+    def fields(self, row: int) -> list[str]:
+        return list(self.event(row))
+
+    def check(self, block: Block, row: int) -> None:
+        """Row ``row`` of ``block`` holds what the Python path gives for its line, or Refused."""
+        event = self.event(row)
+        fields, _ = block.shapes[block.shape_of[row]]
+        if set(event) != fields:
+            raise Refused("the Python path gives a line other fields")
+        table = block.table
+        for name, value in event.items():
+            stored = float(value) if name == "_time" else _stored(value)
+            if table.column(name)[row].as_py() != stored:
+                raise Refused(f"the Python path gives {name!r} another value")
+
+
+def _stored(value: Any) -> Any:
+    """A value as a part stores it (Gathered.add): no value for empty text or an empty list."""
+    if isinstance(value, list):
+        items = [v if isinstance(v, str) else str(v) for v in value if v is not None and v != ""]
+        return items or None
+    return None if value is None or value == "" else value if isinstance(value, str) else str(value)
