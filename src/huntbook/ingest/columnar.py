@@ -104,27 +104,32 @@ def runs(member: Member) -> Iterator[Run | Skip]:
     own, for the Python reader to refuse); a stream that breaks ends with the Skip the Python
     reader gives."""
     line_no, last = member.first_line, member.first_line - 1
-    rest = b""
+    blocks: list[bytes] = []  # the run so far, joined once it is long enough
+    size = 0
     try:
         with member.open() as fh:
             for block in text_blocks(fh):
-                rest += block
-                end = rest.rfind(b"\n") + 1
-                if len(rest) >= RUN_BYTES and (end or len(rest) > member.limits.line_bytes):
-                    run, line_no = _run(rest[: end or len(rest)], line_no)
-                    rest = rest[end or len(rest) :]
+                blocks.append(block)
+                size += len(block)
+                end = block.rfind(b"\n") + 1
+                if size >= RUN_BYTES and (end or size > member.limits.line_bytes):
+                    data = b"".join(blocks)
+                    cut = data.rfind(b"\n") + 1 or size  # no line break: a line over the limit
+                    run, line_no = _run(data[:cut], line_no)
+                    blocks, size = ([data[cut:]], size - cut) if cut < size else ([], 0)
                     last = max(last, run.last_line)
                     yield run
     except (OSError, EOFError, zlib.error) as exc:
-        complete = rest[: rest.rfind(b"\n") + 1]
+        data = b"".join(blocks)
+        complete = data[: data.rfind(b"\n") + 1]
         if complete:
             run, line_no = _run(complete, line_no)
             last = max(last, run.last_line)
             yield run
         yield Skip(f"line {last + 1}", f"stream ends early: {exc}")
         return
-    if rest:
-        yield _run(rest, line_no)[0]
+    if size:
+        yield _run(b"".join(blocks), line_no)[0]
 
 
 _INK = r"[^ \t\n\r\f\v]"  # a character the Python reader's ``\S`` (bytes) does not skip
