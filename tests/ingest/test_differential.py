@@ -75,7 +75,8 @@ def test_the_compiled_path_read_every_json_line(stores: tuple[Store, Store]) -> 
 def _counts(store: Store) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
     for table in _tables(store):
-        for row in table.group_by(["index", "sourcetype"]).aggregate([([], "count_all")]).to_pylist():
+        counted = table.group_by(["index", "sourcetype"]).aggregate([([], "count_all")])
+        for row in counted.to_pylist():
             key = (row["index"], row["sourcetype"])
             out[key] = out.get(key, 0) + row["count_all"]
     return out

@@ -1,22 +1,31 @@
 """Flat JSON lines (Security-Datasets/NXLog) read into columns by Arrow's compiled JSON reader.
 
 The Python path (json_reader.py, then huntbook.normalize) builds a dict per line and a dict per
-event and puts each value in its column one by one. Most of an NXLog object's ~50 keys are
-EventData that the normalizer only renames: ``finish`` never reads or writes them. Here Arrow
-parses a run of lines into columns; those *pass-through* keys keep Arrow's column (numbers and
-booleans turned into text the way the Python path does); only the keys the normalizer consults
-(time, ``EventID``, ``Channel``, the header aliases, the classic and CIM sources and targets:
-``consulted_names``) go to the real normalizer, one small dict a line, so every derived field is
-what the Python path computes. The events' field order (a part's columns are in first-seen order)
-is rebuilt per *shape*: the pass-through keys a line holds and the keys of its normalized small
-event.
+event, and puts each of ~50 values an event in its column one by one. Here a run of lines (about
+``RUN_BYTES``) is parsed by Arrow into columns, and the normalizer runs once per *group* of lines
+instead of once per line: lines are grouped by which keys hold a value and by the values the
+normalizer tests (``EventID``, ``Channel``, ``Level``, ``-`` and the message inserts: ``_codes``).
+For a group, the real normalizer (``flat_values`` and ``finish``) is handed its first line with
+every other value replaced by a marker naming its column, so each field of its event comes out as
+an op on the run's columns: a constant, a copy of a column, a copy without the domain (CIM names),
+a short host name, a list of those (``_op``). Keys the normalizer never reads or writes
+(``consulted_names``: most of EventData) are passed through as Arrow's columns. ``_time`` is
+computed per line by the Python path's own ``flat_time``.
 
-A run of lines the compiled path cannot reproduce exactly is read by the Python path instead
-(``Refused`` says why; ``REFUSALS`` counts the reasons): lines Arrow cannot parse (bad JSON, not
-an object, not UTF-8, a key of two value types), a float or a nested object outside the consulted
-keys, another shape of JSON (``Event``, ``winlog``, ``_raw``...), a line without ``EventID``, a line
-the normalizer skips, a line too long, two keys renamed to one name, or key order that differs from
-Arrow's column order (checked on one line of each shape).
+Exactness: numbers and booleans become text as the Python path writes them (Arrow's int64 and
+bool casts), empty text is no value, and each group's first line is checked against the Python
+path's event for it (fields and values; ``_Reference``). A part's columns are in the order the
+Python path's events first name them, which depends on each line's key order (NXLog lines differ):
+the part asks ``Block.fields_of`` for the order of the few lines that add a field, and that order
+comes from the Python path run on that line.
+
+A run the compiled path cannot reproduce exactly is read by the Python path instead (``Refused``
+says why; ``REFUSALS`` counts the reasons, ``READ`` what was read here): lines Arrow cannot parse
+(bad JSON, not an object, a key holding two types of value), text not UTF-8, a float or a nested
+object or a list (outside the keys the normalizer drops), another shape of JSON (``Event``,
+``winlog``, ``_raw``...), a line without ``EventID`` or without a time, a line the normalizer
+skips, a line over the line limit, two keys renamed to one name, a multivalue key, a value made in
+a way the ops do not cover, or a group's first line that the Python path gives otherwise.
 """
 
 from __future__ import annotations
@@ -239,7 +248,8 @@ def _codes(text: pa.Array, always: bool) -> tuple[pa.Array, list[str]]:
     encoded = pc.dictionary_encode(special)
     index = encoded.indices.cast(pa.int64())
     present = pc.is_valid(text).cast(pa.int64())
-    return pc.if_else(pc.is_valid(index), pc.add(index, _TWO), present), encoded.dictionary.to_pylist()
+    codes = pc.if_else(pc.is_valid(index), pc.add(index, _TWO), present)
+    return codes, encoded.dictionary.to_pylist()
 
 
 def _group_keys(codes: list[pa.Array]) -> list[tuple[int, ...]]:
@@ -265,23 +275,21 @@ def _marker(i: int) -> str:
     return f"\ue000{i}\\\ue001{i}"
 
 
-_STRIPPED = "\ue001"
+_MARKS = frozenset("\ue000\ue001")
 Op = tuple[str, Any]  # ("copy" | "strip" | "host", column) | ("const", value) | ("list", ops)
 
 
-def _op(name: str, value: Any, markers: dict[str, int]) -> Op:
+def _op(name: str, value: Any, markers: dict[str, int], stripped: dict[str, int]) -> Op:
+    """How the run's column of field ``name`` is made, from its value in a group's event."""
     if isinstance(value, list):
-        items = [_op(name, v, markers) for v in value]
+        items = [_op(name, v, markers, stripped) for v in value]
         if any(kind == "const" and not v for kind, v in items):
             raise Refused(f"{name!r}: an empty value in a list")
         return "list", tuple(items)
-    if value is None or isinstance(value, str) and "\ue000" not in value and _STRIPPED not in value:
+    if value is None or isinstance(value, str) and _MARKS.isdisjoint(value):
         return "const", value
     if isinstance(value, str) and value in markers:
         return ("host" if name == "host" else "copy"), markers[value]
-    if isinstance(value, str) and value.startswith(_STRIPPED) and value in markers:
-        return "strip", markers[value]
-    stripped = {f"{_STRIPPED}{i}": i for i in markers.values()}
     if isinstance(value, str) and value in stripped:
         return "strip", stripped[value]
     raise Refused(f"{name!r}: a value the normalizer makes in a way not reproduced here")
@@ -304,7 +312,8 @@ def _template(
         event = finish(flat_values(symbolic), 0.0, "", index, sourcetype)
     except (IngestError, KeyError, ValueError) as exc:
         raise Refused("a line the normalizer skips") from exc
-    ops = {n: _op(n, v, markers) for n, v in event.items() if n not in ("_time", "_raw")}
+    stripped = {f"\ue001{i}": i for i in markers.values()}
+    ops = {n: _op(n, v, markers, stripped) for n, v in event.items() if n not in ("_time", "_raw")}
     return ops, str(event["index"] or ""), str(event["sourcetype"] or "")
 
 
@@ -356,7 +365,7 @@ def read_block(
 
 def _always_special(key: str) -> bool:
     """Keys whose every value steers the normalizer (the event's code, channel, level)."""
-    return key == "EventID" or _key_plan(key)[1] in ("Channel", "Level")
+    return key == "EventID" or _key_plan(key)[1] in ("Channel", "LogName", "Level")
 
 
 def _group(
@@ -377,24 +386,28 @@ def _group(
         if c:
             symbolic[key] = _marker(i) if c == 1 else values[c - 2]
     ops, group_index, group_sourcetype = _template(symbolic, index, sourcetype, markers)
-    present = {name for (_, name), column in zip(plan.passed, passed, strict=True) if column[row].is_valid}
+    named = zip(plan.passed, passed, strict=True)
+    present = {name for (_, name), column in named if column[row].is_valid}
     held = frozenset(i for i, (code, _) in enumerate(specials) if code[row].as_py())
     fields = frozenset(present.union(ops, ("_time", "_raw")))
     return _Group(ops, fields, (group_index, group_sourcetype), held)
 
 
-def _column(name: str, groups: list[_Group], group_ids: pa.Array, texts: list[pa.Array]) -> pa.Array:
+def _column(
+    name: str, groups: list[_Group], group_ids: pa.Array, texts: list[pa.Array]
+) -> pa.Array:
     """Field ``name`` over the run: each group's op on its rows (constants in one take)."""
     ops = [g.ops.get(name) for g in groups]
     kind = ARROW_TYPES[field_type(name)]
-    distinct = set(ops) - {None}
+    distinct = {o for o in ops if o is not None}
     if len(distinct) == 1:
         op = next(iter(distinct))
-        if op[0] == "copy" and all((o is not None) == (op[1] in g.held) for o, g in zip(ops, groups)):
-            return _values(op, texts, len(group_ids), kind)  # a value exactly where its column has one
+        held = [op[1] in g.held for g in groups]
+        if op[0] == "copy" and held == [o is not None for o in ops]:
+            return _values(op, texts, len(group_ids), kind)  # a value where its column has one
     column: Any = None
     if kind == pa.string() and any(o is not None and o[0] == "const" for o in ops):
-        consts = strings([o[1] if o is not None and o[0] == "const" else None for o in ops])
+        consts = strings([o[1] or None if o is not None and o[0] == "const" else None for o in ops])
         column = pc.take(consts, group_ids)
     for op in distinct:
         if column is not None and op[0] == "const" and kind == pa.string():
@@ -417,19 +430,21 @@ def _values(op: Op, texts: list[pa.Array], rows: int, kind: pa.DataType) -> pa.A
         if kind != LIST_TYPE:
             raise Refused("a list in a field that is not multivalue")
         items = [_values(item, texts, rows, pa.string()) for item in arg]
-        return _lists(items, rows)
+        return _lists(items, rows)  # each item has a value in the group's lines (_op)
+    if what == "const" and not arg:
+        return pa.nulls(rows, kind)
     if kind == LIST_TYPE:
         return _lists([_values(op, texts, rows, pa.string())], rows)
     if what == "const":
         return _repeat(arg, rows)
     column = texts[arg]
     if what == "strip":
-        return pc.replace_substring_regex(column, pattern=r"(?s)^.*\\", replacement="")
-    if what == "host":
+        column = pc.replace_substring_regex(column, pattern=r"(?s)^.*\\", replacement="")
+    elif what == "host":
         encoded = pc.dictionary_encode(column)
         hosts = strings([short_host(h) for h in encoded.dictionary.to_pylist()])
-        return pc.take(hosts, encoded.indices)
-    return column
+        column = pc.take(hosts, encoded.indices)
+    return pc.if_else(pc.not_equal(column, _EMPTY), column, _NULL)  # empty: no value
 
 
 def _repeat(value: str | None, rows: int) -> pa.Array:
@@ -443,7 +458,8 @@ def _nulls(kind: pa.DataType) -> pa.Scalar:
 def _lists(items: list[pa.Array], rows: int) -> pa.Array:
     """Rows of lists of len(items) texts, the i-th from ``items[i]``."""
     width = len(items)
-    interleaved = numbers([r + i * rows for r in range(rows) for i in range(width)], "q", pa.int64())
+    positions = [r + i * rows for r in range(rows) for i in range(width)]
+    interleaved = numbers(positions, "q", pa.int64())
     values = pc.take(pa.concat_arrays(items), interleaved)
     offsets = numbers(range(0, rows * width + 1, width), "i", pa.int32())
     return pa.ListArray.from_arrays(offsets, values)
