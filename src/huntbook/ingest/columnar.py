@@ -34,7 +34,7 @@ import io
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -58,6 +58,8 @@ from huntbook.store.parts import ARROW_TYPES, Block, numbers, string_lists, stri
 RUN_BYTES = 4 << 20  # lines parsed by Arrow at a time
 REFUSALS: Counter[str] = Counter()  # runs read by the Python path instead, by reason (this process)
 READ: Counter[str] = Counter()  # runs and events the compiled path read (this process)
+CHECKED: set[Hashable] = set()  # groups' ops checked against the Python path (``_signature``)
+MAX_CHECKED = 65_536
 _BLANK = " \t\n\r\f\v"  # what the Python reader's ``\S`` search skips as blank
 _TIME_RAW = frozenset((*_TIME_KEYS, "EventReceivedTime", "EventID"))
 _AS_TEXT = {pa.string(): None, pa.int64(): pa.string(), pa.bool_(): pa.string()}
@@ -185,7 +187,7 @@ def _parse(run: Run, member: Member) -> pa.Table:
             raise Refused(f"Arrow cannot read it: {str(exc).splitlines()[0][:80]}") from exc
         stamps = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
         if not stamps:
-            return table.select([f.name for f in table.schema if f.name in table.column_names])
+            return table
         strings += stamps
     raise Refused("time-like text Arrow keeps reading as timestamps")
 
@@ -233,7 +235,13 @@ def _text_column(column: pa.ChunkedArray) -> pa.Array:
     target = _AS_TEXT[column.type]
     if target is not None:
         return column.cast(target)
-    return pc.if_else(pc.not_equal(column, _EMPTY), column, _NULL)
+    return _no_empty(column)
+
+
+def _no_empty(column: pa.Array) -> pa.Array:
+    """Empty text as no value (a copy only where there is empty text)."""
+    empty = pc.equal(column, _EMPTY)
+    return pc.if_else(empty, _NULL, column) if pc.any(empty).as_py() else column
 
 
 @lru_cache(maxsize=1)
@@ -244,10 +252,14 @@ def _special_values() -> pa.Array:
 
 def _codes(text: pa.Array, always: bool) -> tuple[pa.Array, list[str]]:
     """Per row: 0 no value, 1 a value the normalizer only copies, 2 + i the special value i."""
-    special = text if always else pc.if_else(pc.is_in(text, _special_values()), text, _NULL)
-    encoded = pc.dictionary_encode(special)
-    index = encoded.indices.cast(pa.int64())
     present = pc.is_valid(text).cast(pa.int64())
+    if not always:
+        special = pc.is_in(text, _special_values())
+        if not pc.any(special).as_py():
+            return present, []
+        text = pc.if_else(special, text, _NULL)
+    encoded = pc.dictionary_encode(text)
+    index = encoded.indices.cast(pa.int64())
     codes = pc.if_else(pc.is_valid(index), pc.add(index, _TWO), present)
     return codes, encoded.dictionary.to_pylist()
 
@@ -341,8 +353,7 @@ def read_block(
             number = group_of[key] = len(firsts)
             firsts.append(row)
         row_groups.append(number)
-    markers = {_marker(i): i for i in range(len(plan.consulted))}
-    groups = [_group(table, plan, specials, passed, r, markers, index, sourcetype) for r in firsts]
+    groups = _groups(plan, specials, codes, firsts, index, sourcetype)
     group_ids = numbers(row_groups, "q", pa.int64())
     columns: dict[str, Any] = {"_time": _times(table, plan)}
     columns["_raw"] = run.lines
@@ -358,9 +369,27 @@ def read_block(
     counts: Counter[str] = Counter()
     for number, size in Counter(row_groups).items():
         counts[groups[number].key[1]] += size
-    for row in firsts:
-        reference.check(block, row)
+    for group, row in zip(groups, firsts, strict=True):
+        signature = _signature(group, plan.consulted)
+        if signature not in CHECKED:
+            reference.check(block, row)
+            if len(CHECKED) >= MAX_CHECKED:
+                CHECKED.clear()
+            CHECKED.add(signature)
     return block, counts
+
+
+def _signature(group: _Group, keys: list[str]) -> Hashable:
+    """What the group does, by column names: a group doing the same was checked already."""
+
+    def named(op: Op) -> Hashable:
+        what, arg = op
+        if what == "list":
+            return what, tuple(named(item) for item in arg)
+        return what, (arg if what == "const" else keys[arg])
+
+    ops = tuple(sorted((name, named(op)) for name, op in group.ops.items()))
+    return ops, group.fields, group.key
 
 
 def _always_special(key: str) -> bool:
@@ -368,29 +397,33 @@ def _always_special(key: str) -> bool:
     return key == "EventID" or _key_plan(key)[1] in ("Channel", "LogName", "Level")
 
 
-def _group(
-    table: pa.Table,
+def _groups(
     plan: Plan,
     specials: list[tuple[pa.Array, list[str]]],
-    passed: list[pa.Array],
-    row: int,
-    markers: dict[str, int],
+    codes: list[pa.Array],
+    firsts: list[int],
     index: str,
     sourcetype: str | None,
-) -> _Group:
-    """The group of row ``row``: the normalizer run once on its line with each plain value
+) -> list[_Group]:
+    """Each group from its first line: the normalizer run once on that line with each plain value
     replaced by a marker of its column, so each field's value is known as an op on columns."""
-    symbolic: dict[str, Any] = {}
-    for i, (key, (code, values)) in enumerate(zip(plan.consulted, specials, strict=True)):
-        c = code[row].as_py()
-        if c:
-            symbolic[key] = _marker(i) if c == 1 else values[c - 2]
-    ops, group_index, group_sourcetype = _template(symbolic, index, sourcetype, markers)
-    named = zip(plan.passed, passed, strict=True)
-    present = {name for (_, name), column in named if column[row].is_valid}
-    held = frozenset(i for i, (code, _) in enumerate(specials) if code[row].as_py())
-    fields = frozenset(present.union(ops, ("_time", "_raw")))
-    return _Group(ops, fields, (group_index, group_sourcetype), held)
+    rows = numbers(firsts, "q", pa.int64())
+    picked = [pc.take(code, rows).to_pylist() for code in codes]  # [column][group]
+    consulted = len(plan.consulted)
+    markers = {_marker(i): i for i in range(consulted)}
+    groups = []
+    for number in range(len(firsts)):
+        symbolic: dict[str, Any] = {}
+        for i, (key, (_, values)) in enumerate(zip(plan.consulted, specials, strict=True)):
+            c = picked[i][number]
+            if c:
+                symbolic[key] = _marker(i) if c == 1 else values[c - 2]
+        ops, group_index, group_sourcetype = _template(symbolic, index, sourcetype, markers)
+        present = {name for j, (_, name) in enumerate(plan.passed) if picked[consulted + j][number]}
+        held = frozenset(i for i in range(consulted) if picked[i][number])
+        fields = frozenset(present.union(ops, ("_time", "_raw")))
+        groups.append(_Group(ops, fields, (group_index, group_sourcetype), held))
+    return groups
 
 
 def _column(
@@ -444,7 +477,7 @@ def _values(op: Op, texts: list[pa.Array], rows: int, kind: pa.DataType) -> pa.A
         encoded = pc.dictionary_encode(column)
         hosts = strings([short_host(h) for h in encoded.dictionary.to_pylist()])
         column = pc.take(hosts, encoded.indices)
-    return pc.if_else(pc.not_equal(column, _EMPTY), column, _NULL)  # empty: no value
+    return column if what == "copy" else _no_empty(column)
 
 
 def _repeat(value: str | None, rows: int) -> pa.Array:
@@ -458,11 +491,18 @@ def _nulls(kind: pa.DataType) -> pa.Scalar:
 def _lists(items: list[pa.Array], rows: int) -> pa.Array:
     """Rows of lists of len(items) texts, the i-th from ``items[i]``."""
     width = len(items)
-    positions = [r + i * rows for r in range(rows) for i in range(width)]
-    interleaved = numbers(positions, "q", pa.int64())
-    values = pc.take(pa.concat_arrays(items), interleaved)
+    values = pc.take(pa.concat_arrays(items), _interleaved(rows, width))
     offsets = numbers(range(0, rows * width + 1, width), "i", pa.int32())
     return pa.ListArray.from_arrays(offsets, values)
+
+
+@lru_cache(maxsize=64)
+def _interleaved(rows: int, width: int) -> pa.Array:
+    """Positions ``r + i * rows`` for each row ``r`` and item ``i``, row by row."""
+    k = numbers(range(rows * width), "q", pa.int64())
+    w, n = numbers([width, rows], "q", pa.int64())
+    row = pc.divide(k, w)
+    return pc.add(row, pc.multiply(pc.subtract(k, pc.multiply(row, w)), n))
 
 
 def _times(table: pa.Table, plan: Plan) -> pa.Array:
