@@ -13,8 +13,9 @@ a short host name, a list of those (``_op``). Keys the normalizer never reads or
 computed per line by the Python path's own ``flat_time``.
 
 Exactness: numbers and booleans become text as the Python path writes them (Arrow's int64 and
-bool casts), empty text is no value, and each group's first line is checked against the Python
-path's event for it (fields and values; ``_Reference``). A part's columns are in the order the
+bool casts), empty text is no value, and the first line of each kind of group (``_signature``,
+once per process) is checked against the Python path's event for it (fields and values;
+``_Reference``). A part's columns are in the order the
 Python path's events first name them, which depends on each line's key order (NXLog lines differ):
 the part asks ``Block.fields_of`` for the order of the few lines that add a field, and that order
 comes from the Python path run on that line.
@@ -60,7 +61,6 @@ REFUSALS: Counter[str] = Counter()  # runs read by the Python path instead, by r
 READ: Counter[str] = Counter()  # runs and events the compiled path read (this process)
 CHECKED: set[Hashable] = set()  # groups' ops checked against the Python path (``_signature``)
 MAX_CHECKED = 65_536
-_BLANK = " \t\n\r\f\v"  # what the Python reader's ``\S`` search skips as blank
 _TIME_RAW = frozenset((*_TIME_KEYS, "EventReceivedTime", "EventID"))
 _AS_TEXT = {pa.string(): None, pa.int64(): pa.string(), pa.bool_(): pa.string()}
 
