@@ -155,6 +155,7 @@ def test_a_file_that_breaks_while_read_fails_alone(
         return event
 
     monkeypatch.setattr(reading, "normalize", breaks_on_one_file)
+    monkeypatch.setattr(reading, "COMPILED", {})  # the Python path, where normalize is called
     store = Store(tmp_path / "s")
     summary = ingest(store, [inputs])
     failed = [f for f in summary.files if f.status == "failed"]

@@ -63,6 +63,11 @@ def _key_plan(key: str) -> tuple[int, str]:
 
 def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
     """An NXLog-style object: every key under its own name, System keys renamed per the table."""
+    return flat_values(obj), flat_time(obj)
+
+
+def flat_values(obj: dict[str, Any]) -> Fields:
+    """The fields of ``flat_fields`` without the time."""
     code = text(obj.get("EventID"))
     if code is None:
         raise IngestError("no EventID")
@@ -81,7 +86,7 @@ def flat_fields(obj: dict[str, Any]) -> tuple[Fields, float]:
         elif action == _LIST:
             out[name] = [v for v in (text(x) for x in _as_list(value)) if v]
     out["EventCode"] = code
-    return out, flat_time(obj)
+    return out
 
 
 def _as_list(value: Any) -> list[Any]:

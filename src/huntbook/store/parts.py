@@ -148,6 +148,127 @@ def part_schema(path: Path) -> pa.Schema:
         return ipc.open_file(source).schema
 
 
+class Gathered:
+    """Events gathered column by column: a column per field, in the order fields were first seen.
+
+    A column keeps a place for each row (a list doubling from ``FIRST_PLACES`` up to
+    ``capacity``), so adding a value is one store.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.rows = 0
+        self.times: list[float] = []
+        self.slots: dict[str, _Slot | None] = {}  # None for _time and _cd: not columns here
+        self.seen: Catalog = {}
+
+    def _slot(self, name: str) -> _Slot | None:
+        if name in (TIME, CD):
+            slot = None
+        else:
+            places = min(self.capacity, max(FIRST_PLACES, 2 * self.rows))
+            slot = ([None] * places, is_list(name))
+        self.slots[name] = slot
+        return slot
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        """Append one normalized event."""
+        row = self.rows
+        try:
+            self.times.append(float(event[TIME]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"event without a numeric _time: {exc}") from exc
+        slots = self.slots
+        for name, value in event.items():
+            try:
+                slot = slots[name]
+            except KeyError:
+                slot = self._slot(name)
+            if slot is None or value is None or value == "":
+                continue
+            values, listed = slot
+            if listed:
+                value = _as_list(value)
+                if not value:
+                    continue
+            elif type(value) is not str:
+                value = _as_text(name, value)
+            try:
+                values[row] = value
+            except IndexError:  # more rows than places: double them (at most capacity)
+                values.extend([None] * (min(self.capacity, 2 * row) - len(values)))
+                values[row] = value
+        key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
+        seen = self.seen.get(key)
+        if seen is None:
+            seen = self.seen[key] = set()
+        seen.update(event)
+        self.rows += 1
+
+    def table(self) -> pa.Table:
+        """The gathered events: ``_time`` first, then a column per field in first-seen order."""
+        n = self.rows
+        arrays = {TIME: numbers(self.times, "d", pa.float64())}
+        for name, slot in self.slots.items():
+            if slot is not None:
+                values = slot[0]
+                column = values if n == len(values) else values[:n] + [None] * (n - len(values))
+                arrays[name] = BUILD[field_type(name)](column)
+        return pa.table(arrays)
+
+
+@dataclass
+class Block:
+    """Events already in columns (a compiled reader's): what a part needs to hold some of them.
+
+    ``table``: ``_time`` first, then a column for every field any event has (text or list of
+    text, as ``Gathered`` builds them); ``shapes``: the distinct sets of fields of its events with
+    their ``(index, sourcetype)``; ``shape_of``: each row's shape; ``fields_of(row)``: that row's
+    event's fields in their order. A part's columns are in first-seen order, and only a row with
+    a field no row before it in the part had adds any: those rows' orders give the part's.
+    """
+
+    table: pa.Table
+    shapes: list[tuple[frozenset[str], tuple[str, str]]]
+    shape_of: list[int]
+    fields_of: Callable[[int], Iterable[str]]
+
+
+Segment = tuple[pa.Table, Catalog]  # rows of a part, their fields by (index, sourcetype)
+
+
+def block_segment(block: Block, start: int, rows: int, before: Iterable[str]) -> Segment:
+    """Rows ``start`` to ``start + rows`` of ``block`` after a part's fields ``before``, with the
+    columns their events have, in first-seen order."""
+    firsts: dict[int, int] = {}
+    for row, shape in enumerate(block.shape_of[start : start + rows], start):
+        firsts.setdefault(shape, row)
+    names = dict.fromkeys(before)
+    seen: Catalog = {}
+    held: set[str] = set()
+    for shape, row in firsts.items():
+        fields, key = block.shapes[shape]
+        seen.setdefault(key, set()).update(fields)
+        held |= fields
+        if not fields <= names.keys():
+            names.update(dict.fromkeys(block.fields_of(row)))
+    columns = [n for n in names if n in held and n not in (TIME, CD)]
+    return block.table.slice(start, rows).select([TIME, *columns]), seen
+
+
+def joined(segments: list[Segment]) -> Segment:
+    """Segments of a part as one table: columns in first-seen order, missing values null."""
+    if len(segments) == 1:
+        return segments[0]
+    names = dict.fromkeys(n for table, _ in segments for n in table.column_names)
+    table = pa.concat_tables([t for t, _ in segments], promote_options="default")
+    seen: Catalog = {}
+    for _, other in segments:
+        for key, fields in other.items():
+            seen.setdefault(key, set()).update(fields)
+    return table.select(list(names)), seen
+
+
 class PartWriter:
     """Collects events and writes them as ``out_dir/<prefix>-NNNNN.arrow`` parts."""
 
@@ -165,75 +286,46 @@ class PartWriter:
 
     def _reset(self) -> None:
         self._rows = 0
-        self._times: list[float] = []
-        self._slots: dict[str, _Slot | None] = {}  # None for _time and _cd: not columns here
-        self._seen: Catalog = {}
-
-    def _slot(self, name: str) -> _Slot | None:
-        """Where values of field ``name`` go in this chunk (None for ``_time`` and ``_cd``): a
-        list with a place for each row so far and more, so adding a value is one store."""
-        if name in (TIME, CD):
-            slot = None
-        else:
-            places = min(self.chunk_rows, max(FIRST_PLACES, 2 * self._rows))
-            slot = ([None] * places, is_list(name))
-        self._slots[name] = slot
-        return slot
+        self._segments: list[Segment] = []
+        self._gathered = Gathered(self.chunk_rows)
+        self._add = self._gathered.add
 
     def add(self, event: Mapping[str, Any]) -> None:
         """Append one normalized event; a full chunk is written out at once."""
-        row = self._rows
-        try:
-            self._times.append(float(event[TIME]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"event without a numeric _time: {exc}") from exc
-        slots = self._slots
-        for name, value in event.items():
-            try:
-                slot = slots[name]
-            except KeyError:
-                slot = self._slot(name)
-            if slot is None or value is None or value == "":
-                continue
-            values, listed = slot
-            if listed:
-                value = _as_list(value)
-                if not value:
-                    continue
-            elif type(value) is not str:
-                value = _as_text(name, value)
-            try:
-                values[row] = value
-            except IndexError:  # more rows than places: double them (at most chunk_rows)
-                values.extend([None] * (min(self.chunk_rows, 2 * row) - len(values)))
-                values[row] = value
-        key = (str(event.get("index") or ""), str(event.get("sourcetype") or ""))
-        seen = self._seen.get(key)
-        if seen is None:
-            seen = self._seen[key] = set()
-        seen.update(event)
+        self._add(event)
         self._rows += 1
         if self._rows >= self.chunk_rows:
             self.flush()
 
-    def _table(self) -> pa.Table:
-        n = self._rows
-        arrays = {TIME: numbers(self._times, "d", pa.float64())}
-        for name, slot in self._slots.items():
-            if slot is not None:
-                values = slot[0]
-                column = values if n == len(values) else values[:n] + [None] * (n - len(values))
-                arrays[name] = BUILD[field_type(name)](column)
-        return pa.table(arrays)
+    def add_block(self, block: Block) -> None:
+        """Append events already in columns; full chunks are written out at once."""
+        start, total = 0, block.table.num_rows
+        while start < total:
+            rows = min(total - start, self.chunk_rows - self._rows)
+            self._seal()
+            before = [n for table, _ in self._segments for n in table.column_names]
+            self._segments.append(block_segment(block, start, rows, before))
+            self._rows += rows
+            start += rows
+            if self._rows >= self.chunk_rows:
+                self.flush()
+
+    def _seal(self) -> None:
+        """The events added one by one so far become a segment of the part."""
+        if self._gathered.rows:
+            self._segments.append((self._gathered.table(), self._gathered.seen))
+            self._gathered = Gathered(self.chunk_rows)
+            self._add = self._gathered.add
 
     def flush(self) -> None:
         """Write the gathered events (if any) as one part; fields only ever empty are not noted."""
         if not self._rows:
             return
-        table = self._table()
+        self._seal()
+        table, seen = joined(self._segments)
         fields = table.column_names[1:]  # after _time
         filled = {n for n in fields if table.column(n).null_count < self._rows}
-        for key, names in self._seen.items():
+        for key, names in seen.items():
             self.written.catalog.setdefault(key, set()).update(names & filled)
         path = self.out_dir / f"{self.prefix}-{len(self.written.paths):05d}.arrow"
         options = ipc.IpcWriteOptions(compression=PART_COMPRESSION)
