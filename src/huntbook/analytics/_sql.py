@@ -12,7 +12,13 @@ multivalue field asked for by plain name yields its last value; position -1 is t
 target when a classic list dropped an empty subject); a text field asked for by position yields
 itself only at position 1 or -1 (a single value is both the first and the last).
 
-SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB.
+Which table a query reads: ``Columns.table``, the store's ``events`` view, or the narrower table
+:mod:`huntbook.analytics.scan` made of the events the analytics can use (a store wrapper names it
+in ``events_table``). A query that needs every event (visibility's counts, the list of hosts)
+reads ``EVENTS`` whatever the columns say.
+
+SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB; ``rows`` runs a query and
+``create_table`` a ``CREATE TEMPORARY TABLE ... AS`` (both take the sqlglot tree).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sqlglot import exp
 Candidate = str | tuple[str, int]
 
 DIALECT = "duckdb"
+EVENTS = "events"
 
 
 class StoreLike(Protocol):
@@ -47,8 +54,12 @@ class Columns:
     """
 
     def __init__(
-        self, fields: Mapping[str, str], variants: Mapping[str, str] | None = None
+        self,
+        fields: Mapping[str, str],
+        variants: Mapping[str, str] | None = None,
+        table: str = EVENTS,
     ) -> None:
+        self.table = table  # what the row-by-row queries read (see the module docstring)
         self.spellings: dict[str, list[tuple[str, str]]] = {}  # lower name -> (column, type)
         for name, kind in fields.items():
             column = (variants or {}).get(name, name)
@@ -56,8 +67,9 @@ class Columns:
 
     @classmethod
     def of(cls, store: StoreLike) -> Columns:
-        """The columns of a store (its fields and the columns of their case variants)."""
-        return cls(store.fields(), store.columns())
+        """The columns of a store (its fields and the columns of their case variants), read
+        from the table the store names in ``events_table`` (default ``events``)."""
+        return cls(store.fields(), store.columns(), getattr(store, "events_table", EVENTS))
 
     def has(self, name: str) -> bool:
         return name.lower() in self.spellings
@@ -135,6 +147,15 @@ def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> lis
         exp.column(name, quoted=True).as_(name) for name in ("_time", "_cd", "host", "EventCode")
     ]
     return core + [columns.get(*names).as_(alias) for alias, names in spec.items()]
+
+
+def create_table(con: Any, name: str, query: exp.Expr) -> None:
+    """``CREATE TEMPORARY TABLE name AS query`` on the connection (DDL beside ``rows``)."""
+    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+    statement = exp.Create(
+        this=exp.to_table(name), kind="TABLE", expression=query, properties=temporary
+    )
+    con.execute(statement.sql(dialect=DIALECT))
 
 
 def rows(con: Any, query: exp.Expr) -> list[dict[str, Any]]:

@@ -203,20 +203,24 @@ def activity_select(columns: Columns, where: exp.Expr) -> exp.Select:
     core.append(columns.get("source").as_("source"))
     return (
         exp.select(*core, *fields, activity_logon_id(columns).as_("LogonId"))
-        .from_("events")
+        .from_(columns.table)
         .where(where)
+    )
+
+
+def logon_where(columns: Columns) -> exp.Expr:
+    """Network logons: 4624 of a type in ``NETWORK_LOGON_TYPES``."""
+    return exp.and_(
+        code_in(columns, ["4624"]),
+        not_sysmon(columns),
+        columns.get("LogonType", "Logon_Type").isin(*[text(t) for t in NETWORK_LOGON_TYPES]),
     )
 
 
 def logon_select(columns: Columns) -> exp.Select:
     fields = [columns.get(*names).as_(alias) for alias, names in LOGON_FIELDS.items()]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    where = exp.and_(
-        code_in(columns, ["4624"]),
-        not_sysmon(columns),
-        columns.get("LogonType", "Logon_Type").isin(*[text(t) for t in NETWORK_LOGON_TYPES]),
-    )
-    return exp.select(*core, *fields).from_("events").where(where)
+    return exp.select(*core, *fields).from_(columns.table).where(logon_where(columns))
 
 
 def pair_with_logons(

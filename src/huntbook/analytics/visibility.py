@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-from huntbook.analytics._sql import Candidate, Columns, StoreLike, is_sysmon, rows
+from huntbook.analytics._sql import EVENTS, Candidate, Columns, StoreLike, is_sysmon, rows
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.errors import MappingError
 
@@ -170,19 +170,41 @@ def _field_sets() -> list[tuple[Candidate, ...]]:
     return sorted((s for s in sets if s), key=repr)
 
 
-def _counts(store: StoreLike) -> list[dict[str, Any]]:
-    columns = Columns.of(store)
+def _groups(columns: Columns) -> list[exp.Expr]:
+    """What the counts are grouped by: host, Sysmon or not, sourcetype, EventCode."""
     sysmon = exp.Coalesce(this=is_sysmon(columns), expressions=[exp.false()])
-    keys = [
+    return [
         exp.column("host", quoted=True).as_("host"),
         sysmon.as_("sysmon"),
         exp.Lower(this=columns.get("sourcetype")).as_("sourcetype"),
         exp.column("EventCode", quoted=True).as_("EventCode"),
     ]
-    filled = [exp.Count(this=columns.get(*fs)).as_(f"f{i}") for i, fs in enumerate(_field_sets())]
+
+
+def count_reads(columns: Columns) -> list[exp.Expr]:
+    """Every value the counts read (for a scan's key table: analytics/scan.py)."""
+    return [*_groups(columns), *[columns.get(*fs) for fs in _field_sets()]]
+
+
+def _counts(store: StoreLike) -> list[dict[str, Any]]:
+    """Events per group, and how many carry each field set: counted over every event, or added
+    up from a key table whose rows count their events (a store's ``tally``: the table and its
+    count column, see analytics/scan.py)."""
+    columns = Columns.of(store)
+    table, weight = getattr(store, "tally", (EVENTS, None))
+    sets = [columns.get(*fs) for fs in _field_sets()]
+    if weight is None:
+        n: exp.Expr = exp.Count(this=exp.Star())
+        filled: list[exp.Expr] = [exp.Count(this=value) for value in sets]
+    else:
+        w = exp.column(weight, quoted=True)
+        n = exp.Sum(this=w)
+        present = [exp.Not(this=exp.Is(this=value, expression=exp.Null())) for value in sets]
+        zero = exp.Literal.number(0)
+        filled = [exp.Sum(this=exp.Case().when(p, w).else_(zero)) for p in present]
     query = (
-        exp.select(*keys, exp.Count(this=exp.Star()).as_("n"), *filled)
-        .from_("events")
+        exp.select(*_groups(columns), n.as_("n"), *[f.as_(f"f{i}") for i, f in enumerate(filled)])
+        .from_(table)  # every event (or a count of every event), whatever the columns read
         .group_by(1, 2, 3, 4)
     )
     return rows(store.connect(), query)
