@@ -13,8 +13,9 @@ process timed from its start to its exit (Python start-up, imports, searches, an
 with the child's own peak resident memory (``wait4``); the fastest of ``--repeat`` runs.
 
 ``--stages`` runs the hunt once more inside this process with a timer around each stage of
-``STAGES`` (the searches, each analytic, naming evidence files, writing the reports) and prints
-the seconds each took and the rows each stage's queries brought into Python.
+``STAGES`` (the searches, the analytics' one scan, each analytic, naming evidence files, writing
+the reports) and prints the seconds each took and the rows each stage's queries brought into
+Python.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
 # stage name -> (module, function) timed by --stages; nested stages count inside their parent
 STAGES: dict[str, tuple[str, str]] = {
     "searches (six SPL queries)": ("huntbook.hunts.runner", "_run_queries"),
+    "one scan for the analytics": ("huntbook.hunts.findings", "scan"),
     "lateral movement": ("huntbook.hunts.findings", "ANALYTICS:lateral_movement"),
     "  connections": ("huntbook.analytics.sessions", "connections"),
     "  address book": ("huntbook.analytics.sessions", "address_book"),
@@ -179,6 +181,7 @@ def instrument(timer: Timer) -> None:
             continue
         setattr(module, attr, timer.wrap(name, getattr(module, attr)))
     for module_name in (
+        "scan",
         "sessions",
         "lateral_movement",
         "traces",
