@@ -194,18 +194,33 @@ def instrument(timer: Timer) -> None:
             module.rows = timer.count_rows(module.rows)
 
 
+def per_search(timer: Timer) -> None:
+    """Time each search of the hunt (a templated one with all its runs) as a stage of its own."""
+    from huntbook.hunts import runner
+
+    real = runner._run_query
+
+    def timed(store: Any, query: Any, *args: Any) -> Any:
+        name = f"  search {query.index}: {query.title}"
+        return timer.wrap(name, real)(store, query, *args)
+
+    runner._run_query = timed
+
+
 def stages(store: Any) -> dict[str, dict[str, float]]:
     from huntbook.hunts.runner import run_hunt
 
     timer = Timer()
     instrument(timer)
+    per_search(timer)
     start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
         result = run_hunt(store, PLAYBOOK, out=out)
     total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
+    names = [*STAGES, *sorted(n for n in timer.seconds if n.startswith("  search "))]
     table = {
         n: {"s": round(timer.seconds[n], 3), "cpu_s": round(timer.cpu[n], 3), "rows": timer.rows[n]}
-        for n in STAGES
+        for n in names
     }
     table["run_hunt (all of the above)"] = {
         "s": round(total, 3),
