@@ -59,11 +59,12 @@ def test_scanned_store_gives_the_plain_findings(build_store):
 
 
 def test_only_usable_events_are_kept(build_store):
-    """The network logons (join partners), the connection, the stager: not the 30 plain
-    ``-Embedding`` starts, which PowerShell's ``-e`` hint lets through but cannot decode."""
+    """The connection and the stager: not the 30 plain ``-Embedding`` starts, which
+    PowerShell's ``-e`` hint lets through but which cannot decode, nor the network logons (read
+    from the events as join partners, so the table does not grow with the store)."""
     con = scan(build_store(_events())).connect()
     kept = con.execute(f'SELECT "EventCode", count(*) FROM {NEEDED} GROUP BY 1 ORDER BY 1')
-    assert kept.fetchall() == [("1", 1), ("3", 1), ("4624", 6)]
+    assert kept.fetchall() == [("1", 1), ("3", 1)]
 
 
 def test_filters_run_once_per_distinct_combination(build_store):
@@ -95,3 +96,23 @@ def test_message_not_read_without_engine_events(build_store):
     store = build_store([*_events(), security(4688, "venus", 9.0, Message="A new process")])
     con = scan(store).connect()
     assert con.execute(f'SELECT count("Message") FROM {NEEDED}').fetchone()[0] == 0
+
+
+def test_rdp_logon_rules_read_the_scanned_logons(build_store):
+    """A logon a logon rule matches (RDP, type 10) is kept by the scan and its edge drawn; the
+    address book counts every logon naming its source, from the key table's counts."""
+    events = [
+        logon(
+            "venus", 10.0, "0x77", "alice", ip="10.0.2.15", workstation="WRK-BTUN", logon_type="10"
+        ),
+        *[
+            logon("venus", 20.0 + i, f"0x8{i}", "svc", ip="10.0.2.15", workstation="WRK-BTUN")
+            for i in range(3)
+        ],
+    ]
+    store = build_store(events)
+    scanned = scan(store)
+    assert _findings(scanned) == _findings(store)
+    assert [(e.source, e.method) for e in find_lateral_movement(scanned)] == [("WRK-BTUN", "RDP")]
+    kept = scanned.connect().execute(f'SELECT "_cd" FROM {NEEDED}').fetchall()
+    assert len(kept) == 1

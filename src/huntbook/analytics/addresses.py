@@ -33,6 +33,8 @@ from huntbook.analytics._sql import (
     Candidate,
     Columns,
     code_in,
+    count,
+    count_table,
     is_sysmon,
     not_sysmon,
     projection,
@@ -201,6 +203,11 @@ class AddressBook:
         return {ip: host for ip in sorted(self.votes) if (host := self.host_for(ip))}
 
 
+def book_reads(columns: Columns) -> list[exp.Expr]:
+    """Every value the address book counts read (what a tally must group by: analytics/scan.py)."""
+    return [naming_logon_where(columns), *[columns.get(*n) for n in LOGON_PAIR_FIELDS.values()]]
+
+
 def naming_logon_where(columns: Columns) -> exp.Expr:
     """4624/4625 that name their source by address and workstation name together."""
     pair = [columns.get(*names) for names in LOGON_PAIR_FIELDS.values()]
@@ -221,8 +228,8 @@ def address_book(con: Any, columns: Columns, conns: list[Connection]) -> Address
     pair = [columns.get(*names) for names in LOGON_PAIR_FIELDS.values()]
     named = [value.as_(alias) for value, alias in zip(pair, LOGON_PAIR_FIELDS, strict=True)]
     query = (  # one row per (address, name) pair with its logons counted in the engine
-        exp.select(*named, exp.Count(this=exp.Star()).as_("logons"))
-        .from_(columns.table)
+        exp.select(*named, count(columns).as_("logons"))
+        .from_(count_table(columns))
         .where(naming_logon_where(columns))
         .group_by(*[exp.Literal.number(i + 1) for i in range(len(pair))])
     )

@@ -43,7 +43,6 @@ from huntbook.analytics._sql import (
 )
 from huntbook.analytics.addresses import (
     AddressBook,
-    naming_logon_where,
     network_where,
     normalize_ip,
     short_host,
@@ -310,17 +309,19 @@ def _explicit_rows(con: Any, columns: Columns) -> list[dict[str, Any]]:
 
 
 def scan_filters(columns: Columns) -> list[exp.Expr]:
-    """Every event ``find_lateral_movement`` may read row by row, as filters whose union is
-    never narrower than its queries' (for :mod:`huntbook.analytics.scan`)."""
+    """Every event ``find_lateral_movement`` may read row by row from ``Columns.table``, as
+    filters whose union is never narrower than its queries' (for :mod:`huntbook.analytics.scan`;
+    the network logons are read from the events but for those a logon rule could match, the
+    address book's counts from the tally)."""
     table = load_methods()
+    focus = _focus(columns, table, {})
     return [
-        logon_where(columns),
-        exp.and_(activity_filter(columns), _focus(columns, table, {}).activity),
+        exp.and_(activity_filter(columns), focus.activity),
+        exp.and_(logon_where(columns), focus.logons),
         _nearby_filter(columns, table),
         written_by_system(columns),  # what the nearby rules' ``planted`` test reads
         trace_filter(columns, table),
         network_where(columns),
-        naming_logon_where(columns),
         _explicit_where(columns),
     ]
 

@@ -9,15 +9,17 @@ of times, and a filter is a function of the columns it reads: it passes an event
 passes the event's combination of those columns.
 
 API: ``scan(store) -> Scanned``, a store whose ``connect()`` gives one connection holding
-``needed_events`` (its ``events_table``: see ``Columns.table``) beside the ``events`` view. Every
-analytic run on it gives what it gives on ``store``; visibility adds up its counts from
-``event_keys``, and the list of hosts still reads ``events``.
+``needed_events`` (its ``events_table``: see ``Columns.table``) and ``event_keys`` (its
+``tally``: see ``_sql.count``) beside the ``events`` view. Every analytic run on it gives what it
+gives on ``store``. What the analytics count over every event (visibility's counts, the address
+book's logons per address and name) they add up from ``event_keys``; the network logons, join
+partners of which any may be needed, they read from ``events`` (a table of them would grow with
+the store), all but those a logon rule could match; the list of hosts too.
 
 How, three statements on one connection:
 
-1. ``event_keys``: the distinct combinations of the columns the filters of ``FILTERS`` and
-   visibility's counts read, over every event, each with its number of events (``tally``:
-   visibility adds those up instead of counting the events again);
+1. ``event_keys``: the distinct combinations of the columns the filters of ``FILTERS`` and the
+   counts of ``TALLIES`` read, over every event, each with its number of events;
 2. the union of those filters, on the combinations: the EventCodes it lets through;
 3. ``needed_events``: the events of those EventCodes whose combination passed (matched by a
    hash of the combination: a collision only lets in an event that the analytic's own filter
@@ -47,7 +49,7 @@ from huntbook.analytics._sql import (
     create_table,
     rows,
 )
-from huntbook.analytics.addresses import LOGON_PAIR_FIELDS, NETWORK_FIELDS
+from huntbook.analytics.addresses import LOGON_PAIR_FIELDS, NETWORK_FIELDS, book_reads
 from huntbook.analytics.lateral_movement import EXPLICIT_FIELDS
 from huntbook.analytics.lateral_movement import scan_filters as lateral_filters
 from huntbook.analytics.powershell_findings import SOURCE_FIELDS
@@ -66,6 +68,8 @@ FILTERS: tuple[Callable[[Columns], list[exp.Expr]], ...] = (
     lateral_filters,
     powershell_filters,
 )
+# what the analytics count over every event, from event_keys' counts
+TALLIES: tuple[Callable[[Columns], list[exp.Expr]], ...] = (count_reads, book_reads)
 # the fields the analytics' queries read of those events
 READS: tuple[Mapping[str, Sequence[Candidate]], ...] = (
     LOGON_FIELDS,
@@ -86,7 +90,7 @@ class Scanned:
     store: StoreLike
     con: Any
     events_table: str = NEEDED
-    tally: tuple[str, str] = (KEYS, COUNT)  # for visibility's counts
+    tally: tuple[str, str] = (KEYS, COUNT)  # what counts over every event read
 
     def connect(self) -> Any:
         return self.con
@@ -123,7 +127,7 @@ def scan(store: StoreLike) -> Scanned:
     con = store.connect()
     on_keys = Columns(store.fields(), store.columns(), KEYS)
     union = exp.or_(*[f for fn in FILTERS for f in fn(on_keys)])
-    keys = _names([union, *count_reads(on_keys)])
+    keys = _names([union, *[v for fn in TALLIES for v in fn(on_keys)]])
     named = [exp.column(k, quoted=True) for k in keys]
     counted = exp.select(*named, exp.Count(this=exp.Star()).as_(COUNT, quoted=True))
     create_table(con, KEYS, counted.from_(EVENTS).group_by(*named))

@@ -34,7 +34,15 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-from huntbook.analytics._sql import EVENTS, Candidate, Columns, StoreLike, is_sysmon, rows
+from huntbook.analytics._sql import (
+    Candidate,
+    Columns,
+    StoreLike,
+    count,
+    count_table,
+    is_sysmon,
+    rows,
+)
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.errors import MappingError
 
@@ -182,29 +190,19 @@ def _groups(columns: Columns) -> list[exp.Expr]:
 
 
 def count_reads(columns: Columns) -> list[exp.Expr]:
-    """Every value the counts read (for a scan's key table: analytics/scan.py)."""
+    """Every value the counts read (what a tally must group by: analytics/scan.py)."""
     return [*_groups(columns), *[columns.get(*fs) for fs in _field_sets()]]
 
 
 def _counts(store: StoreLike) -> list[dict[str, Any]]:
-    """Events per group, and how many carry each field set: counted over every event, or added
-    up from a key table whose rows count their events (a store's ``tally``: the table and its
-    count column, see analytics/scan.py)."""
+    """Events per group, and how many carry each field set (over every event, or added up from
+    the store's tally: ``_sql.count``)."""
     columns = Columns.of(store)
-    table, weight = getattr(store, "tally", (EVENTS, None))
     sets = [columns.get(*fs) for fs in _field_sets()]
-    if weight is None:
-        n: exp.Expr = exp.Count(this=exp.Star())
-        filled: list[exp.Expr] = [exp.Count(this=value) for value in sets]
-    else:
-        w = exp.column(weight, quoted=True)
-        n = exp.Sum(this=w)
-        present = [exp.Not(this=exp.Is(this=value, expression=exp.Null())) for value in sets]
-        zero = exp.Literal.number(0)
-        filled = [exp.Sum(this=exp.Case().when(p, w).else_(zero)) for p in present]
+    filled = [count(columns, value).as_(f"f{i}") for i, value in enumerate(sets)]
     query = (
-        exp.select(*_groups(columns), n.as_("n"), *[f.as_(f"f{i}") for i, f in enumerate(filled)])
-        .from_(table)  # every event (or a count of every event), whatever the columns read
+        exp.select(*_groups(columns), count(columns).as_("n"), *filled)
+        .from_(count_table(columns))
         .group_by(1, 2, 3, 4)
     )
     return rows(store.connect(), query)
