@@ -29,7 +29,6 @@ from typing import Any
 from sqlglot import exp
 
 from huntbook.analytics._sql import (
-    EVENTS,
     Candidate,
     Columns,
     code_in,
@@ -204,8 +203,10 @@ class AddressBook:
 
 
 def book_reads(columns: Columns) -> list[exp.Expr]:
-    """Every value the address book counts read (what a tally must group by: analytics/scan.py)."""
-    return [naming_logon_where(columns), *[columns.get(*n) for n in LOGON_PAIR_FIELDS.values()]]
+    """Every value the address book counts read (what a tally must group by: analytics/scan.py),
+    the host included."""
+    pair = [columns.get(*n) for n in LOGON_PAIR_FIELDS.values()]
+    return [exp.column("host", quoted=True), naming_logon_where(columns), *pair]
 
 
 def naming_logon_where(columns: Columns) -> exp.Expr:
@@ -220,8 +221,9 @@ def naming_logon_where(columns: Columns) -> exp.Expr:
 
 def address_book(con: Any, columns: Columns, conns: list[Connection]) -> AddressBook:
     """Learn the address map from network events and from logons that name their source."""
-    every_host = exp.select(exp.column("host", quoted=True)).distinct().from_(EVENTS)
-    host_rows = rows(con, every_host)  # every host of the store, not only those of ``table``
+    # every host of the store, not only those of ``table``: from the events, or their tally
+    every_host = exp.select(exp.column("host", quoted=True)).distinct()
+    host_rows = rows(con, every_host.from_(count_table(columns)))
     book = AddressBook([short_host(r["host"]) for r in host_rows if r["host"]])
     for conn in conns:
         book.add(conn.local_ip, conn.host, WEIGHTS["own"])
