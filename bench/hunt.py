@@ -13,8 +13,9 @@ process timed from its start to its exit (Python start-up, imports, searches, an
 with the child's own peak resident memory (``wait4``); the fastest of ``--repeat`` runs.
 
 ``--stages`` runs the hunt once more inside this process with a timer around each stage of
-``STAGES`` (the searches, each analytic, naming evidence files, writing the reports) and prints
-the seconds each took and the rows each stage's queries brought into Python.
+``STAGES`` (the searches, the analytics' one scan, each analytic, naming evidence files, writing
+the reports) and prints the seconds each took and the rows each stage's queries brought into
+Python.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
 # stage name -> (module, function) timed by --stages; nested stages count inside their parent
 STAGES: dict[str, tuple[str, str]] = {
     "searches (six SPL queries)": ("huntbook.hunts.runner", "_run_queries"),
+    "one scan for the analytics": ("huntbook.hunts.findings", "scan"),
     "lateral movement": ("huntbook.hunts.findings", "ANALYTICS:lateral_movement"),
     "  connections": ("huntbook.analytics.sessions", "connections"),
     "  address book": ("huntbook.analytics.sessions", "address_book"),
@@ -179,6 +181,7 @@ def instrument(timer: Timer) -> None:
             continue
         setattr(module, attr, timer.wrap(name, getattr(module, attr)))
     for module_name in (
+        "scan",
         "sessions",
         "lateral_movement",
         "traces",
@@ -191,18 +194,33 @@ def instrument(timer: Timer) -> None:
             module.rows = timer.count_rows(module.rows)
 
 
+def per_search(timer: Timer) -> None:
+    """Time each search of the hunt (a templated one with all its runs) as a stage of its own."""
+    from huntbook.hunts import runner
+
+    real = runner._run_query
+
+    def timed(store: Any, query: Any, *args: Any) -> Any:
+        name = f"  search {query.index}: {query.title}"
+        return timer.wrap(name, real)(store, query, *args)
+
+    runner._run_query = timed
+
+
 def stages(store: Any) -> dict[str, dict[str, float]]:
     from huntbook.hunts.runner import run_hunt
 
     timer = Timer()
     instrument(timer)
+    per_search(timer)
     start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
         result = run_hunt(store, PLAYBOOK, out=out)
     total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
+    names = [*STAGES, *sorted(n for n in timer.seconds if n.startswith("  search "))]
     table = {
         n: {"s": round(timer.seconds[n], 3), "cpu_s": round(timer.cpu[n], 3), "rows": timer.rows[n]}
-        for n in STAGES
+        for n in names
     }
     table["run_hunt (all of the above)"] = {
         "s": round(total, 3),

@@ -24,6 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
+from huntbook.analytics.scan import scan
+from huntbook.hunts.findings import ANALYTICS, to_jsonable
+from huntbook.hunts.scope import IndexScope
 from huntbook.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +66,7 @@ FLOOR: dict[str, tuple[int, int]] = {
 
 ROW = re.compile(r"^\| (\w+) \| (\d+) \| (\d+) \| (\d+) \| ([\d.-]+) \| ([\d.-]+) \|$", re.M)
 REAL_SECTION = "## Precision and recall on the truth table"
+NEEDS = ("Authentication Logs", "Netflow", "Process Monitoring", "Process Command-Line Parameters")
 
 pytestmark = pytest.mark.shared
 
@@ -138,16 +142,36 @@ def _unseen_fits(entry: dict[str, Any], edge: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def score(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Score:
-    workspace = Workspace(tmp_path_factory.mktemp("findings-truth") / "store")
+def workspace(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Every recording of the table in its own index (``rec<N>``, N its place in the table)."""
+    found = Workspace(tmp_path_factory.mktemp("findings-truth") / "store")
+    for number, entry in enumerate(ENTRIES):
+        found.ingest([shared_data / entry["path"]], index=f"rec{number}", workers=1)
+    return found
+
+
+@pytest.fixture(scope="module")
+def score(workspace: Workspace) -> Score:
     result = Score()
     for number, entry in enumerate(ENTRIES):
-        index = f"rec{number}"
-        workspace.ingest([shared_data / entry["path"]], index=index, workers=1)
-        edges = workspace.findings(index=index)["lateral_movement"]
+        edges = workspace.findings(index=f"rec{number}")["lateral_movement"]
         edges = [e for e in edges if not _unseen_fits(entry, e)]
         _score_one(result, entry["path"], entry["moves"], edges)
     return result
+
+
+def test_scan_changes_no_finding(workspace: Workspace) -> None:
+    """Each analytic gives the same findings on the one-pass scan (analytics/scan.py) as on the
+    store's events, on every recording."""
+    differ = []
+    for number, entry in enumerate(ENTRIES):
+        store = IndexScope(workspace.store, f"rec{number}")
+        scanned = scan(store)
+        for key, (analytic, _) in ANALYTICS.items():
+            plain = to_jsonable(analytic(store, NEEDS))
+            if to_jsonable(analytic(scanned, NEEDS)) != plain:
+                differ.append(f"{entry['path']}: {key}")
+    assert differ == []
 
 
 def test_print_figures(score: Score) -> None:

@@ -268,3 +268,21 @@ class _CountedSearch:
         found = self.search(store, spl, pipeline=pipeline)
         sql = spl if self.sql_is_spl else found.sql
         return self.kind(found.columns, found.data, sql, found.elapsed)
+
+
+def test_a_hunts_searches_share_one_connection(
+    store: Any, seed_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's ``events`` view is made once for every search, probe and pivot run of a hunt
+    (each runs on a cursor of that connection), and once more for the store's statistics."""
+    opened: list[Any] = []
+    real_connect = store.connect
+
+    def connect() -> Any:
+        opened.append(real_connect())
+        return opened[-1]
+
+    monkeypatch.setattr(store, "connect", connect)
+    result = run_hunt(store, seed_path, analytics=NO_ANALYTICS)
+    assert len(result.queries) == 6 and result.time_range.events == 3
+    assert len(opened) == 2

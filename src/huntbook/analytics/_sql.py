@@ -12,7 +12,14 @@ multivalue field asked for by plain name yields its last value; position -1 is t
 target when a classic list dropped an empty subject); a text field asked for by position yields
 itself only at position 1 or -1 (a single value is both the first and the last).
 
-SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB.
+Which table a query reads: ``Columns.table``, the store's ``events`` view, or the narrower table
+:mod:`huntbook.analytics.scan` made of the events the analytics can use (a store wrapper names it
+in ``events_table``). A query that needs every event reads ``EVENTS`` whatever the columns say,
+and one that counts events reads ``count_table`` with ``count``: the events, or a table whose
+rows count the events of one combination of values (``Columns.tally``).
+
+SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB; ``rows`` runs a query and
+``create_table`` a ``CREATE TEMPORARY TABLE ... AS`` (both take the sqlglot tree).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from sqlglot import exp
 Candidate = str | tuple[str, int]
 
 DIALECT = "duckdb"
+EVENTS = "events"
 
 
 class StoreLike(Protocol):
@@ -47,8 +55,14 @@ class Columns:
     """
 
     def __init__(
-        self, fields: Mapping[str, str], variants: Mapping[str, str] | None = None
+        self,
+        fields: Mapping[str, str],
+        variants: Mapping[str, str] | None = None,
+        table: str = EVENTS,
+        tally: tuple[str, str] | None = None,
     ) -> None:
+        self.table = table  # what the row-by-row queries read (see the module docstring)
+        self.tally = tally  # a table counting the events (its name, its count column), if any
         self.spellings: dict[str, list[tuple[str, str]]] = {}  # lower name -> (column, type)
         for name, kind in fields.items():
             column = (variants or {}).get(name, name)
@@ -56,8 +70,11 @@ class Columns:
 
     @classmethod
     def of(cls, store: StoreLike) -> Columns:
-        """The columns of a store (its fields and the columns of their case variants)."""
-        return cls(store.fields(), store.columns())
+        """The columns of a store (its fields and the columns of their case variants), read
+        from the table the store names in ``events_table`` (default ``events``), counted from
+        its ``tally`` if it has one."""
+        table = getattr(store, "events_table", EVENTS)
+        return cls(store.fields(), store.columns(), table, getattr(store, "tally", None))
 
     def has(self, name: str) -> bool:
         return name.lower() in self.spellings
@@ -135,6 +152,33 @@ def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> lis
         exp.column(name, quoted=True).as_(name) for name in ("_time", "_cd", "host", "EventCode")
     ]
     return core + [columns.get(*names).as_(alias) for alias, names in spec.items()]
+
+
+def count_table(columns: Columns) -> str:
+    """What ``count`` counts in: the events, or the columns' tally."""
+    return columns.tally[0] if columns.tally else EVENTS
+
+
+def count(columns: Columns, value: exp.Expr | None = None) -> exp.Expr:
+    """``COUNT(*)`` (``COUNT(value)``: the non-NULL values) over ``count_table``: over a tally
+    (whose rows group events by every column ``value`` and the query's filter read), the sum of
+    its counts (of the rows where ``value`` is not NULL)."""
+    if columns.tally is None:
+        return exp.Count(this=exp.Star() if value is None else value)
+    weight = exp.column(columns.tally[1], quoted=True)
+    if value is None:
+        return exp.Sum(this=weight)
+    present = exp.Not(this=exp.Is(this=value, expression=exp.Null()))
+    return exp.Sum(this=exp.Case().when(present, weight).else_(exp.Literal.number(0)))
+
+
+def create_table(con: Any, name: str, query: exp.Expr) -> None:
+    """``CREATE TEMPORARY TABLE name AS query`` on the connection (DDL beside ``rows``)."""
+    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+    statement = exp.Create(
+        this=exp.to_table(name), kind="TABLE", expression=query, properties=temporary
+    )
+    con.execute(statement.sql(dialect=DIALECT))
 
 
 def rows(con: Any, query: exp.Expr) -> list[dict[str, Any]]:

@@ -32,6 +32,8 @@ from huntbook.analytics._sql import (
     Candidate,
     Columns,
     code_in,
+    count,
+    count_table,
     is_sysmon,
     not_sysmon,
     projection,
@@ -128,13 +130,21 @@ def _direction(row: dict[str, Any]) -> str | None:
     return "in" if direction in INBOUND else "out" if direction in OUTBOUND else None
 
 
-def connections(con: Any, columns: Columns) -> list[Connection]:
-    """Sysmon 3 and Security 5156 events, oriented and in time order."""
-    where = exp.or_(
+def network_where(columns: Columns) -> exp.Expr:
+    """Sysmon 3 and Security 5156 events."""
+    return exp.or_(
         exp.and_(code_in(columns, ["3"]), is_sysmon(columns)),
         exp.and_(code_in(columns, ["5156"]), not_sysmon(columns)),
     )
-    query = exp.select(*projection(columns, NETWORK_FIELDS)).from_("events").where(where)
+
+
+def connections(con: Any, columns: Columns) -> list[Connection]:
+    """Sysmon 3 and Security 5156 events, oriented and in time order."""
+    query = (
+        exp.select(*projection(columns, NETWORK_FIELDS))
+        .from_(columns.table)
+        .where(network_where(columns))
+    )
     found = []
     for row in rows(con, query.order_by("_time", "_cd")):
         found.append(
@@ -192,23 +202,37 @@ class AddressBook:
         return {ip: host for ip in sorted(self.votes) if (host := self.host_for(ip))}
 
 
-def address_book(con: Any, columns: Columns, conns: list[Connection]) -> AddressBook:
-    """Learn the address map from network events and from logons that name their source."""
-    host_rows = rows(con, exp.select(exp.column("host", quoted=True)).distinct().from_("events"))
-    book = AddressBook([short_host(r["host"]) for r in host_rows if r["host"]])
-    for conn in conns:
-        book.add(conn.local_ip, conn.host, WEIGHTS["own"])
+def book_reads(columns: Columns) -> list[exp.Expr]:
+    """Every value the address book counts read (what a tally must group by: analytics/scan.py),
+    the host included."""
+    pair = [columns.get(*n) for n in LOGON_PAIR_FIELDS.values()]
+    return [exp.column("host", quoted=True), naming_logon_where(columns), *pair]
+
+
+def naming_logon_where(columns: Columns) -> exp.Expr:
+    """4624/4625 that name their source by address and workstation name together."""
     pair = [columns.get(*names) for names in LOGON_PAIR_FIELDS.values()]
-    where = exp.and_(
+    return exp.and_(
         code_in(columns, ["4624", "4625"]),
         not_sysmon(columns),
         *[exp.Not(this=exp.Is(this=value, expression=exp.Null())) for value in pair],
     )
+
+
+def address_book(con: Any, columns: Columns, conns: list[Connection]) -> AddressBook:
+    """Learn the address map from network events and from logons that name their source."""
+    # every host of the store, not only those of ``table``: from the events, or their tally
+    every_host = exp.select(exp.column("host", quoted=True)).distinct()
+    host_rows = rows(con, every_host.from_(count_table(columns)))
+    book = AddressBook([short_host(r["host"]) for r in host_rows if r["host"]])
+    for conn in conns:
+        book.add(conn.local_ip, conn.host, WEIGHTS["own"])
+    pair = [columns.get(*names) for names in LOGON_PAIR_FIELDS.values()]
     named = [value.as_(alias) for value, alias in zip(pair, LOGON_PAIR_FIELDS, strict=True)]
     query = (  # one row per (address, name) pair with its logons counted in the engine
-        exp.select(*named, exp.Count(this=exp.Star()).as_("logons"))
-        .from_("events")
-        .where(where)
+        exp.select(*named, count(columns).as_("logons"))
+        .from_(count_table(columns))
+        .where(naming_logon_where(columns))
         .group_by(*[exp.Literal.number(i + 1) for i in range(len(pair))])
     )
     for row in rows(con, query):

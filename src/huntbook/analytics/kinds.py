@@ -87,14 +87,17 @@ def planted_sql(columns: Columns) -> exp.Expr:
     host = exp.Lower(this=exp.column("host", quoted=True))
     written = (
         exp.select(host, columns.lower("TargetFilename"))
-        .from_("events")
-        .where(
-            exp.and_(
-                code_in(columns, ["11"]),
-                is_sysmon(columns),
-                exp.EQ(this=columns.lower("Image"), expression=text("system")),
-            )
-        )
+        .from_(columns.table)
+        .where(written_by_system(columns))
     )
     loaded = exp.Tuple(expressions=[host, columns.lower("ImageLoaded")])
     return exp.In(this=loaded, query=exp.Subquery(this=written))
+
+
+def written_by_system(columns: Columns) -> exp.Expr:
+    """Sysmon 11 by ``System``: the files ``planted_sql`` reads."""
+    return exp.and_(
+        code_in(columns, ["11"]),
+        is_sysmon(columns),
+        exp.EQ(this=columns.lower("Image"), expression=text("system")),
+    )

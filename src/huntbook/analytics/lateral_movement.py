@@ -41,9 +41,14 @@ from huntbook.analytics._sql import (
     rows,
     text,
 )
-from huntbook.analytics.addresses import AddressBook, normalize_ip, short_host
+from huntbook.analytics.addresses import (
+    AddressBook,
+    network_where,
+    normalize_ip,
+    short_host,
+)
 from huntbook.analytics.evidence import Evidence, iso, unique_sorted
-from huntbook.analytics.kinds import extra_kinds, kind_sql, planted_sql
+from huntbook.analytics.kinds import extra_kinds, kind_sql, planted_sql, written_by_system
 from huntbook.analytics.methods import Method, MethodTable, Rule, load_methods
 from huntbook.analytics.rule_sql import any_rule, engine_pattern, name_tests
 from huntbook.analytics.sessions import (
@@ -53,12 +58,14 @@ from huntbook.analytics.sessions import (
     Focus,
     Session,
     SessionContext,
+    activity_filter,
+    logon_where,
     pair_with_logons,
     seconds_after_logon,
     session_context,
     to_activity,
 )
-from huntbook.analytics.traces import AddEdge, add_connections, add_traces
+from huntbook.analytics.traces import AddEdge, add_connections, add_traces, trace_filter
 
 EXPLICIT_FIELDS: dict[str, list[Candidate]] = {
     "TargetServerName": ["TargetServerName", "Target_Server_Name"],
@@ -285,17 +292,38 @@ def _merge(drafts: list[_Draft]) -> dict[tuple[str, ...], _Draft]:
     return merged
 
 
-def _explicit_rows(con: Any, columns: Columns) -> list[dict[str, Any]]:
-    fields = [columns.get(*names).as_(alias) for alias, names in EXPLICIT_FIELDS.items()]
-    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    # a 4648 naming this machine (``localhost``, none) is no move: left out in the engine
+def _explicit_where(columns: Columns) -> exp.Expr:
+    """4648s naming another machine (one naming this machine, ``localhost`` or none is no
+    move: left out in the engine)."""
     server = columns.lower(*EXPLICIT_FIELDS["TargetServerName"])
     named = exp.Coalesce(this=server, expressions=[exp.Literal.string("")])
     remote = exp.Not(this=named.isin(*[exp.Literal.string(n) for n in sorted(LOCAL_NAMES)]))
-    where = exp.and_(code_in(columns, ["4648"]), not_sysmon(columns), remote)
-    return rows(
-        con, exp.select(*core, *fields).from_("events").where(where).order_by("_time", "_cd")
-    )
+    return exp.and_(code_in(columns, ["4648"]), not_sysmon(columns), remote)
+
+
+def _explicit_rows(con: Any, columns: Columns) -> list[dict[str, Any]]:
+    fields = [columns.get(*names).as_(alias) for alias, names in EXPLICIT_FIELDS.items()]
+    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    query = exp.select(*core, *fields).from_(columns.table).where(_explicit_where(columns))
+    return rows(con, query.order_by("_time", "_cd"))
+
+
+def scan_filters(columns: Columns) -> list[exp.Expr]:
+    """Every event ``find_lateral_movement`` may read row by row from ``Columns.table``, as
+    filters whose union is never narrower than its queries' (for :mod:`huntbook.analytics.scan`;
+    the network logons are read from the events but for those a logon rule could match, the
+    address book's counts from the tally)."""
+    table = load_methods()
+    focus = _focus(columns, table, {})
+    return [
+        exp.and_(activity_filter(columns), focus.activity),
+        exp.and_(logon_where(columns), focus.logons),
+        _nearby_filter(columns, table),
+        written_by_system(columns),  # what the nearby rules' ``planted`` test reads
+        trace_filter(columns, table),
+        network_where(columns),
+        _explicit_where(columns),
+    ]
 
 
 def _server(name: str | None, book: AddressBook) -> str | None:

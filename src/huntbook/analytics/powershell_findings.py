@@ -22,7 +22,7 @@ source instead of a parent.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -55,7 +55,11 @@ SOURCE_NAME = {
     "7045": "service",
     "4697": "service",
 }
-HINTS = ("-e", "/e", "\u2013e", "\u2014e", "\u2015e", "frombase64string")
+FLAG_HINTS = ("-e", "/e", "\u2013e", "\u2014e", "\u2015e")
+STAGE_HINT = "frombase64string"
+HINTS = (*FLAG_HINTS, STAGE_HINT)
+# powershell.HOST_RE as RE2 reads it: Python's IGNORECASE also matches "ſ" for "s"
+HOST_PATTERN = "[pP][oO][wW][eE][rR][sS\u017f][hH][eE][lL][lL]|[pP][wW][sS\u017f][hH]"
 SNIPPET = 160
 
 
@@ -121,16 +125,54 @@ def _field(columns: Columns, name: str) -> exp.Expr:
     )
 
 
-def _where(columns: Columns) -> exp.Expr:
-    codes = exp.or_(
+def _codes(columns: Columns) -> exp.Expr:
+    return exp.or_(
         exp.and_(code_in(columns, ["1"]), is_sysmon(columns)),
         exp.and_(
             code_in(columns, ["4688", "4104", "7045", "4697", *ENGINE_CODES]), not_sysmon(columns)
         ),
     )
-    texts = [exp.Lower(this=_field(columns, name)) for name in TEXT_FIELDS]
-    hints = [exp.Like(this=t, expression=text(f"%{h}%")) for t in texts for h in HINTS]
-    return exp.and_(codes, exp.or_(*hints))
+
+
+def _hinted(texts: list[exp.Expr]) -> exp.Expr:
+    lowered = [exp.Lower(this=t) for t in texts]
+    return exp.or_(*[exp.Like(this=t, expression=text(f"%{h}%")) for t in lowered for h in HINTS])
+
+
+def _where(columns: Columns) -> exp.Expr:
+    return exp.and_(_codes(columns), _hinted([_field(columns, name) for name in TEXT_FIELDS]))
+
+
+def _may_decode(value: exp.Expr) -> exp.Expr:
+    """Never false for a text ``_where`` lets through that ``decode_powershell`` decodes: its
+    first layer is a compressed stage (``FromBase64String``) or an encoded argument, whose flag
+    a hint finds and which needs ``powershell`` or ``pwsh`` before it (``HOST_RE``)."""
+    lowered = exp.Lower(this=value)
+    stage = exp.Like(this=lowered, expression=text(f"%{STAGE_HINT}%"))
+    flags = [exp.Like(this=lowered, expression=text(f"%{h}%")) for h in FLAG_HINTS]
+    host = exp.RegexpLike(this=value, expression=text(HOST_PATTERN))
+    return exp.or_(stage, exp.and_(exp.or_(*flags), host))
+
+
+def scan_filters(columns: Columns) -> list[exp.Expr]:
+    """The events ``_rows`` may use, for :mod:`huntbook.analytics.scan`: those ``_where`` lets
+    through with a text that may decode (the others give no finding), without reading
+    ``Message`` (its rendered text differs in every event, and the scan tests filters once per
+    distinct value): every engine event is kept, as its ``HostApplication`` may come from it."""
+    texts = [columns.get(*SOURCE_FIELDS[name]) for name in TEXT_FIELDS]
+    engine = exp.and_(code_in(columns, ENGINE_CODES), not_sysmon(columns))
+    return [exp.and_(_codes(columns), exp.or_(*[_may_decode(t) for t in texts])), engine]
+
+
+def scan_columns(columns: Columns, codes: Collection[str]) -> dict[str, exp.Expr]:
+    """Columns read beyond the source fields, for events of ``codes``: ``Message``, read of
+    engine events only (read of every event it costs the scan most of its time)."""
+    if not columns.has("Message"):
+        return {}
+    if not set(ENGINE_CODES) & set(codes):
+        return {"Message": exp.cast(exp.null(), exp.DataType.Type.VARCHAR)}
+    message = exp.column("Message", quoted=True)
+    return {"Message": exp.Case().when(code_in(columns, ENGINE_CODES), message)}
 
 
 def _rows(store: StoreLike) -> list[dict[str, Any]]:
@@ -142,7 +184,7 @@ def _rows(store: StoreLike) -> list[dict[str, Any]]:
     columns, con = Columns.of(store), store.connect()
     texts = {name: _field(columns, name) for name in TEXT_FIELDS}
     where = _where(columns)
-    distinct = exp.select(*[v.as_(n) for n, v in texts.items()]).distinct().from_("events")
+    distinct = exp.select(*[v.as_(n) for n, v in texts.items()]).distinct().from_(columns.table)
     seen = rows(con, distinct.where(where))
     encoded = sorted({row[n] for row in seen for n in TEXT_FIELDS if _decode(row[n])})
     if not encoded:
@@ -150,7 +192,7 @@ def _rows(store: StoreLike) -> list[dict[str, Any]]:
     carries = exp.or_(*[v.isin(*[text(t) for t in encoded]) for v in texts.values()])
     fields = [_field(columns, alias).as_(alias) for alias in SOURCE_FIELDS]
     core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    query = exp.select(*core, *fields).from_("events").where(exp.and_(where, carries))
+    query = exp.select(*core, *fields).from_(columns.table).where(exp.and_(where, carries))
     return rows(con, query.order_by("_time", "_cd"))
 
 

@@ -38,6 +38,7 @@ from typing import Any
 from sqlglot import exp
 
 from huntbook.analytics._sql import (
+    EVENTS,
     Candidate,
     Columns,
     StoreLike,
@@ -203,20 +204,27 @@ def activity_select(columns: Columns, where: exp.Expr) -> exp.Select:
     core.append(columns.get("source").as_("source"))
     return (
         exp.select(*core, *fields, activity_logon_id(columns).as_("LogonId"))
-        .from_("events")
+        .from_(columns.table)
         .where(where)
     )
 
 
-def logon_select(columns: Columns) -> exp.Select:
-    fields = [columns.get(*names).as_(alias) for alias, names in LOGON_FIELDS.items()]
-    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
-    where = exp.and_(
+def logon_where(columns: Columns) -> exp.Expr:
+    """Network logons: 4624 of a type in ``NETWORK_LOGON_TYPES``."""
+    return exp.and_(
         code_in(columns, ["4624"]),
         not_sysmon(columns),
         columns.get("LogonType", "Logon_Type").isin(*[text(t) for t in NETWORK_LOGON_TYPES]),
     )
-    return exp.select(*core, *fields).from_("events").where(where)
+
+
+def logon_select(columns: Columns, table: str = EVENTS) -> exp.Select:
+    """Network logons, read from the store's events unless ``table`` says otherwise: they are
+    join partners, each possibly needed, and a table holding them all (``columns.table``, see
+    analytics/scan.py) would grow with the store."""
+    fields = [columns.get(*names).as_(alias) for alias, names in LOGON_FIELDS.items()]
+    core = [exp.column(n, quoted=True).as_(n) for n in ("_time", "_cd", "host", "EventCode")]
+    return exp.select(*core, *fields).from_(table).where(logon_where(columns))
 
 
 def pair_with_logons(
@@ -359,15 +367,18 @@ class Focus:
     logon_cds: frozenset[int] = frozenset()
 
 
-def _logons(columns: Columns, focus: Focus | None, joined: Iterable[int]) -> exp.Select:
-    """Network logons in time order: all of them, or those ``focus`` wants and those its
-    activity joined."""
-    query = logon_select(columns).order_by("_time", "_cd")
+def _logons(columns: Columns, focus: Focus | None, joined: Iterable[int]) -> exp.Query:
+    """Network logons in time order: all of them, or those ``focus`` wants (read from
+    ``columns.table``, which holds every event a logon rule could match) and those its activity
+    joined (by store id, from the events)."""
     if focus is None:
-        return query
+        return logon_select(columns).order_by("_time", "_cd")
+    ruled = logon_select(columns, columns.table).where(focus.logons)
     cds = sorted(focus.logon_cds.union(joined))
+    if not cds:
+        return ruled.order_by("_time", "_cd")
     wanted = exp.column("_cd", quoted=True).isin(*[exp.Literal.number(c) for c in cds])
-    return query.where(exp.or_(focus.logons, wanted) if cds else focus.logons)
+    return exp.union(ruled, logon_select(columns).where(wanted)).order_by("_time", "_cd")
 
 
 @dataclass(frozen=True)

@@ -85,12 +85,16 @@ def _trace_rules(table: MethodTable) -> list[tuple[Method, Rule]]:
     return [(m, r) for m in table.methods for r in m.rules if r.scope in TRACE_SCOPES]
 
 
-def _candidates(ctx: SessionContext, table: MethodTable) -> list[Activity]:
+def trace_filter(columns: Columns, table: MethodTable) -> exp.Expr:
+    """The events an ``alone`` or ``source`` rule could match (none without such rules)."""
     found = _trace_rules(table)
-    if not found:
+    return exp.or_(*[_rule_sql(columns, rule) for _, rule in found]) if found else exp.false()
+
+
+def _candidates(ctx: SessionContext, table: MethodTable) -> list[Activity]:
+    if not _trace_rules(table):
         return []
-    where = exp.or_(*[_rule_sql(ctx.columns, rule) for _, rule in found])
-    query = activity_select(ctx.columns, where).order_by("_time", "_cd")
+    query = activity_select(ctx.columns, trace_filter(ctx.columns, table)).order_by("_time", "_cd")
     return [to_activity(row) for row in rows(ctx.con, query)]
 
 

@@ -34,7 +34,15 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-from huntbook.analytics._sql import Candidate, Columns, StoreLike, is_sysmon, rows
+from huntbook.analytics._sql import (
+    Candidate,
+    Columns,
+    StoreLike,
+    count,
+    count_table,
+    is_sysmon,
+    rows,
+)
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.errors import MappingError
 
@@ -170,19 +178,31 @@ def _field_sets() -> list[tuple[Candidate, ...]]:
     return sorted((s for s in sets if s), key=repr)
 
 
-def _counts(store: StoreLike) -> list[dict[str, Any]]:
-    columns = Columns.of(store)
+def _groups(columns: Columns) -> list[exp.Expr]:
+    """What the counts are grouped by: host, Sysmon or not, sourcetype, EventCode."""
     sysmon = exp.Coalesce(this=is_sysmon(columns), expressions=[exp.false()])
-    keys = [
+    return [
         exp.column("host", quoted=True).as_("host"),
         sysmon.as_("sysmon"),
         exp.Lower(this=columns.get("sourcetype")).as_("sourcetype"),
         exp.column("EventCode", quoted=True).as_("EventCode"),
     ]
-    filled = [exp.Count(this=columns.get(*fs)).as_(f"f{i}") for i, fs in enumerate(_field_sets())]
+
+
+def count_reads(columns: Columns) -> list[exp.Expr]:
+    """Every value the counts read (what a tally must group by: analytics/scan.py)."""
+    return [*_groups(columns), *[columns.get(*fs) for fs in _field_sets()]]
+
+
+def _counts(store: StoreLike) -> list[dict[str, Any]]:
+    """Events per group, and how many carry each field set (over every event, or added up from
+    the store's tally: ``_sql.count``)."""
+    columns = Columns.of(store)
+    sets = [columns.get(*fs) for fs in _field_sets()]
+    filled = [count(columns, value).as_(f"f{i}") for i, value in enumerate(sets)]
     query = (
-        exp.select(*keys, exp.Count(this=exp.Star()).as_("n"), *filled)
-        .from_("events")
+        exp.select(*_groups(columns), count(columns).as_("n"), *filled)
+        .from_(count_table(columns))
         .group_by(1, 2, 3, 4)
     )
     return rows(store.connect(), query)

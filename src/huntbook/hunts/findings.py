@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from huntbook import analytics
+from huntbook.analytics.scan import scan
 from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook
 from huntbook.hunts.scope import provenance
@@ -41,9 +42,10 @@ def findings_for(store: Any, needs: Needs = ()) -> dict[str, Any]:
     checks; none without a playbook), each evidence event named by its file and record."""
     errors: list[str] = []
     findings: dict[str, Any] = {}
+    scanned = scan(store)  # one pass finds the events every analytic can use
     for key, (analytic, empty) in ANALYTICS.items():
         try:
-            findings[key] = to_jsonable(analytic(store, needs))
+            findings[key] = to_jsonable(analytic(scanned, needs))
         except HuntbookError as exc:  # a data condition the analytic reports, not a bug
             errors.append(f"{key}: {exc}")
             findings[key] = empty

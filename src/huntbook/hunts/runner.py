@@ -129,6 +129,30 @@ def _kept(found: SearchResultLike | SearchStream) -> SearchResultLike:
 Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
 
 
+class OneConnection:
+    """``store`` with one DuckDB connection for all of a hunt's searches: each search gets a
+    cursor on it (a connection of its own to the same database, which the search closes), so
+    the ``events`` view over the store's files is made once, not once per search, probe and
+    pivot run. Everything else is the store's own."""
+
+    def __init__(self, store: StoreLike) -> None:
+        self.store = store
+        self.con: Any = None
+
+    def connect(self) -> Any:
+        if self.con is None:
+            self.con = self.store.connect()
+        return self.con.cursor()
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
 def run_hunt(
     store: StoreLike,
     playbook: str | os.PathLike[str] | Playbook,
@@ -164,15 +188,20 @@ def run_hunt(
     )
     searcher = Searcher(search or stream_spl, index)
     run_time = dt.datetime.now(dt.UTC)
-    outcomes = _run_queries(store, book, dict(params or {}), searcher, pivot_cap)
+    searched = OneConnection(store)
+    try:
+        outcomes = _run_queries(searched, book, dict(params or {}), searcher, pivot_cap)
+    finally:
+        searched.close()
     # the findings see what the searches see: the index the hunt was pointed at, if any
     seen = store if index is None else IndexScope(store, index)
     findings = (analytics or compute_findings)(seen, book)
+    groups = store.stats()
     result = HuntResult(
         huntbook_version=huntbook.__version__,
         run_time=run_time.isoformat().replace("+00:00", "Z"),
         store=_store_stamp(store),
-        time_range=_time_range(store),
+        time_range=_time_range(groups),
         playbook=_playbook_doc(book),
         params=dict(params or {}),
         queries=outcomes,
@@ -180,7 +209,7 @@ def run_hunt(
         findings=Findings.from_dict(findings),
         problems=[ProblemDoc.from_dict(p.to_dict()) for p in problems],
         index_override=searcher.override(),
-        coverage=_coverage(store, searcher.searched()),
+        coverage=_coverage(groups, searcher.searched()),
         hunter=hunter,
     )
     if out is not None:
@@ -344,9 +373,9 @@ def _input(doc: Mapping[str, Any]) -> InputStamp:
     return InputStamp(doc.get("path"), doc.get("sha256"), doc.get("events"), doc.get("index"))
 
 
-def _time_range(store: StoreLike) -> TimeRange:
-    """First and last event time in the store and its event count (from ``Store.stats()``)."""
-    groups = store.stats()
+def _time_range(groups: list[dict[str, Any]]) -> TimeRange:
+    """First and last event time in the store and its event count (``Store.stats()``'s
+    ``groups``)."""
     if not groups:
         return TimeRange()
     first = min(groups, key=lambda g: g["first_epoch"])
@@ -360,10 +389,10 @@ def _time_range(store: StoreLike) -> TimeRange:
     )
 
 
-def _coverage(store: StoreLike, searched: list[str] | None) -> Coverage:
-    """The part of the store the searches covered (they carry no time bounds, so all of it in the
-    indexes they read): indexes (every one when ``searched`` is None), hosts, time span, events."""
-    groups = store.stats()
+def _coverage(groups: list[dict[str, Any]], searched: list[str] | None) -> Coverage:
+    """The part of the store (``Store.stats()``'s ``groups``) the searches covered (they carry no
+    time bounds, so all of it in the indexes they read): indexes (every one when ``searched`` is
+    None), hosts, time span, events."""
     if searched is not None:
         wanted = {i.lower() for i in searched}
         groups = [g for g in groups if str(g["index"]).lower() in wanted]

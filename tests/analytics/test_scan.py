@@ -1,0 +1,118 @@
+"""The one-pass scan (analytics/scan.py): the analytics on a scanned store give what they give on
+the plain store, from a table holding only the events they can use."""
+
+from __future__ import annotations
+
+import base64
+
+from huntbook.analytics import find_lateral_movement, powershell_findings, visibility
+from huntbook.analytics.scan import KEYS, NEEDED, scan
+from huntbook.hunts.findings import to_jsonable
+
+from .conftest import logon, outbound, proc, security, system
+
+SYS32 = "C:\\Windows\\System32\\"
+WMI = SYS32 + "wbem\\WmiPrvSE.exe"
+PS = SYS32 + "WindowsPowerShell\\v1.0\\powershell.exe"
+NEEDS = ("Authentication Logs", "Netflow", "Process Monitoring", "Process Command-Line Parameters")
+
+
+def enc(script: str) -> str:
+    return base64.b64encode(script.encode("utf-16-le")).decode()
+
+
+def _events() -> list[dict]:
+    """A WMI move with an encoded stager, drowned in ordinary process starts and logons (the
+    WMI host's own ``-Embedding`` starts mention ``-e`` without being PowerShell)."""
+    noise = [
+        proc(f"wrk-{i % 3}", float(i), "0x3e7", WMI, SYS32 + "svchost.exe", f"{WMI} -Embedding")
+        for i in range(30)
+    ]
+    noise += [logon("venus", 100.0 + i, f"0x9{i}", "svc", ip="10.0.2.99") for i in range(5)]
+    stager = f"powershell -noP -w 1 -enc {enc('whoami')}"
+    move = [
+        outbound("wrk-btun", 200.5, "10.0.2.15", "10.0.1.7"),
+        logon("venus", 201.0, "0x51", "service", ip="10.0.2.15"),
+        proc("venus", 202.0, "0x51", PS, WMI, stager, user="FROTHLY\\service"),
+    ]
+    return noise + move
+
+
+def _findings(store) -> dict:
+    return to_jsonable(
+        {
+            "lateral_movement": find_lateral_movement(store),
+            "powershell": powershell_findings(store),
+            "visibility": visibility(store, NEEDS),
+        }
+    )
+
+
+def test_scanned_store_gives_the_plain_findings(build_store):
+    store = build_store(_events())
+    plain, scanned = _findings(store), _findings(scan(store))
+    assert scanned == plain
+    assert [(e["source"], e["destination"], e["method"]) for e in plain["lateral_movement"]] == [
+        ("wrk-btun", "venus", "WMI")
+    ]
+    assert plain["powershell"][0]["script"] == "whoami"
+
+
+def test_only_usable_events_are_kept(build_store):
+    """The connection and the stager: not the 30 plain ``-Embedding`` starts, which
+    PowerShell's ``-e`` hint lets through but which cannot decode, nor the network logons (read
+    from the events as join partners, so the table does not grow with the store)."""
+    con = scan(build_store(_events())).connect()
+    kept = con.execute(f'SELECT "EventCode", count(*) FROM {NEEDED} GROUP BY 1 ORDER BY 1')
+    assert kept.fetchall() == [("1", 1), ("3", 1)]
+
+
+def test_filters_run_once_per_distinct_combination(build_store):
+    """The key table has a row per distinct combination of the values the filters read: never a
+    column unique to each event, so it does not grow with the events."""
+    con = scan(build_store(_events())).connect()
+    columns = {row[0] for row in con.execute(f"DESCRIBE {KEYS}").fetchall()}
+    assert not columns & {"_time", "_cd", "_raw", "Message", "LogonId", "TargetLogonId"}
+    assert con.execute(f"SELECT count(*) FROM {KEYS}").fetchone()[0] < len(_events())
+
+
+def test_engine_events_keep_their_message(build_store):
+    """An engine event's HostApplication may come from its rendered message: the scan keeps
+    ``Message`` for those events (only), so the finding is the same."""
+    line = f"C:\\Windows\\System32\\powershell.exe -noP -sta -w 1 -enc {enc('whoami')}"
+    message = "Details:\r\n\tHostApplication={}\r\n\tEngine=5"
+    events = [security(800, "wrk-btun", float(i), Message=message.format(line)) for i in range(3)]
+    events.append(system(7036, "wrk-btun", 5.0, Message="The service entered the running state."))
+    store = build_store(events)
+    scanned = scan(store)
+    assert to_jsonable(powershell_findings(scanned)) == to_jsonable(powershell_findings(store))
+    (finding,) = powershell_findings(scanned)
+    assert (finding.script, finding.events) == ("whoami", 3)
+    kept = scanned.connect().execute(f'SELECT "EventCode", "Message" IS NULL FROM {NEEDED}')
+    assert sorted(kept.fetchall()) == [("800", False)] * 3
+
+
+def test_message_not_read_without_engine_events(build_store):
+    store = build_store([*_events(), security(4688, "venus", 9.0, Message="A new process")])
+    con = scan(store).connect()
+    assert con.execute(f'SELECT count("Message") FROM {NEEDED}').fetchone()[0] == 0
+
+
+def test_rdp_logon_rules_read_the_scanned_logons(build_store):
+    """A logon a logon rule matches (RDP, type 10) is kept by the scan and its edge drawn; the
+    address book counts every logon naming its source, from the key table's counts."""
+    events = [
+        logon(
+            "venus", 10.0, "0x77", "alice", ip="10.0.2.15", workstation="WRK-BTUN", logon_type="10"
+        ),
+        *[
+            logon("venus", 20.0 + i, f"0x8{i}", "svc", ip="10.0.2.15", workstation="WRK-BTUN")
+            for i in range(3)
+        ],
+    ]
+    store = build_store(events)
+    scanned = scan(store)
+    assert _findings(scanned) == _findings(store)
+    assert [(e.source, e.method) for e in find_lateral_movement(scanned)] == [("WRK-BTUN", "RDP")]
+    kept = scanned.connect().execute(f'SELECT "_cd" FROM {NEEDED}').fetchall()
+    assert len(kept) == 1
