@@ -1,0 +1,139 @@
+"""Ingest on Apache Spark: the read tasks of an ingest run on Spark's executors.
+
+``huntbook ingest --engine spark`` plans the ingest as a local one does (ingest/run.py: hash,
+detect, the same tasks of small files and 4 MB pieces of big EVTX and JSON-lines files), but the
+tasks are read by Spark: each is one Spark task running ``huntbook.ingest.workers.answer``, the
+function a local worker process runs (``read_files``: the same readers, normalizer and Arrow
+parts). Only the outcome comes back to the driver (each file's result and the paths of the parts
+the executor wrote into the store's work folder); the driver commits the batches and the manifest
+in input order as a local ingest does, so the store is the same as a local ingest's.
+
+So every executor must read the input files and write the parts at the paths the driver sees:
+on ``local[N]`` they share this machine's file system; on a cluster the input and the store must
+be on a file system mounted at the same path on the driver and every executor (NFS, Lustre, a
+Databricks volume), and huntbook must be installed in the executors' Python. A store on object
+storage is refused as for any ingest (it is read-only, store/remote.py).
+
+Tasks go to Spark in windows of ``AHEAD`` tasks per task slot, one Spark job each, the next window
+running while the driver commits the one before: the parts waiting on disk stay bounded. The
+outcomes travel as pickles in a binary column (``mapInArrow``), which works on classic Spark and
+on Spark Connect alike.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+import pyarrow as pa
+
+from huntbook.engines.spark import spark_session
+from huntbook.ingest.reading import ReadOutcome, ReadTask
+from huntbook.ingest.run import Reading
+from huntbook.ingest.workers import WorkerError, answer, outcome_of
+
+AHEAD = 4  # tasks in a window per task slot (as the local pool hands out, ingest/workers.py)
+CONNECT_SLOTS = 8  # task slots assumed on a Spark Connect server that does not say
+JOB_TAG = "huntbook-ingest"  # the tag of the ingest's Spark jobs (interrupted when it stops)
+ANSWERS = pa.schema([("n", pa.int64()), ("answer", pa.binary())])
+ANSWERS_DDL = "n long, answer binary"
+
+
+def _answers(
+    tasks: Sequence[ReadTask], batches: Iterable[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    """On an executor: read the tasks whose numbers come in ``batches``; each answer pickled.
+
+    The check that the ingesting process is still there is Spark's here (an application's
+    executors stop with its driver), so a task names this process as the one that asked.
+    """
+    for batch in batches:
+        for n in batch.column(0).to_pylist():
+            read = answer(replace(tasks[n], parent=os.getpid()))
+            yield pa.RecordBatch.from_pydict({"n": [n], "answer": [pickle.dumps(read)]}, ANSWERS)
+
+
+def _window(session: Any, tasks: list[ReadTask]) -> list[ReadOutcome]:
+    """Read ``tasks`` on Spark, one Spark task each; their outcomes in task order."""
+    frame = session.range(0, len(tasks), 1, len(tasks))
+    session.addTag(JOB_TAG)
+    try:
+        table = frame.mapInArrow(partial(_answers, tasks), ANSWERS_DDL).toArrow()
+    except Exception as exc:  # py4j and Spark Connect raise many types
+        raise WorkerError(f"the Spark job reading the input failed: {_why(exc)}") from exc
+    finally:
+        session.removeTag(JOB_TAG)
+    answers = dict(
+        zip(table.column("n").to_pylist(), table.column("answer").to_pylist(), strict=True)
+    )
+    # the answers of our own executors, to the tasks we sent
+    return [outcome_of(*pickle.loads(answers[n])) for n in range(len(tasks))]  # noqa: S301
+
+
+def _why(exc: BaseException) -> str:
+    """Spark's reason, without the JVM's stack: its error class and the last line it gives of
+    the Python error (an executor without huntbook: ``ModuleNotFoundError``)."""
+    condition = getattr(exc, "getCondition", lambda: None)() or type(exc).__name__
+    lines = [line.strip() for line in str(exc).splitlines() if "Error:" in line]
+    return f"{condition}: {lines[-1]}" if lines else condition
+
+
+def _slots(session: Any) -> int:
+    """Tasks the session's executors run at once (``spark.default.parallelism``)."""
+    configured = session.conf.get("spark.default.parallelism", None)
+    if configured:
+        return int(configured)
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        return CONNECT_SLOTS
+    slots: int = session.sparkContext.defaultParallelism
+    return slots
+
+
+class _SparkReader:
+    """Tasks to outcomes in task order, read on Spark a window at a time, one window ahead."""
+
+    def __init__(self, session: Any, slots: int, pool: ThreadPoolExecutor) -> None:
+        self.session = session
+        self.window = slots * AHEAD
+        self.pool = pool
+
+    def map(self, tasks: Iterable[ReadTask]) -> Iterator[ReadOutcome]:
+        todo = list(tasks)
+        windows = [todo[i : i + self.window] for i in range(0, len(todo), self.window)]
+        running: deque[Future[list[ReadOutcome]]] = deque()
+        for window in windows:
+            running.append(self.pool.submit(_window, self.session, window))
+            if len(running) > 1:
+                yield from running.popleft().result()
+        while running:
+            yield from running.popleft().result()
+
+
+@contextmanager
+def spark_readers(master: str, remote: str | None, tasks: int, size: int) -> Iterator[Reading]:
+    """Spark's executors read the ingest's tasks (``remote``: a Spark Connect server's, else
+    ``master``'s). If the ingest stops early (an error, Ctrl-C), its Spark jobs are interrupted.
+
+    ``tasks`` and ``size`` (bytes of input) do not matter: Spark reads whatever there is.
+
+    Raises:
+        EngineError: pyspark or Java missing, or no Spark Connect server at ``remote``.
+    """
+    session = spark_session(master, remote)
+    slots = _slots(session)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="huntbook-spark-ingest")
+    ok = False
+    try:
+        yield Reading(_SparkReader(session, slots, pool).map, slots, f"Spark {remote or master}")
+        ok = True
+    finally:
+        if not ok:
+            session.interruptTag(JOB_TAG)
+        pool.shutdown(wait=True, cancel_futures=True)
