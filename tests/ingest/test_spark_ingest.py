@@ -16,7 +16,7 @@ import pytest
 from evtx_bytes import FILE_HEADER, evtx_file
 
 from huntbook.errors import EngineError, StoreError
-from huntbook.ingest import IngestSettings, Member, ingest
+from huntbook.ingest import IngestSettings, Member, ingest, members
 from huntbook.ingest.pieces import EVTX_CHUNK
 from huntbook.ingest.reading import ReadTask
 from huntbook.ingest.workers import WorkerError
@@ -96,16 +96,19 @@ def test_the_fixtures_make_the_same_store_on_spark(spark: Any, tmp_path: Path) -
 def test_the_shared_recordings_make_the_same_store_on_spark(
     spark: Any, shared_data: Path, tmp_path: Path
 ) -> None:
-    """EVTX files (the biggest cut in 4-chunk pieces), Security-Datasets archives, JSON lines."""
+    """EVTX files (the biggest cut in 4-chunk pieces), Security-Datasets archives (Sysmon and
+    Security events: case variants)."""
     paths = [
-        shared_data / "evtx",
-        shared_data / "security-datasets",
-        shared_data / "lateral-movement",
+        shared_data / "evtx" / "DeepBlueCLI",
+        shared_data / "evtx" / "chainsaw",
+        shared_data / "lateral-movement" / "schtask_create.zip",
+        shared_data / "security-datasets" / "empire_launcher_vbs.zip",
     ]
     settings = IngestSettings(workers=1, piece_bytes=4 * EVTX_CHUNK)
     local, on_spark, one, two = _both(tmp_path, paths, settings)
     assert _outcomes(one) == _outcomes(two)
-    assert one.events > 100_000 and not one.failed
+    assert one.events > 3_000 and not one.failed
+    assert len(local.manifest().get("variants", {})) > 0
     assert _snapshot(on_spark) == _snapshot(local)
 
 
@@ -142,10 +145,29 @@ def test_a_task_that_breaks_on_an_executor_is_reported(spark: Any, tmp_path: Pat
     from huntbook.ingest.spark import spark_readers
 
     broken = Member("broken", functools.partial(int, "not a stream"))  # ValueError on open
+    (tmp_path / "x.jsonl").write_bytes(b"")
     task = ReadTask(((tmp_path / "x.jsonl", ((broken, "jsonl"),)),), "main", None, tmp_path, "t")
     with (
         spark_readers(MASTER, None, 1, 1) as reading,
         pytest.raises(WorkerError, match="ValueError"),
+    ):
+        list(reading.read([task]))
+
+
+def test_an_executor_that_does_not_see_the_files_stops_the_ingest_naming_them(
+    spark: Any, tmp_path: Path
+) -> None:
+    from huntbook.ingest.spark import spark_readers
+
+    (member,) = members(DATA / "wmi_chain.jsonl")
+    plan = ((DATA / "wmi_chain.jsonl", ((member, "jsonl"),)),)
+    elsewhere = tmp_path / "not-shared"  # a work folder the executors do not have
+    task = ReadTask(plan, "main", None, elsewhere, "t")
+    with (
+        spark_readers(MASTER, None, 1, 1) as reading,
+        pytest.raises(
+            WorkerError, match=f"does not see {elsewhere}: the input files and the store"
+        ),
     ):
         list(reading.read([task]))
 

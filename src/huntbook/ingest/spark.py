@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,8 +57,23 @@ def _answers(
     """
     for batch in batches:
         for n in batch.column(0).to_pylist():
-            read = answer(replace(tasks[n], parent=os.getpid()))
+            task = replace(tasks[n], parent=os.getpid())
+            read = _unshared(task) or answer(task)
             yield pa.RecordBatch.from_pydict({"n": [n], "answer": [pickle.dumps(read)]}, ANSWERS)
+
+
+def _unshared(task: ReadTask) -> tuple[str, str] | None:
+    """An error answer when this executor does not see the task's files or the store's work
+    folder (the driver made it): they are not on a file system shared at the same path."""
+    missing = [p for p in (task.out_dir, *(path for path, _ in task.files)) if not p.exists()]
+    if not missing:
+        return None
+    return (
+        "error",
+        f"the Spark executor on {socket.gethostname()} does not see {missing[0]}: the input "
+        "files and the store must be on a file system mounted at the same path on the driver "
+        "and every executor (docs/scale-out.md, Ingest on Spark)",
+    )
 
 
 def _window(session: Any, tasks: list[ReadTask]) -> list[ReadOutcome]:
