@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def test_the_fixtures_make_the_same_store_on_spark(spark: Any, tmp_path: Path) -
     settings = IngestSettings(workers=1, task_bytes=1, batch_bytes=4096)
     local, on_spark, one, two = _both(tmp_path, [DATA], settings)
     assert _outcomes(one) == _outcomes(two) and one.events == 18
-    assert (two.engine, two.workers, one.engine) == (f"Spark {MASTER}", 4, "local")
+    assert (two.engine, two.workers, one.engine) == (f"Spark {MASTER}", 2, "local")
     assert len(local.manifest()["batches"]) > 1
     assert _snapshot(on_spark) == _snapshot(local)
     again = ingest(on_spark, [DATA], index="diff", readers=_on_spark())
@@ -131,7 +132,7 @@ def test_a_partial_file_exits_3_and_a_failed_one_10_on_spark(
         ["ingest", str(partial), *store, "--spark-master", MASTER], monkeypatch, capsys
     )
     assert code == 3, out
-    assert f"read on Spark {MASTER} (4 tasks at a time)" in out.out
+    assert f"read on Spark {MASTER} (2 tasks at a time)" in out.out
     assert f"{partial}: 3 events stored, 1 records or stretches could not be read" in out.out
     assert out.err.endswith("Warning: 1 file stored only in part (listed above)\n")
     cut = tmp_path / "cut.evtx"
@@ -170,6 +171,28 @@ def test_an_executor_that_does_not_see_the_files_stops_the_ingest_naming_them(
         ),
     ):
         list(reading.read([task]))
+
+
+def test_an_ingest_stopped_early_interrupts_its_spark_jobs(spark: Any, tmp_path: Path) -> None:
+    """Ctrl-C (or any error) while Spark reads the next window: its jobs are interrupted, not
+    waited for."""
+    from huntbook.ingest.spark import AHEAD, spark_readers
+
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"")
+    sleeps = Member("sleeps", functools.partial(time.sleep, 600))
+    quick = Member("quick", functools.partial(open, DATA / "wmi_chain.jsonl", "rb"))
+
+    def task(member: Member) -> ReadTask:
+        return ReadTask(((path, ((member, "jsonl"),)),), "main", None, tmp_path, "t")
+
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt), spark_readers(MASTER, None, 1, 1) as reading:
+        window = reading.workers * AHEAD  # the second window sleeps 10 minutes
+        outcomes = reading.read([task(quick)] * window + [task(sleeps)])
+        assert next(outcomes).results[0].events == 3
+        raise KeyboardInterrupt
+    assert time.perf_counter() - started < 120
 
 
 def test_an_unknown_ingest_engine_is_refused(tmp_path: Path) -> None:

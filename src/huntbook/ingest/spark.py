@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import socket
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -35,14 +36,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from huntbook.engines.spark import spark_session
+from huntbook.engines.spark import INTERRUPT_EVERY, spark_session
 from huntbook.ingest.reading import ReadOutcome, ReadTask
 from huntbook.ingest.run import Reading
 from huntbook.ingest.workers import WorkerError, answer, outcome_of
 
 AHEAD = 4  # tasks in a window per task slot (as the local pool hands out, ingest/workers.py)
 CONNECT_SLOTS = 8  # task slots assumed on a Spark Connect server that does not say
-JOB_TAG = "huntbook-ingest"  # the tag of the ingest's Spark jobs (interrupted when it stops)
+JOB_TAG = "huntbook-ingest"  # the job group (tag on Connect) of the ingest's Spark jobs
+LOCAL_MASTER = re.compile(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?")  # local, local[N], local[N,F]
 ANSWERS = pa.schema([("n", pa.int64()), ("answer", pa.binary())])
 ANSWERS_DDL = "n long, answer binary"
 
@@ -76,16 +78,35 @@ def _unshared(task: ReadTask) -> tuple[str, str] | None:
     )
 
 
+def _connect(session: Any) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def _mark(session: Any) -> None:
+    """Mark the Spark jobs this thread starts as the ingest's. Classic Spark: a job group, which
+    the thread that runs an Arrow collect inherits (a session tag, measured here, does not)."""
+    if _connect(session):
+        session.addTag(JOB_TAG)
+    else:
+        session.sparkContext.setJobGroup(JOB_TAG, "huntbook ingest", interruptOnCancel=True)
+
+
+def _interrupt(session: Any) -> None:
+    """Cancel the ingest's Spark jobs (their Python workers are stopped)."""
+    if _connect(session):
+        session.interruptTag(JOB_TAG)
+    else:
+        session.sparkContext.cancelJobGroup(JOB_TAG)
+
+
 def _window(session: Any, tasks: list[ReadTask]) -> list[ReadOutcome]:
     """Read ``tasks`` on Spark, one Spark task each; their outcomes in task order."""
     frame = session.range(0, len(tasks), 1, len(tasks))
-    session.addTag(JOB_TAG)
+    _mark(session)
     try:
         table = frame.mapInArrow(partial(_answers, tasks), ANSWERS_DDL).toArrow()
     except Exception as exc:  # py4j and Spark Connect raise many types
         raise WorkerError(f"the Spark job reading the input failed: {_why(exc)}") from exc
-    finally:
-        session.removeTag(JOB_TAG)
     answers = dict(
         zip(table.column("n").to_pylist(), table.column("answer").to_pylist(), strict=True)
     )
@@ -102,14 +123,18 @@ def _why(exc: BaseException) -> str:
 
 
 def _slots(session: Any) -> int:
-    """Tasks the session's executors run at once (``spark.default.parallelism``)."""
-    configured = session.conf.get("spark.default.parallelism", None)
-    if configured:
-        return int(configured)
-    if type(session).__module__.startswith("pyspark.sql.connect"):
-        return CONNECT_SLOTS
-    slots: int = session.sparkContext.defaultParallelism
-    return slots
+    """Tasks the session's executors run at once: N for a ``local[N]`` master (huntbook sets
+    ``spark.default.parallelism`` above it there, engines/spark.py), else the default
+    parallelism (a cluster's executor cores), ``CONNECT_SLOTS`` if a Connect server says none."""
+    if _connect(session):
+        return int(session.conf.get("spark.default.parallelism", None) or CONNECT_SLOTS)
+    context = session.sparkContext
+    local = LOCAL_MASTER.fullmatch(context.master)
+    if local is None:
+        slots: int = context.defaultParallelism
+        return slots
+    cores = local.group(1) or "1"
+    return (os.cpu_count() or 1) if cores == "*" else int(cores)
 
 
 class _SparkReader:
@@ -119,17 +144,27 @@ class _SparkReader:
         self.session = session
         self.window = slots * AHEAD
         self.pool = pool
+        self.running: deque[Future[list[ReadOutcome]]] = deque()
 
     def map(self, tasks: Iterable[ReadTask]) -> Iterator[ReadOutcome]:
         todo = list(tasks)
         windows = [todo[i : i + self.window] for i in range(0, len(todo), self.window)]
-        running: deque[Future[list[ReadOutcome]]] = deque()
+        running = self.running
         for window in windows:
             running.append(self.pool.submit(_window, self.session, window))
             if len(running) > 1:
                 yield from running.popleft().result()
         while running:
             yield from running.popleft().result()
+
+    def stop(self) -> None:
+        """Interrupt the windows being read, again until they end: a job still being planned
+        has no tag yet."""
+        for future in self.running:
+            future.cancel()
+        while not all(future.done() for future in self.running):
+            _interrupt(self.session)
+            wait(self.running, timeout=INTERRUPT_EVERY)
 
 
 @contextmanager
@@ -145,11 +180,12 @@ def spark_readers(master: str, remote: str | None, tasks: int, size: int) -> Ite
     session = spark_session(master, remote)
     slots = _slots(session)
     pool = ThreadPoolExecutor(1, thread_name_prefix="huntbook-spark-ingest")
+    reader = _SparkReader(session, slots, pool)
     ok = False
     try:
-        yield Reading(_SparkReader(session, slots, pool).map, slots, f"Spark {remote or master}")
+        yield Reading(reader.map, slots, f"Spark {remote or master}")
         ok = True
     finally:
         if not ok:
-            session.interruptTag(JOB_TAG)
-        pool.shutdown(wait=True, cancel_futures=True)
+            reader.stop()
+        pool.shutdown(wait=True)
