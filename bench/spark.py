@@ -1,12 +1,13 @@
 """Searches and ingest on DuckDB/local and on Spark (same store, same answers), timed side by side.
 
 Usage:
-    python bench/spark.py --store DIR [--master local[2]] [--repeat R]
+    python bench/spark.py --store DIR [--master local[2]] [--repeat R] [--searches WHICH]
     python bench/spark.py --ingest RAW --out DIR [--master local[2]]
 
 ``--store`` is an ingested store (e.g. ``huntbook generate --events 1000000 --out RAW`` then
 ``huntbook ingest RAW --index botsv2 --store DIR``): the seed's six searches and a few
-representative ones (``REPRESENTATIVE``: stats, timechart BY, rex, eval/where, values). Each
+representative ones (``REPRESENTATIVE``: stats, timechart BY, rex, eval/where, values), or only
+one of the two (``--searches seed`` or ``representative``). Each
 search is timed from ``run_spl`` to the last row (first run and median of R); the Spark session
 starts before the first timing (its start-up is printed apart), and the first Spark search also
 registers the store's view. Row counts must match between the engines (the script stops
@@ -123,7 +124,10 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--seed-only", action="store_true", help="the seed's six searches, not REPRESENTATIVE"
+        "--searches",
+        choices=("all", "seed", "representative"),
+        default="all",
+        help="the seed's six, REPRESENTATIVE, or both",
     )
     args = parser.parse_args()
     if args.ingest is not None:
@@ -135,9 +139,10 @@ def main() -> None:
         parser.error("give --store (searches) or --ingest RAW --out DIR")
     store = Store(args.store)
     print(f"Spark start-up: {spark_up(args.master):.1f} s")
-    searches = seed_searches()
-    filled = fill_placeholders(store, searches)
-    searches += [] if args.seed_only else REPRESENTATIVE
+    seed = seed_searches()
+    filled = fill_placeholders(store, seed)
+    chosen = {"all": seed + REPRESENTATIVE, "seed": seed, "representative": REPRESENTATIVE}
+    searches = chosen[args.searches]
     engines = {"duckdb": EngineChoice("duckdb"), "spark": EngineChoice("spark", args.master)}
     print("| search | rows | DuckDB first s | DuckDB median s | Spark first s | Spark median s |")
     print("|---|---|---|---|---|---|")
