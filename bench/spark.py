@@ -92,11 +92,13 @@ def snapshot(store: Store) -> tuple[Any, list[str]]:
 
 
 def compare_ingest(raw: Path, out: Path, master: str) -> None:
+    from huntbook.engines.spark import spark_session
     from huntbook.ingest.spark import spark_readers
 
     out.mkdir(parents=True)
     print(f"Spark start-up: {spark_up(master):.1f} s")
-    readers = {"local": None, "spark": functools.partial(spark_readers, master, None)}
+    session = functools.partial(spark_session, master)
+    readers = {"local": None, "spark": functools.partial(spark_readers, session, master)}
     stores = {}
     print("| ingest | events | files | batches | seconds | events/s | read by |")
     print("|---|---|---|---|---|---|---|")

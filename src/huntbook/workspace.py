@@ -200,11 +200,12 @@ class Workspace:
         from huntbook.errors import EngineError, did_you_mean
 
         if engine == "spark":
+            from huntbook.engines.spark import spark_session
             from huntbook.ingest.spark import spark_readers
 
-            return functools.partial(
-                spark_readers, self.engine.spark_master, self.engine.spark_remote
-            )
+            master, remote = self.engine.spark_master, self.engine.spark_remote
+            session = functools.partial(spark_session, master, remote)
+            return functools.partial(spark_readers, session, remote or master)
         if engine != "local":
             raise EngineError(
                 f"unknown ingest engine {engine!r}.{did_you_mean(engine, INGEST_ENGINES)}"

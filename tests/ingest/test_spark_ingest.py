@@ -44,9 +44,11 @@ def spark() -> Any:
 
 
 def _on_spark() -> Any:
+    """What ``Workspace.ingest(engine="spark")`` reads with, on ``MASTER``."""
+    from huntbook.engines.spark import spark_session
     from huntbook.ingest.spark import spark_readers
 
-    return functools.partial(spark_readers, MASTER, None)
+    return functools.partial(spark_readers, functools.partial(spark_session, MASTER), MASTER)
 
 
 def _snapshot(store: Store) -> dict[str, Any]:
@@ -143,13 +145,11 @@ def test_a_partial_file_exits_3_and_a_failed_one_10_on_spark(
 
 
 def test_a_task_that_breaks_on_an_executor_is_reported(spark: Any, tmp_path: Path) -> None:
-    from huntbook.ingest.spark import spark_readers
-
     broken = Member("broken", functools.partial(int, "not a stream"))  # ValueError on open
     (tmp_path / "x.jsonl").write_bytes(b"")
     task = ReadTask(((tmp_path / "x.jsonl", ((broken, "jsonl"),)),), "main", None, tmp_path, "t")
     with (
-        spark_readers(MASTER, None, 1, 1) as reading,
+        _on_spark()(1, 1) as reading,
         pytest.raises(WorkerError, match="ValueError"),
     ):
         list(reading.read([task]))
@@ -158,14 +158,12 @@ def test_a_task_that_breaks_on_an_executor_is_reported(spark: Any, tmp_path: Pat
 def test_an_executor_that_does_not_see_the_files_stops_the_ingest_naming_them(
     spark: Any, tmp_path: Path
 ) -> None:
-    from huntbook.ingest.spark import spark_readers
-
     (member,) = members(DATA / "wmi_chain.jsonl")
     plan = ((DATA / "wmi_chain.jsonl", ((member, "jsonl"),)),)
     elsewhere = tmp_path / "not-shared"  # a work folder the executors do not have
     task = ReadTask(plan, "main", None, elsewhere, "t")
     with (
-        spark_readers(MASTER, None, 1, 1) as reading,
+        _on_spark()(1, 1) as reading,
         pytest.raises(
             WorkerError, match=f"does not see {elsewhere}: the input files and the store"
         ),
@@ -176,7 +174,7 @@ def test_an_executor_that_does_not_see_the_files_stops_the_ingest_naming_them(
 def test_an_ingest_stopped_early_interrupts_its_spark_jobs(spark: Any, tmp_path: Path) -> None:
     """Ctrl-C (or any error) while Spark reads the next window: its jobs are interrupted, not
     waited for."""
-    from huntbook.ingest.spark import AHEAD, spark_readers
+    from huntbook.ingest.spark import AHEAD
 
     path = tmp_path / "x.jsonl"
     path.write_bytes(b"")
@@ -187,7 +185,7 @@ def test_an_ingest_stopped_early_interrupts_its_spark_jobs(spark: Any, tmp_path:
         return ReadTask(((path, ((member, "jsonl"),)),), "main", None, tmp_path, "t")
 
     started = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt), spark_readers(MASTER, None, 1, 1) as reading:
+    with pytest.raises(KeyboardInterrupt), _on_spark()(1, 1) as reading:
         window = reading.workers * AHEAD  # the second window sleeps 10 minutes
         outcomes = reading.read([task(quick)] * window + [task(sleeps)])
         assert next(outcomes).results[0].events == 3

@@ -27,7 +27,7 @@ import pickle
 import re
 import socket
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
@@ -36,11 +36,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from huntbook.engines.spark import INTERRUPT_EVERY, spark_session
 from huntbook.ingest.reading import ReadOutcome, ReadTask
 from huntbook.ingest.run import Reading
 from huntbook.ingest.workers import WorkerError, answer, outcome_of
 
+INTERRUPT_EVERY = 0.5  # seconds between cancels of the ingest's jobs once it stops early
 AHEAD = 4  # tasks in a window per task slot (as the local pool hands out, ingest/workers.py)
 CONNECT_SLOTS = 8  # task slots assumed on a Spark Connect server that does not say
 JOB_TAG = "huntbook-ingest"  # the job group (tag on Connect) of the ingest's Spark jobs
@@ -168,22 +168,25 @@ class _SparkReader:
 
 
 @contextmanager
-def spark_readers(master: str, remote: str | None, tasks: int, size: int) -> Iterator[Reading]:
-    """Spark's executors read the ingest's tasks (``remote``: a Spark Connect server's, else
-    ``master``'s). If the ingest stops early (an error, Ctrl-C), its Spark jobs are interrupted.
+def spark_readers(
+    open_session: Callable[[], Any], where: str, tasks: int, size: int
+) -> Iterator[Reading]:
+    """Spark's executors read the ingest's tasks, on the session ``open_session`` gives
+    (engines/spark.py's ``spark_session`` for a master or a Spark Connect server, named by
+    ``where``). If the ingest stops early (an error, Ctrl-C), its Spark jobs are cancelled.
 
     ``tasks`` and ``size`` (bytes of input) do not matter: Spark reads whatever there is.
 
     Raises:
-        EngineError: pyspark or Java missing, or no Spark Connect server at ``remote``.
+        EngineError: pyspark or Java missing, or no Spark Connect server answers.
     """
-    session = spark_session(master, remote)
+    session = open_session()
     slots = _slots(session)
     pool = ThreadPoolExecutor(1, thread_name_prefix="huntbook-spark-ingest")
     reader = _SparkReader(session, slots, pool)
     ok = False
     try:
-        yield Reading(reader.map, slots, f"Spark {remote or master}")
+        yield Reading(reader.map, slots, f"Spark {where}")
         ok = True
     finally:
         if not ok:
