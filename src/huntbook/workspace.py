@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from huntbook.hunts.problems import Problem
     from huntbook.hunts.result import HuntResult
     from huntbook.ingest import IngestSummary
+    from huntbook.ingest.run import Readers
     from huntbook.query import CompiledQuery
     from huntbook.query.explore import Exploration
     from huntbook.query.spl.macros import MacroTable
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE = "./huntbook-store"
 DUCKDB = "duckdb"  # the engine the analytics and Sigma rules run on
+INGEST_ENGINES = ("local", "spark")  # what reads an ingest's files (Workspace.ingest's engine=)
 
 
 def analytics_off(engine: str) -> Callable[[Any, Any], dict[str, Any]]:
@@ -159,15 +161,22 @@ class Workspace:
         workers: int | None = None,
         max_member_bytes: int | None = None,
         max_line_bytes: int | None = None,
+        engine: str = "local",
     ) -> IngestSummary:
         """Ingest files, folders and archives into the store in atomic batches.
 
         ``workers``: processes reading files (None or 0: one per core for input over 24 MB).
         ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
         how long a line or record may be (None or 0: ``huntbook.ingest.Limits``'s defaults).
+        ``engine``: ``"local"`` (this machine's processes) or ``"spark"``: Spark's executors
+        read the files, on the workspace's ``spark_master`` or ``spark_remote``
+        (huntbook.ingest.spark: input and store on a file system every executor shares); the
+        store is the same either way. An unknown name raises EngineError.
         Returns what happened to every file (``huntbook.ingest.ingest`` has the rules).
         """
         from huntbook.ingest import IngestSettings, Limits, ingest
+
+        readers = self._ingest_readers(engine)
 
         limits = Limits(
             member_bytes=max_member_bytes or Limits.member_bytes,
@@ -182,7 +191,25 @@ class Workspace:
             fmt=fmt,
             progress=progress,
             settings=settings,
+            readers=readers,
         )
+
+    def _ingest_readers(self, engine: str) -> Readers | None:
+        """What reads an ingest's files on ``engine`` (None: this machine's processes)."""
+        from huntbook.errors import EngineError, did_you_mean
+
+        if engine == "spark":
+            from huntbook.engines.spark import spark_session
+            from huntbook.ingest.spark import spark_readers
+
+            master, remote = self.engine.spark_master, self.engine.spark_remote
+            session = functools.partial(spark_session, master, remote)
+            return functools.partial(spark_readers, session, remote or master)
+        if engine != "local":
+            raise EngineError(
+                f"unknown ingest engine {engine!r}.{did_you_mean(engine, INGEST_ENGINES)}"
+            )
+        return None
 
     @staticmethod
     def engines() -> tuple[str, ...]:

@@ -31,8 +31,9 @@ macros_option = click.option(
 )
 
 
-def writing_workspace(store: Path | None) -> Workspace:
-    """The workspace on ``--store`` (or the default) for a command that writes to the store.
+def writing_workspace(store: Path | None, **engine: Any) -> Workspace:
+    """The workspace on ``--store`` (or the default) for a command that writes to the store;
+    ``engine``: Workspace's engine arguments (``spark_master``, ``spark_remote``).
 
     A write waits while another process writes to the same store (ingest, compact, repair);
     it says so on stderr instead of waiting silently.
@@ -47,7 +48,7 @@ def writing_workspace(store: Path | None) -> Workspace:
             err=True,
         )
 
-    return Workspace(path, on_wait=waiting)
+    return Workspace(path, on_wait=waiting, **engine)
 
 
 lookups_option = click.option(
@@ -86,20 +87,6 @@ timeout_option = click.option(
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--engine duckdb|spark``, ``--spark-master URL`` and ``--spark-remote sc://...``."""
-    command = click.option(
-        "--spark-remote",
-        default=None,
-        metavar="URL",
-        help="Spark Connect server for --engine spark, e.g. sc://host:15002 (in place of "
-        "--spark-master; exit 1 when no server answers there).",
-    )(command)
-    command = click.option(
-        "--spark-master",
-        default=None,
-        metavar="URL",
-        help="Spark master for --engine spark: local[N], spark://host:7077, yarn, k8s://... "
-        "(default local[2]).",
-    )(command)
     return click.option(
         "--engine",
         type=click.Choice(Workspace.engines()),
@@ -107,4 +94,22 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="What runs the searches: duckdb on this machine, or spark (pip install "
         "'huntbook[spark]', needs Java).",
+    )(spark_options(command))
+
+
+def spark_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--spark-master URL`` and ``--spark-remote sc://...`` (for ``--engine spark``)."""
+    command = click.option(
+        "--spark-remote",
+        default=None,
+        metavar="URL",
+        help="Spark Connect server for --engine spark, e.g. sc://host:15002 (in place of "
+        "--spark-master; exit 1 when no server answers there).",
+    )(command)
+    return click.option(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="Spark master for --engine spark: local[N], spark://host:7077, yarn, k8s://... "
+        "(default local[2]).",
     )(command)

@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import store_option, writing_workspace
+from huntbook.cli._options import spark_options, store_option, writing_workspace
 from huntbook.errors import IngestError
 from huntbook.ingest.base import Limits
 from huntbook.ingest.summary import FileResult, IngestSummary
-from huntbook.workspace import Workspace, default_store_path
+from huntbook.workspace import INGEST_ENGINES, Workspace, default_store_path
 
 MAX_LISTED = 20
 FORMATS = Workspace.ingest_formats()
@@ -44,6 +44,8 @@ def _echo_list(title: str, lines: list[str], total: int | None = None) -> None:
 def _report(summary: IngestSummary, store: Path, index: str) -> None:
     rate = summary.events / summary.seconds if summary.seconds else 0.0
     readers = f"{summary.workers} reading processes" if summary.workers > 1 else "one process"
+    if summary.engine != "local":
+        readers = f"read on {summary.engine} ({summary.workers} tasks at a time)"
     click.echo(
         f"Ingested {summary.events:,} events from {len(summary.stored):,} files "
         f"into {store} (index {index})"
@@ -98,6 +100,15 @@ def _partial_line(result: FileResult) -> str:
     help="Processes that read files; 0: one per core when the input is over 24 MB.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(INGEST_ENGINES),
+    default="local",
+    show_default=True,
+    help="What reads the files: local processes, or spark (its executors; input and store on a "
+    "file system they all share; pip install 'huntbook[spark]', needs Java).",
+)
+@spark_options
+@click.option(
     "--max-member-bytes",
     type=click.IntRange(min=1),
     default=Limits.member_bytes,
@@ -118,6 +129,9 @@ def command(
     sourcetype: str | None,
     fmt: str | None,
     workers: int,
+    engine: str,
+    spark_master: str | None,
+    spark_remote: str | None,
     max_member_bytes: int,
     max_line_bytes: int,
 ) -> None:
@@ -127,7 +141,8 @@ def command(
     (Security-Datasets, Winlogbeat, evtx_dump, Splunk export) and Splunk CSV exports, detected
     per file. Files are committed in atomic batches of about 32 MB of input; a file already
     ingested (same content) adds nothing. Files are read by several processes at once on a
-    machine with several cores; the store is the same whatever their number.
+    machine with several cores, or by Spark's executors (--engine spark); the store is the
+    same whatever reads them.
 
     Safety limits: an archive member may decompress to --max-member-bytes, a line or record may
     be --max-line-bytes long; a file over either fails alone. A FIFO, device or socket named as
@@ -140,7 +155,8 @@ def command(
     """
     where = store or default_store_path()
     with _progress(paths) as update:
-        summary = writing_workspace(where).ingest(
+        workspace = writing_workspace(where, spark_master=spark_master, spark_remote=spark_remote)
+        summary = workspace.ingest(
             paths,
             index=index,
             sourcetype=sourcetype,
@@ -149,6 +165,7 @@ def command(
             workers=workers,
             max_member_bytes=max_member_bytes,
             max_line_bytes=max_line_bytes,
+            engine=engine,
         )
     _report(summary, where, index)
     if len(summary.ignored) == len(summary.files):

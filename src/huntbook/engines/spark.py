@@ -12,7 +12,9 @@ multivalue fields ``array<string>``, everything else ``string``.
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import threading
 import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -73,6 +75,8 @@ def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> An
         raise EngineError("the spark engine needs pyspark: pip install 'huntbook[spark]'") from None
     builder = SparkSession.builder.master(master).appName("huntbook")
     local = LOCAL_CONF if master.startswith("local") else {}
+    if local:  # executors on this machine run this Python, which has huntbook (ingest/spark.py)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**SESSION_CONF, **local}.items():
         builder = builder.config(key, value)
     try:

@@ -21,7 +21,9 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +34,7 @@ from huntbook.ingest.pieces import pieces
 from huntbook.ingest.reading import Plan, ReadOutcome, ReadTask, joined, read_files
 from huntbook.ingest.sources import check_regular, expand, members, sha256_of
 from huntbook.ingest.summary import FileResult, IngestSummary
-from huntbook.ingest.workers import reader, worker_count
+from huntbook.ingest.workers import Reader, reader, worker_count
 from huntbook.store.parts import lean_arrow_memory
 
 if TYPE_CHECKING:
@@ -137,6 +139,28 @@ def _files(group: list[_Job]) -> tuple[tuple[Path, Plan], ...]:
 _Done = list[tuple[list[_Job], ReadOutcome]]  # the files of each task read, and what reading gave
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What reads an ingest's tasks: ``read`` (tasks to outcomes, in task order), how many tasks
+    it reads at once, and on what (``"local"``: this machine's processes; ``"Spark local[2]"``)."""
+
+    read: Reader
+    workers: int
+    engine: str = "local"
+
+
+# Given the number of tasks and the bytes of input, what reads them (ingest/spark.py: on Spark).
+Readers = Callable[[int, int], AbstractContextManager[Reading]]
+
+
+@contextmanager
+def local_readers(requested: int | None, tasks: int, size: int) -> Iterator[Reading]:
+    """``requested`` worker processes on this machine (None or 0: ``worker_count`` decides)."""
+    count = worker_count(requested, tasks, size)
+    with reader(count) as read:
+        yield Reading(read, count)
+
+
 @dataclass
 class _Run:
     """One ingest: read the files (maybe in workers), commit them in batches, in input order."""
@@ -147,8 +171,10 @@ class _Run:
     staging: Path  # where files are read to parts before a batch takes them
     progress: Callable[[int], None]  # bytes of input read
     settings: IngestSettings
+    readers: Readers
     tasks: int = 0
-    workers: int = 1  # processes that read, once decided
+    workers: int = 1  # processes that read (or tasks read at once on Spark), once decided
+    engine: str = "local"  # what read them (Reading.engine)
 
     def _task(self, files: tuple[tuple[Path, Plan], ...]) -> ReadTask:
         self.tasks += 1
@@ -174,11 +200,11 @@ class _Run:
         units = [(group, self.tasks_of(group)) for group in _tasks_of(jobs, task_bytes)]
         tasks = [task for _, unit in units for task in unit]
         total = sum(job.size for job in jobs)
-        count = self.workers = worker_count(self.settings.workers, len(tasks), total)
         done: _Done = []
         size = 0
-        with reader(count) as read:
-            outcomes = read(tasks)
+        with self.readers(len(tasks), total) as reading:
+            self.workers, self.engine = reading.workers, reading.engine
+            outcomes = reading.read(tasks)
             for group, unit in units:
                 group_size = sum(job.size for job in group)
                 read_back = []
@@ -258,12 +284,15 @@ def ingest(
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
     settings: IngestSettings = DEFAULT_SETTINGS,
+    readers: Readers | None = None,
 ) -> IngestSummary:
     """Ingest every file under ``paths`` into ``store`` in atomic batches of about
     ``settings.batch_bytes`` of input; ``progress`` gets each file's size in bytes when done.
 
     ``settings.workers``: processes that read files (None or 0: one per core when the input is big
-    enough, ingest/workers.py); batches are committed in input order either way.
+    enough, ingest/workers.py); batches are committed in input order either way. ``readers``:
+    what reads the files instead of this machine's processes (``huntbook.ingest.spark``: Spark's
+    executors); the store is the same either way.
     """
     if not index:
         raise StoreError("index must not be empty")
@@ -283,12 +312,15 @@ def ingest(
             else:
                 jobs.append(job)
         staging = store.work_dir(f"read-{os.getpid()}")
-        run = _Run(store, index, sourcetype, staging, tick, settings)
+        readers = readers or partial(local_readers, settings.workers)
+        run = _Run(store, index, sourcetype, staging, tick, settings, readers)
         try:
             for result in run.commit_all(jobs):
                 results[result.path] = result
         finally:
             shutil.rmtree(run.staging, ignore_errors=True)
-    summary = IngestSummary([results[str(p)] for p, _ in files], workers=run.workers)
+    summary = IngestSummary(
+        [results[str(p)] for p, _ in files], workers=run.workers, engine=run.engine
+    )
     summary.seconds = time.perf_counter() - started
     return summary

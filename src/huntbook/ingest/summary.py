@@ -82,7 +82,8 @@ class IngestSummary:
 
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the whole ingest
-    workers: int = 1  # processes that read the files
+    workers: int = 1  # processes that read the files (on Spark: tasks read at once)
+    engine: str = "local"  # what read them: this machine's processes, or "Spark <master>"
 
     def _with(self, status: str) -> list[FileResult]:
         return [f for f in self.files if f.status == status]

@@ -141,10 +141,7 @@ def _receive(proc: subprocess.Popen[bytes]) -> ReadOutcome:
             f"a reading worker process died (exit status {_status(proc)}); batches committed "
             "before it are kept"
         ) from exc
-    if status != "ok":
-        raise WorkerError(f"a reading worker failed:\n{value}")
-    outcome: ReadOutcome = value
-    return outcome
+    return outcome_of(status, value)
 
 
 @contextmanager
@@ -162,6 +159,22 @@ def reader(workers: int) -> Iterator[Reader]:
         pool.close(kill=not ok)
 
 
+def answer(task: ReadTask) -> tuple[str, Any]:
+    """``("ok", outcome)`` of reading ``task``, or ``("error", text)`` if reading broke."""
+    try:
+        return ("ok", read_files(task))
+    except Exception:  # noqa: BLE001  # reported to the ingesting process, which raises it
+        return ("error", traceback.format_exc())
+
+
+def outcome_of(status: str, value: Any) -> ReadOutcome:
+    """The outcome in a worker's ``answer``; WorkerError if reading broke there."""
+    if status != "ok":
+        raise WorkerError(f"a reading worker failed:\n{value}")
+    outcome: ReadOutcome = value
+    return outcome
+
+
 def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
     """A worker's loop: a pickled task in; ``("ok", outcome)`` or ``("error", text)`` out."""
     while True:
@@ -169,13 +182,8 @@ def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
             task = pickle.load(tasks)  # noqa: S301  # sent by the ingesting process that started us
         except EOFError:
             return
-        answer: tuple[str, Any]
         try:
-            answer = ("ok", read_files(task))
-        except Exception:  # noqa: BLE001  # reported to the ingesting process, which raises it
-            answer = ("error", traceback.format_exc())
-        try:
-            pickle.dump(answer, answers)
+            pickle.dump(answer(task), answers)
             answers.flush()
         except BrokenPipeError:  # the ingesting process is gone: nobody to answer
             return
