@@ -199,10 +199,11 @@ class Workspace:
         from huntbook.errors import EngineError, did_you_mean
 
         if engine == "spark":
-            from huntbook.engines.spark import spark_session
+            from huntbook.engines.spark import DEFAULT_MASTER, spark_session
             from huntbook.ingest.spark import spark_readers
 
-            master, remote = self.engine.spark_master, self.engine.spark_remote
+            master = self.engine.spark_master or DEFAULT_MASTER
+            remote = self.engine.spark_remote
             session = functools.partial(spark_session, master, remote)
             return functools.partial(spark_readers, session, remote or master)
         if engine != "local":
