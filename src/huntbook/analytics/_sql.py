@@ -12,13 +12,14 @@ multivalue field asked for by plain name yields its last value; position -1 is t
 target when a classic list dropped an empty subject); a text field asked for by position yields
 itself only at position 1 or -1 (a single value is both the first and the last).
 
-SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB.
+SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB, or handed whole to an
+engine's own connection (:class:`EngineConnection`: Spark's renders it for Spark).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlglot import exp
 
@@ -35,6 +36,21 @@ class StoreLike(Protocol):
     def fields(self) -> dict[str, str]: ...
 
     def columns(self) -> dict[str, str]: ...
+
+
+@runtime_checkable
+class EngineConnection(Protocol):
+    """A connection that runs the analytics' query trees itself, in place of DuckDB's
+    (``huntbook.engines.spark.SparkConnection``): what ``StoreLike.connect()`` returns when the
+    store is read through another engine."""
+
+    def rows(self, query: exp.Expr) -> list[dict[str, Any]]: ...
+
+    def narrowed(self, where: exp.Expr) -> EngineConnection:
+        """The same connection with ``events`` holding only the rows ``where`` keeps."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Columns:
@@ -138,7 +154,9 @@ def projection(columns: Columns, spec: Mapping[str, Sequence[Candidate]]) -> lis
 
 
 def rows(con: Any, query: exp.Expr) -> list[dict[str, Any]]:
-    """Run one sqlglot query on a DuckDB connection and return dict rows."""
+    """Run one sqlglot query on a DuckDB connection (or an engine's own) and return dict rows."""
+    if isinstance(con, EngineConnection):
+        return con.rows(query)
     cursor = con.execute(query.sql(dialect=DIALECT))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

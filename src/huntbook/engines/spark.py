@@ -25,6 +25,7 @@ from huntbook.engines.grid import grid_warning
 from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import EngineError, HuntbookError, QueryLimitError, QueryRuntimeError
 from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
+from huntbook.query.spark import spark_ready
 from huntbook.store.location import spark_location
 from huntbook.store.views import VIEW
 
@@ -297,6 +298,10 @@ class SparkEngine(Engine):
             named=query.named,
         )
 
+    def connection(self) -> SparkConnection:
+        """The analytics' connection on this engine's session (``analytics._sql.rows``)."""
+        return SparkConnection(self, self._session())
+
     def _session(self) -> Any:
         session = self.session or spark_session(self.master, self.remote)
         if self.store is not None:
@@ -350,6 +355,51 @@ class SparkEngine(Engine):
                 timer.cancel()
                 session.removeTag(_JOB_TAG)
         return table
+
+
+class SparkConnection:
+    """What the analytics (``huntbook.analytics._sql.rows``) run their query trees on, in place of
+    a DuckDB connection: each tree made Spark-ready (``huntbook.query.spark``), run on the
+    session's ``events`` view within the engine's limits, its rows as the same Python values
+    DuckDB gives (Arrow's: ``int``, ``float``, ``str``, ``list``, ``None``).
+
+    ``narrowed(where)`` is the same connection with ``events`` holding only the rows ``where``
+    keeps (``huntbook findings --index``): each query reads a filtered subquery named ``events``,
+    so the session's view stays the whole store for every other search.
+    """
+
+    def __init__(self, engine: SparkEngine, session: Any, where: exp.Expr | None = None) -> None:
+        self.engine = engine
+        self.session = session
+        self.where = where
+
+    def rows(self, query: exp.Expr) -> list[dict[str, Any]]:
+        """Run one query tree (DuckDB's form) on Spark.
+
+        Raises:
+            UnsupportedSplError: a form with no Spark equivalent (before anything runs).
+            QueryLimitError: over the engine's time limit.
+            QueryRuntimeError: Spark failed otherwise.
+        """
+        tree = spark_ready(self._scoped(query))
+        found: list[dict[str, Any]] = self.engine._run(self.session, tree.sql("spark")).to_pylist()
+        return found
+
+    def narrowed(self, where: exp.Expr) -> SparkConnection:
+        return SparkConnection(self.engine, self.session, where)
+
+    def close(self) -> None:
+        """Nothing to release: the session is the process's."""
+
+    def _scoped(self, query: exp.Expr) -> exp.Expr:
+        if self.where is None:
+            return query
+        tree = query.copy()
+        for table in list(tree.find_all(exp.Table)):
+            if table.name == VIEW and not table.db:
+                kept = exp.select("*").from_(VIEW).where(self.where.copy())
+                table.replace(exp.Subquery(this=kept, alias=table.alias or VIEW))
+        return tree
 
 
 def runtime_message(exc: BaseException) -> str:

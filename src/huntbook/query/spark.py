@@ -165,6 +165,23 @@ def _list_position(node: exp.Expr) -> exp.Expr:
     return exp.Nullif(this=found, expression=_num(0))
 
 
+def _list_extract(node: exp.Expr) -> exp.Expr:
+    """``list_extract(l, i)`` (1-based, negatives from the end, null out of range) is Spark's
+    ``try_element_at`` (``element_at`` fails out of range under ANSI mode)."""
+    lst, index = _args(node)
+    return exp.Bracket(this=lst, expressions=[index], offset=1, safe=True)
+
+
+def _string_split(node: exp.Expr) -> exp.Expr:
+    """DuckDB's ``string_split(s, sep)`` splits at a literal text; Spark's ``split`` at a regex,
+    so the separator is quoted for Java's regex (every character but letters and digits escaped)."""
+    this, separator = _args(node)
+    if not (isinstance(separator, exp.Literal) and separator.is_string):
+        raise UnsupportedSplError("splitting at a separator built at run time is not supported on Spark")
+    quoted = "".join(c if c.isalnum() else "\\" + c for c in separator.this)
+    return exp.Anonymous(this="SPLIT", expressions=[this, exp.Literal.string(quoted)])
+
+
 def _range(node: exp.Expr) -> exp.Expr:
     """DuckDB's ``range(a, b, step)`` (``b`` excluded, empty when it points away from ``b``)."""
     start, stop, step = _args(node)
@@ -421,6 +438,8 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
 FUNCTIONS: dict[str, Rewrite] = {
     "list_slice": _list_slice,
     "list_position": _list_position,
+    "list_extract": _list_extract,
+    "string_split": _string_split,
     "range": _range,
     "try_strptime": _strptime,
     "regexp_replace": _regexp_replace_flags,
