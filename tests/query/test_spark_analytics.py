@@ -133,3 +133,39 @@ def test_findings_cli_on_spark(
     out = capsys.readouterr()
     assert done.value.code == 0, out.err
     assert [e["method"] for e in json.loads(out.out)["lateral_movement"]] == ["WMI"]
+
+
+# A search that runs for minutes on Spark (10 events x 20,000 x 20,000 rows counted), with nothing
+# that could fail before its limit (a count is a bigint far from overflowing).
+LONG_SEARCH = (
+    "index=* | head 10 | eval a=mvrange(0, 20000) | mvexpand a | eval b=mvrange(0, 20000) "
+    "| mvexpand b | stats count"
+)
+
+
+def test_timeout_stops_a_long_spark_search(
+    two_indexes: Path,
+    spark: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--timeout`` on Spark: the search's jobs are interrupted at the limit, exit 14 with
+    docs/errors.md's message, and the session serves the next search."""
+    import time
+
+    from huntbook.cli import main
+    from huntbook.workspace import Workspace
+
+    argv = ["huntbook", "search", "--engine", "spark", "--store", str(two_indexes)]
+    monkeypatch.setattr(sys, "argv", [*argv, "--timeout", "3", LONG_SEARCH])
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as done:
+        main()
+    took = time.monotonic() - started
+    out = capsys.readouterr()
+    assert done.value.code == 14, out.err
+    assert "ran past its time limit of 3 s and was stopped" in out.err
+    assert "Traceback" not in out.err
+    assert took < 60, took  # stopped, not run to the end
+    after = Workspace(two_indexes, engine="spark", timeout=60).search("index=* | stats count")
+    assert after.rows()[0]["count"] > 0

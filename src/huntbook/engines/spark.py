@@ -329,12 +329,13 @@ class SparkEngine(Engine):
         timer = None
         expired, finished = threading.Event(), threading.Event()
         if self.limits.timeout is not None:
-            session.addTag(_JOB_TAG)  # job tags: classic Spark and Spark Connect alike
+            tags = _job_tags(session)
+            tags.add()
 
             def cancel() -> None:  # again until it ends: a job still being planned has no tag yet
                 expired.set()
                 while not finished.is_set():
-                    session.interruptTag(_JOB_TAG)
+                    tags.cancel()
                     finished.wait(INTERRUPT_EVERY)
 
             timer = threading.Timer(self.limits.timeout, cancel)
@@ -353,7 +354,7 @@ class SparkEngine(Engine):
             finished.set()
             if timer is not None:
                 timer.cancel()
-                session.removeTag(_JOB_TAG)
+                tags.remove()
         return table
 
 
@@ -400,6 +401,48 @@ class SparkConnection:
                 kept = exp.select("*").from_(VIEW).where(self.where.copy())
                 table.replace(exp.Subquery(this=kept, alias=table.alias or VIEW))
         return tree
+
+
+class _SessionTags:
+    """A Spark Connect session's operation tags (``addTag``/``interruptTag``)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def add(self) -> None:
+        self.session.addTag(_JOB_TAG)
+
+    def cancel(self) -> None:
+        self.session.interruptTag(_JOB_TAG)
+
+    def remove(self) -> None:
+        self.session.removeTag(_JOB_TAG)
+
+
+class _ContextTags(_SessionTags):
+    """Classic Spark's job tags on the SparkContext, for this thread's jobs, with the running
+    tasks interrupted on cancel: measured on Spark 4.0, a classic session's ``interruptTag``
+    finds no operation for a query collected to Arrow (its job runs in another JVM thread), and a
+    cancelled job's task that never reads input again (a long ``explode``) runs on."""
+
+    def add(self) -> None:
+        context = self.session.sparkContext
+        context.addJobTag(_JOB_TAG)
+        context.setInterruptOnCancel(True)
+
+    def cancel(self) -> None:
+        self.session.sparkContext.cancelJobsWithTag(_JOB_TAG)
+
+    def remove(self) -> None:
+        context = self.session.sparkContext
+        context.removeJobTag(_JOB_TAG)
+        context.setInterruptOnCancel(False)
+
+
+def _job_tags(session: Any) -> _SessionTags:
+    """How a search's jobs are tagged and cancelled on this kind of session."""
+    connect = type(session).__module__.startswith("pyspark.sql.connect")
+    return _SessionTags(session) if connect else _ContextTags(session)
 
 
 def runtime_message(exc: BaseException) -> str:
