@@ -47,8 +47,10 @@ class _Select:
     def grid_checks(self, dialect: str) -> list[Any]:
         return []
 
-    def sql(self, dialect: str = DUCKDB, pretty: bool = False, series: Any = None) -> str:
-        text: str = self.select.sql(dialect=dialect, pretty=pretty)  # no chart: no series
+    def sql(
+        self, dialect: str = DUCKDB, pretty: bool = False, series: Any = None, lookups: Any = None
+    ) -> str:
+        text: str = self.select.sql(dialect=dialect, pretty=pretty)  # no chart, no lookup
         return text
 
 

@@ -169,3 +169,54 @@ def test_timeout_stops_a_long_spark_search(
     assert took < 60, took  # stopped, not run to the end
     after = Workspace(two_indexes, engine="spark", timeout=60).search("index=* | stats count")
     assert after.rows()[0]["count"] > 0
+
+
+@pytest.fixture
+def lookup_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """A lookups folder holding an ESCU definition (``admins.yml`` naming its CSV, with a line
+    whose quoted value holds a comma and a quote, and an empty field) and a symlink to a CSV
+    outside it."""
+    allowed, outside = tmp_path / "lookups", tmp_path / "elsewhere"
+    allowed.mkdir()
+    outside.mkdir()
+    rows = 'host,role,note\nWORKSTATION6,admin,"a, ""b"""\nWORKSTATION5,,x\nWORKSTATION6,dup,y\n'
+    (allowed / "admin_hosts_20240101.csv").write_text(rows)
+    (allowed / "admins.yml").write_text("name: admins\nfilename: admin_hosts_20240101.csv\n")
+    (outside / "secret.csv").write_text("host,role\nx,y\n")
+    (allowed / "secret.csv").symlink_to(outside / "secret.csv")
+    return allowed, outside
+
+
+LOOKUP_SEARCHES = [
+    "| inputlookup admins",
+    '| inputlookup admins where role="admin"',
+    "index=* | stats count by host | lookup admins host OUTPUT role, note | sort host",
+    "index=* | stats count by host | lookup admins host OUTPUTNEW role AS r | sort host",
+]
+
+
+@pytest.mark.parametrize("spl", LOOKUP_SEARCHES)
+def test_escu_lookup_same_on_spark(
+    spl: str, two_indexes: Path, lookup_folders: tuple[Path, Path], spark: Any  # noqa: F811
+) -> None:
+    from huntbook.workspace import Workspace
+
+    lookups = [lookup_folders[0]]
+    duck = Workspace(two_indexes, lookups=lookups).search(spl)
+    on_spark = Workspace(two_indexes, lookups=lookups, engine="spark").search(spl)
+    assert "__lookup_" in on_spark.sql and "read_csv" not in on_spark.sql.lower()
+    assert on_spark.columns == duck.columns
+    assert on_spark.rows() == duck.rows() and duck.rows()
+
+
+def test_lookup_confined_on_spark(
+    two_indexes: Path, lookup_folders: tuple[Path, Path], spark: Any  # noqa: F811
+) -> None:
+    """The same folders and the same refusals as on DuckDB: a symlink out of them, a path."""
+    from huntbook.errors import LookupAccessError
+    from huntbook.workspace import Workspace
+
+    spark_ws = Workspace(two_indexes, lookups=[lookup_folders[0]], engine="spark")
+    for spl in ("| inputlookup secret.csv", f"| inputlookup {lookup_folders[1]}/secret.csv"):
+        with pytest.raises(LookupAccessError):
+            spark_ws.search(spl)

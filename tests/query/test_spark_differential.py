@@ -21,17 +21,10 @@ from tests.query.test_seed_searches import RECORDING, SEED, seed_searches
 pytestmark = pytest.mark.spark
 
 # Conformance cases refused on Spark (before running), with the construct the refusal names.
-LOOKUP = "lookup/inputlookup"
 MAXSPAN = "transaction with maxspan="
 SUBSEARCH = "a [subsearch] used as a search filter"
 REFUSED: dict[str, str] = {
     "eval_functions/tostring_commas": 'tostring(x, "commas")',
-    "lookup/inputlookup": LOOKUP,
-    "lookup/inputlookup_where": LOOKUP,
-    "lookup/lookup_output": LOOKUP,
-    "lookup/lookup_outputnew": LOOKUP,
-    "lookup/lookup_as": LOOKUP,
-    "lookup/lookup_all_fields": LOOKUP,
     "rex/rex_sed_first_only": "replacing only the first match",
     "time/strftime_subseconds": "subseconds",
     "transaction/maxspan_closes": MAXSPAN,

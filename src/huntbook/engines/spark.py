@@ -25,7 +25,7 @@ from huntbook.engines.grid import grid_warning
 from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import EngineError, HuntbookError, QueryLimitError, QueryRuntimeError
 from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
-from huntbook.query.spark import spark_ready
+from huntbook.query.spark import lookup_view, spark_ready
 from huntbook.store.location import spark_location
 from huntbook.store.views import VIEW
 
@@ -284,7 +284,11 @@ class SparkEngine(Engine):
                 opened.append(self._session())
             return opened[0]
 
-        sql = query.sql(self.dialect, series=lambda q: self._column(session_now(), q))
+        sql = query.sql(
+            self.dialect,
+            series=lambda q: self._column(session_now(), q),
+            lookups=lambda rows: _lookup_registered(session_now(), rows),
+        )
         session = session_now()
         warnings = [*query.warnings, *self._grid_warnings(session, query)]
         table = self._run(session, sql)
@@ -356,6 +360,25 @@ class SparkEngine(Engine):
                 timer.cancel()
                 tags.remove()
         return table
+
+
+def _lookup_registered(session: Any, rows: exp.Select) -> str:
+    """A lookup's rows registered as a temp view (``lookup_view``): the file parsed here by
+    DuckDB's CSV reader with the query a DuckDB search runs (the same rows, text columns and
+    ``__row`` numbers), shipped to Spark, so a lookup on the machine running huntbook serves a
+    cluster or a Spark Connect server too; registered again each search (the file may change)."""
+    import duckdb
+
+    from huntbook.engines.duckdb import runtime_message as duckdb_message
+
+    name = lookup_view(rows)
+    try:
+        with duckdb.connect() as con:
+            table = con.sql(rows.sql(dialect="duckdb")).to_arrow_reader().read_all()
+    except duckdb.Error as exc:  # a file that is not valid CSV: DuckDB's own error for it
+        raise QueryRuntimeError(duckdb_message(exc)) from exc
+    session.createDataFrame(table).createOrReplaceTempView(name)
+    return name
 
 
 class SparkConnection:

@@ -10,6 +10,7 @@ values) needs its series read first: ``series`` runs a one-column query on the e
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -19,19 +20,26 @@ from huntbook.errors import UnsupportedSplError
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
 SeriesValues = Callable[[exp.Expr], list[str]]  # a one-column query's values, run on Spark
+# A lookup's rows (DuckDB's read_csv of the file, numbered as ``__row``) registered on Spark as a
+# temp view: the view's name (``lookup_view``).
+LookupTable = Callable[[exp.Select], str]
 
 _INDEX = "__i"  # the lambda parameter a rewrite adds (no SPL field starts with two underscores)
 _ITEM = "__x"
 
 
-def spark_ready(tree: exp.Expr, series: SeriesValues | None = None) -> exp.Expr:
+def spark_ready(
+    tree: exp.Expr, series: SeriesValues | None = None, lookups: LookupTable | None = None
+) -> exp.Expr:
     """``tree`` (a copy) with every DuckDB-only form rewritten for Spark; each PIVOT becomes
-    conditional aggregates over the series ``series`` finds (without it, PIVOT is refused).
+    conditional aggregates over the series ``series`` finds (without it, PIVOT is refused); each
+    lookup file's rows are read from the temp view ``lookups`` registers (without it, the view
+    is only named: ``lookup_view``).
 
     Raises:
         UnsupportedSplError: a construct Spark cannot run with DuckDB's answer.
     """
-    root = tree.copy()
+    root = _lookups(tree.copy(), lookups or lookup_view)
     if series is not None:
         root = _pivots(root, series)
     for node in reversed(list(root.dfs())):  # children before their parent
@@ -70,6 +78,32 @@ def _args(node: exp.Expr) -> list[exp.Expr]:
 
 def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
+
+
+# --- lookup files ---------------------------------------------------------------------------------
+def lookup_view(rows: exp.Select) -> str:
+    """The temp view holding a lookup's rows: named after DuckDB's query of the file (its path
+    and columns), so the same lookup is the same view."""
+    digest = hashlib.sha256(rows.sql(dialect="duckdb").encode()).hexdigest()[:16]
+    return f"__lookup_{digest}"
+
+
+def _lookups(root: exp.Expr, lookups: LookupTable) -> exp.Expr:
+    """Each stage reading a lookup file (``SELECT *, row_number() ... AS __row FROM
+    read_csv(...)``, compiler/sources.py) as ``SELECT * FROM`` the view of its rows; any other
+    read_csv is refused (``REFUSED_FUNCTIONS``)."""
+    for table in list(root.find_all(exp.Table)):
+        reader = table.this
+        stage = table.parent.parent if isinstance(table.parent, exp.From) else None
+        if not (_is_read_csv(reader) and isinstance(stage, exp.Select) and stage is not root):
+            continue
+        view = exp.Table(this=exp.to_identifier(lookups(stage.copy()), quoted=True))
+        stage.replace(exp.select("*").from_(view))
+    return root
+
+
+def _is_read_csv(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == "read_csv"
 
 
 # --- chart/timechart BY ---------------------------------------------------------------------------
