@@ -63,7 +63,9 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_demo_findings_same_on_spark(
-    demo_store: Path, spark: Any, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    demo_store: Path,
+    spark: Any,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     """The demo's classic-text Security logs: multivalue positions (``Logon_ID`` 2) on Spark."""
     found = assert_same_findings(demo_store, monkeypatch)
@@ -105,7 +107,10 @@ def two_indexes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("index", ["BOTSV2", "other", "absent"])
 def test_index_findings_same_on_spark(
-    index: str, two_indexes: Path, spark: Any, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    index: str,
+    two_indexes: Path,
+    spark: Any,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     """``--index`` narrows Spark's ``events`` for the analytics only, as DuckDB's view does."""
     found = assert_same_findings(two_indexes, monkeypatch, index)
@@ -197,7 +202,10 @@ LOOKUP_SEARCHES = [
 
 @pytest.mark.parametrize("spl", LOOKUP_SEARCHES)
 def test_escu_lookup_same_on_spark(
-    spl: str, two_indexes: Path, lookup_folders: tuple[Path, Path], spark: Any  # noqa: F811
+    spl: str,
+    two_indexes: Path,
+    lookup_folders: tuple[Path, Path],
+    spark: Any,  # noqa: F811
 ) -> None:
     from huntbook.workspace import Workspace
 
@@ -210,7 +218,9 @@ def test_escu_lookup_same_on_spark(
 
 
 def test_lookup_confined_on_spark(
-    two_indexes: Path, lookup_folders: tuple[Path, Path], spark: Any  # noqa: F811
+    two_indexes: Path,
+    lookup_folders: tuple[Path, Path],
+    spark: Any,  # noqa: F811
 ) -> None:
     """The same folders and the same refusals as on DuckDB: a symlink out of them, a path."""
     from huntbook.errors import LookupAccessError

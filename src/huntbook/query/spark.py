@@ -211,7 +211,9 @@ def _string_split(node: exp.Expr) -> exp.Expr:
     so the separator is quoted for Java's regex (every character but letters and digits escaped)."""
     this, separator = _args(node)
     if not (isinstance(separator, exp.Literal) and separator.is_string):
-        raise UnsupportedSplError("splitting at a separator built at run time is not supported on Spark")
+        raise UnsupportedSplError(
+            "splitting at a separator built at run time is not supported on Spark"
+        )
     quoted = "".join(c if c.isalnum() else "\\" + c for c in separator.this)
     return exp.Anonymous(this="SPLIT", expressions=[this, exp.Literal.string(quoted)])
 
