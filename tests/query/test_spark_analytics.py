@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.query.test_spark_differential import spark  # noqa: F401  # the one SparkSession
+from tests.query.test_spark_differential import spark  # noqa: F401  # the fixture
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark")]  # one SparkSession
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 RECORDINGS = ("empire_dcom_shellwindows_stager", "empire_psexec_dcerpc_tcp_svcctl")
@@ -64,8 +64,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_findings_same_on_spark(
     demo_store: Path,
-    spark: Any,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The demo's classic-text Security logs: multivalue positions (``Logon_ID`` 2) on Spark."""
     found = assert_same_findings(demo_store, monkeypatch)
@@ -80,7 +79,6 @@ def test_recording_findings_same_on_spark(
     name: str,
     shared_data: Path,
     tmp_path: Path,
-    spark: Any,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from huntbook.ingest import ingest
@@ -109,8 +107,7 @@ def two_indexes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_findings_same_on_spark(
     index: str,
     two_indexes: Path,
-    spark: Any,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``--index`` narrows Spark's ``events`` for the analytics only, as DuckDB's view does."""
     found = assert_same_findings(two_indexes, monkeypatch, index)
@@ -124,7 +121,6 @@ def test_index_findings_same_on_spark(
 
 def test_findings_cli_on_spark(
     two_indexes: Path,
-    spark: Any,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -150,7 +146,6 @@ LONG_SEARCH = (
 
 def test_timeout_stops_a_long_spark_search(
     two_indexes: Path,
-    spark: Any,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -205,7 +200,6 @@ def test_escu_lookup_same_on_spark(
     spl: str,
     two_indexes: Path,
     lookup_folders: tuple[Path, Path],
-    spark: Any,  # noqa: F811
 ) -> None:
     from huntbook.workspace import Workspace
 
@@ -220,7 +214,6 @@ def test_escu_lookup_same_on_spark(
 def test_lookup_confined_on_spark(
     two_indexes: Path,
     lookup_folders: tuple[Path, Path],
-    spark: Any,  # noqa: F811
 ) -> None:
     """The same folders and the same refusals as on DuckDB: a symlink out of them, a path."""
     from huntbook.errors import LookupAccessError
