@@ -78,7 +78,9 @@ class _OnEngine:
         return stats_rows(tuple(row.values()) for row in table.to_pylist())
 
     def connect(self) -> Any:
-        return self.engine.connection()
+        from huntbook.query.spark import spark_ready
+
+        return self.engine.connection(spark_ready)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)

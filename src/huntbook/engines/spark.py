@@ -15,6 +15,7 @@ from __future__ import annotations
 import socket
 import threading
 import urllib.parse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
@@ -25,7 +26,6 @@ from huntbook.engines.grid import grid_warning
 from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import EngineError, HuntbookError, QueryLimitError, QueryRuntimeError
 from huntbook.normalize.types import BIGINT, CORE_COLUMNS, DOUBLE, LIST, field_type
-from huntbook.query.spark import lookup_view, spark_ready
 from huntbook.store.location import spark_location
 from huntbook.store.views import VIEW
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from huntbook.store.core import Store
 
 DEFAULT_MASTER = "local[2]"
+Ready = Callable[[exp.Expr], exp.Expr]  # a query tree in DuckDB's form made Spark-ready
 SPARK_TYPES = {DOUBLE: "double", BIGINT: "bigint", LIST: "array<string>"}  # else string
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -287,7 +288,7 @@ class SparkEngine(Engine):
         sql = query.sql(
             self.dialect,
             series=lambda q: self._column(session_now(), q),
-            lookups=lambda rows: _lookup_registered(session_now(), rows),
+            lookups=lambda rows, name: _register_lookup(session_now(), rows, name),
         )
         session = session_now()
         warnings = [*query.warnings, *self._grid_warnings(session, query)]
@@ -302,9 +303,11 @@ class SparkEngine(Engine):
             named=query.named,
         )
 
-    def connection(self) -> SparkConnection:
-        """The analytics' connection on this engine's session (``analytics._sql.rows``)."""
-        return SparkConnection(self, self._session())
+    def connection(self, ready: Ready) -> SparkConnection:
+        """The analytics' connection on this engine's session (``analytics._sql.rows``), making
+        each query tree Spark-ready with ``ready`` (``huntbook.query.spark.spark_ready``: the
+        query layer sits above the engines)."""
+        return SparkConnection(self, self._session(), ready)
 
     def _session(self) -> Any:
         session = self.session or spark_session(self.master, self.remote)
@@ -362,8 +365,8 @@ class SparkEngine(Engine):
         return table
 
 
-def _lookup_registered(session: Any, rows: exp.Select) -> str:
-    """A lookup's rows registered as a temp view (``lookup_view``): the file parsed here by
+def _register_lookup(session: Any, rows: exp.Select, name: str) -> None:
+    """A lookup's rows registered as the temp view ``name``: the file parsed here by
     DuckDB's CSV reader with the query a DuckDB search runs (the same rows, text columns and
     ``__row`` numbers), shipped to Spark, so a lookup on the machine running huntbook serves a
     cluster or a Spark Connect server too; registered again each search (the file may change)."""
@@ -371,19 +374,17 @@ def _lookup_registered(session: Any, rows: exp.Select) -> str:
 
     from huntbook.engines.duckdb import runtime_message as duckdb_message
 
-    name = lookup_view(rows)
     try:
         with duckdb.connect() as con:
             table = con.sql(rows.sql(dialect="duckdb")).to_arrow_reader().read_all()
     except duckdb.Error as exc:  # a file that is not valid CSV: DuckDB's own error for it
         raise QueryRuntimeError(duckdb_message(exc)) from exc
     session.createDataFrame(table).createOrReplaceTempView(name)
-    return name
 
 
 class SparkConnection:
     """What the analytics (``huntbook.analytics._sql.rows``) run their query trees on, in place of
-    a DuckDB connection: each tree made Spark-ready (``huntbook.query.spark``), run on the
+    a DuckDB connection: each tree made Spark-ready (``ready``), run on the
     session's ``events`` view within the engine's limits, its rows as the same Python values
     DuckDB gives (Arrow's: ``int``, ``float``, ``str``, ``list``, ``None``).
 
@@ -392,9 +393,12 @@ class SparkConnection:
     so the session's view stays the whole store for every other search.
     """
 
-    def __init__(self, engine: SparkEngine, session: Any, where: exp.Expr | None = None) -> None:
+    def __init__(
+        self, engine: SparkEngine, session: Any, ready: Ready, where: exp.Expr | None = None
+    ) -> None:
         self.engine = engine
         self.session = session
+        self.ready = ready
         self.where = where
 
     def rows(self, query: exp.Expr) -> list[dict[str, Any]]:
@@ -405,12 +409,12 @@ class SparkConnection:
             QueryLimitError: over the engine's time limit.
             QueryRuntimeError: Spark failed otherwise.
         """
-        tree = spark_ready(self._scoped(query))
+        tree = self.ready(self._scoped(query))
         found: list[dict[str, Any]] = self.engine._run(self.session, tree.sql("spark")).to_pylist()
         return found
 
     def narrowed(self, where: exp.Expr) -> SparkConnection:
-        return SparkConnection(self.engine, self.session, where)
+        return SparkConnection(self.engine, self.session, self.ready, where)
 
     def close(self) -> None:
         """Nothing to release: the session is the process's."""

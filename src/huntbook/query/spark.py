@@ -20,9 +20,9 @@ from huntbook.errors import UnsupportedSplError
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
 SeriesValues = Callable[[exp.Expr], list[str]]  # a one-column query's values, run on Spark
-# A lookup's rows (DuckDB's read_csv of the file, numbered as ``__row``) registered on Spark as a
-# temp view: the view's name (``lookup_view``).
-LookupTable = Callable[[exp.Select], str]
+# Registers a lookup's rows (DuckDB's read_csv of the file, numbered as ``__row``) on Spark as
+# the temp view of the given name (``lookup_view``).
+LookupTable = Callable[[exp.Select, str], None]
 
 _INDEX = "__i"  # the lambda parameter a rewrite adds (no SPL field starts with two underscores)
 _ITEM = "__x"
@@ -33,13 +33,13 @@ def spark_ready(
 ) -> exp.Expr:
     """``tree`` (a copy) with every DuckDB-only form rewritten for Spark; each PIVOT becomes
     conditional aggregates over the series ``series`` finds (without it, PIVOT is refused); each
-    lookup file's rows are read from the temp view ``lookups`` registers (without it, the view
-    is only named: ``lookup_view``).
+    lookup file's rows are read from the temp view ``lookup_view`` names, which ``lookups``
+    registers (without it, the view is only named).
 
     Raises:
         UnsupportedSplError: a construct Spark cannot run with DuckDB's answer.
     """
-    root = _lookups(tree.copy(), lookups or lookup_view)
+    root = _lookups(tree.copy(), lookups)
     if series is not None:
         root = _pivots(root, series)
     for node in reversed(list(root.dfs())):  # children before their parent
@@ -88,7 +88,7 @@ def lookup_view(rows: exp.Select) -> str:
     return f"__lookup_{digest}"
 
 
-def _lookups(root: exp.Expr, lookups: LookupTable) -> exp.Expr:
+def _lookups(root: exp.Expr, lookups: LookupTable | None) -> exp.Expr:
     """Each stage reading a lookup file (``SELECT *, row_number() ... AS __row FROM
     read_csv(...)``, compiler/sources.py) as ``SELECT * FROM`` the view of its rows; any other
     read_csv is refused (``REFUSED_FUNCTIONS``)."""
@@ -97,8 +97,10 @@ def _lookups(root: exp.Expr, lookups: LookupTable) -> exp.Expr:
         stage = table.parent.parent if isinstance(table.parent, exp.From) else None
         if not (_is_read_csv(reader) and isinstance(stage, exp.Select) and stage is not root):
             continue
-        view = exp.Table(this=exp.to_identifier(lookups(stage.copy()), quoted=True))
-        stage.replace(exp.select("*").from_(view))
+        name = lookup_view(stage)
+        if lookups is not None:
+            lookups(stage.copy(), name)
+        stage.replace(exp.select("*").from_(exp.Table(this=exp.to_identifier(name, quoted=True))))
     return root
 
 
