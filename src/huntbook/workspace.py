@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -29,26 +28,6 @@ DUCKDB = "duckdb"  # the engine the analytics and Sigma rules run on
 INGEST_ENGINES = ("local", "spark")  # what reads an ingest's files (Workspace.ingest's engine=)
 
 
-def analytics_off(engine: str) -> Callable[[Any, Any], dict[str, Any]]:
-    """A hunt's findings on ``engine``: no analytic computed (they run on DuckDB only, and a hunt
-    on another engine reads the store through that engine), each named in ``errors`` and the
-    conclusion saying so."""
-
-    def findings(store: Any, playbook: Any) -> dict[str, Any]:
-        from huntbook.hunts.findings import ANALYTICS
-
-        why = f"not computed: it runs on DuckDB only and this hunt ran on --engine {engine}"
-        return {
-            **{key: copy.deepcopy(empty) for key, (_, empty) in ANALYTICS.items()},
-            "conclusion": f"The analytics ({', '.join(ANALYTICS)}) were not computed: they run "
-            f"on DuckDB only, and this hunt ran its searches on --engine {engine} (run it with "
-            "--engine duckdb for them).",
-            "errors": [f"{key}: {why}" for key in ANALYTICS],
-        }
-
-    return findings
-
-
 def default_store_path() -> Path:
     """``$HUNTBOOK_STORE``, else ``./huntbook-store``."""
     return Path(os.environ.get("HUNTBOOK_STORE") or DEFAULT_STORE)
@@ -70,26 +49,40 @@ class _Select:
     def grid_checks(self, dialect: str) -> list[Any]:
         return []
 
-    def sql(self, dialect: str = DUCKDB, pretty: bool = False, series: Any = None) -> str:
-        text: str = self.select.sql(dialect=dialect, pretty=pretty)  # no chart: no series
+    def sql(
+        self, dialect: str = DUCKDB, pretty: bool = False, series: Any = None, lookups: Any = None
+    ) -> str:
+        text: str = self.select.sql(dialect=dialect, pretty=pretty)  # no chart, no lookup
         return text
 
 
-class _StatsOn:
-    """``store`` whose ``stats()`` (a hunt's time range and coverage) runs on the workspace's
-    engine, not on DuckDB behind its back; everything else is the store's."""
+class _OnEngine:
+    """``store`` read only through the workspace's engine (Spark), never through DuckDB behind
+    its back: ``stats()`` (a hunt's time range and coverage) runs there, and ``connect()`` gives
+    the analytics the engine's own connection (``analytics._sql.EngineConnection``);
+    everything else (manifest, fields) is the store's."""
 
     def __init__(self, store: Store, workspace: Workspace) -> None:
+        from huntbook.engines.spark import SparkEngine
+
         self.store = store
         self.workspace = workspace
+        choice, limits = workspace.engine, workspace.limits
+        self.engine = SparkEngine(
+            store, master=choice.spark_master, remote=choice.spark_remote, limits=limits
+        )
 
     def stats(self) -> list[dict[str, Any]]:
         from huntbook.store.core import stats_rows
         from huntbook.store.views import stats_query
 
-        engine = self.workspace.engine.open(self.store, self.workspace.limits)
-        table = engine.execute(_Select(stats_query())).table
+        table = self.engine.execute(_Select(stats_query())).table
         return stats_rows(tuple(row.values()) for row in table.to_pylist())
+
+    def connect(self) -> Any:
+        from huntbook.query.spark import spark_ready
+
+        return self.engine.connection(spark_ready)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
@@ -378,9 +371,8 @@ class Workspace:
         hunter: str | None = None,
     ) -> HuntResult:
         """Run a hunt document (a path or a built-in name) and, with ``out``, write its reports
-        (its searches and the store's time range run on the workspace's engine; its analytics
-        run on DuckDB only, so on Spark they are not computed and the findings say so, naming
-        each: ``analytics_off``);
+        (its searches, the store's time range and the analytics all run on the workspace's
+        engine);
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
@@ -393,7 +385,7 @@ class Workspace:
             macro_paths=self.macros,
             engine=self.engine,
         )
-        store = self.store if self.engine.name == DUCKDB else _StatsOn(self.store, self)
+        store = self._read_store()
         return run_hunt(
             store,
             playbook,
@@ -402,7 +394,6 @@ class Workspace:
             index=index,
             hunter=hunter,
             search=search,
-            analytics=None if self.engine.name == DUCKDB else analytics_off(self.engine.name),
         )
 
     def findings(self, *, index: str | None = None) -> dict[str, Any]:
@@ -414,15 +405,17 @@ class Workspace:
         Raises:
             StoreMissingError: no store at ``path``.
             StoreDamagedError: a batch of the store is damaged.
-            EngineError: the workspace's engine is not DuckDB (the analytics run on DuckDB only).
         """
-        from huntbook.hunts.findings import ANALYTICS, findings_for
+        from huntbook.hunts.findings import findings_for
         from huntbook.hunts.scope import IndexScope
 
-        self._duckdb_only(f"huntbook findings (its analytics: {', '.join(ANALYTICS)})")
-        store = self.store
+        store = self._read_store()
         store.connect().close()  # a missing or damaged store is the run's error, not a finding's
         return findings_for(store if index is None else IndexScope(store, index))
+
+    def _read_store(self) -> Any:
+        """The store as hunts and findings read it: itself on DuckDB, else through the engine."""
+        return self.store if self.engine.name == DUCKDB else _OnEngine(self.store, self)
 
     def _duckdb_only(self, what: str) -> None:
         """EngineError unless the workspace runs on DuckDB: ``what`` runs on DuckDB only, and

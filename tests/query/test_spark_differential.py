@@ -21,17 +21,10 @@ from tests.query.test_seed_searches import RECORDING, SEED, seed_searches
 pytestmark = pytest.mark.spark
 
 # Conformance cases refused on Spark (before running), with the construct the refusal names.
-LOOKUP = "lookup/inputlookup"
 MAXSPAN = "transaction with maxspan="
 SUBSEARCH = "a [subsearch] used as a search filter"
 REFUSED: dict[str, str] = {
     "eval_functions/tostring_commas": 'tostring(x, "commas")',
-    "lookup/inputlookup": LOOKUP,
-    "lookup/inputlookup_where": LOOKUP,
-    "lookup/lookup_output": LOOKUP,
-    "lookup/lookup_outputnew": LOOKUP,
-    "lookup/lookup_as": LOOKUP,
-    "lookup/lookup_all_fields": LOOKUP,
     "rex/rex_sed_first_only": "replacing only the first match",
     "time/strftime_subseconds": "subseconds",
     "transaction/maxspan_closes": MAXSPAN,
@@ -234,8 +227,9 @@ def test_hunt_searches_run_on_spark_with_the_same_outcomes(
     chain_store: Path, spark: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The seed playbook through Workspace(engine="spark").hunt: every query's status, hits,
-    columns and sample rows as on DuckDB, and its SQL the Spark rendering; nothing of the hunt
-    reads the store through DuckDB (its time range comes from Spark too)."""
+    columns and sample rows as on DuckDB, and its SQL the Spark rendering, and the same findings;
+    nothing of the hunt reads the store through DuckDB (its time range and its analytics run on
+    Spark too)."""
     from huntbook.store import Store
     from huntbook.workspace import Workspace
 
@@ -253,15 +247,9 @@ def test_hunt_searches_run_on_spark_with_the_same_outcomes(
         assert _rows_same(d.sample, s.sample), d.title
         assert s.sql is None or "`" in s.sql
     assert any(q.hits for q in on_spark.queries)
-    # the analytics run on DuckDB only: on Spark none is computed, and the findings say so
-    assert duck.findings.lateral_movement and not duck.findings.errors
-    assert not on_spark.findings.lateral_movement
-    assert [e.split(":")[0] for e in on_spark.findings.errors] == [
-        "lateral_movement",
-        "powershell",
-        "visibility",
-    ]
-    assert "were not computed" in on_spark.findings.conclusion
+    # the analytics ran on Spark too, with DuckDB's findings
+    assert duck.findings.lateral_movement and not on_spark.findings.errors
+    assert on_spark.findings == duck.findings
 
 
 def test_chart_grid_refused_on_spark_as_on_duckdb(tmp_path: Path, spark: Any) -> None:

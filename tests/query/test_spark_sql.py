@@ -79,7 +79,6 @@ def test_ordered_list_is_sorted_not_collected_in_any_order() -> None:
     [
         ("* | chart count over host by s", "chart/timechart with BY"),
         ("* | timechart span=1h count by host", "chart/timechart with BY"),
-        ("| inputlookup users.csv", "lookup/inputlookup"),
         (r'| rex mode=sed field=s "s/a/b/"', "replacing only the first match"),
         ("* | transaction s maxspan=10s", "transaction with maxspan="),
         ('| makeresults | eval t=strftime(_time, "%H:%M:%S.%3N")', "subseconds"),
@@ -95,6 +94,22 @@ def test_refused_on_spark_by_construct(spl: str, construct: str, tmp_path) -> No
     with pytest.raises(UnsupportedSplError, match="not supported on Spark") as err:
         query.sql("spark")
     assert construct in str(err.value)
+
+
+def test_lookup_read_from_a_temp_view_on_spark(tmp_path) -> None:
+    """A lookup's stage reads the view its rows are registered under (DuckDB's query of the
+    file handed to the engine with that name); rendered without the engine, only named."""
+    lookups = tmp_path / "lookups"
+    lookups.mkdir()
+    (lookups / "users.csv").write_text("user\nbob\n", encoding="utf-8")
+    spl = "| inputlookup users.csv | lookup users.csv user"
+    query = compile_spl(spl, FIELDS, now=1_700_000_000.0, lookup_dirs=(str(lookups),))
+    registered: list[tuple[str, str]] = []
+    sql = query.sql("spark", lookups=lambda rows, name: registered.append((rows.sql(), name)))
+    assert "read_csv" not in sql.lower() and "__lookup_" in sql
+    assert len(registered) == 2 and registered[0][1] == registered[1][1]  # one file, one view
+    assert "READ_CSV" in registered[0][0] and registered[0][1] in sql
+    assert query.sql("spark") == sql  # explain names the same view
 
 
 def test_unknown_engine_named() -> None:

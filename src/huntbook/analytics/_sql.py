@@ -18,14 +18,15 @@ in ``events_table``). A query that needs every event reads ``EVENTS`` whatever t
 and one that counts events reads ``count_table`` with ``count``: the events, or a table whose
 rows count the events of one combination of values (``Columns.tally``).
 
-SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB; ``rows`` runs a query and
-``create_table`` a ``CREATE TEMPORARY TABLE ... AS`` (both take the sqlglot tree).
+SQL is built from ``sqlglot.exp`` nodes only and rendered for DuckDB, or handed whole to an
+engine's own connection (:class:`EngineConnection`: Spark's renders it for Spark); ``rows`` runs a
+query and ``create_table`` a ``CREATE TEMPORARY TABLE ... AS`` (both take the sqlglot tree).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlglot import exp
 
@@ -43,6 +44,25 @@ class StoreLike(Protocol):
     def fields(self) -> dict[str, str]: ...
 
     def columns(self) -> dict[str, str]: ...
+
+
+@runtime_checkable
+class EngineConnection(Protocol):
+    """A connection that runs the analytics' query trees itself, in place of DuckDB's
+    (``huntbook.engines.spark.SparkConnection``): what ``StoreLike.connect()`` returns when the
+    store is read through another engine."""
+
+    def rows(self, query: exp.Expr) -> list[dict[str, Any]]: ...
+
+    def narrowed(self, where: exp.Expr) -> EngineConnection:
+        """The same connection with ``events`` holding only the rows ``where`` keeps."""
+        ...
+
+    def create_table(self, name: str, query: exp.Expr) -> None:
+        """``name`` holding ``query``'s rows for the connection's later queries."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Columns:
@@ -173,7 +193,11 @@ def count(columns: Columns, value: exp.Expr | None = None) -> exp.Expr:
 
 
 def create_table(con: Any, name: str, query: exp.Expr) -> None:
-    """``CREATE TEMPORARY TABLE name AS query`` on the connection (DDL beside ``rows``)."""
+    """``CREATE TEMPORARY TABLE name AS query`` on the connection (DDL beside ``rows``), or
+    the engine connection's own form of it."""
+    if isinstance(con, EngineConnection):
+        con.create_table(name, query)
+        return
     temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
     statement = exp.Create(
         this=exp.to_table(name), kind="TABLE", expression=query, properties=temporary
@@ -182,7 +206,9 @@ def create_table(con: Any, name: str, query: exp.Expr) -> None:
 
 
 def rows(con: Any, query: exp.Expr) -> list[dict[str, Any]]:
-    """Run one sqlglot query on a DuckDB connection and return dict rows."""
+    """Run one sqlglot query on a DuckDB connection (or an engine's own) and return dict rows."""
+    if isinstance(con, EngineConnection):
+        return con.rows(query)
     cursor = con.execute(query.sql(dialect=DIALECT))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

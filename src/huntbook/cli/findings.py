@@ -41,8 +41,8 @@ def command(
     spark_remote: str | None,
 ) -> None:
     """The findings of every analytic (lateral movement, encoded PowerShell, visibility) on the
-    whole store or one index, with the events behind each (file, archive member, record number). The
-    analytics run on DuckDB only: --engine spark is refused (exit 1)."""
+    whole store or one index, with the events behind each (file, archive member, record number).
+    With --engine spark the analytics' queries run on Spark, reading nothing through DuckDB."""
     workspace = Workspace(
         store or default_store_path(),
         engine=engine,

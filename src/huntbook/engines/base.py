@@ -93,9 +93,11 @@ class CompiledSearch(Protocol):
         dialect: str = "duckdb",
         pretty: bool = False,
         series: Callable[[Any], list[str]] | None = None,
+        lookups: Callable[[Any, str], None] | None = None,
     ) -> str:
         """The SQL in ``dialect``; ``series`` gives a one-column query's values (a chart's series
-        read from the data, for Spark: huntbook.query.spark.SeriesValues)."""
+        read from the data, for Spark: huntbook.query.spark.SeriesValues); ``lookups`` registers
+        a lookup's rows on the engine under a name (for Spark: huntbook.query.spark.LookupTable)."""
 
 
 class Engine(ABC):

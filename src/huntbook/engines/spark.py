@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import urllib.parse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from huntbook.store.core import Store
 
 DEFAULT_MASTER = "local[2]"
+Ready = Callable[[exp.Expr], exp.Expr]  # a query tree in DuckDB's form made Spark-ready
 SPARK_TYPES = {DOUBLE: "double", BIGINT: "bigint", LIST: "array<string>"}  # else string
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -60,8 +62,9 @@ CONNECTORS = {
 NO_CONNECTOR = ("ClassNotFoundException", "No FileSystem for scheme")
 
 
-def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> Any:
-    """The process's SparkSession (created on first use with ``SESSION_CONF``); with ``remote``
+def spark_session(master: str | None = DEFAULT_MASTER, remote: str | None = None) -> Any:
+    """The process's SparkSession (created on first use with ``SESSION_CONF``; ``master`` None:
+    ``DEFAULT_MASTER``); with ``remote``
     (``sc://host:port``), a Spark Connect session to that server instead (``connect_session``).
 
     Raises:
@@ -73,6 +76,7 @@ def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> An
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError("the spark engine needs pyspark: pip install 'huntbook[spark]'") from None
+    master = master or DEFAULT_MASTER
     builder = SparkSession.builder.master(master).appName("huntbook")
     local = LOCAL_CONF if master.startswith("local") else {}
     if local:  # executors on this machine run this Python, which has huntbook (ingest/spark.py)
@@ -287,7 +291,11 @@ class SparkEngine(Engine):
                 opened.append(self._session())
             return opened[0]
 
-        sql = query.sql(self.dialect, series=lambda q: self._column(session_now(), q))
+        sql = query.sql(
+            self.dialect,
+            series=lambda q: self._column(session_now(), q),
+            lookups=lambda rows, name: _register_lookup(session_now(), rows, name),
+        )
         session = session_now()
         warnings = [*query.warnings, *self._grid_warnings(session, query)]
         table = self._run(session, sql)
@@ -300,6 +308,12 @@ class SparkEngine(Engine):
             events=query.events,
             named=query.named,
         )
+
+    def connection(self, ready: Ready) -> SparkConnection:
+        """The analytics' connection on this engine's session (``analytics._sql.rows``), making
+        each query tree Spark-ready with ``ready`` (``huntbook.query.spark.spark_ready``: the
+        query layer sits above the engines)."""
+        return SparkConnection(self, self._session(), ready)
 
     def _session(self) -> Any:
         session = self.session or spark_session(self.master, self.remote)
@@ -328,12 +342,13 @@ class SparkEngine(Engine):
         timer = None
         expired, finished = threading.Event(), threading.Event()
         if self.limits.timeout is not None:
-            session.addTag(_JOB_TAG)  # job tags: classic Spark and Spark Connect alike
+            tags = _job_tags(session)
+            tags.add()
 
             def cancel() -> None:  # again until it ends: a job still being planned has no tag yet
                 expired.set()
                 while not finished.is_set():
-                    session.interruptTag(_JOB_TAG)
+                    tags.cancel()
                     finished.wait(INTERRUPT_EVERY)
 
             timer = threading.Timer(self.limits.timeout, cancel)
@@ -352,8 +367,130 @@ class SparkEngine(Engine):
             finished.set()
             if timer is not None:
                 timer.cancel()
-                session.removeTag(_JOB_TAG)
+                tags.remove()
         return table
+
+
+def _register_lookup(session: Any, rows: exp.Select, name: str) -> None:
+    """A lookup's rows registered as the temp view ``name``: the file parsed here by
+    DuckDB's CSV reader with the query a DuckDB search runs (the same rows, text columns and
+    ``__row`` numbers), shipped to Spark, so a lookup on the machine running huntbook serves a
+    cluster or a Spark Connect server too; registered again each search (the file may change)."""
+    import duckdb
+
+    from huntbook.engines.duckdb import runtime_message as duckdb_message
+
+    try:
+        with duckdb.connect() as con:
+            table = con.sql(rows.sql(dialect="duckdb")).to_arrow_reader().read_all()
+    except duckdb.Error as exc:  # a file that is not valid CSV: DuckDB's own error for it
+        raise QueryRuntimeError(duckdb_message(exc)) from exc
+    session.createDataFrame(table).createOrReplaceTempView(name)
+
+
+class SparkConnection:
+    """What the analytics (``huntbook.analytics._sql.rows``) run their query trees on, in place of
+    a DuckDB connection: each tree made Spark-ready (``ready``), run on the
+    session's ``events`` view within the engine's limits, its rows as the same Python values
+    DuckDB gives (Arrow's: ``int``, ``float``, ``str``, ``list``, ``None``).
+
+    ``narrowed(where)`` is the same connection with ``events`` holding only the rows ``where``
+    keeps (``huntbook findings --index``): each query reads a filtered subquery named ``events``,
+    so the session's view stays the whole store for every other search.
+    """
+
+    def __init__(
+        self, engine: SparkEngine, session: Any, ready: Ready, where: exp.Expr | None = None
+    ) -> None:
+        self.engine = engine
+        self.session = session
+        self.ready = ready
+        self.where = where
+
+    def rows(self, query: exp.Expr) -> list[dict[str, Any]]:
+        """Run one query tree (DuckDB's form) on Spark.
+
+        Raises:
+            UnsupportedSplError: a form with no Spark equivalent (before anything runs).
+            QueryLimitError: over the engine's time limit.
+            QueryRuntimeError: Spark failed otherwise.
+        """
+        tree = self.ready(self._scoped(query))
+        found: list[dict[str, Any]] = self.engine._run(self.session, tree.sql("spark")).to_pylist()
+        return found
+
+    def narrowed(self, where: exp.Expr) -> SparkConnection:
+        return SparkConnection(self.engine, self.session, self.ready, where)
+
+    def create_table(self, name: str, query: exp.Expr) -> None:
+        """``name`` as a cached temporary view of ``query`` (the analytics' one scan,
+        ``huntbook.analytics.scan``): computed once, at its first read, then read from Spark's
+        cache by the queries after it."""
+        temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+        view = exp.Create(
+            this=exp.to_table(name),
+            kind="VIEW",
+            expression=self.ready(self._scoped(query)),
+            properties=temporary,
+            replace=True,
+        )
+        self.session.sql(view.sql("spark"))
+        self.session.catalog.cacheTable(name)
+
+    def close(self) -> None:
+        """Nothing to release: the session is the process's."""
+
+    def _scoped(self, query: exp.Expr) -> exp.Expr:
+        if self.where is None:
+            return query
+        tree = query.copy()
+        for table in list(tree.find_all(exp.Table)):
+            if table.name == VIEW and not table.db:
+                kept = exp.select("*").from_(VIEW).where(self.where.copy())
+                table.replace(exp.Subquery(this=kept, alias=table.alias or VIEW))
+        return tree
+
+
+class _SessionTags:
+    """A Spark Connect session's operation tags (``addTag``/``interruptTag``)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def add(self) -> None:
+        self.session.addTag(_JOB_TAG)
+
+    def cancel(self) -> None:
+        self.session.interruptTag(_JOB_TAG)
+
+    def remove(self) -> None:
+        self.session.removeTag(_JOB_TAG)
+
+
+class _ContextTags(_SessionTags):
+    """Classic Spark's job tags on the SparkContext, for this thread's jobs, with the running
+    tasks interrupted on cancel: measured on Spark 4.0, a classic session's ``interruptTag``
+    finds no operation for a query collected to Arrow (its job runs in another JVM thread), and a
+    cancelled job's task that never reads input again (a long ``explode``) runs on."""
+
+    def add(self) -> None:
+        context = self.session.sparkContext
+        context.addJobTag(_JOB_TAG)
+        context.setInterruptOnCancel(True)
+
+    def cancel(self) -> None:
+        self.session.sparkContext.cancelJobsWithTag(_JOB_TAG)
+
+    def remove(self) -> None:
+        context = self.session.sparkContext
+        context.removeJobTag(_JOB_TAG)
+        context.setInterruptOnCancel(False)
+
+
+def _job_tags(session: Any) -> _SessionTags:
+    """How a search's jobs are tagged and cancelled on this kind of session."""
+    connect = type(session).__module__.startswith("pyspark.sql.connect")
+    return _SessionTags(session) if connect else _ContextTags(session)
 
 
 def runtime_message(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from huntbook.analytics._sql import DIALECT, Columns, rows, text
+from huntbook.analytics._sql import DIALECT, Columns, EngineConnection, rows, text
 from huntbook.store.views import events_view
 
 RECORD_FIELDS = ("EventRecordID", "RecordNumber")
@@ -32,8 +32,15 @@ class IndexScope:
 
     def connect(self) -> Any:
         """The store's connection with ``events`` redefined over the files that hold the index
-        (a batch's catalog names its indexes), filtered to it."""
+        (a batch's catalog names its indexes), filtered to it; another engine's connection
+        narrowed to the index."""
         con = self.store.connect()
+        same_index = exp.EQ(
+            this=exp.Lower(this=exp.column("index", quoted=True)),
+            expression=text(self.index.lower()),
+        )
+        if isinstance(con, EngineConnection):  # another engine's (Spark): it filters its view
+            return con.narrowed(same_index)
         manifest = self.store.manifest()
         holding = [
             batch
@@ -44,10 +51,6 @@ class IndexScope:
         files = [
             str(self.store.path / f) for b in holding or manifest["batches"] for f in b["files"]
         ]
-        same_index = exp.EQ(
-            this=exp.Lower(this=exp.column("index", quoted=True)),
-            expression=text(self.index.lower()),
-        )
         view = events_view(files, manifest["columns"])
         view.set("expression", view.expression.where(same_index))
         con.execute(view.sql(dialect=DIALECT))

@@ -25,7 +25,7 @@ from huntbook.engines.grid import GridCheck
 from huntbook.engines.result import SearchResult, SearchStream
 from huntbook.errors import SplSyntaxError, UnsupportedSplError
 from huntbook.query.macro_files import load_macros, store_macros
-from huntbook.query.spark import SeriesValues, spark_ready
+from huntbook.query.spark import LookupTable, SeriesValues, spark_ready
 from huntbook.query.spl import ast
 from huntbook.query.spl.compiler import build_base, compile_commands, final_select
 from huntbook.query.spl.compiler.runtime import LookupWrite, PythonFunction, RowCheck, prepare
@@ -87,10 +87,15 @@ class CompiledQuery:
     functions: tuple[PythonFunction, ...] = ()  # Python functions the SQL calls (iplocation)
 
     def sql(
-        self, dialect: str = "duckdb", pretty: bool = False, series: SeriesValues | None = None
+        self,
+        dialect: str = "duckdb",
+        pretty: bool = False,
+        series: SeriesValues | None = None,
+        lookups: LookupTable | None = None,
     ) -> str:
         """The query as SQL text in ``dialect`` ("duckdb" or "spark"); for "spark", ``series``
-        reads a chart's series from the data (chart/timechart BY are refused without it).
+        reads a chart's series from the data (chart/timechart BY are refused without it) and
+        ``lookups`` registers each lookup file's rows as a temp view (without it, only named).
 
         Raises:
             UnsupportedSplError: for "spark", a construct Spark cannot run with DuckDB's answer.
@@ -98,7 +103,7 @@ class CompiledQuery:
         if dialect == "spark":
             if self.not_on_spark:
                 raise UnsupportedSplError(f"{self.not_on_spark[0]} is not supported on Spark")
-            return spark_ready(self.expr, series).sql(dialect=dialect, pretty=pretty)
+            return spark_ready(self.expr, series, lookups).sql(dialect=dialect, pretty=pretty)
         return self.expr.sql(dialect=dialect, pretty=pretty)
 
     def prepare_duckdb(self, con: Any) -> list[str]:

@@ -10,6 +10,7 @@ values) needs its series read first: ``series`` runs a one-column query on the e
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -19,19 +20,26 @@ from huntbook.errors import UnsupportedSplError
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
 SeriesValues = Callable[[exp.Expr], list[str]]  # a one-column query's values, run on Spark
+# Registers a lookup's rows (DuckDB's read_csv of the file, numbered as ``__row``) on Spark as
+# the temp view of the given name (``lookup_view``).
+LookupTable = Callable[[exp.Select, str], None]
 
 _INDEX = "__i"  # the lambda parameter a rewrite adds (no SPL field starts with two underscores)
 _ITEM = "__x"
 
 
-def spark_ready(tree: exp.Expr, series: SeriesValues | None = None) -> exp.Expr:
+def spark_ready(
+    tree: exp.Expr, series: SeriesValues | None = None, lookups: LookupTable | None = None
+) -> exp.Expr:
     """``tree`` (a copy) with every DuckDB-only form rewritten for Spark; each PIVOT becomes
-    conditional aggregates over the series ``series`` finds (without it, PIVOT is refused).
+    conditional aggregates over the series ``series`` finds (without it, PIVOT is refused); each
+    lookup file's rows are read from the temp view ``lookup_view`` names, which ``lookups``
+    registers (without it, the view is only named).
 
     Raises:
         UnsupportedSplError: a construct Spark cannot run with DuckDB's answer.
     """
-    root = tree.copy()
+    root = _lookups(tree.copy(), lookups)
     if series is not None:
         root = _pivots(root, series)
     for node in reversed(list(root.dfs())):  # children before their parent
@@ -70,6 +78,34 @@ def _args(node: exp.Expr) -> list[exp.Expr]:
 
 def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
+
+
+# --- lookup files ---------------------------------------------------------------------------------
+def lookup_view(rows: exp.Select) -> str:
+    """The temp view holding a lookup's rows: named after DuckDB's query of the file (its path
+    and columns), so the same lookup is the same view."""
+    digest = hashlib.sha256(rows.sql(dialect="duckdb").encode()).hexdigest()[:16]
+    return f"__lookup_{digest}"
+
+
+def _lookups(root: exp.Expr, lookups: LookupTable | None) -> exp.Expr:
+    """Each stage reading a lookup file (``SELECT *, row_number() ... AS __row FROM
+    read_csv(...)``, compiler/sources.py) as ``SELECT * FROM`` the view of its rows; any other
+    read_csv is refused (``REFUSED_FUNCTIONS``)."""
+    for table in list(root.find_all(exp.Table)):
+        reader = table.this
+        stage = table.parent.parent if isinstance(table.parent, exp.From) else None
+        if not (_is_read_csv(reader) and isinstance(stage, exp.Select) and stage is not root):
+            continue
+        name = lookup_view(stage)
+        if lookups is not None:
+            lookups(stage.copy(), name)
+        stage.replace(exp.select("*").from_(exp.Table(this=exp.to_identifier(name, quoted=True))))
+    return root
+
+
+def _is_read_csv(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == "read_csv"
 
 
 # --- chart/timechart BY ---------------------------------------------------------------------------
@@ -163,6 +199,25 @@ def _list_position(node: exp.Expr) -> exp.Expr:
     lst, value = _args(node)
     found = exp.Anonymous(this="ARRAY_POSITION", expressions=[lst, value])
     return exp.Nullif(this=found, expression=_num(0))
+
+
+def _list_extract(node: exp.Expr) -> exp.Expr:
+    """``list_extract(l, i)`` (1-based, negatives from the end, null out of range) is Spark's
+    ``try_element_at`` (``element_at`` fails out of range under ANSI mode)."""
+    lst, index = _args(node)
+    return exp.Bracket(this=lst, expressions=[index], offset=1, safe=True)
+
+
+def _string_split(node: exp.Expr) -> exp.Expr:
+    """DuckDB's ``string_split(s, sep)`` splits at a literal text; Spark's ``split`` at a regex,
+    so the separator is quoted for Java's regex (every character but letters and digits escaped)."""
+    this, separator = _args(node)
+    if not (isinstance(separator, exp.Literal) and separator.is_string):
+        raise UnsupportedSplError(
+            "splitting at a separator built at run time is not supported on Spark"
+        )
+    quoted = "".join(c if c.isalnum() else "\\" + c for c in separator.this)
+    return exp.Anonymous(this="SPLIT", expressions=[this, exp.Literal.string(quoted)])
 
 
 def _range(node: exp.Expr) -> exp.Expr:
@@ -421,6 +476,8 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
 FUNCTIONS: dict[str, Rewrite] = {
     "list_slice": _list_slice,
     "list_position": _list_position,
+    "list_extract": _list_extract,
+    "string_split": _string_split,
     "range": _range,
     "try_strptime": _strptime,
     "regexp_replace": _regexp_replace_flags,

@@ -256,19 +256,24 @@ SPARK_NOTES: tuple[str, ...] = (
     "The session time zone is UTC; the store is the temp view `events` (Parquet merged by "
     "column name, core columns always present, `_time` double, `_cd` bigint, multivalue "
     "`array<string>`, else `string`).",
-    "A hunt's searches run on the chosen engine; its analytics (sessions, lateral movement, "
-    "PowerShell, visibility) and `huntbook serve` still run on DuckDB.",
+    "A hunt's searches and its analytics (sessions, lateral movement, PowerShell, visibility) "
+    "run on the chosen engine, as does `huntbook findings`; `huntbook detect` and "
+    "`huntbook serve` run on DuckDB only.",
 )
 
 AS_DUCKDB = "as DuckDB"
+LOOKUP_ON_SPARK = (
+    "as DuckDB: the lookup file is parsed on the machine running huntbook (DuckDB's CSV "
+    "reader, the same folders and checks) and its rows registered as a Spark temp view"
+)
 # Per command / function / aggregate: what differs on Spark (absent: the same as DuckDB).
 SPARK_SUPPORT: dict[str, str] = {
     "chart": "as DuckDB; with BY the series are read from the data first (one more Spark "
     "query), then one column each (same order and names as DuckDB's PIVOT)",
     "timechart": "as DuckDB; with BY the series are read from the data first (one more Spark "
     "query), then one column each (same order and names as DuckDB's PIVOT)",
-    "lookup": "refused (lookup tables are read with DuckDB's read_csv)",
-    "inputlookup": "refused (lookup tables are read with DuckDB's read_csv)",
+    "lookup": LOOKUP_ON_SPARK,
+    "inputlookup": LOOKUP_ON_SPARK,
     "transaction": "as DuckDB (mvlist members sorted oldest first); maxspan=/maxpause= refused "
     "(Spark 4.0 cannot plan the recursive query)",
     "rex": "as DuckDB (named groups read by number, `\\1` as `$1`); mode=sed without g only "
@@ -279,7 +284,7 @@ SPARK_SUPPORT: dict[str, str] = {
     "search": "as DuckDB; a [subsearch] as a filter refused (a correlated EXISTS)",
     "fieldsummary": "refused",
     "fromjson": "refused (DuckDB's JSON functions)",
-    "outputlookup": "refused (writes run on DuckDB)",
+    "outputlookup": "refused by name (the file is written by a DuckDB query of the results)",
     "iplocation": "refused (a Python function registered on DuckDB)",
     "replace": "exact values as DuckDB; wildcard patterns refused (first-match replacement)",
     "match()": "literal patterns as DuckDB; a pattern built at run time refused",
