@@ -63,14 +63,13 @@ class _OnEngine:
     everything else (manifest, fields) is the store's."""
 
     def __init__(self, store: Store, workspace: Workspace) -> None:
-        from huntbook.engines.spark import SparkEngine
+        from huntbook.engines.spark import DEFAULT_MASTER, SparkEngine
 
         self.store = store
         self.workspace = workspace
         choice, limits = workspace.engine, workspace.limits
-        self.engine = SparkEngine(
-            store, master=choice.spark_master, remote=choice.spark_remote, limits=limits
-        )
+        master = choice.spark_master or DEFAULT_MASTER
+        self.engine = SparkEngine(store, master=master, remote=choice.spark_remote, limits=limits)
 
     def stats(self) -> list[dict[str, Any]]:
         from huntbook.store.core import stats_rows
