@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.detect.events import sysmon_event
 
 from huntbook.cli import cli
 from huntbook.cli._errors import run_guarded
 from huntbook.store.testing import make_store
 
-SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 RULE = """
 title: Whoami Run
 id: 00000000-0000-0000-0000-0000000000c1
@@ -27,16 +27,7 @@ tags: [attack.discovery, attack.t1033]
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Path:
-    event = {
-        "_time": 1_600_000_000,
-        "_raw": "",
-        "index": "main",
-        "host": "pc",
-        "source": SYSMON,
-        "sourcetype": SYSMON,
-        "EventCode": "1",
-        "CommandLine": "cmd /c whoami",
-    }
+    event = sysmon_event(CommandLine="cmd /c whoami")
     make_store(tmp_path / "store", [event])
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "hit.yml").write_text(RULE % ("whoami", "medium"))

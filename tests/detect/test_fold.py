@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from sqlglot import exp
+from tests.detect.events import sysmon_event
 
 from huntbook.detect import run_detect
 from huntbook.detect.fold import absent_columns, fold, share
@@ -145,7 +146,6 @@ def test_shared_terms_are_computed_once_with_the_same_values(
         assert got == _values(rows, tree)
 
 
-SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 RULE = """
 title: {title}
 id: {id}
@@ -166,16 +166,7 @@ CASES = {  # title -> (the detection over Foo, a field no event has; condition; 
 
 
 def test_rules_on_a_field_the_store_lacks(tmp_path: Path) -> None:
-    event = {
-        "_time": 1_600_000_000,
-        "_raw": "",
-        "index": "main",
-        "host": "pc",
-        "source": SYSMON,
-        "sourcetype": SYSMON,
-        "EventCode": "1",
-        "CommandLine": "cmd /c whoami",
-    }
+    event = sysmon_event(CommandLine="cmd /c whoami")
     store = make_store(tmp_path / "store", [event])
     folder = tmp_path / "rules"
     folder.mkdir()

@@ -11,44 +11,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.detect.events import SYSMON, sysmon_event
 
 from huntbook.detect import run_detect
 from huntbook.store.testing import make_store
 
-SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
-
-
-def _event(n: int, **fields: Any) -> dict[str, Any]:
-    base = {
-        "_time": 1_600_000_000 + n,
-        "_raw": "",
-        "index": "main",
-        "host": "pc",
-        "source": SYSMON,
-        "sourcetype": SYSMON,
-        "EventCode": "1",
-    }
-    return {**base, **fields}
-
-
 EVENTS = [
-    _event(
+    sysmon_event(
         0,
         Image=r"C:\Windows\System32\cmd.exe",
         CommandLine="cmd /c whoami",
         _raw="<Event>cmd /c WHOAMI</Event>",
     ),
-    _event(
+    sysmon_event(
         1,
         Image=r"C:\Tools\PsExec.exe",
         CommandLine="psexec -s -accepteula cmd",
         ParentImage=r"C:\Tools\PsExec.exe",
     ),
-    _event(2, Image=r"C:\a\powershell.exe", CommandLine="powershell -enc SQBFAFgA 100%_done"),
-    _event(3, source=SYSMON, EventCode="3", DestinationIp="fe80::1%12", Initiated="true"),
-    _event(4, source=SYSMON, EventCode="3", DestinationIp="::1", Initiated="false"),
-    _event(5, source=SYSMON, EventCode="3", DestinationIp="10.1.2.3"),
-    _event(
+    sysmon_event(2, Image=r"C:\a\powershell.exe", CommandLine="powershell -enc SQBFAFgA 100%_done"),
+    sysmon_event(3, source=SYSMON, EventCode="3", DestinationIp="fe80::1%12", Initiated="true"),
+    sysmon_event(4, source=SYSMON, EventCode="3", DestinationIp="::1", Initiated="false"),
+    sysmon_event(5, source=SYSMON, EventCode="3", DestinationIp="10.1.2.3"),
+    sysmon_event(
         6,
         source="WinEventLog:Security",
         EventCode="4688",
@@ -286,7 +271,7 @@ def test_numeric_comparison(store: Any, tmp_path: Path) -> None:
     ) == [6]
 
 
-def test_keywords_search_the_raw_event(store: Any, tmp_path: Path) -> None:
+def test_keywords_search_the_rawsysmon_event(store: Any, tmp_path: Path) -> None:
     # spec "Keywords": a list of values without a field, case-insensitive, anywhere in the event
     assert _hits(
         store,

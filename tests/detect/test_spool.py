@@ -7,13 +7,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from tests.detect.events import sysmon_event
 
 from huntbook.detect import run_detect, scan, spool
 from huntbook.detect.model import Hit, Rule
 from huntbook.detect.spool import HitSpool, order
 from huntbook.store.testing import make_store
-
-SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 
 
 @pytest.mark.parametrize("run", [1, 3, 1_000])
@@ -66,19 +65,7 @@ def test_detect_memory_does_not_hold_the_hits(
     """200 hits of 200 KB each (40 MB): a run holds a few at a time, not all of them."""
     monkeypatch.setattr(spool, "RUN", 4)
     monkeypatch.setattr(scan, "FETCH", 4)
-    events = [
-        {
-            "_time": 1_600_000_000 + n,
-            "_raw": "",
-            "index": "main",
-            "host": "pc",
-            "source": SYSMON,
-            "sourcetype": SYSMON,
-            "EventCode": "1",
-            "CommandLine": f"whoami {n} " + "x" * 200_000,
-        }
-        for n in range(200)
-    ]
+    events = [sysmon_event(n, CommandLine=f"whoami {n} " + "x" * 200_000) for n in range(200)]
     store = make_store(tmp_path / "store", events)
     del events
     (tmp_path / "rule.yml").write_text(RULE)
