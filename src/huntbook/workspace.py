@@ -63,13 +63,14 @@ class _OnEngine:
     everything else (manifest, fields) is the store's."""
 
     def __init__(self, store: Store, workspace: Workspace) -> None:
-        from huntbook.engines.spark import DEFAULT_MASTER, SparkEngine
+        from huntbook.engines.spark import SparkEngine
 
         self.store = store
         self.workspace = workspace
         choice, limits = workspace.engine, workspace.limits
-        master = choice.spark_master or DEFAULT_MASTER
-        self.engine = SparkEngine(store, master=master, remote=choice.spark_remote, limits=limits)
+        self.engine = SparkEngine(
+            store, master=choice.master, remote=choice.spark_remote, limits=limits
+        )
 
     def stats(self) -> list[dict[str, Any]]:
         from huntbook.store.core import stats_rows
@@ -191,11 +192,10 @@ class Workspace:
         from huntbook.errors import EngineError, did_you_mean
 
         if engine == "spark":
-            from huntbook.engines.spark import DEFAULT_MASTER, spark_session
+            from huntbook.engines.spark import spark_session
             from huntbook.ingest.spark import spark_readers
 
-            master = self.engine.spark_master or DEFAULT_MASTER
-            remote = self.engine.spark_remote
+            master, remote = self.engine.master, self.engine.spark_remote
             session = functools.partial(spark_session, master, remote)
             return functools.partial(spark_readers, session, remote or master)
         if engine != "local":

@@ -17,12 +17,14 @@ from huntbook.errors import EngineError, did_you_mean
 if TYPE_CHECKING:
     from huntbook.engines.base import Engine, Limits
 
+DEFAULT_MASTER = "local[2]"  # Spark's master when none is named: two local cores
+
 ENGINES: dict[str, tuple[str, str]] = {
     "duckdb": ("huntbook.engines.duckdb", "DuckDBEngine"),
     "spark": ("huntbook.engines.spark", "SparkEngine"),
 }
 
-__all__ = ["ENGINES", "EngineChoice", "get_engine"]
+__all__ = ["DEFAULT_MASTER", "ENGINES", "EngineChoice", "get_engine"]
 
 
 def get_engine(name: str) -> type[Engine]:
@@ -36,7 +38,7 @@ def get_engine(name: str) -> type[Engine]:
 @dataclass(frozen=True)
 class EngineChoice:
     """An engine by name (``duckdb`` or ``spark``) and, for Spark, its master URL (None:
-    ``huntbook.engines.spark.DEFAULT_MASTER``) or the URL of a Spark Connect server
+    ``DEFAULT_MASTER``; ``master`` is the one to use) or the URL of a Spark Connect server
     (``spark_remote``, ``sc://host:port``; not both)."""
 
     name: str = "duckdb"
@@ -52,13 +54,17 @@ class EngineChoice:
                 "(--spark-remote), not both"
             )
 
+    @property
+    def master(self) -> str:
+        """The Spark master to use: the one named, else ``DEFAULT_MASTER``."""
+        return self.spark_master or DEFAULT_MASTER
+
     def open(self, store: Any, limits: Limits | None = None) -> Engine:
         """The engine over ``store`` within ``limits``."""
         if self.name == "spark":
-            from huntbook.engines.spark import DEFAULT_MASTER, SparkEngine
+            from huntbook.engines.spark import SparkEngine
 
-            master = self.spark_master or DEFAULT_MASTER
-            return SparkEngine(store, master=master, remote=self.spark_remote, limits=limits)
+            return SparkEngine(store, master=self.master, remote=self.spark_remote, limits=limits)
         from huntbook.engines.duckdb import DuckDBEngine
 
         return DuckDBEngine(store, limits=limits)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pyarrow as pa
 from sqlglot import exp
 
+from huntbook.engines import DEFAULT_MASTER
 from huntbook.engines.base import CompiledSearch, Engine, Limits
 from huntbook.engines.grid import grid_warning
 from huntbook.engines.result import SearchResult, SearchStream
@@ -34,7 +35,6 @@ from huntbook.store.views import VIEW
 if TYPE_CHECKING:
     from huntbook.store.core import Store
 
-DEFAULT_MASTER = "local[2]"
 Ready = Callable[[exp.Expr], exp.Expr]  # a query tree in DuckDB's form made Spark-ready
 SPARK_TYPES = {DOUBLE: "double", BIGINT: "bigint", LIST: "array<string>"}  # else string
 SESSION_CONF = {
@@ -62,9 +62,8 @@ CONNECTORS = {
 NO_CONNECTOR = ("ClassNotFoundException", "No FileSystem for scheme")
 
 
-def spark_session(master: str | None = DEFAULT_MASTER, remote: str | None = None) -> Any:
-    """The process's SparkSession (created on first use with ``SESSION_CONF``; ``master`` None:
-    ``DEFAULT_MASTER``); with ``remote``
+def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> Any:
+    """The process's SparkSession (created on first use with ``SESSION_CONF``); with ``remote``
     (``sc://host:port``), a Spark Connect session to that server instead (``connect_session``).
 
     Raises:
@@ -76,7 +75,6 @@ def spark_session(master: str | None = DEFAULT_MASTER, remote: str | None = None
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError("the spark engine needs pyspark: pip install 'huntbook[spark]'") from None
-    master = master or DEFAULT_MASTER
     builder = SparkSession.builder.master(master).appName("huntbook")
     local = LOCAL_CONF if master.startswith("local") else {}
     if local:  # executors on this machine run this Python, which has huntbook (ingest/spark.py)
