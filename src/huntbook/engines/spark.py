@@ -62,8 +62,9 @@ CONNECTORS = {
 NO_CONNECTOR = ("ClassNotFoundException", "No FileSystem for scheme")
 # Hadoop's S3A settings taken from the environment the AWS SDKs read (and so DuckDB's side,
 # store/remote.py), each from the first variable set: an S3-compatible server's endpoint, the
-# region, the keys. They go with the read to Spark's JVM (started before they may have been set,
-# or on a Connect server) where Hadoop does not read this process's environment.
+# region, the keys. Spark copies AWS_ENDPOINT_URL and the keys only from its JVM's environment,
+# when it starts; these go with each read, so they hold for a session started before they were
+# set and on a Spark Connect server, whose environment is not this process's.
 S3A_ENVIRONMENT = {
     "fs.s3a.endpoint": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
     "fs.s3a.endpoint.region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
