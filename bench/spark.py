@@ -2,7 +2,7 @@
 
 Usage:
     python bench/spark.py --store DIR [--master local[2]] [--repeat R] [--searches WHICH]
-    python bench/spark.py --ingest RAW --out DIR [--master local[2]]
+    python bench/spark.py --ingest RAW --out DIR [--master local[2] | --remote sc://HOST:PORT]
 
 ``--store`` is an ingested store (e.g. ``huntbook generate --events 1000000 --out RAW`` then
 ``huntbook ingest RAW --index botsv2 --store DIR``): the seed's six searches and a few
@@ -17,7 +17,8 @@ otherwise).
 machine's reading processes and into ``DIR/spark`` on Spark (``huntbook ingest --engine spark``),
 each timed to its summary (the Spark time includes the session's start-up, printed apart), then
 checks the two stores are the same: the manifest but its commit times, and byte-identical Parquet
-files. DIR must not exist (the stores are left there: delete them after).
+files. DIR must not exist (the stores are left there: delete them after). With ``--remote``
+the Spark ingest runs through that Spark Connect server (``--spark-remote``), already started.
 """
 
 from __future__ import annotations
@@ -91,14 +92,15 @@ def snapshot(store: Store) -> tuple[Any, list[str]]:
     return manifest, [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
 
 
-def compare_ingest(raw: Path, out: Path, master: str) -> None:
+def compare_ingest(raw: Path, out: Path, master: str, remote: str | None) -> None:
     from huntbook.engines.spark import spark_session
     from huntbook.ingest.spark import spark_readers
 
     out.mkdir(parents=True)
-    print(f"Spark start-up: {spark_up(master):.1f} s")
-    session = functools.partial(spark_session, master)
-    readers = {"local": None, "spark": functools.partial(spark_readers, session, master)}
+    if remote is None:
+        print(f"Spark start-up: {spark_up(master):.1f} s")
+    session = functools.partial(spark_session, master, remote)
+    readers = {"local": None, "spark": functools.partial(spark_readers, session, remote or master)}
     stores = {}
     print("| ingest | events | files | batches | seconds | events/s | read by |")
     print("|---|---|---|---|---|---|---|")
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--ingest", type=Path, metavar="RAW")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--remote", help="a Spark Connect server for --ingest (sc://host:port)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--searches",
@@ -135,7 +138,7 @@ def main() -> None:
     if args.ingest is not None:
         if args.out is None:
             parser.error("--ingest needs --out")
-        compare_ingest(args.ingest, args.out, args.master)
+        compare_ingest(args.ingest, args.out, args.master, args.remote)
         return
     if args.store is None:
         parser.error("give --store (searches) or --ingest RAW --out DIR")

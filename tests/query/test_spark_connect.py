@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.query.test_spark_differential import TEST_CONF, _rows_same, _sorted
@@ -60,7 +61,8 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "SPARK_HOME": str(home)},
+        # its executors run this Python, which has huntbook (an ingest's tasks import it)
+        env={**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable},
     )
     try:
         _wait_for(server, port)
@@ -114,6 +116,48 @@ def test_hunt_through_spark_connect(chain_store: Path, connect_url: str) -> None
         (q.status, q.hits, q.columns) for q in duck.queries
     ]
     assert any(q.hits for q in remote.queries)
+
+
+@pytest.mark.spark
+def test_ingest_through_spark_connect(
+    chain_store: Path,
+    connect_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``huntbook ingest --engine spark --spark-remote``: the Connect server's executors read the
+    files (a mapInArrow job) into the store a local ingest makes, then searched through it."""
+    from huntbook.cli import main
+
+    store = tmp_path / "store"
+    argv = ["ingest", str(DATA / "wmi_chain.jsonl"), "--store", str(store), "--index", "botsv2"]
+    argv += ["--engine", "spark", "--spark-remote", connect_url]
+    monkeypatch.setattr(sys, "argv", ["huntbook", *argv])
+    with pytest.raises(SystemExit) as done:
+        main()
+    out = capsys.readouterr()
+    assert done.value.code == 0, out.err
+    assert f"read on Spark {connect_url}" in out.out + out.err
+    from huntbook.store import Store
+
+    assert _stored(Store(store)) == _stored(Store(chain_store))
+    spl = "index=botsv2 | stats count by host, EventCode"
+    duck = Workspace(chain_store).search(spl)
+    remote = Workspace(store, engine="spark", spark_remote=connect_url).search(spl)
+    assert _rows_same(_sorted(duck.rows()), _sorted(remote.rows()))
+    assert duck.rows()
+
+
+def _stored(store: Any) -> tuple[list[Any], list[Any]]:
+    """A store's events in order and its batches but their commit times and ids."""
+    with store.connect() as con:
+        rows = con.execute("SELECT * FROM events ORDER BY _cd").fetchall()
+    batches = [
+        {k: v for k, v in batch.items() if k not in ("committed", "id")}
+        for batch in store.manifest()["batches"]
+    ]
+    return rows, batches
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,18 @@ CONNECTORS = {
     "abfs": "hadoop-azure (org.apache.hadoop:hadoop-azure)",
 }
 NO_CONNECTOR = ("ClassNotFoundException", "No FileSystem for scheme")
+# Hadoop's S3A settings taken from the environment the AWS SDKs read (and so DuckDB's side,
+# store/remote.py), each from the first variable set: an S3-compatible server's endpoint, the
+# region, the keys. Spark copies AWS_ENDPOINT_URL and the keys only from its JVM's environment,
+# when it starts; these go with each read, so they hold for a session started before they were
+# set and on a Spark Connect server, whose environment is not this process's.
+S3A_ENVIRONMENT = {
+    "fs.s3a.endpoint": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "fs.s3a.endpoint.region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "fs.s3a.access.key": ("AWS_ACCESS_KEY_ID",),
+    "fs.s3a.secret.key": ("AWS_SECRET_ACCESS_KEY",),
+    "fs.s3a.session.token": ("AWS_SESSION_TOKEN",),
+}
 
 
 def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> Any:
@@ -206,7 +218,8 @@ def events_frame(session: Any, files: list[str]) -> Any:
 
     if files:
         try:
-            frame = session.read.option("mergeSchema", "true").parquet(*files)
+            reader = session.read.option("mergeSchema", "true").options(**storage_options(files[0]))
+            frame = reader.parquet(*files)
         except Exception as exc:  # py4j and Spark Connect raise many types
             raise read_error(exc, files[0]) from exc
         found = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
@@ -220,6 +233,28 @@ def events_frame(session: Any, files: list[str]) -> Any:
         if c.lower() not in lower
     ]
     return frame.select(*columns, *missing)
+
+
+def storage_options(location: str) -> dict[str, str]:
+    """Hadoop options for Spark's read of the store's files at ``location``: on ``s3a://``, the
+    endpoint, region and keys the environment names (``S3A_ENVIRONMENT``), with path-style
+    access and TLS as the endpoint's URL says (as pyarrow reads an endpoint override), so Spark
+    reads the store from where DuckDB does. None for other schemes or what the environment does
+    not name: the cluster's configuration (``spark.hadoop.fs.s3a.*``, instance roles) holds
+    there. Spark redacts the keys in its plans and UI (``spark.redaction.regex``)."""
+    if not location.startswith("s3a://"):
+        return {}
+    found = {
+        key: value
+        for key, names in S3A_ENVIRONMENT.items()
+        if (value := next((os.environ[n] for n in names if os.environ.get(n)), None))
+    }
+    endpoint = found.get("fs.s3a.endpoint")
+    if endpoint is not None:
+        found["fs.s3a.path.style.access"] = "true"
+        secure = urllib.parse.urlsplit(endpoint).scheme != "http"
+        found["fs.s3a.connection.ssl.enabled"] = str(secure).lower()
+    return found
 
 
 def read_error(exc: BaseException, location: str) -> HuntbookError:
