@@ -321,3 +321,17 @@ def test_a_hunts_searches_share_one_connection(
     result = run_hunt(store, seed_path, analytics=NO_ANALYTICS)
     assert len(result.queries) == 6 and result.time_range.events == 3
     assert len(opened) == 2
+
+
+def test_a_hunts_connection_reads_each_parquet_footer_once(store: Any) -> None:
+    """Every search of a hunt binds ``events`` on a cursor of one connection whose database
+    keeps the store files' Parquet footers (``cache_footers``)."""
+    from huntbook.hunts.runner import OneConnection
+
+    shared = OneConnection(store)
+    try:
+        cursor = shared.connect()
+        setting = cursor.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()
+        assert setting == (True,)
+    finally:
+        shared.close()
