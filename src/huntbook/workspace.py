@@ -375,10 +375,10 @@ class Workspace:
         ``index`` runs every search against that index in place of the ones it names; ``hunter``
         is the report's Threat Hunter ("not set" without it)."""
         from huntbook.hunts import run_hunt
-        from huntbook.query import stream_spl
+        from huntbook.query import kept_spl
 
         search = functools.partial(
-            stream_spl,
+            kept_spl,
             lookups=self.lookups,
             limits=self.limits,
             macro_paths=self.macros,

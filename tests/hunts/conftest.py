@@ -49,7 +49,7 @@ class RecordingSearch:
     seen: list[str] = field(default_factory=list)
     pipelines: list[Any] = field(default_factory=list)
 
-    def __call__(self, store: Any, spl: str, *, pipeline: Any = None) -> FakeResult:
+    def __call__(self, store: Any, spl: str, *, keep: int = 0, pipeline: Any = None) -> FakeResult:
         self.seen.append(spl)
         self.pipelines.append(pipeline)
         for needle, answer in self.answers:

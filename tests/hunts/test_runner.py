@@ -241,21 +241,56 @@ def test_a_streamed_search_keeps_its_count_and_first_rows(store: Any) -> None:
     assert stream_spl(store, "index=botsv2").keep(0).rows() == []
 
 
-def test_the_default_search_streams_and_keeps_kept_rows(
-    store: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The runner's default search keeps at most KEPT_ROWS rows (never fewer than a sample) of a
-    search and counts them all."""
+def test_the_default_search_counts_every_row_and_keeps_the_rows_asked_for(store: Any) -> None:
+    """The runner's default search (``kept_spl``) counts every row of a search and keeps its
+    first ``keep`` rows in the search's order, as reading the whole result would."""
     from huntbook.engines.result import KeptResult
     from huntbook.hunts import runner
-    from huntbook.query import stream_spl
+    from huntbook.query import kept_spl, run_spl
 
+    for spl in ("index=botsv2", "index=botsv2 | reverse", "index=botsv2 | sort - _time"):
+        whole = run_spl(store, spl)
+        for keep in (0, 1, 2, 3, 10):
+            found = runner.Searcher(kept_spl)(store, spl, keep)
+            assert isinstance(found, KeptResult) and len(found) == len(whole) == 3
+            assert found.rows() == whole.rows(limit=keep) and found.columns == whole.columns
+            assert found.sql == whole.sql
+
+
+def test_a_search_with_more_rows_than_kept_is_counted_in_the_engine(
+    tmp_path: Path, seed_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hunt's searches never have the engine produce more than the rows kept (plus one, to
+    tell whether there are more): past that, the engine counts them (``SELECT count(*)``), so
+    the pivot runs' millions of rows are counted, not produced; the hits are the same."""
+    from huntbook.engines import duckdb as engine
+    from huntbook.hunts import runner
+    from huntbook.query import run_spl
+
+    produced: list[tuple[str, int]] = []
+    real = engine.DuckDBEngine.stream
+
+    def stream(self: Any, query: Any) -> Any:
+        found = real(self, query)
+        produced.append((found.sql, len(found.collect())))
+        return real(self, query)
+
+    event = {"index": "botsv2", "host": "W6", "EventCode": "4688", "LogonId": "0x9", "_raw": "x"}
+    store = make_store(tmp_path / "store", [{**event, "_time": 1503500000.0 + i} for i in range(3)])
+    monkeypatch.setattr(runner, "KEPT_ROWS", 1)
     monkeypatch.setattr(runner, "SAMPLE_ROWS", 1)
-    monkeypatch.setattr(runner, "KEPT_ROWS", 2)
-    found = runner.Searcher(stream_spl)(store, "index=botsv2")
-    assert isinstance(found, KeptResult) and len(found) == 3 and len(found.rows()) == 2
-    monkeypatch.setattr(runner, "SAMPLE_ROWS", 3)
-    assert len(runner.Searcher(stream_spl)(store, "index=botsv2").rows()) == 3
+    monkeypatch.setattr(engine.DuckDBEngine, "stream", stream)
+    params = {"login_id": "0x9", "host": "W6"}
+    result = runner.run_hunt(store, seed_path, params, analytics=NO_ANALYTICS)
+    monkeypatch.undo()
+    counted = [sql for sql, _ in produced if "SELECT COUNT(*) FROM (" in sql]
+    assert any('"LogonId"' in sql for sql in counted)
+    assert all(rows <= 2 for sql, rows in produced if sql not in counted)
+    templated = result.queries[4]
+    assert (
+        [run.hits for run in templated.runs] == [3] == [len(run_spl(store, templated.runs[0].spl))]
+    )
+    assert len(templated.sample) == 1 and templated.sample_truncated
 
 
 class _CountedSearch:
@@ -264,8 +299,8 @@ class _CountedSearch:
     def __init__(self, search: RecordingSearch, kind: type, *, sql_is_spl: bool = False) -> None:
         self.search, self.kind, self.sql_is_spl = search, kind, sql_is_spl
 
-    def __call__(self, store: Any, spl: str, *, pipeline: Any = None) -> Any:
-        found = self.search(store, spl, pipeline=pipeline)
+    def __call__(self, store: Any, spl: str, *, keep: int = 0, pipeline: Any = None) -> Any:
+        found = self.search(store, spl, keep=keep, pipeline=pipeline)
         sql = spl if self.sql_is_spl else found.sql
         return self.kind(found.columns, found.data, sql, found.elapsed)
 
@@ -286,3 +321,17 @@ def test_a_hunts_searches_share_one_connection(
     result = run_hunt(store, seed_path, analytics=NO_ANALYTICS)
     assert len(result.queries) == 6 and result.time_range.events == 3
     assert len(opened) == 2
+
+
+def test_a_hunts_connection_reads_each_parquet_footer_once(store: Any) -> None:
+    """Every search of a hunt binds ``events`` on a cursor of one connection whose database
+    keeps the store files' Parquet footers (``cache_footers``)."""
+    from huntbook.hunts.runner import OneConnection
+
+    shared = OneConnection(store)
+    try:
+        cursor = shared.connect()
+        setting = cursor.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()
+        assert setting == (True,)
+    finally:
+        shared.close()

@@ -45,6 +45,7 @@ from huntbook.analytics._sql import (
     Candidate,
     Columns,
     StoreLike,
+    cache_footers,
     code_in,
     create_table,
     rows,
@@ -124,7 +125,7 @@ def _reads(columns: Columns, codes: Sequence[str]) -> dict[str, exp.Expr]:
 
 def scan(store: StoreLike) -> Scanned:
     """Find the events the analytics can use, in one pass over the store's events."""
-    con = store.connect()
+    con = cache_footers(store.connect())
     on_keys = Columns(store.fields(), store.columns(), KEYS)
     union = exp.or_(*[f for fn in FILTERS for f in fn(on_keys)])
     keys = _names([union, *[v for fn in TALLIES for v in fn(on_keys)]])

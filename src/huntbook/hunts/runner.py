@@ -1,11 +1,12 @@
 """Run a playbook's queries in order and build the ``HuntResult``.
 
-Each query runs through a search function (``huntbook.query.stream_spl`` unless one is passed in,
-which is how the runner is tested apart from the engine). A search that streams is read to its end
-but only its first ``KEPT_ROWS`` rows are kept (and its count): a query or pivot run returning
-millions of events costs the engine's batches, not the whole result, in memory. A failing query
-records its error and the hunt goes on; a broken document (missing sections, empty or untitled
-queries) stops before anything runs.
+Each query runs through a search function (``huntbook.query.kept_spl`` unless one is passed in,
+which is how the runner is tested apart from the engine), told how many rows to keep: the query's
+(or its pivot runs' together) first ``KEPT_ROWS`` rows for later pivots, or a sample's. Only those
+rows and the count come back: a query or pivot run returning millions of events is counted in the
+engine, not produced row by row (``kept_spl``); each run's SPL and hits in the report reach every
+row. A failing query records its error and the hunt goes on; a broken document (missing sections,
+empty or untitled queries) stops before anything runs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
+from huntbook.analytics._sql import cache_footers
 from huntbook.errors import HuntbookError
 from huntbook.hunts import builtin, spltree
 from huntbook.hunts.findings import Analytics, compute_findings
@@ -47,7 +49,7 @@ from huntbook.hunts.result import (
 from huntbook.hunts.results_map import map_results
 from huntbook.hunts.retarget import named_indexes, retarget
 from huntbook.hunts.scope import IndexScope
-from huntbook.query import SearchStream, stream_spl
+from huntbook.query import SearchStream, kept_spl
 from huntbook.query.spl import ast
 from huntbook.store.protocol import StoreLike
 
@@ -73,11 +75,12 @@ class SearchResultLike(Protocol):
 
 
 class Search(Protocol):
-    """``huntbook.query.stream_spl``'s (or ``run_spl``'s) shape: ``pipeline`` is ``spl`` parsed
-    and rewritten."""
+    """``huntbook.query.kept_spl``'s shape: ``pipeline`` is ``spl`` parsed and rewritten; the
+    result counts every row and holds at least the first ``keep`` (a ``SearchStream`` is read to
+    its end keeping ``keep``)."""
 
     def __call__(
-        self, store: StoreLike, spl: str, /, *, pipeline: ast.Pipeline | None = None
+        self, store: StoreLike, spl: str, /, *, keep: int, pipeline: ast.Pipeline | None = None
     ) -> SearchResultLike | SearchStream: ...
 
 
@@ -91,16 +94,18 @@ class Searcher:
     replaced: dict[str, None] = field(default_factory=dict)
     unscoped: bool = False  # some search named no index: it read every index
 
-    def __call__(self, store: StoreLike, spl: str) -> SearchResultLike:
+    def __call__(self, store: StoreLike, spl: str, keep: int) -> SearchResultLike:
+        """``spl``'s count and at least its first ``keep`` rows."""
         tree = spltree.pipeline(spl)
         if tree is None:  # a query that does not parse fails as it is
-            return _kept(self.search(store, spl))
+            return _kept(self.search(store, spl, keep=keep), keep)
         named = named_indexes(tree)
         self.replaced.update(dict.fromkeys(named))
         self.unscoped = self.unscoped or not named
         if self.index is None:
-            return _kept(self.search(store, spl))
-        return _kept(self.search(store, spl, pipeline=retarget(tree, self.index).pipeline))
+            return _kept(self.search(store, spl, keep=keep), keep)
+        pipeline = retarget(tree, self.index).pipeline
+        return _kept(self.search(store, spl, keep=keep, pipeline=pipeline), keep)
 
     def searched(self) -> list[str] | None:
         """The indexes the searches read; None when some search read every index."""
@@ -110,7 +115,7 @@ class Searcher:
 
     def probe(self, store: StoreLike, spl: str) -> SearchResultLike:
         """A probe the runner wrote itself (its index, if any, is already the one searched)."""
-        return _kept(self.search(store, spl))
+        return _kept(self.search(store, spl, keep=KEPT_ROWS), KEPT_ROWS)
 
     def override(self) -> IndexOverride | None:
         """report.json's ``index_override``: the index searched and those the playbook named."""
@@ -119,10 +124,8 @@ class Searcher:
         return IndexOverride(self.index, list(self.replaced))
 
 
-def _kept(found: SearchResultLike | SearchStream) -> SearchResultLike:
-    """A streamed search read to its end, keeping its count and first ``KEPT_ROWS`` rows (never
-    fewer than a sample's)."""
-    keep = max(KEPT_ROWS, SAMPLE_ROWS)
+def _kept(found: SearchResultLike | SearchStream, keep: int) -> SearchResultLike:
+    """A streamed search read to its end, keeping its count and first ``keep`` rows."""
     return found.keep(keep) if isinstance(found, SearchStream) else found
 
 
@@ -132,8 +135,9 @@ Earlier = list[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]
 class OneConnection:
     """``store`` with one DuckDB connection for all of a hunt's searches: each search gets a
     cursor on it (a connection of its own to the same database, which the search closes), so
-    the ``events`` view over the store's files is made once, not once per search, probe and
-    pivot run. Everything else is the store's own."""
+    the ``events`` view over the store's files is made once, and the files' Parquet footers are
+    read once (``cache_footers``), not once per search, probe and pivot run. Everything else is
+    the store's own."""
 
     def __init__(self, store: StoreLike) -> None:
         self.store = store
@@ -141,7 +145,7 @@ class OneConnection:
 
     def connect(self) -> Any:
         if self.con is None:
-            self.con = self.store.connect()
+            self.con = cache_footers(self.store.connect())
         return self.con.cursor()
 
     def close(self) -> None:
@@ -172,8 +176,8 @@ def run_hunt(
         playbook: a markdown path, a built-in name (``huntbook hunt list``) or a loaded Playbook.
         params: placeholder values (``login_id`` -> ``0x3e7``); others pivot on earlier rows.
         out: the report directory, or None to only return the result.
-        search: ``(store, spl) -> SearchStream or SearchResult``; defaults to
-            ``huntbook.query.stream_spl``.
+        search: ``(store, spl, keep=N) -> SearchStream or a result counting every row and
+            holding the first N``; defaults to ``huntbook.query.kept_spl``.
         analytics: ``(store, playbook) -> findings``; defaults to ``huntbook.analytics``.
         pivot_cap: at most this many runs of a templated query.
         index: run every search against this index in place of the indexes it names.
@@ -186,7 +190,7 @@ def run_hunt(
     book, problems = (
         (playbook, []) if isinstance(playbook, Playbook) else _load(playbook, params or {})
     )
-    searcher = Searcher(search or stream_spl, index)
+    searcher = Searcher(search or kept_spl, index)
     run_time = dt.datetime.now(dt.UTC)
     searched = OneConnection(store)
     try:
@@ -305,9 +309,10 @@ def _execute(
     and the sample's become Python values (hits are the result's length)."""
     started = time.perf_counter()
     room = SAMPLE_ROWS - len(outcome.sample)
+    wanted = max(keep, room, 0)
     try:
-        result = search(store, spl)
-        hits, rows = len(result), result.rows(limit=max(keep, room, 0))
+        result = search(store, spl, wanted)
+        hits, rows = len(result), result.rows(limit=wanted)
     except Exception as exc:  # noqa: BLE001 - one failing query must not sink the hunt (issue 4)
         elapsed = time.perf_counter() - started
         message = str(exc) if isinstance(exc, HuntbookError) else f"{type(exc).__name__}: {exc}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from huntbook.engines.base import Limits
 from huntbook.engines.grid import GridCheck
-from huntbook.engines.result import SearchResult, SearchStream
+from huntbook.engines.result import KeptResult, SearchResult, SearchStream
 from huntbook.errors import SplSyntaxError, UnsupportedSplError
 from huntbook.query.macro_files import load_macros, store_macros
 from huntbook.query.spark import LookupTable, SeriesValues, spark_ready
@@ -44,6 +44,7 @@ __all__ = [
     "SearchStream",
     "compile_for_store",
     "compile_spl",
+    "kept_spl",
     "lookup_folders",
     "run_spl",
     "store_macro_table",
@@ -305,6 +306,65 @@ def stream_spl(
         macro_paths=macro_paths,
     )
     return (engine or EngineChoice()).open(store, limits).stream(query)
+
+
+def kept_spl(
+    store: StoreLike,
+    text: str,
+    keep: int,
+    *,
+    pipeline: ast.Pipeline | None = None,
+    limits: Limits | None = None,
+    lookups: Sequence[str | os.PathLike[str]] = (),
+    macros: MacroTable | None = None,
+    macro_paths: Sequence[str | os.PathLike[str]] = (),
+    engine: EngineChoice | None = None,
+) -> KeptResult:
+    """A search's row count and its first ``keep`` rows (in the search's order), as a hunt keeps
+    them, without the engine producing the rest: on DuckDB the search runs with ``LIMIT keep + 1``
+    and, only when that fills up, a second query counts its rows (``SELECT count(*)`` over the
+    search without its final ``ORDER BY``, so only the columns its filters read are scanned).
+    Every row stays reachable: the count is the search's, and ``sql`` is the whole search.
+
+    A search that writes a lookup (``outputlookup``) runs once, and a Spark search (which runs to
+    its end in any case) is read to its end keeping ``keep`` rows (``SearchStream.keep``).
+    Arguments otherwise as ``stream_spl``'s.
+    """
+    from huntbook.engines import EngineChoice
+
+    query = compile_for_store(
+        store, text, pipeline=pipeline, lookups=lookups, macros=macros, macro_paths=macro_paths
+    )
+    choice = engine or EngineChoice()
+    runner = choice.open(store, limits)
+    if query.writes or choice.name != "duckdb":
+        return runner.stream(query).keep(keep)
+    started = time.perf_counter()
+    first = runner.stream(replace(query, expr=_limited(query.expr, keep + 1 if keep else 0)))
+    found = first.keep(keep)
+    hits = len(found)
+    if not keep or hits > keep:
+        with runner.stream(replace(query, expr=_counted(query.expr))) as counted:
+            hits = int(next(iter(counted.batches())).column(0)[0].as_py())
+    elapsed = time.perf_counter() - started
+    return KeptResult(found.table, hits, query.sql(), elapsed, found.warnings)
+
+
+def _limited(select: exp.Select, rows: int) -> exp.Select:
+    """``select`` (a compiled search, which has no final LIMIT) with ``LIMIT rows``."""
+    return select.limit(rows)
+
+
+def _counted(select: exp.Select) -> exp.Select:
+    """``SELECT count(*)`` over the compiled search ``select``, its stages (``WITH``) kept and its
+    final ``ORDER BY`` dropped (the count is the same, without the sort)."""
+    inner = select.copy()
+    stages = inner.args.get("with_")
+    inner.set("with_", None)
+    inner.set("order", None)
+    counted = exp.select(exp.Count(this=exp.Star())).from_(inner.subquery("__search"))
+    counted.set("with_", stages)
+    return counted
 
 
 def compile_for_store(
