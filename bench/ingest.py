@@ -301,6 +301,7 @@ def evtx_compiled_steps(files: list[Path], runs: int, work: Path) -> dict[str, l
     exact = sum(a == b for a, b in zip(got, wanted, strict=True))
     print(f"  (xml_rewrite gave the store's _raw exactly for {exact:,} of {records:,} records)")
     unread: set[int] = set()
+    refused: set[int] = set()
 
     def parse_xml() -> None:
         for path in files:
@@ -325,7 +326,10 @@ def evtx_compiled_steps(files: list[Path], runs: int, work: Path) -> dict[str, l
     def duck() -> None:
         for n in range(len(lines)):
             path = str(work / f"records-{n:03d}.json")
-            con.sql(DUCKDB_JSON_SQL, params=[path]).fetch_arrow_table()
+            try:
+                con.sql(DUCKDB_JSON_SQL, params=[path]).to_arrow_table()
+            except duckdb.Error:  # a nested key twice, differing in case (Guid, GUID)
+                refused.add(n)
 
     steps = {
         "parser's own XML (records())": _timings(runs, parse_xml, records),
@@ -333,7 +337,8 @@ def evtx_compiled_steps(files: list[Path], runs: int, work: Path) -> dict[str, l
         "Arrow's JSON reader (columns)": _timings(runs, arrow, records),
         "DuckDB read_json (columns)": _timings(runs, duck, records),
     }
-    print(f"  (Arrow's JSON reader refused {len(unread)} of {len(lines)} EVTX files)")
+    print(f"  (Arrow's JSON reader refused {len(unread)} of {len(lines)} EVTX files, DuckDB's")
+    print(f"  read_json {len(refused)}; their time is in the figures, up to the refusal)")
     return steps
 
 
