@@ -151,7 +151,8 @@ class Reading:
     engine: str = "local"
 
 
-# Given the number of tasks and the bytes of input, what reads them (ingest/spark.py: on Spark).
+# Given at most how many tasks and the bytes of input (known before the files are hashed and cut),
+# what reads them (ingest/spark.py: on Spark).
 Readers = Callable[[int, int], AbstractContextManager[Reading]]
 
 
