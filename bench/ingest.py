@@ -26,15 +26,17 @@ struct of VARCHAR with ``json_transform``, and ``read_json`` with the columns de
 the floor of a vectorized JSON-lines path (BENCHMARKS.md "Ingest").
 
 ``--stages`` times, in this process and one process only, the pipeline cut after each stage (each
-cut is a full pass of its own over the same files): EVTX from the bare ``records_json`` loop to
-JSON decoding, ``_raw`` rendering, normalization and columns written as parts; JSON lines from
-DuckDB's ``read_json`` -> Parquet (the yardstick) and the bare ``json.loads`` pass to the compiled
-path of ingest/columnar.py: runs cut into lines, Arrow's JSON reader, normalized into columns, parts
-written. Each line shows CPU microseconds per event and the ratio to the yardstick an ingest
-stopped there would have, then the most a whole ingest may cost per event to meet the target, and
-what compiled steps cost alone (Arrow's converter from normalized events to columns, the zstd
-Parquet write; for EVTX also the parser's own XML and Arrow's JSON reader over the parser's
-records), each marked when it alone is over that budget (BENCHMARKS.md "Ingest").
+cut is a full pass of its own over the same files, ``--repeat`` times: fastest and median): EVTX
+(the folder, and with ``--big-evtx`` the big file too) from the bare ``records_json`` loop to JSON
+decoding, ``_raw`` rendering, normalization and columns written as parts; JSON lines from DuckDB's
+``read_json`` -> Parquet (the yardstick) and the bare ``json.loads`` pass to the compiled path of
+ingest/columnar.py: runs cut into lines, Arrow's JSON reader, normalized into columns, parts
+written. Then the most a whole ingest may cost per event to meet the target (for EVTX also what is
+left of it after the parser's own pass, which every ingest pays), and what compiled steps cost
+alone: Arrow's converter from normalized events to columns, the zstd Parquet write; for EVTX also
+the parser's own XML, that XML made the store's ``_raw`` by compiled ``re`` passes, and Arrow's and
+DuckDB's JSON readers over the parser's records; each marked when it alone, at its fastest, is
+over what the target leaves (BENCHMARKS.md "Ingest").
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +56,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -235,42 +240,108 @@ def _json_stages(files: list[Path], cut: int, out: Path) -> int:
     return count
 
 
-def evtx_compiled_steps(files: list[Path]) -> dict[str, float]:
+# The parser's own XML (``records()``) made the store's ``_raw`` form by compiled passes only (the
+# ``re`` engine over all of a file's records at once, template replacements, no Python per record):
+# the declaration dropped, the indentation between tags dropped, empty elements closed as ``<X/>``,
+# attribute values single-quoted (one attribute per pass, repeated until none is left).
+XML_DECLARATION = re.compile(r'<\?xml version="1\.0" encoding="utf-8"\?>\n')
+XML_INDENT = re.compile(r">\n *<")
+XML_EMPTY = re.compile(r"(<[^/<>][^<>]*)></[^<>]+>")
+XML_ATTRIBUTE = re.compile(r'(<[^<>"]*=)"([^"<>]*)"')
+RECORD_SEPARATOR = "\x00"
+
+
+def xml_rewrite(text: str) -> str:
+    """``records()`` XML (records joined by ``RECORD_SEPARATOR``) in the store's ``_raw`` form."""
+    text = XML_INDENT.sub("><", XML_DECLARATION.sub("", text))
+    text = XML_EMPTY.sub(r"\1/>", text).replace(">\n" + RECORD_SEPARATOR, ">" + RECORD_SEPARATOR)
+    passes = 1
+    while passes:
+        text, passes = XML_ATTRIBUTE.subn(r"\1'\2'", text)
+    return text
+
+
+def _timings(runs: int, fn: Callable[[], None], count: int) -> list[float]:
+    """CPU us per event of ``runs`` calls of ``fn`` (``count`` events each)."""
+    out = []
+    for _ in range(max(runs, 1)):
+        t = _cpu()
+        fn()
+        out.append((_cpu() - t) / count * 1e6)
+    return out
+
+
+def evtx_compiled_steps(files: list[Path], runs: int, work: Path) -> dict[str, list[float]]:
     """CPU us per record of compiled steps an EVTX path without Python per record would need,
-    each alone: the parser's own XML (``records()``, a second parse: the store's ``_raw`` is not
-    that text, see BENCHMARKS.md) and Arrow's JSON reader turning the parser's JSON records (made
-    one line each beforehand, not timed) into columns, one file at a time, one thread."""
+    each alone, ``runs`` times: the parser's own XML (``records()``, a second parse), that XML made
+    the store's ``_raw`` form by compiled ``re`` passes (``xml_rewrite``, each file's records at
+    once; how many come out exactly as the store's ``_raw`` is printed), and Arrow's and DuckDB's
+    JSON readers (one thread) turning the parser's JSON records (made one line each beforehand,
+    not timed) into columns, one file at a time."""
     import io
 
+    import duckdb
     import pyarrow as pa
     import pyarrow.json as pj
 
-    records = 0
-    lines = []
-    for path in files:
-        parsed = [orjson.loads(r["data"]) for r in evtx.PyEvtxParser(str(path)).records_json()]
-        records += len(parsed)
-        if parsed:
-            lines.append(b"\n".join(orjson.dumps(p) for p in parsed))
-    t = _cpu()
-    for path in files:
-        for _ in evtx.PyEvtxParser(str(path)).records():
-            pass
-    xml = _cpu() - t
-    t = _cpu()
-    options = pj.ReadOptions(use_threads=False)
-    unread = 0
-    for data in lines:
-        try:
-            pj.read_json(io.BytesIO(data), read_options=options)
-        except pa.ArrowInvalid:  # a key holding a number in one record, an object in another
-            unread += 1
-    arrow = _cpu() - t
-    print(f"  (Arrow's JSON reader refused {unread} of {len(lines)} EVTX files)")
-    return {
-        "parser's own XML (records())": xml / records * 1e6,
-        "Arrow's JSON reader (columns)": arrow / records * 1e6,
+    from huntbook.ingest.xmlrender import render_event
+
+    parsed = [
+        [orjson.loads(r["data"]) for r in evtx.PyEvtxParser(str(path)).records_json()]
+        for path in files
+    ]
+    records = sum(map(len, parsed))
+    lines = [b"\n".join(orjson.dumps(p) for p in ps) for ps in parsed if ps]
+    for n, data in enumerate(lines):
+        (work / f"records-{n:03d}.json").write_bytes(data)
+    xml = [
+        RECORD_SEPARATOR.join(r["data"] for r in evtx.PyEvtxParser(str(path)).records())
+        for path in files
+    ]
+    wanted = [render_event(p) for ps in parsed for p in ps]
+    got = [raw for text in xml for raw in xml_rewrite(text).rstrip("\n").split(RECORD_SEPARATOR)]
+    exact = sum(a == b for a, b in zip(got, wanted, strict=True))
+    print(f"  (xml_rewrite gave the store's _raw exactly for {exact:,} of {records:,} records)")
+    unread: set[int] = set()
+    refused: set[int] = set()
+
+    def parse_xml() -> None:
+        for path in files:
+            for _ in evtx.PyEvtxParser(str(path)).records():
+                pass
+
+    def rewrite() -> None:
+        for text in xml:
+            xml_rewrite(text).split(RECORD_SEPARATOR)
+
+    def arrow() -> None:
+        options = pj.ReadOptions(use_threads=False)
+        for n, data in enumerate(lines):
+            try:
+                pj.read_json(io.BytesIO(data), read_options=options)
+            except pa.ArrowInvalid:  # a key holding a number in one record, an object in another
+                unread.add(n)
+
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+
+    def duck() -> None:
+        for n in range(len(lines)):
+            path = str(work / f"records-{n:03d}.json")
+            try:
+                con.sql(DUCKDB_JSON_SQL, params=[path]).to_arrow_table()
+            except duckdb.Error:  # a nested key twice, differing in case (Guid, GUID)
+                refused.add(n)
+
+    steps = {
+        "parser's own XML (records())": _timings(runs, parse_xml, records),
+        "its XML -> _raw (compiled re)": _timings(runs, rewrite, records),
+        "Arrow's JSON reader (columns)": _timings(runs, arrow, records),
+        "DuckDB read_json (columns)": _timings(runs, duck, records),
     }
+    print(f"  (Arrow's JSON reader refused {len(unread)} of {len(lines)} EVTX files, DuckDB's")
+    print(f"  read_json {len(refused)}; their time is in the figures, up to the refusal)")
+    return steps
 
 
 def _normalized(name: str, files: list[Path]) -> list[dict[str, Any]]:
@@ -284,7 +355,7 @@ def _normalized(name: str, files: list[Path]) -> list[dict[str, Any]]:
     return [normalize(r.kind, r.payload, r.raw) for r in records if isinstance(r, Record)]
 
 
-def compiled_floor(events: list[dict[str, Any]], out: Path) -> dict[str, float]:
+def compiled_floor(events: list[dict[str, Any]], out: Path, runs: int) -> dict[str, list[float]]:
     """CPU us per event of the compiled steps every normalized Python event still goes through,
     whatever Python does before: Arrow's own converter (C++) turning the events of each part
     (8,192) into columns of their fields' types, and the zstd Parquet write of those columns."""
@@ -294,24 +365,30 @@ def compiled_floor(events: list[dict[str, Any]], out: Path) -> dict[str, float]:
     from huntbook.normalize.types import field_type
     from huntbook.store.parts import ARROW_TYPES, PART_ROWS
 
-    spent = {"Arrow's converter (columns)": 0.0, "Parquet zstd write": 0.0}
+    spent: dict[str, list[float]] = {"Arrow's converter (columns)": [], "Parquet zstd write": []}
     pa.array([{"a": "b"}])  # pyarrow's pandas shim imports pandas on the first call: not timed
-    for start in range(0, len(events), PART_ROWS):
-        chunk = events[start : start + PART_ROWS]
-        names: dict[str, Any] = {}
-        for event in chunk:
-            names.update(event)
-        fields = [pa.field(n, ARROW_TYPES[field_type(n)]) for n in names if n != "_cd"]
-        t = _cpu()
-        table = pa.Table.from_struct_array(pa.array(chunk, pa.struct(fields)))
-        spent["Arrow's converter (columns)"] += _cpu() - t
-        t = _cpu()
-        pq.write_table(table, out / "floor.parquet", compression="zstd")
-        spent["Parquet zstd write"] += _cpu() - t
-    return {step: seconds / len(events) * 1e6 for step, seconds in spent.items()}
+    for _ in range(max(runs, 1)):
+        convert = write = 0.0
+        for start in range(0, len(events), PART_ROWS):
+            chunk = events[start : start + PART_ROWS]
+            names: dict[str, Any] = {}
+            for event in chunk:
+                names.update(event)
+            fields = [pa.field(n, ARROW_TYPES[field_type(n)]) for n in names if n != "_cd"]
+            t = _cpu()
+            table = pa.Table.from_struct_array(pa.array(chunk, pa.struct(fields)))
+            convert += _cpu() - t
+            t = _cpu()
+            pq.write_table(table, out / "floor.parquet", compression="zstd")
+            write += _cpu() - t
+        spent["Arrow's converter (columns)"].append(convert / len(events) * 1e6)
+        spent["Parquet zstd write"].append(write / len(events) * 1e6)
+    return spent
 
 
-STAGES = {  # pipeline, its stages (the first the yardstick), the ratio to it the target asks
+# pipeline: its stages (the first the yardstick), the ratio to it the target asks, and whether the
+# yardstick is the pipeline's own first step (the EVTX parser: a whole ingest pays it too)
+STAGES = {
     "EVTX": (
         _evtx_stages,
         (
@@ -322,6 +399,7 @@ STAGES = {  # pipeline, its stages (the first the yardstick), the ratio to it th
             "+ columns, parts written",
         ),
         0.25,
+        True,
     ),
     "JSON lines": (
         _json_stages,
@@ -334,37 +412,47 @@ STAGES = {  # pipeline, its stages (the first the yardstick), the ratio to it th
             "+ parts written",
         ),
         0.8,
+        False,
     ),
 }
 
 
-def stages(evtx_files: list[Path], json_files: list[Path], work: Path, runs: int) -> None:
-    """Print the CPU cost per event of each cut of each pipeline (see the module docstring)."""
+def _stage_samples(cut: Callable[[], int], runs: int) -> list[float]:
+    """CPU us per event of ``runs`` passes of a pipeline ``cut`` (a pass gives its events)."""
+    measures = [_timed(cut) for _ in range(max(runs, 1))]
+    return [m["cpu"] / m["events"] * 1e6 for m in measures]
+
+
+def _spread(samples: list[float]) -> str:
+    return f"{min(samples):7.1f} {statistics.median(samples):7.1f}"
+
+
+def stages(inputs: dict[str, tuple[str, list[Path]]], work: Path, runs: int) -> None:
+    """Print the CPU cost per event of each cut of each pipeline (see the module docstring):
+    ``inputs`` maps a label to its pipeline (a key of STAGES) and files; fastest and median of
+    ``runs``."""
     from huntbook.normalize.tables import tables
 
     tables()
-    inputs = {"EVTX": evtx_files, "JSON lines": json_files}
-    for name, (run, labels, target) in STAGES.items():
-        print(f"{name}, one process, CPU us per event (fastest of {runs}):")
-        bare = 0.0
-        for cut, label in enumerate(labels):
-            files = inputs[name]
-            m = best(
-                runs, lambda run=run, files=files, cut=cut: _timed(lambda: run(files, cut, work))
-            )
-            micros = m["cpu"] / m["events"] * 1e6
-            bare = bare or micros
-            print(
-                f"  {label:<30} {micros:7.1f}   ratio to the first if stopped here "
-                f"{bare / micros:.2f}x"
-            )
-        print(f"  target {target}x: a whole ingest of at most {bare / target:.1f} us per event")
-        steps = compiled_floor(_normalized(name, inputs[name]), work)
+    for label, (name, files) in inputs.items():
+        run, labels, target, paid = STAGES[name]
+        print(f"{label}, one process, CPU us per event, fastest and median of {runs}:")
+        bare: list[float] = []
+        for cut, stage in enumerate(labels):
+            samples = _stage_samples(partial(run, files, cut, work), runs)
+            bare = bare or samples
+            print(f"  {stage:<32} {_spread(samples)}")
+        budget = [b / target for b in bare]
+        left = [b / target - (b if paid else 0.0) for b in bare]
+        print(f"  {f'budget of a whole ingest at {target}x':<32} {_spread(budget)}")
+        if paid:
+            print(f"  {'  of it left after the bare step':<32} {_spread(left)}")
+        steps = compiled_floor(_normalized(name, files), work, runs)
         if name == "EVTX":
-            steps.update(evtx_compiled_steps(inputs[name]))
-        for step, micros in steps.items():
-            over = "  over the budget alone" if micros > bare / target else ""
-            print(f"  compiled step alone: {step:<30} {micros:7.1f}{over}")
+            steps.update(evtx_compiled_steps(files, runs, work))
+        for step, samples in steps.items():
+            over = "  over what is left, at the fastest" if min(samples) > max(left) else ""
+            print(f"  compiled alone: {step:<30} {_spread(samples)}{over}")
 
 
 def _rss_kib(pid: int) -> int:
@@ -558,8 +646,14 @@ def main() -> None:
         n = args.repeat
         if args.stages:
             (work / "jsonl").mkdir()
-            json_files = unzip_recordings(args.data, work / "jsonl", 1)
-            stages(evtx_files, json_files, work, n)
+            inputs = {
+                "EVTX folder": ("EVTX", evtx_files),
+                "JSON lines": ("JSON lines", unzip_recordings(args.data, work / "jsonl", 1)),
+            }
+            if args.big_evtx:
+                big = big_evtx(evtx_files, work / "big.evtx", args.big_evtx << 20)
+                inputs[f"One big EVTX file ({args.big_evtx} MB)"] = ("EVTX", [big])
+            stages(inputs, work, n)
             return
         bare = best(n, lambda: _timed(lambda: bare_evtx(evtx_files)))
         counts = sorted({1, args.workers})

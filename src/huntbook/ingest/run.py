@@ -20,7 +20,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -149,7 +151,8 @@ class Reading:
     engine: str = "local"
 
 
-# Given the number of tasks and the bytes of input, what reads them (ingest/spark.py: on Spark).
+# Given at most how many tasks and the bytes of input (known before the files are hashed and cut),
+# what reads them (ingest/spark.py: on Spark).
 Readers = Callable[[int, int], AbstractContextManager[Reading]]
 
 
@@ -171,7 +174,6 @@ class _Run:
     staging: Path  # where files are read to parts before a batch takes them
     progress: Callable[[int], None]  # bytes of input read
     settings: IngestSettings
-    readers: Readers
     tasks: int = 0
     workers: int = 1  # processes that read (or tasks read at once on Spark), once decided
     engine: str = "local"  # what read them (Reading.engine)
@@ -189,22 +191,23 @@ class _Run:
                 return [self._task(((job.path, ((piece, fmt),)),)) for piece in cut]
         return [self._task(_files(group))]
 
-    def commit_all(self, jobs: list[_Job]) -> Iterator[FileResult]:
+    def commit_all(self, jobs: list[_Job], reading: Reading) -> Iterator[FileResult]:
         """Each file's result once its batch is committed; a batch is ~``batch_bytes`` of input.
 
         A file is never split between batches: its pieces are read as tasks of their own, maybe
-        by several workers, and joined before the batch takes them.
+        by several workers, and joined before the batch takes them. Batches are committed in
+        input order by a thread of their own, so the next tasks are handed out and read while a
+        batch's Parquet file is written.
         """
         batch_bytes = self.settings.batch_bytes
         task_bytes = min(self.settings.task_bytes, batch_bytes)  # a task is in one batch
         units = [(group, self.tasks_of(group)) for group in _tasks_of(jobs, task_bytes)]
-        tasks = [task for _, unit in units for task in unit]
-        total = sum(job.size for job in jobs)
+        self.workers, self.engine = reading.workers, reading.engine
+        outcomes = reading.read([task for _, unit in units for task in unit])
         done: _Done = []
         size = 0
-        with self.readers(len(tasks), total) as reading:
-            self.workers, self.engine = reading.workers, reading.engine
-            outcomes = reading.read(tasks)
+        with ThreadPoolExecutor(1, thread_name_prefix="huntbook-commit") as committer:
+            pending: deque[Future[list[FileResult]]] = deque()
             for group, unit in units:
                 group_size = sum(job.size for job in group)
                 read_back = []
@@ -214,9 +217,13 @@ class _Run:
                 done.append((group, joined(read_back)))
                 size += group_size
                 if size >= batch_bytes:
-                    yield from self.commit(done)
+                    pending.append(committer.submit(self.commit, done))
                     done, size = [], 0
-            yield from self.commit(done)
+                while pending and pending[0].done():
+                    yield from pending.popleft().result()
+            pending.append(committer.submit(self.commit, done))
+            while pending:
+                yield from pending.popleft().result()
 
     def commit(self, done: _Done) -> list[FileResult]:
         """One batch for ``done``; if it breaks, each file is read again and committed alone.
@@ -275,6 +282,43 @@ class _Run:
         self.store.batch_from(fill, entries)
 
 
+def _prepare_all(
+    store: Store,
+    files: list[tuple[Path, bool]],
+    fmt: str | None,
+    limits: Limits,
+    results: dict[str, FileResult],
+    tick: Callable[[int], None],
+) -> list[_Job]:
+    """A job for each file to read; every file's result in ``results`` (final for the others)."""
+    seen = {entry["sha256"] for entry in store.inputs()}  # and each file planned below
+    jobs: list[_Job] = []
+    for path, named in files:
+        result, job = _prepare(path, named, fmt, seen, limits)
+        results[str(path)] = result
+        if job is None:
+            tick(path.stat().st_size)
+        else:
+            jobs.append(job)
+    return jobs
+
+
+def _expected(files: list[tuple[Path, bool]], settings: IngestSettings) -> tuple[int, int]:
+    """At most how many tasks ``files`` make (a piece of ``piece_bytes`` each, or one per file)
+    and their bytes, before they are hashed, planned and cut (to start the readers early)."""
+    sizes = [_size_of(path) for path, _ in files]
+    tasks = sum(max(1, -(-size // settings.piece_bytes)) for size in sizes)
+    return tasks, sum(sizes)
+
+
+def _size_of(path: Path) -> int:
+    """The size of ``path`` on disk; 0 if it cannot be seen (its ``_prepare`` reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def ingest(
     store: Store,
     paths: Iterable[str | os.PathLike[str]],
@@ -301,22 +345,16 @@ def ingest(
     files = expand(paths)
     tick = progress or (lambda size: None)
     results: dict[str, FileResult] = {}
+    readers = readers or partial(local_readers, settings.workers)
     with store.writing(create=True), lean_arrow_memory():
-        seen = {entry["sha256"] for entry in store.inputs()}  # and each file planned below
-        jobs: list[_Job] = []
-        for path, named in files:
-            result, job = _prepare(path, named, fmt, seen, settings.limits)
-            results[str(path)] = result
-            if job is None:
-                tick(path.stat().st_size)
-            else:
-                jobs.append(job)
         staging = store.work_dir(f"read-{os.getpid()}")
-        readers = readers or partial(local_readers, settings.workers)
-        run = _Run(store, index, sourcetype, staging, tick, settings, readers)
+        run = _Run(store, index, sourcetype, staging, tick, settings)
         try:
-            for result in run.commit_all(jobs):
-                results[result.path] = result
+            # the readers start (worker processes import) while the files are hashed
+            with readers(*_expected(files, settings)) as reading:
+                jobs = _prepare_all(store, files, fmt, settings.limits, results, tick)
+                for result in run.commit_all(jobs, reading):
+                    results[result.path] = result
         finally:
             shutil.rmtree(run.staging, ignore_errors=True)
     summary = IngestSummary(

@@ -24,8 +24,10 @@ import selectors
 import subprocess
 import sys
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import product
 from typing import IO, Any
 
 import pyarrow as pa
@@ -40,6 +42,7 @@ from huntbook.store.parts import POOL
 PARALLEL_MIN_BYTES = 24 << 20
 MAX_WORKERS = 8
 AHEAD = 4  # tasks handed out per worker beyond the oldest outcome not yet taken
+QUEUED = 2  # tasks sent to a worker at once: it starts the next without waiting for the parent
 STOP_SECONDS = 10
 
 Reader = Callable[[Iterable[ReadTask]], Iterator[ReadOutcome]]
@@ -84,25 +87,25 @@ class _Pool:
         todo = list(tasks)
         sent, wanted = 0, 0
         done: dict[int, ReadOutcome] = {}
-        idle = list(self.procs)
-        busy: dict[subprocess.Popen[bytes], int] = {}
+        queued: dict[subprocess.Popen[bytes], deque[int]] = {proc: deque() for proc in self.procs}
+        ahead = AHEAD * len(self.procs)
         with selectors.DefaultSelector() as selector:
             for proc in self.procs:
                 selector.register(_pipe(proc.stdout), selectors.EVENT_READ, proc)
             while wanted < len(todo):
-                while idle and sent < len(todo) and sent - wanted < AHEAD * len(self.procs):
-                    proc = idle.pop()
-                    pickle.dump(todo[sent], _pipe(proc.stdin))
-                    _pipe(proc.stdin).flush()
-                    busy[proc], sent = sent, sent + 1
+                for depth, proc in product(range(QUEUED), self.procs):  # in turns
+                    if len(queued[proc]) <= depth and sent < min(len(todo), wanted + ahead):
+                        pickle.dump(todo[sent], _pipe(proc.stdin))
+                        _pipe(proc.stdin).flush()
+                        queued[proc].append(sent)
+                        sent += 1
                 if wanted in done:
                     yield done.pop(wanted)
                     wanted += 1
                     continue
                 for key, _ in selector.select():
                     proc = key.data
-                    done[busy.pop(proc)] = _receive(proc)
-                    idle.append(proc)
+                    done[queued[proc].popleft()] = _receive(proc)
 
     def close(self, *, kill: bool) -> None:
         for proc in self.procs:

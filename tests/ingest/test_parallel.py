@@ -1,0 +1,136 @@
+"""Where an ingest's wall time goes with workers: nothing waits that could run meanwhile.
+
+The readers start before the files are hashed (worker processes import meanwhile), a batch is
+committed while the next tasks are read, and a worker holds its next task before it answers the
+current one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from huntbook.ingest import IngestSettings, ingest
+from huntbook.ingest import run as run_module
+from huntbook.ingest import workers as workers_module
+from huntbook.ingest.reading import ReadOutcome, ReadTask, read_files
+from huntbook.ingest.run import Reading
+from huntbook.store import Store
+from huntbook.store.core import Store as StoreClass
+
+WAIT = 10.0  # seconds a test waits for what must happen meanwhile before it says it did not
+
+
+def _lines(path: Path, events: int, first: int = 0) -> Path:
+    rows = (
+        {
+            "EventID": 4688,
+            "Channel": "Security",
+            "Hostname": "WKS1",
+            "TimeCreated": f"2020-09-20T12:00:{n % 60:02d}.000Z",
+            "NewProcessName": f"C:\\p{n}.exe",
+        }
+        for n in range(first, first + events)
+    )
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    return path
+
+
+def _files(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for n in range(count):
+        _lines(folder / f"{n}.json", 50, first=n * 50)
+    return folder
+
+
+def test_the_readers_start_before_the_files_are_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    hash_file = run_module.sha256_of
+
+    def hashed(path: Path) -> str:
+        seen.append("hash")
+        return hash_file(path)
+
+    @contextmanager
+    def readers(tasks: int, size: int) -> Iterator[Reading]:
+        seen.append(f"readers for up to {tasks} tasks, {size} bytes")
+        yield Reading(lambda todo: map(read_files, todo), 1)
+
+    monkeypatch.setattr(run_module, "sha256_of", hashed)
+    folder = _files(tmp_path / "in", 2)
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    summary = ingest(Store(tmp_path / "store"), [folder], readers=readers)
+    assert summary.ok and summary.events == 100
+    assert seen == [f"readers for up to 2 tasks, {size} bytes", "hash", "hash"]
+
+
+def test_a_batch_is_committed_while_the_next_tasks_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = threading.Event()  # the reader was asked for an outcome while a batch was committing
+    committing = threading.Event()
+    overlapped: list[bool] = []
+    commit = StoreClass.batch_from
+
+    def batch_from(self: StoreClass, *args: Any, **kwargs: Any) -> Any:
+        committing.set()
+        overlapped.append(asked.wait(WAIT))
+        committing.clear()
+        return commit(self, *args, **kwargs)
+
+    def read(todo: Iterable[ReadTask]) -> Iterator[ReadOutcome]:
+        for n, task in enumerate(todo):
+            if n and committing.is_set():
+                asked.set()
+            yield read_files(task)
+
+    @contextmanager
+    def readers(tasks: int, size: int) -> Iterator[Reading]:
+        yield Reading(read, 1)
+
+    monkeypatch.setattr(StoreClass, "batch_from", batch_from)
+    folder = _files(tmp_path / "in", 3)
+    settings = IngestSettings(batch_bytes=1, task_bytes=1)  # a batch per file
+    store = Store(tmp_path / "store")
+    summary = ingest(store, [folder], settings=settings, readers=readers)
+    assert summary.ok and summary.events == 150 and len(store.manifest()["batches"]) == 3
+    assert overlapped[0] is True  # the first batch was still committing when task 2 was read
+
+
+def test_a_worker_holds_its_next_task_before_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    send = workers_module.pickle.dump
+    receive = workers_module._receive
+
+    def sent(obj: Any, stream: Any) -> None:
+        events.append("sent")
+        send(obj, stream)
+
+    def received(proc: Any) -> ReadOutcome:
+        events.append("answered")
+        return receive(proc)
+
+    monkeypatch.setattr(workers_module.pickle, "dump", sent)
+    monkeypatch.setattr(workers_module, "_receive", received)
+    folder = _files(tmp_path / "in", 3)
+    out = tmp_path / "parts"
+    out.mkdir()
+    tasks = [
+        ReadTask(((path, ((member, "jsonl"),)),), "main", None, out, f"t{n}")
+        for n, path in enumerate(sorted(folder.iterdir()))
+        for member in run_module.members(path, IngestSettings().limits)
+    ]
+    with workers_module.reader(2) as read_all:
+        assert [o.results[0].events for o in read_all(tasks)] == [50, 50, 50]
+    # three tasks sent to the two workers before the first answer: one waits in a worker's pipe
+    assert events[:4] == ["sent", "sent", "sent", "answered"]
