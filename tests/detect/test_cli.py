@@ -48,7 +48,7 @@ def test_table_and_exit_4_when_a_rule_matched(
     assert code == 4
     captured = capsys.readouterr()
     assert "Whoami Run" in captured.out
-    assert "2 rules: 2 ran, 0 skipped, 0 failed; 1 hits" in captured.err
+    assert "2 rules: 2 ran, 0 skipped, 0 failed; 1 hit in " in captured.err
 
 
 def test_exit_0_when_nothing_matched(
@@ -56,7 +56,9 @@ def test_exit_0_when_nothing_matched(
 ) -> None:
     rule = str(setup / "rules" / "miss.yml")
     assert _run(monkeypatch, "detect", rule, "--store", str(setup / "store")) == 0
-    assert "No detections." in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "No detections." in captured.out
+    assert "1 rule: 1 ran, 0 skipped, 0 failed; 0 hits in " in captured.err
 
 
 def test_missing_store_is_exit_13(setup: Path, monkeypatch: pytest.MonkeyPatch) -> None:

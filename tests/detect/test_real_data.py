@@ -94,3 +94,31 @@ def test_smaller_queries_on_one_thread_find_the_same_hits(
     )
     assert {r.key: r.hits for r in again.rules} == {r.key: r.hits for r in result.rules}
     assert sum(r.hits for r in again.rules) > 300
+
+
+def test_the_same_detections_whatever_the_files_per_view(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store of four ingests (four Parquet files: EVTX thirds, a JSON recording) scanned one
+    file per view and all in one view: the same detections.jsonl and summary.json."""
+    workspace = Workspace(tmp_path / "store")
+    evtx = sorted((shared_data / "evtx").rglob("*.evtx"))
+    for third in (evtx[0::3], evtx[1::3], evtx[2::3]):
+        workspace.ingest(third)
+    workspace.ingest([shared_data / "security-datasets" / "empire_launcher_vbs.zip"])
+    assert len(workspace.store.files()) == 4
+    outputs = []
+    for files in (1, 48):
+        monkeypatch.setattr(scan, "FILES", files)
+        out = tmp_path / f"out-{files}"
+        result = workspace.detect([shared_data / "sigma" / "rules"], out=out, cache=tmp_path / "c")
+        summary = json.loads((out / "summary.json").read_text())
+        outputs.append(
+            (
+                [(e["path"], e["status"], e["hits"]) for e in summary["results"]],
+                (out / "detections.jsonl").read_text(),
+                sum(r.hits for r in result.rules),
+            )
+        )
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2] > 300

@@ -26,7 +26,7 @@ def test_reading_back_is_one_stable_sort_of_every_hit(run: int) -> None:
     last = [Hit(rules[0], {"_time": 2, "n": 90}), Hit(rules[5], {"_time": None, "n": 91})]
     hits = HitSpool(rules, run=run)
     for number in (2, 0, 1):  # threads finish in any order: the job's number places it
-        hits.write(number, -1, iter(jobs[number]))
+        hits.write((0, number, -1), iter(jobs[number]))
     hits.add_last(last)
     expected = sorted([h for job in jobs for h in job] + last, key=order)
     assert [(h.rule.id, h.event["n"]) for h in hits] == [
@@ -45,9 +45,21 @@ def test_a_failed_query_leaves_nothing_spooled() -> None:
 
     hits = HitSpool([rule], run=1)
     with pytest.raises(RuntimeError):
-        hits.write(0, -1, broken())  # type: ignore[arg-type]
-    hits.drop(0, -1)
+        hits.write((0, 0, -1), broken())  # type: ignore[arg-type]
+    hits.drop((0, 0, -1))
     assert (len(hits), list(hits)) == (0, [])
+
+
+def test_a_failed_rule_has_no_hits_whichever_queries_spooled_them() -> None:
+    """A rule failed on one view of the store's files loses the hits other views found."""
+    kept, failed = (Rule(path="r.yml", id=str(n), title=f"t{n}") for n in range(2))
+    hits = HitSpool([kept, failed], run=2)
+    for view in range(3):
+        hits.write((view, 0, -1), iter([Hit(kept, {"_time": view}), Hit(failed, {"_time": 9})]))
+    assert (len(hits), hits.count(kept), hits.count(failed)) == (6, 3, 3)
+    hits.fail(failed)
+    assert (len(hits), hits.count(kept), hits.count(failed)) == (3, 3, 0)
+    assert [(h.rule.id, h.event["_time"]) for h in hits] == [("0", 0), ("0", 1), ("0", 2)]
 
 
 RULE = """

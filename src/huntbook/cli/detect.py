@@ -101,8 +101,8 @@ def command(
     result = workspace.detect(rules, index=index, level=level, tags=tags, out=out)
     counts = result.counts()
     click.echo(
-        f"{len(result.rules)} rules: {counts['ran']} ran, {counts['skipped']} skipped, "
-        f"{counts['failed']} failed; {len(result.hits)} hits in {result.seconds:.1f} s",
+        f"{_count(len(result.rules), 'rule')}: {counts['ran']} ran, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed; {_count(len(result.hits), 'hit')} in {result.seconds:.1f} s",
         err=True,
     )
     if out is not None:
@@ -111,6 +111,11 @@ def command(
         _print(result, fmt)
     if result.hits:
         raise click.exceptions.Exit(MATCHED_EXIT)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 hit``, ``2 hits``, ``0 hits``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _print(result: DetectResult, fmt: str) -> None:

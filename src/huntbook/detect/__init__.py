@@ -7,7 +7,6 @@ runs them grouped by log source (``scan``) and, with ``out``, writes the reports
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -47,9 +46,8 @@ def run_detect(
         _select(rule, level, [t.lower() for t in tags])
     link(rules)
     hits = HitSpool(rules)  # on disk, read back in time order
-    with contextlib.closing(store.connect()) as con:
-        scanner = Scanner(con, store.fields(), store.columns(), index, memo=rule_cache)
-        scanner.run([r for r in rules if r.runs_on_events()], hits)
+    scanner = Scanner(store, index, memo=rule_cache)
+    scanner.run([r for r in rules if r.runs_on_events()], hits)
     hits.add_last(correlate(rules, hits))
     result = DetectResult(rules, hits, time.perf_counter() - started)
     if out is not None:

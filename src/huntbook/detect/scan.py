@@ -1,15 +1,23 @@
-"""Run converted rules on the store: a few queries per log-source group, one DuckDB database.
+"""Run converted rules on the store: a few queries per log-source group and view of its files.
 
-First one cheap query lists the (source, EventCode) pairs the store holds, so a branch without
-events drops out of every rule (and a group without any costs no query). Each group query then
-reads the events of its branches once, with only the columns its rules read (text fields also
-lower-cased once, for the case-insensitive matches), and returns the matching events with the
-numbers of the rules each matched (``huntbook.detect.plan`` builds it), which go to the run's
-spool as they come (``huntbook.detect.spool``: memory does not grow with the hits). DuckDB's
-time to plan a query grows faster than the query's size, so a big group is cut into queries of
-at most ``CHUNK`` rules; the queries run on a cursor per thread, as many threads as cores. A
-group whose query fails runs rule by rule, so a broken rule is reported as failed without taking
-its group down.
+DuckDB's memory to bind a view over Parquet files grows with the files (their metadata, ~0.5-0.8
+MiB each with ~350 columns), and every query binds its view again, so the store is scanned
+``FILES`` files at a time: a connection and a view ``events`` per slice of the store's files,
+holding every column of the store (typed NULLs where the slice's files lack one, so each rule's
+SQL is the same on every view), closed before the next: memory does not grow with the store.
+
+First one cheap query per view lists the (source, EventCode) pairs it holds, so a branch without
+events in the store drops out of every rule (and a group without any costs no query; one without
+any in a view costs no query on it). Each group query then reads the events of its branches
+once, with only the columns its rules read (text fields also lower-cased once, for the
+case-insensitive matches), and returns the matching events with the numbers of the rules each
+matched (``huntbook.detect.plan`` builds it), which go to the run's spool as they come
+(``huntbook.detect.spool``: memory does not grow with the hits). DuckDB's time to plan a query
+grows faster than the query's size, so a big group is cut into queries of at most ``CHUNK``
+rules; the queries run on a cursor per thread, as many threads as cores. A group whose query
+fails on a view runs there rule by rule, so a broken rule is reported as failed without taking
+its group down; a rule failed on one view is failed as a whole (its hits on other views do not
+count) and not run again. A rule's hits and seconds are summed over the views.
 """
 
 from __future__ import annotations
@@ -17,59 +25,115 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlglot import exp
 
 from huntbook.detect.cache import RuleCache
 from huntbook.detect.mapping import Branch
-from huntbook.detect.model import EVENT_COLUMNS, FAILED, MATCHED, Hit, Rule, value_column
+from huntbook.detect.model import EVENT_COLUMNS, FAILED, MATCHED, RAN, Hit, Rule, value_column
 from huntbook.detect.spool import HitSpool
-from huntbook.store.views import DIALECT, VIEW
+from huntbook.normalize.types import CORE_COLUMNS
+from huntbook.store.views import DIALECT, VIEW, events_view
+
+if TYPE_CHECKING:
+    from huntbook.store import Store
 
 CHUNK = 150  # rules per group query
+FILES = 48  # Parquet files per view (BENCHMARKS.md, Detect, At scale)
 Job = tuple[tuple[Branch, ...], list[Rule]]
+Pairs = set[tuple[Any, Any]]
+Task = tuple[int, int, Job, HitSpool]  # the view's number, the job's, the job, the spool
 FETCH = 2_048  # rows taken from DuckDB at a time
 
 
+class View:
+    """Some of the store's files on a connection of their own, as the view ``events`` with every
+    column of the store (``always``: column -> the field whose type it has)."""
+
+    def __init__(self, store: Store, files: list[str], always: Mapping[str, str]) -> None:
+        self.con = store.connection()
+        self._cursors = threading.local()
+        try:
+            self.con.execute(events_view(files, _columns(self.con, files), always).sql(DIALECT))
+        except BaseException:
+            self.con.close()
+            raise
+
+    def pairs(self) -> Pairs:
+        """The (source, EventCode) pairs of the view's events."""
+        pairs = exp.select(exp.column("source"), exp.column("EventCode")).distinct().from_(VIEW)
+        return {(s, c) for s, c in self.con.execute(pairs.sql(dialect=DIALECT)).fetchall()}
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the view."""
+        cursor = getattr(self._cursors, "cursor", None)
+        if cursor is None:
+            cursor = self._cursors.cursor = self.con.cursor()
+        return cursor
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> set[str]:
+    """The lower-cased names of the columns ``files`` carry."""
+    if not files:
+        return set()
+    paths = exp.Array(expressions=[exp.Literal.string(f) for f in files])
+    union = exp.EQ(this=exp.column("union_by_name"), expression=exp.true())
+    read = exp.Table(this=exp.ReadParquet(expressions=[paths, union]))
+    query = exp.Describe(this=exp.select(exp.Star()).from_(read))
+    return {str(row[0]).lower() for row in con.execute(query.sql(dialect=DIALECT)).fetchall()}
+
+
+def store_columns(store: Store) -> dict[str, str]:
+    """Every column of the store (the core ones included) -> the field whose type it has."""
+    owners = {c: c for c in CORE_COLUMNS}
+    owners.update({c: c for c in store.manifest()["columns"].values()})
+    owners.update({column: field for field, column in store.columns().items()})
+    return owners
+
+
 class Scanner:
-    """The store's events on one connection, with its present fields and their columns."""
+    """The store's events, ``files`` Parquet files at a time, with its present fields and their
+    columns."""
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
-        fields: Iterable[str],
-        columns: dict[str, str],
+        store: Store,
         index: str | None = None,
         memo: RuleCache | None = None,
         threads: int | None = None,
+        files: int | None = None,
     ) -> None:
-        self.con = con
+        self.store = store
         self.memo = memo
-        self.present = set(fields)
-        self.columns = columns
+        self.present = set(store.fields())
+        self.columns = store.columns()
+        self.always = store_columns(store)
         self.index = index
         self.threads = threads or min(os.cpu_count() or 1, 4)
-        self._cursors = threading.local()
-        pairs = exp.select(exp.column("source"), exp.column("EventCode")).distinct().from_(VIEW)
-        self.pairs = {(s, c) for s, c in con.execute(pairs.sql(dialect=DIALECT)).fetchall()}
-        self.sources = {s for s, _ in self.pairs}
-
-    def _live(self, branch: Branch) -> bool:
-        if not branch.source:
-            return True
-        if not branch.codes:
-            return branch.source in self.sources
-        return any((branch.source, c) in self.pairs for c in branch.codes)
+        paths, _ = store.checked_files()
+        size = files or FILES
+        self.slices = [paths[k : k + size] for k in range(0, len(paths), size)] or [[]]
+        self.view_pairs: list[Pairs] = []
+        for files_ in self.slices:
+            view = View(store, files_, self.always)
+            try:
+                self.view_pairs.append(view.pairs())
+            finally:
+                view.close()
+        self.pairs = set().union(*self.view_pairs)
 
     def jobs(self, rules: list[Rule]) -> list[Job]:
         """The group queries: rules with the same live branches, at most ``CHUNK`` a query."""
         groups: dict[tuple[Branch, ...], list[Rule]] = {}
         for rule in rules:
-            key = tuple(b for b in rule.branches if self._live(b))
+            key = tuple(b for b in rule.branches if _live(b, self.pairs))
             if key:
                 groups.setdefault(key, []).append(rule)
         return [
@@ -79,64 +143,75 @@ class Scanner:
         ]
 
     def run(self, rules: list[Rule], spool: HitSpool) -> None:
-        """Every rule's hits into ``spool``; each rule's ``hits`` and ``seconds`` (its share of
-        the scan) set."""
+        """Every rule's hits into ``spool``, view by view; each rule's ``hits`` and ``seconds``
+        (its share of the scans) set."""
         jobs = sorted(self.jobs(rules), key=lambda job: -len(job[1]))  # the longest first
-        numbered = [(number, job, spool) for number, job in enumerate(jobs)]
-        if self.threads == 1 or len(jobs) == 1:
-            for task in numbered:
-                self._group(task)
-        else:
-            with ThreadPoolExecutor(self.threads) as pool:
-                list(pool.map(self._group, numbered))
+        for number, (files, pairs) in enumerate(zip(self.slices, self.view_pairs, strict=True)):
+            live = [
+                (number, job, (key, [r for r in members if r.status == RAN]), spool)
+                for job, (key, members) in enumerate(jobs)
+                if any(_live(b, pairs) for b in key)
+            ]
+            if live:
+                self._scan(View(self.store, files, self.always), live)
+        for rule in rules:
+            rule.hits = spool.count(rule)
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor on the store's database."""
-        cursor = getattr(self._cursors, "cursor", None)
-        if cursor is None:
-            cursor = self._cursors.cursor = self.con.cursor()
-        return cursor
+    def _scan(self, view: View, tasks: list[Task]) -> None:
+        try:
+            if self.threads == 1 or len(tasks) == 1:
+                for task in tasks:
+                    self._group(view, task)
+            else:
+                with ThreadPoolExecutor(self.threads) as pool:
+                    list(pool.map(lambda task: self._group(view, task), tasks))
+        finally:
+            view.close()
 
-    def _group(self, task: tuple[int, Job, HitSpool]) -> None:
-        number, (key, rules), spool = task
+    def _group(self, view: View, task: Task) -> None:
+        number, job, (key, rules), spool = task
+        if not rules:
+            return
         started = time.perf_counter()
         try:
-            spool.write(number, -1, self._query(key, rules))
+            spool.write((number, job, -1), self._query(view, key, rules))
         except duckdb.Error:
-            spool.drop(number, -1)
+            spool.drop((number, job, -1))
             for alone, rule in enumerate(rules):
-                rule.hits = 0
-                self._alone(key, rule, spool, (number, alone))
+                self._alone(view, key, rule, spool, (number, job, alone))
             return
         share = (time.perf_counter() - started) / len(rules)
         for rule in rules:
             rule.seconds += share
 
     def _alone(
-        self, key: tuple[Branch, ...], rule: Rule, spool: HitSpool, place: tuple[int, int]
+        self,
+        view: View,
+        key: tuple[Branch, ...],
+        rule: Rule,
+        spool: HitSpool,
+        place: tuple[int, int, int],
     ) -> None:
         started = time.perf_counter()
         try:
-            spool.write(*place, self._query(key, [rule]))
+            spool.write(place, self._query(view, key, [rule]))
         except duckdb.Error as exc:
-            spool.drop(*place)
+            spool.drop(place)
+            spool.fail(rule)
             rule.status, rule.reason = FAILED, f"DuckDB: {str(exc).splitlines()[0]}"
-            rule.hits = 0
         rule.seconds += time.perf_counter() - started
 
-    def _query(self, key: tuple[Branch, ...], rules: list[Rule]) -> Iterator[Hit]:
-        """The hits of the group query, ``FETCH`` rows at a time; each rule's ``hits`` counted
-        (a rule is in one job only: no other thread counts it)."""
+    def _query(self, view: View, key: tuple[Branch, ...], rules: list[Rule]) -> Iterator[Hit]:
+        """The hits of the group query on ``view``, ``FETCH`` rows at a time."""
         sql = self._sql(key, rules)
         if not sql:  # no rule of the group can match its events (``GroupPlan.query``)
             return
-        cursor = self._cursor().execute(sql)
+        cursor = view.cursor().execute(sql)
         names = [d[0] for d in cursor.description or []]
         while rows := cursor.fetchmany(FETCH):
             for row in rows:
                 values = dict(zip(names, row, strict=True))
                 for i in values.pop(MATCHED):
-                    rules[i].hits += 1
                     yield Hit(rules[i], _event(rules[i], values))
 
     def _sql(self, key: tuple[Branch, ...], rules: list[Rule]) -> str:
@@ -154,6 +229,15 @@ class Scanner:
         present = sorted(stored & self.present)
         parts = [[(r.key, r.fields) for r in rules], key, present, self.columns, self.index]
         return self.memo.sql(parts, render)
+
+
+def _live(branch: Branch, pairs: Pairs) -> bool:
+    """Whether ``branch`` has events among ``pairs``."""
+    if not branch.source:
+        return True
+    if not branch.codes:
+        return any(s == branch.source for s, _ in pairs)
+    return any((branch.source, c) in pairs for c in branch.codes)
 
 
 def _event(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:

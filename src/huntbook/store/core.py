@@ -157,6 +157,11 @@ class Store:
         con.execute(events_view(files, columns).sql(dialect=DIALECT))
         return con
 
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection that can read the store's files, without the view
+        (for a reader that makes its own views over some of them: huntbook.detect.scan)."""
+        return self._connection()
+
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection that can read the store's files."""
         import duckdb

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from sqlglot import exp
 
@@ -19,19 +19,26 @@ def col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _null_as(name: str) -> exp.Expr:
-    cast = exp.cast(exp.null(), exp.DataType.build(SQL_TYPES[field_type(name)], dialect=DIALECT))
+def _null_as(name: str, field: str) -> exp.Expr:
+    cast = exp.cast(exp.null(), exp.DataType.build(SQL_TYPES[field_type(field)], dialect=DIALECT))
     return exp.alias_(cast, name, quoted=True)
 
 
-def events_view(files: Iterable[str], present: Mapping[str, str]) -> exp.Create:
+def events_view(
+    files: Iterable[str],
+    present: Collection[str],
+    always: Mapping[str, str] | None = None,
+) -> exp.Create:
     """``CREATE VIEW events`` over every committed Parquet file, with the core columns always there.
 
     ``present`` holds the lower-cased names of the columns the files carry; core columns missing
-    from all files (or the whole table, for an empty store) are added as typed NULLs.
+    from all files (or the whole table, for an empty store) are added as typed NULLs. ``always``
+    (column -> the field whose type it has) names the columns to add that way instead of the
+    core ones (a view over some of the files with every column of the store: huntbook.detect.scan).
     """
     paths = [exp.Literal.string(f) for f in files]
-    missing: list[exp.Expr] = [_null_as(c) for c in CORE_COLUMNS if c.lower() not in present]
+    wanted = always if always is not None else {c: c for c in CORE_COLUMNS}
+    missing = [_null_as(c, f) for c, f in wanted.items() if c.lower() not in present]
     if paths:
         reader = exp.ReadParquet(
             expressions=[
