@@ -93,3 +93,25 @@ def test_detect_memory_does_not_hold_the_hits(
     assert peak < 12 * 2**20, peak
     lines = (tmp_path / "out" / "detections.jsonl").read_text().splitlines()
     assert [line[line.index("whoami") :][:10] for line in lines[:2]] == ["whoami 0 x", "whoami 1 x"]
+
+
+def test_reading_back_opens_at_most_fan_in_run_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of runs (a store of thousands of files) must not open thousands of files at once
+    (a common limit is 1,024 per process): over ``FAN_IN`` they are merged into files first, and
+    the order is still one stable sort."""
+    monkeypatch.setattr(spool, "FAN_IN", 3)
+    rules = [Rule(path="r.yml", id=str(n), title="t") for n in range(2)]
+    shuffle = random.Random(7)
+    made = [Hit(rules[n % 2], {"_time": shuffle.choice([1, 2, 3]), "n": n}) for n in range(40)]
+    hits = HitSpool(rules, run=1)
+    for number, hit in enumerate(made):  # 40 runs of one hit each
+        hits.write((0, number, -1), iter([hit]))
+    hits.fail(rules[1])
+    fds = Path("/proc/self/fd")
+    before = len(list(fds.iterdir())) if fds.exists() else 0
+    reading = iter(hits)
+    first = next(reading)
+    if fds.exists():
+        assert len(list(fds.iterdir())) - before <= 3
+    expected = sorted([h for h in made if h.rule is rules[0]], key=order)
+    assert [first.event["n"], *(h.event["n"] for h in reading)] == [h.event["n"] for h in expected]

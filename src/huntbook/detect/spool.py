@@ -4,7 +4,9 @@ Each group query's rows are taken ``RUN`` at a time; each run of hits is sorted 
 rule title, rule id and the event's ``_cd``, as the reports list them) and pickled into a file of
 its own. Reading merges the runs, with the correlation hits last on equal keys: every hit in one
 order however the scan cut its queries (by rule group, by the store's files), with at most ``RUN``
-hits per query thread in memory. The spool counts each rule's hits; a rule that failed
+hits per query thread in memory, and at most ``FAN_IN`` run files open at once (a store of
+thousands of files makes thousands of runs: they are merged ``FAN_IN`` at a time into files of
+their own first, as an external sort does). The spool counts each rule's hits; a rule that failed
 (``fail``) has none, whichever queries had spooled some before.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 from huntbook.detect.model import Hit, Rule
 
 RUN = 10_000  # hits sorted in memory at a time, per query thread
+FAN_IN = 100  # run files open at once when reading back: more are merged into files first
 # the store's files scanned (their view's number), the query's job, the rule run alone (-1: the
 # group), the run
 Place = tuple[int, int, int, int]
@@ -46,6 +49,7 @@ class HitSpool:
         self._failed: set[int] = set()  # rules whose spooled hits do not count
         self._last: list[Hit] = []  # correlation hits: after the spooled ones on equal keys
         self._lock = threading.Lock()
+        self._merges = 0  # files of merged runs made so far (their names)
 
     def __len__(self) -> int:
         counts = sum(self._counts().values())
@@ -104,8 +108,23 @@ class HitSpool:
         self._last.extend(hits)
 
     def __iter__(self) -> Iterator[Hit]:
-        runs = [self._read(self._runs[place]) for place in sorted(self._runs)]
+        paths = [self._runs[place] for place in sorted(self._runs)]
+        while len(paths) > FAN_IN:  # consecutive runs merged: equal keys keep their order
+            paths = [self._merged(paths[at : at + FAN_IN]) for at in range(0, len(paths), FAN_IN)]
+        runs = [self._read(path) for path in paths]
         return heapq.merge(*runs, sorted(self._last, key=order), key=order)
+
+    def _merged(self, paths: list[Path]) -> Path:
+        """One run file holding the runs at ``paths`` in order (a failed rule's hits left out)."""
+        if len(paths) == 1:
+            return paths[0]
+        with self._lock:
+            self._merges += 1
+            path = Path(self._folder.name) / f"merged.{self._merges}"
+        with path.open("wb") as handle:
+            for hit in heapq.merge(*(self._read(p) for p in paths), key=order):
+                pickle.dump((self._numbers[id(hit.rule)], hit.event), handle, protocol=5)
+        return path
 
     def _read(self, path: Path) -> Iterator[Hit]:
         with path.open("rb") as handle:
