@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 from sqlglot import exp
@@ -36,18 +36,26 @@ FETCH = 2_048  # rows taken from DuckDB at a time
 
 
 class Scanner:
-    """The store's events on one connection, with its present fields and their columns."""
+    """The store's events on one connection, with its present fields and their columns.
+
+    What is DuckDB's here (the dialect, the rows of a query, the errors a query raises) is
+    overridden by ``huntbook.detect.spark_scan.SparkScanner`` to run the same group queries on
+    Spark.
+    """
+
+    engine: ClassVar[str] = "DuckDB"  # named in a failed rule's reason
+    failures: ClassVar[tuple[type[Exception], ...]] = (duckdb.Error,)
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Any,  # DuckDB's connection (None for a subclass that overrides ``_rows``)
         fields: Iterable[str],
         columns: dict[str, str],
         index: str | None = None,
         memo: RuleCache | None = None,
         threads: int | None = None,
     ) -> None:
-        self.con = con
+        self.con: duckdb.DuckDBPyConnection = con
         self.memo = memo
         self.present = set(fields)
         self.columns = columns
@@ -55,7 +63,7 @@ class Scanner:
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self._cursors = threading.local()
         pairs = exp.select(exp.column("source"), exp.column("EventCode")).distinct().from_(VIEW)
-        self.pairs = {(s, c) for s, c in con.execute(pairs.sql(dialect=DIALECT)).fetchall()}
+        self.pairs = {(row["source"], row["EventCode"]) for row in self._rows(self._render(pairs))}
         self.sources = {s for s, _ in self.pairs}
 
     def _live(self, branch: Branch) -> bool:
@@ -102,7 +110,7 @@ class Scanner:
         started = time.perf_counter()
         try:
             spool.write(number, -1, self._query(key, rules))
-        except duckdb.Error:
+        except self.failures:
             spool.drop(number, -1)
             for alone, rule in enumerate(rules):
                 rule.hits = 0
@@ -118,9 +126,9 @@ class Scanner:
         started = time.perf_counter()
         try:
             spool.write(*place, self._query(key, [rule]))
-        except duckdb.Error as exc:
+        except self.failures as exc:
             spool.drop(*place)
-            rule.status, rule.reason = FAILED, f"DuckDB: {str(exc).splitlines()[0]}"
+            rule.status, rule.reason = FAILED, f"{self.engine}: {str(exc).splitlines()[0]}"
             rule.hits = 0
         rule.seconds += time.perf_counter() - started
 
@@ -130,14 +138,26 @@ class Scanner:
         sql = self._sql(key, rules)
         if not sql:  # no rule of the group can match its events (``GroupPlan.query``)
             return
+        for values in self._rows(sql):
+            for i in values.pop(MATCHED):
+                rules[i].hits += 1
+                yield Hit(rules[i], _event(rules[i], values))
+
+    def _rows(self, sql: str) -> Iterator[dict[str, Any]]:
+        """The rows of a query by column name, ``FETCH`` at a time, on this thread's cursor."""
         cursor = self._cursor().execute(sql)
         names = [d[0] for d in cursor.description or []]
         while rows := cursor.fetchmany(FETCH):
             for row in rows:
-                values = dict(zip(names, row, strict=True))
-                for i in values.pop(MATCHED):
-                    rules[i].hits += 1
-                    yield Hit(rules[i], _event(rules[i], values))
+                yield dict(zip(names, row, strict=True))
+
+    def _render(self, query: exp.Expr) -> str:
+        """A query tree (DuckDB's form) as this engine's SQL."""
+        return query.sql(dialect=DIALECT)
+
+    def _rendering(self) -> str:
+        """What ``_render`` depends on besides the tree (part of the SQL's cache key)."""
+        return DIALECT
 
     def _sql(self, key: tuple[Branch, ...], rules: list[Rule]) -> str:
         def render() -> str:
@@ -145,14 +165,22 @@ class Scanner:
 
             plan = GroupPlan(self.present, self.columns, self.index)
             query = plan.query(key, rules)
-            return "" if query is None else query.sql(dialect=DIALECT)
+            return "" if query is None else self._render(query)
 
         if self.memo is None:
             return render()
         fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
         stored = {b.column(f) for f in fields for b in key} | set(fields)  # each branch's names
         present = sorted(stored & self.present)
-        parts = [[(r.key, r.fields) for r in rules], key, present, self.columns, self.index]
+        rendering = self._rendering()
+        parts = [
+            [(r.key, r.fields) for r in rules],
+            key,
+            present,
+            self.columns,
+            self.index,
+            rendering,
+        ]
         return self.memo.sql(parts, render)
 
 
