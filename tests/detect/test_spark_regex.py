@@ -98,3 +98,11 @@ def test_regex_without_java_form_is_refused_by_name(pattern: str, named: str) ->
 def test_java_regex_keeps_what_java_reads_as_re2() -> None:
     assert java_regex(r"(?s)^a\.b$|c") == r"(?ds)^a\.b\z|c"
     assert java_regex(r"x{2,3}[a-z\d]") == r"(?d)x{2,3}[a-z\d]"
+
+
+@pytest.mark.spark
+def test_lower_on_spark_is_duckdbs(spark: Any) -> None:
+    """Java lower-cases İ to i plus a combining dot and a word's last Σ to ς; DuckDB to i and σ."""
+    texts = ["\u0130STANBUL", "\u039f\u0394\u039f\u03a3 \u03a3\u0391", "C:\\WINDOWS"]
+    duck, on_spark = _answers(spark, [exp.Lower(this=exp.Literal.string(t)) for t in texts])
+    assert on_spark == duck == ["istanbul", "\u03bf\u03b4\u03bf\u03c3 \u03c3\u03b1", "c:\\windows"]

@@ -3,17 +3,19 @@
 
 Each group query is the tree DuckDB runs, rewritten by the searches' Spark rewrites
 (``huntbook.query.spark.spark_ready``) after detect's own: a LIKE without an escape clause gets
-one (Spark's LIKE reads ``\\`` as its escape character, DuckDB's has none) and every regex
-literal is written for Java the way RE2 reads it (``java_regex``). A rule whose query has no
-Spark form giving DuckDB's answer is skipped before anything runs, with the reason in its
-summary; the other rules of its group run together as on DuckDB.
+one (Spark's LIKE reads ``\\`` as its escape character, DuckDB's has none), ``lower`` gives
+DuckDB's lower case and every regex literal is written for Java the way RE2 reads it
+(``java_regex``). A rule whose query has no Spark form giving DuckDB's answer is skipped before
+anything runs, with the reason in its summary; the other rules of its group run together as on
+DuckDB.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -82,10 +84,15 @@ class SparkScanner(Scanner):
         return detect_ready(query).sql(dialect=DIALECT)
 
     def _rendering(self) -> str:
-        """Spark's SQL also depends on the searches' Spark rewrites (detect's own code is in the
-        cache's version already)."""
-        code = resources.files("huntbook.query").joinpath("spark.py").read_bytes()
-        return f"{DIALECT}/{hashlib.sha256(code).hexdigest()[:16]}"
+        return _rendering()
+
+
+@functools.cache
+def _rendering() -> str:
+    """Spark's SQL also depends on the searches' Spark rewrites (detect's own code is in the
+    cache's version already)."""
+    code = resources.files("huntbook.query").joinpath("spark.py").read_bytes()
+    return f"{DIALECT}/{hashlib.sha256(code).hexdigest()[:16]}"
 
 
 def _skip(rule: Rule, reason: str) -> None:
@@ -101,15 +108,12 @@ def detect_ready(tree: exp.Expr) -> exp.Expr:
         UnsupportedSplError: a construct Spark cannot run with DuckDB's answer.
     """
     root = tree.copy()
-    for node in list(root.find_all(exp.Like, *REGEX_NODES)):
-        if isinstance(node, exp.Like):
-            _escaped_like(node)
-        else:
-            _java_literal(node)
+    for node in list(root.find_all(*REWRITES)):
+        REWRITES[type(node)](node)
     return spark_ready(root)
 
 
-def _escaped_like(node: exp.Like) -> None:
+def _escaped_like(node: exp.Expr) -> None:
     """A LIKE without an escape clause as one escaping with ``\\`` (its backslashes doubled)."""
     if isinstance(node.parent, exp.Escape):
         return
@@ -124,6 +128,32 @@ def _java_literal(node: exp.Expr) -> None:
     pattern = node.expression
     if isinstance(pattern, exp.Literal) and pattern.is_string:
         node.set("expression", exp.Literal.string(java_regex(pattern.this)))
+
+
+# Where Java's lower-casing (full, in context) differs from DuckDB's (simple, one character at a
+# time): İ is i plus a combining dot in Java, i in DuckDB; a word's last Σ is ς in Java, σ in
+# DuckDB. Mapped first to DuckDB's lower case, Java's lower-casing leaves them as DuckDB does.
+_LOWER_FIRST = {"\u0130": "i", "\u03a3": "\u03c3"}
+
+
+def _simple_lower(node: exp.Expr) -> None:
+    """``lower(x)`` as ``lower(translate(x, 'İΣ', 'iσ'))``: DuckDB's lower case on Spark."""
+    mapped = exp.Anonymous(
+        this="TRANSLATE",
+        expressions=[
+            node.this,
+            exp.Literal.string("".join(_LOWER_FIRST)),
+            exp.Literal.string("".join(_LOWER_FIRST.values())),
+        ],
+    )
+    node.set("this", mapped)
+
+
+REWRITES: dict[type[exp.Expr], Callable[[exp.Expr], None]] = {
+    exp.Like: _escaped_like,
+    exp.Lower: _simple_lower,
+    **dict.fromkeys(REGEX_NODES, _java_literal),
+}
 
 
 # --- RE2 -> Java regex ----------------------------------------------------------------------------
