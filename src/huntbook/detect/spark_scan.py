@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from huntbook.detect.cache import RuleCache
+    from huntbook.detect.mapping import Branch
     from huntbook.engines.spark import SparkEngine
 
 DIALECT = "spark"
@@ -68,7 +69,7 @@ class SparkScanner(Scanner):
                 kept.append((key, members))
         return kept
 
-    def _renders(self, key: Any, rule: Rule) -> bool:
+    def _renders(self, key: tuple[Branch, ...], rule: Rule) -> bool:
         try:
             self._sql(key, [rule])
         except UnsupportedSplError as exc:
@@ -101,8 +102,8 @@ def _skip(rule: Rule, reason: str) -> None:
 
 
 def detect_ready(tree: exp.Expr) -> exp.Expr:
-    """A group query (DuckDB's form) for Spark: LIKE escaped, regexes in Java's syntax, then the
-    searches' rewrites (``spark_ready``).
+    """A group query (DuckDB's form) for Spark: LIKE escaped, DuckDB's lower case, regexes in
+    Java's syntax (``REWRITES``), then the searches' rewrites (``spark_ready``).
 
     Raises:
         UnsupportedSplError: a construct Spark cannot run with DuckDB's answer.
