@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from huntbook.store.integrity import Damage
 
 DEFAULT_STORE = "./huntbook-store"
-DUCKDB = "duckdb"  # the engine the analytics and Sigma rules run on
+DUCKDB = "duckdb"  # the default engine, on which hunts read the store directly
 INGEST_ENGINES = ("local", "spark")  # what reads an ingest's files (Workspace.ingest's engine=)
 
 
@@ -416,17 +416,6 @@ class Workspace:
         """The store as hunts and findings read it: itself on DuckDB, else through the engine."""
         return self.store if self.engine.name == DUCKDB else _OnEngine(self.store, self)
 
-    def _duckdb_only(self, what: str) -> None:
-        """EngineError unless the workspace runs on DuckDB: ``what`` runs on DuckDB only, and
-        running it there behind another engine's back would mix engines silently."""
-        from huntbook.errors import EngineError
-
-        if self.engine.name != DUCKDB:
-            raise EngineError(
-                f"{what} runs on DuckDB only, not on --engine {self.engine.name}; run it with "
-                "--engine duckdb (the default)"
-            )
-
     # --- playbooks (no store needed) -----------------------------------------------------------
     @staticmethod
     def playbooks() -> list[BuiltinPlaybook]:
@@ -489,14 +478,24 @@ class Workspace:
         out: str | os.PathLike[str] | None = None,
         cache: str | os.PathLike[str] | None = None,
     ) -> DetectResult:
-        """Run Sigma rules (files or folders) on the store; with ``out``, write the reports.
+        """Run Sigma rules (files or folders) on the store, on the workspace's engine (on Spark,
+        a rule Spark cannot run with DuckDB's answer is skipped with the reason); with ``out``,
+        write the reports.
 
         Raises:
-            EngineError: the workspace's engine is not DuckDB (the rules' scanner runs on DuckDB).
+            EngineError: Spark's engine chosen and pyspark or Java missing.
+            QueryLimitError: on Spark, a rule group's query over the time limit.
         """
         from huntbook.detect import run_detect
 
-        self._duckdb_only("huntbook detect (its Sigma rule scanner, huntbook.detect.scan)")
         return run_detect(
-            self.store, rules, index=index, level=level, tags=list(tags), out=out, cache=cache
+            self.store,
+            rules,
+            index=index,
+            level=level,
+            tags=list(tags),
+            out=out,
+            cache=cache,
+            engine=self.engine,
+            limits=self.limits,
         )

@@ -1,8 +1,5 @@
-"""``--engine`` on ``huntbook findings`` and ``huntbook detect``: detect runs on DuckDB only (the
-Sigma rule scanner queries DuckDB directly), so ``--engine spark`` is refused before anything
-runs, naming what runs on DuckDB, instead of mixing engines (exit 1, EngineError,
-docs/errors.md). No Java or pyspark is needed for the refusal. (findings on Spark:
-test_spark_analytics.py.)
+"""``--engine duckdb`` named explicitly on ``huntbook findings`` and ``huntbook detect``.
+(findings on Spark: test_spark_analytics.py; detect on Spark: tests/detect/test_spark_cli.py.)
 """
 
 from __future__ import annotations
@@ -50,26 +47,6 @@ def _with_rule(command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize(
-    ("command", "code", "named"),
-    [(["detect", "{rules}"], 1, "huntbook detect (its Sigma rule scanner")],
-)
-def test_spark_refused_naming_what_runs_on_duckdb(
-    command: list[str],
-    code: int,
-    named: str,
-    store: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    argv = _with_rule(command, tmp_path, monkeypatch)
-    got, out = _run([*argv, "--engine", "spark", "--store", str(store)], monkeypatch, capsys)
-    assert got == code, out.err
-    assert named in out.err and "runs on DuckDB only, not on --engine spark" in out.err
-    assert "Traceback" not in out.err
-
-
-@pytest.mark.parametrize(
     ("command", "code", "shown"),
     [(["findings"], 0, "Lateral movement: 1 edge"), (["detect", "{rules}"], 4, "wmi child")],
 )
@@ -86,12 +63,3 @@ def test_duckdb_engine_named_explicitly(
     got, out = _run([*argv, "--engine", "duckdb", "--store", str(store)], monkeypatch, capsys)
     assert got == code, out.err
     assert shown in out.out
-
-
-def test_workspace_refuses_spark_for_detect(store: Path) -> None:
-    from huntbook.errors import EngineError
-    from huntbook.workspace import Workspace
-
-    spark = Workspace(store, engine="spark")
-    with pytest.raises(EngineError, match="Sigma rule scanner"):
-        spark.detect([DATA])

@@ -84,8 +84,9 @@ def command(
     spark_remote: str | None,
 ) -> None:
     """Run Sigma rules (files or folders) on the event store; exit 4 when anything matched.
-    The rules run on DuckDB only: --engine spark is refused (exit 1). With --ingest, the files
-    are ingested first (`huntbook ingest`'s exit codes when it does not exit 0)."""
+    With --engine spark the rules run on Spark, a rule Spark cannot run with DuckDB's answer
+    skipped with the reason. With --ingest, the files are ingested first (`huntbook ingest`'s
+    exit codes when it does not exit 0)."""
     if ingest:
         from huntbook.cli.ingest import command as ingest_command
 

@@ -29,6 +29,7 @@ from huntbook.query.spl.compiler.values import col, lit, not_null
 from huntbook.store.views import SQL_TYPES, VIEW
 
 _VAR = "__r"
+ROW = "_cd"  # the event's number in the store
 
 
 class GroupPlan:
@@ -82,7 +83,9 @@ class GroupPlan:
         outer = exp.select(exp.Star()).from_(_subquery(tagged, "tagged"), copy=False)
         size = exp.ArraySize(this=col(MATCHED))
         matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
-        return matching.order_by(col(value_column(TIME)), copy=False)
+        # by time, then store order: the same order on every engine, ties included
+        order = (col(value_column(TIME)), col(value_column(ROW)))
+        return matching.order_by(*order, copy=False)
 
     def _absent(self, key: tuple[Branch, ...], name: str) -> bool:
         """Whether no branch of the group stores Sigma's field ``name`` (it reads NULL)."""

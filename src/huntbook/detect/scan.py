@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import duckdb
 from sqlglot import exp
@@ -50,6 +50,18 @@ Task = tuple[int, int, Job, HitSpool]  # the view's number, the job's, the job, 
 FETCH = 2_048  # rows taken from DuckDB at a time
 
 
+class EventsView(Protocol):
+    """Where a scan's queries run: the view ``events`` over some of the store's files."""
+
+    def rows(self, sql: str) -> Iterator[dict[str, Any]]:
+        """The rows of a query by column name."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the view."""
+        ...
+
+
 class View:
     """Some of the store's files on a connection of their own, as the view ``events`` with every
     column of the store (``always``: column -> the field whose type it has)."""
@@ -63,17 +75,16 @@ class View:
             self.con.close()
             raise
 
-    def pairs(self) -> Pairs:
-        """The (source, EventCode) pairs of the view's events."""
-        pairs = exp.select(exp.column("source"), exp.column("EventCode")).distinct().from_(VIEW)
-        return {(s, c) for s, c in self.con.execute(pairs.sql(dialect=DIALECT)).fetchall()}
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor on the view."""
+    def rows(self, sql: str) -> Iterator[dict[str, Any]]:
+        """The rows of a query by column name, ``FETCH`` at a time, on this thread's cursor."""
         cursor = getattr(self._cursors, "cursor", None)
         if cursor is None:
             cursor = self._cursors.cursor = self.con.cursor()
-        return cursor
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description or []]
+        while rows := cursor.fetchmany(FETCH):
+            for row in rows:
+                yield dict(zip(names, row, strict=True))
 
     def close(self) -> None:
         self.con.close()
@@ -100,7 +111,14 @@ def store_columns(store: Store) -> dict[str, str]:
 
 class Scanner:
     """The store's events, ``files`` Parquet files at a time, with its present fields and their
-    columns."""
+    columns.
+
+    What is DuckDB's here (the views, the dialect, the errors a query raises) is overridden by
+    ``huntbook.detect.spark_scan.SparkScanner`` to run the same group queries on Spark.
+    """
+
+    engine: ClassVar[str] = "DuckDB"  # named in a failed rule's reason
+    failures: ClassVar[tuple[type[Exception], ...]] = (duckdb.Error,)
 
     def __init__(
         self,
@@ -118,16 +136,25 @@ class Scanner:
         self.index = index
         self.threads = threads or min(os.cpu_count() or 1, 4)
         paths, _ = store.checked_files()
-        size = files or FILES
-        self.slices = [paths[k : k + size] for k in range(0, len(paths), size)] or [[]]
+        self.slices = self._slices(paths, files or FILES)
+        pairs = exp.select(exp.column("source"), exp.column("EventCode")).distinct().from_(VIEW)
         self.view_pairs: list[Pairs] = []
         for files_ in self.slices:
-            view = View(store, files_, self.always)
+            view = self._open(files_)
             try:
-                self.view_pairs.append(view.pairs())
+                found = view.rows(self._render(pairs))
+                self.view_pairs.append({(row["source"], row["EventCode"]) for row in found})
             finally:
                 view.close()
         self.pairs = set().union(*self.view_pairs)
+
+    def _slices(self, paths: list[str], size: int) -> list[list[str]]:
+        """The store's files cut into the views' slices."""
+        return [paths[k : k + size] for k in range(0, len(paths), size)] or [[]]
+
+    def _open(self, files: list[str]) -> EventsView:
+        """The view ``events`` over ``files``."""
+        return View(self.store, files, self.always)
 
     def jobs(self, rules: list[Rule]) -> list[Job]:
         """The group queries: rules with the same live branches, at most ``CHUNK`` a query."""
@@ -153,11 +180,11 @@ class Scanner:
                 if any(_live(b, pairs) for b in key)
             ]
             if live:
-                self._scan(View(self.store, files, self.always), live)
+                self._scan(self._open(files), live)
         for rule in rules:
             rule.hits = spool.count(rule)
 
-    def _scan(self, view: View, tasks: list[Task]) -> None:
+    def _scan(self, view: EventsView, tasks: list[Task]) -> None:
         try:
             if self.threads == 1 or len(tasks) == 1:
                 for task in tasks:
@@ -168,14 +195,14 @@ class Scanner:
         finally:
             view.close()
 
-    def _group(self, view: View, task: Task) -> None:
+    def _group(self, view: EventsView, task: Task) -> None:
         number, job, (key, rules), spool = task
         if not rules:
             return
         started = time.perf_counter()
         try:
             spool.write((number, job, -1), self._query(view, key, rules))
-        except duckdb.Error:
+        except self.failures:
             spool.drop((number, job, -1))
             for alone, rule in enumerate(rules):
                 self._alone(view, key, rule, spool, (number, job, alone))
@@ -186,7 +213,7 @@ class Scanner:
 
     def _alone(
         self,
-        view: View,
+        view: EventsView,
         key: tuple[Branch, ...],
         rule: Rule,
         spool: HitSpool,
@@ -195,24 +222,28 @@ class Scanner:
         started = time.perf_counter()
         try:
             spool.write(place, self._query(view, key, [rule]))
-        except duckdb.Error as exc:
+        except self.failures as exc:
             spool.drop(place)
             spool.fail(rule)
-            rule.status, rule.reason = FAILED, f"DuckDB: {str(exc).splitlines()[0]}"
+            rule.status, rule.reason = FAILED, f"{self.engine}: {str(exc).splitlines()[0]}"
         rule.seconds += time.perf_counter() - started
 
-    def _query(self, view: View, key: tuple[Branch, ...], rules: list[Rule]) -> Iterator[Hit]:
-        """The hits of the group query on ``view``, ``FETCH`` rows at a time."""
+    def _query(self, view: EventsView, key: tuple[Branch, ...], rules: list[Rule]) -> Iterator[Hit]:
+        """The hits of the group query on ``view``, as its rows come."""
         sql = self._sql(key, rules)
         if not sql:  # no rule of the group can match its events (``GroupPlan.query``)
             return
-        cursor = view.cursor().execute(sql)
-        names = [d[0] for d in cursor.description or []]
-        while rows := cursor.fetchmany(FETCH):
-            for row in rows:
-                values = dict(zip(names, row, strict=True))
-                for i in values.pop(MATCHED):
-                    yield Hit(rules[i], _event(rules[i], values))
+        for values in view.rows(sql):
+            for i in values.pop(MATCHED):
+                yield Hit(rules[i], _event(rules[i], values))
+
+    def _render(self, query: exp.Expr) -> str:
+        """A query tree (DuckDB's form) as this engine's SQL."""
+        return query.sql(dialect=DIALECT)
+
+    def _rendering(self) -> str:
+        """What ``_render`` depends on besides the tree (part of the SQL's cache key)."""
+        return DIALECT
 
     def _sql(self, key: tuple[Branch, ...], rules: list[Rule]) -> str:
         def render() -> str:
@@ -220,14 +251,21 @@ class Scanner:
 
             plan = GroupPlan(self.present, self.columns, self.index)
             query = plan.query(key, rules)
-            return "" if query is None else query.sql(dialect=DIALECT)
+            return "" if query is None else self._render(query)
 
         if self.memo is None:
             return render()
         fields = sorted({f for r in rules for f in r.fields} | set(EVENT_COLUMNS))
         stored = {b.column(f) for f in fields for b in key} | set(fields)  # each branch's names
         present = sorted(stored & self.present)
-        parts = [[(r.key, r.fields) for r in rules], key, present, self.columns, self.index]
+        parts = [
+            [(r.key, r.fields) for r in rules],
+            key,
+            present,
+            self.columns,
+            self.index,
+            self._rendering(),
+        ]
         return self.memo.sql(parts, render)
 
 

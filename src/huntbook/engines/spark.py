@@ -348,6 +348,17 @@ class SparkEngine(Engine):
         query layer sits above the engines)."""
         return SparkConnection(self, self._session(), ready)
 
+    def table(self, sql: str) -> pa.Table:
+        """Spark SQL text run on the session over the store's ``events`` within the limits (the
+        detect scan's group queries, ``huntbook.detect.spark_scan``).
+
+        Raises:
+            EngineError: pyspark or Java missing.
+            QueryLimitError: over the time limit.
+            QueryRuntimeError: Spark failed otherwise.
+        """
+        return self._run(self._session(), sql)
+
     def _session(self) -> Any:
         session = self.session or spark_session(self.master, self.remote)
         if self.store is not None:
