@@ -134,3 +134,40 @@ def test_a_worker_holds_its_next_task_before_it_answers(
         assert [o.results[0].events for o in read_all(tasks)] == [50, 50, 50]
     # three tasks sent to the two workers before the first answer: one waits in a worker's pipe
     assert events[:4] == ["sent", "sent", "sent", "answered"]
+
+
+def test_two_answers_in_the_pipe_at_once_are_both_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker holding two tasks answers twice in a row. Read through a buffered reader, the
+    first read took both answers into its buffer, where the selector waiting on the pipe could
+    not see the second: the ingest hung (seen in CI). Here the parent reads only once both answers
+    are in the pipe; it must still get every outcome."""
+    receive = workers_module._receive
+    first = threading.Event()
+
+    def late(proc: Any) -> ReadOutcome:
+        if not first.is_set():
+            first.set()
+            threading.Event().wait(2.0)  # both answers are in the pipe by now
+        return receive(proc)
+
+    monkeypatch.setattr(workers_module, "_receive", late)
+    folder = _files(tmp_path / "in", 2)
+    out = tmp_path / "parts"
+    out.mkdir()
+    tasks = [
+        ReadTask(((path, ((member, "jsonl"),)),), "main", None, out, f"t{n}")
+        for n, path in enumerate(sorted(folder.iterdir()))
+        for member in run_module.members(path, IngestSettings().limits)
+    ]
+    pool = workers_module._Pool(1)
+    got: list[int] = []
+    reading = threading.Thread(
+        target=lambda: got.extend(o.results[0].events for o in pool.map(tasks)), daemon=True
+    )
+    reading.start()
+    reading.join(WAIT + 5)
+    hung = reading.is_alive()
+    pool.close(kill=hung)  # a hung read ends with the workers' pipes
+    assert not hung and got == [50, 50]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import pickle
 import selectors
+import struct
 import subprocess
 import sys
 import traceback
@@ -43,6 +44,10 @@ PARALLEL_MIN_BYTES = 24 << 20
 MAX_WORKERS = 8
 AHEAD = 4  # tasks handed out per worker beyond the oldest outcome not yet taken
 QUEUED = 2  # tasks sent to a worker at once: it starts the next without waiting for the parent
+# An answer's length ahead of it: the parent reads each answer whole from the pipe itself, never
+# through a buffered reader, which could take a second answer into its buffer where the
+# selector waiting on the pipe cannot see it (with QUEUED tasks, a worker answers twice in a row).
+HEADER = struct.Struct("<Q")
 STOP_SECONDS = 10
 
 Reader = Callable[[Iterable[ReadTask]], Iterator[ReadOutcome]]
@@ -137,14 +142,28 @@ def _status(proc: subprocess.Popen[bytes]) -> int | None:
 
 
 def _receive(proc: subprocess.Popen[bytes]) -> ReadOutcome:
+    fd = _pipe(proc.stdout).fileno()
     try:
-        status, value = pickle.load(_pipe(proc.stdout))  # noqa: S301  # our own child's answer
+        (size,) = HEADER.unpack(_read_exactly(fd, HEADER.size))
+        status, value = pickle.loads(_read_exactly(fd, size))  # noqa: S301  # our own child's
     except (EOFError, pickle.UnpicklingError) as exc:
         raise WorkerError(
             f"a reading worker process died (exit status {_status(proc)}); batches committed "
             "before it are kept"
         ) from exc
     return outcome_of(status, value)
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from the pipe ``fd``, unbuffered; EOFError if it closes first."""
+    chunks: list[bytes] = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 @contextmanager
@@ -185,8 +204,9 @@ def serve(tasks: IO[bytes], answers: IO[bytes]) -> None:
             task = pickle.load(tasks)  # noqa: S301  # sent by the ingesting process that started us
         except EOFError:
             return
+        data = pickle.dumps(answer(task))
         try:
-            pickle.dump(answer(task), answers)
+            answers.write(HEADER.pack(len(data)) + data)
             answers.flush()
         except BrokenPipeError:  # the ingesting process is gone: nobody to answer
             return
