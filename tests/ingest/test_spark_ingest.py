@@ -7,7 +7,6 @@ One Spark session (local[2]) for the module, shared with the other Spark tests o
 from __future__ import annotations
 
 import functools
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,22 +24,7 @@ from huntbook.store import Store
 from huntbook.workspace import Workspace
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-MASTER = "local[2]"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    """The process's SparkSession; skips when pyspark or Java is missing."""
-    pytest.importorskip(
-        "pyspark", reason="pyspark is not installed (pip install 'huntbook[spark]')"
-    )
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed (Spark needs a JRE, e.g. openjdk-17-jre-headless)")
-    from huntbook.engines.spark import spark_session
-
-    session = spark_session(MASTER)
-    session.sparkContext.setLogLevel("OFF")  # failures are asserted, not logged
-    return session
+MASTER = "local[2]"  # the test run's one SparkSession (tests/conftest.py) runs there
 
 
 def _on_spark() -> Any:

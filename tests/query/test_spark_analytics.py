@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.query.test_spark_differential import spark  # noqa: F401  # the fixture
 
 pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark")]  # one SparkSession
 

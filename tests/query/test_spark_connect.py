@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.query.test_spark_differential import TEST_CONF, _rows_same, _sorted
+from tests.conftest import TEST_CONF
+from tests.query.test_spark_differential import _rows_same, _sorted
 
 from huntbook.workspace import Workspace
 

@@ -9,7 +9,6 @@ supported construct is noticed. One SparkSession serves the whole test session.
 from __future__ import annotations
 
 import math
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,31 +53,6 @@ REFUSED: dict[str, str] = {
     "escu_commands/spath_xml_then_wildcard_rename": "spath without path=",
     "escu_commands/spath_xml_absent_element_keeps_field": "spath without path=",
 }
-# Tiny stores: planning dominates, so the test session plans lean (no adaptive re-planning, no
-# code generation, one shuffle partition); the answers do not depend on these.
-TEST_CONF = {
-    "spark.sql.adaptive.enabled": "false",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    "spark.sql.shuffle.partitions": "1",
-}
-
-
-@pytest.fixture(scope="session")
-def spark() -> Any:
-    """The one SparkSession of the test run; skips when pyspark or Java is missing."""
-    pytest.importorskip(
-        "pyspark", reason="pyspark is not installed (pip install 'huntbook[spark]')"
-    )
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed (Spark needs a JRE, e.g. openjdk-17-jre-headless)")
-    from huntbook.engines.spark import spark_session
-
-    session = spark_session("local[2]")
-    session.sparkContext.setLogLevel("OFF")  # failures are asserted, not logged
-    for key, value in TEST_CONF.items():
-        session.conf.set(key, value)
-    return session
 
 
 @pytest.fixture(scope="session")
