@@ -105,6 +105,15 @@ def test_a_batch_is_committed_while_the_next_tasks_are_read(
     assert overlapped[0] is True  # the first batch was still committing when task 2 was read
 
 
+def _tasks(folder: Path, out: Path) -> list[ReadTask]:
+    """A reading task per JSON-lines file in ``folder``, its parts written to ``out``."""
+    return [
+        ReadTask(((path, ((member, "jsonl"),)),), "main", None, out, f"t{n}")
+        for n, path in enumerate(sorted(folder.iterdir()))
+        for member in run_module.members(path, IngestSettings().limits)
+    ]
+
+
 def test_a_worker_holds_its_next_task_before_it_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,11 +134,7 @@ def test_a_worker_holds_its_next_task_before_it_answers(
     folder = _files(tmp_path / "in", 3)
     out = tmp_path / "parts"
     out.mkdir()
-    tasks = [
-        ReadTask(((path, ((member, "jsonl"),)),), "main", None, out, f"t{n}")
-        for n, path in enumerate(sorted(folder.iterdir()))
-        for member in run_module.members(path, IngestSettings().limits)
-    ]
+    tasks = _tasks(folder, out)
     with workers_module.reader(2) as read_all:
         assert [o.results[0].events for o in read_all(tasks)] == [50, 50, 50]
     # three tasks sent to the two workers before the first answer: one waits in a worker's pipe
@@ -156,11 +161,7 @@ def test_two_answers_in_the_pipe_at_once_are_both_taken(
     folder = _files(tmp_path / "in", 2)
     out = tmp_path / "parts"
     out.mkdir()
-    tasks = [
-        ReadTask(((path, ((member, "jsonl"),)),), "main", None, out, f"t{n}")
-        for n, path in enumerate(sorted(folder.iterdir()))
-        for member in run_module.members(path, IngestSettings().limits)
-    ]
+    tasks = _tasks(folder, out)
     pool = workers_module._Pool(1)
     got: list[int] = []
     reading = threading.Thread(
