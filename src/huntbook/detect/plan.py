@@ -23,13 +23,12 @@ from huntbook.detect.model import (
     lower_column,
     value_column,
 )
-from huntbook.normalize.types import TIME, field_type
+from huntbook.normalize.types import field_type
 from huntbook.query.spl.compiler.search import ipv4_number
 from huntbook.query.spl.compiler.values import col, lit, not_null
 from huntbook.store.views import SQL_TYPES, VIEW
 
 _VAR = "__r"
-ROW = "_cd"  # the event's number in the store
 
 
 class GroupPlan:
@@ -82,10 +81,8 @@ class GroupPlan:
         )
         outer = exp.select(exp.Star()).from_(_subquery(tagged, "tagged"), copy=False)
         size = exp.ArraySize(this=col(MATCHED))
-        matching = outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
-        # by time, then store order: the same order on every engine, ties included
-        order = (col(value_column(TIME)), col(value_column(ROW)))
-        return matching.order_by(*order, copy=False)
+        # unordered: the spool sorts every hit by one total order (``spool.order``)
+        return outer.where(exp.GT(this=size, expression=lit(0)), copy=False)
 
     def _absent(self, key: tuple[Branch, ...], name: str) -> bool:
         """Whether no branch of the group stores Sigma's field ``name`` (it reads NULL)."""
