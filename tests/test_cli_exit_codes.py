@@ -6,7 +6,9 @@ lint errors, 12 bad query, 13 missing or damaged store; 4 detect matched somethi
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -169,3 +171,26 @@ def test_the_table_covers_every_command() -> None:
     covered = {tuple(argv[:2]) for _, argv, _ in CASES} | {(argv[0],) for _, argv, _ in CASES}
     missing = {p for p in _paths(cli) if p not in covered}
     assert missing == set()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+def test_a_reader_closing_the_output_early_ends_the_search_with_141(
+    fmt: str, store: Path, tmp_path: Path
+) -> None:
+    """`huntbook search ... | head -1`: the search stops with 141 (128 + SIGPIPE, as `cat` does)
+    and says nothing; click alone exited 1, the code of an error (docs/errors.md)."""
+    spl = '| makeresults count=50000 | eval x="a row longer than a few bytes"'
+    argv = ["search", spl, "--store", str(store), "--format", fmt, "--limit", "0"]
+    env = {**os.environ, "HUNTBOOK_CACHE": str(tmp_path / "cache")}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "huntbook", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline(), child.stderr.read().decode()
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141, err
+    assert err == ""

@@ -12,7 +12,7 @@ import sys
 import click
 
 from huntbook import __version__
-from huntbook.cli._errors import run_guarded
+from huntbook.cli._errors import output_closed, run_guarded
 
 COMMAND_MODULES = (
     "huntbook.cli.ingest",
@@ -52,6 +52,14 @@ class LazyGroup(click.Group):
             self._loaded[cmd_name] = importlib.import_module(module).command
         # a command not named after its module (or no such command): look through them all
         return self._loaded.get(cmd_name) or self.commands.get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """A closed output pipe ends the command with ``OUTPUT_CLOSED`` (click alone would exit 1,
+        the code of an error, without a word); the search writing it stops there."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise click.exceptions.Exit(output_closed()) from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
