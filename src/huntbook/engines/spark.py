@@ -17,7 +17,8 @@ import socket
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
@@ -47,6 +48,11 @@ SESSION_CONF = {
 # On one machine (a ``local[...]`` master) few shuffle partitions: Spark's 200 cost more than
 # they split.
 LOCAL_CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
+# The JVM option giving the Spark huntbook starts its own logging file (only errors reach the
+# terminal: Spark's start-up WARN lines would land among a search's messages), unless the user's
+# Spark configuration folder has a logging file or driver options of its own.
+QUIET_LOGGING = "spark.driver.defaultJavaOptions"
+LOG_FILE = Path(__file__).with_name("spark-log4j2.properties")
 _JOB_TAG = "huntbook-search"  # the tag a search's Spark jobs carry (cancelled on its timeout)
 INTERRUPT_EVERY = 0.5  # seconds between interrupts once a search is past its time limit
 CONNECT_PORT = 15002  # Spark Connect's default port
@@ -91,7 +97,7 @@ def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> An
     local = LOCAL_CONF if master.startswith("local") else {}
     if local:  # executors on this machine run this Python, which has huntbook (ingest/spark.py)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {**SESSION_CONF, **local}.items():
+    for key, value in {**SESSION_CONF, **local, **_logging(os.environ)}.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
@@ -99,6 +105,21 @@ def spark_session(master: str = DEFAULT_MASTER, remote: str | None = None) -> An
         raise EngineError(f"Spark did not start (master {master}): {exc}") from exc
     _configure(session)
     return session
+
+
+def _logging(environ: Mapping[str, str]) -> dict[str, str]:
+    """``QUIET_LOGGING`` set to huntbook's logging file, or nothing when the Spark configuration
+    folder (``SPARK_CONF_DIR``, else ``SPARK_HOME``/conf) holds a log4j2.properties or sets
+    ``QUIET_LOGGING`` in its spark-defaults.conf: the user's logging wins."""
+    home = environ.get("SPARK_HOME")
+    folder = environ.get("SPARK_CONF_DIR") or (str(Path(home) / "conf") if home else None)
+    if folder is not None:
+        defaults = Path(folder) / "spark-defaults.conf"
+        if (Path(folder) / "log4j2.properties").exists() or (
+            defaults.exists() and QUIET_LOGGING in defaults.read_text(errors="replace")
+        ):
+            return {}
+    return {QUIET_LOGGING: f"-Dlog4j2.configurationFile={LOG_FILE.as_uri()}"}
 
 
 def _configure(session: Any) -> None:
