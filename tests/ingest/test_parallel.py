@@ -196,7 +196,8 @@ def _children(pid: int) -> set[int]:
 def test_workers_are_forked_from_one_process_that_imported_once(tmp_path: Path) -> None:
     """Each worker started as ``python -m huntbook.ingest.workers`` paid the interpreter's
     start-up and the readers' imports (~0.25 CPU-s each, 6% of a two-process JSON-lines ingest);
-    forked from one forker, they pay it once between them, and they leave with the pool."""
+    forked from one forker, they pay it once between them, and they leave with the pool. The
+    forker runs no thread when it forks (OpenBLAS and jemalloc would each start one at import)."""
     folder = _files(tmp_path / "in", 4)
     out = tmp_path / "parts"
     out.mkdir()
@@ -205,6 +206,7 @@ def test_workers_are_forked_from_one_process_that_imported_once(tmp_path: Path) 
         outcomes = list(pool.map(_tasks(folder, out)))
         assert _children(os.getpid()) >= {pool.forker.pid}
         workers = _children(pool.forker.pid)
+        assert len(list(Path(f"/proc/{pool.forker.pid}/task").iterdir())) == 1
     finally:
         pool.close(kill=False)
     assert [o.results[0].events for o in outcomes] == [50] * 4
@@ -244,3 +246,10 @@ def test_the_batch_takes_a_workers_parts_without_decoding_them(tmp_path: Path) -
     tables = [read_part(path) for path in outcome.parts.paths]
     assert sum(t.num_rows for t in tables) == 50
     assert pa.total_allocated_bytes() == before  # the columns are the mapped file's bytes
+
+
+def test_the_forker_keeps_the_users_jemalloc_options() -> None:
+    env = workers_module.forker_env({"JE_ARROW_MALLOC_CONF": "narenas:2"})
+    assert env["JE_ARROW_MALLOC_CONF"] == "narenas:2,background_thread:false"
+    assert env["OPENBLAS_NUM_THREADS"] == "1"
+    assert workers_module.forker_env({})["JE_ARROW_MALLOC_CONF"] == "background_thread:false"

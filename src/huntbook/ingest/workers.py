@@ -12,8 +12,7 @@ imports the readers once and then forks every worker: a worker pays no start-up 
 own (~0.25 CPU-s each, BENCHMARKS.md "Ingest"). Nothing of the ingesting process (locks, threads of
 DuckDB, Arrow or the EVTX parser) is forked, and the caller's ``__main__`` is not imported again,
 so a script without an ``if __name__ == "__main__"`` guard does not ingest twice. The forker forks
-before it runs anything but imports: no thread of its own runs then (only the idle threads that
-jemalloc and OpenBLAS start at import, both with fork handlers of their own). Each worker talks
+before it runs anything but imports, with no thread running (``SINGLE_THREADED``). Each worker talks
 pickle with the ingesting process over a pair of pipes of its own. The forker stays until the
 ingesting process closes its control pipe, reporting a worker's exit status when asked; a worker
 whose ingesting process is gone sees its task pipe close, or its forker gone, and stops. The
@@ -32,7 +31,7 @@ import subprocess
 import sys
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from itertools import product
@@ -55,6 +54,9 @@ QUEUED = 2  # tasks sent to a worker at once: it starts the next without waiting
 # through a buffered reader, which could take a second answer into its buffer where the
 # selector waiting on the pipe cannot see it (with QUEUED tasks, a worker answers twice in a row).
 HEADER = struct.Struct("<Q")
+# The forker forks only while no thread of its own runs: numpy's OpenBLAS and Arrow's jemalloc each
+# start one at import otherwise (Python 3.12 warns that fork() in a threaded process may deadlock).
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 STATUS = struct.Struct("<q")  # a worker's exit status, as its forker reports it
 STOP_SECONDS = 10
 
@@ -93,7 +95,7 @@ class _Pool:
     """Worker processes, each reading one task at a time; ``map`` gives outcomes in task order."""
 
     def __init__(self, size: int) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        env = {**os.environ, **forker_env(os.environ)}
         pipes = [(os.pipe(), os.pipe()) for _ in range(size)]  # (tasks, answers) of each worker
         theirs = [fd for tasks, answers in pipes for fd in (tasks[0], answers[1])]
         self.forker = subprocess.Popen(
@@ -157,6 +159,17 @@ class _Pool:
         group is still ours)."""
         with suppress(ProcessLookupError):
             os.killpg(self.forker.pid, number)
+
+
+def forker_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """What the forker's environment adds to ``environ``: this interpreter's import path, and no
+    library thread started at import (SINGLE_THREADED, after any jemalloc options of the user's)."""
+    malloc = [environ.get("JE_ARROW_MALLOC_CONF", ""), SINGLE_THREADED["JE_ARROW_MALLOC_CONF"]]
+    return {
+        **SINGLE_THREADED,
+        "JE_ARROW_MALLOC_CONF": ",".join(filter(None, malloc)),
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }
 
 
 def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
