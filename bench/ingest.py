@@ -19,6 +19,11 @@ events per second of wall-clock time and of CPU time (user+sys of the process an
 CPU figures are the ones to compare on a shared machine. ``--repeat N`` runs every measurement N
 times and keeps the fastest (CPU time on shared cores swings by 20% with the neighbours' load).
 
+``--before CHECKOUT`` times JSON lines only: DuckDB's ``read_json`` -> Parquet, the ingest of
+another checkout (its own .venv and bench/ingest.py, e.g. main's) and this one's, in turns,
+``--repeat`` rounds; each ingest's fastest and median, each ratio against DuckDB's run of the same
+round.
+
 ``--probe-duckdb`` instead times, in this process, what DuckDB's JSON functions cost over the same
 lines (one thread, chunks of 16,384 lines as an Arrow string column): finding each chunk's keys,
 extracting every key with ``json_extract_string`` (one call, a JSON Pointer per key), casting to a
@@ -552,9 +557,13 @@ def child_ingest(store: str, workers: int, paths: list[str]) -> None:
     print(json.dumps(result))
 
 
-def ingest(store: Path, paths: list[Path], workers: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", str(store), str(workers), *map(str, paths)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def ingest(store: Path, paths: list[Path], workers: int, root: Path = ROOT) -> dict[str, Any]:
+    """The ingest of ``paths`` by the checkout at ``root`` (its .venv and bench/ingest.py, or
+    this one's interpreter for this checkout), in a child process."""
+    python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
+    bench = root / "bench" / "ingest.py"
+    cmd = [python, str(bench), "--child", str(store), str(workers), *map(str, paths)]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
@@ -619,6 +628,44 @@ def report(name: str, bare: dict[str, float], bare_label: str, runs: dict[int, A
         )
 
 
+def compare(files: list[Path], work: Path, workers: int, before: Path, rounds: int) -> None:
+    """JSON lines: DuckDB ``read_json`` -> Parquet, the ingest of the checkout at ``before`` and
+    this one's, in turns, ``rounds`` times; per ingest its fastest and median rates and ratios
+    (each ratio against DuckDB's run of the same round)."""
+    (work / "duckdb").mkdir(exist_ok=True)
+    names = [
+        (f"{label}, {w} process{'es' if w > 1 else ''}", w, root)
+        for w in sorted({1, workers})
+        for label, root in (("before", before), ("after", ROOT))
+    ]
+    runs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
+        name: [] for name, _, _ in names
+    }
+    for _ in range(rounds):
+        duck = _timed(lambda: duckdb_json(files, work / "duckdb"))
+        print(f"  round at load {os.getloadavg()[0]:.1f}: DuckDB {_rates(duck)}")
+        for name, w, root in names:
+            runs[name].append((duck, ingest(_fresh(work / "json-store"), files, w, root)))
+    ducks = [duck for duck, _ in next(iter(runs.values()))]
+    print(f"JSON lines, {ducks[0]['events']:,} events, {rounds} rounds (fastest / median):")
+    for key in ("wall", "cpu"):
+        values = sorted(d[key] for d in ducks)
+        fastest, median = values[0], statistics.median(values)
+        print(f"  DuckDB read_json -> Parquet {key} s: {fastest:.2f} / {median:.2f}")
+    for name, _, _ in names:
+        ours = [m for _, m in runs[name]]
+        line = []
+        for key in ("wall", "cpu"):
+            secs = sorted(m[key] for m in ours)
+            ratios = sorted((d[key] / m[key] for d, m in runs[name]), reverse=True)
+            line.append(
+                f"{key} {secs[0]:.2f} / {statistics.median(secs):.2f} s, "
+                f"ratio {ratios[0]:.2f} / {statistics.median(ratios):.2f}x"
+            )
+        peak = max(m["tree_mib"] for m in ours)
+        print(f"  {name:<22} {'; '.join(line)}; all processes peak {peak:.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "data")
@@ -632,6 +679,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="reading processes, besides 1"
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="CHECKOUT",
+        help="JSON lines only: time the ingest of CHECKOUT (its .venv) in turns with this one",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="huntbook-bench-"))
@@ -644,6 +697,11 @@ def main() -> None:
             return
         evtx_files = sorted((args.data / "evtx").rglob("*.evtx"))
         n = args.repeat
+        if args.before:
+            (work / "jsonl").mkdir()
+            files = unzip_recordings(args.data, work / "jsonl", args.copies)
+            compare(files, work, args.workers, args.before.resolve(), n)
+            return
         if args.stages:
             (work / "jsonl").mkdir()
             inputs = {

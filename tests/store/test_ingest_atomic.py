@@ -80,6 +80,12 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _descendants(pid: int) -> set[int]:
+    """``pid``'s children, theirs, and so on (the workers are forked by the ingest's child)."""
+    children = _children(pid)
+    return children.union(*map(_descendants, children))
+
+
 def _gone(pids: set[int], seconds: float = 15.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -119,7 +125,7 @@ def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # imports done
         time.sleep(rng.uniform(0.0, 0.8))
-        left = _children(proc.pid)
+        left = _descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert _gone(left), "reading workers outlived the ingest that started them"

@@ -352,6 +352,11 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _workers(pid: int) -> set[int]:
+    """The reading workers of ingest ``pid``: forked by its one child, ingest/workers.py."""
+    return {worker for forker in _children(pid) for worker in _children(forker)}
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
 def test_ctrl_c_during_a_parallel_ingest_exits_130_without_tracebacks(tmp_path: Path) -> None:
     inputs = _chain_inputs(tmp_path / "in", files=16, lines=6000)  # long enough on a loaded box
@@ -366,9 +371,9 @@ def test_ctrl_c_during_a_parallel_ingest_exits_130_without_tracebacks(tmp_path: 
         start_new_session=True,  # its own process group, as a shell gives a job
     )
     deadline = time.monotonic() + 60
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(_children(proc.pid)) == 2, "the ingest did not start two workers"
+    assert len(_workers(proc.pid)) == 2, "the ingest did not start two workers"
     time.sleep(0.5)  # the workers are importing or reading
     assert proc.poll() is None, "the ingest ended before it could be interrupted"
     # Ctrl-C at the terminal signals the whole group. An ingest busy in a long C call (a Parquet

@@ -1,7 +1,7 @@
 """Normalized events to Arrow parts, in bounded memory, in the process that normalized them.
 
 A ``PartWriter`` gathers events column by column and writes every ``chunk_rows`` events one part:
-an Arrow IPC file (lz4) whose columns carry the *field* names, ``_time`` first. Parts are work
+an Arrow IPC file whose columns carry the *field* names, ``_time`` first. Parts are work
 files: the batch (store/writer.py) decides the store's column names (case variants), numbers the
 rows (``_cd``) and assembles the parts into the batch's Parquet file at commit. So the same code
 runs in the ingesting process and in worker processes (ingest/workers.py), and what reaches the
@@ -24,7 +24,10 @@ from huntbook.errors import StoreError
 from huntbook.normalize.types import CD, LIST, TIME, field_type
 
 PART_ROWS = 8_192  # ~120 MB of Python objects at most per process; parts are joined into row groups
-PART_COMPRESSION = "lz4"  # read back once, at commit: fast beats small
+# Read back once, at commit, memory-mapped: uncompressed, the batch takes the columns as they are
+# on disk. lz4 cost ~0.6 of the ~4.4 CPU-s of a two-process JSON-lines ingest (BENCHMARKS.md
+# "Ingest"), for parts 2.3x the size of their JSON instead of 0.23x, kept until their batch commits.
+PART_COMPRESSION = None
 FIRST_PLACES = 1024  # rows a new column has room for before it grows
 ARROW_TYPES = {
     "double": pa.float64(),
