@@ -4,6 +4,7 @@ the values the aggregation alone gives (maxevents=0 compiles without the split).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,42 @@ def test_one_member_path_keeps_null_fields_null(tmp_path: Path) -> None:
     store = make_store(tmp_path / "s", [_ev(10, s="z", EventCode="4624", _raw="r")])
     (row,) = _rows(store, "* | transaction s startswith=(EventCode=4624) | table s Image dest")
     assert row == {"s": "z", "Image": None, "dest": None}
+
+
+def _windows(spl: str) -> set[str]:
+    """The distinct window specifications (each one sort) the compiled search uses."""
+    sql = compile_spl(spl, SCHEMA, now=NOW).sql()
+    return set(re.findall(r"OVER \((PARTITION BY [^)]*?ORDER BY [^)]*?)(?: ROWS [^)]*)?\)", sql))
+
+
+@pytest.mark.parametrize("option", ["startswith=(EventCode=4624)", "endswith=(EventCode=4634)"])
+def test_startswith_or_endswith_sorts_the_members_once(option: str) -> None:
+    """The chunk numbers come from the segment window's row numbers (a GROUP BY joined back),
+    not from a second window over each piece."""
+    assert len(_windows(f"* | transaction s {option} maxevents=2 | table s eventcount")) == 1
+
+
+@pytest.fixture(scope="module")
+def ended(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    events = [_ev(t, s="u", EventCode="4634" if t == 40 else "1") for t in (10, 20, 30, 40)]
+    events += [_ev(t, s="u", EventCode="1") for t in (50, 60)]
+    return make_store(tmp_path_factory.mktemp("txn-ended") / "store", events)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # the end at 40 closes 10-40; 50-60 follow the last end: closed only as a full chunk
+        ("maxevents=2", [(50, 2, 1), (30, 2, 1), (10, 2, 1)]),
+        ("maxevents=3", [(20, 3, 1)]),
+        ("maxevents=3 keepevicted=true", [(50, 2, 0), (20, 3, 1), (10, 1, 0)]),
+    ],
+)
+def test_endswith_chunks_count_from_the_newest(
+    ended: Any, options: str, expected: list[Any]
+) -> None:
+    spl = (
+        f"* | transaction s endswith=(EventCode=4634) {options} | table _time eventcount closed_txn"
+    )
+    rows = _rows(ended, spl)
+    assert [(int(r["_time"]), r["eventcount"], r["closed_txn"]) for r in rows] == expected

@@ -100,8 +100,8 @@ def compile_transaction(cmd: ast.Transaction, state: State) -> State:
         ),
         added=[*keys, "__st", "__en"],
     )
-    s = _segments(cmd, s, keys, asc, desc)
-    s = _pieces(cmd, s, keys, asc, time.expr)
+    s, newest_first = _segments(cmd, s, keys, asc, desc)
+    s = _pieces(cmd, s, keys, asc, time.expr, newest_first)
     grouped = _aggregate(cmd, s, keys, asc)
     if (cmd.startswith or cmd.endswith) and not cmd.keepevicted:
         closed = grouped.fields["closed_txn"].sql
@@ -113,36 +113,54 @@ def compile_transaction(cmd: ast.Transaction, state: State) -> State:
 
 def _segments(
     cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], desc: list[exp.Ordered]
-) -> State:
-    if cmd.startswith is not None:
-        seg: exp.Expr = _window(exp.Sum(this=col("__st")), keys, asc)
-    elif cmd.endswith is not None:
-        seg = _window(exp.Sum(this=col("__en")), keys, desc)
-    else:
-        seg = lit(0)
-    s = s.then(s.select_from(exp.Star(), alias(seg, "__seg")), added=["__seg"])
+) -> tuple[State, bool | None]:
+    """Rows numbered by segment (``__seg``). With startswith or endswith alone, also numbered
+    within their key (``__r``, on the segment's window, so in the same sort), oldest or newest
+    first as the bool says; None: no numbering (no window, or both options: the orphans' window
+    may order tied members otherwise, so the kept members' numbers need not be consecutive)."""
+    if cmd.startswith is None and cmd.endswith is None:
+        s = s.then(s.select_from(exp.Star(), alias(lit(0), "__seg")), added=["__seg"])
+        return s, None
+    newest_first = cmd.startswith is None
+    flag, order = ("__en", desc) if newest_first else ("__st", asc)
+    seg = _window(exp.Sum(this=col(flag)), keys, order)
     if cmd.startswith is not None and cmd.endswith is not None:
-        # Members after the first end event of a segment (before the next start) are orphans.
-        before = exp.Window(
-            this=exp.Sum(this=col("__en")),
-            partition_by=[col(k) for k in [*keys, "__seg"]],
-            order=exp.Order(expressions=[o.copy() for o in asc]),
-            spec=exp.WindowSpec(
-                kind="ROWS",
-                start="UNBOUNDED",
-                start_side="PRECEDING",
-                end="1",
-                end_side="PRECEDING",
-            ),
-        )
-        ends_before = exp.Coalesce(this=before, expressions=[lit(0)])
-        s = s.then(s.select_from(exp.Star(), alias(ends_before, "__eb")), added=["__eb"])
-        s = s.then(s.select_from(exp.Star()).where(exp.EQ(this=col("__eb"), expression=lit(0))))
-    return s
+        s = s.then(s.select_from(exp.Star(), alias(seg, "__seg")), added=["__seg"])
+        return _drop_orphans(s, keys, asc), None
+    rank = _window(exp.RowNumber(), keys, order, running=False)
+    s = s.then(
+        s.select_from(exp.Star(), alias(seg, "__seg"), alias(rank, "__r")),
+        added=["__seg", "__r"],
+    )
+    return s, newest_first
+
+
+def _drop_orphans(s: State, keys: list[str], asc: list[exp.Ordered]) -> State:
+    """Members after the first end event of a segment (before the next start) are orphans."""
+    before = exp.Window(
+        this=exp.Sum(this=col("__en")),
+        partition_by=[col(k) for k in [*keys, "__seg"]],
+        order=exp.Order(expressions=[o.copy() for o in asc]),
+        spec=exp.WindowSpec(
+            kind="ROWS",
+            start="UNBOUNDED",
+            start_side="PRECEDING",
+            end="1",
+            end_side="PRECEDING",
+        ),
+    )
+    ends_before = exp.Coalesce(this=before, expressions=[lit(0)])
+    s = s.then(s.select_from(exp.Star(), alias(ends_before, "__eb")), added=["__eb"])
+    return s.then(s.select_from(exp.Star()).where(exp.EQ(this=col("__eb"), expression=lit(0))))
 
 
 def _pieces(
-    cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], t: exp.Expr
+    cmd: ast.Transaction,
+    s: State,
+    keys: list[str],
+    asc: list[exp.Ordered],
+    t: exp.Expr,
+    newest_first: bool | None,
 ) -> State:
     part = [*keys, "__seg"]
     if cmd.maxpause is not None:
@@ -161,7 +179,9 @@ def _pieces(
     else:
         s = s.then(s.select_from(exp.Star(), alias(lit(0), "__sp")), added=["__sp"])
     part = [*part, "__sp"]
-    if cmd.maxevents > 0:
+    if cmd.maxevents > 0 and newest_first is not None:
+        s = _ranked_chunks(s, part, newest_first, cmd.maxevents)
+    elif cmd.maxevents > 0:
         rn = _window(exp.RowNumber(), part, s.order_by(), running=False)
         chunk = exp.IntDiv(
             this=exp.Paren(this=exp.Sub(this=rn, expression=lit(1))), expression=lit(cmd.maxevents)
@@ -173,6 +193,52 @@ def _pieces(
     else:
         s = s.then(s.select_from(exp.Star(), alias(lit(0), "__chunk")), added=["__chunk"])
     return _split_flags(cmd, s, keys)
+
+
+def _ranked_chunks(s: State, part: list[str], newest_first: bool, maxevents: int) -> State:
+    """``__chunk`` and ``__n`` without a second sort: a piece is a run of consecutive members
+    of its key, so its members' numbers within the key (``__r``) are consecutive too; its size
+    and first number come from a GROUP BY joined back on the piece's columns, and a member's
+    place from the newest is its number's distance from the piece's newest."""
+    sizes = exp.Select(
+        expressions=[
+            *[col(p) for p in part],
+            alias(exp.Count(this=exp.Star()), "__n"),
+            alias(exp.Min(this=col("__r")), "__r0"),
+        ]
+    ).from_(s.table(), copy=False)
+    pieces = s.ctx.add_stage(sizes.group_by(*[col(p) for p in part], copy=False))
+    r = exp.column("__r", table="__m", quoted=True)
+    r0 = exp.column("__r0", table="__g", quoted=True)
+    n = exp.column("__n", table="__g", quoted=True)
+    # places from the newest, from 0: r - r0 when numbered newest first, else n - 1 - (r - r0)
+    since_first = exp.Sub(this=r, expression=r0)
+    place = (
+        since_first
+        if newest_first
+        else exp.Sub(
+            this=exp.Sub(this=n.copy(), expression=lit(1)),
+            expression=exp.Paren(this=since_first),
+        )
+    )
+    chunk = exp.IntDiv(this=exp.Paren(this=place), expression=lit(maxevents))
+    joined = (
+        exp.Select(
+            expressions=[
+                exp.Column(this=exp.Star(), table=exp.to_identifier("__m")),
+                alias(chunk, "__chunk"),
+                alias(n.copy(), "__n"),
+            ]
+        )
+        .from_(aliased_table(s.source, "__m"))
+        .join(
+            aliased_table(pieces, "__g"),
+            on=columns_equal("__m", "__g", part),
+            join_type="inner",
+            copy=False,
+        )
+    )
+    return s.then(joined, added=["__chunk", "__n"])
 
 
 def _piece_size(part: list[str], s: State) -> exp.Window:
