@@ -331,6 +331,7 @@ def kept_spl(
     its end in any case) is read to its end keeping ``keep`` rows (``SearchStream.keep``).
     Arguments otherwise as ``stream_spl``'s.
     """
+    from huntbook.analytics._sql import cache_footers
     from huntbook.engines import EngineChoice
     from huntbook.engines.duckdb import DuckDBEngine
 
@@ -341,9 +342,9 @@ def kept_spl(
     if query.writes or choice.name != "duckdb":
         return choice.open(store, limits).stream(query).keep(keep)
     started = time.perf_counter()
-    con = store.connect()  # both runs on one connection: the store's files are opened once
+    # Both runs on one connection: the store's files are opened and their footers read once.
+    con = cache_footers(store.connect())
     try:
-        con.execute("SET parquet_metadata_cache = true")  # their footers read once too
         runner = DuckDBEngine(store, connection=con, limits=limits)
         first = runner.stream(replace(query, expr=_limited(query.expr, keep + 1 if keep else 0)))
         found = first.keep(keep)
