@@ -326,28 +326,47 @@ def kept_spl(
     search without its final ``ORDER BY``, so only the columns its filters read are scanned).
     Every row stays reachable: the count is the search's, and ``sql`` is the whole search.
 
+    Both DuckDB queries share one connection (Parquet footers cached between them).
     A search that writes a lookup (``outputlookup``) runs once, and a Spark search (which runs to
     its end in any case) is read to its end keeping ``keep`` rows (``SearchStream.keep``).
     Arguments otherwise as ``stream_spl``'s.
     """
     from huntbook.engines import EngineChoice
+    from huntbook.engines.duckdb import DuckDBEngine
 
     query = compile_for_store(
         store, text, pipeline=pipeline, lookups=lookups, macros=macros, macro_paths=macro_paths
     )
     choice = engine or EngineChoice()
-    runner = choice.open(store, limits)
     if query.writes or choice.name != "duckdb":
-        return runner.stream(query).keep(keep)
+        return choice.open(store, limits).stream(query).keep(keep)
     started = time.perf_counter()
-    first = runner.stream(replace(query, expr=_limited(query.expr, keep + 1 if keep else 0)))
-    found = first.keep(keep)
-    hits = len(found)
-    if not keep or hits > keep:
-        with runner.stream(replace(query, expr=_counted(query.expr))) as counted:
-            hits = int(next(iter(counted.batches())).column(0)[0].as_py())
+    # Both runs on one connection: the store's files are opened and their footers read once.
+    con = store.connect()
+    try:
+        con.execute(_CACHE_FOOTERS.sql(dialect="duckdb"))
+        runner = DuckDBEngine(store, connection=con, limits=limits)
+        first = runner.stream(replace(query, expr=_limited(query.expr, keep + 1 if keep else 0)))
+        found = first.keep(keep)
+        hits = len(found)
+        if not keep or hits > keep:
+            with runner.stream(replace(query, expr=_counted(query.expr))) as counted:
+                hits = int(next(iter(counted.batches())).column(0)[0].as_py())
+    finally:
+        con.close()
     elapsed = time.perf_counter() - started
     return KeptResult(found.table, hits, query.sql(), elapsed, found.warnings)
+
+
+# DuckDB reads each Parquet footer once per connection, not once per statement.
+_CACHE_FOOTERS = exp.Set(
+    expressions=[
+        exp.SetItem(
+            this=exp.EQ(this=exp.column("parquet_metadata_cache"), expression=exp.true()),
+            kind="GLOBAL",
+        )
+    ]
+)
 
 
 def _limited(select: exp.Select, rows: int) -> exp.Select:

@@ -79,7 +79,12 @@ WITH RECURSIVE s0 AS (
     *,
     (
       ROW_NUMBER() OVER (PARTITION BY "__k0", "__seg", "__ps", "__sp" ORDER BY "_time" DESC, "_cd" DESC) - 1
-    ) // 1000 AS "__chunk"
+    ) // 1000 AS "__chunk",
+    COUNT(*) OVER (
+      PARTITION BY "__k0", "__seg", "__ps", "__sp"
+      ORDER BY "_time" DESC, "_cd" DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS "__n"
   FROM s7
 ), s9 AS (
   SELECT
@@ -114,12 +119,31 @@ WITH RECURSIVE s0 AS (
     COUNT(*) AS "field_match_sum",
     MAX("_cd") AS "_cd"
   FROM s9
+  WHERE
+    "__n" - "__chunk" * 1000 > 1
   GROUP BY
     "__k0",
     "__seg",
     "__ps",
     "__sp",
     "__chunk"
+  UNION ALL
+  SELECT
+    "_time" AS "_time",
+    "__k0" AS "host",
+    "_raw" AS "_raw",
+    ROUND("_time" - "_time", 6) AS "duration",
+    1 AS "eventcount",
+    CASE
+      WHEN "__st" IS NULL OR "__en" IS NULL OR "__split" IS NULL OR 0 IS NULL
+      THEN NULL
+      ELSE GREATEST("__st", "__en", "__split", 0)
+    END AS "closed_txn",
+    1 AS "field_match_sum",
+    "_cd" AS "_cd"
+  FROM s9
+  WHERE
+    "__n" - "__chunk" * 1000 = 1
 )
 SELECT
   "host" AS "host",

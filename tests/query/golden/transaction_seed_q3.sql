@@ -59,7 +59,8 @@ WITH s0 AS (
       PARTITION BY "__k0"
       ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS "__seg"
+    ) AS "__seg",
+    ROW_NUMBER() OVER (PARTITION BY "__k0" ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST) AS "__r"
   FROM s3
 ), s5 AS (
   SELECT
@@ -73,17 +74,39 @@ WITH s0 AS (
   FROM s5
 ), s7 AS (
   SELECT
-    *,
-    (
-      ROW_NUMBER() OVER (PARTITION BY "__k0", "__seg", "__ps", "__sp" ORDER BY "_time" DESC, "_cd" DESC) - 1
-    ) // 1000 AS "__chunk"
+    "__k0",
+    "__seg",
+    "__ps",
+    "__sp",
+    COUNT(*) AS "__n",
+    MIN("__r") AS "__r0"
   FROM s6
+  GROUP BY
+    "__k0",
+    "__seg",
+    "__ps",
+    "__sp"
 ), s8 AS (
+  SELECT
+    __m.*,
+    (
+      "__g"."__n" - 1 - (
+        "__m"."__r" - "__g"."__r0"
+      )
+    ) // 1000 AS "__chunk",
+    "__g"."__n" AS "__n"
+  FROM s6 AS __m
+  INNER JOIN s7 AS __g
+    ON "__m"."__k0" = "__g"."__k0"
+    AND "__m"."__seg" = "__g"."__seg"
+    AND "__m"."__ps" = "__g"."__ps"
+    AND "__m"."__sp" = "__g"."__sp"
+), s9 AS (
   SELECT
     *,
     0 AS "__split"
-  FROM s7
-), s9 AS (
+  FROM s8
+), s10 AS (
   SELECT
     MIN("_time") AS "_time",
     MIN("__k0") AS "session",
@@ -111,23 +134,44 @@ WITH s0 AS (
     END AS "closed_txn",
     COUNT(*) AS "field_match_sum",
     MAX("_cd") AS "_cd"
-  FROM s8
+  FROM s9
+  WHERE
+    "__n" - "__chunk" * 1000 > 1
   GROUP BY
     "__k0",
     "__seg",
     "__ps",
     "__sp",
     "__chunk"
-), s10 AS (
+  UNION ALL
   SELECT
-    *
+    "_time" AS "_time",
+    "__k0" AS "session",
+    CASE WHEN NOT "host" IS NULL THEN ["host"] END AS "host",
+    [COALESCE("ParentImage", 'NULL')] AS "ParentImage",
+    "_raw" AS "_raw",
+    ROUND("_time" - "_time", 6) AS "duration",
+    1 AS "eventcount",
+    CASE
+      WHEN "__st" IS NULL OR "__en" IS NULL OR "__split" IS NULL OR 0 IS NULL
+      THEN NULL
+      ELSE GREATEST("__st", "__en", "__split", 0)
+    END AS "closed_txn",
+    1 AS "field_match_sum",
+    "_cd" AS "_cd"
   FROM s9
   WHERE
-    "closed_txn" = 1
+    "__n" - "__chunk" * 1000 = 1
 ), s11 AS (
   SELECT
     *
   FROM s10
+  WHERE
+    "closed_txn" = 1
+), s12 AS (
+  SELECT
+    *
+  FROM s11
   WHERE
     "eventcount" > 1
 )
@@ -137,7 +181,7 @@ SELECT
   "host" AS "host",
   "ParentImage" AS "ParentImage",
   "duration" AS "duration"
-FROM s11
+FROM s12
 ORDER BY
   "_time" DESC,
   "_cd" DESC

@@ -11,12 +11,11 @@ closed (closed_txn=1), as Splunk closes it on the split; so does a transaction o
 Output per transaction: ``_time`` of the earliest member, ``duration``, ``eventcount``,
 ``closed_txn``, ``_raw`` of the members oldest first, the key fields, ``mvlist`` fields as one
 entry per member in ascending time with ``nullstr`` for members without the field, and every other
-field as its sorted distinct values. Newest transaction first.
+field as its sorted distinct values. Newest transaction first. A transaction of one member skips
+the aggregation (its row gives those values directly; see ``_groups_and_singles``).
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from sqlglot import exp
 
@@ -101,8 +100,8 @@ def compile_transaction(cmd: ast.Transaction, state: State) -> State:
         ),
         added=[*keys, "__st", "__en"],
     )
-    s = _segments(cmd, s, keys, asc, desc)
-    s = _pieces(cmd, s, keys, asc, time.expr)
+    s, newest_first = _segments(cmd, s, keys, asc, desc)
+    s = _pieces(cmd, s, keys, asc, time.expr, newest_first)
     grouped = _aggregate(cmd, s, keys, asc)
     if (cmd.startswith or cmd.endswith) and not cmd.keepevicted:
         closed = grouped.fields["closed_txn"].sql
@@ -114,36 +113,54 @@ def compile_transaction(cmd: ast.Transaction, state: State) -> State:
 
 def _segments(
     cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], desc: list[exp.Ordered]
-) -> State:
-    if cmd.startswith is not None:
-        seg: exp.Expr = _window(exp.Sum(this=col("__st")), keys, asc)
-    elif cmd.endswith is not None:
-        seg = _window(exp.Sum(this=col("__en")), keys, desc)
-    else:
-        seg = lit(0)
-    s = s.then(s.select_from(exp.Star(), alias(seg, "__seg")), added=["__seg"])
+) -> tuple[State, bool | None]:
+    """Rows numbered by segment (``__seg``). With startswith or endswith alone, also numbered
+    within their key (``__r``, on the segment's window, so in the same sort), oldest or newest
+    first as the bool says; None: no numbering (no window, or both options: the orphans' window
+    may order tied members otherwise, so the kept members' numbers need not be consecutive)."""
+    if cmd.startswith is None and cmd.endswith is None:
+        s = s.then(s.select_from(exp.Star(), alias(lit(0), "__seg")), added=["__seg"])
+        return s, None
+    newest_first = cmd.startswith is None
+    flag, order = ("__en", desc) if newest_first else ("__st", asc)
+    seg = _window(exp.Sum(this=col(flag)), keys, order)
     if cmd.startswith is not None and cmd.endswith is not None:
-        # Members after the first end event of a segment (before the next start) are orphans.
-        before = exp.Window(
-            this=exp.Sum(this=col("__en")),
-            partition_by=[col(k) for k in [*keys, "__seg"]],
-            order=exp.Order(expressions=[o.copy() for o in asc]),
-            spec=exp.WindowSpec(
-                kind="ROWS",
-                start="UNBOUNDED",
-                start_side="PRECEDING",
-                end="1",
-                end_side="PRECEDING",
-            ),
-        )
-        ends_before = exp.Coalesce(this=before, expressions=[lit(0)])
-        s = s.then(s.select_from(exp.Star(), alias(ends_before, "__eb")), added=["__eb"])
-        s = s.then(s.select_from(exp.Star()).where(exp.EQ(this=col("__eb"), expression=lit(0))))
-    return s
+        s = s.then(s.select_from(exp.Star(), alias(seg, "__seg")), added=["__seg"])
+        return _drop_orphans(s, keys, asc), None
+    rank = _window(exp.RowNumber(), keys, order, running=False)
+    s = s.then(
+        s.select_from(exp.Star(), alias(seg, "__seg"), alias(rank, "__r")),
+        added=["__seg", "__r"],
+    )
+    return s, newest_first
+
+
+def _drop_orphans(s: State, keys: list[str], asc: list[exp.Ordered]) -> State:
+    """Members after the first end event of a segment (before the next start) are orphans."""
+    before = exp.Window(
+        this=exp.Sum(this=col("__en")),
+        partition_by=[col(k) for k in [*keys, "__seg"]],
+        order=exp.Order(expressions=[o.copy() for o in asc]),
+        spec=exp.WindowSpec(
+            kind="ROWS",
+            start="UNBOUNDED",
+            start_side="PRECEDING",
+            end="1",
+            end_side="PRECEDING",
+        ),
+    )
+    ends_before = exp.Coalesce(this=before, expressions=[lit(0)])
+    s = s.then(s.select_from(exp.Star(), alias(ends_before, "__eb")), added=["__eb"])
+    return s.then(s.select_from(exp.Star()).where(exp.EQ(this=col("__eb"), expression=lit(0))))
 
 
 def _pieces(
-    cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered], t: exp.Expr
+    cmd: ast.Transaction,
+    s: State,
+    keys: list[str],
+    asc: list[exp.Ordered],
+    t: exp.Expr,
+    newest_first: bool | None,
 ) -> State:
     part = [*keys, "__seg"]
     if cmd.maxpause is not None:
@@ -162,15 +179,83 @@ def _pieces(
     else:
         s = s.then(s.select_from(exp.Star(), alias(lit(0), "__sp")), added=["__sp"])
     part = [*part, "__sp"]
-    if cmd.maxevents > 0:
+    if cmd.maxevents > 0 and newest_first is not None:
+        s = _ranked_chunks(s, part, newest_first, cmd.maxevents)
+    elif cmd.maxevents > 0:
         rn = _window(exp.RowNumber(), part, s.order_by(), running=False)
-        chunk: exp.Expr = exp.IntDiv(
+        chunk = exp.IntDiv(
             this=exp.Paren(this=exp.Sub(this=rn, expression=lit(1))), expression=lit(cmd.maxevents)
         )
+        s = s.then(
+            s.select_from(exp.Star(), alias(chunk, "__chunk"), alias(_piece_size(part, s), "__n")),
+            added=["__chunk", "__n"],
+        )
     else:
-        chunk = lit(0)
-    s = s.then(s.select_from(exp.Star(), alias(chunk, "__chunk")), added=["__chunk"])
+        s = s.then(s.select_from(exp.Star(), alias(lit(0), "__chunk")), added=["__chunk"])
     return _split_flags(cmd, s, keys)
+
+
+def _ranked_chunks(s: State, part: list[str], newest_first: bool, maxevents: int) -> State:
+    """``__chunk`` and ``__n`` without a second sort: a piece is a run of consecutive members
+    of its key, so its members' numbers within the key (``__r``) are consecutive too; its size
+    and first number come from a GROUP BY joined back on the piece's columns, and a member's
+    place from the newest is its number's distance from the piece's newest."""
+    sizes = exp.Select(
+        expressions=[
+            *[col(p) for p in part],
+            alias(exp.Count(this=exp.Star()), "__n"),
+            alias(exp.Min(this=col("__r")), "__r0"),
+        ]
+    ).from_(s.table(), copy=False)
+    pieces = s.ctx.add_stage(sizes.group_by(*[col(p) for p in part], copy=False))
+    r = exp.column("__r", table="__m", quoted=True)
+    r0 = exp.column("__r0", table="__g", quoted=True)
+    n = exp.column("__n", table="__g", quoted=True)
+    # places from the newest, from 0: r - r0 when numbered newest first, else n - 1 - (r - r0)
+    since_first = exp.Sub(this=r, expression=r0)
+    place = (
+        since_first
+        if newest_first
+        else exp.Sub(
+            this=exp.Sub(this=n.copy(), expression=lit(1)),
+            expression=exp.Paren(this=since_first),
+        )
+    )
+    chunk = exp.IntDiv(this=exp.Paren(this=place), expression=lit(maxevents))
+    joined = (
+        exp.Select(
+            expressions=[
+                exp.Column(this=exp.Star(), table=exp.to_identifier("__m")),
+                alias(chunk, "__chunk"),
+                alias(n.copy(), "__n"),
+            ]
+        )
+        .from_(aliased_table(s.source, "__m"))
+        .join(
+            aliased_table(pieces, "__g"),
+            on=columns_equal("__m", "__g", part),
+            join_type="inner",
+            copy=False,
+        )
+    )
+    return s.then(joined, added=["__chunk", "__n"])
+
+
+def _piece_size(part: list[str], s: State) -> exp.Window:
+    """The members of the row's piece, over the chunk number's window (same partition, order
+    and so one sort): the whole partition as its frame."""
+    return exp.Window(
+        this=exp.Count(this=exp.Star()),
+        partition_by=[col(p) for p in part],
+        order=exp.Order(expressions=s.order_by()),
+        spec=exp.WindowSpec(
+            kind="ROWS",
+            start="UNBOUNDED",
+            start_side="PRECEDING",
+            end="UNBOUNDED",
+            end_side="FOLLOWING",
+        ),
+    )
 
 
 def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> State:
@@ -279,19 +364,21 @@ def _split_flags(cmd: ast.Transaction, s: State, keys: list[str]) -> State:
 
 
 def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Ordered]) -> State:
+    """One row per transaction: each output is a pair (aggregate over the members, value from
+    the one member of a single-member transaction), see ``_groups_and_singles``."""
     t = s.get("_time").expr
     taken: set[str] = set()
-    projections: list[exp.Expr] = []
+    projections: list[tuple[exp.Expr, exp.Expr]] = []
     fields: dict[str, Field] = {}
 
-    def add(name: str, value: exp.Expr, kind: str) -> None:
+    def add(name: str, value: tuple[exp.Expr, exp.Expr], kind: str) -> None:
         internal = reserve_name(name, taken)
-        projections.append(alias(value, internal))
+        projections.append((alias(value[0], internal), alias(value[1], internal)))
         fields[name] = Field(name, internal, kind)
 
-    add("_time", exp.Min(this=t.copy()), NUM)
+    add("_time", (exp.Min(this=t.copy()), t.copy()), NUM)
     for field_name, key in zip(cmd.fields, keys, strict=True):
-        add(field_name, exp.Min(this=col(key)), TEXT)
+        add(field_name, (exp.Min(this=col(key)), col(key)), TEXT)
     mvlist = _mvlist_fields(cmd, s)
     needed = s.ctx.needed
     for f in s.visible():
@@ -307,29 +394,74 @@ def _aggregate(cmd: ast.Transaction, s: State, keys: list[str], asc: list[exp.Or
     if s.has("_raw"):
         raw = s.get("_raw").expr
         ordered_raw = exp.Order(this=raw, expressions=[o.copy() for o in asc])
-        add("_raw", exp.GroupConcat(this=ordered_raw, separator=lit("\n")), TEXT)
+        add("_raw", (exp.GroupConcat(this=ordered_raw, separator=lit("\n")), raw.copy()), TEXT)
     span = exp.Sub(this=exp.Max(this=t.copy()), expression=exp.Min(this=t.copy()))
-    add("duration", exp.Round(this=span, decimals=lit(TIME_DECIMALS)), NUM)
-    add("eventcount", exp.Count(this=exp.Star()), INT)
-    full = _flag(exp.EQ(this=exp.Count(this=exp.Star()), expression=lit(cmd.maxevents)))
-    closed = exp.Greatest(
-        this=exp.Max(this=col("__st")),
-        expressions=[exp.Max(this=col("__en")), exp.Max(this=col("__split")), full],
+    zero = exp.Sub(this=t.copy(), expression=t.copy())  # null when _time is, as span
+    add(
+        "duration",
+        (
+            exp.Round(this=span, decimals=lit(TIME_DECIMALS)),
+            exp.Round(this=zero, decimals=lit(TIME_DECIMALS)),
+        ),
+        NUM,
     )
-    add("closed_txn", closed, INT)
-    add("field_match_sum", exp.Count(this=exp.Star()), INT)
+    add("eventcount", (exp.Count(this=exp.Star()), lit(1)), INT)
+    add("closed_txn", _closed(cmd.maxevents), INT)
+    add("field_match_sum", (exp.Count(this=exp.Star()), lit(1)), INT)
     if s.has("_cd"):
-        add("_cd", exp.Max(this=s.get("_cd").expr), INT)
-    group = [col(k) for k in [*keys, *_GROUP_COLS]]
-    select = s.select_from(*projections).group_by(*group, copy=False)
+        cd = s.get("_cd").expr
+        add("_cd", (exp.Max(this=cd), cd.copy()), INT)
     order = [ordered(col(fields["_time"].sql), True)]
     if "_cd" in fields:
         order.append(ordered(col(fields["_cd"].sql), True))
     hidden = frozenset({"_cd"} & set(fields))
-    out = s.then(
-        select, fields=fields, order=tuple(order), physical=frozenset(taken), hidden_fields=hidden
+    return s.then(
+        _groups_and_singles(cmd, s, keys, projections),
+        fields=fields,
+        order=tuple(order),
+        physical=frozenset(taken),
+        hidden_fields=hidden,
     )
-    return replace(out)
+
+
+def _closed(maxevents: int) -> tuple[exp.Expr, exp.Expr]:
+    """closed_txn: a start or end member, a split, or maxevents members."""
+    full = _flag(exp.EQ(this=exp.Count(this=exp.Star()), expression=lit(maxevents)))
+    many = exp.Greatest(
+        this=exp.Max(this=col("__st")),
+        expressions=[exp.Max(this=col("__en")), exp.Max(this=col("__split")), full],
+    )
+    one = exp.Greatest(
+        this=col("__st"), expressions=[col("__en"), col("__split"), lit(int(maxevents == 1))]
+    )
+    return many, one
+
+
+def _groups_and_singles(
+    cmd: ast.Transaction,
+    s: State,
+    keys: list[str],
+    projections: list[tuple[exp.Expr, exp.Expr]],
+) -> exp.Expr:
+    """The members grouped by transaction. With maxevents (the chunk window also counts each
+    piece's members, ``__n``), a transaction of one member (most of a startswith search's: a
+    start nothing followed) is projected straight from its row beside the aggregation of the
+    others (UNION ALL): the same values without a list built per one-row group, and a later
+    filter on eventcount > 1 lets the engine drop that branch unread."""
+    group = [col(k) for k in [*keys, *_GROUP_COLS]]
+    grouped = s.select_from(*(many for many, _ in projections)).group_by(*group, copy=False)
+    if cmd.maxevents <= 0:
+        return grouped
+    # Members from this row's chunk on: 1 only in a last chunk of one member (the test puts
+    # every member of a chunk on the same side; maxevents=1 chunks go either way, both right).
+    rest = exp.Sub(
+        this=col("__n"), expression=exp.Mul(this=col("__chunk"), expression=lit(cmd.maxevents))
+    )
+    many_members = grouped.where(exp.GT(this=rest, expression=lit(1)), copy=False)
+    singles = s.select_from(*(one for _, one in projections)).where(
+        exp.EQ(this=rest.copy(), expression=lit(1)), copy=False
+    )
+    return exp.union(many_members, singles, distinct=False)
 
 
 def _mvlist_fields(cmd: ast.Transaction, s: State) -> set[str]:
@@ -340,19 +472,21 @@ def _mvlist_fields(cmd: ast.Transaction, s: State) -> set[str]:
     return set(cmd.mvlist)
 
 
-def _member_list(value: exp.Expr, kind: str, nullstr: str, asc: list[exp.Ordered]) -> exp.Expr:
+def _member_list(
+    value: exp.Expr, kind: str, nullstr: str, asc: list[exp.Ordered]
+) -> tuple[exp.Expr, exp.Expr]:
     """One entry per member, oldest first; ``nullstr`` for a member without the field."""
     if kind == LIST:
         filled = exp.Coalesce(this=value, expressions=[exp.Array(expressions=[lit(nullstr)])])
-        return exp.Flatten(
-            this=exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
-        )
+        listed = exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
+        return exp.Flatten(this=listed), filled.copy()
     text = as_text_expr(value, kind)
     filled = exp.Coalesce(this=text, expressions=[lit(nullstr)])
-    return exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
+    listed = exp.ArrayAgg(this=exp.Order(this=filled, expressions=[o.copy() for o in asc]))
+    return listed, exp.Array(expressions=[filled.copy()])
 
 
-def _sorted_set(value: exp.Expr, kind: str) -> exp.Expr:
+def _sorted_set(value: exp.Expr, kind: str) -> tuple[exp.Expr, exp.Expr]:
     """Distinct values, sorted lexicographically; null when no member has the field."""
     text = value if kind == LIST else as_text_expr(value, kind)
     collected = exp.Filter(
@@ -360,7 +494,14 @@ def _sorted_set(value: exp.Expr, kind: str) -> exp.Expr:
     )
     flat = exp.Flatten(this=collected) if kind == LIST else collected
     # An aggregate over no non-null value is NULL, so a field no member has stays null.
-    return exp.ArraySort(this=exp.ArrayDistinct(this=flat))
+    many = exp.ArraySort(this=exp.ArrayDistinct(this=flat))
+    own = (
+        exp.ArraySort(this=exp.ArrayDistinct(this=text.copy()))
+        if kind == LIST
+        else exp.Array(expressions=[text.copy()])
+    )
+    one = exp.Case(ifs=[exp.If(this=not_null(text.copy()), true=own)])
+    return many, one
 
 
 def as_text_expr(value: exp.Expr, kind: str) -> exp.Expr:
