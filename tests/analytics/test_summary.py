@@ -55,9 +55,9 @@ def test_findings_are_the_same_with_and_without_summaries(tmp_path, monkeypatch)
     store = _in_batches(tmp_path / "store")
     built = _findings(scan(store))  # computed, and kept
     kept = _kept(store)
-    # per batch its keys, and its needed events but for the logon's batch (which has none: a
-    # network logon no logon rule matches is read from the events)
-    assert len(kept) == 5
+    # per batch its keys and its network logons, and its needed events but for the logon's
+    # batch (which has none: a network logon no logon rule matches is only a join partner)
+    assert len(kept) == 8
     read = scan(store)  # read back: each batch's tables are views of its summaries
     views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
     assert {"keys_b000001", "needed_b000003"} <= {r[0] for r in views.fetchall()}
@@ -79,7 +79,7 @@ def test_changed_files_are_summarised_again(tmp_path):
     stat = first.stat()
     os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert _findings(scan(store)) == before
-    assert len(_kept(store)) == len(kept) + 2  # that batch's keys and needed events, anew
+    assert len(_kept(store)) == len(kept) + 3  # that batch's keys, logons and needed events
 
 
 def test_a_summary_is_read_only_for_its_own_statement(tmp_path):

@@ -32,7 +32,10 @@ statement are the same): ``event_keys`` is the sum of the batches' keys, the uni
 it (a filter may read the key table whole, so never on one batch's keys), and each batch's
 ``needed_events`` are its events whose combination's hash is among those that passed and that
 batch holds (written into the statement, so they key its summary). A batch none of whose
-combinations passed is not read at all. Any other store (an index's view of one, object storage,
+combinations passed is not read at all. Each batch's network logons are kept too, as the
+sessions' join partners (``logons_table``: reading them from the events decodes the logon
+columns of every Security event, twice a hunt); read from their summaries through a view, they
+take no memory. Any other store (an index's view of one, object storage,
 another engine's) is scanned in memory in one go.
 
 A module's ``scan_filters(columns)`` must never be narrower than the ``WHERE`` of any query it
@@ -69,7 +72,12 @@ from huntbook.analytics.lateral_movement import scan_filters as lateral_filters
 from huntbook.analytics.powershell_findings import SOURCE_FIELDS
 from huntbook.analytics.powershell_findings import scan_columns as powershell_columns
 from huntbook.analytics.powershell_findings import scan_filters as powershell_filters
-from huntbook.analytics.sessions import ACTIVITY_FIELDS, LOGON_FIELDS, activity_logon_id
+from huntbook.analytics.sessions import (
+    ACTIVITY_FIELDS,
+    LOGON_FIELDS,
+    activity_logon_id,
+    logon_select,
+)
 from huntbook.analytics.visibility import count_reads
 from huntbook.store.core import Store
 from huntbook.store.views import SQL_TYPES
@@ -77,6 +85,7 @@ from huntbook.store.views import SQL_TYPES
 KEYS = "event_keys"
 COUNT = "_events"  # event_keys' count of the events of each combination
 NEEDED = "needed_events"
+LOGONS = "network_logons"  # every network logon, kept by batch (read by the sessions' joins)
 PASSED = "passed_keys"  # the hashes (and EventCodes) of the combinations that pass, by batch
 HASH = "_hash"
 CORE = ("_time", "_cd", "host", "EventCode", "source", "sourcetype")
@@ -109,6 +118,7 @@ class Scanned:
     con: Any
     events_table: str = NEEDED
     tally: tuple[str, str] = (KEYS, COUNT)  # what counts over every event read
+    logons_table: str | None = None  # every network logon, when kept by batch
 
     def connect(self) -> Any:
         return self.con
@@ -197,16 +207,18 @@ class Batch:
     source: str  # the view over its files
     keys: str  # its event_keys
     needed: str  # its needed_events
+    logons: str  # its network logons
     present: frozenset[str]  # the columns its files carry
 
     @classmethod
     def of(cls, con: Any, store: Store, entry: Mapping[str, Any]) -> Batch:
         files = [str(store.path / f) for f in entry["files"]]
-        source, keys, needed = (f"{part}_{entry['id']}" for part in ("batch", "keys", "needed"))
+        parts = ("batch", "keys", "needed", "logons")
+        source, keys, needed, logons = (f"{part}_{entry['id']}" for part in parts)
         reader = exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in files]))
         probe = con.execute(exp.select(exp.Star()).from_(reader).limit(0).sql(dialect=DIALECT))
         present = frozenset(d[0] for d in probe.description)
-        return cls(files, summary.stamp(files), source, keys, needed, present)
+        return cls(files, summary.stamp(files), source, keys, needed, logons, present)
 
 
 def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
@@ -258,6 +270,14 @@ def _batch_needed(con: Any, plan: Plan, batch: Batch, where: Path | None) -> boo
     return True
 
 
+def _batch_logons(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
+    """The batch's network logons (from its summary when kept): the join partners of the
+    sessions' activity, any of which may be needed."""
+    query = logon_select(plan.columns, batch.source)
+    basis = batch.stamp + _view(con, plan, batch, _names([query]))
+    summary.kept(con, where, basis, batch.logons, query)
+
+
 def _stacked(tables: Sequence[str]) -> exp.Query:
     """Every row of the tables (of the same columns), one after the other."""
     each: list[exp.Query] = [exp.select(exp.Star()).from_(t) for t in tables]
@@ -269,6 +289,7 @@ def _by_batch(con: Any, store: Store, plan: Plan, where: Path | None) -> None:
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
     for batch in batches:
         _batch_keys(con, plan, batch, where)
+        _batch_logons(con, plan, batch, where)
     named = [exp.column(k, quoted=True) for k in plan.keys]
     total = exp.Sum(this=exp.column(COUNT, quoted=True)).as_(COUNT, quoted=True)
     every = _stacked([b.keys for b in batches]).subquery()
@@ -277,6 +298,13 @@ def _by_batch(con: Any, store: Store, plan: Plan, where: Path | None) -> None:
     passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
     create_table(con, PASSED, passing.where(plan.union))
     needed = [b.needed for b in batches if _batch_needed(con, plan, b, where)]
+    every_logon = exp.Create(
+        this=exp.to_table(LOGONS),
+        kind="VIEW",
+        expression=_stacked([b.logons for b in batches]),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    con.execute(every_logon.sql(dialect=DIALECT))
     if not needed:
         create_table(con, NEEDED, _needed_query(plan, [], EVENTS, exp.false()))
         return
@@ -291,6 +319,6 @@ def scan(store: StoreLike) -> Scanned:
     where = summary.folder(store)
     if where is None or not isinstance(store, Store) or not store.manifest()["batches"]:
         _whole(con, plan)
-    else:
-        _by_batch(con, store, plan, where)
-    return Scanned(store, con)
+        return Scanned(store, con)
+    _by_batch(con, store, plan, where)
+    return Scanned(store, con, logons_table=LOGONS)

@@ -58,9 +58,9 @@ def stamp(paths: list[str]) -> str:
     return "\n".join(parts)
 
 
-def _write(con: Any, name: str, target: Path) -> None:
+def _write(con: Any, name: str, target: Path) -> bool:
     """Table ``name`` as the Parquet file ``target``, whole or not at all (a file system that
-    refuses it leaves the summary missing, never wrong)."""
+    refuses it leaves the summary missing, never wrong); whether it was written."""
     partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     copy = exp.Copy(
         this=exp.to_table(name),
@@ -73,6 +73,8 @@ def _write(con: Any, name: str, target: Path) -> None:
         partial.replace(target)
     except (OSError, duckdb.IOException):
         partial.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def kept(con: Any, where: Path | None, basis: str, name: str, query: exp.Expr) -> None:
@@ -83,15 +85,20 @@ def kept(con: Any, where: Path | None, basis: str, name: str, query: exp.Expr) -
     key = hashlib.sha256(f"{basis}\n{statement}".encode()).hexdigest()
     target = where / f"{key}.parquet" if where is not None else None
     if target is not None and target.is_file():
-        reader = exp.ReadParquet(expressions=[exp.Literal.string(str(target))])
-        view = exp.Create(
-            this=exp.to_table(name),
-            kind="VIEW",
-            expression=exp.select(exp.Star()).from_(exp.Table(this=reader)),
-            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-        )
-        con.execute(view.sql(dialect=DIALECT))
+        _view(con, name, target)
         return
     create_table(con, name, query)
-    if target is not None:
-        _write(con, name, target)
+    if target is not None and _write(con, name, target):  # the file from now on, not memory
+        con.execute(exp.Drop(tables=[exp.to_table(name)], kind="TABLE").sql(dialect=DIALECT))
+        _view(con, name, target)
+
+
+def _view(con: Any, name: str, target: Path) -> None:
+    reader = exp.ReadParquet(expressions=[exp.Literal.string(str(target))])
+    view = exp.Create(
+        this=exp.to_table(name),
+        kind="VIEW",
+        expression=exp.select(exp.Star()).from_(exp.Table(this=reader)),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    con.execute(view.sql(dialect=DIALECT))
