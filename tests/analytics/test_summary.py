@@ -42,13 +42,18 @@ def _without(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(summary, "folder", lambda store: None)
 
 
+def _opted_in(store: Store) -> Store:
+    (store.path / summary.FOLDER).mkdir()
+    return store
+
+
 def _in_batches(path: Path) -> Store:
     """The WMI move and its noise in three batches: the connection, the logon and the process
-    start each in a different one (the filters must join them across batches)."""
+    start each in a different one (the filters must join them across batches); opted in."""
     events = _events()
     make_store(path, [*events[:20], events[-3]])
     make_store(path, [*events[20:30], events[-2]])
-    return make_store(path, [*events[30:-3], events[-1]])
+    return _opted_in(make_store(path, [*events[30:-3], events[-1]]))
 
 
 def test_findings_are_the_same_with_and_without_summaries(tmp_path, monkeypatch):
@@ -98,6 +103,20 @@ def test_a_summary_is_read_only_for_its_own_statement(tmp_path):
     assert found == [1, 2, 1, 2]
 
 
+def test_a_store_not_opted_in_is_not_written(tmp_path):
+    """Without its ``summaries`` folder a store is scanned in memory, as before, and a reader
+    (a hunt, the findings, the web server) leaves it as it was."""
+    store = _in_batches(tmp_path / "store")
+    (store.path / summary.FOLDER).rmdir()
+    before = {p: p.stat().st_mtime_ns for p in store.path.rglob("*")}
+    found = _findings(scan(store))
+    assert {p: p.stat().st_mtime_ns for p in store.path.rglob("*")} == before
+    assert summary.folder(store) is None
+    _opted_in(store)
+    assert _findings(scan(store)) == found
+    assert _kept(store)
+
+
 def test_no_summary_for_a_store_seen_through_a_wrapper(tmp_path):
     """An index's view of a store (or any other wrapper: object storage, another engine) is
     scanned in memory as before; nothing is written."""
@@ -114,6 +133,7 @@ def test_demo_findings_with_and_without_summaries(tmp_path, monkeypatch):
     for host in sorted((tmp_path / "logs").iterdir()):  # a batch per host
         ingest(store, [host], index="botsv2")
     assert len(store.manifest()["batches"]) > 1
+    _opted_in(store)
     built, read = findings_for(store), findings_for(store)
     assert _kept(store)
     _without(monkeypatch)
@@ -127,6 +147,7 @@ def test_recorded_findings_with_and_without_summaries(shared_data, tmp_path, mon
     store = Store(tmp_path / "store")
     zips = [shared_data / "security-datasets" / f"{name}.zip" for name in RECORDINGS]
     ingest(store, [z for z in zips if z.is_file()], index="botsv2")
+    _opted_in(store)
     built, read = findings_for(store), findings_for(store)
     assert len(_kept(store)) >= len(store.manifest()["batches"])
     _without(monkeypatch)
