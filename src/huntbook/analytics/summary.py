@@ -25,7 +25,7 @@ table computed and, when ``folder`` is given, written as the summary.
 from __future__ import annotations
 
 import hashlib
-import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ def stamp(paths: list[str]) -> str:
 def _write(con: Any, name: str, target: Path) -> bool:
     """Table ``name`` as the Parquet file ``target``, whole or not at all (a file system that
     refuses it leaves the summary missing, never wrong); whether it was written."""
-    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")  # a writer's own
     copy = exp.Copy(
         this=exp.to_table(name),
         kind=False,
