@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -14,6 +15,7 @@ from sqlglot import exp
 from huntbook.analytics import summary
 from huntbook.analytics.scan import NEEDED, scan
 from huntbook.demo import generator
+from huntbook.hunts import findings
 from huntbook.hunts.findings import findings_for
 from huntbook.hunts.scope import IndexScope
 from huntbook.ingest import ingest
@@ -38,8 +40,13 @@ def _kept(store: Store) -> list[str]:
 
 
 def _without(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The scan as before summaries: one pass over the events, nothing kept."""
-    monkeypatch.setattr(summary, "folder", lambda store: None)
+    """The findings as before summaries: one pass over the events, nothing kept."""
+    monkeypatch.setattr(findings, "summaries", lambda store: None)
+
+
+def _scan(store: Any) -> Any:
+    """The scan as the findings call it: from and into the store's summaries, if it has some."""
+    return scan(store, findings.summaries(store))
 
 
 def _opted_in(store: Store) -> Store:
@@ -56,20 +63,19 @@ def _in_batches(path: Path) -> Store:
     return _opted_in(make_store(path, [*events[30:-3], events[-1]]))
 
 
-def test_findings_are_the_same_with_and_without_summaries(tmp_path, monkeypatch):
+def test_findings_are_the_same_with_and_without_summaries(tmp_path):
     store = _in_batches(tmp_path / "store")
-    built = _findings(scan(store))  # computed, and kept
+    built = _findings(_scan(store))  # computed, and kept
     kept = _kept(store)
     # per batch its keys and its network logons, and its needed events but for the logon's
     # batch (which has none: a network logon no logon rule matches is only a join partner)
     assert len(kept) == 8
-    read = scan(store)  # read back: each batch's tables are views of its summaries
+    read = _scan(store)  # read back: each batch's tables are views of its summaries
     views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
     assert {"keys_b000001", "needed_b000003"} <= {r[0] for r in views.fetchall()}
     assert _findings(read) == built
     assert _kept(store) == kept  # nothing written again
-    _without(monkeypatch)
-    assert _findings(scan(store)) == built
+    assert _findings(scan(store)) == built  # no folder given: in memory, in one pass
     assert [(e["source"], e["destination"], e["method"]) for e in built["lateral_movement"]] == [
         ("wrk-btun", "venus", "WMI")
     ]
@@ -78,12 +84,12 @@ def test_findings_are_the_same_with_and_without_summaries(tmp_path, monkeypatch)
 def test_changed_files_are_summarised_again(tmp_path):
     """A batch file of another size or modification time is not the file a summary was made of."""
     store = _in_batches(tmp_path / "store")
-    before = _findings(scan(store))
+    before = _findings(_scan(store))
     kept = _kept(store)
     first = store.path / store.manifest()["batches"][0]["files"][0]
     stat = first.stat()
     os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert _findings(scan(store)) == before
+    assert _findings(_scan(store)) == before
     assert len(_kept(store)) == len(kept) + 3  # that batch's keys, logons and needed events
 
 
@@ -109,11 +115,11 @@ def test_a_store_not_opted_in_is_not_written(tmp_path):
     store = _in_batches(tmp_path / "store")
     (store.path / summary.FOLDER).rmdir()
     before = {p: p.stat().st_mtime_ns for p in store.path.rglob("*")}
-    found = _findings(scan(store))
+    found = _findings(_scan(store))
     assert {p: p.stat().st_mtime_ns for p in store.path.rglob("*")} == before
-    assert summary.folder(store) is None
+    assert findings.summaries(store) is None
     _opted_in(store)
-    assert _findings(scan(store)) == found
+    assert _findings(_scan(store)) == found
     assert _kept(store)
 
 
@@ -122,9 +128,9 @@ def test_no_summary_for_a_store_seen_through_a_wrapper(tmp_path):
     scanned in memory as before; nothing is written."""
     store = _in_batches(tmp_path / "store")
     scoped = IndexScope(store, "main")
-    assert summary.folder(scoped) is None
-    assert _findings(scan(scoped)) == _findings(scan(store))
-    assert scan(scoped).connect().execute(f"SELECT count(*) FROM {NEEDED}").fetchone()[0] == 2
+    assert findings.summaries(scoped) is None
+    assert _findings(_scan(scoped)) == _findings(_scan(store))
+    assert _scan(scoped).connect().execute(f"SELECT count(*) FROM {NEEDED}").fetchone()[0] == 2
 
 
 def test_demo_findings_with_and_without_summaries(tmp_path, monkeypatch):

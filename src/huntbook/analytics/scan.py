@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlglot import exp
 
@@ -79,8 +79,6 @@ from huntbook.analytics.sessions import (
     logon_select,
 )
 from huntbook.analytics.visibility import count_reads
-from huntbook.store.core import Store
-from huntbook.store.views import SQL_TYPES
 
 KEYS = "event_keys"
 COUNT = "_events"  # event_keys' count of the events of each combination
@@ -159,15 +157,16 @@ class Plan:
     keys: list[str]
     union: exp.Expr
     columns: Columns
-    kinds: Mapping[str, str]  # column -> its store type (text, list ...)
+    types: Mapping[str, str]  # column -> its SQL type in the store's events view
 
 
-def _plan(store: StoreLike) -> Plan:
+def _plan(store: StoreLike, con: Any) -> Plan:
     on_keys = Columns(store.fields(), store.columns(), KEYS)
     union = exp.or_(*[f for fn in FILTERS for f in fn(on_keys)])
     keys = _names([union, *[v for fn in TALLIES for v in fn(on_keys)]])
-    kinds = {store.columns().get(f, f): kind for f, kind in store.fields().items()}
-    return Plan(keys, union, Columns.of(store), kinds)
+    described = rows(con, exp.Describe(this=exp.to_table(EVENTS)))
+    types = {str(r["column_name"]): str(r["column_type"]) for r in described}
+    return Plan(keys, union, Columns.of(store), types)
 
 
 def _keys_query(plan: Plan, source: str) -> exp.Select:
@@ -198,6 +197,21 @@ def _whole(con: Any, plan: Plan) -> None:
     create_table(con, NEEDED, _needed_query(plan, codes, EVENTS, _wanted(plan, codes, hashed)))
 
 
+@runtime_checkable
+class Batched(Protocol):
+    """A local store, read batch by batch (``huntbook.store.Store``)."""
+
+    path: Path
+
+    def connect(self) -> Any: ...
+
+    def fields(self) -> dict[str, str]: ...
+
+    def columns(self) -> dict[str, str]: ...
+
+    def manifest(self) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Batch:
     """One committed batch as the scan reads it: its files, their identity, its table names."""
@@ -211,7 +225,7 @@ class Batch:
     present: frozenset[str]  # the columns its files carry
 
     @classmethod
-    def of(cls, con: Any, store: Store, entry: Mapping[str, Any]) -> Batch:
+    def of(cls, con: Any, store: Batched, entry: Mapping[str, Any]) -> Batch:
         files = [str(store.path / f) for f in entry["files"]]
         parts = ("batch", "keys", "needed", "logons")
         source, keys, needed, logons = (f"{part}_{entry['id']}" for part in parts)
@@ -222,15 +236,16 @@ class Batch:
 
 
 def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
-    """The view over one batch's files with the columns ``reads``, each of its store type
-    (typed NULL where the batch has none, so every batch's rows hash alike); its SQL."""
+    """The view over one batch's files with the columns ``reads``, each of its type in the
+    store's ``events`` (typed NULL where the batch has none, so every batch's rows hash alike);
+    its SQL."""
     reader = exp.Table(
         this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in batch.files])
     )
     values = [
         exp.cast(
             exp.column(c, quoted=True) if c in batch.present else exp.null(),
-            exp.DataType.build(SQL_TYPES[plan.kinds.get(c, "text")], dialect=DIALECT),
+            exp.DataType.build(plan.types.get(c, "VARCHAR"), dialect=DIALECT),
         ).as_(c, quoted=True)
         for c in reads
     ]
@@ -284,7 +299,7 @@ def _stacked(tables: Sequence[str]) -> exp.Query:
     return reduce(lambda a, b: exp.union(a, b, distinct=False), each[1:], each[0])
 
 
-def _by_batch(con: Any, store: Store, plan: Plan, where: Path | None) -> None:
+def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     """``event_keys`` and ``needed_events`` put together from each batch's scan."""
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
     for batch in batches:
@@ -311,14 +326,15 @@ def _by_batch(con: Any, store: Store, plan: Plan, where: Path | None) -> None:
     create_table(con, NEEDED, _stacked(needed))
 
 
-def scan(store: StoreLike) -> Scanned:
-    """Find the events the analytics can use, in one pass over the store's events (or from the
-    store's summaries of that pass over each batch: analytics/summary.py)."""
+def scan(store: StoreLike, summaries: Path | None = None) -> Scanned:
+    """Find the events the analytics can use, in one pass over the store's events; with
+    ``summaries`` (the folder of a local store's summaries, which only the caller can tell is
+    one: huntbook.hunts.findings.summaries), batch by batch from and into its summaries
+    (analytics/summary.py)."""
     con = cache_footers(store.connect())
-    plan = _plan(store)
-    where = summary.folder(store)
-    if where is None or not isinstance(store, Store) or not store.manifest()["batches"]:
+    plan = _plan(store, con)
+    if summaries is None or not isinstance(store, Batched) or not store.manifest()["batches"]:
         _whole(con, plan)
         return Scanned(store, con)
-    _by_batch(con, store, plan, where)
+    _by_batch(con, store, plan, summaries)
     return Scanned(store, con, logons_table=LOGONS)

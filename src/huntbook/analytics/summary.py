@@ -11,12 +11,13 @@ store's batches, and read back the next time the same statement meets the same f
 What keys a summary: the SHA-256 of the statement's SQL (which names the batch's files and every
 column, filter and projection the analytics read: a changed analytic writes a new statement, so
 it never reads a stale summary) and of each file's size and modification time. Summaries live in
-``<store>/summaries/<key>.parquet`` (a store opts in by having that folder: ``folder``), written
-to a temporary name and renamed into place, so a reader sees one whole or none.
+``<store>/summaries/<key>.parquet`` (a store opts in by having that folder, made by hand:
+``mkdir <store>/summaries``), written to a temporary name and renamed into place, so a reader sees
+one whole or none.
 
-API: ``folder(store) -> Path | None``, the folder summaries are kept in (None: a store that did
-not opt in, or not a local store: the scan then computes in memory, as before; a folder this
-process cannot write is read, and what is missing computed in memory);
+API (the caller names the folder: ``huntbook.hunts.findings.summaries``, for a local store that
+has it, none otherwise, so a store nobody opted in is scanned in memory as before and never
+written; a folder this process cannot write is read, and what is missing computed in memory):
 ``stamp(paths)``, what identifies a batch's files; ``kept(con, folder, basis, name, query)``,
 ``name`` holding ``query``'s rows: a view of the summary when there is one, else a temporary
 table computed and, when ``folder`` is given, written as the summary.
@@ -33,21 +34,8 @@ import duckdb
 from sqlglot import exp
 
 from huntbook.analytics._sql import DIALECT, create_table
-from huntbook.store.core import Store
 
 FOLDER = "summaries"
-
-
-def folder(store: Any) -> Path | None:
-    """``<store>/summaries`` when ``store`` is a local store that has that folder, else None.
-
-    A store keeps summaries only once asked to: its ``summaries`` folder is made by hand
-    (``mkdir <store>/summaries``); nothing else makes it, so a store nobody opted in is never
-    written by a reader (the web server's, say), and is scanned in memory as before."""
-    if type(store) is not Store:
-        return None
-    found = store.path / FOLDER
-    return found if found.is_dir() else None
 
 
 def stamp(paths: list[str]) -> str:
