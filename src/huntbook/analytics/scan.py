@@ -47,7 +47,7 @@ grows with the events.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -157,16 +157,14 @@ class Plan:
     keys: list[str]
     union: exp.Expr
     columns: Columns
-    types: Mapping[str, str]  # column -> its SQL type in the store's events view
+    types: Mapping[str, str] = field(default_factory=dict)  # column -> its type in ``events``
 
 
-def _plan(store: StoreLike, con: Any) -> Plan:
+def _plan(store: StoreLike) -> Plan:
     on_keys = Columns(store.fields(), store.columns(), KEYS)
     union = exp.or_(*[f for fn in FILTERS for f in fn(on_keys)])
     keys = _names([union, *[v for fn in TALLIES for v in fn(on_keys)]])
-    described = rows(con, exp.Describe(this=exp.to_table(EVENTS)))
-    types = {str(r["column_name"]): str(r["column_type"]) for r in described}
-    return Plan(keys, union, Columns.of(store), types)
+    return Plan(keys, union, Columns.of(store))
 
 
 def _keys_query(plan: Plan, source: str) -> exp.Select:
@@ -301,6 +299,8 @@ def _stacked(tables: Sequence[str]) -> exp.Query:
 
 def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     """``event_keys`` and ``needed_events`` put together from each batch's scan."""
+    described = rows(con, exp.Describe(this=exp.to_table(EVENTS)))
+    plan = replace(plan, types={str(r["column_name"]): str(r["column_type"]) for r in described})
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
     for batch in batches:
         _batch_keys(con, plan, batch, where)
@@ -332,7 +332,7 @@ def scan(store: StoreLike, summaries: Path | None = None) -> Scanned:
     one: huntbook.hunts.findings.summaries), batch by batch from and into its summaries
     (analytics/summary.py)."""
     con = cache_footers(store.connect())
-    plan = _plan(store, con)
+    plan = _plan(store)
     if summaries is None or not isinstance(store, Batched) or not store.manifest()["batches"]:
         _whole(con, plan)
         return Scanned(store, con)
