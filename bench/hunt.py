@@ -10,12 +10,15 @@ given with ``--store``, e.g. one built by ``bench/generate.py --keep`` and ``hun
 Whole-process figures: ``huntbook hunt run wmi-lateral-movement --store S --out TMP`` (the seed's
 playbook, reports written) and ``huntbook findings --store S --format json``, each in a child
 process timed from its start to its exit (Python start-up, imports, searches, analytics, reports),
-with the child's own peak resident memory (``wait4``); the fastest of ``--repeat`` runs.
+with the child's own peak resident memory (``wait4``); the fastest of ``--repeat`` runs. The
+first run on a store writes the analytics' per-batch summaries into it (``<store>/summaries``,
+analytics/summary.py) and later runs read them: ``--repeat 2`` shows both in ``runs s``. Point it
+at a copy of a store that must stay as it is.
 
-``--stages`` runs the hunt once more inside this process with a timer around each stage of
-``STAGES`` (the searches, the analytics' one scan, each analytic, naming evidence files, writing
-the reports) and prints the seconds each took and the rows each stage's queries brought into
-Python.
+``--stages`` runs the hunt once more inside this process (its analytics after its searches, not
+beside them) with a timer around each stage of ``STAGES`` (the searches, the analytics' one scan,
+each analytic, naming evidence files, writing the reports) and prints the seconds each took and
+the rows each stage's queries brought into Python.
 """
 
 from __future__ import annotations
@@ -215,7 +218,7 @@ def stages(store: Any) -> dict[str, dict[str, float]]:
     per_search(timer)
     start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
-        result = run_hunt(store, PLAYBOOK, out=out)
+        result = run_hunt(store, PLAYBOOK, out=out, overlap=False)  # one stage at a time
     total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
     names = [*STAGES, *sorted(n for n in timer.seconds if n.startswith("  search "))]
     table = {

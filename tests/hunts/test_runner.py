@@ -6,6 +6,7 @@ the real engine on real data.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -335,3 +336,44 @@ def test_a_hunts_connection_reads_each_parquet_footer_once(store: Any) -> None:
         assert setting == (True,)
     finally:
         shared.close()
+
+
+def test_analytics_run_while_the_searches_do(store: Any, seed_path: Path) -> None:
+    """The analytics read the store on a connection of their own, in a thread beside the
+    searches: each side sees the other running (one waits for the other to have started)."""
+    searching, analysing = threading.Event(), threading.Event()
+    met: dict[str, bool] = {}
+    inner = _seed_search()
+
+    def search(store: Any, spl: str, **kw: Any) -> Any:
+        searching.set()
+        if "search saw the analytics" not in met:
+            met["search saw the analytics"] = analysing.wait(5)
+        return inner(store, spl, **kw)
+
+    def analytics(store: Any, book: Any) -> dict[str, Any]:
+        analysing.set()
+        met["analytics saw a search"] = searching.wait(5)
+        return NO_ANALYTICS(store, book)
+
+    result = run_hunt(store, seed_path, search=search, analytics=analytics)
+    assert met == {"search saw the analytics": True, "analytics saw a search": True}
+    assert [q.hits for q in result.queries] == [
+        q.hits for q in _run(store, seed_path, _seed_search()).queries
+    ]
+
+
+def test_analytics_after_the_searches_when_asked(store: Any, seed_path: Path) -> None:
+    order: list[str] = []
+    inner = _seed_search()
+
+    def search(store: Any, spl: str, **kw: Any) -> Any:
+        order.append("search")
+        return inner(store, spl, **kw)
+
+    def analytics(store: Any, book: Any) -> dict[str, Any]:
+        order.append("analytics")
+        return NO_ANALYTICS(store, book)
+
+    run_hunt(store, seed_path, search=search, analytics=analytics, overlap=False)
+    assert order[-1] == "analytics" and order.count("analytics") == 1

@@ -80,9 +80,11 @@ class Columns:
         variants: Mapping[str, str] | None = None,
         table: str = EVENTS,
         tally: tuple[str, str] | None = None,
+        logons: str | None = None,
     ) -> None:
         self.table = table  # what the row-by-row queries read (see the module docstring)
         self.tally = tally  # a table counting the events (its name, its count column), if any
+        self.logons = logons  # a table of every network logon (analytics/scan.py), if any
         self.spellings: dict[str, list[tuple[str, str]]] = {}  # lower name -> (column, type)
         for name, kind in fields.items():
             column = (variants or {}).get(name, name)
@@ -92,9 +94,10 @@ class Columns:
     def of(cls, store: StoreLike) -> Columns:
         """The columns of a store (its fields and the columns of their case variants), read
         from the table the store names in ``events_table`` (default ``events``), counted from
-        its ``tally`` if it has one."""
+        its ``tally`` if it has one, its network logons from its ``logons_table`` if it has one."""
         table = getattr(store, "events_table", EVENTS)
-        return cls(store.fields(), store.columns(), table, getattr(store, "tally", None))
+        tally, logons = getattr(store, "tally", None), getattr(store, "logons_table", None)
+        return cls(store.fields(), store.columns(), table, tally, logons)
 
     def has(self, name: str) -> bool:
         return name.lower() in self.spellings

@@ -26,6 +26,18 @@ How, three statements on one connection:
    then leaves out), with the columns the analytics read (``READS``, and each module's
    ``scan_columns``).
 
+On a local store this process may write, steps 1 and 3 run batch by batch and each result is
+kept in the store as a summary (analytics/summary.py: read back while the batch's files and the
+statement are the same): ``event_keys`` is the sum of the batches' keys, the union is tested on
+it (a filter may read the key table whole, so never on one batch's keys), and each batch's
+``needed_events`` are its events whose combination's hash is among those that passed and that
+batch holds (written into the statement, so they key its summary). A batch none of whose
+combinations passed is not read at all. Each batch's network logons are kept too, as the
+sessions' join partners (``logons_table``: reading them from the events decodes the logon
+columns of every Security event, twice a hunt); read from their summaries through a view, they
+take no memory. Any other store (an index's view of one, object storage,
+another engine's) is scanned in memory in one go.
+
 A module's ``scan_filters(columns)`` must never be narrower than the ``WHERE`` of any query it
 runs on ``Columns.table`` (a test holds findings on a scanned store to the plain store's), and
 should read no column whose values are unique per event (``Message``, ``_time``), or the key table
@@ -35,12 +47,16 @@ grows with the events.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from functools import reduce
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from sqlglot import exp
 
+from huntbook.analytics import summary
 from huntbook.analytics._sql import (
+    DIALECT,
     EVENTS,
     Candidate,
     Columns,
@@ -56,12 +72,20 @@ from huntbook.analytics.lateral_movement import scan_filters as lateral_filters
 from huntbook.analytics.powershell_findings import SOURCE_FIELDS
 from huntbook.analytics.powershell_findings import scan_columns as powershell_columns
 from huntbook.analytics.powershell_findings import scan_filters as powershell_filters
-from huntbook.analytics.sessions import ACTIVITY_FIELDS, LOGON_FIELDS, activity_logon_id
+from huntbook.analytics.sessions import (
+    ACTIVITY_FIELDS,
+    LOGON_FIELDS,
+    activity_logon_id,
+    logon_select,
+)
 from huntbook.analytics.visibility import count_reads
 
 KEYS = "event_keys"
 COUNT = "_events"  # event_keys' count of the events of each combination
 NEEDED = "needed_events"
+LOGONS = "network_logons"  # every network logon, kept by batch (read by the sessions' joins)
+PASSED = "passed_keys"  # the hashes (and EventCodes) of the combinations that pass, by batch
+HASH = "_hash"
 CORE = ("_time", "_cd", "host", "EventCode", "source", "sourcetype")
 
 # the events each analytic may read row by row
@@ -92,6 +116,7 @@ class Scanned:
     con: Any
     events_table: str = NEEDED
     tally: tuple[str, str] = (KEYS, COUNT)  # what counts over every event read
+    logons_table: str | None = None  # every network logon, when kept by batch
 
     def connect(self) -> Any:
         return self.con
@@ -123,22 +148,193 @@ def _reads(columns: Columns, codes: Sequence[str]) -> dict[str, exp.Expr]:
     return {**plain, **own}
 
 
-def scan(store: StoreLike) -> Scanned:
-    """Find the events the analytics can use, in one pass over the store's events."""
-    con = cache_footers(store.connect())
+@dataclass(frozen=True)
+class Plan:
+    """What the scan computes: the key columns, the union of the filters (on ``event_keys``:
+    a filter may read that table whole, so it is tested on the store's keys, never a batch's)
+    and the store's columns."""
+
+    keys: list[str]
+    union: exp.Expr
+    columns: Columns
+    types: Mapping[str, str] = field(default_factory=dict)  # column -> its type in ``events``
+
+
+def _plan(store: StoreLike) -> Plan:
     on_keys = Columns(store.fields(), store.columns(), KEYS)
     union = exp.or_(*[f for fn in FILTERS for f in fn(on_keys)])
     keys = _names([union, *[v for fn in TALLIES for v in fn(on_keys)]])
-    named = [exp.column(k, quoted=True) for k in keys]
+    return Plan(keys, union, Columns.of(store))
+
+
+def _keys_query(plan: Plan, source: str) -> exp.Select:
+    """Each distinct combination of the keys in ``source``, with its number of events."""
+    named = [exp.column(k, quoted=True) for k in plan.keys]
     counted = exp.select(*named, exp.Count(this=exp.Star()).as_(COUNT, quoted=True))
-    create_table(con, KEYS, counted.from_(EVENTS).group_by(*named))
+    return counted.from_(source).group_by(*named)
+
+
+def _wanted(plan: Plan, codes: Sequence[str], hashed: exp.Expr) -> exp.Expr:
+    return exp.and_(code_in(plan.columns, codes), hashed) if codes else exp.false()
+
+
+def _needed_query(plan: Plan, codes: Sequence[str], source: str, wanted: exp.Expr) -> exp.Select:
+    """The events of ``source`` that ``wanted`` keeps, with what the analytics read of them."""
+    reads = [v.as_(name, quoted=True) for name, v in _reads(plan.columns, codes).items()]
+    return exp.select(*reads).from_(source).where(wanted)
+
+
+def _whole(con: Any, plan: Plan) -> None:
+    """``event_keys`` and ``needed_events`` from the store's events in one go."""
+    create_table(con, KEYS, _keys_query(plan, EVENTS))
     code = exp.column("EventCode", quoted=True)
-    found = rows(con, exp.select(code).distinct().from_(KEYS).where(union))
+    found = rows(con, exp.select(code).distinct().from_(KEYS).where(plan.union))
     codes = sorted(str(r["EventCode"]) for r in found if r["EventCode"] is not None)
-    passed = exp.select(_hash(keys, KEYS)).from_(KEYS).where(union)
-    hashed = exp.In(this=_hash(keys, EVENTS), query=exp.Subquery(this=passed))
-    columns = Columns.of(store)
-    wanted = exp.and_(code_in(columns, codes), hashed) if codes else exp.false()
-    reads = [value.as_(name, quoted=True) for name, value in _reads(columns, codes).items()]
-    create_table(con, NEEDED, exp.select(*reads).from_(EVENTS).where(wanted))
-    return Scanned(store, con)
+    passed = exp.select(_hash(plan.keys, KEYS)).from_(KEYS).where(plan.union)
+    hashed = exp.In(this=_hash(plan.keys, EVENTS), query=exp.Subquery(this=passed))
+    create_table(con, NEEDED, _needed_query(plan, codes, EVENTS, _wanted(plan, codes, hashed)))
+
+
+@runtime_checkable
+class Batched(Protocol):
+    """A local store, read batch by batch (``huntbook.store.Store``)."""
+
+    path: Path
+
+    def connect(self) -> Any: ...
+
+    def fields(self) -> dict[str, str]: ...
+
+    def columns(self) -> dict[str, str]: ...
+
+    def manifest(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One committed batch as the scan reads it: its files, their identity, its table names."""
+
+    files: list[str]
+    stamp: str  # summary.stamp of the files
+    source: str  # the view over its files
+    keys: str  # its event_keys
+    needed: str  # its needed_events
+    logons: str  # its network logons
+    present: frozenset[str]  # the columns its files carry
+
+    @classmethod
+    def of(cls, con: Any, store: Batched, entry: Mapping[str, Any]) -> Batch:
+        files = [str(store.path / f) for f in entry["files"]]
+        parts = ("batch", "keys", "needed", "logons")
+        source, keys, needed, logons = (f"{part}_{entry['id']}" for part in parts)
+        reader = exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in files]))
+        probe = con.execute(exp.select(exp.Star()).from_(reader).limit(0).sql(dialect=DIALECT))
+        present = frozenset(d[0] for d in probe.description)
+        return cls(files, summary.stamp(files), source, keys, needed, logons, present)
+
+
+def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
+    """The view over one batch's files with the columns ``reads``, each of its type in the
+    store's ``events`` (typed NULL where the batch has none, so every batch's rows hash alike);
+    its SQL."""
+    reader = exp.Table(
+        this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in batch.files])
+    )
+    values = [
+        exp.cast(
+            exp.column(c, quoted=True) if c in batch.present else exp.null(),
+            exp.DataType.build(plan.types.get(c, "VARCHAR"), dialect=DIALECT),
+        ).as_(c, quoted=True)
+        for c in reads
+    ]
+    view = exp.Create(
+        this=exp.to_table(batch.source),
+        kind="VIEW",
+        expression=exp.select(*values).from_(reader),
+        replace=True,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    statement = view.sql(dialect=DIALECT)
+    con.execute(statement)
+    return statement
+
+
+def _batch_keys(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
+    """The batch's ``event_keys`` (from its summary when kept)."""
+    basis = batch.stamp + _view(con, plan, batch, plan.keys)
+    summary.kept(con, where, basis, batch.keys, _keys_query(plan, batch.source))
+
+
+def _batch_needed(con: Any, plan: Plan, batch: Batch, where: Path | None) -> bool:
+    """The batch's ``needed_events`` (from its summary when kept): its events whose combination
+    passed the filters on the store's keys, matched by the hashes of those combinations (written
+    into the statement, so they key its summary); False when the batch has none."""
+    mine = exp.select(_hash(plan.keys, batch.keys)).from_(batch.keys)
+    inside = exp.column(HASH).isin(query=mine)
+    found = rows(con, exp.select(HASH, "EventCode").distinct().from_(PASSED).where(inside))
+    if not found:
+        return False
+    codes = sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None})
+    hashes = sorted(int(r[HASH]) for r in found)
+    hashed = _hash(plan.keys, batch.source).isin(*[exp.Literal.number(h) for h in hashes])
+    query = _needed_query(plan, codes, batch.source, _wanted(plan, codes, hashed))
+    columns = sorted({*plan.keys, *_names(query.expressions)})
+    summary.kept(con, where, batch.stamp + _view(con, plan, batch, columns), batch.needed, query)
+    return True
+
+
+def _batch_logons(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
+    """The batch's network logons (from its summary when kept): the join partners of the
+    sessions' activity, any of which may be needed."""
+    query = logon_select(plan.columns, batch.source)
+    basis = batch.stamp + _view(con, plan, batch, _names([query]))
+    summary.kept(con, where, basis, batch.logons, query)
+
+
+def _stacked(tables: Sequence[str]) -> exp.Query:
+    """Every row of the tables (of the same columns), one after the other."""
+    each: list[exp.Query] = [exp.select(exp.Star()).from_(t) for t in tables]
+    return reduce(lambda a, b: exp.union(a, b, distinct=False), each[1:], each[0])
+
+
+def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
+    """``event_keys`` and ``needed_events`` put together from each batch's scan."""
+    described = rows(con, exp.Describe(this=exp.to_table(EVENTS)))
+    plan = replace(plan, types={str(r["column_name"]): str(r["column_type"]) for r in described})
+    batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
+    for batch in batches:
+        _batch_keys(con, plan, batch, where)
+        _batch_logons(con, plan, batch, where)
+    named = [exp.column(k, quoted=True) for k in plan.keys]
+    total = exp.Sum(this=exp.column(COUNT, quoted=True)).as_(COUNT, quoted=True)
+    every = _stacked([b.keys for b in batches]).subquery()
+    create_table(con, KEYS, exp.select(*named, total).from_(every).group_by(*named))
+    hashed = _hash(plan.keys, KEYS).as_(HASH)
+    passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
+    create_table(con, PASSED, passing.where(plan.union))
+    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where)]
+    every_logon = exp.Create(
+        this=exp.to_table(LOGONS),
+        kind="VIEW",
+        expression=_stacked([b.logons for b in batches]),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    con.execute(every_logon.sql(dialect=DIALECT))
+    if not needed:
+        create_table(con, NEEDED, _needed_query(plan, [], EVENTS, exp.false()))
+        return
+    create_table(con, NEEDED, _stacked(needed))
+
+
+def scan(store: StoreLike, summaries: Path | None = None) -> Scanned:
+    """Find the events the analytics can use, in one pass over the store's events; with
+    ``summaries`` (the folder of a local store's summaries, which only the caller can tell is
+    one: huntbook.hunts.findings.summaries), batch by batch from and into its summaries
+    (analytics/summary.py)."""
+    con = cache_footers(store.connect())
+    plan = _plan(store)
+    if summaries is None or not isinstance(store, Batched) or not store.manifest()["batches"]:
+        _whole(con, plan)
+        return Scanned(store, con)
+    _by_batch(con, store, plan, summaries)
+    return Scanned(store, con, logons_table=LOGONS)

@@ -227,6 +227,14 @@ def logon_select(columns: Columns, table: str = EVENTS) -> exp.Select:
     return exp.select(*core, *fields).from_(table).where(logon_where(columns))
 
 
+def network_logons(columns: Columns) -> exp.Select:
+    """Every network logon (``logon_select``'s columns): from the table of them the scan kept
+    (``Columns.logons``: analytics/scan.py), else from the store's events."""
+    if columns.logons is None:
+        return logon_select(columns)
+    return exp.select(exp.Star()).from_(columns.logons)
+
+
 def pair_with_logons(
     con: Any, columns: Columns, where: exp.Expr, condition: exp.Expr
 ) -> list[dict[str, Any]]:
@@ -246,7 +254,7 @@ def pair_with_logons(
         )
         .from_("act")
         .join("logon", on=exp.and_(same_host, condition))
-        .with_("logon", as_=logon_select(columns))
+        .with_("logon", as_=network_logons(columns))
         .with_("act", as_=activity_select(columns, where))
     )
     return rows(con, query)
@@ -370,15 +378,15 @@ class Focus:
 def _logons(columns: Columns, focus: Focus | None, joined: Iterable[int]) -> exp.Query:
     """Network logons in time order: all of them, or those ``focus`` wants (read from
     ``columns.table``, which holds every event a logon rule could match) and those its activity
-    joined (by store id, from the events)."""
+    joined (by store id, from ``network_logons``)."""
     if focus is None:
-        return logon_select(columns).order_by("_time", "_cd")
+        return network_logons(columns).order_by("_time", "_cd")
     ruled = logon_select(columns, columns.table).where(focus.logons)
     cds = sorted(focus.logon_cds.union(joined))
     if not cds:
         return ruled.order_by("_time", "_cd")
     wanted = exp.column("_cd", quoted=True).isin(*[exp.Literal.number(c) for c in cds])
-    return exp.union(ruled, logon_select(columns).where(wanted)).order_by("_time", "_cd")
+    return exp.union(ruled, network_logons(columns).where(wanted)).order_by("_time", "_cd")
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from huntbook import analytics
 from huntbook.analytics.scan import scan
+from huntbook.analytics.summary import FOLDER
 from huntbook.errors import HuntbookError
 from huntbook.hunts.model import Playbook
 from huntbook.hunts.scope import provenance
+from huntbook.store.core import Store
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
 Needs = tuple[str, ...]
@@ -42,7 +45,7 @@ def findings_for(store: Any, needs: Needs = ()) -> dict[str, Any]:
     checks; none without a playbook), each evidence event named by its file and record."""
     errors: list[str] = []
     findings: dict[str, Any] = {}
-    scanned = scan(store)  # one pass finds the events every analytic can use
+    scanned = scan(store, summaries(store))  # one pass finds the events every analytic can use
     for key, (analytic, empty) in ANALYTICS.items():
         try:
             findings[key] = to_jsonable(analytic(scanned, needs))
@@ -53,6 +56,16 @@ def findings_for(store: Any, needs: Needs = ()) -> dict[str, Any]:
     findings["errors"] = errors
     _name_sources(store, findings)
     return findings
+
+
+def summaries(store: Any) -> Path | None:
+    """``<store>/summaries`` when ``store`` is a local store that has that folder (made by hand
+    to opt in: analytics/summary.py), else None (an index's view of a store, object storage,
+    another engine's, or a store that did not opt in: scanned in memory, nothing written)."""
+    if type(store) is not Store:
+        return None
+    found = Path(store.path) / FOLDER
+    return found if found.is_dir() else None
 
 
 def _events_in(value: Any) -> list[dict[str, Any]]:

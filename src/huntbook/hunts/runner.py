@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -168,6 +169,7 @@ def run_hunt(
     pivot_cap: int = DEFAULT_CAP,
     index: str | None = None,
     hunter: str | None = None,
+    overlap: bool = True,
 ) -> HuntResult:
     """Run a hunt and, with ``out``, write report.json/.md/.html there (atomically).
 
@@ -182,6 +184,8 @@ def run_hunt(
         pivot_cap: at most this many runs of a templated query.
         index: run every search against this index in place of the indexes it names.
         hunter: who ran the hunt, for the report's "Threat Hunter" (else "not set").
+        overlap: run the analytics in a thread while the searches run (False: after them, as
+            a profile of each stage needs).
 
     Raises:
         PlaybookError: the document is broken: a missing section, an empty or untitled query, an
@@ -192,14 +196,19 @@ def run_hunt(
     )
     searcher = Searcher(search or kept_spl, index)
     run_time = dt.datetime.now(dt.UTC)
-    searched = OneConnection(store)
-    try:
-        outcomes = _run_queries(searched, book, dict(params or {}), searcher, pivot_cap)
-    finally:
-        searched.close()
     # the findings see what the searches see: the index the hunt was pointed at, if any
     seen = store if index is None else IndexScope(store, index)
-    findings = (analytics or compute_findings)(seen, book)
+    compute = analytics or compute_findings
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # on a connection of their own, alongside the searches when ``overlap`` (the searches
+        # leave part of a second core idle, and the analytics read no search's result)
+        pending = pool.submit(compute, seen, book) if overlap else None
+        searched = OneConnection(store)
+        try:
+            outcomes = _run_queries(searched, book, dict(params or {}), searcher, pivot_cap)
+        finally:
+            searched.close()
+        findings = pending.result() if pending is not None else compute(seen, book)
     groups = store.stats()
     result = HuntResult(
         huntbook_version=huntbook.__version__,

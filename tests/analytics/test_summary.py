@@ -1,0 +1,162 @@
+"""The scan's per-batch summaries kept in the store (analytics/summary.py): the findings read from
+them are the findings computed without them, on hand-made, demo and recorded stores, and a summary
+is read back only for the statement and the files it was written for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from sqlglot import exp
+
+from huntbook.analytics import summary
+from huntbook.analytics.scan import NEEDED, scan
+from huntbook.demo import generator
+from huntbook.hunts import findings
+from huntbook.hunts.findings import findings_for
+from huntbook.hunts.scope import IndexScope
+from huntbook.ingest import ingest
+from huntbook.store import Store
+from huntbook.store.testing import make_store
+
+from .test_scan import _events, _findings
+
+# recordings with a move each (WMI, PsExec, WinRM, DCOM) and one without
+RECORDINGS = (
+    "empire_wmi_dcerpc_wmi_IWbemServices_ExecMethod",
+    "empire_psexec_dcerpc_tcp_svcctl",
+    "empire_psremoting_stager",
+    "empire_dcom_shellwindows_stager",
+    "empire_launcher_vbs",
+)
+
+
+def _kept(store: Store) -> list[str]:
+    folder = store.path / summary.FOLDER
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def _without(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The findings as before summaries: one pass over the events, nothing kept."""
+    monkeypatch.setattr(findings, "summaries", lambda store: None)
+
+
+def _scan(store: Any) -> Any:
+    """The scan as the findings call it: from and into the store's summaries, if it has some."""
+    return scan(store, findings.summaries(store))
+
+
+def _opted_in(store: Store) -> Store:
+    (store.path / summary.FOLDER).mkdir()
+    return store
+
+
+def _in_batches(path: Path) -> Store:
+    """The WMI move and its noise in three batches: the connection, the logon and the process
+    start each in a different one (the filters must join them across batches); opted in."""
+    events = _events()
+    make_store(path, [*events[:20], events[-3]])
+    make_store(path, [*events[20:30], events[-2]])
+    return _opted_in(make_store(path, [*events[30:-3], events[-1]]))
+
+
+def test_findings_are_the_same_with_and_without_summaries(tmp_path):
+    store = _in_batches(tmp_path / "store")
+    built = _findings(_scan(store))  # computed, and kept
+    kept = _kept(store)
+    # per batch its keys and its network logons, and its needed events but for the logon's
+    # batch (which has none: a network logon no logon rule matches is only a join partner)
+    assert len(kept) == 8
+    read = _scan(store)  # read back: each batch's tables are views of its summaries
+    views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
+    assert {"keys_b000001", "needed_b000003"} <= {r[0] for r in views.fetchall()}
+    assert _findings(read) == built
+    assert _kept(store) == kept  # nothing written again
+    assert _findings(scan(store)) == built  # no folder given: in memory, in one pass
+    assert [(e["source"], e["destination"], e["method"]) for e in built["lateral_movement"]] == [
+        ("wrk-btun", "venus", "WMI")
+    ]
+
+
+def test_changed_files_are_summarised_again(tmp_path):
+    """A batch file of another size or modification time is not the file a summary was made of."""
+    store = _in_batches(tmp_path / "store")
+    before = _findings(_scan(store))
+    kept = _kept(store)
+    first = store.path / store.manifest()["batches"][0]["files"][0]
+    stat = first.stat()
+    os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert _findings(_scan(store)) == before
+    assert len(_kept(store)) == len(kept) + 3  # that batch's keys, logons and needed events
+
+
+def test_a_summary_is_read_only_for_its_own_statement(tmp_path):
+    """What keys a summary: the batch's identity and the statement (a changed analytic writes
+    another statement, so it never reads the rows of an older one)."""
+    con = duckdb.connect()
+    one = exp.select(exp.Literal.number(1).as_("x"))
+    two = exp.select(exp.Literal.number(2).as_("x"))
+    summary.kept(con, tmp_path, "batch a", "t1", one)
+    summary.kept(con, tmp_path, "batch a", "t2", two)
+    summary.kept(con, tmp_path, "batch b", "t3", one)
+    assert len(list(tmp_path.iterdir())) == 3
+    summary.kept(con, tmp_path, "batch a", "t4", two)  # read back
+    assert len(list(tmp_path.iterdir())) == 3
+    found = [con.execute(f"SELECT x FROM {t}").fetchone()[0] for t in ("t1", "t2", "t3", "t4")]
+    assert found == [1, 2, 1, 2]
+
+
+def test_a_store_not_opted_in_is_not_written(tmp_path):
+    """Without its ``summaries`` folder a store is scanned in memory, as before, and a reader
+    (a hunt, the findings, the web server) leaves it as it was."""
+    store = _in_batches(tmp_path / "store")
+    (store.path / summary.FOLDER).rmdir()
+    before = {p: p.stat().st_mtime_ns for p in store.path.rglob("*")}
+    found = _findings(_scan(store))
+    assert {p: p.stat().st_mtime_ns for p in store.path.rglob("*")} == before
+    assert findings.summaries(store) is None
+    _opted_in(store)
+    assert _findings(_scan(store)) == found
+    assert _kept(store)
+
+
+def test_no_summary_for_a_store_seen_through_a_wrapper(tmp_path):
+    """An index's view of a store (or any other wrapper: object storage, another engine) is
+    scanned in memory as before; nothing is written."""
+    store = _in_batches(tmp_path / "store")
+    scoped = IndexScope(store, "main")
+    assert findings.summaries(scoped) is None
+    assert _findings(_scan(scoped)) == _findings(_scan(store))
+    assert _scan(scoped).connect().execute(f"SELECT count(*) FROM {NEEDED}").fetchone()[0] == 2
+
+
+def test_demo_findings_with_and_without_summaries(tmp_path, monkeypatch):
+    generator.generate(tmp_path / "logs", events=3000)
+    store = Store(tmp_path / "store")
+    for host in sorted((tmp_path / "logs").iterdir()):  # a batch per host
+        ingest(store, [host], index="botsv2")
+    assert len(store.manifest()["batches"]) > 1
+    _opted_in(store)
+    built, read = findings_for(store), findings_for(store)
+    assert _kept(store)
+    _without(monkeypatch)
+    plain = findings_for(store)
+    assert built == read == plain
+    assert {e["source"] for e in plain["lateral_movement"] if e["method"] == "WMI"} == {"wrk-btun"}
+
+
+def test_recorded_findings_with_and_without_summaries(shared_data, tmp_path, monkeypatch):
+    """Recordings of real moves, each ingested as batches of one store."""
+    store = Store(tmp_path / "store")
+    zips = [shared_data / "security-datasets" / f"{name}.zip" for name in RECORDINGS]
+    ingest(store, [z for z in zips if z.is_file()], index="botsv2")
+    _opted_in(store)
+    built, read = findings_for(store), findings_for(store)
+    assert len(_kept(store)) >= len(store.manifest()["batches"])
+    _without(monkeypatch)
+    plain = findings_for(store)
+    assert built == read == plain
+    assert len(plain["lateral_movement"]) >= 3
