@@ -82,6 +82,12 @@ CASES = [
     ("hunt damaged store", ["hunt", "wmi-lateral-movement", "--store", "{damaged}"], 13),
     ("findings", ["findings", "--store", "{store}", "--format", "json"], 0),
     ("findings bad format", ["findings", "--format", "xml", "--store", "{store}"], 2),
+    ("findings keep summaries", ["findings", "--keep-summaries", "--store", "{store}"], 0),
+    (
+        "findings keep summaries missing store",
+        ["findings", "--keep-summaries", "--store", "{missing}"],
+        13,
+    ),
     ("findings missing store", ["findings", "--store", "{missing}"], 13),
     ("findings damaged store", ["findings", "--store", "{damaged}"], 13),
     ("hunt list", ["hunt", "list"], 0),

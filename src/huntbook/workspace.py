@@ -412,6 +412,20 @@ class Workspace:
         store.connect().close()  # a missing or damaged store is the run's error, not a finding's
         return findings_for(store if index is None else IndexScope(store, index))
 
+    def keep_summaries(self) -> Path:
+        """Let the analytics keep their summaries in this store (``<store>/summaries``, like
+        Splunk's data model acceleration: docs/findings.md): the next hunt or ``findings`` writes
+        what its one scan makes of each batch there, and later runs read it instead of scanning
+        the batch again. The findings are the same either way. Returns the folder.
+
+        Raises:
+            StoreMissingError: no store at ``path``.
+            StoreError: a store on object storage (huntbook only reads those).
+        """
+        from huntbook.hunts.findings import keep_summaries
+
+        return keep_summaries(self.store)
+
     def _read_store(self) -> Any:
         """The store as hunts and findings read it: itself on DuckDB, else through the engine."""
         return self.store if self.engine.name == DUCKDB else _OnEngine(self.store, self)

@@ -160,3 +160,46 @@ def test_recorded_findings_with_and_without_summaries(shared_data, tmp_path, mon
     plain = findings_for(store)
     assert built == read == plain
     assert len(plain["lateral_movement"]) >= 3
+
+
+def test_keep_summaries_opts_a_store_in_from_the_cli(tmp_path, monkeypatch, capsys):
+    """`huntbook findings --keep-summaries` (and `hunt run --keep-summaries`) make the folder, so
+    that run writes the summaries and later runs, without the flag, read them; same findings."""
+    import json
+    import sys
+
+    from huntbook.cli import main
+
+    store = _in_batches(tmp_path / "store")
+    (store.path / summary.FOLDER).rmdir()
+
+    def findings_json(*flags: str) -> Any:
+        argv = ["huntbook", "findings", "--store", str(store.path), "--format", "json", *flags]
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code == 0
+        return json.loads(capsys.readouterr().out)
+
+    plain = findings_json()
+    assert not (store.path / summary.FOLDER).exists()  # no flag, no folder: nothing written
+    assert findings_json("--keep-summaries") == plain
+    kept = _kept(store)
+    assert len(kept) == 8
+    assert findings_json() == plain
+    assert _kept(store) == kept  # read back, nothing written again
+    hunt = ["huntbook", "hunt", "run", "wmi-lateral-movement", "--store", str(store.path)]
+    monkeypatch.setattr(sys, "argv", [*hunt, "--keep-summaries"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert _kept(store) == kept
+
+
+def test_keep_summaries_refuses_a_store_huntbook_only_reads(tmp_path):
+    from huntbook.errors import StoreError
+
+    store = _in_batches(tmp_path / "store")
+    with pytest.raises(StoreError, match="only in a local store"):
+        findings.keep_summaries(IndexScope(store, "main"))
+    assert findings.keep_summaries(store) == store.path / summary.FOLDER  # already there: kept

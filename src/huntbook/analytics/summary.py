@@ -11,9 +11,9 @@ store's batches, and read back the next time the same statement meets the same f
 What keys a summary: the SHA-256 of the statement's SQL (which names the batch's files and every
 column, filter and projection the analytics read: a changed analytic writes a new statement, so
 it never reads a stale summary) and of each file's size and modification time. Summaries live in
-``<store>/summaries/<key>.parquet`` (a store opts in by having that folder, made by hand:
-``mkdir <store>/summaries``), written to a temporary name and renamed into place, so a reader sees
-one whole or none.
+``<store>/summaries/<key>.parquet`` (a store opts in by having that folder: ``--keep-summaries``
+on ``huntbook hunt run`` or ``huntbook findings``, ``Workspace.keep_summaries()``), written to a
+temporary name and renamed into place, so a reader sees one whole or none.
 
 API (the caller names the folder: ``huntbook.hunts.findings.summaries``, for a local store that
 has it, none otherwise, so a store nobody opted in is scanned in memory as before and never

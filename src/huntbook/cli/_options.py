@@ -21,6 +21,15 @@ store_option = click.option(
     "abfss:// names a store on object storage, which is only read (docs/scale-out.md).",
 )
 
+keep_summaries_option = click.option(
+    "--keep-summaries",
+    "keep_summaries",
+    is_flag=True,
+    help="Keep the analytics' per-batch summaries in the store (<store>/summaries; this run "
+    "writes them, later runs of hunt and findings read them: docs/findings.md). A store that has "
+    "the folder keeps using it without this flag.",
+)
+
 macros_option = click.option(
     "--macros",
     "macros",

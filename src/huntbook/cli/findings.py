@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import engine_options, store_option
+from huntbook.cli._options import engine_options, keep_summaries_option, store_option
 from huntbook.cli._table import text_table
 from huntbook.workspace import Workspace, default_store_path
 
@@ -31,11 +31,13 @@ EDGE_COLUMNS = ("first_seen", "source", "destination", "account", "method", "att
     show_default=True,
     help="table for people, json (report.json's findings object) for scripts.",
 )
+@keep_summaries_option
 @engine_options
 def command(
     store: Path | None,
     index: str | None,
     fmt: str,
+    keep_summaries: bool,
     engine: str,
     spark_master: str | None,
     spark_remote: str | None,
@@ -49,6 +51,8 @@ def command(
         spark_master=spark_master,
         spark_remote=spark_remote,
     )
+    if keep_summaries:
+        workspace.keep_summaries()
     found = workspace.findings(index=index)
     if fmt == "json":
         click.echo(json.dumps(found, indent=2))

@@ -13,6 +13,7 @@ import click
 
 from huntbook.cli._options import (
     engine_options,
+    keep_summaries_option,
     lookups_option,
     macros_option,
     memory_limit_option,
@@ -95,6 +96,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @macros_option
 @memory_limit_option
 @timeout_option
+@keep_summaries_option
 @engine_options
 def run(
     playbook: str,
@@ -108,6 +110,7 @@ def run(
     macros: tuple[Path, ...],
     memory_limit: int | None,
     timeout: float | None,
+    keep_summaries: bool,
     engine: str,
     spark_master: str | None,
     spark_remote: str | None,
@@ -124,6 +127,8 @@ def run(
         spark_master=spark_master,
         spark_remote=spark_remote,
     )
+    if keep_summaries:
+        workspace.keep_summaries()
     result = workspace.hunt(playbook, params=values, out=out, index=index, hunter=hunter)
     if not result.time_range.events:
         click.echo(f"Warning: the store {workspace.path} holds no events.", err=True)

@@ -19,7 +19,7 @@ from typing import Any
 from huntbook import analytics
 from huntbook.analytics.scan import scan
 from huntbook.analytics.summary import FOLDER
-from huntbook.errors import HuntbookError
+from huntbook.errors import HuntbookError, StoreError
 from huntbook.hunts.model import Playbook
 from huntbook.hunts.scope import provenance
 from huntbook.store.core import Store
@@ -58,10 +58,29 @@ def findings_for(store: Any, needs: Needs = ()) -> dict[str, Any]:
     return findings
 
 
+def keep_summaries(store: Any) -> Path:
+    """Opt ``store`` in to the analytics' summaries: make its ``summaries`` folder (the next hunt
+    or findings run writes each batch's summary there; later runs read them). The folder.
+
+    Raises:
+        StoreMissingError: there is no store at its path.
+        StoreError: ``store`` is not a local store (object storage is only read).
+    """
+    if type(store) is not Store:
+        raise StoreError(
+            f"summaries are kept only in a local store; {store.path} is only read by huntbook"
+        )
+    store.manifest()  # StoreMissingError when there is no store to keep them in
+    folder = Path(store.path) / FOLDER
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def summaries(store: Any) -> Path | None:
-    """``<store>/summaries`` when ``store`` is a local store that has that folder (made by hand
-    to opt in: analytics/summary.py), else None (an index's view of a store, object storage,
-    another engine's, or a store that did not opt in: scanned in memory, nothing written)."""
+    """``<store>/summaries`` when ``store`` is a local store that has that folder (the opt-in:
+    ``keep_summaries``; analytics/summary.py), else None (an index's view of a store, object
+    storage, another engine's, or a store that did not opt in: scanned in memory, nothing
+    written)."""
     if type(store) is not Store:
         return None
     found = Path(store.path) / FOLDER
