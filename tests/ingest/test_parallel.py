@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pytest
+from tests.processes import children
 
 from huntbook.ingest import IngestSettings, ingest
 from huntbook.ingest import run as run_module
@@ -180,18 +181,6 @@ def test_two_answers_in_the_pipe_at_once_are_both_taken(
     assert not hung and got == [50, 50]
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    found = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            if f"PPid:\t{pid}" in status.read_text().splitlines():
-                found.add(int(status.parent.name))
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
 def test_workers_are_forked_from_one_process_that_imported_once(tmp_path: Path) -> None:
     """Each worker started as ``python -m huntbook.ingest.workers`` paid the interpreter's
@@ -204,8 +193,8 @@ def test_workers_are_forked_from_one_process_that_imported_once(tmp_path: Path) 
     pool = workers_module._Pool(2)
     try:
         outcomes = list(pool.map(_tasks(folder, out)))
-        assert _children(os.getpid()) >= {pool.forker.pid}
-        workers = _children(pool.forker.pid)
+        assert children(os.getpid()) >= {pool.forker.pid}
+        workers = children(pool.forker.pid)
         assert len(list(Path(f"/proc/{pool.forker.pid}/task").iterdir())) == 1
     finally:
         pool.close(kill=False)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from tests.processes import descendants
 
 from huntbook.ingest import DEFAULT_SETTINGS, IngestSettings, Member, ingest, reading
 from huntbook.ingest.reading import ReadTask, read_files
@@ -67,25 +68,6 @@ def test_ingesting_twice_changes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "s").rglob("*.parquet")) == files
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
-    found = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            lines = status.read_text().splitlines()
-        except OSError:
-            continue
-        if f"PPid:\t{pid}" in lines:
-            found.add(int(status.parent.name))
-    return found
-
-
-def _descendants(pid: int) -> set[int]:
-    """``pid``'s children, theirs, and so on (the workers are forked by the ingest's child)."""
-    children = _children(pid)
-    return children.union(*map(_descendants, children))
-
-
 def _gone(pids: set[int], seconds: float = 15.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -125,7 +107,7 @@ def test_killed_ingest_leaves_whole_batches_and_a_rerun_completes(
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # imports done
         time.sleep(rng.uniform(0.0, 0.8))
-        left = _descendants(proc.pid)
+        left = descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert _gone(left), "reading workers outlived the ingest that started them"

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+from tests.processes import children
 
 from huntbook.cli import main
 from huntbook.errors import StoreDamagedError, StoreError, StoreMissingError
@@ -341,20 +342,9 @@ def test_a_failed_manifest_write_leaves_no_folder_for_the_retry_to_trip_on(
 
 
 # --- 5. Ctrl-C during a parallel ingest --------------------------------------------------------
-def _children(pid: int) -> set[int]:
-    found = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            if f"PPid:\t{pid}" in status.read_text().splitlines():
-                found.add(int(status.parent.name))
-        except OSError:
-            continue
-    return found
-
-
 def _workers(pid: int) -> set[int]:
     """The reading workers of ingest ``pid``: forked by its one child, ingest/workers.py."""
-    return {worker for forker in _children(pid) for worker in _children(forker)}
+    return {worker for forker in children(pid) for worker in children(forker)}
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
