@@ -208,26 +208,14 @@ def create_table(con: Any, name: str, query: exp.Expr) -> None:
     con.execute(statement.sql(dialect=DIALECT))
 
 
-# DuckDB keeps each Parquet file's footer once read, for the whole in-memory database (its
-# cursors too); a file whose modification time changed is read again.
-_CACHE_FOOTERS = exp.Set(
-    expressions=[
-        exp.SetItem(
-            this=exp.EQ(this=exp.column("parquet_metadata_cache"), expression=exp.true()),
-            kind="GLOBAL",
-        )
-    ]
-)
-
-
-def cache_footers(con: Any) -> Any:
-    """``con`` reading each store file's Parquet footer once, not once per statement: binding
-    ``events`` reads the footer of every file of the store, about 40 ms a statement at 1M events
-    (16 files; 7 ms with the cache, measured), and a hunt or the findings run dozens of
-    statements on one connection. An engine's own connection (Spark's) is returned as it is."""
-    if not isinstance(con, EngineConnection):
-        con.execute(_CACHE_FOOTERS.sql(dialect=DIALECT))
-    return con
+def create_view(con: Any, name: str, query: exp.Expr) -> str:
+    """``CREATE OR REPLACE TEMPORARY VIEW name AS query`` on a DuckDB connection; its SQL."""
+    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+    statement = exp.Create(
+        this=exp.to_table(name), kind="VIEW", expression=query, replace=True, properties=temporary
+    ).sql(dialect=DIALECT)
+    con.execute(statement)
+    return statement
 
 
 def rows(con: Any, query: exp.Expr) -> list[dict[str, Any]]:

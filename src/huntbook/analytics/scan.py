@@ -61,9 +61,9 @@ from huntbook.analytics._sql import (
     Candidate,
     Columns,
     StoreLike,
-    cache_footers,
     code_in,
     create_table,
+    create_view,
     rows,
 )
 from huntbook.analytics.addresses import LOGON_PAIR_FIELDS, NETWORK_FIELDS, book_reads
@@ -227,19 +227,21 @@ class Batch:
         files = [str(store.path / f) for f in entry["files"]]
         parts = ("batch", "keys", "needed", "logons")
         source, keys, needed, logons = (f"{part}_{entry['id']}" for part in parts)
-        reader = exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in files]))
-        probe = con.execute(exp.select(exp.Star()).from_(reader).limit(0).sql(dialect=DIALECT))
+        probe = exp.select(exp.Star()).from_(_reader(files)).limit(0)
+        probe = con.execute(probe.sql(dialect=DIALECT))
         present = frozenset(d[0] for d in probe.description)
         return cls(files, summary.stamp(files), source, keys, needed, logons, present)
+
+
+def _reader(files: Sequence[str]) -> exp.Table:
+    """The rows of the Parquet ``files``."""
+    return exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in files]))
 
 
 def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
     """The view over one batch's files with the columns ``reads``, each of its type in the
     store's ``events`` (typed NULL where the batch has none, so every batch's rows hash alike);
     its SQL."""
-    reader = exp.Table(
-        this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in batch.files])
-    )
     values = [
         exp.cast(
             exp.column(c, quoted=True) if c in batch.present else exp.null(),
@@ -247,16 +249,7 @@ def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
         ).as_(c, quoted=True)
         for c in reads
     ]
-    view = exp.Create(
-        this=exp.to_table(batch.source),
-        kind="VIEW",
-        expression=exp.select(*values).from_(reader),
-        replace=True,
-        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-    )
-    statement = view.sql(dialect=DIALECT)
-    con.execute(statement)
-    return statement
+    return create_view(con, batch.source, exp.select(*values).from_(_reader(batch.files)))
 
 
 def _batch_keys(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
@@ -313,13 +306,7 @@ def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
     create_table(con, PASSED, passing.where(plan.union))
     needed = [b.needed for b in batches if _batch_needed(con, plan, b, where)]
-    every_logon = exp.Create(
-        this=exp.to_table(LOGONS),
-        kind="VIEW",
-        expression=_stacked([b.logons for b in batches]),
-        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-    )
-    con.execute(every_logon.sql(dialect=DIALECT))
+    create_view(con, LOGONS, _stacked([b.logons for b in batches]))
     if not needed:
         create_table(con, NEEDED, _needed_query(plan, [], EVENTS, exp.false()))
         return
@@ -331,7 +318,7 @@ def scan(store: StoreLike, summaries: Path | None = None) -> Scanned:
     ``summaries`` (the folder of a local store's summaries, which only the caller can tell is
     one: huntbook.hunts.findings.summaries), batch by batch from and into its summaries
     (analytics/summary.py)."""
-    con = cache_footers(store.connect())
+    con = store.connect()
     plan = _plan(store)
     if summaries is None or not isinstance(store, Batched) or not store.manifest()["batches"]:
         _whole(con, plan)

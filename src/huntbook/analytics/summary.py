@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from huntbook.analytics._sql import DIALECT, create_table
+from huntbook.analytics._sql import DIALECT, create_table, create_view
 
 FOLDER = "summaries"
 
@@ -84,10 +84,4 @@ def kept(con: Any, where: Path | None, basis: str, name: str, query: exp.Expr) -
 
 def _view(con: Any, name: str, target: Path) -> None:
     reader = exp.ReadParquet(expressions=[exp.Literal.string(str(target))])
-    view = exp.Create(
-        this=exp.to_table(name),
-        kind="VIEW",
-        expression=exp.select(exp.Star()).from_(exp.Table(this=reader)),
-        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-    )
-    con.execute(view.sql(dialect=DIALECT))
+    create_view(con, name, exp.select(exp.Star()).from_(exp.Table(this=reader)))

@@ -66,12 +66,12 @@ def keep_summaries(store: Any) -> Path:
         StoreMissingError: there is no store at its path.
         StoreError: ``store`` is not a local store (object storage is only read).
     """
-    if type(store) is not Store:
+    folder = _folder(store)
+    if folder is None:
         raise StoreError(
             f"summaries are kept only in a local store; {store.path} is only read by huntbook"
         )
     store.manifest()  # StoreMissingError when there is no store to keep them in
-    folder = Path(store.path) / FOLDER
     folder.mkdir(exist_ok=True)
     return folder
 
@@ -81,10 +81,13 @@ def summaries(store: Any) -> Path | None:
     ``keep_summaries``; analytics/summary.py), else None (an index's view of a store, object
     storage, another engine's, or a store that did not opt in: scanned in memory, nothing
     written)."""
-    if type(store) is not Store:
-        return None
-    found = Path(store.path) / FOLDER
-    return found if found.is_dir() else None
+    folder = _folder(store)
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def _folder(store: Any) -> Path | None:
+    """Where a local store keeps its summaries; None for anything else."""
+    return Path(store.path) / FOLDER if type(store) is Store else None
 
 
 def _events_in(value: Any) -> list[dict[str, Any]]:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import huntbook
-from huntbook.analytics._sql import cache_footers
 from huntbook.errors import HuntbookError
 from huntbook.hunts import builtin, spltree
 from huntbook.hunts.findings import Analytics, compute_findings
@@ -137,8 +136,8 @@ class OneConnection:
     """``store`` with one DuckDB connection for all of a hunt's searches: each search gets a
     cursor on it (a connection of its own to the same database, which the search closes), so
     the ``events`` view over the store's files is made once, and the files' Parquet footers are
-    read once (``cache_footers``), not once per search, probe and pivot run. Everything else is
-    the store's own."""
+    read once (the store's connections cache them: ``store.views.cache_footers``), not once per
+    search, probe and pivot run. Everything else is the store's own."""
 
     def __init__(self, store: StoreLike) -> None:
         self.store = store
@@ -146,7 +145,7 @@ class OneConnection:
 
     def connect(self) -> Any:
         if self.con is None:
-            self.con = cache_footers(self.store.connect())
+            self.con = self.store.connect()
         return self.con.cursor()
 
     def close(self) -> None:

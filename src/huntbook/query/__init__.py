@@ -344,7 +344,6 @@ def kept_spl(
     # Both runs on one connection: the store's files are opened and their footers read once.
     con = store.connect()
     try:
-        con.execute(_CACHE_FOOTERS.sql(dialect="duckdb"))
         runner = DuckDBEngine(store, connection=con, limits=limits)
         first = runner.stream(replace(query, expr=_limited(query.expr, keep + 1 if keep else 0)))
         found = first.keep(keep)
@@ -356,17 +355,6 @@ def kept_spl(
         con.close()
     elapsed = time.perf_counter() - started
     return KeptResult(found.table, hits, query.sql(), elapsed, found.warnings)
-
-
-# DuckDB reads each Parquet footer once per connection, not once per statement.
-_CACHE_FOOTERS = exp.Set(
-    expressions=[
-        exp.SetItem(
-            this=exp.EQ(this=exp.column("parquet_metadata_cache"), expression=exp.true()),
-            kind="GLOBAL",
-        )
-    ]
-)
 
 
 def _limited(select: exp.Select, rows: int) -> exp.Select:

@@ -163,10 +163,13 @@ class Store:
         return self._connection()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        """A fresh in-memory DuckDB connection that can read the store's files."""
+        """A fresh in-memory DuckDB connection that can read the store's files (each file's
+        Parquet footer read once: ``views.cache_footers``)."""
         import duckdb
 
-        return duckdb.connect()
+        from huntbook.store.views import cache_footers
+
+        return cache_footers(duckdb.connect())
 
     def catalog(self) -> Catalog:
         """index -> sourcetype -> field -> type, over every committed batch."""

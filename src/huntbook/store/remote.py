@@ -32,6 +32,7 @@ from huntbook.store.core import Store
 from huntbook.store.integrity import Damage, damage_error
 from huntbook.store.location import RemotePath
 from huntbook.store.manifest import MANIFEST, Manifest, missing_store, parse_manifest
+from huntbook.store.views import cache_footers
 
 
 class _Files:
@@ -170,7 +171,7 @@ class RemoteStore(Store):
         return manifest
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect()
+        con = cache_footers(duckdb.connect())
         con.register_filesystem(_DuckDBFiles(self._files))
         return con
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from huntbook.normalize.types import CORE_COLUMNS, field_type
+
+if TYPE_CHECKING:
+    import duckdb
 
 VIEW = "events"
 DIALECT = "duckdb"
@@ -50,6 +54,27 @@ def events_view(
     else:
         query = exp.select(*missing).where(exp.false())
     return exp.Create(this=exp.to_table(VIEW), kind="VIEW", expression=query, replace=True)
+
+
+# DuckDB keeps each Parquet file's footer once read, for the whole in-memory database (its
+# cursors too); a file whose modification time changed is read again.
+_CACHE_FOOTERS = exp.Set(
+    expressions=[
+        exp.SetItem(
+            this=exp.EQ(this=exp.column("parquet_metadata_cache"), expression=exp.true()),
+            kind="GLOBAL",
+        )
+    ]
+)
+
+
+def cache_footers(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` reading each store file's Parquet footer once, not once per statement: binding
+    ``events`` reads the footer of every file of the store, about 40 ms a statement at 1M events
+    (16 files; 7 ms with the cache, measured), and a hunt, the findings or a detect slice run
+    dozens of statements on one connection."""
+    con.execute(_CACHE_FOOTERS.sql(dialect=DIALECT))
+    return con
 
 
 def stats_query() -> exp.Select:
