@@ -65,14 +65,27 @@ def _filter_pred(f: ast.TxnFilter | None, state: State) -> exp.Expr:
     return _flag(predicate(f.search, state))
 
 
+# Where a window's frame ends (ROWS from the partition's first row): at the row (a running
+# aggregate), at the row before it, at the partition's last row.
+RUNNING: tuple[str, str | None] = ("CURRENT ROW", None)
+BEFORE: tuple[str, str | None] = ("1", "PRECEDING")
+WHOLE: tuple[str, str | None] = ("UNBOUNDED", "FOLLOWING")
+
+
 def _window(
-    func: exp.Expr, partition: list[str], order: list[exp.Ordered], running: bool = True
+    func: exp.Expr,
+    partition: list[str],
+    order: list[exp.Ordered],
+    frame: tuple[str, str | None] | None = RUNNING,
 ) -> exp.Window:
-    spec = (
-        exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
-        if running
-        else None
-    )
+    """``func`` over the partition in ``order``, its frame from the first row to ``frame``'s
+    end (None: no frame, as ranking and offset functions take)."""
+    spec = None
+    if frame is not None:
+        end, end_side = frame
+        spec = exp.WindowSpec(
+            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end=end, end_side=end_side
+        )
     return exp.Window(
         this=func,
         partition_by=[col(p) for p in partition] or None,
@@ -127,7 +140,7 @@ def _segments(
     if cmd.startswith is not None and cmd.endswith is not None:
         s = s.then(s.select_from(exp.Star(), alias(seg, "__seg")), added=["__seg"])
         return _drop_orphans(s, keys, asc), None
-    rank = _window(exp.RowNumber(), keys, order, running=False)
+    rank = _window(exp.RowNumber(), keys, order, frame=None)
     s = s.then(
         s.select_from(exp.Star(), alias(seg, "__seg"), alias(rank, "__r")),
         added=["__seg", "__r"],
@@ -137,18 +150,7 @@ def _segments(
 
 def _drop_orphans(s: State, keys: list[str], asc: list[exp.Ordered]) -> State:
     """Members after the first end event of a segment (before the next start) are orphans."""
-    before = exp.Window(
-        this=exp.Sum(this=col("__en")),
-        partition_by=[col(k) for k in [*keys, "__seg"]],
-        order=exp.Order(expressions=[o.copy() for o in asc]),
-        spec=exp.WindowSpec(
-            kind="ROWS",
-            start="UNBOUNDED",
-            start_side="PRECEDING",
-            end="1",
-            end_side="PRECEDING",
-        ),
-    )
+    before = _window(exp.Sum(this=col("__en")), [*keys, "__seg"], asc, frame=BEFORE)
     ends_before = exp.Coalesce(this=before, expressions=[lit(0)])
     s = s.then(s.select_from(exp.Star(), alias(ends_before, "__eb")), added=["__eb"])
     return s.then(s.select_from(exp.Star()).where(exp.EQ(this=col("__eb"), expression=lit(0))))
@@ -165,7 +167,7 @@ def _pieces(
     part = [*keys, "__seg"]
     if cmd.maxpause is not None:
         gap = exp.Sub(
-            this=t.copy(), expression=_window(exp.Lag(this=t.copy()), part, asc, running=False)
+            this=t.copy(), expression=_window(exp.Lag(this=t.copy()), part, asc, frame=None)
         )
         brk = _flag(exp.GT(this=gap, expression=lit(cmd.maxpause)))
         s = s.then(s.select_from(exp.Star(), alias(brk, "__brk")), added=["__brk"])
@@ -182,7 +184,7 @@ def _pieces(
     if cmd.maxevents > 0 and newest_first is not None:
         s = _ranked_chunks(s, part, newest_first, cmd.maxevents)
     elif cmd.maxevents > 0:
-        rn = _window(exp.RowNumber(), part, s.order_by(), running=False)
+        rn = _window(exp.RowNumber(), part, s.order_by(), frame=None)
         chunk = exp.IntDiv(
             this=exp.Paren(this=exp.Sub(this=rn, expression=lit(1))), expression=lit(cmd.maxevents)
         )
@@ -244,18 +246,7 @@ def _ranked_chunks(s: State, part: list[str], newest_first: bool, maxevents: int
 def _piece_size(part: list[str], s: State) -> exp.Window:
     """The members of the row's piece, over the chunk number's window (same partition, order
     and so one sort): the whole partition as its frame."""
-    return exp.Window(
-        this=exp.Count(this=exp.Star()),
-        partition_by=[col(p) for p in part],
-        order=exp.Order(expressions=s.order_by()),
-        spec=exp.WindowSpec(
-            kind="ROWS",
-            start="UNBOUNDED",
-            start_side="PRECEDING",
-            end="UNBOUNDED",
-            end_side="FOLLOWING",
-        ),
-    )
+    return _window(exp.Count(this=exp.Star()), part, s.order_by(), frame=WHOLE)
 
 
 def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> State:
@@ -277,7 +268,7 @@ def _span_pieces(s: State, part: list[str], t: exp.Expr, maxspan: float) -> Stat
             end_side="FOLLOWING",
         ),
     )
-    pos = _window(exp.RowNumber(), part, desc, running=False)
+    pos = _window(exp.RowNumber(), part, desc, frame=None)
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[col(p) for p in part])
     s = s.then(
         s.select_from(
@@ -357,7 +348,7 @@ def _split_flags(cmd: ast.Transaction, s: State, keys: list[str]) -> State:
     if cmd.maxpause is not None:
         tests.append(exp.GT(this=col("__ps"), expression=lit(0)))  # 0 is the oldest piece
     if cmd.maxspan is not None:
-        max_sp = _window(exp.Max(this=col("__sp")), [*keys, "__seg", "__ps"], [], running=False)
+        max_sp = _window(exp.Max(this=col("__sp")), [*keys, "__seg", "__ps"], [], frame=None)
         tests.append(exp.LT(this=col("__sp"), expression=max_sp))
     flag = _flag(exp.or_(*tests, copy=False)) if tests else lit(0)
     return s.then(s.select_from(exp.Star(), alias(flag, "__split")), added=["__split"])
