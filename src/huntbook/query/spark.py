@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from huntbook.errors import UnsupportedSplError
+from huntbook.query.spl.compiler.transaction import KEYED
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
 SeriesValues = Callable[[exp.Expr], list[str]]  # a one-column query's values, run on Spark
@@ -400,6 +401,23 @@ def _numbered_rows(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _partitioned(node: exp.Expr) -> exp.Expr:
+    """A transaction's window ordered by its keys first (one partition, DuckDB's fast form) is
+    partitioned by them on Spark, where one partition is one task: the same numbers within each
+    key, less a constant per key that the transaction's readers allow (``KEYED``)."""
+    keyed = node.meta.get(KEYED, 0)
+    if not keyed:
+        return node
+    terms = list(node.args["order"].expressions)
+    node.set("partition_by", [term.this for term in terms[:keyed]])
+    node.set("order", exp.Order(expressions=terms[keyed:]))
+    return node
+
+
+def _window(node: exp.Expr) -> exp.Expr:
+    return _partitioned(_numbered_rows(node))
+
+
 def _recursive(node: exp.Expr) -> exp.Expr:
     """Spark 4.0 fails to plan the recursive CTE that walks a transaction's chains."""
     if node.args.get("recursive"):
@@ -460,7 +478,7 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.ArrayAgg: _ordered_agg,
     exp.Filter: _filtered_agg,
     exp.PercentileCont: _percentile,
-    exp.Window: _numbered_rows,
+    exp.Window: _window,
     exp.With: _recursive,
     exp.RegexpLike: _regex,
     exp.RegexpILike: _regex,

@@ -3,13 +3,13 @@ WITH s0 AS (
     *
   FROM events
   WHERE
-    LOWER("EventCode") = '4624'
+    "EventCode" = '4624'
 ), s1 AS (
   SELECT
     *
   FROM events
   WHERE
-    LOWER("EventCode") = '1'
+    "EventCode" = '1'
 ), s2 AS (
   SELECT
     "host" AS "host",

@@ -3,7 +3,7 @@ WITH RECURSIVE s0 AS (
     *
   FROM events
   WHERE
-    LOWER("EventCode") = '1'
+    "EventCode" = '1'
 ), s1 AS (
   SELECT
     *,

@@ -10,7 +10,7 @@ WITH s0 AS (
           LOWER("sourcetype") = 'wineventlog' OR LOWER("sourcetype") = 'xmlwineventlog'
         )
         AND (
-          LOWER("EventCode") = '4624'
+          "EventCode" = '4624'
           AND REGEXP_MATCHES("_raw", '(?:^|[\s,;])(?:Logon_Type)=\"?(?i:3)(?:\"|$|[\s,;])')
         )
       )
@@ -30,7 +30,7 @@ WITH s0 AS (
             )
           )
         )
-        AND LOWER("EventCode") = '1'
+        AND "EventCode" = '1'
       )
     )
 ), s1 AS (
@@ -47,7 +47,7 @@ WITH s0 AS (
   SELECT
     *,
     "session" AS "__k0",
-    CASE WHEN LOWER("EventCode") = '4624' THEN 1 ELSE 0 END AS "__st",
+    CASE WHEN "EventCode" = '4624' THEN 1 ELSE 0 END AS "__st",
     0 AS "__en"
   FROM s2
   WHERE
@@ -56,11 +56,10 @@ WITH s0 AS (
   SELECT
     *,
     SUM("__st") OVER (
-      PARTITION BY "__k0"
-      ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
+      ORDER BY "__k0" ASC, "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "__seg",
-    ROW_NUMBER() OVER (PARTITION BY "__k0" ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST) AS "__r"
+    ROW_NUMBER() OVER (ORDER BY "__k0" ASC, "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST) AS "__r"
   FROM s3
 ), s5 AS (
   SELECT

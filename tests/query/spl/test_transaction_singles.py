@@ -138,10 +138,11 @@ def test_one_member_path_keeps_null_fields_null(tmp_path: Path) -> None:
     assert row == {"s": "z", "Image": None, "dest": None}
 
 
-def _windows(spl: str) -> set[str]:
+def _windows(spl: str, dialect: str = "duckdb") -> set[str]:
     """The distinct window specifications (each one sort) the compiled search uses."""
-    sql = compile_spl(spl, SCHEMA, now=NOW).sql()
-    return set(re.findall(r"OVER \((PARTITION BY [^)]*?ORDER BY [^)]*?)(?: ROWS [^)]*)?\)", sql))
+    sql = compile_spl(spl, SCHEMA, now=NOW).sql(dialect)
+    spec = r"OVER \(((?:PARTITION BY [^)]*?)?ORDER BY [^)]*?)(?: ROWS [^)]*)?\)"
+    return set(re.findall(spec, sql))
 
 
 @pytest.mark.parametrize("option", ["startswith=(EventCode=4624)", "endswith=(EventCode=4634)"])
@@ -149,6 +150,67 @@ def test_startswith_or_endswith_sorts_the_members_once(option: str) -> None:
     """The chunk numbers come from the segment window's row numbers (a GROUP BY joined back),
     not from a second window over each piece."""
     assert len(_windows(f"* | transaction s {option} maxevents=2 | table s eventcount")) == 1
+
+
+@pytest.mark.parametrize("option", ["startswith=(EventCode=4624)", "endswith=(EventCode=4634)"])
+def test_segment_window_is_one_partition_on_duckdb_and_per_key_on_spark(option: str) -> None:
+    """DuckDB numbers the segments in one sort ordered by the key first (a partition per key
+    cost twice the time at 10M events); Spark, where one partition is one task, partitions by it."""
+    spl = f"* | transaction s {option} maxevents=2 | table s eventcount"
+    (duck,) = _windows(spl)
+    (spark,) = _windows(spl, "spark")
+    assert duck.startswith('ORDER BY "__k0" ASC, "_time"')
+    assert spark.startswith("PARTITION BY `__k0` ORDER BY `_time`")
+
+
+@pytest.fixture(scope="module")
+def interleaved(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Three keys whose members interleave in time, each with members before its first start."""
+    events = []
+    for i, t in enumerate(range(10, 130, 10)):
+        for key, offset in (("x", 0), ("y", 1), ("z", 2)):
+            start = i in (2, 5) if key != "z" else i == 7
+            events.append(_ev(t + offset, s=key, EventCode="4624" if start else "1"))
+    return make_store(tmp_path_factory.mktemp("txn-interleaved") / "store", events)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # x and y: starts at 30 and 60 (+offset), members up to 120; z: one start at 80
+        (
+            "maxevents=3",
+            [
+                (102, "z", 3, 1),  # z's newest three members: a full chunk, closed
+                (100, "x", 3, 1),
+                (101, "y", 3, 1),
+                (82, "z", 2, 1),  # z's start and the member after it
+                (70, "x", 3, 1),  # 70, 80, 90: full chunk
+                (71, "y", 3, 1),
+                (60, "x", 1, 1),  # the start alone in its piece's oldest chunk
+                (61, "y", 1, 1),
+                (30, "x", 3, 1),  # 30-50: start and two members
+                (31, "y", 3, 1),
+                # z's seven members before its start, in chunks from the newest: 52-72 and
+                # 22-42 are full (closed), 12 alone is never closed and is dropped
+                (52, "z", 3, 1),
+                (22, "z", 3, 1),
+            ],
+        ),
+        # whole segments; every key's members before its first start are never closed
+        (
+            "maxevents=0",
+            [(82, "z", 5, 1), (60, "x", 7, 1), (61, "y", 7, 1), (30, "x", 3, 1), (31, "y", 3, 1)],
+        ),
+    ],
+)
+def test_interleaved_keys_number_their_own_members(
+    interleaved: Any, options: str, expected: list[Any]
+) -> None:
+    txn = f"transaction s startswith=(EventCode=4624) {options}"
+    rows = _rows(interleaved, f"* | {txn} | table _time s eventcount closed_txn")
+    got = [(int(r["_time"]), r["s"], r["eventcount"], r["closed_txn"]) for r in rows]
+    assert sorted(got) == sorted(expected)
 
 
 @pytest.fixture(scope="module")

@@ -166,13 +166,23 @@ def equals(v: Val, value: ast.SearchValue) -> exp.Expr:
     cidr = _CIDR.match(value.text)
     if cidr:
         return cidr_predicate(as_text(v), value.text)
-    text = as_text(v)
-    pattern = value.text
+    text, pattern = as_text(v), value.text
     if not value.case_sensitive:
-        text, pattern = exp.Lower(this=text), pattern.lower()
+        text, pattern = folded(text, pattern)
     if "*" in pattern:
         return like(text, pattern)
     return exp.EQ(this=text, expression=lit(pattern))
+
+
+def folded(text: exp.Expr, pattern: str) -> tuple[exp.Expr, str]:
+    """``text`` and ``pattern`` for a case-insensitive match: both lowercased, unless no character
+    of ``pattern`` has a case. An ASCII digit, punctuation mark or space is no other character's
+    lowercase (checked over every code point in tests/query/spl/test_case_folding.py), so
+    ``x = '4624'`` is exactly ``lower(x) = '4624'`` (and ``LIKE`` alike), without lowercasing
+    every row; DuckDB can then also test it in the Parquet scan."""
+    if all(ch.isascii() and not ch.isalpha() for ch in pattern):
+        return text, pattern
+    return exp.Lower(this=text), pattern.lower()
 
 
 def like(text: exp.Expr, pattern: str) -> exp.Expr:
@@ -268,7 +278,7 @@ def _term(node: ast.Term, state: State) -> exp.Expr:
     if not literal:
         return matcher
     # A cheap substring test first, so the regular expression runs only on candidate rows.
-    prefilter = like(exp.Lower(this=raw.expr.copy()), f"*{literal.lower()}*")
+    prefilter = like(*folded(raw.expr.copy(), f"*{literal}*"))
     return exp.and_(prefilter, matcher, copy=False)
 
 
