@@ -402,9 +402,9 @@ def _numbered_rows(node: exp.Expr) -> exp.Expr:
 
 
 def _partitioned(node: exp.Expr) -> exp.Expr:
-    """A transaction's window ordered by its keys first (one partition, DuckDB's fast form) is
-    partitioned by them on Spark, where one partition is one task: the same numbers within each
-    key, less a constant per key that the transaction's readers allow (``KEYED``)."""
+    """A transaction's window over a few hash buckets ordered by its keys first (DuckDB's fast
+    form) is partitioned by the keys on Spark, where a partition is a task: the same numbers
+    within each key, less a constant per key that the transaction's readers allow (``KEYED``)."""
     keyed = node.meta.get(KEYED, 0)
     if not keyed:
         return node

@@ -56,10 +56,14 @@ WITH s0 AS (
   SELECT
     *,
     SUM("__st") OVER (
+      PARTITION BY HASH("__k0") % 16
       ORDER BY "__k0" ASC, "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "__seg",
-    ROW_NUMBER() OVER (ORDER BY "__k0" ASC, "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST) AS "__r"
+    ROW_NUMBER() OVER (
+      PARTITION BY HASH("__k0") % 16
+      ORDER BY "__k0" ASC, "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
+    ) AS "__r"
   FROM s3
 ), s5 AS (
   SELECT
