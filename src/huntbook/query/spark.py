@@ -276,6 +276,8 @@ def _filtered_agg(node: exp.Expr) -> exp.Expr:
 
 def _sorted_collect(node: exp.Expr, where: exp.Expr | None) -> exp.Expr:
     inner = node.this
+    if isinstance(inner, exp.Order) and isinstance(inner.this, exp.Distinct):
+        return _sorted_set(inner.this, where)
     if not isinstance(inner, exp.Order):
         return node if where is None else exp.Filter(this=node, expression=where)
     keys: list[exp.Ordered] = list(inner.expressions)
@@ -290,6 +292,16 @@ def _sorted_collect(node: exp.Expr, where: exp.Expr | None) -> exp.Expr:
     value = exp.Dot(this=exp.column(_ITEM), expression=exp.to_identifier("v"))
     lam = exp.Lambda(this=value, expressions=[exp.to_identifier(_ITEM)])
     return exp.Transform(this=ordered, expression=lam)
+
+
+def _sorted_set(distinct: exp.Distinct, where: exp.Expr | None) -> exp.Expr:
+    """``array_agg(DISTINCT v ORDER BY v)`` (values.sorted_distinct) as every value collected,
+    then distinct and sorted."""
+    (value,) = distinct.expressions
+    collected: exp.Expr = exp.ArrayAgg(this=value.copy())
+    if where is not None:
+        collected = exp.Filter(this=collected, expression=where)
+    return exp.ArraySort(this=exp.ArrayDistinct(this=collected))
 
 
 # --- regular expressions ------------------------------------------------------------------------

@@ -113,8 +113,8 @@ WITH s0 AS (
   SELECT
     MIN("_time") AS "_time",
     MIN("__k0") AS "session",
-    LIST_SORT(LIST_DISTINCT(ARRAY_AGG("host") FILTER(WHERE
-      NOT "host" IS NULL))) AS "host",
+    ARRAY_AGG(DISTINCT "host" ORDER BY "host") FILTER(WHERE
+      NOT "host" IS NULL) AS "host",
     ARRAY_AGG(
       COALESCE("ParentImage", 'NULL') ORDER BY "_time" ASC NULLS FIRST, "_cd" ASC NULLS FIRST
     ) AS "ParentImage",

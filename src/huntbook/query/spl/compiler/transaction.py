@@ -43,6 +43,7 @@ from huntbook.query.spl.compiler.values import (
     col,
     lit,
     not_null,
+    sorted_distinct,
 )
 
 _GROUP_COLS = ("__seg", "__ps", "__sp", "__chunk")
@@ -514,12 +515,14 @@ def _member_list(
 def _sorted_set(value: exp.Expr, kind: str) -> tuple[exp.Expr, exp.Expr]:
     """Distinct values, sorted lexicographically; null when no member has the field."""
     text = value if kind == LIST else as_text_expr(value, kind)
-    collected = exp.Filter(
-        this=exp.ArrayAgg(this=text), expression=exp.Where(this=not_null(text.copy()))
-    )
-    flat = exp.Flatten(this=collected) if kind == LIST else collected
     # An aggregate over no non-null value is NULL, so a field no member has stays null.
-    many = exp.ArraySort(this=exp.ArrayDistinct(this=flat))
+    if kind == LIST:
+        collected = exp.Filter(
+            this=exp.ArrayAgg(this=text), expression=exp.Where(this=not_null(text.copy()))
+        )
+        many = exp.ArraySort(this=exp.ArrayDistinct(this=exp.Flatten(this=collected)))
+    else:
+        many = sorted_distinct(text)
     own = (
         exp.ArraySort(this=exp.ArrayDistinct(this=text.copy()))
         if kind == LIST

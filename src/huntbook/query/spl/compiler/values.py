@@ -153,6 +153,18 @@ def not_null(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=is_null(e))
 
 
+def sorted_distinct(text: exp.Expr) -> exp.Expr:
+    """The group's distinct non-null values of the scalar ``text``, sorted (byte order); NULL
+    when it has none. One aggregate (``DISTINCT ... ORDER BY``), not a list of every value then
+    distinct and sorted: half the time of ``stats values()`` at 10M events. Spark gets the list
+    form (query/spark.py)."""
+    distinct = exp.Distinct(expressions=[text])
+    aggregate = exp.ArrayAgg(
+        this=exp.Order(this=distinct, expressions=[exp.Ordered(this=text.copy())])
+    )
+    return exp.Filter(this=aggregate, expression=exp.Where(this=not_null(text.copy())))
+
+
 def any_element(lst: exp.Expr, pred_of_var: exp.Expr, var: str) -> exp.Expr:
     """TRUE when some element satisfies the predicate (``var`` is the lambda variable)."""
     lam = exp.Lambda(this=pred_of_var, expressions=[exp.to_identifier(var)])
