@@ -377,3 +377,31 @@ def test_analytics_after_the_searches_when_asked(store: Any, seed_path: Path) ->
 
     run_hunt(store, seed_path, search=search, analytics=analytics, overlap=False)
     assert order[-1] == "analytics" and order.count("analytics") == 1
+
+
+def test_store_counts_are_taken_beside_the_searches(store: Any, seed_path: Path) -> None:
+    """The report's time range and coverage come from a scan of every event (``Store.stats``),
+    run in the analytics' thread while the searches run, not after them."""
+    searching = threading.Event()
+    met: dict[str, bool] = {}
+    inner = _seed_search()
+
+    class Counted:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def stats(self) -> list[dict[str, Any]]:
+            met["stats beside a search"] = searching.wait(5)
+            met["stats in another thread"] = (
+                threading.current_thread() is not threading.main_thread()
+            )
+            return store.stats()
+
+    def search(store: Any, spl: str, **kw: Any) -> Any:
+        searching.set()
+        return inner(store, spl, **kw)
+
+    result = run_hunt(Counted(), seed_path, search=search, analytics=NO_ANALYTICS)
+    assert met == {"stats beside a search": True, "stats in another thread": True}
+    alone = _run(store, seed_path, _seed_search())
+    assert (result.time_range, result.coverage) == (alone.time_range, alone.coverage)

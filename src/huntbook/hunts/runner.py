@@ -202,13 +202,16 @@ def run_hunt(
         # on a connection of their own, alongside the searches when ``overlap`` (the searches
         # leave part of a second core idle, and the analytics read no search's result)
         pending = pool.submit(compute, seen, book) if overlap else None
+        # then the store's counts per source (the report's time range and coverage), a scan of
+        # every event, also before the searches end
+        counted = pool.submit(store.stats) if overlap else None
         searched = OneConnection(store)
         try:
             outcomes = _run_queries(searched, book, dict(params or {}), searcher, pivot_cap)
         finally:
             searched.close()
         findings = pending.result() if pending is not None else compute(seen, book)
-    groups = store.stats()
+        groups = counted.result() if counted is not None else store.stats()
     result = HuntResult(
         huntbook_version=huntbook.__version__,
         run_time=run_time.isoformat().replace("+00:00", "Z"),
