@@ -516,6 +516,7 @@ def _sorted_set(value: exp.Expr, kind: str) -> tuple[exp.Expr, exp.Expr]:
     """Distinct values, sorted lexicographically; null when no member has the field."""
     text = value if kind == LIST else as_text_expr(value, kind)
     # An aggregate over no non-null value is NULL, so a field no member has stays null.
+    many: exp.Expr
     if kind == LIST:
         collected = exp.Filter(
             this=exp.ArrayAgg(this=text), expression=exp.Where(this=not_null(text.copy()))
