@@ -81,6 +81,37 @@ def test_findings_are_the_same_with_and_without_summaries(tmp_path):
     ]
 
 
+def test_kept_summaries_are_read_without_a_view_of_the_batch_files(tmp_path):
+    """A warm store's scan reads its summaries only: no view over a batch's files is made (each
+    cost a statement and its SQL per batch and table), and the keys' hashes of every batch are
+    looked up in one statement."""
+    store = _in_batches(tmp_path / "store")
+    built = _findings(_scan(store))
+    kept = _kept(store)
+    read = _scan(store)
+    views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
+    names = {r[0] for r in views.fetchall()}
+    assert {"keys_b000001", "logons_b000002", "needed_b000003"} <= names
+    assert not {n for n in names if n.startswith("batch_")}
+    assert _findings(read) == built
+    assert _kept(store) == kept
+
+
+def test_a_summary_is_computed_after_what_it_reads_is_made(tmp_path):
+    """``kept``'s ``prepare`` statements (the view its query reads) run only when the summary
+    is computed, not when it is read back."""
+    con = duckdb.connect()
+    view = "CREATE TEMPORARY VIEW source AS SELECT 7 AS x"
+    query = exp.select("x").from_("source")
+    summary.kept(con, tmp_path, "batch a", "t1", query, [view])
+    other = duckdb.connect()
+    summary.kept(other, tmp_path, "batch a", "t2", query, [view])
+    assert other.execute("SELECT x FROM t2").fetchone() == (7,)
+    made = "SELECT count(*) FROM duckdb_views() WHERE view_name = 'source'"
+    assert con.execute(made).fetchone() == (1,)
+    assert other.execute(made).fetchone() == (0,)
+
+
 def test_changed_files_are_summarised_again(tmp_path):
     """A batch file of another size or modification time is not the file a summary was made of."""
     store = _in_batches(tmp_path / "store")

@@ -208,12 +208,17 @@ def create_table(con: Any, name: str, query: exp.Expr) -> None:
     con.execute(statement.sql(dialect=DIALECT))
 
 
-def create_view(con: Any, name: str, query: exp.Expr) -> str:
-    """``CREATE OR REPLACE TEMPORARY VIEW name AS query`` on a DuckDB connection; its SQL."""
+def view_statement(name: str, query: exp.Expr) -> str:
+    """``CREATE OR REPLACE TEMPORARY VIEW name AS query``, rendered for DuckDB."""
     temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
-    statement = exp.Create(
+    return exp.Create(
         this=exp.to_table(name), kind="VIEW", expression=query, replace=True, properties=temporary
     ).sql(dialect=DIALECT)
+
+
+def create_view(con: Any, name: str, query: exp.Expr) -> str:
+    """``CREATE OR REPLACE TEMPORARY VIEW name AS query`` on a DuckDB connection; its SQL."""
+    statement = view_statement(name, query)
     con.execute(statement)
     return statement
 

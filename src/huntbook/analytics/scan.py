@@ -65,6 +65,7 @@ from huntbook.analytics._sql import (
     create_table,
     create_view,
     rows,
+    view_statement,
 )
 from huntbook.analytics.addresses import LOGON_PAIR_FIELDS, NETWORK_FIELDS, book_reads
 from huntbook.analytics.lateral_movement import EXPLICIT_FIELDS
@@ -86,6 +87,8 @@ NEEDED = "needed_events"
 LOGONS = "network_logons"  # every network logon, kept by batch (read by the sessions' joins)
 PASSED = "passed_keys"  # the hashes (and EventCodes) of the combinations that pass, by batch
 HASH = "_hash"
+BATCH = "_batch"  # which batch's keys a hash was found in
+TEXT = exp.DataType.build("VARCHAR")  # a column ``events`` lacks
 CORE = ("_time", "_cd", "host", "EventCode", "source", "sourcetype")
 
 # the events each analytic may read row by row
@@ -157,7 +160,7 @@ class Plan:
     keys: list[str]
     union: exp.Expr
     columns: Columns
-    types: Mapping[str, str] = field(default_factory=dict)  # column -> its type in ``events``
+    types: Mapping[str, exp.DataType] = field(default_factory=dict)  # column -> type in ``events``
 
 
 def _plan(store: StoreLike) -> Plan:
@@ -238,62 +241,111 @@ def _reader(files: Sequence[str]) -> exp.Table:
     return exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in files]))
 
 
-def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
-    """The view over one batch's files with the columns ``reads``, each of its type in the
-    store's ``events`` (typed NULL where the batch has none, so every batch's rows hash alike);
-    its SQL."""
+def _view(plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
+    """The statement making the view over one batch's files with the columns ``reads``, each of
+    its type in the store's ``events`` (typed NULL where the batch has none, so every batch's
+    rows hash alike): run only when a summary of the batch is computed, never when read."""
     values = [
         exp.cast(
             exp.column(c, quoted=True) if c in batch.present else exp.null(),
-            exp.DataType.build(plan.types.get(c, "VARCHAR"), dialect=DIALECT),
+            plan.types.get(c, TEXT),
         ).as_(c, quoted=True)
         for c in reads
     ]
-    return create_view(con, batch.source, exp.select(*values).from_(_reader(batch.files)))
+    return view_statement(batch.source, exp.select(*values).from_(_reader(batch.files)))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One table made of each batch: its name, its query over the batch's view, the columns
+    that view holds."""
+
+    name: str
+    query: exp.Query
+    reads: Sequence[str]
+
+
+def _batch_kept(con: Any, plan: Plan, batch: Batch, where: Path | None, table: Kept) -> None:
+    """``table`` from its summary when kept, else computed on the batch's view (made then)."""
+    view = _view(plan, batch, table.reads)
+    summary.kept(con, where, batch.stamp + view, table.name, table.query, [view])
 
 
 def _batch_keys(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
-    """The batch's ``event_keys`` (from its summary when kept)."""
-    basis = batch.stamp + _view(con, plan, batch, plan.keys)
-    summary.kept(con, where, basis, batch.keys, _keys_query(plan, batch.source))
+    """The batch's ``event_keys``."""
+    _batch_kept(
+        con, plan, batch, where, Kept(batch.keys, _keys_query(plan, batch.source), plan.keys)
+    )
 
 
-def _batch_needed(con: Any, plan: Plan, batch: Batch, where: Path | None) -> bool:
-    """The batch's ``needed_events`` (from its summary when kept): its events whose combination
-    passed the filters on the store's keys, matched by the hashes of those combinations (written
-    into the statement, so they key its summary); False when the batch has none."""
-    mine = exp.select(_hash(plan.keys, batch.keys)).from_(batch.keys)
-    inside = exp.column(HASH).isin(query=mine)
-    found = rows(con, exp.select(HASH, "EventCode").distinct().from_(PASSED).where(inside))
+def _batch_logons(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
+    """The batch's network logons: the join partners of the sessions' activity, any of which
+    may be needed."""
+    query = logon_select(plan.columns, batch.source)
+    _batch_kept(con, plan, batch, where, Kept(batch.logons, query, _names([query])))
+
+
+def _batch_needed(
+    con: Any, plan: Plan, batch: Batch, where: Path | None, found: Sequence[Mapping[str, Any]]
+) -> bool:
+    """The batch's ``needed_events``: its events whose combination passed the filters on the
+    store's keys (``found``: the hashes of those the batch holds, with their EventCodes), matched
+    by those hashes (written into the statement, so they key its summary); False when the batch
+    has none."""
     if not found:
         return False
     codes = sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None})
     hashes = sorted(int(r[HASH]) for r in found)
     hashed = _hash(plan.keys, batch.source).isin(*[exp.Literal.number(h) for h in hashes])
     query = _needed_query(plan, codes, batch.source, _wanted(plan, codes, hashed))
-    columns = sorted({*plan.keys, *_names(query.expressions)})
-    summary.kept(con, where, batch.stamp + _view(con, plan, batch, columns), batch.needed, query)
+    reads = sorted({*plan.keys, *_names(query.expressions)})
+    _batch_kept(con, plan, batch, where, Kept(batch.needed, query, reads))
     return True
 
 
-def _batch_logons(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
-    """The batch's network logons (from its summary when kept): the join partners of the
-    sessions' activity, any of which may be needed."""
-    query = logon_select(plan.columns, batch.source)
-    basis = batch.stamp + _view(con, plan, batch, _names([query]))
-    summary.kept(con, where, basis, batch.logons, query)
+def _passed_by_batch(con: Any, plan: Plan, batches: Sequence[Batch]) -> dict[str, list[Any]]:
+    """Batch keys table -> the hashes (with their EventCodes) of the combinations that passed
+    and that batch holds, in one statement over every batch's keys."""
+    mine = _all(
+        [
+            exp.select(
+                exp.Literal.string(b.keys).as_(BATCH), _hash(plan.keys, b.keys).as_(HASH)
+            ).from_(b.keys)
+            for b in batches
+        ]
+    ).subquery("mine")
+    same = exp.EQ(this=exp.column(HASH, "mine"), expression=exp.column(HASH, PASSED))
+    query = (
+        exp.select(
+            exp.column(BATCH, "mine"), exp.column(HASH, PASSED), exp.column("EventCode", PASSED)
+        )
+        .distinct()
+        .from_(mine)
+        .join(PASSED, on=same)
+    )
+    found: dict[str, list[Any]] = {b.keys: [] for b in batches}
+    for row in rows(con, query):
+        found[row[BATCH]].append(row)
+    return found
 
 
 def _stacked(tables: Sequence[str]) -> exp.Query:
     """Every row of the tables (of the same columns), one after the other."""
-    each: list[exp.Query] = [exp.select(exp.Star()).from_(t) for t in tables]
+    return _all([exp.select(exp.Star()).from_(t) for t in tables])
+
+
+def _all(each: Sequence[exp.Query]) -> exp.Query:
+    """Every row of the queries (of the same columns), one after the other."""
     return reduce(lambda a, b: exp.union(a, b, distinct=False), each[1:], each[0])
 
 
 def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     """``event_keys`` and ``needed_events`` put together from each batch's scan."""
     described = rows(con, exp.Describe(this=exp.to_table(EVENTS)))
-    plan = replace(plan, types={str(r["column_name"]): str(r["column_type"]) for r in described})
+    types = {str(r["column_name"]): str(r["column_type"]) for r in described}
+    plan = replace(
+        plan, types={c: exp.DataType.build(t, dialect=DIALECT) for c, t in types.items()}
+    )
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
     for batch in batches:
         _batch_keys(con, plan, batch, where)
@@ -305,7 +357,8 @@ def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     hashed = _hash(plan.keys, KEYS).as_(HASH)
     passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
     create_table(con, PASSED, passing.where(plan.union))
-    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where)]
+    passed = _passed_by_batch(con, plan, batches)
+    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where, passed[b.keys])]
     create_view(con, LOGONS, _stacked([b.logons for b in batches]))
     if not needed:
         create_table(con, NEEDED, _needed_query(plan, [], EVENTS, exp.false()))

@@ -18,15 +18,17 @@ temporary name and renamed into place, so a reader sees one whole or none.
 API (the caller names the folder: ``huntbook.hunts.findings.summaries``, for a local store that
 has it, none otherwise, so a store nobody opted in is scanned in memory as before and never
 written; a folder this process cannot write is read, and what is missing computed in memory):
-``stamp(paths)``, what identifies a batch's files; ``kept(con, folder, basis, name, query)``,
-``name`` holding ``query``'s rows: a view of the summary when there is one, else a temporary
-table computed and, when ``folder`` is given, written as the summary.
+``stamp(paths)``, what identifies a batch's files; ``kept(con, folder, basis, name, query,
+prepare)``, ``name`` holding ``query``'s rows: a view of the summary when there is one, else a
+temporary table computed (after the statements ``prepare``, which make what it reads) and, when
+``folder`` is given, written as the summary.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +68,27 @@ def _write(con: Any, name: str, target: Path) -> bool:
     return True
 
 
-def kept(con: Any, where: Path | None, basis: str, name: str, query: exp.Expr) -> None:
+def kept(
+    con: Any,
+    where: Path | None,
+    basis: str,
+    name: str,
+    query: exp.Expr,
+    prepare: Sequence[str] = (),
+) -> None:
     """``name`` holding ``query``'s rows: a view of its summary in ``where`` (keyed by
     ``basis``, what the statement reads, and the statement), else a temporary table computed
-    (and written as the summary when ``where`` is given)."""
+    (and written as the summary when ``where`` is given) after running the statements
+    ``prepare`` (what the query reads, e.g. the view over a batch's files: not made when the
+    summary is read)."""
     statement = query.sql(dialect=DIALECT)
     key = hashlib.sha256(f"{basis}\n{statement}".encode()).hexdigest()
     target = where / f"{key}.parquet" if where is not None else None
     if target is not None and target.is_file():
         _view(con, name, target)
         return
+    for step in prepare:
+        con.execute(step)
     create_table(con, name, query)
     if target is not None and _write(con, name, target):  # the file from now on, not memory
         con.execute(exp.Drop(tables=[exp.to_table(name)], kind="TABLE").sql(dialect=DIALECT))
