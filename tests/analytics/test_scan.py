@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import base64
 
+import duckdb
+import pytest
+
 from huntbook.analytics import find_lateral_movement, powershell_findings, visibility
 from huntbook.analytics.scan import KEYS, NEEDED, scan
-from huntbook.hunts.findings import to_jsonable
+from huntbook.hunts.findings import findings_for, to_jsonable
+from huntbook.store import Store
+from huntbook.store.testing import make_store
 
 from .conftest import logon, outbound, proc, security, system
 
@@ -116,3 +121,25 @@ def test_rdp_logon_rules_read_the_scanned_logons(build_store):
     assert [(e.source, e.method) for e in find_lateral_movement(scanned)] == [("WRK-BTUN", "RDP")]
     kept = scanned.connect().execute(f'SELECT "_cd" FROM {NEEDED}').fetchall()
     assert len(kept) == 1
+
+
+def test_evidence_is_named_on_the_scan_s_connection(tmp_path, monkeypatch):
+    """The findings read the evidence's records on the connection the scan opened (one
+    connection over the store's files, not two), and close it."""
+    events = [{**e, "EventRecordID": str(5000 + i)} for i, e in enumerate(_events())]
+    store = make_store(tmp_path / "moves", events)
+    opened = []
+    connect = Store.connect
+
+    def counted(self):
+        opened.append(connect(self))
+        return opened[-1]
+
+    monkeypatch.setattr(Store, "connect", counted)
+    found = findings_for(store)
+    assert len(opened) == 1
+    evidence = [e for edge in found["lateral_movement"] for e in edge["evidence"]]
+    assert [e["EventCode"] for e in evidence] == ["4624", "1"]  # the logon, the process
+    assert [e["record"] for e in evidence] == [str(5000 + e["_cd"]) for e in evidence]
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].execute("SELECT 1")
