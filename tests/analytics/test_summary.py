@@ -97,6 +97,21 @@ def test_kept_summaries_are_read_without_a_view_of_the_batch_files(tmp_path):
     assert _kept(store) == kept
 
 
+def test_a_statement_rendered_once_keys_its_summary_as_its_query_does(tmp_path):
+    """The scan renders the statements that are the same for every batch once
+    (``summary.Statement``); a summary is keyed by the statement's SQL either way."""
+    con = duckdb.connect()
+    query = exp.select(exp.Literal.number(3).as_("x"))
+    statement = summary.Statement.of(query)
+    assert statement.sql == query.sql(dialect="duckdb")
+    summary.kept(con, tmp_path, "batch a", "t1", query)
+    summary.kept(con, tmp_path, "batch a", "t2", statement)  # read back
+    summary.kept(con, tmp_path, "batch b", "t3", statement)  # another batch: computed
+    assert len(list(tmp_path.iterdir())) == 2
+    found = [con.execute(f"SELECT x FROM {t}").fetchone()[0] for t in ("t1", "t2", "t3")]
+    assert found == [3, 3, 3]
+
+
 def test_a_summary_is_computed_after_what_it_reads_is_made(tmp_path):
     """``kept``'s ``prepare`` statements (the view its query reads) run only when the summary
     is computed, not when it is read back."""

@@ -88,6 +88,7 @@ LOGONS = "network_logons"  # every network logon, kept by batch (read by the ses
 PASSED = "passed_keys"  # the hashes (and EventCodes) of the combinations that pass, by batch
 HASH = "_hash"
 BATCH = "_batch"  # which batch's keys a hash was found in
+SOURCE = "batch_files"  # the view over the files of the batch being summarised
 TEXT = exp.DataType.build("VARCHAR")  # a column ``events`` lacks
 CORE = ("_time", "_cd", "host", "EventCode", "source", "sourcetype")
 
@@ -161,6 +162,16 @@ class Plan:
     union: exp.Expr
     columns: Columns
     types: Mapping[str, exp.DataType] = field(default_factory=dict)  # column -> type in ``events``
+    projections: dict[tuple[str, ...], list[exp.Expr]] = field(default_factory=dict)
+
+    def reads(self, codes: Sequence[str]) -> list[exp.Expr]:
+        """What the analytics read of the events of ``codes`` (``_reads``), built once for each
+        set of EventCodes (every batch of a store has the same few)."""
+        key = tuple(codes)
+        if key not in self.projections:
+            named = _reads(self.columns, codes).items()
+            self.projections[key] = [v.as_(name, quoted=True) for name, v in named]
+        return self.projections[key]
 
 
 def _plan(store: StoreLike) -> Plan:
@@ -183,8 +194,7 @@ def _wanted(plan: Plan, codes: Sequence[str], hashed: exp.Expr) -> exp.Expr:
 
 def _needed_query(plan: Plan, codes: Sequence[str], source: str, wanted: exp.Expr) -> exp.Select:
     """The events of ``source`` that ``wanted`` keeps, with what the analytics read of them."""
-    reads = [v.as_(name, quoted=True) for name, v in _reads(plan.columns, codes).items()]
-    return exp.select(*reads).from_(source).where(wanted)
+    return exp.select(*plan.reads(codes)).from_(source).where(wanted)
 
 
 def _whole(con: Any, plan: Plan) -> None:
@@ -219,7 +229,6 @@ class Batch:
 
     files: list[str]
     stamp: str  # summary.stamp of the files
-    source: str  # the view over its files
     keys: str  # its event_keys
     needed: str  # its needed_events
     logons: str  # its network logons
@@ -228,12 +237,11 @@ class Batch:
     @classmethod
     def of(cls, con: Any, store: Batched, entry: Mapping[str, Any]) -> Batch:
         files = [str(store.path / f) for f in entry["files"]]
-        parts = ("batch", "keys", "needed", "logons")
-        source, keys, needed, logons = (f"{part}_{entry['id']}" for part in parts)
+        keys, needed, logons = (f"{part}_{entry['id']}" for part in ("keys", "needed", "logons"))
         probe = exp.select(exp.Star()).from_(_reader(files)).limit(0)
         probe = con.execute(probe.sql(dialect=DIALECT))
         present = frozenset(d[0] for d in probe.description)
-        return cls(files, summary.stamp(files), source, keys, needed, logons, present)
+        return cls(files, summary.stamp(files), keys, needed, logons, present)
 
 
 def _reader(files: Sequence[str]) -> exp.Table:
@@ -252,37 +260,30 @@ def _view(plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
         ).as_(c, quoted=True)
         for c in reads
     ]
-    return view_statement(batch.source, exp.select(*values).from_(_reader(batch.files)))
+    return view_statement(SOURCE, exp.select(*values).from_(_reader(batch.files)))
 
 
-@dataclass(frozen=True)
-class Kept:
-    """One table made of each batch: its name, its query over the batch's view, the columns
-    that view holds."""
-
-    name: str
-    query: exp.Query
-    reads: Sequence[str]
-
-
-def _batch_kept(con: Any, plan: Plan, batch: Batch, where: Path | None, table: Kept) -> None:
-    """``table`` from its summary when kept, else computed on the batch's view (made then)."""
-    view = _view(plan, batch, table.reads)
-    summary.kept(con, where, batch.stamp + view, table.name, table.query, [view])
+def _batch_kept(
+    con: Any,
+    plan: Plan,
+    batch: Batch,
+    where: Path | None,
+    tables: Mapping[str, summary.Statement],
+) -> None:
+    """Each of ``tables`` (name -> its statement over ``SOURCE``) from its summary when kept,
+    else computed on the view of the batch's files with every column they read (made then)."""
+    view = _view(plan, batch, _names([s.query for s in tables.values()]))
+    for name, statement in tables.items():
+        summary.kept(con, where, batch.stamp + view, name, statement, [view])
 
 
-def _batch_keys(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
-    """The batch's ``event_keys``."""
-    _batch_kept(
-        con, plan, batch, where, Kept(batch.keys, _keys_query(plan, batch.source), plan.keys)
-    )
-
-
-def _batch_logons(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
-    """The batch's network logons: the join partners of the sessions' activity, any of which
-    may be needed."""
-    query = logon_select(plan.columns, batch.source)
-    _batch_kept(con, plan, batch, where, Kept(batch.logons, query, _names([query])))
+def _first_pass(con: Any, plan: Plan, batches: Sequence[Batch], where: Path | None) -> None:
+    """Each batch's ``event_keys`` and its network logons (the join partners of the sessions'
+    activity, any of which may be needed), two statements the same for every batch."""
+    keys = summary.Statement.of(_keys_query(plan, SOURCE))
+    logons = summary.Statement.of(logon_select(plan.columns, SOURCE))
+    for batch in batches:
+        _batch_kept(con, plan, batch, where, {batch.keys: keys, batch.logons: logons})
 
 
 def _batch_needed(
@@ -296,10 +297,9 @@ def _batch_needed(
         return False
     codes = sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None})
     hashes = sorted(int(r[HASH]) for r in found)
-    hashed = _hash(plan.keys, batch.source).isin(*[exp.Literal.number(h) for h in hashes])
-    query = _needed_query(plan, codes, batch.source, _wanted(plan, codes, hashed))
-    reads = sorted({*plan.keys, *_names(query.expressions)})
-    _batch_kept(con, plan, batch, where, Kept(batch.needed, query, reads))
+    hashed = _hash(plan.keys, SOURCE).isin(*[exp.Literal.number(h) for h in hashes])
+    query = _needed_query(plan, codes, SOURCE, _wanted(plan, codes, hashed))
+    _batch_kept(con, plan, batch, where, {batch.needed: summary.Statement.of(query)})
     return True
 
 
@@ -336,7 +336,7 @@ def _stacked(tables: Sequence[str]) -> exp.Query:
 
 def _all(each: Sequence[exp.Query]) -> exp.Query:
     """Every row of the queries (of the same columns), one after the other."""
-    return reduce(lambda a, b: exp.union(a, b, distinct=False), each[1:], each[0])
+    return reduce(lambda a, b: exp.union(a, b, distinct=False, copy=False), each[1:], each[0])
 
 
 def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
@@ -347,9 +347,7 @@ def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
         plan, types={c: exp.DataType.build(t, dialect=DIALECT) for c, t in types.items()}
     )
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
-    for batch in batches:
-        _batch_keys(con, plan, batch, where)
-        _batch_logons(con, plan, batch, where)
+    _first_pass(con, plan, batches, where)
     named = [exp.column(k, quoted=True) for k in plan.keys]
     total = exp.Sum(this=exp.column(COUNT, quoted=True)).as_(COUNT, quoted=True)
     every = _stacked([b.keys for b in batches]).subquery()

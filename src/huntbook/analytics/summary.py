@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,24 @@ def _write(con: Any, name: str, target: Path) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A query and its SQL, rendered once for every batch it runs on."""
+
+    query: exp.Expr
+    sql: str
+
+    @classmethod
+    def of(cls, query: exp.Expr) -> Statement:
+        return cls(query, query.sql(dialect=DIALECT))
+
+
 def kept(
     con: Any,
     where: Path | None,
     basis: str,
     name: str,
-    query: exp.Expr,
+    query: exp.Expr | Statement,
     prepare: Sequence[str] = (),
 ) -> None:
     """``name`` holding ``query``'s rows: a view of its summary in ``where`` (keyed by
@@ -81,15 +94,15 @@ def kept(
     (and written as the summary when ``where`` is given) after running the statements
     ``prepare`` (what the query reads, e.g. the view over a batch's files: not made when the
     summary is read)."""
-    statement = query.sql(dialect=DIALECT)
-    key = hashlib.sha256(f"{basis}\n{statement}".encode()).hexdigest()
+    statement = query if isinstance(query, Statement) else Statement.of(query)
+    key = hashlib.sha256(f"{basis}\n{statement.sql}".encode()).hexdigest()
     target = where / f"{key}.parquet" if where is not None else None
     if target is not None and target.is_file():
         _view(con, name, target)
         return
     for step in prepare:
         con.execute(step)
-    create_table(con, name, query)
+    create_table(con, name, statement.query)
     if target is not None and _write(con, name, target):  # the file from now on, not memory
         con.execute(exp.Drop(tables=[exp.to_table(name)], kind="TABLE").sql(dialect=DIALECT))
         _view(con, name, target)
