@@ -60,6 +60,7 @@ from huntbook.analytics._sql import (
     EVENTS,
     Candidate,
     Columns,
+    Keys,
     StoreLike,
     code_in,
     create_table,
@@ -118,6 +119,7 @@ class Scanned:
 
     store: StoreLike
     con: Any
+    keys: Keys  # needed_events' combinations (_sql.matching)
     events_table: str = NEEDED
     tally: tuple[str, str] = (KEYS, COUNT)  # what counts over every event read
     logons_table: str | None = None  # every network logon, when kept by batch
@@ -194,7 +196,8 @@ def _wanted(plan: Plan, codes: Sequence[str], hashed: exp.Expr) -> exp.Expr:
 
 def _needed_query(plan: Plan, codes: Sequence[str], source: str, wanted: exp.Expr) -> exp.Select:
     """The events of ``source`` that ``wanted`` keeps, with what the analytics read of them."""
-    return exp.select(*plan.reads(codes)).from_(source).where(wanted)
+    hashed = _hash(plan.keys, source).as_(HASH, quoted=True)  # its combination (_sql.matching)
+    return exp.select(*plan.reads(codes), hashed).from_(source).where(wanted)
 
 
 def _whole(con: Any, plan: Plan) -> None:
@@ -371,8 +374,9 @@ def scan(store: StoreLike, summaries: Path | None = None) -> Scanned:
     (analytics/summary.py)."""
     con = store.connect()
     plan = _plan(store)
+    keys = Keys(KEYS, tuple(plan.keys), HASH)
     if summaries is None or not isinstance(store, Batched) or not store.manifest()["batches"]:
         _whole(con, plan)
-        return Scanned(store, con)
+        return Scanned(store, con, keys)
     _by_batch(con, store, plan, summaries)
-    return Scanned(store, con, logons_table=LOGONS)
+    return Scanned(store, con, keys, logons_table=LOGONS)
