@@ -13,7 +13,7 @@ import pytest
 from sqlglot import exp
 
 from huntbook.analytics import summary
-from huntbook.analytics.scan import NEEDED, scan
+from huntbook.analytics.scan import NEEDED, PASSED, scan
 from huntbook.demo import generator
 from huntbook.hunts import findings
 from huntbook.hunts.findings import findings_for
@@ -68,11 +68,12 @@ def test_findings_are_the_same_with_and_without_summaries(tmp_path):
     built = _findings(_scan(store))  # computed, and kept
     kept = _kept(store)
     # per batch its keys and its network logons, and its needed events but for the logon's
-    # batch (which has none: a network logon no logon rule matches is only a join partner)
-    assert len(kept) == 8
+    # batch (which has none: a network logon no logon rule matches is only a join partner);
+    # and the combinations that pass, by batch (a summary of every batch's keys)
+    assert len(kept) == 9
     read = _scan(store)  # read back: each batch's tables are views of its summaries
     views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
-    assert {"keys_b000001", "needed_b000003"} <= {r[0] for r in views.fetchall()}
+    assert {"keys_b000001", "needed_b000003", PASSED} <= {r[0] for r in views.fetchall()}
     assert _findings(read) == built
     assert _kept(store) == kept  # nothing written again
     assert _findings(scan(store)) == built  # no folder given: in memory, in one pass
@@ -136,7 +137,9 @@ def test_changed_files_are_summarised_again(tmp_path):
     stat = first.stat()
     os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert _findings(_scan(store)) == before
-    assert len(_kept(store)) == len(kept) + 3  # that batch's keys, logons and needed events
+    # that batch's keys, logons and needed events, and the combinations that pass by batch
+    # (a summary of every batch's keys, one of which changed)
+    assert len(_kept(store)) == len(kept) + 4
 
 
 def test_a_summary_is_read_only_for_its_own_statement(tmp_path):
@@ -231,7 +234,7 @@ def test_keep_summaries_opts_a_store_in_from_the_cli(tmp_path, monkeypatch, caps
     assert not (store.path / summary.FOLDER).exists()  # no flag, no folder: nothing written
     assert findings_json("--keep-summaries") == plain
     kept = _kept(store)
-    assert len(kept) == 8
+    assert len(kept) == 9
     assert findings_json() == plain
     assert _kept(store) == kept  # read back, nothing written again
     hunt = ["huntbook", "hunt", "run", "wmi-lateral-movement", "--store", str(store.path)]

@@ -87,6 +87,7 @@ COUNT = "_events"  # event_keys' count of the events of each combination
 NEEDED = "needed_events"
 LOGONS = "network_logons"  # every network logon, kept by batch (read by the sessions' joins)
 PASSED = "passed_keys"  # the hashes (and EventCodes) of the combinations that pass, by batch
+PASSING = "passing"  # the hashes (and EventCodes) of the combinations that pass
 HASH = "_hash"
 BATCH = "_batch"  # which batch's keys a hash was found in
 SOURCE = "batch_files"  # the view over the files of the batch being summarised
@@ -272,21 +273,28 @@ def _batch_kept(
     batch: Batch,
     where: Path | None,
     tables: Mapping[str, summary.Statement],
-) -> None:
+) -> dict[str, str]:
     """Each of ``tables`` (name -> its statement over ``SOURCE``) from its summary when kept,
-    else computed on the view of the batch's files with every column they read (made then)."""
+    else computed on the view of the batch's files with every column they read (made then);
+    name -> its summary's key."""
     view = _view(plan, batch, _names([s.query for s in tables.values()]))
-    for name, statement in tables.items():
-        summary.kept(con, where, batch.stamp + view, name, statement, [view])
+    return {
+        name: summary.kept(con, where, batch.stamp + view, name, statement, [view])
+        for name, statement in tables.items()
+    }
 
 
-def _first_pass(con: Any, plan: Plan, batches: Sequence[Batch], where: Path | None) -> None:
+def _first_pass(con: Any, plan: Plan, batches: Sequence[Batch], where: Path | None) -> str:
     """Each batch's ``event_keys`` and its network logons (the join partners of the sessions'
-    activity, any of which may be needed), two statements the same for every batch."""
+    activity, any of which may be needed), two statements the same for every batch; what
+    identifies every batch's keys (their summaries' keys)."""
     keys = summary.Statement.of(_keys_query(plan, SOURCE))
     logons = summary.Statement.of(logon_select(plan.columns, SOURCE))
-    for batch in batches:
-        _batch_kept(con, plan, batch, where, {batch.keys: keys, batch.logons: logons})
+    made = [
+        _batch_kept(con, plan, batch, where, {batch.keys: keys, batch.logons: logons})[batch.keys]
+        for batch in batches
+    ]
+    return "\n".join(made)
 
 
 def _batch_needed(
@@ -306,9 +314,13 @@ def _batch_needed(
     return True
 
 
-def _passed_by_batch(con: Any, plan: Plan, batches: Sequence[Batch]) -> dict[str, list[Any]]:
-    """Batch keys table -> the hashes (with their EventCodes) of the combinations that passed
-    and that batch holds, in one statement over every batch's keys."""
+def _passed_by_batch(
+    con: Any, plan: Plan, batches: Sequence[Batch], where: Path, basis: str
+) -> dict[str, list[Any]]:
+    """Batch keys table -> the hashes (with their EventCodes) of the combinations that pass the
+    filters (tested on ``event_keys``) and that batch holds: one statement over every batch's
+    keys, kept as a summary of theirs (``basis``: their keys), so a store whose batches are all
+    summarised tests no filter here."""
     mine = _all(
         [
             exp.select(
@@ -317,17 +329,21 @@ def _passed_by_batch(con: Any, plan: Plan, batches: Sequence[Batch]) -> dict[str
             for b in batches
         ]
     ).subquery("mine")
-    same = exp.EQ(this=exp.column(HASH, "mine"), expression=exp.column(HASH, PASSED))
+    hashed = _hash(plan.keys, KEYS).as_(HASH)
+    passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
+    tested = passing.where(plan.union).subquery(PASSING)
+    same = exp.EQ(this=exp.column(HASH, "mine"), expression=exp.column(HASH, PASSING))
     query = (
         exp.select(
-            exp.column(BATCH, "mine"), exp.column(HASH, PASSED), exp.column("EventCode", PASSED)
+            exp.column(BATCH, "mine"), exp.column(HASH, PASSING), exp.column("EventCode", PASSING)
         )
         .distinct()
         .from_(mine)
-        .join(PASSED, on=same)
+        .join(tested, on=same)
     )
+    summary.kept(con, where, basis, PASSED, query)
     found: dict[str, list[Any]] = {b.keys: [] for b in batches}
-    for row in rows(con, query):
+    for row in rows(con, exp.select(exp.Star()).from_(PASSED)):
         found[row[BATCH]].append(row)
     return found
 
@@ -350,15 +366,12 @@ def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
         plan, types={c: exp.DataType.build(t, dialect=DIALECT) for c, t in types.items()}
     )
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
-    _first_pass(con, plan, batches, where)
+    basis = _first_pass(con, plan, batches, where)
     named = [exp.column(k, quoted=True) for k in plan.keys]
     total = exp.Sum(this=exp.column(COUNT, quoted=True)).as_(COUNT, quoted=True)
     every = _stacked([b.keys for b in batches]).subquery()
     create_table(con, KEYS, exp.select(*named, total).from_(every).group_by(*named))
-    hashed = _hash(plan.keys, KEYS).as_(HASH)
-    passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
-    create_table(con, PASSED, passing.where(plan.union))
-    passed = _passed_by_batch(con, plan, batches)
+    passed = _passed_by_batch(con, plan, batches, where, basis)
     needed = [b.needed for b in batches if _batch_needed(con, plan, b, where, passed[b.keys])]
     create_view(con, LOGONS, _stacked([b.logons for b in batches]))
     if not needed:
