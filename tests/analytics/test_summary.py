@@ -128,6 +128,20 @@ def test_a_summary_is_computed_after_what_it_reads_is_made(tmp_path):
     assert other.execute(made).fetchone() == (0,)
 
 
+def test_a_new_batch_leaves_the_others_summaries_valid(tmp_path):
+    """A batch appended to the store is summarised; the others' summaries are read as they are
+    (their needed events are keyed by their own passing combinations, not by every batch's),
+    and only what reads every batch's keys is made again."""
+    store = _in_batches(tmp_path / "store")
+    _findings(_scan(store))
+    kept = set(_kept(store))
+    make_store(store.path, _events()[:5])  # ordinary process starts: nothing needed
+    found = _findings(_scan(store))
+    assert kept <= set(_kept(store))
+    assert len(_kept(store)) == len(kept) + 3  # its keys, its logons, the passing by batch
+    assert found == _findings(scan(store))
+
+
 def test_changed_files_are_summarised_again(tmp_path):
     """A batch file of another size or modification time is not the file a summary was made of."""
     store = _in_batches(tmp_path / "store")

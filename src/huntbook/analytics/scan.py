@@ -91,6 +91,7 @@ PASSING = "passing"  # the hashes (and EventCodes) of the combinations that pass
 HASH = "_hash"
 BATCH = "_batch"  # which batch's keys a hash was found in
 SOURCE = "batch_files"  # the view over the files of the batch being summarised
+HASHES = "batch_hashes"  # the hashes of the combinations that pass in the batch summarised
 TEXT = exp.DataType.build("VARCHAR")  # a column ``events`` lacks
 CORE = ("_time", "_cd", "host", "EventCode", "source", "sourcetype")
 
@@ -297,20 +298,43 @@ def _first_pass(con: Any, plan: Plan, batches: Sequence[Batch], where: Path | No
     return "\n".join(made)
 
 
+@dataclass
+class Needed:
+    """The statement of each batch's ``needed_events`` for each set of EventCodes: the same for
+    every batch of that set (it reads the batch's hashes from ``HASHES``), so rendered once."""
+
+    statements: dict[tuple[str, ...], summary.Statement] = field(default_factory=dict)
+
+    def statement(self, plan: Plan, codes: tuple[str, ...]) -> summary.Statement:
+        if codes not in self.statements:
+            hashed = _hash(plan.keys, SOURCE).isin(query=exp.select(HASH).from_(HASHES))
+            query = _needed_query(plan, codes, SOURCE, _wanted(plan, codes, hashed))
+            self.statements[codes] = summary.Statement.of(query)
+        return self.statements[codes]
+
+
 def _batch_needed(
-    con: Any, plan: Plan, batch: Batch, where: Path | None, found: Sequence[Mapping[str, Any]]
+    con: Any,
+    plan: Plan,
+    batch: Batch,
+    where: Path | None,
+    found: Sequence[Mapping[str, Any]],
+    needed: Needed,
 ) -> bool:
     """The batch's ``needed_events``: its events whose combination passed the filters on the
     store's keys (``found``: the hashes of those the batch holds, with their EventCodes), matched
-    by those hashes (written into the statement, so they key its summary); False when the batch
-    has none."""
+    by those hashes (read from ``PASSED`` through ``HASHES``; the hashes key its summary, so it
+    stays valid while they do, whatever other batches come and go); False when the batch has
+    none."""
     if not found:
         return False
-    codes = sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None})
-    hashes = sorted(int(r[HASH]) for r in found)
-    hashed = _hash(plan.keys, SOURCE).isin(*[exp.Literal.number(h) for h in hashes])
-    query = _needed_query(plan, codes, SOURCE, _wanted(plan, codes, hashed))
-    _batch_kept(con, plan, batch, where, {batch.needed: summary.Statement.of(query)})
+    codes = tuple(sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None}))
+    statement = needed.statement(plan, codes)
+    view = _view(plan, batch, sorted({*plan.keys, *_names(plan.reads(codes))}))
+    mine = exp.EQ(this=exp.column(BATCH), expression=exp.Literal.string(batch.keys))
+    hashes = view_statement(HASHES, exp.select(HASH).from_(PASSED).where(mine))
+    basis = "\n".join([batch.stamp + view, *sorted(str(r[HASH]) for r in found)])
+    summary.kept(con, where, basis, batch.needed, statement, [view, hashes])
     return True
 
 
@@ -372,7 +396,8 @@ def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     every = _stacked([b.keys for b in batches]).subquery()
     create_table(con, KEYS, exp.select(*named, total).from_(every).group_by(*named))
     passed = _passed_by_batch(con, plan, batches, where, basis)
-    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where, passed[b.keys])]
+    each = Needed()
+    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where, passed[b.keys], each)]
     create_view(con, LOGONS, _stacked([b.logons for b in batches]))
     if not needed:
         create_table(con, NEEDED, _needed_query(plan, [], EVENTS, exp.false()))
