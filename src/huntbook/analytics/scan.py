@@ -31,12 +31,19 @@ kept in the store as a summary (analytics/summary.py: read back while the batch'
 statement are the same): ``event_keys`` is the sum of the batches' keys, the union is tested on
 it (a filter may read the key table whole, so never on one batch's keys), and each batch's
 ``needed_events`` are its events whose combination's hash is among those that passed and that
-batch holds (written into the statement, so they key its summary). A batch none of whose
-combinations passed is not read at all. Each batch's network logons are kept too, as the
-sessions' join partners (``logons_table``: reading them from the events decodes the logon
-columns of every Security event, twice a hunt); read from their summaries through a view, they
-take no memory. Any other store (an index's view of one, object storage,
-another engine's) is scanned in memory in one go.
+batch holds (those hashes key its summary). The combinations that pass, by batch, are kept as a
+summary of every batch's keys (keyed by their summaries' keys), so a store whose batches are all
+summarised tests no filter in the scan. A batch none of whose combinations passed is not read at
+all. Each batch's network logons are kept too, as the sessions' join partners
+(``logons_table``: reading them from the events decodes the logon columns of every Security
+event, twice a hunt); read from their summaries through a view, they take no memory. The
+statements read a batch through one view name (``SOURCE``, made only when a summary is
+computed), so those alike for every batch are rendered once. Any other store (an index's view of
+one, object storage, another engine's) is scanned in memory in one go.
+
+``needed_events`` holds each event's combination hash (``_hash``: the scanned store's ``keys``),
+so an analytic's filter on it is tested once per combination on ``event_keys``
+(``_sql.matching``).
 
 A module's ``scan_filters(columns)`` must never be narrower than the ``WHERE`` of any query it
 runs on ``Columns.table`` (a test holds findings on a scanned store to the plain store's), and
