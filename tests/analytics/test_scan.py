@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import base64
 
+import duckdb
+import pytest
+from sqlglot import exp
+
 from huntbook.analytics import find_lateral_movement, powershell_findings, visibility
+from huntbook.analytics._sql import Columns, Keys, code_in, matching
 from huntbook.analytics.scan import KEYS, NEEDED, scan
-from huntbook.hunts.findings import to_jsonable
+from huntbook.analytics.sessions import activity_filter
+from huntbook.hunts.findings import findings_for, to_jsonable
+from huntbook.store import Store
+from huntbook.store.testing import make_store
 
 from .conftest import logon, outbound, proc, security, system
 
@@ -116,3 +124,66 @@ def test_rdp_logon_rules_read_the_scanned_logons(build_store):
     assert [(e.source, e.method) for e in find_lateral_movement(scanned)] == [("WRK-BTUN", "RDP")]
     kept = scanned.connect().execute(f'SELECT "_cd" FROM {NEEDED}').fetchall()
     assert len(kept) == 1
+
+
+def test_evidence_is_named_on_the_scan_s_connection(tmp_path, monkeypatch):
+    """The findings read the evidence's records on the connection the scan opened (one
+    connection over the store's files, not two), and close it."""
+    events = [{**e, "EventRecordID": str(5000 + i)} for i, e in enumerate(_events())]
+    store = make_store(tmp_path / "moves", events)
+    opened = []
+    connect = Store.connect
+
+    def counted(self):
+        opened.append(connect(self))
+        return opened[-1]
+
+    monkeypatch.setattr(Store, "connect", counted)
+    found = findings_for(store)
+    assert len(opened) == 1
+    evidence = [e for edge in found["lateral_movement"] for e in edge["evidence"]]
+    assert [e["EventCode"] for e in evidence] == ["4624", "1"]  # the logon, the process
+    assert [e["record"] for e in evidence] == [str(5000 + e["_cd"]) for e in evidence]
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].execute("SELECT 1")
+
+
+def _cds(con, where):
+    query = exp.select("_cd").from_(NEEDED).where(where).order_by("_cd")
+    return [r[0] for r in con.execute(query.sql(dialect="duckdb")).fetchall()]
+
+
+def test_a_filter_is_tested_once_per_combination(build_store):
+    """A filter on the needed events is tested on the key table (a row per combination) and the
+    events picked by their combination's hash: the events the filter itself keeps."""
+    scanned = scan(build_store(_events()))
+    con, columns = scanned.connect(), Columns.of(scanned)
+    where = activity_filter(columns)
+    keyed = matching(con, columns, where)
+    assert isinstance(keyed, exp.In)  # hashes, no filter left to run on the events
+    assert _cds(con, keyed) == _cds(con, where) == [37]  # the stager
+    none = code_in(columns, ["4697"])
+    assert _cds(con, matching(con, columns, none)) == _cds(con, none) == []
+
+
+def test_a_filter_the_combinations_cannot_tell_runs_on_the_events(build_store):
+    """A filter reading a column beyond the combinations (``_time``), or on a store the scan did
+    not key, is left as it is."""
+    scanned = scan(build_store(_events()))
+    con, columns = scanned.connect(), Columns.of(scanned)
+    late = exp.GT(this=exp.column("_time"), expression=exp.Literal.number(200))
+    assert matching(con, columns, late) is late
+    plain = Columns(scanned.fields(), scanned.columns(), NEEDED)
+    where = activity_filter(plain)
+    assert matching(con, plain, where) is where
+
+
+def test_a_hash_some_combinations_pass_and_others_fail_runs_the_filter_on_the_events():
+    """When combinations of one hash disagree (a collision: here a filter that is not a function
+    of the combination stands in for it), the events are tested themselves."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE combos AS SELECT 'x' AS a FROM range(200)")
+    con.execute("CREATE TABLE events_of AS SELECT 'x' AS a, hash('x') AS h")
+    columns = Columns({"a": "text"}, table="events_of", keys=Keys("combos", ("a",), "h"))
+    coin = exp.LT(this=exp.func("random"), expression=exp.Literal.number(0.5))
+    assert matching(con, columns, coin) is coin

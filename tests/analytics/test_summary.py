@@ -13,7 +13,7 @@ import pytest
 from sqlglot import exp
 
 from huntbook.analytics import summary
-from huntbook.analytics.scan import NEEDED, scan
+from huntbook.analytics.scan import NEEDED, PASSED, scan
 from huntbook.demo import generator
 from huntbook.hunts import findings
 from huntbook.hunts.findings import findings_for
@@ -68,17 +68,78 @@ def test_findings_are_the_same_with_and_without_summaries(tmp_path):
     built = _findings(_scan(store))  # computed, and kept
     kept = _kept(store)
     # per batch its keys and its network logons, and its needed events but for the logon's
-    # batch (which has none: a network logon no logon rule matches is only a join partner)
-    assert len(kept) == 8
+    # batch (which has none: a network logon no logon rule matches is only a join partner);
+    # and the combinations that pass, by batch (a summary of every batch's keys)
+    assert len(kept) == 9
     read = _scan(store)  # read back: each batch's tables are views of its summaries
     views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
-    assert {"keys_b000001", "needed_b000003"} <= {r[0] for r in views.fetchall()}
+    assert {"keys_b000001", "needed_b000003", PASSED} <= {r[0] for r in views.fetchall()}
     assert _findings(read) == built
     assert _kept(store) == kept  # nothing written again
     assert _findings(scan(store)) == built  # no folder given: in memory, in one pass
     assert [(e["source"], e["destination"], e["method"]) for e in built["lateral_movement"]] == [
         ("wrk-btun", "venus", "WMI")
     ]
+
+
+def test_kept_summaries_are_read_without_a_view_of_the_batch_files(tmp_path):
+    """A warm store's scan reads its summaries only: no view over a batch's files is made (each
+    cost a statement and its SQL per batch and table), and the keys' hashes of every batch are
+    looked up in one statement."""
+    store = _in_batches(tmp_path / "store")
+    built = _findings(_scan(store))
+    kept = _kept(store)
+    read = _scan(store)
+    views = read.connect().execute("SELECT view_name FROM duckdb_views() WHERE temporary")
+    names = {r[0] for r in views.fetchall()}
+    assert {"keys_b000001", "logons_b000002", "needed_b000003"} <= names
+    assert not {n for n in names if n.startswith("batch_")}
+    assert _findings(read) == built
+    assert _kept(store) == kept
+
+
+def test_a_statement_rendered_once_keys_its_summary_as_its_query_does(tmp_path):
+    """The scan renders the statements that are the same for every batch once
+    (``summary.Statement``); a summary is keyed by the statement's SQL either way."""
+    con = duckdb.connect()
+    query = exp.select(exp.Literal.number(3).as_("x"))
+    statement = summary.Statement.of(query)
+    assert statement.sql == query.sql(dialect="duckdb")
+    summary.kept(con, tmp_path, "batch a", "t1", query)
+    summary.kept(con, tmp_path, "batch a", "t2", statement)  # read back
+    summary.kept(con, tmp_path, "batch b", "t3", statement)  # another batch: computed
+    assert len(list(tmp_path.iterdir())) == 2
+    found = [con.execute(f"SELECT x FROM {t}").fetchone()[0] for t in ("t1", "t2", "t3")]
+    assert found == [3, 3, 3]
+
+
+def test_a_summary_is_computed_after_what_it_reads_is_made(tmp_path):
+    """``kept``'s ``prepare`` statements (the view its query reads) run only when the summary
+    is computed, not when it is read back."""
+    con = duckdb.connect()
+    view = "CREATE TEMPORARY VIEW source AS SELECT 7 AS x"
+    query = exp.select("x").from_("source")
+    summary.kept(con, tmp_path, "batch a", "t1", query, [view])
+    other = duckdb.connect()
+    summary.kept(other, tmp_path, "batch a", "t2", query, [view])
+    assert other.execute("SELECT x FROM t2").fetchone() == (7,)
+    made = "SELECT count(*) FROM duckdb_views() WHERE view_name = 'source'"
+    assert con.execute(made).fetchone() == (1,)
+    assert other.execute(made).fetchone() == (0,)
+
+
+def test_a_new_batch_leaves_the_others_summaries_valid(tmp_path):
+    """A batch appended to the store is summarised; the others' summaries are read as they are
+    (their needed events are keyed by their own passing combinations, not by every batch's),
+    and only what reads every batch's keys is made again."""
+    store = _in_batches(tmp_path / "store")
+    _findings(_scan(store))
+    kept = set(_kept(store))
+    make_store(store.path, _events()[:5])  # ordinary process starts: nothing needed
+    found = _findings(_scan(store))
+    assert kept <= set(_kept(store))
+    assert len(_kept(store)) == len(kept) + 3  # its keys, its logons, the passing by batch
+    assert found == _findings(scan(store))
 
 
 def test_changed_files_are_summarised_again(tmp_path):
@@ -90,7 +151,9 @@ def test_changed_files_are_summarised_again(tmp_path):
     stat = first.stat()
     os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert _findings(_scan(store)) == before
-    assert len(_kept(store)) == len(kept) + 3  # that batch's keys, logons and needed events
+    # that batch's keys, logons and needed events, and the combinations that pass by batch
+    # (a summary of every batch's keys, one of which changed)
+    assert len(_kept(store)) == len(kept) + 4
 
 
 def test_a_summary_is_read_only_for_its_own_statement(tmp_path):
@@ -185,7 +248,7 @@ def test_keep_summaries_opts_a_store_in_from_the_cli(tmp_path, monkeypatch, caps
     assert not (store.path / summary.FOLDER).exists()  # no flag, no folder: nothing written
     assert findings_json("--keep-summaries") == plain
     kept = _kept(store)
-    assert len(kept) == 8
+    assert len(kept) == 9
     assert findings_json() == plain
     assert _kept(store) == kept  # read back, nothing written again
     hunt = ["huntbook", "hunt", "run", "wmi-lateral-movement", "--store", str(store.path)]

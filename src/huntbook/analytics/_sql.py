@@ -26,6 +26,7 @@ query and ``create_table`` a ``CREATE TEMPORARY TABLE ... AS`` (both take the sq
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from sqlglot import exp
@@ -65,6 +66,17 @@ class EngineConnection(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Keys:
+    """The combinations of a table's events (analytics/scan.py): ``table`` holds each distinct
+    combination of the columns ``names`` once, and the events' table holds in ``hashed`` the
+    hash of each event's combination (``HASH`` of ``names``, in that order)."""
+
+    table: str
+    names: tuple[str, ...]
+    hashed: str
+
+
 class Columns:
     """Candidate-name lookups against one store's columns.
 
@@ -81,10 +93,12 @@ class Columns:
         table: str = EVENTS,
         tally: tuple[str, str] | None = None,
         logons: str | None = None,
+        keys: Keys | None = None,
     ) -> None:
         self.table = table  # what the row-by-row queries read (see the module docstring)
         self.tally = tally  # a table counting the events (its name, its count column), if any
         self.logons = logons  # a table of every network logon (analytics/scan.py), if any
+        self.keys = keys  # the combinations of ``table``'s events (``matching``), if named
         self.spellings: dict[str, list[tuple[str, str]]] = {}  # lower name -> (column, type)
         for name, kind in fields.items():
             column = (variants or {}).get(name, name)
@@ -97,7 +111,8 @@ class Columns:
         its ``tally`` if it has one, its network logons from its ``logons_table`` if it has one."""
         table = getattr(store, "events_table", EVENTS)
         tally, logons = getattr(store, "tally", None), getattr(store, "logons_table", None)
-        return cls(store.fields(), store.columns(), table, tally, logons)
+        keys = getattr(store, "keys", None)
+        return cls(store.fields(), store.columns(), table, tally, logons, keys)
 
     def has(self, name: str) -> bool:
         return name.lower() in self.spellings
@@ -195,6 +210,38 @@ def count(columns: Columns, value: exp.Expr | None = None) -> exp.Expr:
     return exp.Sum(this=exp.Case().when(present, weight).else_(exp.Literal.number(0)))
 
 
+def matching(con: Any, columns: Columns, where: exp.Expr) -> exp.Expr:
+    """A filter keeping the events of ``columns.table`` that ``where`` keeps, with ``where``
+    tested once per distinct combination when the table names its events' combinations
+    (``Columns.keys``: analytics/scan.py) and ``where`` reads only their columns (but in its
+    subqueries, which read whole tables): an event passes exactly when its combination does, so
+    the engine tests the few thousand combinations in place of every event, and the events are
+    picked by their combination's hash. When some combinations of one hash pass and others fail
+    (a collision), or nothing names the combinations, ``where`` itself."""
+    keys = columns.keys
+    inside = where.walk(prune=lambda node: isinstance(node, exp.Query))  # not into subqueries
+    outer = {node.name for node in inside if isinstance(node, exp.Column)}
+    if keys is None or not outer <= set(keys.names):
+        return where
+    hashed = exp.func("hash", *[exp.column(n, keys.table, quoted=True) for n in keys.names])
+    # built in place (copy=False): each builder's copy of ``where`` costs more than the query
+    case = exp.Case().when(where.copy(), exp.Literal.number(1), copy=False)
+    passes = case.else_(exp.Literal.number(0), copy=False).as_("p", copy=False)
+    each = exp.select(hashed.as_("h", copy=False), passes, copy=False)
+    tested = each.from_(keys.table, copy=False).subquery("tested", copy=False)
+    p, h = exp.column("p", "tested"), exp.column("h", "tested")
+    verdict = exp.select(h, exp.Min(this=p).as_("every"), copy=False).from_(tested, copy=False)
+    verdict = verdict.group_by(h.copy(), copy=False).having(
+        exp.EQ(this=exp.Max(this=p.copy()), expression=exp.Literal.number(1)), copy=False
+    )
+    found = rows(con, verdict)
+    if any(r["every"] != 1 for r in found):
+        return where
+    hashes = sorted(int(r["h"]) for r in found)
+    column = exp.column(keys.hashed, quoted=True)
+    return column.isin(*[exp.Literal.number(h) for h in hashes]) if hashes else exp.false()
+
+
 def create_table(con: Any, name: str, query: exp.Expr) -> None:
     """``CREATE TEMPORARY TABLE name AS query`` on the connection (DDL beside ``rows``), or
     the engine connection's own form of it."""
@@ -208,12 +255,17 @@ def create_table(con: Any, name: str, query: exp.Expr) -> None:
     con.execute(statement.sql(dialect=DIALECT))
 
 
-def create_view(con: Any, name: str, query: exp.Expr) -> str:
-    """``CREATE OR REPLACE TEMPORARY VIEW name AS query`` on a DuckDB connection; its SQL."""
+def view_statement(name: str, query: exp.Expr) -> str:
+    """``CREATE OR REPLACE TEMPORARY VIEW name AS query``, rendered for DuckDB."""
     temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
-    statement = exp.Create(
+    return exp.Create(
         this=exp.to_table(name), kind="VIEW", expression=query, replace=True, properties=temporary
     ).sql(dialect=DIALECT)
+
+
+def create_view(con: Any, name: str, query: exp.Expr) -> str:
+    """``CREATE OR REPLACE TEMPORARY VIEW name AS query`` on a DuckDB connection; its SQL."""
+    statement = view_statement(name, query)
     con.execute(statement)
     return statement
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from sqlglot import exp
 
 from huntbook.analytics._sql import Columns, code_in, is_sysmon, text
+from huntbook.analytics._yaml import table
 from huntbook.errors import MappingError
 
 
@@ -51,10 +50,7 @@ def _sources(name: str, raw: Any) -> tuple[KindSource, ...]:
 @lru_cache(maxsize=1)
 def extra_kinds() -> dict[str, tuple[KindSource, ...]]:
     """The ``event_kinds`` table of methods.yaml: kind name -> the channels' events it covers."""
-    source = (
-        resources.files("huntbook.analytics").joinpath("methods.yaml").read_text(encoding="utf-8")
-    )
-    raw = (yaml.safe_load(source) or {}).get("event_kinds", {})
+    raw = (table("methods.yaml") or {}).get("event_kinds", {})
     return {str(name): _sources(str(name), spec) for name, spec in raw.items()}
 
 

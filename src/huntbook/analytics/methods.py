@@ -14,11 +14,9 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from huntbook.analytics._yaml import table
 from huntbook.analytics.kinds import extra_kinds
 from huntbook.analytics.sessions import Activity
 from huntbook.errors import MappingError
@@ -170,10 +168,7 @@ def _method(raw: dict[str, Any]) -> Method:
 @lru_cache(maxsize=1)
 def load_methods() -> MethodTable:
     """Parse methods.yaml (shipped with the package) into a :class:`MethodTable`."""
-    source = (
-        resources.files("huntbook.analytics").joinpath("methods.yaml").read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(source)
+    data = table("methods.yaml")
     if not isinstance(data, dict) or not isinstance(data.get("methods"), list):
         raise MappingError("methods.yaml: expected a mapping with a 'methods' list")
     explicit = data.get("explicit_credentials", {})

@@ -39,11 +39,9 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from huntbook.analytics._yaml import table
 from huntbook.errors import MappingError
 
 MAX_LAYERS = 8
@@ -255,12 +253,7 @@ def decode_powershell(command_line: str | None) -> Decoded | None:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
-    source = (
-        resources.files("huntbook.analytics")
-        .joinpath("powershell.yaml")
-        .read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(source)
+    data = table("powershell.yaml")
     if not isinstance(data, dict) or "families" not in data or "iocs" not in data:
         raise MappingError("powershell.yaml: expected 'families' and 'iocs'")
     for fam in data["families"]:

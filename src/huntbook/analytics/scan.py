@@ -31,12 +31,19 @@ kept in the store as a summary (analytics/summary.py: read back while the batch'
 statement are the same): ``event_keys`` is the sum of the batches' keys, the union is tested on
 it (a filter may read the key table whole, so never on one batch's keys), and each batch's
 ``needed_events`` are its events whose combination's hash is among those that passed and that
-batch holds (written into the statement, so they key its summary). A batch none of whose
-combinations passed is not read at all. Each batch's network logons are kept too, as the
-sessions' join partners (``logons_table``: reading them from the events decodes the logon
-columns of every Security event, twice a hunt); read from their summaries through a view, they
-take no memory. Any other store (an index's view of one, object storage,
-another engine's) is scanned in memory in one go.
+batch holds (those hashes key its summary). The combinations that pass, by batch, are kept as a
+summary of every batch's keys (keyed by their summaries' keys), so a store whose batches are all
+summarised tests no filter in the scan. A batch none of whose combinations passed is not read at
+all. Each batch's network logons are kept too, as the sessions' join partners
+(``logons_table``: reading them from the events decodes the logon columns of every Security
+event, twice a hunt); read from their summaries through a view, they take no memory. The
+statements read a batch through one view name (``SOURCE``, made only when a summary is
+computed), so those alike for every batch are rendered once. Any other store (an index's view of
+one, object storage, another engine's) is scanned in memory in one go.
+
+``needed_events`` holds each event's combination hash (``_hash``: the scanned store's ``keys``),
+so an analytic's filter on it is tested once per combination on ``event_keys``
+(``_sql.matching``).
 
 A module's ``scan_filters(columns)`` must never be narrower than the ``WHERE`` of any query it
 runs on ``Columns.table`` (a test holds findings on a scanned store to the plain store's), and
@@ -60,11 +67,13 @@ from huntbook.analytics._sql import (
     EVENTS,
     Candidate,
     Columns,
+    Keys,
     StoreLike,
     code_in,
     create_table,
     create_view,
     rows,
+    view_statement,
 )
 from huntbook.analytics.addresses import LOGON_PAIR_FIELDS, NETWORK_FIELDS, book_reads
 from huntbook.analytics.lateral_movement import EXPLICIT_FIELDS
@@ -85,7 +94,12 @@ COUNT = "_events"  # event_keys' count of the events of each combination
 NEEDED = "needed_events"
 LOGONS = "network_logons"  # every network logon, kept by batch (read by the sessions' joins)
 PASSED = "passed_keys"  # the hashes (and EventCodes) of the combinations that pass, by batch
+PASSING = "passing"  # the hashes (and EventCodes) of the combinations that pass
 HASH = "_hash"
+BATCH = "_batch"  # which batch's keys a hash was found in
+SOURCE = "batch_files"  # the view over the files of the batch being summarised
+HASHES = "batch_hashes"  # the hashes of the combinations that pass in the batch summarised
+TEXT = exp.DataType.build("VARCHAR")  # a column ``events`` lacks
 CORE = ("_time", "_cd", "host", "EventCode", "source", "sourcetype")
 
 # the events each analytic may read row by row
@@ -114,6 +128,7 @@ class Scanned:
 
     store: StoreLike
     con: Any
+    keys: Keys  # needed_events' combinations (_sql.matching)
     events_table: str = NEEDED
     tally: tuple[str, str] = (KEYS, COUNT)  # what counts over every event read
     logons_table: str | None = None  # every network logon, when kept by batch
@@ -157,7 +172,17 @@ class Plan:
     keys: list[str]
     union: exp.Expr
     columns: Columns
-    types: Mapping[str, str] = field(default_factory=dict)  # column -> its type in ``events``
+    types: Mapping[str, exp.DataType] = field(default_factory=dict)  # column -> type in ``events``
+    projections: dict[tuple[str, ...], list[exp.Expr]] = field(default_factory=dict)
+
+    def reads(self, codes: Sequence[str]) -> list[exp.Expr]:
+        """What the analytics read of the events of ``codes`` (``_reads``), built once for each
+        set of EventCodes (every batch of a store has the same few)."""
+        key = tuple(codes)
+        if key not in self.projections:
+            named = _reads(self.columns, codes).items()
+            self.projections[key] = [v.as_(name, quoted=True) for name, v in named]
+        return self.projections[key]
 
 
 def _plan(store: StoreLike) -> Plan:
@@ -180,8 +205,8 @@ def _wanted(plan: Plan, codes: Sequence[str], hashed: exp.Expr) -> exp.Expr:
 
 def _needed_query(plan: Plan, codes: Sequence[str], source: str, wanted: exp.Expr) -> exp.Select:
     """The events of ``source`` that ``wanted`` keeps, with what the analytics read of them."""
-    reads = [v.as_(name, quoted=True) for name, v in _reads(plan.columns, codes).items()]
-    return exp.select(*reads).from_(source).where(wanted)
+    hashed = _hash(plan.keys, source).as_(HASH, quoted=True)  # its combination (_sql.matching)
+    return exp.select(*plan.reads(codes), hashed).from_(source).where(wanted)
 
 
 def _whole(con: Any, plan: Plan) -> None:
@@ -216,7 +241,6 @@ class Batch:
 
     files: list[str]
     stamp: str  # summary.stamp of the files
-    source: str  # the view over its files
     keys: str  # its event_keys
     needed: str  # its needed_events
     logons: str  # its network logons
@@ -225,12 +249,11 @@ class Batch:
     @classmethod
     def of(cls, con: Any, store: Batched, entry: Mapping[str, Any]) -> Batch:
         files = [str(store.path / f) for f in entry["files"]]
-        parts = ("batch", "keys", "needed", "logons")
-        source, keys, needed, logons = (f"{part}_{entry['id']}" for part in parts)
+        keys, needed, logons = (f"{part}_{entry['id']}" for part in ("keys", "needed", "logons"))
         probe = exp.select(exp.Star()).from_(_reader(files)).limit(0)
         probe = con.execute(probe.sql(dialect=DIALECT))
         present = frozenset(d[0] for d in probe.description)
-        return cls(files, summary.stamp(files), source, keys, needed, logons, present)
+        return cls(files, summary.stamp(files), keys, needed, logons, present)
 
 
 def _reader(files: Sequence[str]) -> exp.Table:
@@ -238,74 +261,150 @@ def _reader(files: Sequence[str]) -> exp.Table:
     return exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(f) for f in files]))
 
 
-def _view(con: Any, plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
-    """The view over one batch's files with the columns ``reads``, each of its type in the
-    store's ``events`` (typed NULL where the batch has none, so every batch's rows hash alike);
-    its SQL."""
+def _view(plan: Plan, batch: Batch, reads: Sequence[str]) -> str:
+    """The statement making the view over one batch's files with the columns ``reads``, each of
+    its type in the store's ``events`` (typed NULL where the batch has none, so every batch's
+    rows hash alike): run only when a summary of the batch is computed, never when read."""
     values = [
         exp.cast(
             exp.column(c, quoted=True) if c in batch.present else exp.null(),
-            exp.DataType.build(plan.types.get(c, "VARCHAR"), dialect=DIALECT),
+            plan.types.get(c, TEXT),
         ).as_(c, quoted=True)
         for c in reads
     ]
-    return create_view(con, batch.source, exp.select(*values).from_(_reader(batch.files)))
+    return view_statement(SOURCE, exp.select(*values).from_(_reader(batch.files)))
 
 
-def _batch_keys(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
-    """The batch's ``event_keys`` (from its summary when kept)."""
-    basis = batch.stamp + _view(con, plan, batch, plan.keys)
-    summary.kept(con, where, basis, batch.keys, _keys_query(plan, batch.source))
+def _batch_kept(
+    con: Any,
+    plan: Plan,
+    batch: Batch,
+    where: Path | None,
+    tables: Mapping[str, summary.Statement],
+) -> dict[str, str]:
+    """Each of ``tables`` (name -> its statement over ``SOURCE``) from its summary when kept,
+    else computed on the view of the batch's files with every column they read (made then);
+    name -> its summary's key."""
+    view = _view(plan, batch, _names([s.query for s in tables.values()]))
+    return {
+        name: summary.kept(con, where, batch.stamp + view, name, statement, [view])
+        for name, statement in tables.items()
+    }
 
 
-def _batch_needed(con: Any, plan: Plan, batch: Batch, where: Path | None) -> bool:
-    """The batch's ``needed_events`` (from its summary when kept): its events whose combination
-    passed the filters on the store's keys, matched by the hashes of those combinations (written
-    into the statement, so they key its summary); False when the batch has none."""
-    mine = exp.select(_hash(plan.keys, batch.keys)).from_(batch.keys)
-    inside = exp.column(HASH).isin(query=mine)
-    found = rows(con, exp.select(HASH, "EventCode").distinct().from_(PASSED).where(inside))
+def _first_pass(con: Any, plan: Plan, batches: Sequence[Batch], where: Path | None) -> str:
+    """Each batch's ``event_keys`` and its network logons (the join partners of the sessions'
+    activity, any of which may be needed), two statements the same for every batch; what
+    identifies every batch's keys (their summaries' keys)."""
+    keys = summary.Statement.of(_keys_query(plan, SOURCE))
+    logons = summary.Statement.of(logon_select(plan.columns, SOURCE))
+    made = [
+        _batch_kept(con, plan, batch, where, {batch.keys: keys, batch.logons: logons})[batch.keys]
+        for batch in batches
+    ]
+    return "\n".join(made)
+
+
+@dataclass
+class Needed:
+    """The statement of each batch's ``needed_events`` for each set of EventCodes: the same for
+    every batch of that set (it reads the batch's hashes from ``HASHES``), so rendered once."""
+
+    statements: dict[tuple[str, ...], summary.Statement] = field(default_factory=dict)
+
+    def statement(self, plan: Plan, codes: tuple[str, ...]) -> summary.Statement:
+        if codes not in self.statements:
+            hashed = _hash(plan.keys, SOURCE).isin(query=exp.select(HASH).from_(HASHES))
+            query = _needed_query(plan, codes, SOURCE, _wanted(plan, codes, hashed))
+            self.statements[codes] = summary.Statement.of(query)
+        return self.statements[codes]
+
+
+def _batch_needed(
+    con: Any,
+    plan: Plan,
+    batch: Batch,
+    where: Path | None,
+    found: Sequence[Mapping[str, Any]],
+    needed: Needed,
+) -> bool:
+    """The batch's ``needed_events``: its events whose combination passed the filters on the
+    store's keys (``found``: the hashes of those the batch holds, with their EventCodes), matched
+    by those hashes (read from ``PASSED`` through ``HASHES``; the hashes key its summary, so it
+    stays valid while they do, whatever other batches come and go); False when the batch has
+    none."""
     if not found:
         return False
-    codes = sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None})
-    hashes = sorted(int(r[HASH]) for r in found)
-    hashed = _hash(plan.keys, batch.source).isin(*[exp.Literal.number(h) for h in hashes])
-    query = _needed_query(plan, codes, batch.source, _wanted(plan, codes, hashed))
-    columns = sorted({*plan.keys, *_names(query.expressions)})
-    summary.kept(con, where, batch.stamp + _view(con, plan, batch, columns), batch.needed, query)
+    codes = tuple(sorted({str(r["EventCode"]) for r in found if r["EventCode"] is not None}))
+    statement = needed.statement(plan, codes)
+    view = _view(plan, batch, sorted({*plan.keys, *_names(plan.reads(codes))}))
+    mine = exp.EQ(this=exp.column(BATCH), expression=exp.Literal.string(batch.keys))
+    hashes = view_statement(HASHES, exp.select(HASH).from_(PASSED).where(mine))
+    basis = "\n".join([batch.stamp + view, *sorted(str(r[HASH]) for r in found)])
+    summary.kept(con, where, basis, batch.needed, statement, [view, hashes])
     return True
 
 
-def _batch_logons(con: Any, plan: Plan, batch: Batch, where: Path | None) -> None:
-    """The batch's network logons (from its summary when kept): the join partners of the
-    sessions' activity, any of which may be needed."""
-    query = logon_select(plan.columns, batch.source)
-    basis = batch.stamp + _view(con, plan, batch, _names([query]))
-    summary.kept(con, where, basis, batch.logons, query)
+def _passed_by_batch(
+    con: Any, plan: Plan, batches: Sequence[Batch], where: Path, basis: str
+) -> dict[str, list[Any]]:
+    """Batch keys table -> the hashes (with their EventCodes) of the combinations that pass the
+    filters (tested on ``event_keys``) and that batch holds: one statement over every batch's
+    keys, kept as a summary of theirs (``basis``: their keys), so a store whose batches are all
+    summarised tests no filter here."""
+    mine = _all(
+        [
+            exp.select(
+                exp.Literal.string(b.keys).as_(BATCH), _hash(plan.keys, b.keys).as_(HASH)
+            ).from_(b.keys)
+            for b in batches
+        ]
+    ).subquery("mine")
+    hashed = _hash(plan.keys, KEYS).as_(HASH)
+    passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
+    tested = passing.where(plan.union).subquery(PASSING)
+    same = exp.EQ(this=exp.column(HASH, "mine"), expression=exp.column(HASH, PASSING))
+    query = (
+        exp.select(
+            exp.column(BATCH, "mine"), exp.column(HASH, PASSING), exp.column("EventCode", PASSING)
+        )
+        .distinct()
+        .from_(mine)
+        .join(tested, on=same)
+    )
+    summary.kept(con, where, basis, PASSED, query)
+    found: dict[str, list[Any]] = {b.keys: [] for b in batches}
+    for row in rows(con, exp.select(exp.Star()).from_(PASSED)):
+        found[row[BATCH]].append(row)
+    return found
 
 
 def _stacked(tables: Sequence[str]) -> exp.Query:
     """Every row of the tables (of the same columns), one after the other."""
-    each: list[exp.Query] = [exp.select(exp.Star()).from_(t) for t in tables]
-    return reduce(lambda a, b: exp.union(a, b, distinct=False), each[1:], each[0])
+    return _all([exp.select(exp.Star()).from_(t) for t in tables])
+
+
+def _all(each: Sequence[exp.Query]) -> exp.Query:
+    """Every row of the queries (of the same columns), one after the other."""
+    return reduce(lambda a, b: exp.union(a, b, distinct=False, copy=False), each[1:], each[0])
 
 
 def _by_batch(con: Any, store: Batched, plan: Plan, where: Path) -> None:
     """``event_keys`` and ``needed_events`` put together from each batch's scan."""
     described = rows(con, exp.Describe(this=exp.to_table(EVENTS)))
-    plan = replace(plan, types={str(r["column_name"]): str(r["column_type"]) for r in described})
+    types = {str(r["column_name"]): str(r["column_type"]) for r in described}
+    plan = replace(
+        plan, types={c: exp.DataType.build(t, dialect=DIALECT) for c, t in types.items()}
+    )
     batches = [Batch.of(con, store, entry) for entry in store.manifest()["batches"]]
-    for batch in batches:
-        _batch_keys(con, plan, batch, where)
-        _batch_logons(con, plan, batch, where)
+    basis = _first_pass(con, plan, batches, where)
     named = [exp.column(k, quoted=True) for k in plan.keys]
     total = exp.Sum(this=exp.column(COUNT, quoted=True)).as_(COUNT, quoted=True)
     every = _stacked([b.keys for b in batches]).subquery()
     create_table(con, KEYS, exp.select(*named, total).from_(every).group_by(*named))
-    hashed = _hash(plan.keys, KEYS).as_(HASH)
-    passing = exp.select(hashed, exp.column("EventCode", quoted=True)).from_(KEYS)
-    create_table(con, PASSED, passing.where(plan.union))
-    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where)]
+    passed = _passed_by_batch(con, plan, batches, where, basis)
+    each = Needed()
+    needed = [b.needed for b in batches if _batch_needed(con, plan, b, where, passed[b.keys], each)]
     create_view(con, LOGONS, _stacked([b.logons for b in batches]))
     if not needed:
         create_table(con, NEEDED, _needed_query(plan, [], EVENTS, exp.false()))
@@ -320,8 +419,9 @@ def scan(store: StoreLike, summaries: Path | None = None) -> Scanned:
     (analytics/summary.py)."""
     con = store.connect()
     plan = _plan(store)
+    keys = Keys(KEYS, tuple(plan.keys), HASH)
     if summaries is None or not isinstance(store, Batched) or not store.manifest()["batches"]:
         _whole(con, plan)
-        return Scanned(store, con)
+        return Scanned(store, con, keys)
     _by_batch(con, store, plan, summaries)
-    return Scanned(store, con, logons_table=LOGONS)
+    return Scanned(store, con, keys, logons_table=LOGONS)

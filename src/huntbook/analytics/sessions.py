@@ -44,6 +44,7 @@ from huntbook.analytics._sql import (
     StoreLike,
     code_in,
     is_sysmon,
+    matching,
     not_sysmon,
     rows,
     text,
@@ -255,7 +256,7 @@ def pair_with_logons(
         .from_("act")
         .join("logon", on=exp.and_(same_host, condition))
         .with_("logon", as_=network_logons(columns))
-        .with_("act", as_=activity_select(columns, where))
+        .with_("act", as_=activity_select(columns, matching(con, columns, where)))
     )
     return rows(con, query)
 

@@ -18,15 +18,20 @@ temporary name and renamed into place, so a reader sees one whole or none.
 API (the caller names the folder: ``huntbook.hunts.findings.summaries``, for a local store that
 has it, none otherwise, so a store nobody opted in is scanned in memory as before and never
 written; a folder this process cannot write is read, and what is missing computed in memory):
-``stamp(paths)``, what identifies a batch's files; ``kept(con, folder, basis, name, query)``,
-``name`` holding ``query``'s rows: a view of the summary when there is one, else a temporary
-table computed and, when ``folder`` is given, written as the summary.
+``stamp(paths)``, what identifies a batch's files; ``kept(con, folder, basis, name, query,
+prepare)``, ``name`` holding ``query``'s rows: a view of the summary when there is one, else a
+temporary table computed (after the statements ``prepare``, which make what it reads) and, when
+``folder`` is given, written as the summary; it returns the summary's key, so a summary of
+summaries (the scan's passed combinations of every batch) is keyed by the keys of those it
+reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,20 +71,44 @@ def _write(con: Any, name: str, target: Path) -> bool:
     return True
 
 
-def kept(con: Any, where: Path | None, basis: str, name: str, query: exp.Expr) -> None:
+@dataclass(frozen=True)
+class Statement:
+    """A query and its SQL, rendered once for every batch it runs on."""
+
+    query: exp.Expr
+    sql: str
+
+    @classmethod
+    def of(cls, query: exp.Expr) -> Statement:
+        return cls(query, query.sql(dialect=DIALECT))
+
+
+def kept(
+    con: Any,
+    where: Path | None,
+    basis: str,
+    name: str,
+    query: exp.Expr | Statement,
+    prepare: Sequence[str] = (),
+) -> str:
     """``name`` holding ``query``'s rows: a view of its summary in ``where`` (keyed by
     ``basis``, what the statement reads, and the statement), else a temporary table computed
-    (and written as the summary when ``where`` is given)."""
-    statement = query.sql(dialect=DIALECT)
-    key = hashlib.sha256(f"{basis}\n{statement}".encode()).hexdigest()
+    (and written as the summary when ``where`` is given) after running the statements
+    ``prepare`` (what the query reads, e.g. the view over a batch's files: not made when the
+    summary is read). Its key: what identifies its rows, as a basis for a summary of them."""
+    statement = query if isinstance(query, Statement) else Statement.of(query)
+    key = hashlib.sha256(f"{basis}\n{statement.sql}".encode()).hexdigest()
     target = where / f"{key}.parquet" if where is not None else None
     if target is not None and target.is_file():
         _view(con, name, target)
-        return
-    create_table(con, name, query)
+        return key
+    for step in prepare:
+        con.execute(step)
+    create_table(con, name, statement.query)
     if target is not None and _write(con, name, target):  # the file from now on, not memory
         con.execute(exp.Drop(tables=[exp.to_table(name)], kind="TABLE").sql(dialect=DIALECT))
         _view(con, name, target)
+    return key
 
 
 def _view(con: Any, name: str, target: Path) -> None:

@@ -31,7 +31,15 @@ from typing import Any
 
 from sqlglot import exp
 
-from huntbook.analytics._sql import Columns, code_in, is_sysmon, not_sysmon, rows, text
+from huntbook.analytics._sql import (
+    Columns,
+    code_in,
+    is_sysmon,
+    matching,
+    not_sysmon,
+    rows,
+    text,
+)
 from huntbook.analytics.addresses import AddressBook, Connection, short_host, usable_ip
 from huntbook.analytics.evidence import Evidence
 from huntbook.analytics.kinds import kind_sql
@@ -94,7 +102,8 @@ def trace_filter(columns: Columns, table: MethodTable) -> exp.Expr:
 def _candidates(ctx: SessionContext, table: MethodTable) -> list[Activity]:
     if not _trace_rules(table):
         return []
-    query = activity_select(ctx.columns, trace_filter(ctx.columns, table)).order_by("_time", "_cd")
+    where = matching(ctx.con, ctx.columns, trace_filter(ctx.columns, table))
+    query = activity_select(ctx.columns, where).order_by("_time", "_cd")
     return [to_activity(row) for row in rows(ctx.con, query)]
 
 

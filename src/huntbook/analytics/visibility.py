@@ -28,10 +28,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from sqlglot import exp
 
 from huntbook.analytics._sql import (
@@ -43,6 +41,7 @@ from huntbook.analytics._sql import (
     is_sysmon,
     rows,
 )
+from huntbook.analytics._yaml import table
 from huntbook.analytics.aliases import FIELD_ALIASES
 from huntbook.errors import MappingError
 
@@ -130,12 +129,7 @@ class Visibility:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
-    text = (
-        resources.files("huntbook.analytics")
-        .joinpath("visibility.yaml")
-        .read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(text)
+    data = table("visibility.yaml")
     if not isinstance(data, dict) or not isinstance(data.get("needs"), dict):
         raise MappingError("visibility.yaml: expected a 'needs' mapping")
     return data

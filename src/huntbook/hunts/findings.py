@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,24 @@ def findings_for(store: Any, needs: Needs = ()) -> dict[str, Any]:
             findings[key] = empty
     findings["conclusion"] = analytics.conclude(findings)
     findings["errors"] = errors
-    _name_sources(store, findings)
+    _name_sources(Opened(store, scanned.connect()), findings)
     return findings
+
+
+@dataclass
+class Opened:
+    """``store`` whose ``connect()`` gives the connection the scan opened on it (which it then
+    closes): naming the evidence reads the store's ``events`` without opening them again (a
+    connection over every batch's files, about 0.1 CPU-s at 10M events)."""
+
+    store: Any
+    con: Any
+
+    def connect(self) -> Any:
+        return self.con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
 
 
 def keep_summaries(store: Any) -> Path:
