@@ -5,15 +5,17 @@ Usage: ``python bench/hunt.py [--events N] [--seed S] [--store DIR] [--repeat R]
 [--json F]``
 
 The store is built once with the demo generator (``huntbook.demo.generate`` then
-``huntbook.ingest.ingest`` as index botsv2) and cached under ``.bench/hunt-N-seed/`` (or taken as
-given with ``--store``, e.g. one built by ``bench/generate.py --keep`` and ``huntbook ingest``).
+``Workspace.ingest`` as index botsv2, as ``huntbook ingest`` builds it) and cached under
+``.bench/hunt-N-seed/`` (or taken as given with ``--store``, e.g. one built by
+``bench/generate.py --keep`` and ``huntbook ingest``).
 Whole-process figures: ``huntbook hunt run wmi-lateral-movement --store S --out TMP`` (the seed's
 playbook, reports written) and ``huntbook findings --store S --format json``, each in a child
 process timed from its start to its exit (Python start-up, imports, searches, analytics, reports),
-with the child's own peak resident memory (``wait4``); the fastest of ``--repeat`` runs. The
-first run on a store writes the analytics' per-batch summaries into it (``<store>/summaries``,
-analytics/summary.py) and later runs read them: ``--repeat 2`` shows both in ``runs s``. Point it
-at a copy of a store that must stay as it is.
+with the child's own peak resident memory (``wait4``); the fastest of ``--repeat`` runs. On a
+store that keeps the analytics' per-batch summaries (``<store>/summaries``, analytics/summary.py:
+every store ``huntbook ingest`` creates, unless ``--no-summaries``), the first run writes them and
+later runs read them: ``--repeat 2`` shows both in ``runs s``; a store without the folder is
+scanned in memory every run. Point it at a copy of a store that must stay as it is.
 
 ``--stages`` runs the hunt once more inside this process (its analytics after its searches, not
 beside them) with a timer around each stage of ``STAGES`` (the searches, the analytics' one scan,
@@ -92,13 +94,14 @@ def build_store(events: int, seed: int, given: Path | None) -> Any:
         return Store(given)
     folder = CACHE / f"hunt-{events}-{seed}"
     store = Store(folder / "store")
-    if store.manifest().get("batches"):
+    if (store.path / "manifest.json").exists() and store.manifest().get("batches"):
         return store
     from huntbook.demo import generate
-    from huntbook.ingest import ingest
+    from huntbook.workspace import Workspace
 
     generate(folder / "raw", events=events, seed=seed)
-    ingest(store, [folder / "raw"], index="botsv2")
+    # as `huntbook ingest` builds it: a new store keeps the analytics' summaries
+    Workspace(store.path).ingest([folder / "raw"], index="botsv2")
     return store
 
 

@@ -155,8 +155,13 @@ class Workspace:
         max_member_bytes: int | None = None,
         max_line_bytes: int | None = None,
         engine: str = "local",
+        summaries: bool | None = None,
     ) -> IngestSummary:
         """Ingest files, folders and archives into the store in atomic batches.
+
+        ``summaries``: opt the store in to the analytics' summaries (``keep_summaries``): None,
+        the default, opts in a store this ingest creates (an existing store keeps its choice);
+        True opts in an existing store too; False leaves a new store without them.
 
         ``workers``: processes reading files (None or 0: one per core for input over 24 MB).
         ``max_member_bytes``, ``max_line_bytes``: what an archive member may decompress to and
@@ -176,7 +181,8 @@ class Workspace:
             line_bytes=max_line_bytes or Limits.line_bytes,
         )
         settings = IngestSettings(workers=workers, limits=limits)
-        return ingest(
+        created = not self._has_store()
+        summary = ingest(
             self.store,
             paths,
             index=index,
@@ -186,6 +192,19 @@ class Workspace:
             settings=settings,
             readers=readers,
         )
+        if (summaries or (summaries is None and created)) and self._has_store():
+            self.keep_summaries()
+        return summary
+
+    def _has_store(self) -> bool:
+        """Whether a store is committed at ``path``."""
+        from huntbook.errors import StoreMissingError
+
+        try:
+            self.store.manifest()
+        except StoreMissingError:
+            return False
+        return True
 
     def _ingest_readers(self, engine: str) -> Readers | None:
         """What reads an ingest's files on ``engine`` (None: this machine's processes)."""

@@ -266,3 +266,37 @@ def test_keep_summaries_refuses_a_store_huntbook_only_reads(tmp_path):
     with pytest.raises(StoreError, match="only in a local store"):
         findings.keep_summaries(IndexScope(store, "main"))
     assert findings.keep_summaries(store) == store.path / summary.FOLDER  # already there: kept
+
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+LOGS = [str(DATA / n) for n in ("wmi_chain_security.log", "wmi_chain_sysmon.xml")]
+
+
+def _ingest(store: Path, *flags: str, logs: list[str] = LOGS) -> None:
+    from click.testing import CliRunner
+
+    from huntbook.cli import cli
+
+    done = CliRunner().invoke(cli, ["ingest", *logs, "--store", str(store), *flags])
+    assert done.exit_code == 0, done.output
+
+
+def test_a_store_huntbook_ingest_creates_keeps_summaries(tmp_path: Path) -> None:
+    """`huntbook ingest` opts the store it creates in (the next findings writes the summaries,
+    later ones read them); --no-summaries leaves it out, and an existing store keeps its choice
+    unless told (--summaries)."""
+    _ingest(tmp_path / "new")
+    store = Store(tmp_path / "new")
+    assert (store.path / summary.FOLDER).is_dir()
+    first = findings_for(store)
+    kept = _kept(store)
+    assert kept  # the first findings wrote them
+    assert findings_for(store) == first and _kept(store) == kept
+
+    _ingest(tmp_path / "without", "--no-summaries")
+    assert not (tmp_path / "without" / summary.FOLDER).exists()
+    _ingest(tmp_path / "without", logs=[str(DATA / "wmi_chain.jsonl")])  # existing: as it was
+    assert not (tmp_path / "without" / summary.FOLDER).exists()
+    _ingest(tmp_path / "without", "--summaries", logs=[str(DATA / "wmi_chain.jsonl")])
+    assert (tmp_path / "without" / summary.FOLDER).is_dir()
+

@@ -30,6 +30,15 @@ keep_summaries_option = click.option(
     "the folder keeps using it without this flag.",
 )
 
+summaries_option = click.option(
+    "--summaries/--no-summaries",
+    "summaries",
+    default=None,
+    help="Keep the analytics' per-batch summaries in the store (<store>/summaries: the next hunt "
+    "or findings writes them, later runs read them: docs/findings.md). Default: a store this "
+    "ingest creates keeps them, an existing store keeps its choice.",
+)
+
 macros_option = click.option(
     "--macros",
     "macros",

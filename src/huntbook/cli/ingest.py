@@ -10,7 +10,12 @@ from typing import Any
 
 import click
 
-from huntbook.cli._options import spark_options, store_option, writing_workspace
+from huntbook.cli._options import (
+    spark_options,
+    store_option,
+    summaries_option,
+    writing_workspace,
+)
 from huntbook.errors import IngestError
 from huntbook.ingest.base import Limits
 from huntbook.ingest.summary import FileResult, IngestSummary
@@ -122,6 +127,7 @@ def _partial_line(result: FileResult) -> str:
     show_default=True,
     help="Refuse a file with a longer line or record (JSON line, text record, XML event; 8 MiB).",
 )
+@summaries_option
 def command(
     paths: tuple[str, ...],
     index: str,
@@ -134,6 +140,7 @@ def command(
     spark_remote: str | None,
     max_member_bytes: int,
     max_line_bytes: int,
+    summaries: bool | None,
 ) -> None:
     """Ingest Windows event logs (files, folders, .zip/.gz/.tar.gz) into the event store.
 
@@ -166,6 +173,7 @@ def command(
             max_member_bytes=max_member_bytes,
             max_line_bytes=max_line_bytes,
             engine=engine,
+            summaries=summaries,
         )
     _report(summary, where, index)
     if len(summary.ignored) == len(summary.files):
