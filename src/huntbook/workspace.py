@@ -193,7 +193,7 @@ class Workspace:
             readers=readers,
         )
         if (summaries or (summaries is None and created)) and self._has_store():
-            self.keep_summaries()
+            self.store.keep_summaries()
         return summary
 
     def _has_store(self) -> bool:

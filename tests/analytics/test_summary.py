@@ -20,6 +20,7 @@ from huntbook.hunts.findings import findings_for
 from huntbook.hunts.scope import IndexScope
 from huntbook.ingest import ingest
 from huntbook.store import Store
+from huntbook.store.core import SUMMARIES
 from huntbook.store.testing import make_store
 
 from .test_scan import _events, _findings
@@ -35,7 +36,7 @@ RECORDINGS = (
 
 
 def _kept(store: Store) -> list[str]:
-    folder = store.path / summary.FOLDER
+    folder = store.path / SUMMARIES
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
@@ -50,7 +51,7 @@ def _scan(store: Any) -> Any:
 
 
 def _opted_in(store: Store) -> Store:
-    (store.path / summary.FOLDER).mkdir()
+    (store.path / SUMMARIES).mkdir()
     return store
 
 
@@ -176,7 +177,7 @@ def test_a_store_not_opted_in_is_not_written(tmp_path):
     """Without its ``summaries`` folder a store is scanned in memory, as before, and a reader
     (a hunt, the findings, the web server) leaves it as it was."""
     store = _in_batches(tmp_path / "store")
-    (store.path / summary.FOLDER).rmdir()
+    (store.path / SUMMARIES).rmdir()
     before = {p: p.stat().st_mtime_ns for p in store.path.rglob("*")}
     found = _findings(_scan(store))
     assert {p: p.stat().st_mtime_ns for p in store.path.rglob("*")} == before
@@ -234,7 +235,7 @@ def test_keep_summaries_opts_a_store_in_from_the_cli(tmp_path, monkeypatch, caps
     from huntbook.cli import main
 
     store = _in_batches(tmp_path / "store")
-    (store.path / summary.FOLDER).rmdir()
+    (store.path / SUMMARIES).rmdir()
 
     def findings_json(*flags: str) -> Any:
         argv = ["huntbook", "findings", "--store", str(store.path), "--format", "json", *flags]
@@ -245,7 +246,7 @@ def test_keep_summaries_opts_a_store_in_from_the_cli(tmp_path, monkeypatch, caps
         return json.loads(capsys.readouterr().out)
 
     plain = findings_json()
-    assert not (store.path / summary.FOLDER).exists()  # no flag, no folder: nothing written
+    assert not (store.path / SUMMARIES).exists()  # no flag, no folder: nothing written
     assert findings_json("--keep-summaries") == plain
     kept = _kept(store)
     assert len(kept) == 9
@@ -265,7 +266,7 @@ def test_keep_summaries_refuses_a_store_huntbook_only_reads(tmp_path):
     store = _in_batches(tmp_path / "store")
     with pytest.raises(StoreError, match="only in a local store"):
         findings.keep_summaries(IndexScope(store, "main"))
-    assert findings.keep_summaries(store) == store.path / summary.FOLDER  # already there: kept
+    assert findings.keep_summaries(store) == store.path / SUMMARIES  # already there: kept
 
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -287,16 +288,15 @@ def test_a_store_huntbook_ingest_creates_keeps_summaries(tmp_path: Path) -> None
     unless told (--summaries)."""
     _ingest(tmp_path / "new")
     store = Store(tmp_path / "new")
-    assert (store.path / summary.FOLDER).is_dir()
+    assert (store.path / SUMMARIES).is_dir()
     first = findings_for(store)
     kept = _kept(store)
     assert kept  # the first findings wrote them
     assert findings_for(store) == first and _kept(store) == kept
 
     _ingest(tmp_path / "without", "--no-summaries")
-    assert not (tmp_path / "without" / summary.FOLDER).exists()
+    assert not (tmp_path / "without" / SUMMARIES).exists()
     _ingest(tmp_path / "without", logs=[str(DATA / "wmi_chain.jsonl")])  # existing: as it was
-    assert not (tmp_path / "without" / summary.FOLDER).exists()
+    assert not (tmp_path / "without" / SUMMARIES).exists()
     _ingest(tmp_path / "without", "--summaries", logs=[str(DATA / "wmi_chain.jsonl")])
-    assert (tmp_path / "without" / summary.FOLDER).is_dir()
-
+    assert (tmp_path / "without" / SUMMARIES).is_dir()

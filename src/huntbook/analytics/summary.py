@@ -40,8 +40,6 @@ from sqlglot import exp
 
 from huntbook.analytics._sql import DIALECT, create_table, create_view
 
-FOLDER = "summaries"
-
 
 def stamp(paths: list[str]) -> str:
     """The identity of a batch's files: each path with its size and modification time."""

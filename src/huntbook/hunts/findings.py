@@ -19,11 +19,10 @@ from typing import Any
 
 from huntbook import analytics
 from huntbook.analytics.scan import scan
-from huntbook.analytics.summary import FOLDER
 from huntbook.errors import HuntbookError, StoreError
 from huntbook.hunts.model import Playbook
 from huntbook.hunts.scope import provenance
-from huntbook.store.core import Store
+from huntbook.store.core import SUMMARIES, Store
 
 Analytics = Callable[[Any, Playbook], dict[str, Any]]
 Needs = tuple[str, ...]
@@ -83,14 +82,11 @@ def keep_summaries(store: Any) -> Path:
         StoreMissingError: there is no store at its path.
         StoreError: ``store`` is not a local store (object storage is only read).
     """
-    folder = _folder(store)
-    if folder is None:
+    if _folder(store) is None:
         raise StoreError(
             f"summaries are kept only in a local store; {store.path} is only read by huntbook"
         )
-    store.manifest()  # StoreMissingError when there is no store to keep them in
-    folder.mkdir(exist_ok=True)
-    return folder
+    return Path(store.keep_summaries())
 
 
 def summaries(store: Any) -> Path | None:
@@ -104,7 +100,7 @@ def summaries(store: Any) -> Path | None:
 
 def _folder(store: Any) -> Path | None:
     """Where a local store keeps its summaries; None for anything else."""
-    return Path(store.path) / FOLDER if type(store) is Store else None
+    return Path(store.path) / SUMMARIES if type(store) is Store else None
 
 
 def _events_in(value: Any) -> list[dict[str, Any]]:

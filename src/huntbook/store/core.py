@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # DuckDB and the views' sqlglot load when a store is read (an
     import duckdb
 
 EVENTS, TMP, LOOKUPS = "events", "tmp", "lookups"
+SUMMARIES = "summaries"  # the analytics' per-batch summaries, in a store that keeps them
 READ_ONLY = {
     errno.EACCES: "permission denied",
     errno.EPERM: "permission denied",
@@ -211,6 +212,18 @@ class Store:
         with contextlib.closing(self.connect()) as con:
             rows = con.execute(stats_query().sql(dialect=DIALECT)).fetchall()
         return stats_rows(rows)
+
+    def keep_summaries(self) -> Path:
+        """Opt in to the analytics' per-batch summaries (analytics/summary.py): make the folder
+        the next hunt or findings run writes them to. The folder.
+
+        Raises:
+            StoreMissingError: there is no store at ``path``.
+        """
+        self.manifest()
+        folder = self.path / SUMMARIES
+        folder.mkdir(exist_ok=True)
+        return folder
 
     def event_count(self) -> int:
         """Events in every committed batch (from the manifest)."""
