@@ -31,7 +31,6 @@ from huntbook.query.spl.compiler.values import (
     lit,
     not_null,
     num_to_text,
-    sorted_distinct,
     typed_null,
 )
 
@@ -94,10 +93,6 @@ def _dc(inp: AggInput, agg: ast.Agg) -> Val:
 
 def _values(inp: AggInput, agg: ast.Agg) -> Val:
     """Distinct values, sorted lexicographically (byte order)."""
-    assert inp.value is not None
-    text, is_list = _text_values(inp.value)
-    if not is_list:
-        return Val(_null_if_empty(sorted_distinct(text)), LIST)
     distinct = exp.ArrayDistinct(this=_all_values(inp))
     return Val(_null_if_empty(exp.ArraySort(this=distinct)), LIST)
 
