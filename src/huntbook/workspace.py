@@ -197,9 +197,13 @@ class Workspace:
         return summary
 
     def _has_store(self) -> bool:
-        """Whether a store is committed at ``path``."""
+        """Whether a local store is committed at ``path`` (a store on object storage is not
+        looked at: ingest refuses it before reading anything)."""
         from huntbook.errors import StoreMissingError
+        from huntbook.store.location import remote_path
 
+        if remote_path(self.path) is not None:
+            return False
         try:
             self.store.manifest()
         except StoreMissingError:
