@@ -24,12 +24,13 @@ from huntbook.query.spl.compiler.values import (
     NUMERIC,
     TEXT,
     Val,
+    all_values,
     as_num,
     as_text,
     col,
     fn,
     lit,
-    not_null,
+    non_null,
     num_to_text,
     typed_null,
 )
@@ -54,10 +55,6 @@ class Aggregate:
     note: str = ""
 
 
-def _filtered(agg: exp.Expr, value: exp.Expr) -> exp.Expr:
-    return exp.Filter(this=agg, expression=exp.Where(this=not_null(value.copy())))
-
-
 def _text_values(value: Val) -> tuple[exp.Expr, bool]:
     """The value as text (lists stay lists); True when it is a list."""
     if value.kind == LIST:
@@ -79,9 +76,7 @@ def _count(inp: AggInput, agg: ast.Agg) -> Val:
 def _all_values(inp: AggInput) -> exp.Expr:
     """Every non-null value of the group as one list (multivalue fields flattened)."""
     assert inp.value is not None
-    text, is_list = _text_values(inp.value)
-    collected = _filtered(exp.ArrayAgg(this=text), text)
-    return exp.Flatten(this=collected) if is_list else collected
+    return all_values(*_text_values(inp.value))
 
 
 def _dc(inp: AggInput, agg: ast.Agg) -> Val:
@@ -107,7 +102,7 @@ def _list(inp: AggInput, agg: ast.Agg) -> Val:
     assert inp.value is not None and inp.rownum is not None
     text, is_list = _text_values(inp.value)
     order = exp.Order(this=text, expressions=[exp.Ordered(this=col(inp.rownum), desc=False)])
-    collected = _filtered(exp.ArrayAgg(this=order), text)
+    collected = non_null(exp.ArrayAgg(this=order), text)
     flat = exp.Flatten(this=collected) if is_list else collected
     return Val(_null_if_empty(fn("list_slice", flat, lit(1), lit(100))), LIST)
 
@@ -161,7 +156,7 @@ def _by_key(pick_max: bool, key_of: Callable[[AggInput], exp.Expr]) -> Builder:
         value = v.expr if v.kind in (*NUMERIC, LIST) else as_text(v)
         cls = exp.ArgMax if pick_max else exp.ArgMin
         kind = v.kind if v.kind in (*NUMERIC, LIST) else TEXT
-        return Val(_filtered(cls(this=value, expression=key_of(inp)), value), kind)
+        return Val(non_null(cls(this=value, expression=key_of(inp)), value), kind)
 
     return build
 

@@ -38,6 +38,7 @@ from huntbook.query.spl.compiler.values import (
     NULL,
     NUM,
     TEXT,
+    all_values,
     as_bool,
     as_text,
     col,
@@ -532,12 +533,7 @@ def _sorted_set(value: exp.Expr, kind: str, distinct: bool) -> tuple[exp.Expr, e
     if kind != LIST and distinct:
         many = sorted_distinct(text)
     else:
-        collected: exp.Expr = exp.Filter(
-            this=exp.ArrayAgg(this=text), expression=exp.Where(this=not_null(text.copy()))
-        )
-        if kind == LIST:
-            collected = exp.Flatten(this=collected)
-        many = exp.ArraySort(this=exp.ArrayDistinct(this=collected))
+        many = exp.ArraySort(this=exp.ArrayDistinct(this=all_values(text, kind == LIST)))
     own = (
         exp.ArraySort(this=exp.ArrayDistinct(this=text.copy()))
         if kind == LIST

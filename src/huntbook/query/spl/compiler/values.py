@@ -153,17 +153,27 @@ def not_null(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=is_null(e))
 
 
+def non_null(aggregate: exp.Expr, value: exp.Expr) -> exp.Expr:
+    """``aggregate`` over the group's rows where ``value`` is not null (``FILTER (WHERE ...)``)."""
+    return exp.Filter(this=aggregate, expression=exp.Where(this=not_null(value.copy())))
+
+
+def all_values(text: exp.Expr, flatten: bool) -> exp.Expr:
+    """Every non-null value of ``text`` in the group as one list (a multivalue field's lists
+    flattened, with ``flatten``)."""
+    collected = non_null(exp.ArrayAgg(this=text), text)
+    return exp.Flatten(this=collected) if flatten else collected
+
+
 def sorted_distinct(text: exp.Expr) -> exp.Expr:
     """The group's distinct non-null values of the scalar ``text``, sorted (byte order); NULL
-    when it has none. One aggregate (``DISTINCT ... ORDER BY``), not a list of every value then
-    distinct and sorted: faster on large groups, but DuckDB's cost grows faster than the number of
+    when it has none. One aggregate (``DISTINCT ... ORDER BY``), not ``all_values`` then distinct
+    and sorted: faster on large groups, but DuckDB's cost grows faster than the number of
     DISTINCT aggregates in a query (transaction.DISTINCT_AGGREGATES). Spark gets the list form
     (query/spark.py)."""
     distinct = exp.Distinct(expressions=[text])
-    aggregate = exp.ArrayAgg(
-        this=exp.Order(this=distinct, expressions=[exp.Ordered(this=text.copy())])
-    )
-    return exp.Filter(this=aggregate, expression=exp.Where(this=not_null(text.copy())))
+    order = exp.Order(this=distinct, expressions=[exp.Ordered(this=text.copy())])
+    return non_null(exp.ArrayAgg(this=order), text)
 
 
 def any_element(lst: exp.Expr, pred_of_var: exp.Expr, var: str) -> exp.Expr:
